@@ -1,0 +1,1 @@
+"""lichain.core"""

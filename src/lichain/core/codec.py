@@ -1,0 +1,282 @@
+"""Canonical JSON form of events, content-derived event ids, and the hash chain.
+
+Every event is stored as a canonical JSON payload (sorted keys, no whitespace, decimals as strings, times in
+UTC ISO 8601). The same payload bytes feed the hash chain, so ``verify`` can recompute it from the store alone
+on any backend.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from lichain.core.model import (
+    Activity,
+    Consumption,
+    Electricity,
+    Event,
+    EventBody,
+    EventKind,
+    FactorOverride,
+    Fuel,
+    Lot,
+    Material,
+    Reagent,
+    Retraction,
+    Run,
+    Shipment,
+    Site,
+)
+from lichain.core.quantities import mg_to_kg, ppb_to_fraction
+
+__all__ = [
+    "GENESIS",
+    "body_from_json",
+    "body_to_json",
+    "canonical_payload",
+    "chain_hash",
+    "content_event_id",
+    "event_from_payload",
+    "format_time",
+    "kind_of",
+    "parse_time",
+]
+
+#: The chain hash that precedes the first event.
+GENESIS = "0" * 64
+
+_KIND_OF: dict[type, EventKind] = {
+    Site: EventKind.SITE,
+    Material: EventKind.MATERIAL,
+    Lot: EventKind.LOT,
+    Run: EventKind.RUN,
+    Shipment: EventKind.SHIPMENT,
+    Retraction: EventKind.RETRACTION,
+    FactorOverride: EventKind.FACTOR_OVERRIDE,
+}
+_NS = uuid.UUID("6f1d2c1e-8a53-5d0e-9a57-6c6963686169")  # lichain's UUIDv5 namespace
+
+
+def kind_of(body: EventBody) -> EventKind:
+    """The event kind that records ``body``."""
+    return _KIND_OF[type(body)]
+
+
+def format_time(t: datetime) -> str:
+    """UTC ISO 8601 with a ``Z`` and microseconds only when present."""
+    t = t.astimezone(UTC)
+    text = t.strftime("%Y-%m-%dT%H:%M:%S")
+    if t.microsecond:
+        text += f".{t.microsecond:06d}".rstrip("0")
+    return text + "Z"
+
+
+def parse_time(text: str) -> datetime:
+    """Parse an ISO 8601 time with offset (``Z`` accepted); raises ValueError when it has no offset."""
+    t = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    if t.tzinfo is None:
+        raise ValueError(f"time {text!r} has no UTC offset")
+    return t.astimezone(UTC)
+
+
+def _dec(d: Decimal) -> str:
+    text = format(d.normalize(), "f")
+    return text if text != "-0" else "0"
+
+
+def _activity_to_json(a: Activity) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if a.electricity:
+        out["electricity"] = [
+            {k: v for k, v in (("kwh", _dec(e.kwh)), ("source", e.source), ("instrument", e.instrument),
+                               ("factor_key", e.factor_key)) if v is not None}
+            for e in a.electricity
+        ]
+    if a.fuels:
+        out["fuels"] = [{"kind": f.kind, "mj": _dec(f.mj)} for f in a.fuels]
+    if a.reagents:
+        out["reagents"] = [
+            {k: v for k, v in (("name", r.name), ("kg", _dec(r.kg)), ("factor_key", r.factor_key)) if v is not None}
+            for r in a.reagents
+        ]
+    if a.water_m3 is not None:
+        out["water_m3"] = _dec(a.water_m3)
+    if a.process_kg_co2e is not None:
+        out["process_kg_co2e"] = _dec(a.process_kg_co2e)
+    if a.readings:
+        out["readings"] = dict(a.readings)
+    return out
+
+
+def _activity_from_json(d: Mapping[str, Any]) -> Activity:
+    return Activity(
+        electricity=tuple(
+            Electricity(Decimal(e["kwh"]), e.get("source", "grid"), e.get("instrument"), e.get("factor_key"))
+            for e in d.get("electricity", ())
+        ),
+        fuels=tuple(Fuel(f["kind"], Decimal(f["mj"])) for f in d.get("fuels", ())),
+        reagents=tuple(Reagent(r["name"], Decimal(r["kg"]), r.get("factor_key")) for r in d.get("reagents", ())),
+        water_m3=Decimal(d["water_m3"]) if "water_m3" in d else None,
+        process_kg_co2e=Decimal(d["process_kg_co2e"]) if "process_kg_co2e" in d else None,
+        readings=tuple(sorted(d.get("readings", {}).items())),
+    )
+
+
+def _lot_to_json(lot: Lot) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "id": lot.id,
+        "material": lot.material,
+        "site": lot.site,
+        "produced_at": format_time(lot.produced_at),
+        "mass_kg": _dec(mg_to_kg(lot.mass_mg)),
+        "assay": {e: _dec(ppb_to_fraction(v)) for e, v in sorted(lot.assay.items())},
+        "origin": lot.origin,
+    }
+    if lot.quality:
+        out["quality"] = dict(sorted(lot.quality.items()))
+    if lot.assay_method:
+        out["assay_method"] = lot.assay_method
+    if lot.assay_lab:
+        out["assay_lab"] = lot.assay_lab
+    if lot.activity is not None and not lot.activity.is_empty():
+        out["activity"] = _activity_to_json(lot.activity)
+    return out
+
+
+def _mg(kg: str) -> int:
+    return int(Decimal(kg) * 1_000_000)
+
+
+def _ppb(f: str) -> int:
+    return int(Decimal(f) * 1_000_000_000)
+
+
+def _lot_from_json(d: Mapping[str, Any]) -> Lot:
+    return Lot(
+        id=d["id"],
+        material=d["material"],
+        site=d["site"],
+        produced_at=parse_time(d["produced_at"]),
+        mass_mg=_mg(d["mass_kg"]),
+        assay={e: _ppb(v) for e, v in d.get("assay", {}).items()},
+        origin=d.get("origin", "virgin"),
+        quality=dict(d.get("quality", {})),
+        assay_method=d.get("assay_method"),
+        assay_lab=d.get("assay_lab"),
+        activity=_activity_from_json(d["activity"]) if "activity" in d else None,
+    )
+
+
+def body_to_json(body: EventBody) -> dict[str, Any]:
+    """A plain-JSON dict of an event body (decimals as strings, times as UTC ISO 8601)."""
+    if isinstance(body, Lot):
+        return _lot_to_json(body)
+    if isinstance(body, Run):
+        out: dict[str, Any] = {
+            "id": body.id,
+            "site": body.site,
+            "kind": body.kind,
+            "started_at": format_time(body.started_at),
+            "ended_at": format_time(body.ended_at),
+            "inputs": [{"lot": c.lot, "mass_kg": _dec(mg_to_kg(c.mass_mg))} for c in body.inputs],
+            "outputs": [_lot_to_json(o) for o in body.outputs],
+        }
+        if body.losses_mg:
+            out["losses_kg"] = {e: _dec(mg_to_kg(v)) for e, v in sorted(body.losses_mg.items())}
+        if not body.activity.is_empty():
+            out["activity"] = _activity_to_json(body.activity)
+        if body.allocation != "mass":
+            out["allocation"] = body.allocation
+            out["output_values"] = {k: _dec(v) for k, v in sorted(body.output_values.items())}
+        return out
+    if isinstance(body, Site):
+        return {
+            "id": body.id, "name": body.name, "kind": body.kind, "country": body.country,
+            "organisation": body.organisation, "grid_region": body.grid_region,
+            "certifications": list(body.certifications), "risk": list(body.risk),
+        }
+    if isinstance(body, Material):
+        return {"code": body.code, "name": body.name, "stage": body.stage, "formula": body.formula}
+    if isinstance(body, Shipment):
+        return {
+            "id": body.id, "lot": body.lot, "mass_kg": _dec(mg_to_kg(body.mass_mg)),
+            "from_site": body.from_site, "to_site": body.to_site, "shipped_at": format_time(body.shipped_at),
+            "mode": body.mode, "distance_km": _dec(body.distance_km), "to_organisation": body.to_organisation,
+        }
+    if isinstance(body, Retraction):
+        return {
+            "target_event_id": body.target_event_id, "declared_at": format_time(body.declared_at),
+            "reason": body.reason, "corrective_event_ids": list(body.corrective_event_ids),
+        }
+    if isinstance(body, FactorOverride):
+        return {
+            "key": body.key, "value": _dec(body.value), "unit": body.unit, "source": body.source,
+            "site": body.site,
+            "valid_from": format_time(body.valid_from) if body.valid_from else None,
+            "valid_to": format_time(body.valid_to) if body.valid_to else None,
+        }
+    raise TypeError(f"not an event body: {type(body).__name__}")
+
+
+def body_from_json(kind: EventKind | str, d: Mapping[str, Any]) -> EventBody:
+    """Inverse of :func:`body_to_json` for stored (already valid) payloads."""
+    kind = EventKind(kind)
+    if kind is EventKind.LOT:
+        return _lot_from_json(d)
+    if kind is EventKind.RUN:
+        return Run(
+            id=d["id"], site=d["site"], kind=d["kind"],
+            started_at=parse_time(d["started_at"]), ended_at=parse_time(d["ended_at"]),
+            inputs=tuple(Consumption(c["lot"], _mg(c["mass_kg"])) for c in d["inputs"]),
+            outputs=tuple(_lot_from_json(o) for o in d["outputs"]),
+            losses_mg={e: _mg(v) for e, v in d.get("losses_kg", {}).items()},
+            activity=_activity_from_json(d.get("activity", {})),
+            allocation=d.get("allocation", "mass"),
+            output_values={k: Decimal(v) for k, v in d.get("output_values", {}).items()},
+        )
+    if kind is EventKind.SITE:
+        return Site(d["id"], d["name"], d["kind"], d["country"], d["organisation"], d.get("grid_region"),
+                    tuple(d.get("certifications", ())), tuple(d.get("risk", ())))
+    if kind is EventKind.MATERIAL:
+        return Material(d["code"], d["name"], d["stage"], d.get("formula"))
+    if kind is EventKind.SHIPMENT:
+        return Shipment(d["id"], d["lot"], _mg(d["mass_kg"]), d["from_site"], d["to_site"],
+                        parse_time(d["shipped_at"]), d.get("mode", "sea_container"),
+                        Decimal(d.get("distance_km", "0")), d.get("to_organisation"))
+    if kind is EventKind.RETRACTION:
+        return Retraction(d["target_event_id"], parse_time(d["declared_at"]), d.get("reason"),
+                          tuple(d.get("corrective_event_ids", ())))
+    return FactorOverride(
+        d["key"], Decimal(d["value"]), d["unit"], d["source"], d.get("site"),
+        parse_time(d["valid_from"]) if d.get("valid_from") else None,
+        parse_time(d["valid_to"]) if d.get("valid_to") else None,
+    )
+
+
+def canonical_payload(body: EventBody) -> str:
+    """The canonical JSON text of a body: the bytes that are stored and hashed."""
+    return json.dumps(body_to_json(body), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def content_event_id(kind: EventKind | str, payload: str) -> str:
+    """A deterministic ``urn:uuid:`` (UUIDv5 of kind and payload) for events that declare no eventID."""
+    return "urn:uuid:" + str(uuid.uuid5(_NS, f"{EventKind(kind).value}\n{payload}"))
+
+
+def chain_hash(prev: str, event_id: str, kind: str, time: str, payload: str) -> str:
+    """SHA-256 link of the hash chain: H(prev ‖ event_id ‖ kind ‖ time ‖ payload), hex."""
+    h = hashlib.sha256()
+    h.update(f"{prev}\n{event_id}\n{kind}\n{time}\n".encode())
+    h.update(payload.encode())
+    return h.hexdigest()
+
+
+def event_from_payload(event_id: str, kind: str, time: str, payload: str) -> Event:
+    """Rebuild an :class:`Event` from its stored columns."""
+    k = EventKind(kind)
+    return Event(event_id, k, parse_time(time), body_from_json(k, json.loads(payload)))

@@ -1,0 +1,262 @@
+"""The domain of the chain: sites, materials, lots, process runs, shipments and the events that record them.
+
+Value objects are frozen; quantities are exact integers at the boundary of record (masses in mg, mass fractions
+in parts per 10⁹, see :mod:`lichain.core.quantities`). Nothing here touches storage: the ledger
+(:mod:`lichain.core.validate`) decides what may be written, adapters write it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+
+__all__ = [
+    "DEFAULT_ELEMENTS",
+    "ELECTRICITY_SOURCES",
+    "Activity",
+    "Consumption",
+    "Electricity",
+    "Event",
+    "EventBody",
+    "EventKind",
+    "FactorOverride",
+    "Fuel",
+    "Lot",
+    "Material",
+    "Origin",
+    "Reagent",
+    "Retraction",
+    "Run",
+    "Shipment",
+    "Site",
+    "SiteKind",
+    "Stage",
+]
+
+#: Elements whose mass is tracked and balanced by default (DESIGN §2).
+DEFAULT_ELEMENTS: tuple[str, ...] = ("Ni", "Co", "Mn", "Li")
+
+
+class Stage(StrEnum):
+    """What stage of the chain a material belongs to."""
+
+    ORE = "ore"
+    CONCENTRATE = "concentrate"
+    INTERMEDIATE = "intermediate"
+    REFINED_SALT = "refined_salt"
+    PCAM = "pcam"
+    CAM = "cam"
+    CELL = "cell"
+    SCRAP = "scrap"
+    BLACK_MASS = "black_mass"
+    RECOVERED_SALT = "recovered_salt"
+    REAGENT = "reagent"
+
+
+class SiteKind(StrEnum):
+    """What a site does."""
+
+    MINE = "mine"
+    CONCENTRATOR = "concentrator"
+    REFINERY = "refinery"
+    PRECURSOR_PLANT = "precursor_plant"
+    CATHODE_PLANT = "cathode_plant"
+    CELL_PLANT = "cell_plant"
+    RECYCLER = "recycler"
+    WAREHOUSE = "warehouse"
+
+
+class Origin(StrEnum):
+    """Origin class of a lot's material (Art. 8 of Regulation (EU) 2023/1542 distinguishes the recycled two)."""
+
+    VIRGIN = "virgin"
+    PRE_CONSUMER = "pre_consumer"
+    POST_CONSUMER = "post_consumer"
+
+
+class EventKind(StrEnum):
+    """The kinds of append-only events the ledger records."""
+
+    SITE = "site"
+    MATERIAL = "material"
+    LOT = "lot"
+    RUN = "run"
+    SHIPMENT = "shipment"
+    RETRACTION = "retraction"
+    FACTOR_OVERRIDE = "factor_override"
+
+
+#: Electricity source types: grid (location-based), captive plants, a direct line to a generator, and the
+#: contractual instruments that only a market-based total may use.
+ELECTRICITY_SOURCES: tuple[str, ...] = (
+    "grid",
+    "captive_coal",
+    "captive_gas",
+    "direct_line",
+    "ppa",
+    "guarantee_of_origin",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Site:
+    """A place that runs processes or holds stock."""
+
+    id: str
+    name: str
+    kind: str
+    country: str  # ISO 3166-1 alpha-2
+    organisation: str
+    grid_region: str | None = None
+    certifications: tuple[str, ...] = ()
+    risk: tuple[str, ...] = ()  # e.g. ("CAHRA", "ASM")
+
+
+@dataclass(frozen=True, slots=True)
+class Material:
+    """What a lot is: code, stage and nominal composition."""
+
+    code: str
+    name: str
+    stage: str
+    formula: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Electricity:
+    """Electricity used [kWh] and where it came from."""
+
+    kwh: Decimal
+    source: str = "grid"
+    instrument: str | None = None  # contract or certificate reference for ppa / guarantee_of_origin
+    factor_key: str | None = None  # explicit factor to use, e.g. a direct-line generator
+
+
+@dataclass(frozen=True, slots=True)
+class Fuel:
+    """Fuel burnt on site [MJ, lower heating value]."""
+
+    kind: str
+    mj: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class Reagent:
+    """A reagent consumed that is not tracked as a lot [kg]."""
+
+    name: str
+    kg: Decimal
+    factor_key: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Activity:
+    """Activity data of a run or of a commissioning (mining) step."""
+
+    electricity: tuple[Electricity, ...] = ()
+    fuels: tuple[Fuel, ...] = ()
+    reagents: tuple[Reagent, ...] = ()
+    water_m3: Decimal | None = None
+    process_kg_co2e: Decimal | None = None  # direct process emissions not covered by fuels
+    readings: tuple[tuple[str, str], ...] = ()  # optional process readings, e.g. ("pH", "11.2")
+
+    def is_empty(self) -> bool:
+        """True when no activity datum is present."""
+        return not (self.electricity or self.fuels or self.reagents or self.readings) and (
+            self.water_m3 is None and self.process_kg_co2e is None
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Lot:
+    """An identified quantity of one material at one site; masses in mg, assay in parts per 10⁹."""
+
+    id: str
+    material: str
+    site: str
+    produced_at: datetime
+    mass_mg: int
+    assay: dict[str, int] = field(default_factory=dict)
+    origin: str = Origin.VIRGIN.value
+    quality: dict[str, str] = field(default_factory=dict)
+    assay_method: str | None = None
+    assay_lab: str | None = None
+    activity: Activity | None = None  # for commissioned source lots (e.g. mining energy)
+
+
+@dataclass(frozen=True, slots=True)
+class Consumption:
+    """A run consumed ``mass_mg`` of lot ``lot``."""
+
+    lot: str
+    mass_mg: int
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    """One process execution at one site: inputs consumed, output lots made, declared element losses [mg]."""
+
+    id: str
+    site: str
+    kind: str
+    started_at: datetime
+    ended_at: datetime
+    inputs: tuple[Consumption, ...]
+    outputs: tuple[Lot, ...]
+    losses_mg: dict[str, int] = field(default_factory=dict)
+    activity: Activity = field(default_factory=Activity)
+    allocation: str = "mass"  # "mass" or "economic"
+    output_values: dict[str, Decimal] = field(default_factory=dict)  # lot id → declared value, for economic
+
+
+@dataclass(frozen=True, slots=True)
+class Shipment:
+    """A lot, or part of it, moves from site to site, possibly to another organisation."""
+
+    id: str
+    lot: str
+    mass_mg: int
+    from_site: str
+    to_site: str
+    shipped_at: datetime
+    mode: str = "sea_container"
+    distance_km: Decimal = Decimal(0)
+    to_organisation: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Retraction:
+    """An EPCIS error declaration: the named event leaves balances, stock and traces and stays on record."""
+
+    target_event_id: str
+    declared_at: datetime
+    reason: str | None = None
+    corrective_event_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class FactorOverride:
+    """A site- and period-specific emission factor, recorded in the ledger so results replay from it alone."""
+
+    key: str
+    value: Decimal
+    unit: str
+    source: str
+    site: str | None = None
+    valid_from: datetime | None = None
+    valid_to: datetime | None = None
+
+
+EventBody = Site | Material | Lot | Run | Shipment | Retraction | FactorOverride
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """An append-only fact; ``event_id`` is its stable identity (EPCIS eventID or a content hash)."""
+
+    event_id: str
+    kind: EventKind
+    time: datetime
+    body: EventBody

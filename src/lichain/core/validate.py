@@ -1,0 +1,417 @@
+"""The ledger's invariants (DESIGN §2), checked for a whole document before anything is written.
+
+``check_document`` walks the document's events in order against the stored state (a :class:`LedgerView`) plus
+the document's own earlier events, and returns every problem with its location. An empty list means the
+document may be written as a whole; any problem means nothing is written. Events already on record with the
+same content are skipped, which makes re-ingesting a document a no-op.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from lichain.core.codec import canonical_payload
+from lichain.core.errors import Problem
+from lichain.core.model import (
+    DEFAULT_ELEMENTS,
+    Event,
+    EventKind,
+    FactorOverride,
+    Lot,
+    Material,
+    Origin,
+    Retraction,
+    Run,
+    Shipment,
+    Site,
+    SiteKind,
+    Stage,
+)
+from lichain.core.ports import LedgerView, LotState
+from lichain.core.quantities import FRACTION_SCALE
+
+__all__ = ["BalancePolicy", "CheckResult", "LocatedEvent", "check_document", "run_balance"]
+
+_ELEMENT = re.compile(r"^[A-Z][a-z]?$")
+_COUNTRY = re.compile(r"^[A-Z]{2}$")
+_STAGES = {s.value for s in Stage}
+_SITE_KINDS = {s.value for s in SiteKind}
+_ORIGINS = {o.value for o in Origin}
+
+
+@dataclass(frozen=True, slots=True)
+class BalancePolicy:
+    """Tolerances of the ledger: element balance per process kind and over-consumption, as fractions."""
+
+    elements: tuple[str, ...] = DEFAULT_ELEMENTS
+    balance_tolerance: Decimal = Decimal("0.005")  # of input element mass (DESIGN §2 invariant 3)
+    per_kind: dict[str, Decimal] = field(default_factory=dict)
+    consumption_tolerance: Decimal = Decimal("0.001")  # of lot mass: weighbridge and scale differences
+
+    def tolerance(self, kind: str) -> Decimal:
+        """Element balance tolerance for a process kind."""
+        return self.per_kind.get(kind, self.balance_tolerance)
+
+
+@dataclass(frozen=True, slots=True)
+class LocatedEvent:
+    """An event and where it stands in its document (line, JSON pointer, sheet!row)."""
+
+    location: str
+    event: Event
+
+
+@dataclass(slots=True)
+class CheckResult:
+    """Problems found, and the events that are new (to be written if there are no problems)."""
+
+    problems: list[Problem]
+    new_events: list[Event]
+    payloads: list[str]
+    skipped: int = 0
+
+
+@dataclass(slots=True)
+class _DocLot:
+    mass_mg: int
+    assay: dict[str, int]
+    produced_at: object
+    site: str
+    event_id: str
+    consumed_mg: int = 0
+    shipped_mg: int = 0
+
+
+def run_balance(
+    run: Run, input_assays: Sequence[dict[str, int] | object], elements: Sequence[str]
+) -> dict[str, tuple[int, int, int]]:
+    """Per element: (input, output, declared loss) element mass in mg·ppb units (exact integers).
+
+    ``input_assays`` gives the assay (element → ppb) of each input in order.
+    """
+    out: dict[str, tuple[int, int, int]] = {}
+    for e in elements:
+        i = sum(c.mass_mg * a.get(e, 0) for c, a in zip(run.inputs, input_assays, strict=True))  # type: ignore[attr-defined]
+        o = sum(lot.mass_mg * lot.assay.get(e, 0) for lot in run.outputs)
+        loss = run.losses_mg.get(e, 0) * FRACTION_SCALE
+        out[e] = (i, o, loss)
+    return out
+
+
+class _Checker:
+    def __init__(self, view: LedgerView, policy: BalancePolicy) -> None:
+        self.view = view
+        self.policy = policy
+        self.problems: list[Problem] = []
+        self.doc_lots: dict[str, _DocLot] = {}
+        self.doc_sites: set[str] = set()
+        self.doc_materials: set[str] = set()
+        self.doc_records: dict[str, set[str]] = {"run": set(), "shipment": set()}
+        self.doc_events: dict[str, str] = {}  # event id -> location
+        self.retracting: set[str] = set()
+
+    def add(self, loc: str, msg: str) -> None:
+        self.problems.append(Problem(loc, msg))
+
+    # --- prefetch -------------------------------------------------------------------------------------------
+    def prefetch(self, events: Sequence[LocatedEvent]) -> None:
+        lot_refs: set[str] = set()
+        sites: set[str] = set()
+        materials: set[str] = set()
+        runs: set[str] = set()
+        ships: set[str] = set()
+        for le in events:
+            b = le.event.body
+            if isinstance(b, Run):
+                sites.add(b.site)
+                runs.add(b.id)
+                lot_refs.update(c.lot for c in b.inputs)
+                for o in b.outputs:
+                    lot_refs.add(o.id)
+                    sites.add(o.site)
+                    materials.add(o.material)
+            elif isinstance(b, Lot):
+                lot_refs.add(b.id)
+                sites.add(b.site)
+                materials.add(b.material)
+            elif isinstance(b, Shipment):
+                ships.add(b.id)
+                lot_refs.add(b.lot)
+                sites.update((b.from_site, b.to_site))
+            elif isinstance(b, FactorOverride) and b.site:
+                sites.add(b.site)
+        self.stored_lots: dict[str, LotState] = self.view.lots(lot_refs)
+        self.stored_sites = self.view.sites(sites)
+        self.stored_materials = self.view.materials(materials)
+        self.stored_runs = self.view.record_ids("run", runs)
+        self.stored_ships = self.view.record_ids("shipment", ships)
+        ids = [le.event.event_id for le in events]
+        targets = [le.event.body.target_event_id for le in events if isinstance(le.event.body, Retraction)]
+        self.stored_events = self.view.event_payloads(ids + targets)
+        retracted_ids = {s.event_id for s in self.stored_lots.values()} | set(targets)
+        self.stored_retracted = self.view.retracted(retracted_ids)
+
+    # --- lookups --------------------------------------------------------------------------------------------
+    def site_known(self, s: str) -> bool:
+        return s in self.doc_sites or s in self.stored_sites
+
+    def material_known(self, m: str) -> bool:
+        return m in self.doc_materials or m in self.stored_materials
+
+    def lot_known(self, lot_id: str) -> bool:
+        return lot_id in self.doc_lots or lot_id in self.stored_lots
+
+    # --- rules ----------------------------------------------------------------------------------------------
+    def check_lot_fields(self, loc: str, lot: Lot) -> None:
+        if not lot.id:
+            self.add(loc, "lot id is empty")
+        if self.lot_known(lot.id):
+            self.add(loc, f"lot {lot.id} already exists; a lot is created once (send a correction event instead)")
+        if not self.material_known(lot.material):
+            self.add(loc, f"unknown material {lot.material!r} for lot {lot.id}")
+        if not self.site_known(lot.site):
+            self.add(loc, f"unknown site {lot.site!r} for lot {lot.id}")
+        if lot.mass_mg <= 0:
+            self.add(loc, f"lot {lot.id}: mass must be > 0 kg")
+        if lot.origin not in _ORIGINS:
+            self.add(loc, f"lot {lot.id}: origin must be one of {sorted(_ORIGINS)}, got {lot.origin!r}")
+        total = 0
+        for e, v in lot.assay.items():
+            if not _ELEMENT.match(e):
+                self.add(loc, f"lot {lot.id}: {e!r} is not an element symbol")
+            if v < 0 or v > FRACTION_SCALE:
+                self.add(loc, f"lot {lot.id}: mass fraction of {e} must be within 0..1")
+            total += v
+        if total > FRACTION_SCALE:
+            self.add(loc, f"lot {lot.id}: mass fractions sum to {total / FRACTION_SCALE:.9f} > 1")
+
+    def register_lot(self, lot: Lot, event_id: str) -> None:
+        self.doc_lots[lot.id] = _DocLot(lot.mass_mg, lot.assay, lot.produced_at, lot.site, event_id)
+
+    def input_state(self, lot_id: str) -> tuple[int, int, dict[str, int] | object, object, bool] | None:
+        d = self.doc_lots.get(lot_id)
+        if d is not None:
+            return d.mass_mg, d.consumed_mg, d.assay, d.produced_at, False
+        s = self.stored_lots.get(lot_id)
+        if s is not None:
+            return s.mass_mg, s.consumed_mg, s.assay, s.produced_at, s.event_id in self.stored_retracted
+        return None
+
+    def add_consumed(self, lot_id: str, mg: int) -> int:
+        d = self.doc_lots.get(lot_id)
+        if d is None:
+            s = self.stored_lots[lot_id]
+            d = _DocLot(s.mass_mg, dict(s.assay), s.produced_at, s.site, s.event_id, s.consumed_mg, s.shipped_mg)
+            self.doc_lots[lot_id] = d
+        d.consumed_mg += mg
+        return d.consumed_mg
+
+    def check_run(self, loc: str, run: Run, event_id: str) -> None:
+        if run.id in self.doc_records["run"] or run.id in self.stored_runs:
+            self.add(loc, f"run {run.id} already recorded")
+        if not self.site_known(run.site):
+            self.add(loc, f"run {run.id}: unknown site {run.site!r}")
+        if run.ended_at < run.started_at:
+            self.add(loc, f"run {run.id}: ended_at is before started_at")
+        if not run.inputs:
+            self.add(loc, f"run {run.id}: a run needs at least one input lot (source lots enter as commissioning)")
+        if not run.outputs:
+            self.add(loc, f"run {run.id}: a run needs at least one output lot")
+        own = {o.id for o in run.outputs}
+        later = self.later_lots
+        seen: set[str] = set()
+        inputs_ok = True
+        assays: list[dict[str, int] | object] = []
+        for k, c in enumerate(run.inputs):
+            cl = f"{loc}/inputs/{k}"
+            if c.lot in seen:
+                self.add(cl, f"lot {c.lot} is listed twice as an input of run {run.id}")
+            seen.add(c.lot)
+            if c.mass_mg <= 0:
+                self.add(cl, f"consumed mass of lot {c.lot} must be > 0 kg")
+            if c.lot in own:
+                self.add(cl, f"run {run.id} consumes its own output {c.lot}: the lot graph would have a cycle")
+                inputs_ok = False
+                assays.append({})
+                continue
+            st = self.input_state(c.lot)
+            if st is None:
+                if c.lot in later:
+                    self.add(cl, f"input lot {c.lot} is made later in this document (by {later[c.lot]}): "
+                                 "a run cannot consume its own descendants (cycle)")
+                else:
+                    self.add(cl, f"unknown lot {c.lot}")
+                inputs_ok = False
+                assays.append({})
+                continue
+            mass, _consumed, assay, produced_at, retracted = st
+            assays.append(assay)
+            if retracted:
+                self.add(cl, f"lot {c.lot} was retracted by an error declaration")
+            if produced_at > run.started_at:  # type: ignore[operator]
+                self.add(cl, f"lot {c.lot} is produced after run {run.id} starts")
+            total = self.add_consumed(c.lot, c.mass_mg)
+            limit = mass + int(Decimal(mass) * self.policy.consumption_tolerance)
+            if total > limit:
+                self.add(cl, f"over-consumption of lot {c.lot}: {total / 1e6:.6f} kg consumed in all "
+                             f"> {mass / 1e6:.6f} kg lot mass")
+        for k, o in enumerate(run.outputs):
+            self.check_lot_fields(f"{loc}/outputs/{k}", o)
+            if o.produced_at < run.started_at:
+                self.add(f"{loc}/outputs/{k}", f"output lot {o.id} is produced before run {run.id} starts")
+        for e, v in run.losses_mg.items():
+            if v < 0:
+                self.add(f"{loc}/losses/{e}", f"declared loss of {e} must be ≥ 0 kg")
+        if inputs_ok:
+            self.check_balance(loc, run, assays)
+        for o in run.outputs:
+            self.register_lot(o, event_id)
+        self.doc_records["run"].add(run.id)
+
+    def check_balance(self, loc: str, run: Run, assays: list[dict[str, int] | object]) -> None:
+        tol = self.policy.tolerance(run.kind)
+        for e, (i, o, loss) in run_balance(run, assays, self.policy.elements).items():
+            diff = i - o - loss
+            if abs(diff) > tol * i or (i == 0 and (o > 0 or loss > 0)):
+                scale = 1e6 * FRACTION_SCALE
+                self.add(f"{loc}/balance/{e}",
+                         f"run {run.id}: {e} does not balance: in {i / scale:.6f} kg, out {o / scale:.6f} kg, "
+                         f"declared loss {loss / scale:.6f} kg, difference {diff / scale:+.6f} kg exceeds "
+                         f"{tol * 100}% of input")
+
+    def check_shipment(self, loc: str, s: Shipment) -> None:
+        if s.id in self.doc_records["shipment"] or s.id in self.stored_ships:
+            self.add(loc, f"shipment {s.id} already recorded")
+        for site in (s.from_site, s.to_site):
+            if not self.site_known(site):
+                self.add(loc, f"shipment {s.id}: unknown site {site!r}")
+        if s.distance_km < 0:
+            self.add(loc, f"shipment {s.id}: distance must be ≥ 0 km")
+        st = self.input_state(s.lot)
+        if st is None:
+            self.add(loc, f"shipment {s.id}: unknown lot {s.lot}")
+            return
+        mass, _, _, produced_at, retracted = st
+        if retracted:
+            self.add(loc, f"shipment {s.id}: lot {s.lot} was retracted")
+        if produced_at > s.shipped_at:  # type: ignore[operator]
+            self.add(loc, f"shipment {s.id}: lot {s.lot} is shipped before it is produced")
+        self.add_consumed(s.lot, 0)
+        d = self.doc_lots[s.lot]
+        d.shipped_mg += s.mass_mg
+        if s.mass_mg <= 0 or d.shipped_mg > mass + int(Decimal(mass) * self.policy.consumption_tolerance):
+            self.add(loc, f"shipment {s.id}: {d.shipped_mg / 1e6:.6f} kg shipped in all exceeds lot {s.lot} "
+                          f"mass {mass / 1e6:.6f} kg")
+        self.doc_records["shipment"].add(s.id)
+
+    def check_retraction(self, loc: str, r: Retraction) -> None:
+        t = r.target_event_id
+        if t in self.doc_events:
+            self.add(loc, f"error declaration names event {t} from the same document; send it separately")
+            return
+        stored = self.stored_events.get(t)
+        if stored is None:
+            self.add(loc, f"error declaration names unknown event {t}")
+            return
+        if stored[0] not in (EventKind.LOT.value, EventKind.RUN.value, EventKind.SHIPMENT.value):
+            self.add(loc, f"event {t} is a {stored[0]} declaration and cannot be retracted")
+        if t in self.stored_retracted or t in self.retracting:
+            self.add(loc, f"event {t} is already retracted")
+        for lot in self.view.lots_of_event(t):
+            used = lot.consumed_mg + (self.doc_lots[lot.id].consumed_mg if lot.id in self.doc_lots else 0)
+            if used > 0:
+                self.add(loc, f"cannot retract event {t}: its lot {lot.id} has been consumed; "
+                              "retract the runs that consumed it first")
+        self.retracting.add(t)
+
+    def check(self, events: Sequence[LocatedEvent]) -> CheckResult:
+        self.prefetch(events)
+        self.later_lots: dict[str, str] = {}
+        for le in events:
+            if isinstance(le.event.body, Run):
+                for o in le.event.body.outputs:
+                    self.later_lots.setdefault(o.id, f"run {le.event.body.id}")
+        new_events: list[Event] = []
+        payloads: list[str] = []
+        skipped = 0
+        for le in events:
+            ev, loc, b = le.event, le.location, le.event.body
+            payload = canonical_payload(b)
+            if ev.event_id in self.doc_events:
+                self.add(loc, f"duplicate event {ev.event_id} (already at {self.doc_events[ev.event_id]})")
+                continue
+            self.doc_events[ev.event_id] = loc
+            stored = self.stored_events.get(ev.event_id)
+            if stored is not None:
+                if stored == (ev.kind.value, payload):
+                    skipped += 1
+                    continue
+                self.add(loc, f"event id {ev.event_id} is already recorded with different content")
+                continue
+            if isinstance(b, Run):
+                for o in b.outputs:
+                    self.later_lots.pop(o.id, None)
+            n = len(self.problems)
+            if isinstance(b, Site):
+                self.check_site(loc, b)
+            elif isinstance(b, Material):
+                self.check_material(loc, b)
+            elif isinstance(b, Lot):
+                self.check_lot_fields(loc, b)
+                self.register_lot(b, ev.event_id)
+            elif isinstance(b, Run):
+                self.check_run(loc, b, ev.event_id)
+            elif isinstance(b, Shipment):
+                self.check_shipment(loc, b)
+            elif isinstance(b, Retraction):
+                self.check_retraction(loc, b)
+            elif isinstance(b, FactorOverride):
+                self.check_override(loc, b)
+            if len(self.problems) == n:
+                new_events.append(ev)
+                payloads.append(payload)
+        return CheckResult(self.problems, new_events, payloads, skipped)
+
+    def check_site(self, loc: str, s: Site) -> None:
+        if not s.id:
+            self.add(loc, "site id is empty")
+        if self.site_known(s.id):
+            self.add(loc, f"site {s.id} is already declared with other attributes")
+        if s.kind not in _SITE_KINDS:
+            self.add(loc, f"site {s.id}: kind must be one of {sorted(_SITE_KINDS)}, got {s.kind!r}")
+        if not _COUNTRY.match(s.country):
+            self.add(loc, f"site {s.id}: country must be an ISO 3166-1 alpha-2 code, got {s.country!r}")
+        self.doc_sites.add(s.id)
+
+    def check_material(self, loc: str, m: Material) -> None:
+        if self.material_known(m.code):
+            self.add(loc, f"material {m.code} is already declared with other attributes")
+        if m.stage not in _STAGES:
+            self.add(loc, f"material {m.code}: stage must be one of {sorted(_STAGES)}, got {m.stage!r}")
+        if m.formula:
+            from lichain.core.chemistry import parse_formula  # local: chemistry is optional for validation
+            from lichain.core.errors import FormulaError
+
+            try:
+                parse_formula(m.formula)
+            except FormulaError as exc:
+                self.add(loc, f"material {m.code}: {exc}")
+        self.doc_materials.add(m.code)
+
+    def check_override(self, loc: str, f: FactorOverride) -> None:
+        if f.value < 0:
+            self.add(loc, f"factor override {f.key}: value must be ≥ 0")
+        if f.site and not self.site_known(f.site):
+            self.add(loc, f"factor override {f.key}: unknown site {f.site!r}")
+        if f.valid_from and f.valid_to and f.valid_to < f.valid_from:
+            self.add(loc, f"factor override {f.key}: valid_to is before valid_from")
+
+
+def check_document(
+    events: Sequence[LocatedEvent], view: LedgerView, policy: BalancePolicy | None = None
+) -> CheckResult:
+    """Check a whole document against the stored ledger; every problem is reported with its location."""
+    return _Checker(view, policy or BalancePolicy()).check(events)

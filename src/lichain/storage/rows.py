@@ -1,0 +1,93 @@
+"""Map validated events to the rows of the record and its projections, for one bulk ``executemany`` per table."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any
+
+from lichain.core.codec import format_time
+from lichain.core.model import Event, FactorOverride, Lot, Material, Retraction, Run, Shipment, Site
+
+__all__ = ["event_rows"]
+
+
+def event_rows(
+    events: Sequence[Event],
+    payloads: Sequence[str],
+    seq: int,
+    prev: str,
+    nxt: dict[str, int],
+    lot_idx: dict[str, int],
+    target_seq: dict[str, int],
+    recorded: str,
+    source: str | None,
+    chain: Callable[[str, str, str, str, str], str],
+    to_us: Callable[[datetime], int],
+) -> dict[str, list[dict[str, Any]]]:
+    """Rows per table name, with sequence numbers, creation indexes and chain hashes assigned in order."""
+    rows: dict[str, list[dict[str, Any]]] = {
+        k: [] for k in ("events", "sites", "materials", "lots", "assays", "runs", "consumptions", "shipments",
+                        "retractions", "overrides")
+    }
+    lot_next, run_next, ship_next = nxt["lot"], nxt["run"], nxt["shipment"]
+    ev_rows, lot_rows, assay_rows = rows["events"], rows["lots"], rows["assays"]
+
+    def add_lot(lot: Lot, run_idx: int | None, eseq: int) -> None:
+        nonlocal lot_next
+        idx = lot_next
+        lot_next += 1
+        lot_idx[lot.id] = idx
+        lot_rows.append({"idx": idx, "id": lot.id, "material": lot.material, "site": lot.site,
+                         "produced_us": to_us(lot.produced_at), "mass_mg": lot.mass_mg, "origin": lot.origin,
+                         "run_idx": run_idx, "event_seq": eseq})
+        for e, v in lot.assay.items():
+            if v:
+                assay_rows.append({"lot_idx": idx, "element": e, "ppb": v})
+
+    for ev, payload in zip(events, payloads, strict=True):
+        seq += 1
+        t = format_time(ev.time)
+        h = chain(prev, ev.event_id, ev.kind.value, t, payload)
+        ev_rows.append({"seq": seq, "event_id": ev.event_id, "kind": ev.kind.value, "time": t, "payload": payload,
+                        "prev_hash": prev, "chain_hash": h, "recorded_at": recorded, "source": source})
+        prev = h
+        b = ev.body
+        if isinstance(b, Run):
+            ridx = run_next
+            run_next += 1
+            rows["runs"].append({"idx": ridx, "id": b.id, "site": b.site, "kind": b.kind,
+                                 "started_us": to_us(b.started_at), "ended_us": to_us(b.ended_at),
+                                 "event_seq": seq})
+            rows["consumptions"].extend({"run_idx": ridx, "lot_idx": lot_idx[c.lot], "mass_mg": c.mass_mg}
+                                        for c in b.inputs)
+            for o in b.outputs:
+                add_lot(o, ridx, seq)
+        elif isinstance(b, Lot):
+            add_lot(b, None, seq)
+        elif isinstance(b, Shipment):
+            rows["shipments"].append({
+                "idx": ship_next, "id": b.id, "lot_idx": lot_idx[b.lot], "mass_mg": b.mass_mg,
+                "from_site": b.from_site, "to_site": b.to_site, "shipped_us": to_us(b.shipped_at), "mode": b.mode,
+                "distance_km": format(b.distance_km.normalize(), "f"), "to_organisation": b.to_organisation,
+                "event_seq": seq})
+            ship_next += 1
+        elif isinstance(b, Site):
+            rows["sites"].append({"id": b.id, "name": b.name, "kind": b.kind, "country": b.country,
+                                  "organisation": b.organisation, "grid_region": b.grid_region,
+                                  "attrs": json.dumps({"certifications": list(b.certifications),
+                                                       "risk": list(b.risk)}, sort_keys=True),
+                                  "event_seq": seq})
+        elif isinstance(b, Material):
+            rows["materials"].append({"code": b.code, "name": b.name, "stage": b.stage, "formula": b.formula,
+                                      "event_seq": seq})
+        elif isinstance(b, Retraction):
+            rows["retractions"].append({"target_seq": target_seq[b.target_event_id], "event_seq": seq})
+        elif isinstance(b, FactorOverride):
+            rows["overrides"].append({
+                "event_seq": seq, "key": b.key, "value": format(b.value.normalize(), "f"), "unit": b.unit,
+                "source": b.source, "site": b.site,
+                "valid_from_us": to_us(b.valid_from) if b.valid_from else None,
+                "valid_to_us": to_us(b.valid_to) if b.valid_to else None})
+    return rows

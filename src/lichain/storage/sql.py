@@ -1,0 +1,331 @@
+"""SQL ledger adapter: SQLite (embedded default, WAL, one writer) and PostgreSQL (production), one code path.
+
+``SqlStore`` implements the ledger view the validator reads (bulk lookups, chunked ``IN`` lists) and the
+append path: one transaction per document, holding the write lock (``BEGIN IMMEDIATE`` on SQLite, an advisory
+transaction lock on PostgreSQL), extending the hash chain and writing the projections with ``executemany``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, event, func, select, text
+from sqlalchemy.engine import make_url
+
+from lichain.core.codec import GENESIS, chain_hash, format_time
+from lichain.core.errors import StorageError
+from lichain.core.model import Event, Lot, Retraction, Run, Shipment, Site
+from lichain.core.ports import LotState, StoredEvent
+from lichain.storage import schema as s
+from lichain.storage.rows import event_rows
+
+__all__ = ["DEFAULT_URL", "SqlStore", "chunks", "open_store", "resolve_url", "to_us"]
+
+DEFAULT_URL = "sqlite:///lichain.db"
+_CHUNK = 500
+_PG_LOCK = 0x6C6963686169  # "lichai": advisory lock key serialising writers
+
+
+def resolve_url(url: str | None = None) -> str:
+    """``--db`` value, else ``LICHAIN_DB``, else ``./lichain.db``; a bare path means a SQLite file."""
+    url = url or os.environ.get("LICHAIN_DB") or DEFAULT_URL
+    if "://" not in url:
+        url = f"sqlite:///{url}"
+    return url
+
+
+def to_us(t: datetime) -> int:
+    """Aware datetime → integer microseconds since the Unix epoch (UTC)."""
+    d = t.astimezone(UTC) - datetime(1970, 1, 1, tzinfo=UTC)
+    return (d.days * 86_400 + d.seconds) * 1_000_000 + d.microseconds
+
+
+def chunks(items: Sequence[Any], n: int = _CHUNK) -> Iterator[Sequence[Any]]:
+    """Consecutive slices of at most ``n`` items."""
+    for i in range(0, len(items), n):
+        yield items[i : i + n]
+
+
+def _make_engine(url: str) -> Engine:
+    u = make_url(url)
+    if u.get_backend_name() == "sqlite":
+        engine = create_engine(url, connect_args={"timeout": 30})
+
+        @event.listens_for(engine, "connect")
+        def _on_connect(dbapi_conn: Any, _rec: Any) -> None:
+            dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
+            cur = dbapi_conn.cursor()
+            if u.database not in (None, "", ":memory:"):
+                cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA cache_size=-200000")
+            cur.execute("PRAGMA temp_store=MEMORY")
+            cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _on_begin(conn: Connection) -> None:
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.info.get("write") else "BEGIN")
+
+        return engine
+    if u.get_backend_name() == "postgresql" and u.get_driver_name() in ("", "psycopg2"):
+        u = u.set(drivername="postgresql+psycopg")
+    return create_engine(u, pool_pre_ping=True)
+
+
+class SqlStore:
+    """The ledger on a SQL database."""
+
+    def __init__(self, url: str | None = None) -> None:
+        self.url = resolve_url(url)
+        self.engine = _make_engine(self.url)
+        self.is_sqlite = self.engine.dialect.name == "sqlite"
+
+    # --- lifecycle ------------------------------------------------------------------------------------------
+    def migrate(self) -> None:
+        """Create or upgrade the schema to the newest Alembic revision."""
+        from alembic import command
+        from alembic.config import Config
+
+        cfg = Config()
+        cfg.set_main_option("script_location", str(Path(__file__).with_name("migrations")))
+        with self.engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "head")
+
+    def is_initialised(self) -> bool:
+        """True when the schema exists."""
+        from sqlalchemy import inspect
+
+        return inspect(self.engine).has_table("events")
+
+    def close(self) -> None:
+        """Release connections."""
+        self.engine.dispose()
+
+    def read(self) -> Connection:
+        """A read connection (context manager)."""
+        return self.engine.connect()
+
+    # --- LedgerView (bulk) ----------------------------------------------------------------------------------
+    def lots(self, ids: Iterable[str]) -> dict[str, LotState]:
+        """Stored lots among ``ids`` with their use so far."""
+        ids = sorted(set(ids))
+        out: dict[str, LotState] = {}
+        if not ids:
+            return out
+        with self.read() as conn:
+            for part in chunks(ids):
+                rows = conn.execute(
+                    select(s.lots.c.idx, s.lots.c.id, s.lots.c.mass_mg, s.lots.c.produced_us, s.lots.c.site,
+                           s.events.c.event_id)
+                    .join(s.events, s.events.c.seq == s.lots.c.event_seq)
+                    .where(s.lots.c.id.in_(part))
+                ).all()
+                out.update(self._lot_states(conn, rows))
+        return out
+
+    def _lot_states(self, conn: Connection, rows: Sequence[Any]) -> dict[str, LotState]:
+        if not rows:
+            return {}
+        idxs = [r.idx for r in rows]
+        assay: dict[int, dict[str, int]] = {i: {} for i in idxs}
+        for r in conn.execute(select(s.assays).where(s.assays.c.lot_idx.in_(idxs))):
+            assay[r.lot_idx][r.element] = r.ppb
+        live_runs = ~s.runs.c.event_seq.in_(select(s.retractions.c.target_seq))
+        consumed = dict(conn.execute(
+            select(s.consumptions.c.lot_idx, func.sum(s.consumptions.c.mass_mg))
+            .join(s.runs, s.runs.c.idx == s.consumptions.c.run_idx)
+            .where(s.consumptions.c.lot_idx.in_(idxs), live_runs)
+            .group_by(s.consumptions.c.lot_idx)
+        ).tuples().all())
+        live_ships = ~s.shipments.c.event_seq.in_(select(s.retractions.c.target_seq))
+        shipped = dict(conn.execute(
+            select(s.shipments.c.lot_idx, func.sum(s.shipments.c.mass_mg))
+            .where(s.shipments.c.lot_idx.in_(idxs), live_ships)
+            .group_by(s.shipments.c.lot_idx)
+        ).tuples().all())
+        return {
+            r.id: LotState(
+                r.id, r.mass_mg, int(consumed.get(r.idx, 0)), int(shipped.get(r.idx, 0)), assay[r.idx],
+                datetime.fromtimestamp(r.produced_us / 1e6, UTC).replace(microsecond=r.produced_us % 1_000_000),
+                r.site, r.event_id,
+            )
+            for r in rows
+        }
+
+    def sites(self, ids: Iterable[str]) -> set[str]:
+        """Stored site ids among ``ids``."""
+        return self._present(s.sites.c.id, ids)
+
+    def materials(self, codes: Iterable[str]) -> set[str]:
+        """Stored material codes among ``codes``."""
+        return self._present(s.materials.c.code, codes)
+
+    def _present(self, col: Any, ids: Iterable[str]) -> set[str]:
+        ids = sorted(set(ids))
+        found: set[str] = set()
+        with self.read() as conn:
+            for part in chunks(ids):
+                found.update(conn.execute(select(col).where(col.in_(part))).scalars())
+        return found
+
+    def event_payloads(self, ids: Iterable[str]) -> dict[str, tuple[str, str]]:
+        """Stored events among ``ids``: id → (kind, payload)."""
+        ids = sorted(set(ids))
+        out: dict[str, tuple[str, str]] = {}
+        with self.read() as conn:
+            for part in chunks(ids):
+                for r in conn.execute(select(s.events.c.event_id, s.events.c.kind, s.events.c.payload)
+                                      .where(s.events.c.event_id.in_(part))):
+                    out[r.event_id] = (r.kind, r.payload)
+        return out
+
+    def retracted(self, ids: Iterable[str]) -> set[str]:
+        """Event ids among ``ids`` retracted by an error declaration."""
+        ids = sorted(set(ids))
+        found: set[str] = set()
+        with self.read() as conn:
+            for part in chunks(ids):
+                found.update(conn.execute(
+                    select(s.events.c.event_id)
+                    .join(s.retractions, s.retractions.c.target_seq == s.events.c.seq)
+                    .where(s.events.c.event_id.in_(part))
+                ).scalars())
+        return found
+
+    def record_ids(self, kind: str, ids: Iterable[str]) -> dict[str, str]:
+        """Stored runs or shipments among ``ids``: record id → event id."""
+        t = s.runs if kind == "run" else s.shipments
+        ids = sorted(set(ids))
+        out: dict[str, str] = {}
+        with self.read() as conn:
+            for part in chunks(ids):
+                out.update(conn.execute(
+                    select(t.c.id, s.events.c.event_id).join(s.events, s.events.c.seq == t.c.event_seq)
+                    .where(t.c.id.in_(part))
+                ).tuples().all())
+        return out
+
+    def lots_of_event(self, event_id: str) -> list[LotState]:
+        """Lots created by one stored event."""
+        with self.read() as conn:
+            rows = conn.execute(
+                select(s.lots.c.idx, s.lots.c.id, s.lots.c.mass_mg, s.lots.c.produced_us, s.lots.c.site,
+                       s.events.c.event_id)
+                .join(s.events, s.events.c.seq == s.lots.c.event_seq)
+                .where(s.events.c.event_id == event_id)
+            ).all()
+            return list(self._lot_states(conn, rows).values())
+
+    # --- append ---------------------------------------------------------------------------------------------
+    def _write(self) -> Any:
+        conn = self.engine.connect()
+        conn.info["write"] = True
+        return conn
+
+    def head(self, conn: Connection | None = None) -> tuple[int, str]:
+        """(last seq, chain hash) of the event chain; (0, GENESIS) when empty."""
+        q = select(s.events.c.seq, s.events.c.chain_hash).order_by(s.events.c.seq.desc()).limit(1)
+        if conn is None:
+            with self.read() as c:
+                row = c.execute(q).first()
+        else:
+            row = conn.execute(q).first()
+        return (row.seq, row.chain_hash) if row else (0, GENESIS)
+
+    def append(self, events: Sequence[Event], payloads: Sequence[str], source: str | None = None) -> int:
+        """Write validated events and their projections in one transaction; return how many."""
+        if not events:
+            return 0
+        conn = self._write()
+        try:
+            with conn.begin():
+                if not self.is_sqlite:
+                    conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK})
+                seq, prev = self.head(conn)
+                nxt = {
+                    "lot": conn.execute(select(func.coalesce(func.max(s.lots.c.idx), -1))).scalar_one() + 1,
+                    "run": conn.execute(select(func.coalesce(func.max(s.runs.c.idx), -1))).scalar_one() + 1,
+                    "shipment": conn.execute(select(func.coalesce(func.max(s.shipments.c.idx), -1))).scalar_one()
+                    + 1,
+                }
+                lot_idx = self._lot_index(conn, events)
+                target_seq = self._target_seqs(conn, events)
+                recorded = format_time(datetime.now(UTC))
+                rows = event_rows(events, payloads, seq, prev, nxt, lot_idx, target_seq, recorded, source,
+                                  chain_hash, to_us)
+                for table, data in rows.items():
+                    if data:
+                        conn.execute(getattr(s, table).insert(), data)
+        finally:
+            conn.close()
+        return len(events)
+
+    def _lot_index(self, conn: Connection, events: Sequence[Event]) -> dict[str, int]:
+        refs: set[str] = set()
+        for ev in events:
+            b = ev.body
+            if isinstance(b, Run):
+                refs.update(c.lot for c in b.inputs)
+            elif isinstance(b, Shipment):
+                refs.add(b.lot)
+        out: dict[str, int] = {}
+        for part in chunks(sorted(refs)):
+            out.update(conn.execute(select(s.lots.c.id, s.lots.c.idx).where(s.lots.c.id.in_(part))).tuples().all())
+        return out
+
+    def _target_seqs(self, conn: Connection, events: Sequence[Event]) -> dict[str, int]:
+        ids = [ev.body.target_event_id for ev in events if isinstance(ev.body, Retraction)]
+        out: dict[str, int] = {}
+        for part in chunks(ids):
+            out.update(conn.execute(select(s.events.c.event_id, s.events.c.seq)
+                                    .where(s.events.c.event_id.in_(part))).tuples().all())
+        return out
+
+    # --- reads for services ---------------------------------------------------------------------------------
+    def iter_events(self, batch: int = 20_000) -> Iterator[StoredEvent]:
+        """All events in chain order, streamed."""
+        last = 0
+        with self.read() as conn:
+            while True:
+                rows = conn.execute(select(s.events).where(s.events.c.seq > last)
+                                    .order_by(s.events.c.seq).limit(batch)).all()
+                if not rows:
+                    return
+                for r in rows:
+                    yield StoredEvent(r.seq, r.event_id, r.kind, r.time, r.payload, r.prev_hash, r.chain_hash)
+                last = rows[-1].seq
+
+    def counts(self) -> dict[str, int]:
+        """Row counts of every table (for reports and for 'nothing was written' checks)."""
+        with self.read() as conn:
+            return {t.name: conn.execute(select(func.count()).select_from(t)).scalar_one()
+                    for t in s.metadata.sorted_tables}
+
+
+def open_store(url: str | None = None, *, create: bool = True) -> SqlStore:
+    """Open a store and bring its schema to the newest revision."""
+    store = SqlStore(url)
+    try:
+        if create or store.is_initialised():
+            store.migrate()
+        else:
+            raise StorageError(f"no lichain ledger at {store.url}; run `lichain init` first")
+    except StorageError:
+        raise
+    except Exception as exc:  # driver errors: unreachable server, bad URL, permissions
+        raise StorageError(f"cannot open {store.url}: {exc}") from exc
+    return store
+
+
+def site_attrs(site: Site) -> str:
+    """JSON of a site's list attributes."""
+    return json.dumps({"certifications": list(site.certifications), "risk": list(site.risk)}, sort_keys=True)
+
+
+_ = Lot  # re-exported type for rows
