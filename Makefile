@@ -22,8 +22,8 @@ lint: venv
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
 
-test: lint
-	$(PY) -m pytest -q -n 2 $(PYTEST_ARGS)
+test:
+	bash scripts/test.sh $(PYTEST_ARGS)
 
 bench: venv
 	$(PY) -m benchmarks $(BENCH_ARGS)

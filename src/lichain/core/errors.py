@@ -16,6 +16,7 @@ __all__ = [
     "LichainError",
     "NotFoundError",
     "Problem",
+    "RecipeError",
     "StorageError",
     "ValidationFailed",
 ]
@@ -27,6 +28,10 @@ class LichainError(Exception):
 
 class FormulaError(LichainError, ValueError):
     """A chemical formula is malformed or names an unknown element."""
+
+
+class RecipeError(LichainError, ValueError):
+    """A recipe request is impossible (composition not summing to 1, non-positive mass, Li/Me below 1)."""
 
 
 class NotFoundError(LichainError, KeyError):

@@ -5,12 +5,17 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from lichain.core.codec import format_time
-from lichain.core.model import Event, FactorOverride, Lot, Material, Retraction, Run, Shipment, Site
+from lichain.core.model import Activity, Event, FactorOverride, Lot, Material, Retraction, Run, Shipment, Site
 
 __all__ = ["event_rows"]
+
+
+def _d(v: Decimal) -> str:
+    return format(v.normalize(), "f")
 
 
 def event_rows(
@@ -29,22 +34,43 @@ def event_rows(
     """Rows per table name, with sequence numbers, creation indexes and chain hashes assigned in order."""
     rows: dict[str, list[dict[str, Any]]] = {
         k: [] for k in ("events", "sites", "materials", "lots", "assays", "runs", "consumptions", "shipments",
-                        "retractions", "overrides")
+                        "retractions", "overrides", "run_losses", "activities")
     }
     lot_next, run_next, ship_next = nxt["lot"], nxt["run"], nxt["shipment"]
     ev_rows, lot_rows, assay_rows = rows["events"], rows["lots"], rows["assays"]
 
-    def add_lot(lot: Lot, run_idx: int | None, eseq: int) -> None:
+    act_rows = rows["activities"]
+
+    def add_activity(a: Activity, run_idx: int | None, lidx: int | None) -> None:
+        base = {"run_idx": run_idx, "lot_idx": lidx, "factor_key": None, "instrument": None}
+        for el in a.electricity:
+            act_rows.append({**base, "kind": "electricity", "name": el.source, "amount": _d(el.kwh), "unit": "kWh",
+                             "factor_key": el.factor_key, "instrument": el.instrument})
+        for f in a.fuels:
+            act_rows.append({**base, "kind": "fuel", "name": f.kind, "amount": _d(f.mj), "unit": "MJ"})
+        for r in a.reagents:
+            act_rows.append({**base, "kind": "reagent", "name": r.name, "amount": _d(r.kg), "unit": "kg",
+                             "factor_key": r.factor_key})
+        if a.water_m3 is not None:
+            act_rows.append({**base, "kind": "water", "name": "water", "amount": _d(a.water_m3), "unit": "m3"})
+        if a.process_kg_co2e is not None:
+            act_rows.append({**base, "kind": "process", "name": "process", "amount": _d(a.process_kg_co2e),
+                             "unit": "kg CO2e"})
+
+    def add_lot(lot: Lot, run_idx: int | None, eseq: int, value: Decimal | None = None) -> None:
         nonlocal lot_next
         idx = lot_next
         lot_next += 1
         lot_idx[lot.id] = idx
         lot_rows.append({"idx": idx, "id": lot.id, "material": lot.material, "site": lot.site,
                          "produced_us": to_us(lot.produced_at), "mass_mg": lot.mass_mg, "origin": lot.origin,
-                         "run_idx": run_idx, "event_seq": eseq})
+                         "run_idx": run_idx, "event_seq": eseq,
+                         "alloc_value": _d(value) if value is not None else None})
         for e, v in lot.assay.items():
             if v:
                 assay_rows.append({"lot_idx": idx, "element": e, "ppb": v})
+        if lot.activity is not None:
+            add_activity(lot.activity, None, idx)
 
     for ev, payload in zip(events, payloads, strict=True):
         seq += 1
@@ -63,7 +89,10 @@ def event_rows(
             rows["consumptions"].extend({"run_idx": ridx, "lot_idx": lot_idx[c.lot], "mass_mg": c.mass_mg}
                                         for c in b.inputs)
             for o in b.outputs:
-                add_lot(o, ridx, seq)
+                add_lot(o, ridx, seq, b.output_values.get(o.id) if b.allocation == "economic" else None)
+            rows["run_losses"].extend({"run_idx": ridx, "element": e, "mass_mg": v}
+                                      for e, v in b.losses_mg.items() if v)
+            add_activity(b.activity, ridx, None)
         elif isinstance(b, Lot):
             add_lot(b, None, seq)
         elif isinstance(b, Shipment):

@@ -21,6 +21,7 @@ from sqlalchemy import (
 )
 
 __all__ = [
+    "activities",
     "assays",
     "consumptions",
     "events",
@@ -29,6 +30,7 @@ __all__ = [
     "metadata",
     "overrides",
     "retractions",
+    "run_losses",
     "runs",
     "shipments",
     "sites",
@@ -88,6 +90,7 @@ lots = Table(
     Column("origin", String(20), nullable=False),
     Column("run_idx", BigInteger, nullable=True),
     Column("event_seq", BigInteger, nullable=False),
+    Column("alloc_value", String(60), nullable=True),  # declared economic value, for economic allocation
 )
 
 assays = Table(
@@ -135,6 +138,29 @@ shipments = Table(
     Column("distance_km", String(40), nullable=False),
     Column("to_organisation", String(300), nullable=True),
     Column("event_seq", BigInteger, nullable=False),
+)
+
+run_losses = Table(
+    "run_losses",
+    metadata,
+    Column("run_idx", BigInteger, nullable=False),
+    Column("element", String(3), nullable=False),
+    Column("mass_mg", BigInteger, nullable=False),
+    PrimaryKeyConstraint("run_idx", "element"),
+)
+
+#: Activity data of runs (``run_idx``) and of commissioning steps (``lot_idx``): one row per datum.
+activities = Table(
+    "activities",
+    metadata,
+    Column("run_idx", BigInteger, nullable=True, index=True),
+    Column("lot_idx", BigInteger, nullable=True, index=True),
+    Column("kind", String(20), nullable=False),  # electricity | fuel | reagent | water | process
+    Column("name", String(100), nullable=False),  # source type, fuel kind, reagent name
+    Column("amount", String(60), nullable=False),  # exact decimal
+    Column("unit", String(20), nullable=False),  # kWh | MJ | kg | m3 | kg CO2e
+    Column("factor_key", String(200), nullable=True),
+    Column("instrument", String(300), nullable=True),
 )
 
 retractions = Table(

@@ -142,13 +142,13 @@ class SqlStore:
             .join(s.runs, s.runs.c.idx == s.consumptions.c.run_idx)
             .where(s.consumptions.c.lot_idx.in_(idxs), live_runs)
             .group_by(s.consumptions.c.lot_idx)
-        ).tuples().all())
+        ).all())
         live_ships = ~s.shipments.c.event_seq.in_(select(s.retractions.c.target_seq))
         shipped = dict(conn.execute(
             select(s.shipments.c.lot_idx, func.sum(s.shipments.c.mass_mg))
             .where(s.shipments.c.lot_idx.in_(idxs), live_ships)
             .group_by(s.shipments.c.lot_idx)
-        ).tuples().all())
+        ).all())
         return {
             r.id: LotState(
                 r.id, r.mass_mg, int(consumed.get(r.idx, 0)), int(shipped.get(r.idx, 0)), assay[r.idx],
@@ -208,7 +208,7 @@ class SqlStore:
                 out.update(conn.execute(
                     select(t.c.id, s.events.c.event_id).join(s.events, s.events.c.seq == t.c.event_seq)
                     .where(t.c.id.in_(part))
-                ).tuples().all())
+                ).all())
         return out
 
     def lots_of_event(self, event_id: str) -> list[LotState]:
@@ -276,7 +276,7 @@ class SqlStore:
                 refs.add(b.lot)
         out: dict[str, int] = {}
         for part in chunks(sorted(refs)):
-            out.update(conn.execute(select(s.lots.c.id, s.lots.c.idx).where(s.lots.c.id.in_(part))).tuples().all())
+            out.update(conn.execute(select(s.lots.c.id, s.lots.c.idx).where(s.lots.c.id.in_(part))).all())
         return out
 
     def _target_seqs(self, conn: Connection, events: Sequence[Event]) -> dict[str, int]:
@@ -284,7 +284,7 @@ class SqlStore:
         out: dict[str, int] = {}
         for part in chunks(ids):
             out.update(conn.execute(select(s.events.c.event_id, s.events.c.seq)
-                                    .where(s.events.c.event_id.in_(part))).tuples().all())
+                                    .where(s.events.c.event_id.in_(part))).all())
         return out
 
     # --- reads for services ---------------------------------------------------------------------------------

@@ -1,0 +1,237 @@
+"""The ``lichain`` command: thin wrappers that parse arguments, call a service and render text or JSON.
+
+Every query has ``--json``; errors exit non-zero with a one-line reason. The database is ``--db URL`` (any
+SQLAlchemy URL or a SQLite path), else ``LICHAIN_DB``, else ``./lichain.db``.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from lichain.core.errors import LichainError
+from lichain.services import query
+from lichain.services.record import dumps, ingest_file
+from lichain.storage.sql import SqlStore, open_store
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__.splitlines()[0] if __doc__ else None)
+export_app = typer.Typer(no_args_is_help=True, help="Export the ledger in a standard format.")
+app.add_typer(export_app, name="export")
+out = Console()
+err = Console(stderr=True)
+
+Db = Annotated[str | None, typer.Option("--db", help="Database URL or SQLite path (default: LICHAIN_DB or ./lichain.db).")]
+Json = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    """Exit with a one-line reason."""
+    err.print(f"[red]error:[/red] {message}", highlight=False)
+    raise typer.Exit(code)
+
+
+def store_for(db: str | None, create: bool = False) -> SqlStore:
+    """Open the ledger or exit with the reason."""
+    try:
+        return open_store(db, create=create)
+    except LichainError as exc:
+        fail(str(exc))
+
+
+def emit(data: Any) -> None:
+    """Print JSON to stdout."""
+    sys.stdout.write(dumps(data) + "\n")
+
+
+@app.command()
+def init(db: Db = None) -> None:
+    """Create the ledger (or bring its schema up to date)."""
+    s = store_for(db, create=True)
+    out.print(f"ledger ready at {s.url}")
+
+
+@app.command()
+def chem(formula: str, json_: Json = False) -> None:
+    """Molar mass [g/mol] and element mass fractions of a chemical formula."""
+    from lichain.core.chemistry import mass_fractions, molar_mass
+
+    try:
+        mm, fr = molar_mass(formula), mass_fractions(formula)
+    except LichainError as exc:
+        fail(str(exc))
+    data = {"formula": formula, "molar_mass_g_per_mol": float(mm),
+            "mass_fractions": {e: float(v) for e, v in fr.items()}}
+    if json_:
+        emit(data)
+        return
+    t = Table(title=f"{formula}  M = {mm:.4f} g/mol")
+    t.add_column("element")
+    t.add_column("mass fraction", justify="right")
+    for e, v in fr.items():
+        t.add_row(e, f"{v:.6f}")
+    out.print(t)
+
+
+@app.command()
+def ingest(files: list[Path], db: Db = None, json_: Json = False) -> None:
+    """Ingest EPCIS 2.0 JSON-LD documents or XLSX/CSV workbooks, each all or nothing."""
+    s = store_for(db, create=True)
+    results = []
+    ok = True
+    for f in files:
+        r = ingest_file(s, f)
+        ok &= r.ok
+        results.append({"file": str(f), **r.to_json()})
+        if not json_:
+            if r.ok:
+                out.print(f"{f}: {r.events_written} events written, {r.events_skipped} already on record")
+            else:
+                err.print(f"{f}: refused, nothing written ({len(r.problems)} problems)")
+                for p in r.problems:
+                    err.print(f"  {p.location}: {p.message}", highlight=False, markup=False)
+    if json_:
+        emit(results[0] if len(results) == 1 else results)
+    if not ok:
+        raise typer.Exit(1)
+
+
+@app.command()
+def lots(
+    db: Db = None, json_: Json = False,
+    stage: Annotated[str | None, typer.Option(help="Only lots of this stage, e.g. cam.")] = None,
+    site: Annotated[str | None, typer.Option(help="Only lots at this site.")] = None,
+    material: Annotated[str | None, typer.Option(help="Only lots of this material code.")] = None,
+    limit: Annotated[int, typer.Option(help="At most this many lots (0: all).")] = 100,
+    offset: Annotated[int, typer.Option(help="Skip this many lots.")] = 0,
+) -> None:
+    """List lots in creation order."""
+    rows = query.list_lots(store_for(db), stage=stage, site=site, material=material, limit=limit or None,
+                           offset=offset)
+    if json_:
+        emit(rows)
+        return
+    t = Table()
+    for c in ("id", "material", "stage", "site", "mass kg", "assay", "origin"):
+        t.add_column(c)
+    for r in rows:
+        t.add_row(r["id"], r["material"], r["stage"], r["site"], f"{r['mass_kg']:,.3f}",
+                  " ".join(f"{e} {v:.4f}" for e, v in r["assay"].items()), r["origin"])
+    out.print(t)
+
+
+@app.command()
+def show(lot: str, db: Db = None, json_: Json = False) -> None:
+    """One lot: its fields, the run that made it with its inputs, use so far and remaining mass."""
+    try:
+        d = query.show_lot(store_for(db), lot)
+    except LichainError as exc:
+        fail(str(exc))
+    if json_:
+        emit(d)
+        return
+    out.print(f"[bold]{d['id']}[/bold]  {d['material']} ({d['stage']}) at {d['site']}, {d['mass_kg']} kg, "
+              f"origin {d['origin']}{'  [red]RETRACTED[/red]' if d['retracted'] else ''}")
+    out.print("assay: " + ", ".join(f"{e} {v}" for e, v in d["assay"].items()))
+    if d["run"]:
+        out.print(f"made by run {d['run']['id']} ({d['run']['kind']}) at {d['run']['site']}")
+        for i in d["inputs"]:
+            out.print(f"  ← {i['lot']}  {i['mass_kg']} kg")
+    out.print(f"consumed {d['consumed_kg']} kg, remaining {d['remaining_kg']} kg, shipped {d['shipped_kg']} kg")
+
+
+@app.command()
+def balance(db: Db = None, json_: Json = False) -> None:
+    """Re-check the element mass balance of every run."""
+    d = query.balance(store_for(db))
+    if json_:
+        emit(d)
+    else:
+        out.print(f"{d['runs_checked']} runs checked for {', '.join(d['elements'])}: "
+                  f"{len(d['problems'])} problems")
+        for p in d["problems"][:50]:
+            out.print(f"  {p['run']} {p['element']}: {p['message']}")
+    if d["problems"]:
+        raise typer.Exit(1)
+
+
+@app.command()
+def verify(db: Db = None, json_: Json = False) -> None:
+    """Recompute the event hash chain and report the first broken event."""
+    d = query.verify(store_for(db))
+    if json_:
+        emit(d)
+    elif d["ok"]:
+        out.print(f"chain ok: {d['events']} events, head {d['head']}")
+    else:
+        err.print(f"chain broken at event {d['first_bad_event']}: {d['reason']}")
+    if not d["ok"]:
+        raise typer.Exit(1)
+
+
+@app.command()
+def template(out_path: Annotated[Path, typer.Option("--out", help="Where to write (.xlsx, or a folder for CSV).")]
+             = Path("lichain-template.xlsx")) -> None:
+    """Write the spreadsheet template (sheets, columns, units, a tiny valid example chain)."""
+    from lichain.io.tabular import write_template
+
+    write_template(out_path)
+    out.print(f"template written to {out_path}")
+
+
+@export_app.command("epcis")
+def export_epcis(db: Db = None, out_path: Annotated[Path | None, typer.Option("--out", help="File (default: stdout).")]
+                 = None) -> None:
+    """Export the whole ledger as one EPCIS 2.0 JSON-LD document."""
+    from lichain.services.exchange import export_epcis as run_export
+
+    s = store_for(db)
+    if out_path is None:
+        run_export(s, sys.stdout)
+        return
+    with out_path.open("w", encoding="utf-8") as fp:
+        n = run_export(s, fp)
+    out.print(f"{n} events written to {out_path}")
+
+
+@app.command()
+def demo(
+    db: Db = None, json_: Json = False,
+    lots_: Annotated[int | None, typer.Option("--lots", help="Approximate number of lots (default: one year).")]
+    = None,
+    seed: Annotated[int, typer.Option(help="Random seed (same seed, same chain).")] = 0,
+) -> None:
+    """Generate the integrated demo chain, ingest it, and print a short report."""
+    from lichain.services.demo import run_demo
+
+    s = store_for(db, create=True)
+    t0 = time.perf_counter()
+    try:
+        report = run_demo(s, lots=lots_, seed=seed, progress=not json_)
+    except LichainError as exc:
+        fail(str(exc))
+    report["seconds"] = round(time.perf_counter() - t0, 2)
+    if json_:
+        emit(report)
+    else:
+        from lichain.entrypoints.render import print_demo_report
+
+        print_demo_report(out, report)
+    if not report["ok"]:
+        raise typer.Exit(1)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        app()
+    except LichainError as exc:  # anything a command did not map itself
+        err.print(f"[red]error:[/red] {exc}", highlight=False)
+        raise SystemExit(2) from None

@@ -1,0 +1,24 @@
+"""Use cases that exchange standard documents: export the ledger as EPCIS 2.0 JSON-LD."""
+
+from __future__ import annotations
+
+from typing import TextIO
+
+from lichain.core.codec import event_from_payload
+from lichain.core.model import Event
+from lichain.storage.sql import SqlStore
+
+__all__ = ["export_epcis", "stored_events"]
+
+
+def stored_events(store: SqlStore) -> list[Event]:
+    """Every recorded event, in chain order, as domain events."""
+    return [event_from_payload(e.event_id, e.kind, e.time, e.payload) for e in store.iter_events()]
+
+
+def export_epcis(store: SqlStore, fp: TextIO) -> int:
+    """Write the whole ledger as one EPCIS 2.0 document to ``fp``; return the number of events."""
+    from lichain.io.epcis import write_epcis_stream
+
+    events = (event_from_payload(e.event_id, e.kind, e.time, e.payload) for e in store.iter_events())
+    return int(write_epcis_stream(events, fp))

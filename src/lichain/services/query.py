@@ -1,0 +1,124 @@
+"""Use cases that read the ledger: list lots, show one lot, re-check balances, verify the hash chain.
+
+Each returns plain JSON-ready data in the shapes the CLI's ``--json`` and the API promise; quantities are
+rendered once here, in kg and mass fractions (exact decimal strings converted to numbers for JSON).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from lichain.core.codec import GENESIS, chain_hash, format_time
+from lichain.core.errors import NotFoundError
+from lichain.core.model import DEFAULT_ELEMENTS
+from lichain.core.quantities import mg_to_kg, ppb_to_fraction
+from lichain.core.validate import BalancePolicy
+from lichain.storage.queries import LotRow, balance_rows, counts_by_stage, find_lot, lot_detail, lot_rows
+from lichain.storage.sql import SqlStore
+
+__all__ = ["balance", "canonical_lot_id", "list_lots", "show_lot", "summary", "verify"]
+
+
+def _num(d: Decimal) -> float | int:
+    return int(d) if d == d.to_integral_value() else float(d)
+
+
+def _time(us: int) -> str:
+    return format_time(datetime.fromtimestamp(us // 1_000_000, UTC).replace(microsecond=us % 1_000_000))
+
+
+def canonical_lot_id(lot_id: str) -> str:
+    """The ledger's spelling of a lot id (an EPC URN and its GS1 Digital Link URI are the same lot)."""
+    from lichain.io.gs1_uri import normalise_epc
+
+    return normalise_epc(lot_id)
+
+
+def _lot_json(r: LotRow) -> dict[str, Any]:
+    return {
+        "id": r.id,
+        "material": r.material,
+        "stage": r.stage,
+        "site": r.site,
+        "produced_at": _time(r.produced_us),
+        "mass_kg": _num(mg_to_kg(r.mass_mg)),
+        "assay": {e: _num(ppb_to_fraction(v)) for e, v in sorted(r.assay.items())},
+        "origin": r.origin,
+    }
+
+
+def list_lots(store: SqlStore, *, stage: str | None = None, site: str | None = None,
+              material: str | None = None, limit: int | None = 100, offset: int = 0) -> list[dict[str, Any]]:
+    """Live lots in creation order (the ``lots --json`` shape)."""
+    return [_lot_json(r) for r in lot_rows(store, stage=stage, site=site, material=material, limit=limit,
+                                           offset=offset)]
+
+
+def show_lot(store: SqlStore, lot_id: str) -> dict[str, Any]:
+    """One lot with its direct inputs, use so far and remaining mass (the ``show --json`` shape)."""
+    r = find_lot(store, lot_id) or find_lot(store, canonical_lot_id(lot_id))
+    if r is None:
+        raise NotFoundError(f"unknown lot {lot_id}")
+    d = lot_detail(store, r.idx)
+    consumed = sum(m for _, m in d["consumed_by"])
+    shipped = sum(x["mass_mg"] for x in d["shipments"])
+    out = _lot_json(r)
+    out.update({
+        "event_id": d["event_id"],
+        "retracted": d["retracted"],
+        "run": None if d["run"] is None else {
+            "id": d["run"]["id"], "kind": d["run"]["kind"], "site": d["run"]["site"],
+            "started_at": _time(d["run"]["started_us"]), "ended_at": _time(d["run"]["ended_us"])},
+        "inputs": [{"lot": lot, "mass_kg": _num(mg_to_kg(m))} for lot, m in d["inputs"]],
+        "consumed_by": [{"run": run, "mass_kg": _num(mg_to_kg(m))} for run, m in d["consumed_by"]],
+        "consumed_kg": _num(mg_to_kg(consumed)),
+        "remaining_kg": _num(mg_to_kg(r.mass_mg - consumed)),
+        "shipped_kg": _num(mg_to_kg(shipped)),
+        "shipments": [{"id": x["id"], "mass_kg": _num(mg_to_kg(x["mass_mg"])), "from_site": x["from_site"],
+                       "to_site": x["to_site"], "mode": x["mode"], "distance_km": _num(Decimal(x["distance_km"])),
+                       "to_organisation": x["to_organisation"], "shipped_at": _time(x["shipped_us"])}
+                      for x in d["shipments"]],
+    })
+    return out
+
+
+def balance(store: SqlStore, policy: BalancePolicy | None = None) -> dict[str, Any]:
+    """Re-check the element balance of every live run (the ``balance --json`` shape)."""
+    policy = policy or BalancePolicy()
+    runs: set[int] = set()
+    problems: list[dict[str, Any]] = []
+    for idx, run_id, kind, e, i, o, loss in balance_rows(store, policy.elements):
+        runs.add(idx)
+        diff = i - o - loss
+        tol = float(policy.tolerance(kind))
+        if abs(diff) > tol * i + 1e-9 or (i == 0 and (o > 0 or loss > 0)):
+            problems.append({"run": run_id, "element": e, "in_kg": i, "out_kg": o, "loss_kg": loss,
+                             "message": f"{e} differs by {diff:+.6f} kg, more than {tol:.2%} of input"})
+    return {"runs_checked": len(runs), "elements": list(policy.elements), "problems": problems}
+
+
+def verify(store: SqlStore) -> dict[str, Any]:
+    """Recompute the hash chain from the stored payloads; report the first broken event (``verify --json``)."""
+    prev, n, expected_seq = GENESIS, 0, 1
+    first_bad: str | None = None
+    reason: str | None = None
+    for ev in store.iter_events():
+        n += 1
+        if first_bad is not None:
+            continue
+        h = chain_hash(prev, ev.event_id, ev.kind, ev.time, ev.payload)
+        if ev.seq != expected_seq:
+            first_bad, reason = ev.event_id, f"sequence gap: expected {expected_seq}, found {ev.seq}"
+        elif ev.prev_hash != prev:
+            first_bad, reason = ev.event_id, "prev_hash does not match the previous event's hash"
+        elif ev.chain_hash != h:
+            first_bad, reason = ev.event_id, "stored hash does not match the recomputed hash of the event"
+        prev, expected_seq = ev.chain_hash, ev.seq + 1
+    return {"ok": first_bad is None, "events": n, "head": prev, "first_bad_event": first_bad, "reason": reason}
+
+
+def summary(store: SqlStore) -> dict[str, Any]:
+    """Counts per stage and table."""
+    return {"stages": counts_by_stage(store), "tables": store.counts(), "elements": list(DEFAULT_ELEMENTS)}
