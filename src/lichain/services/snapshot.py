@@ -81,8 +81,9 @@ def _load(d: Path) -> tuple[LoadedSnapshot, dict[str, Any]] | None:
             cols[f.name] = np.load(d / f"{f.name}.npy", mmap_mode="r")
         text = (d / "lot_ids.txt").read_text(encoding="utf-8")
         ids = np.array(text.split("\n") if text else [], dtype=object)
-        snap = Snapshot(elements=tuple(meta["elements"]), lot_ids=ids,
-                        **{t: tuple(v) for t, v in meta["tables"].items()}, **cols)
+        for t, v in meta["tables"].items():
+            cols[t] = tuple(v)
+        snap = Snapshot(elements=tuple(meta["elements"]), lot_ids=ids, **cols)
         return (LoadedSnapshot(snap, "cache", meta["head"], np.load(d / "store_lot_idx.npy"),
                                np.load(d / "store_run_idx.npy")), meta)
     except (OSError, ValueError, KeyError):
@@ -90,7 +91,7 @@ def _load(d: Path) -> tuple[LoadedSnapshot, dict[str, Any]] | None:
 
 
 def _build(store: SqlStore) -> tuple[LoadedSnapshot, int]:
-    seq, head = store.head()
+    _seq, head = store.head()
     sa = read_arrays(store)
     return LoadedSnapshot(Snapshot.build(sa.arrays), "built", head, sa.store_lot_idx, sa.store_run_idx), \
         sa.retractions
