@@ -1,0 +1,264 @@
+"""The sheets and columns of the tabular format, declared once for the reader, the writer and the README sheet.
+
+People fill workbooks by hand, so every column carries its unit and meaning here; the template's README sheet
+and ``docs/tabular.md`` are written from (and tested against) this one declaration, so they cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from lichain.core.model import DEFAULT_ELEMENTS, ELECTRICITY_SOURCES
+
+__all__ = [
+    "MASS_UNIT_HINT",
+    "README_INTRO",
+    "SHEETS",
+    "SHEET_ORDER",
+    "Column",
+    "Sheet",
+    "match_pattern",
+]
+
+MASS_UNIT_HINT = "kg, t, g or lb, or a UN/ECE code KGM, TNE, GRM, LBR"
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    """One column (or one family of columns, when ``name`` holds a ``<placeholder>``) of a sheet."""
+
+    name: str
+    required: bool
+    unit: str
+    meaning: str
+
+    @property
+    def prefix(self) -> str | None:
+        """For a column family such as ``assay:<El>``, the fixed part ``assay:``; else None."""
+        return self.name.split("<", 1)[0] if "<" in self.name else None
+
+
+@dataclass(frozen=True, slots=True)
+class Sheet:
+    """A sheet (XLSX) or file (``<name>.csv``) and its columns."""
+
+    name: str
+    meaning: str
+    columns: tuple[Column, ...]
+
+    def fixed(self) -> dict[str, Column]:
+        """Columns with a fixed name."""
+        return {c.name: c for c in self.columns if c.prefix is None}
+
+    def families(self) -> tuple[Column, ...]:
+        """Column families (``assay:<El>``, ``reagent:<name>`` …)."""
+        return tuple(c for c in self.columns if c.prefix is not None)
+
+    def required(self) -> tuple[str, ...]:
+        """Names of the columns that must be present."""
+        return tuple(c.name for c in self.columns if c.required)
+
+
+_ELEMENT = re.compile(r"^[A-Z][a-z]?$")
+
+_MASS = (
+    Column("mass", True, "mass_unit", "mass, a positive number in the unit of the mass_unit column"),
+    Column("mass_unit", True, "", f"unit of mass: {MASS_UNIT_HINT}"),
+)
+_ASSAY = (
+    *(
+        Column(
+            e, False, "kg/kg (0..1)", f"measured mass fraction of {e}; 0.39 means 39 %; empty = not assayed"
+        )
+        for e in DEFAULT_ELEMENTS
+    ),
+    Column("assay:<El>", False, "kg/kg (0..1)", "mass fraction of another element, e.g. assay:Cu, assay:Fe"),
+    Column("assay_method", False, "", "assay method, e.g. ICP-OES"),
+    Column("assay_lab", False, "", "laboratory that made the assay"),
+    Column("origin", False, "", "virgin (default), pre_consumer or post_consumer (recycled)"),
+    Column("quality:<name>", False, "as named", "quality attribute kept as text, e.g. quality:D50_um"),
+)
+_ACTIVITY = (
+    Column("electricity_kwh", False, "kWh", "electricity used"),
+    Column(
+        "electricity_source",
+        False,
+        "",
+        f"source of that electricity: {', '.join(ELECTRICITY_SOURCES)}; default grid",
+    ),
+    Column(
+        "electricity_instrument", False, "", "contract or certificate reference (ppa, guarantee_of_origin)"
+    ),
+    Column(
+        "electricity_kwh:<source>",
+        False,
+        "kWh",
+        "more electricity from another source, e.g. electricity_kwh:captive_coal",
+    ),
+    Column("fuel_kind", False, "", "fuel burnt on site, e.g. natural_gas, diesel, coal"),
+    Column("fuel_mj", False, "MJ (LHV)", "energy of that fuel, lower heating value"),
+    Column("fuel_mj:<kind>", False, "MJ (LHV)", "another fuel, e.g. fuel_mj:diesel"),
+    Column("water_m3", False, "m³", "water withdrawn"),
+    Column("process_kg_co2e", False, "kg CO2e", "direct process emissions not covered by fuels"),
+    Column("reagent:<name>", False, "kg", "reagent consumed that is not tracked as a lot, e.g. reagent:NaOH"),
+    Column("reading:<name>", False, "as named", "process reading kept as text, e.g. reading:pH"),
+)
+
+SHEETS: dict[str, Sheet] = {
+    s.name: s
+    for s in (
+        Sheet(
+            "sites",
+            "places that run processes or hold stock",
+            (
+                Column("id", True, "", "site identifier, unique (e.g. an SGLN or your own code)"),
+                Column("name", True, "", "site name"),
+                Column(
+                    "kind",
+                    True,
+                    "",
+                    "mine, concentrator, refinery, precursor_plant, cathode_plant, cell_plant, "
+                    "recycler or warehouse",
+                ),
+                Column("country", True, "", "ISO 3166-1 alpha-2 code, e.g. ID, CD, CN, KR"),
+                Column("organisation", True, "", "operating organisation"),
+                Column("grid_region", False, "", "electricity grid region, for the grid emission factor"),
+                Column("certifications", False, "", "certifications separated by ';', e.g. IRMA;ISO 14001"),
+                Column("risk", False, "", "risk attributes separated by ';', e.g. CAHRA;ASM"),
+            ),
+        ),
+        Sheet(
+            "materials",
+            "what lots are",
+            (
+                Column("code", True, "", "material code, unique"),
+                Column("name", True, "", "material name"),
+                Column(
+                    "stage",
+                    True,
+                    "",
+                    "ore, concentrate, intermediate, refined_salt, pcam, cam, cell, scrap, "
+                    "black_mass, recovered_salt or reagent",
+                ),
+                Column("formula", False, "", "nominal formula, e.g. NiSO4·6H2O or LiNi0.8Co0.1Mn0.1O2"),
+            ),
+        ),
+        Sheet(
+            "lots",
+            "source lots only: mine output or purchased material that no run in the ledger made",
+            (
+                Column("id", True, "", "lot identifier, unique in the ledger"),
+                Column("material", True, "", "material code (materials sheet or ledger)"),
+                Column("site", True, "", "site where the lot is (sites sheet or ledger)"),
+                Column("produced_at", True, "time", "when the lot was produced or received"),
+                *_MASS,
+                *_ASSAY,
+                *_ACTIVITY,
+            ),
+        ),
+        Sheet(
+            "runs",
+            "process runs: one execution of one process at one site",
+            (
+                Column("id", True, "", "run identifier, unique"),
+                Column("site", True, "", "site where the run happens"),
+                Column(
+                    "kind", True, "", "process kind, e.g. leaching, refining, co_precipitation, calcination"
+                ),
+                Column("started_at", True, "time", "start of the run"),
+                Column(
+                    "ended_at",
+                    True,
+                    "time",
+                    "end of the run; outputs are produced then unless told otherwise",
+                ),
+                *_ACTIVITY,
+                *(
+                    Column(f"loss_{e}", False, "kg", f"declared loss of {e} to effluent or residue")
+                    for e in DEFAULT_ELEMENTS
+                ),
+                Column("loss_<El>", False, "kg", "declared loss of another element, e.g. loss_Cu"),
+                Column(
+                    "allocation",
+                    False,
+                    "",
+                    "how the run's burden is shared by its outputs: mass (default) or "
+                    "economic (then every output needs a value)",
+                ),
+            ),
+        ),
+        Sheet(
+            "run_inputs",
+            "lots (or parts of lots) consumed by runs; every run needs at least one",
+            (
+                Column("run", True, "", "run id (runs sheet)"),
+                Column("lot", True, "", "lot consumed (lots sheet, run_outputs sheet or ledger)"),
+                *_MASS,
+            ),
+        ),
+        Sheet(
+            "run_outputs",
+            "lots made by runs; every run needs at least one",
+            (
+                Column("run", True, "", "run id (runs sheet)"),
+                Column("lot", True, "", "id of the new lot, unique in the ledger"),
+                Column("material", True, "", "material code"),
+                *_MASS,
+                *_ASSAY,
+                Column("produced_at", False, "time", "when the lot was made; default the run's ended_at"),
+                Column("site", False, "", "site of the new lot; default the run's site"),
+                Column(
+                    "value", False, "any currency", "declared value of the output, for economic allocation"
+                ),
+            ),
+        ),
+        Sheet(
+            "shipments",
+            "lots (or parts of lots) moving from site to site",
+            (
+                Column("id", True, "", "shipment identifier, unique"),
+                Column("lot", True, "", "lot shipped"),
+                *_MASS,
+                Column("from_site", True, "", "site of departure"),
+                Column("to_site", True, "", "site of arrival"),
+                Column("shipped_at", True, "time", "departure time"),
+                Column(
+                    "mode",
+                    False,
+                    "",
+                    "transport mode, default sea_container (e.g. truck, rail, bulk_carrier)",
+                ),
+                Column("distance_km", False, "km", "distance travelled, default 0"),
+                Column("to_organisation", False, "", "receiving organisation when the lot changes hands"),
+            ),
+        ),
+    )
+}
+
+SHEET_ORDER: tuple[str, ...] = tuple(SHEETS)
+
+README_INTRO: tuple[str, ...] = (
+    "lichain tabular format: one workbook (or a folder of CSV files with the same names) records a chain.",
+    "Row 1 of every sheet holds the column names; each later row is one record. Empty rows are skipped.",
+    "Units are explicit: every mass has a mass_unit (kg, t, g, lb); other units are fixed by the column name.",
+    "Mass fractions are 0..1 (39 % is written 0.39). Times are ISO 8601 text with a UTC offset or Z, "
+    "e.g. 2024-03-01T08:00:00Z or 2024-03-01T16:00:00+08:00 (an Excel date cell has no offset: write text).",
+    "Sites, materials and lots may also be ones already in the ledger. Sheets you do not need may be left out.",
+    "When a workbook is read, every problem is reported at once with its sheet and cell (e.g. runs!D7).",
+)
+
+
+def match_pattern(sheet: Sheet, header: str) -> tuple[Column, str] | None:
+    """The column family a header belongs to and its variable part (``assay:Cu`` → (assay:<El>, "Cu"))."""
+    for col in sheet.families():
+        prefix = col.prefix
+        assert prefix is not None
+        if header.startswith(prefix) and len(header) > len(prefix):
+            rest = header[len(prefix) :]
+            if col.name.endswith("<El>") and not _ELEMENT.match(rest):
+                continue
+            if col.name.endswith("<source>") and rest not in ELECTRICITY_SOURCES:
+                continue
+            return col, rest
+    return None
