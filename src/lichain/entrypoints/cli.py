@@ -60,7 +60,7 @@ def init(db: Db = None) -> None:
 
 @app.command()
 def chem(formula: str, json_: Json = False) -> None:
-    """Molar mass [g/mol] and element mass fractions of a chemical formula."""
+    """Molar mass (g/mol) and element mass fractions of a chemical formula."""
     from lichain.core.chemistry import mass_fractions, molar_mass
 
     try:

@@ -1,0 +1,37 @@
+"""Run the benchmarks: ``python -m benchmarks [--quick] [--lots 100000,1000000] [--out DIR]``.
+
+Each benchmark prints our time beside the baselines named in its issue, measured in the same run, and the
+ratios; results also go to JSON files under ``--out`` (default ``bench-out/``). ``--quick`` is the CI mode:
+small sizes, proving the benchmarks work, not for timing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from benchmarks import bench_graph, bench_ingest
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse arguments and run every benchmark."""
+    p = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+    p.add_argument("--quick", action="store_true", help="CI mode: 100 k lots, short runs")
+    p.add_argument("--lots", default=None, help="comma-separated graph sizes (default 100000,1000000,5000000)")
+    p.add_argument("--ingest-lots", type=int, default=None, help="demo size for the ingest benchmark")
+    p.add_argument("--only", choices=["graph", "ingest"], default=None)
+    p.add_argument("--out", default="bench-out", type=Path)
+    a = p.parse_args(argv)
+    a.out.mkdir(parents=True, exist_ok=True)
+    if a.only in (None, "ingest"):
+        bench_ingest.main(["--lots", str(a.ingest_lots or (3000 if a.quick else 100_000)),
+                           "--out", str(a.out / "ingest.json")] + (["--quick"] if a.quick else []))
+    if a.only in (None, "graph"):
+        lots = a.lots or ("100000" if a.quick else "100000,1000000,5000000")
+        bench_graph.main(["--lots", lots, "--out", str(a.out / "graph.json")] + (["--quick"] if a.quick else []))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
