@@ -1,0 +1,51 @@
+"""The ``lichain factors`` command: list the shipped emission-factor library, so every number can be audited.
+
+Kept in its own module so the main CLI wires it in with one line (``cli_factors.register(app)``).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from lichain.core.factors import Factor, default_library
+
+__all__ = ["factors", "register"]
+
+
+def _range(f: Factor) -> str:
+    if f.low is None and f.high is None:
+        return ""
+    return f"{'' if f.low is None else f.low}–{'' if f.high is None else f.high}"
+
+
+def factors(
+    json_: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
+    key: Annotated[str | None, typer.Option("--key", help="Only keys starting with this prefix, e.g. grid: or "
+                                                          "transport:sea.")] = None,
+) -> None:
+    """List emission factors: key, value, unit, range, basis, source and library version."""
+    lib = default_library()
+    rows = lib.list(key)
+    if json_:
+        sys.stdout.write(json.dumps([f.to_json() for f in rows], indent=2, ensure_ascii=False) + "\n")
+        return
+    t = Table(title=f"emission factors, library {lib.version} ({len(rows)} of {len(lib)})")
+    for c in ("key", "value", "unit", "range"):
+        t.add_column(c, no_wrap=True, justify="right" if c == "value" else "left")
+    t.add_column("basis", ratio=1)
+    t.add_column("source", ratio=3, overflow="fold")
+    t.add_column("version", no_wrap=True)
+    for f in rows:
+        t.add_row(f.key, str(f.value), f.unit, _range(f), f.basis, f.source, f.version)
+    Console().print(t)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``factors`` command to ``app``."""
+    app.command("factors")(factors)
