@@ -32,7 +32,6 @@ from lichain.core.model import (
     Shipment,
     Site,
 )
-from lichain.core.quantities import mg_to_kg, ppb_to_fraction
 
 __all__ = [
     "GENESIS",
@@ -69,8 +68,9 @@ def kind_of(body: EventBody) -> EventKind:
 
 def format_time(t: datetime) -> str:
     """UTC ISO 8601 with a ``Z`` and microseconds only when present."""
-    t = t.astimezone(UTC)
-    text = t.strftime("%Y-%m-%dT%H:%M:%S")
+    if t.tzinfo is not UTC:
+        t = t.astimezone(UTC)
+    text = f"{t.year:04d}-{t.month:02d}-{t.day:02d}T{t.hour:02d}:{t.minute:02d}:{t.second:02d}"
     if t.microsecond:
         text += f".{t.microsecond:06d}".rstrip("0")
     return text + "Z"
@@ -82,6 +82,19 @@ def parse_time(text: str) -> datetime:
     if t.tzinfo is None:
         raise ValueError(f"time {text!r} has no UTC offset")
     return t.astimezone(UTC)
+
+
+def _mg_kg(mg: int) -> str:
+    """Integer mg → exact kg decimal string (fast path of ``_dec(mg_to_kg(mg))``)."""
+    sign = "-" if mg < 0 else ""
+    q, r = divmod(abs(mg), 1_000_000)
+    return f"{sign}{q}.{r:06d}".rstrip("0").rstrip(".") if r else f"{sign}{q}"
+
+
+def _ppb_fraction(ppb: int) -> str:
+    """Integer parts per 10⁹ → exact fraction decimal string."""
+    q, r = divmod(ppb, 1_000_000_000)
+    return f"{q}.{r:09d}".rstrip("0").rstrip(".") if r else f"{q}"
 
 
 def _dec(d: Decimal) -> str:
@@ -133,8 +146,8 @@ def _lot_to_json(lot: Lot) -> dict[str, Any]:
         "material": lot.material,
         "site": lot.site,
         "produced_at": format_time(lot.produced_at),
-        "mass_kg": _dec(mg_to_kg(lot.mass_mg)),
-        "assay": {e: _dec(ppb_to_fraction(v)) for e, v in sorted(lot.assay.items())},
+        "mass_kg": _mg_kg(lot.mass_mg),
+        "assay": {e: _ppb_fraction(v) for e, v in sorted(lot.assay.items())},
         "origin": lot.origin,
     }
     if lot.quality:
@@ -183,11 +196,11 @@ def body_to_json(body: EventBody) -> dict[str, Any]:
             "kind": body.kind,
             "started_at": format_time(body.started_at),
             "ended_at": format_time(body.ended_at),
-            "inputs": [{"lot": c.lot, "mass_kg": _dec(mg_to_kg(c.mass_mg))} for c in body.inputs],
+            "inputs": [{"lot": c.lot, "mass_kg": _mg_kg(c.mass_mg)} for c in body.inputs],
             "outputs": [_lot_to_json(o) for o in body.outputs],
         }
         if body.losses_mg:
-            out["losses_kg"] = {e: _dec(mg_to_kg(v)) for e, v in sorted(body.losses_mg.items())}
+            out["losses_kg"] = {e: _mg_kg(v) for e, v in sorted(body.losses_mg.items())}
         if not body.activity.is_empty():
             out["activity"] = _activity_to_json(body.activity)
         if body.allocation != "mass":
@@ -204,7 +217,7 @@ def body_to_json(body: EventBody) -> dict[str, Any]:
         return {"code": body.code, "name": body.name, "stage": body.stage, "formula": body.formula}
     if isinstance(body, Shipment):
         return {
-            "id": body.id, "lot": body.lot, "mass_kg": _dec(mg_to_kg(body.mass_mg)),
+            "id": body.id, "lot": body.lot, "mass_kg": _mg_kg(body.mass_mg),
             "from_site": body.from_site, "to_site": body.to_site, "shipped_at": format_time(body.shipped_at),
             "mode": body.mode, "distance_km": _dec(body.distance_km), "to_organisation": body.to_organisation,
         }

@@ -228,6 +228,16 @@ def demo(
         raise typer.Exit(1)
 
 
+def _register_extensions() -> None:
+    """Commands that live in their own modules (one module per area)."""
+    from lichain.entrypoints import cli_factors
+
+    cli_factors.register(app)
+
+
+_register_extensions()
+
+
 def main() -> None:
     """Console-script entry point."""
     try:

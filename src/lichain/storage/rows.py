@@ -11,7 +11,7 @@ from typing import Any
 from lichain.core.codec import format_time
 from lichain.core.model import Activity, Event, FactorOverride, Lot, Material, Retraction, Run, Shipment, Site
 
-__all__ = ["event_rows"]
+__all__ = ["as_tuples", "event_rows"]
 
 
 def _d(v: Decimal) -> str:
@@ -31,7 +31,10 @@ def event_rows(
     chain: Callable[[str, str, str, str, str], str],
     to_us: Callable[[datetime], int],
 ) -> dict[str, list[dict[str, Any]]]:
-    """Rows per table name, with sequence numbers, creation indexes and chain hashes assigned in order."""
+    """Rows per table name (dicts keyed by column), with sequence numbers, creation indexes and chain hashes.
+
+    Use :func:`as_tuples` to turn them into positional rows in the table's column order for ``executemany``.
+    """
     rows: dict[str, list[dict[str, Any]]] = {
         k: [] for k in ("events", "sites", "materials", "lots", "assays", "runs", "consumptions", "shipments",
                         "retractions", "overrides", "run_losses", "activities")
@@ -120,3 +123,13 @@ def event_rows(
                 "valid_from_us": to_us(b.valid_from) if b.valid_from else None,
                 "valid_to_us": to_us(b.valid_to) if b.valid_to else None})
     return rows
+
+
+def as_tuples(columns: Sequence[str], rows: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
+    """Positional rows in ``columns`` order (missing keys are NULL)."""
+    from operator import itemgetter
+
+    if rows and all(c in rows[0] for c in columns) and all(len(r) == len(rows[0]) for r in rows):
+        get = itemgetter(*columns)
+        return [get(r) for r in rows] if len(columns) > 1 else [(get(r),) for r in rows]
+    return [tuple(r.get(c) for c in columns) for r in rows]

@@ -22,7 +22,7 @@ from lichain.core.errors import StorageError
 from lichain.core.model import Event, Lot, Retraction, Run, Shipment, Site
 from lichain.core.ports import LotState, StoredEvent
 from lichain.storage import schema as s
-from lichain.storage.rows import event_rows
+from lichain.storage.rows import as_tuples, event_rows
 
 __all__ = ["DEFAULT_URL", "SqlStore", "chunks", "open_store", "resolve_url", "to_us"]
 
@@ -261,10 +261,17 @@ class SqlStore:
                                   chain_hash, to_us)
                 for table, data in rows.items():
                     if data:
-                        conn.execute(getattr(s, table).insert(), data)
+                        self._insert_many(conn, getattr(s, table), data)
         finally:
             conn.close()
         return len(events)
+
+    def _insert_many(self, conn: Connection, table: Any, data: list[dict[str, Any]]) -> None:
+        """One driver-level ``executemany`` with positional rows (no per-row statement compilation)."""
+        cols = [c.name for c in table.columns]
+        mark = "?" if self.is_sqlite else "%s"
+        sql = f"INSERT INTO {table.name} ({', '.join(cols)}) VALUES ({', '.join([mark] * len(cols))})"
+        conn.exec_driver_sql(sql, as_tuples(cols, data))
 
     def _lot_index(self, conn: Connection, events: Sequence[Event]) -> dict[str, int]:
         refs: set[str] = set()
