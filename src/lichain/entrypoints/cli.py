@@ -177,6 +177,48 @@ def verify(db: Db = None, json_: Json = False) -> None:
 
 
 @app.command()
+def trace(
+    lot: str, db: Db = None, json_: Json = False,
+    down: Annotated[bool, typer.Option("--down", help="Downstream (recall) instead of upstream.")] = False,
+    element: Annotated[str | None, typer.Option(help="Only this element, e.g. Ni.")] = None,
+    by: Annotated[str | None, typer.Option(help="Aggregate by site, material, country or organisation.")] = None,
+    depth: Annotated[int | None, typer.Option(help="At most this many steps away.")] = None,
+    stage: Annotated[list[str] | None, typer.Option(help="Only report lots of these stages.")] = None,
+    graph: Annotated[bool, typer.Option(help="Include nodes and edges with kg (for charts).")] = False,
+) -> None:
+    """Where a lot's elements came from (upstream) or went (downstream), with shares and kg per element."""
+    from lichain.services.trace import trace_lot
+
+    try:
+        d = trace_lot(store_for(db), lot, down=down, element=element, by=by, max_depth=depth, stages=stage,
+                      graph=graph)
+    except (LichainError, ValueError) as exc:
+        fail(str(exc))
+    if json_:
+        emit(d)
+        return
+    out.print(f"[bold]{d['lot']}[/bold] traced {d['direction']}stream: {d['lots_in_closure']} lots in the closure")
+    if "groups" in d:
+        t = Table(title=f"by {d['by']}")
+        t.add_column(d["by"])
+        for e in d["elements"]:
+            t.add_column(f"{e} share", justify="right")
+            t.add_column(f"{e} kg", justify="right")
+        for g, v in list(d["groups"].items())[:30]:
+            t.add_row(g, *[x for e in d["elements"] for x in (f"{v['share'][e]:.4f}", f"{v['element_kg'][e]:,.2f}")])
+        out.print(t)
+        return
+    t = Table()
+    for c in ("lot", "site", "stage", "kg", "share"):
+        t.add_column(c)
+    for c in d["contributions"][:30]:
+        kg = c["kg"] if isinstance(c["kg"], float) else sum(c["kg"].values())
+        sh = c["share"] if isinstance(c["share"], float) else ", ".join(f"{e} {v:.3f}" for e, v in c["share"].items())
+        t.add_row(c["lot"], c["site"], c["stage"], f"{kg:,.3f}", str(sh) if isinstance(sh, str) else f"{sh:.4f}")
+    out.print(t)
+
+
+@app.command()
 def template(out_path: Annotated[Path, typer.Option("--out", help="Where to write (.xlsx, or a folder for CSV).")]
              = Path("lichain-template.xlsx")) -> None:
     """Write the spreadsheet template (sheets, columns, units, a tiny valid example chain)."""
