@@ -12,6 +12,7 @@ Times are UTC dates or ISO times; masses take kg/t/g suffixes; assays are mass f
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -22,7 +23,7 @@ from lichain.core.validate import LocatedEvent
 
 __all__ = ["parse_chain"]
 
-_UNITS = {"kg": "kg", "t": "t", "g": "g"}
+_MASS = re.compile(r"^[0-9.]+(kg|t|g)$")
 
 
 def _time(text: str) -> datetime:
@@ -76,11 +77,14 @@ def parse_chain(text: str, doc: str = "fixture") -> list[LocatedEvent]:
             start, end = (_time(x) for x in w[4].split(".."))
             i_in, i_out = w.index("in"), w.index("out")
             i_loss = w.index("loss") if "loss" in w else len(w)
-            inputs = tuple(Consumption(p.split(":")[0], _mass(p.split(":")[1])) for p in w[i_in + 1 : i_out])
+            inputs = tuple(Consumption(p.rsplit(":", 1)[0], _mass(p.rsplit(":", 1)[1])) for p in w[i_in + 1 : i_out])
             outputs = []
             for p in w[i_out + 1 : i_loss]:
                 f = p.split(":")
-                outputs.append(Lot(f[0], f[1], w[3].lstrip("@"), end, _mass(f[2]), _assay(f[3:]), _origin(f[3:])))
+                k = next(i for i, x in enumerate(f) if _MASS.match(x))  # ids may contain ':' (URIs)
+                lot_id, material = ":".join(f[: k - 1]), f[k - 1]
+                outputs.append(Lot(lot_id, material, w[3].lstrip("@"), end, _mass(f[k]), _assay(f[k + 1 :]),
+                                   _origin(f[k + 1 :])))
             losses = {p.split("=")[0]: _mass(p.split("=")[1]) for p in w[i_loss + 1 :]}
             body, t = Run(w[1], w[3].lstrip("@"), w[2], start, end, inputs, tuple(outputs), losses), end
         elif w[0] == "ship":

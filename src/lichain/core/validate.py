@@ -112,6 +112,7 @@ class _Checker:
         self.doc_records: dict[str, set[str]] = {"run": set(), "shipment": set()}
         self.doc_events: dict[str, str] = {}  # event id -> location
         self.retracting: set[str] = set()
+        self.doc_kinds: dict[str, EventKind] = {}
 
     def add(self, loc: str, msg: str) -> None:
         self.problems.append(Problem(loc, msg))
@@ -194,7 +195,8 @@ class _Checker:
     def input_state(self, lot_id: str) -> tuple[int, int, dict[str, int] | object, object, bool] | None:
         d = self.doc_lots.get(lot_id)
         if d is not None:
-            return d.mass_mg, d.consumed_mg, d.assay, d.produced_at, False
+            return d.mass_mg, d.consumed_mg, d.assay, d.produced_at, (
+                d.event_id in self.retracting or d.event_id in self.stored_retracted)
         s = self.stored_lots.get(lot_id)
         if s is not None:
             return s.mass_mg, s.consumed_mg, s.assay, s.produced_at, s.event_id in self.stored_retracted
@@ -311,8 +313,17 @@ class _Checker:
 
     def check_retraction(self, loc: str, r: Retraction) -> None:
         t = r.target_event_id
-        if t in self.doc_events:
-            self.add(loc, f"error declaration names event {t} from the same document; send it separately")
+        if t in self.doc_events:  # an earlier event of this document (e.g. a whole exported ledger)
+            kind = self.doc_kinds.get(t)
+            if kind not in (EventKind.LOT, EventKind.RUN, EventKind.SHIPMENT):
+                self.add(loc, f"event {t} cannot be retracted ({kind.value if kind else 'refused'} event)")
+            elif t in self.retracting:
+                self.add(loc, f"event {t} is already retracted")
+            for lot_id, d in self.doc_lots.items():
+                if d.event_id == t and d.consumed_mg > 0:
+                    self.add(loc, f"cannot retract event {t}: its lot {lot_id} has been consumed; "
+                                  "retract the runs that consumed it first")
+            self.retracting.add(t)
             return
         stored = self.stored_events.get(t)
         if stored is None:
@@ -346,6 +357,7 @@ class _Checker:
                 self.add(loc, f"duplicate event {ev.event_id} (already at {self.doc_events[ev.event_id]})")
                 continue
             self.doc_events[ev.event_id] = loc
+            self.doc_kinds[ev.event_id] = ev.kind
             stored = self.stored_events.get(ev.event_id)
             if stored is not None:
                 if stored == (ev.kind.value, payload):

@@ -21,4 +21,10 @@ def export_epcis(store: SqlStore, fp: TextIO) -> int:
     from lichain.io.epcis import write_epcis_stream
 
     events = (event_from_payload(e.event_id, e.kind, e.time, e.payload) for e in store.iter_events())
-    return int(write_epcis_stream(events, fp))
+
+    def resolve(event_id: str) -> Event | None:
+        """A retraction re-states the event it names: look it up instead of keeping every event in memory."""
+        e = store.stored_event(event_id)
+        return None if e is None else event_from_payload(e.event_id, e.kind, e.time, e.payload)
+
+    return int(write_epcis_stream(events, fp, resolve=resolve))

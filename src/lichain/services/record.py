@@ -64,7 +64,13 @@ def ingest_file(store: SqlStore, path: Path, policy: BalancePolicy | None = None
     located, problems = read_document(path)
     if problems:
         return IngestResult(False, 0, 0, list(problems))
-    return ingest_events(located, store, policy=policy, source=path.name)
+    result = ingest_events(located, store, policy=policy, source=path.name)
+    if path.suffix.lower() in (".json", ".jsonld"):
+        # the ledger names inputs/outputs of a run; in an EPCIS document they are its quantity lists
+        result.problems = [Problem(p.location.replace("/inputs/", "/inputQuantityList/")
+                                   .replace("/outputs/", "/outputQuantityList/"), p.message)
+                           for p in result.problems]
+    return result
 
 
 def ingest_batches(

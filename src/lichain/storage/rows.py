@@ -77,6 +77,7 @@ def event_rows(
 
     for ev, payload in zip(events, payloads, strict=True):
         seq += 1
+        target_seq[ev.event_id] = seq  # later retractions in the same document may name this event
         t = format_time(ev.time)
         h = chain(prev, ev.event_id, ev.kind.value, t, payload)
         ev_rows.append({"seq": seq, "event_id": ev.event_id, "kind": ev.kind.value, "time": t, "payload": payload,

@@ -308,6 +308,13 @@ class SqlStore:
                     yield StoredEvent(r.seq, r.event_id, r.kind, r.time, r.payload, r.prev_hash, r.chain_hash)
                 last = rows[-1].seq
 
+    def stored_event(self, event_id: str) -> StoredEvent | None:
+        """One recorded event by id, or None."""
+        with self.read() as conn:
+            r = conn.execute(select(s.events).where(s.events.c.event_id == event_id)).first()
+        return None if r is None else StoredEvent(r.seq, r.event_id, r.kind, r.time, r.payload, r.prev_hash,
+                                                  r.chain_hash)
+
     def counts(self) -> dict[str, int]:
         """Row counts of every table (for reports and for 'nothing was written' checks)."""
         with self.read() as conn:
