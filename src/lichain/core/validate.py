@@ -13,10 +13,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from lichain.core.claims import ClaimChecker
 from lichain.core.codec import canonical_payload
 from lichain.core.errors import Problem
 from lichain.core.model import (
     DEFAULT_ELEMENTS,
+    CustodyClaim,
     Event,
     EventKind,
     FactorOverride,
@@ -92,13 +94,17 @@ def run_balance(
 
     ``input_assays`` gives the assay (element → ppb) of each input in order.
     """
-    out: dict[str, tuple[int, int, int]] = {}
-    for e in elements:
-        i = sum(c.mass_mg * a.get(e, 0) for c, a in zip(run.inputs, input_assays, strict=True))  # type: ignore[attr-defined]
-        o = sum(lot.mass_mg * lot.assay.get(e, 0) for lot in run.outputs)
-        loss = run.losses_mg.get(e, 0) * FRACTION_SCALE
-        out[e] = (i, o, loss)
-    return out
+    ins = dict.fromkeys(elements, 0)
+    outs = dict.fromkeys(elements, 0)
+    for c, a in zip(run.inputs, input_assays, strict=True):
+        for e, v in a.items():  # type: ignore[attr-defined]
+            if e in ins:
+                ins[e] += c.mass_mg * v
+    for lot in run.outputs:
+        for e, v in lot.assay.items():
+            if e in outs:
+                outs[e] += lot.mass_mg * v
+    return {e: (ins[e], outs[e], run.losses_mg.get(e, 0) * FRACTION_SCALE) for e in elements}
 
 
 class _Checker:
@@ -142,7 +148,7 @@ class _Checker:
                 ships.add(b.id)
                 lot_refs.add(b.lot)
                 sites.update((b.from_site, b.to_site))
-            elif isinstance(b, FactorOverride) and b.site:
+            elif isinstance(b, FactorOverride | CustodyClaim) and b.site:
                 sites.add(b.site)
         self.stored_lots: dict[str, LotState] = self.view.lots(lot_refs)
         self.stored_sites = self.view.sites(sites)
@@ -154,6 +160,7 @@ class _Checker:
         self.stored_events = self.view.event_payloads(ids + targets)
         retracted_ids = {s.event_id for s in self.stored_lots.values()} | set(targets)
         self.stored_retracted = self.view.retracted(retracted_ids)
+        self.claims = ClaimChecker(self.view, events)
 
     # --- lookups --------------------------------------------------------------------------------------------
     def site_known(self, s: str) -> bool:
@@ -313,6 +320,7 @@ class _Checker:
 
     def check_retraction(self, loc: str, r: Retraction) -> None:
         t = r.target_event_id
+        self.claims.check_retraction(loc, t, self.add)
         if t in self.doc_events:  # an earlier event of this document (e.g. a whole exported ledger)
             kind = self.doc_kinds.get(t)
             if kind not in (EventKind.LOT, EventKind.RUN, EventKind.SHIPMENT):
@@ -329,7 +337,8 @@ class _Checker:
         if stored is None:
             self.add(loc, f"error declaration names unknown event {t}")
             return
-        if stored[0] not in (EventKind.LOT.value, EventKind.RUN.value, EventKind.SHIPMENT.value):
+        if stored[0] not in (EventKind.LOT.value, EventKind.RUN.value, EventKind.SHIPMENT.value,
+                             EventKind.CUSTODY_CLAIM.value):
             self.add(loc, f"event {t} is a {stored[0]} declaration and cannot be retracted")
         if t in self.stored_retracted or t in self.retracting:
             self.add(loc, f"event {t} is already retracted")
@@ -384,6 +393,8 @@ class _Checker:
                 self.check_retraction(loc, b)
             elif isinstance(b, FactorOverride):
                 self.check_override(loc, b)
+            elif isinstance(b, CustodyClaim):
+                self.claims.check(loc, b, ev.event_id, self.add, self.site_known, self.retracting)
             if len(self.problems) == n:
                 new_events.append(ev)
                 payloads.append(payload)

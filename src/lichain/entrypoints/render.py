@@ -22,7 +22,7 @@ def print_demo_report(out: Console, r: dict[str, Any]) -> None:
     t = Table(title="lots per stage")
     t.add_column("stage")
     t.add_column("lots", justify="right")
-    t.add_column("mass [t]", justify="right")
+    t.add_column("mass (t)", justify="right")
     for stage, v in sorted(r["stages"].items()):
         t.add_row(stage, f"{v['lots']:,}", f"{v['mass_kg'] / 1000:,.1f}")
     out.print(t)
