@@ -36,11 +36,11 @@ _M_METAL = {"Ni": 58.6934, "Co": 58.933194, "Mn": 54.938043, "Li": 6.94}  # CIAA
 _GRID = ((1.0, "grid", None, None),)
 _POWER: dict[str, tuple[tuple[float, str, str | None, str | None], ...]] = {
     # HPAL parks in Morowali/Weda Bay/Obi run on captive coal [S: Dialogue Earth / GEM via reference §4.1]
-    S.HPAL: ((1.0, "captive_coal", None, "elec.coal.captive"),),
+    S.HPAL: ((1.0, "captive_coal", None, "captive:coal"),),
     # 30 % of the cathode plant's power under a wind PPA [A]: market-based ≠ location-based total
-    S.CAM: ((0.7, "grid", None, None), (0.3, "ppa", "PPA-ZJ-2026-WIND-01", "elec.wind.lifecycle")),
+    S.CAM: ((0.7, "grid", None, None), (0.3, "ppa", "PPA-ZJ-2026-WIND-01", "generation:wind")),
     # the Hungarian cell plant covers its whole load with hydro guarantees of origin [A]
-    S.HU: ((1.0, "guarantee_of_origin", "GO-HU-2026-HYDRO", "elec.hydro.lifecycle"),),
+    S.HU: ((1.0, "guarantee_of_origin", "GO-HU-2026-HYDRO", "generation:hydro"),),
 }
 
 
@@ -91,9 +91,9 @@ def hpal(ore_t: float, ni_out_kg: float) -> Activity:
     limestone = 180.0 * ore_t
     return Activity(
         electricity=_power(S.HPAL, 130.0 * ore_t),
-        reagents=_reagents(("H2SO4", 300.0 * ore_t, "sulfuric_acid.onsite_sulfur_burning.derived"),
-                           ("CaCO3", limestone, "limestone.crushed_washed.ecoinvent_row"),
-                           ("MgO", 1.2 * _M["MgO"] / _M_METAL["Ni"] * ni_out_kg, "magnesium_oxide.ecoinvent_glo")),
+        reagents=_reagents(("H2SO4", 300.0 * ore_t, "reagent:H2SO4:onsite-sulfur-burning"),
+                           ("CaCO3", limestone, "reagent:CaCO3:quarry"),
+                           ("MgO", 1.2 * _M["MgO"] / _M_METAL["Ni"] * ni_out_kg, "reagent:MgO")),
         water_m3=_water(1.5 * ore_t),
         process_kg_co2e=_q(0.4397 * limestone),
         readings=(("P_kPa", "4500"), ("T_C", "250")),  # [R] typical HPAL autoclave conditions
@@ -110,8 +110,8 @@ def refining(site: str, salt_kg: float, metal_mol: float, naoh_kg: float, fuel: 
     return Activity(
         electricity=_power(site, 0.3 * salt_kg),
         fuels=_fuel(fuel, 3.0 * salt_kg),
-        reagents=_reagents(("H2SO4", 1.1 * metal_mol * _M["H2SO4"] / 1000, "sulfuric_acid.ecoinvent_row"),
-                           ("NaOH", naoh_kg, "sodium_hydroxide.ecoinvent_row")),
+        reagents=_reagents(("H2SO4", 1.1 * metal_mol * _M["H2SO4"] / 1000, "reagent:H2SO4"),
+                           ("NaOH", naoh_kg, "reagent:NaOH")),
         water_m3=_water(0.005 * salt_kg),
     )
 
@@ -122,11 +122,11 @@ def lioh(lioh_kg: float) -> Activity:
     10 m³ water per t [A]."""
     return Activity(
         electricity=_power(S.LIREF, 3.5 * lioh_kg),
-        fuels=_fuel("hard_coal", 71.3 * lioh_kg),
-        reagents=_reagents(("H2SO4", 1.52 * lioh_kg, "sulfuric_acid.ecoinvent_row"),
-                           ("NaOH", 1.18 * lioh_kg, "sodium_hydroxide.ecoinvent_row"),
-                           ("CaO", 0.6 * lioh_kg, "quicklime.ecoinvent_row"),
-                           ("Na2CO3", 0.025 * lioh_kg, "soda_ash.light.ecoinvent_row")),
+        fuels=_fuel("coal", 71.3 * lioh_kg),
+        reagents=_reagents(("H2SO4", 1.52 * lioh_kg, "reagent:H2SO4"),
+                           ("NaOH", 1.18 * lioh_kg, "reagent:NaOH"),
+                           ("CaO", 0.6 * lioh_kg, "reagent:CaO"),
+                           ("Na2CO3", 0.025 * lioh_kg, "reagent:Na2CO3:light")),
         water_m3=_water(0.010 * lioh_kg),
     )
 
@@ -140,8 +140,8 @@ def pcam(pcam_kg: float, naoh_per_kg: float, ph: str) -> Activity:
     """
     return Activity(
         electricity=_power(S.PCAM, 3.0 * pcam_kg),
-        reagents=_reagents(("NaOH", naoh_per_kg * pcam_kg, "sodium_hydroxide.ecoinvent_row"),
-                           ("NH3", 0.05 * pcam_kg, "ammonia.coal_gasification")),
+        reagents=_reagents(("NaOH", naoh_per_kg * pcam_kg, "reagent:NaOH"),
+                           ("NH3", 0.05 * pcam_kg, "reagent:NH3:coal")),
         water_m3=_water(0.012 * pcam_kg),
         readings=(("NH3_to_metal_mol_ratio", "0.8"), ("T_C", "60"), ("pH", ph)),
     )
@@ -155,7 +155,7 @@ def cam(cam_kg: float, chem: str) -> Activity:
     return Activity(
         electricity=_power(S.CAM, 4.0 * cam_kg),
         fuels=_fuel("natural_gas", 1.0 * cam_kg),
-        reagents=_reagents(("O2", 0.5 * cam_kg, "oxygen.onsite_asu.CN-EAST.derived")),
+        reagents=_reagents(("O2", 0.5 * cam_kg, "reagent:O2:onsite-ASU-CN-EAST")),
         readings=hot,
     )
 
@@ -183,10 +183,10 @@ def hydromet(bm_kg: float, metal_mol: float, li_mol: float) -> Activity:
     return Activity(
         electricity=_power(S.RECYCLER, 1.0 * bm_kg),
         fuels=_fuel("natural_gas", 8.0 * bm_kg),
-        reagents=_reagents(("H2SO4", 1.2 * 1.5 * metal_mol * _M["H2SO4"] / 1000, "sulfuric_acid.ecoinvent_row"),
-                           ("H2O2", 1.2 * 0.5 * metal_mol * _M["H2O2"] / 1000, "hydrogen_peroxide.ecoinvent_row"),
-                           ("NaOH", 2.0 * metal_mol * _M["NaOH"] / 1000, "sodium_hydroxide.ecoinvent_row"),
-                           ("Na2CO3", 1.2 * 0.5 * li_mol * _M["Na2CO3"] / 1000, "soda_ash.light.ecoinvent_row")),
+        reagents=_reagents(("H2SO4", 1.2 * 1.5 * metal_mol * _M["H2SO4"] / 1000, "reagent:H2SO4"),
+                           ("H2O2", 1.2 * 0.5 * metal_mol * _M["H2O2"] / 1000, "reagent:H2O2"),
+                           ("NaOH", 2.0 * metal_mol * _M["NaOH"] / 1000, "reagent:NaOH"),
+                           ("Na2CO3", 1.2 * 0.5 * li_mol * _M["Na2CO3"] / 1000, "reagent:Na2CO3:light")),
         water_m3=_water(0.010 * bm_kg),
     )
 
