@@ -17,7 +17,9 @@ from typing import Any
 
 from lichain.core.model import (
     Activity,
+    Allocation,
     Consumption,
+    CustodyClaim,
     Electricity,
     Event,
     EventBody,
@@ -57,6 +59,7 @@ _KIND_OF: dict[type, EventKind] = {
     Shipment: EventKind.SHIPMENT,
     Retraction: EventKind.RETRACTION,
     FactorOverride: EventKind.FACTOR_OVERRIDE,
+    CustodyClaim: EventKind.CUSTODY_CLAIM,
 }
 _NS = uuid.UUID("6f1d2c1e-8a53-5d0e-9a57-6c6963686169")  # lichain's UUIDv5 namespace
 
@@ -185,6 +188,30 @@ def _lot_from_json(d: Mapping[str, Any]) -> Lot:
     )
 
 
+def _claim_to_json(c: CustodyClaim) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "id": c.id, "site": c.site, "model": c.model,
+        "period_start": format_time(c.period_start), "period_end": format_time(c.period_end),
+        "allocations": [{"lot": a.lot, "element": a.element,
+                         "pre_consumer_kg": _mg_kg(a.pre_consumer_mg),
+                         "post_consumer_kg": _mg_kg(a.post_consumer_mg)} for a in c.allocations],
+    }
+    if c.rolling_average:
+        out["rolling_average"] = {e: {"pre_consumer": _ppb_fraction(pre),
+                                      "post_consumer": _ppb_fraction(post)}
+                                  for e, (pre, post) in sorted(c.rolling_average.items())}
+    return out
+
+
+def _claim_from_json(d: Mapping[str, Any]) -> CustodyClaim:
+    return CustodyClaim(
+        d["id"], d["site"], parse_time(d["period_start"]), parse_time(d["period_end"]), d["model"],
+        tuple(Allocation(a["lot"], a["element"], _mg(a["pre_consumer_kg"]), _mg(a["post_consumer_kg"]))
+              for a in d.get("allocations", ())),
+        {e: (_ppb(v["pre_consumer"]), _ppb(v["post_consumer"])) for e, v in d.get("rolling_average", {}).items()},
+    )
+
+
 def body_to_json(body: EventBody) -> dict[str, Any]:
     """A plain-JSON dict of an event body (decimals as strings, times as UTC ISO 8601)."""
     if isinstance(body, Lot):
@@ -233,6 +260,8 @@ def body_to_json(body: EventBody) -> dict[str, Any]:
             "valid_from": format_time(body.valid_from) if body.valid_from else None,
             "valid_to": format_time(body.valid_to) if body.valid_to else None,
         }
+    if isinstance(body, CustodyClaim):
+        return _claim_to_json(body)
     raise TypeError(f"not an event body: {type(body).__name__}")
 
 
@@ -264,6 +293,8 @@ def body_from_json(kind: EventKind | str, d: Mapping[str, Any]) -> EventBody:
     if kind is EventKind.RETRACTION:
         return Retraction(d["target_event_id"], parse_time(d["declared_at"]), d.get("reason"),
                           tuple(d.get("corrective_event_ids", ())))
+    if kind is EventKind.CUSTODY_CLAIM:
+        return _claim_from_json(d)
     return FactorOverride(
         d["key"], Decimal(d["value"]), d["unit"], d["source"], d.get("site"),
         parse_time(d["valid_from"]) if d.get("valid_from") else None,

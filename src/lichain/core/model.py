@@ -13,10 +13,14 @@ from decimal import Decimal
 from enum import StrEnum
 
 __all__ = [
+    "CUSTODY_MODELS",
     "DEFAULT_ELEMENTS",
     "ELECTRICITY_SOURCES",
     "Activity",
+    "Allocation",
     "Consumption",
+    "CustodyClaim",
+    "CustodyModel",
     "Electricity",
     "Event",
     "EventBody",
@@ -86,6 +90,7 @@ class EventKind(StrEnum):
     SHIPMENT = "shipment"
     RETRACTION = "retraction"
     FACTOR_OVERRIDE = "factor_override"
+    CUSTODY_CLAIM = "custody_claim"
 
 
 #: Electricity source types: grid (location-based), captive plants, a direct line to a generator, and the
@@ -249,7 +254,55 @@ class FactorOverride:
     valid_to: datetime | None = None
 
 
-EventBody = Site | Material | Lot | Run | Shipment | Retraction | FactorOverride
+class CustodyModel(StrEnum):
+    """Chain-of-custody models of ISO 22095:2020 §3.3 that a recycled-content claim may use.
+
+    Mass balance has the two methods of ISO 22095-2: a rolling average percentage applied to every output, or
+    credits allocated freely to outputs. Identity preserved and book-and-claim are not offered: the first is a
+    single-source origin claim (see trace), the second is disconnected from the physical flow.
+    """
+
+    SEGREGATED = "segregated"
+    CONTROLLED_BLENDING = "controlled_blending"
+    MASS_BALANCE_ROLLING_AVERAGE = "mass_balance_rolling_average"
+    MASS_BALANCE_CREDIT = "mass_balance_credit"
+
+
+#: The model names, in the order above.
+CUSTODY_MODELS: tuple[str, ...] = tuple(m.value for m in CustodyModel)
+
+
+@dataclass(frozen=True, slots=True)
+class Allocation:
+    """Recycled element mass [mg] a claim allocates to one output lot, pre- and post-consumer."""
+
+    lot: str
+    element: str
+    pre_consumer_mg: int
+    post_consumer_mg: int
+
+
+@dataclass(frozen=True, slots=True)
+class CustodyClaim:
+    """A recycled-content claim of one site (the boundary) for one period [period_start, period_end).
+
+    ``allocations`` give the recycled element mass allocated to output lots of the boundary. A rolling-average
+    claim also states its percentage per element as ``rolling_average`` (element → (pre, post) in parts per 10⁹)
+    and each of its allocations must equal that fraction of the lot's element mass (ISO 22095-2 rolling average
+    percentage). The ledger refuses a claim that allocates more than entered the boundary in the period
+    (:mod:`lichain.core.claims`).
+    """
+
+    id: str
+    site: str
+    period_start: datetime
+    period_end: datetime
+    model: str
+    allocations: tuple[Allocation, ...]
+    rolling_average: dict[str, tuple[int, int]] = field(default_factory=dict)
+
+
+EventBody = Site | Material | Lot | Run | Shipment | Retraction | FactorOverride | CustodyClaim
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,11 +9,20 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
-from lichain.core.model import Event
+from lichain.core.model import Consumption, Event
 
-__all__ = ["LedgerView", "LotState", "StoredEvent"]
+__all__ = [
+    "BoundaryRun",
+    "ClaimLot",
+    "ClaimRecord",
+    "CustodyView",
+    "LedgerView",
+    "LotAllocation",
+    "LotState",
+    "StoredEvent",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +51,61 @@ class StoredEvent:
     payload: str
     prev_hash: str
     chain_hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class BoundaryRun:
+    """A live run of a claim boundary: what it consumed [mg] and which lots it made."""
+
+    id: str
+    event_id: str
+    started_at: datetime
+    inputs: tuple[Consumption, ...]
+    outputs: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class LotAllocation:
+    """Recycled element mass [mg] one live claim allocated to a lot, with the claim's event, site and model."""
+
+    claim_event_id: str
+    site: str
+    model: str
+    element: str
+    pre_consumer_mg: int
+    post_consumer_mg: int
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimLot:
+    """What the claim check needs of a stored lot, with the live allocations of recycled element mass to it.
+
+    ``inputs`` are the producing run's consumptions [mg]; a store gives them for lots declared pre- or
+    post-consumer (the claim rule follows that declared-recycled ancestry), and may leave them empty otherwise.
+    """
+
+    id: str
+    mass_mg: int
+    assay: Mapping[str, int]
+    origin: str
+    site: str
+    produced_at: datetime
+    run_site: str | None  # site of the producing run; None for a commissioned lot
+    retracted: bool
+    allocations: tuple[LotAllocation, ...] = ()
+    inputs: tuple[Consumption, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimRecord:
+    """A live custody claim of a site: its period and its allocated totals per element, (pre, post) [mg]."""
+
+    id: str
+    event_id: str
+    period_start: datetime
+    period_end: datetime
+    model: str
+    totals: Mapping[str, tuple[int, int]]
 
 
 class LedgerView(Protocol):
@@ -73,6 +137,34 @@ class LedgerView(Protocol):
 
     def lots_of_event(self, event_id: str) -> Sequence[LotState]:
         """Lots created by one stored event (a commissioning or a run)."""
+        ...
+
+
+@runtime_checkable
+class CustodyView(Protocol):
+    """What the custody-claim rules read (:mod:`lichain.core.claims`); a SQL store offers it in bulk queries.
+
+    A view without these methods can still check documents that hold no claim and no retraction.
+    """
+
+    def boundary_runs(self, site: str, start: datetime, end: datetime) -> Sequence[BoundaryRun]:
+        """Live runs at ``site`` that started in [start, end), with their inputs and output lot ids."""
+        ...
+
+    def claim_lots(self, ids: Iterable[str]) -> dict[str, ClaimLot]:
+        """Stored lots among ``ids`` with origin, producing run site and live allocations."""
+        ...
+
+    def site_claims(self, site: str) -> Sequence[ClaimRecord]:
+        """Live custody claims of ``site``."""
+        ...
+
+    def claim_ids(self, ids: Iterable[str]) -> set[str]:
+        """Claim ids among ``ids`` already recorded (live or retracted: a claim id is used once)."""
+        ...
+
+    def claim_dependents(self, event_id: str) -> list[str]:
+        """Why retracting the stored event ``event_id`` would break a live claim (empty: it would not)."""
         ...
 
 

@@ -9,7 +9,18 @@ from decimal import Decimal
 from typing import Any
 
 from lichain.core.codec import format_time
-from lichain.core.model import Activity, Event, FactorOverride, Lot, Material, Retraction, Run, Shipment, Site
+from lichain.core.model import (
+    Activity,
+    CustodyClaim,
+    Event,
+    FactorOverride,
+    Lot,
+    Material,
+    Retraction,
+    Run,
+    Shipment,
+    Site,
+)
 
 __all__ = ["as_tuples", "event_rows"]
 
@@ -37,7 +48,8 @@ def event_rows(
     """
     rows: dict[str, list[dict[str, Any]]] = {
         k: [] for k in ("events", "sites", "materials", "lots", "assays", "runs", "consumptions", "shipments",
-                        "retractions", "overrides", "run_losses", "activities")
+                        "retractions", "overrides", "run_losses", "activities", "custody_claims",
+                        "claim_allocations")
     }
     lot_next, run_next, ship_next = nxt["lot"], nxt["run"], nxt["shipment"]
     ev_rows, lot_rows, assay_rows = rows["events"], rows["lots"], rows["assays"]
@@ -123,6 +135,12 @@ def event_rows(
                 "source": b.source, "site": b.site,
                 "valid_from_us": to_us(b.valid_from) if b.valid_from else None,
                 "valid_to_us": to_us(b.valid_to) if b.valid_to else None})
+        elif isinstance(b, CustodyClaim):
+            rows["custody_claims"].append({"event_seq": seq, "id": b.id, "site": b.site, "model": b.model,
+                                           "start_us": to_us(b.period_start), "end_us": to_us(b.period_end)})
+            rows["claim_allocations"].extend({"claim_seq": seq, "lot_id": a.lot, "element": a.element,
+                                              "pre_mg": a.pre_consumer_mg, "post_mg": a.post_consumer_mg}
+                                             for a in b.allocations)
     return rows
 
 

@@ -23,7 +23,9 @@ from sqlalchemy import (
 __all__ = [
     "activities",
     "assays",
+    "claim_allocations",
     "consumptions",
+    "custody_claims",
     "events",
     "lots",
     "materials",
@@ -181,6 +183,32 @@ overrides = Table(
     Column("site", String(200), nullable=True),
     Column("valid_from_us", BigInteger, nullable=True),
     Column("valid_to_us", BigInteger, nullable=True),
+)
+
+#: Custody claims (ISO 22095 chain of custody): one row per claim event; the period is [start_us, end_us).
+custody_claims = Table(
+    "custody_claims",
+    metadata,
+    Column("event_seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("id", String(300), nullable=False, unique=True),
+    Column("site", String(200), nullable=False),
+    Column("model", String(40), nullable=False),
+    Column("start_us", BigInteger, nullable=False),
+    Column("end_us", BigInteger, nullable=False),
+    Index("ix_custody_claims_site", "site", "start_us"),
+)
+
+#: Recycled element mass [mg] a claim allocates to a lot, pre- and post-consumer.
+claim_allocations = Table(
+    "claim_allocations",
+    metadata,
+    Column("claim_seq", BigInteger, nullable=False),
+    Column("lot_id", String(300), nullable=False),
+    Column("element", String(3), nullable=False),
+    Column("pre_mg", BigInteger, nullable=False),
+    Column("post_mg", BigInteger, nullable=False),
+    PrimaryKeyConstraint("claim_seq", "lot_id", "element"),
+    Index("ix_claim_allocations_lot", "lot_id"),
 )
 
 Index("ix_lots_event", lots.c.event_seq)

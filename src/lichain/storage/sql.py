@@ -20,7 +20,7 @@ from sqlalchemy.engine import make_url
 from lichain.core.codec import GENESIS, chain_hash, format_time
 from lichain.core.errors import StorageError
 from lichain.core.model import Event, Lot, Retraction, Run, Shipment, Site
-from lichain.core.ports import LotState, StoredEvent
+from lichain.core.ports import BoundaryRun, ClaimLot, ClaimRecord, LotState, StoredEvent
 from lichain.storage import schema as s
 from lichain.storage.rows import as_tuples, event_rows
 
@@ -221,6 +221,42 @@ class SqlStore:
                 .where(s.events.c.event_id == event_id)
             ).all()
             return list(self._lot_states(conn, rows).values())
+
+    # --- CustodyView (claims; SQL in lichain.storage.claims_sql) ---------------------------------------------
+    def boundary_runs(self, site: str, start: datetime, end: datetime) -> list[BoundaryRun]:
+        """Live runs at ``site`` started in [start, end), with inputs and outputs."""
+        from lichain.storage import claims_sql
+
+        with self.read() as conn:
+            return claims_sql.boundary_runs(conn, site, start, end)
+
+    def claim_lots(self, ids: Iterable[str]) -> dict[str, ClaimLot]:
+        """Stored lots among ``ids`` with origin, producing run site and live allocations."""
+        from lichain.storage import claims_sql
+
+        with self.read() as conn:
+            return claims_sql.claim_lots(conn, ids)
+
+    def site_claims(self, site: str) -> list[ClaimRecord]:
+        """Live custody claims of ``site``."""
+        from lichain.storage import claims_sql
+
+        with self.read() as conn:
+            return claims_sql.site_claims(conn, site)
+
+    def claim_ids(self, ids: Iterable[str]) -> set[str]:
+        """Claim ids among ``ids`` already recorded."""
+        from lichain.storage import claims_sql
+
+        with self.read() as conn:
+            return claims_sql.claim_ids(conn, ids)
+
+    def claim_dependents(self, event_id: str) -> list[str]:
+        """Why retracting ``event_id`` would break a live claim."""
+        from lichain.storage import claims_sql
+
+        with self.read() as conn:
+            return claims_sql.claim_dependents(conn, event_id)
 
     # --- append ---------------------------------------------------------------------------------------------
     def _write(self) -> Any:
