@@ -11,7 +11,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from benchmarks import bench_graph, bench_ingest
+from benchmarks import bench_footprint, bench_graph, bench_ingest
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -20,7 +20,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--quick", action="store_true", help="CI mode: 100 k lots, short runs")
     p.add_argument("--lots", default=None, help="comma-separated graph sizes (default 100000,1000000,5000000)")
     p.add_argument("--ingest-lots", type=int, default=None, help="demo size for the ingest benchmark")
-    p.add_argument("--only", choices=["graph", "ingest"], default=None)
+    p.add_argument("--only", choices=["graph", "ingest", "footprint"], default=None)
+    p.add_argument("--footprint-lots", type=int, default=None, help="demo size for the footprint benchmark")
     p.add_argument("--out", default="bench-out", type=Path)
     a = p.parse_args(argv)
     a.out.mkdir(parents=True, exist_ok=True)
@@ -30,6 +31,9 @@ def main(argv: list[str] | None = None) -> int:
     if a.only in (None, "graph"):
         lots = a.lots or ("100000" if a.quick else "100000,1000000,5000000")
         bench_graph.main(["--lots", lots, "--out", str(a.out / "graph.json")] + (["--quick"] if a.quick else []))
+    if a.only in (None, "footprint"):
+        bench_footprint.main(["--lots", str(a.footprint_lots or (3000 if a.quick else 1_000_000)),
+                              "--out", str(a.out / "footprint.json")] + (["--quick"] if a.quick else []))
     return 0
 
 

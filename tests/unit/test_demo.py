@@ -185,7 +185,7 @@ def test_activity_data_and_electricity_sources(chain: tuple[list[Event], MemoryV
         assert not r.activity.is_empty(), r.id
     reagents = {g.name for r in runs for g in r.activity.reagents}
     assert {"H2SO4", "NaOH", "NH3", "CaCO3", "O2", "Na2CO3"} <= reagents
-    assert {f.kind for r in runs for f in r.activity.fuels} >= {"hard_coal", "natural_gas"}
+    assert {f.kind for r in runs for f in r.activity.fuels} >= {"coal", "natural_gas"}
 
 
 def test_lot_ids_are_canonical_gs1_digital_links(chain: tuple[list[Event], MemoryView]) -> None:

@@ -324,7 +324,7 @@ class Sim:
                 mol, _ = act.metal_mol({e: v / KG for e, v in inp.items()})
                 co_kg = sum(o.mass_mg for o in outs if o.material == "COSO4") / 1e6
                 activity = act.refining(site, salt_kg, mol, naoh_per_kg_co * co_kg,
-                                        "hard_coal" if stock == "mnore" else "natural_gas")
+                                        "coal" if stock == "mnore" else "natural_gas")
             self.run(site, "refining", start, end, taken, inp, outs, activity)
             self.pos[src_key] -= inp[elem]
             for lot in outs:

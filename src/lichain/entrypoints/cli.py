@@ -272,9 +272,12 @@ def demo(
 
 def _register_extensions() -> None:
     """Commands that live in their own modules (one module per area)."""
-    from lichain.entrypoints import cli_factors
+    from lichain.entrypoints import cli_circularity, cli_factors, cli_footprint, cli_report
 
     cli_factors.register(app)
+    cli_footprint.register(app, export_app)
+    cli_circularity.register(app, export_app)
+    cli_report.register(app)
 
 
 _register_extensions()

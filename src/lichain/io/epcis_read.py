@@ -27,7 +27,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from lichain.core.codec import canonical_payload, content_event_id
+from lichain.core.codec import body_from_json, canonical_payload, content_event_id, parse_time
 from lichain.core.errors import Problem
 from lichain.core.model import Activity, Consumption, Event, EventKind, Lot, Retraction, Run, Shipment
 from lichain.core.validate import LocatedEvent
@@ -35,6 +35,7 @@ from lichain.io.epcis_fields import LOT_KEYS, canonical, esc
 from lichain.io.epcis_hash import event_hash
 from lichain.io.epcis_master import MasterDataReader
 from lichain.io.epcis_vocab import GS1_CONTEXTS, LICHAIN_CONTEXT, LICHAIN_CONTEXT_URL, URI, from_uri
+from lichain.io.epcis_write import CLAIM_EVENT_TYPE
 
 __all__ = ["read_epcis"]
 
@@ -157,6 +158,9 @@ class _Reader(MasterDataReader):
             self.add(ptr, "an event must be a JSON object")
             return
         etype = ev.get("type")
+        if etype == CLAIM_EVENT_TYPE:
+            self.claim_event(ev, ptr)
+            return
         if etype in _UNSUPPORTED:
             self.add(f"{ptr}/type", f"{etype} is not supported by the ledger: it records lots (ObjectEvent ADD "
                                     "commissioning), runs (TransformationEvent) and shipments (ObjectEvent shipping)")
@@ -175,6 +179,20 @@ class _Reader(MasterDataReader):
             self.event_body(ev, etype, ptr)
         finally:
             self.prefixes, self.ours = saved
+
+    def claim_event(self, ev: dict[str, Any], ptr: str) -> None:
+        """lichain's own chain-of-custody claim (ISO 22095), carried inline so ledger order is kept."""
+        body, eid, t = ev.get("lichain:claim"), ev.get("eventID"), ev.get("eventTime")
+        if not isinstance(body, dict) or not isinstance(eid, str) or not isinstance(t, str):
+            self.add(ptr, f"a {CLAIM_EVENT_TYPE} needs eventID, eventTime and a lichain:claim object")
+            return
+        try:
+            claim = body_from_json(EventKind.CUSTODY_CLAIM, body)
+            time = parse_time(t)
+        except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
+            self.add(f"{ptr}/lichain:claim", f"malformed custody claim: {exc!r}")
+            return
+        self.events.append(LocatedEvent(f"{self.src}#{ptr}", Event(eid, EventKind.CUSTODY_CLAIM, time, claim)))
 
     def event_body(self, ev: dict[str, Any], etype: str, ptr: str) -> None:
         n = len(self.problems)

@@ -24,10 +24,11 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any, TextIO
 
-from lichain.core.codec import canonical_payload, content_event_id, format_time
+from lichain.core.codec import body_to_json, canonical_payload, content_event_id, format_time
 from lichain.core.errors import NotFoundError
 from lichain.core.model import (
     Activity,
+    CustodyClaim,
     Event,
     EventKind,
     FactorOverride,
@@ -302,6 +303,10 @@ class _Writer:
             self.factors.append(factor_element(body, eid, ev.time))
             self.count += 1
             return None
+        if isinstance(body, CustodyClaim):
+            self.count += 1
+            return {"type": CLAIM_EVENT_TYPE, "eventTime": _time(ev.time), "eventTimeZoneOffset": "+00:00",
+                    "eventID": ev.event_id or assign_event_id(ev), "lichain:claim": body_to_json(body)}
         if not ev.event_id and not isinstance(body, Retraction):
             ev = Event(assign_event_id(ev), ev.kind, ev.time, ev.body)
         target = None
@@ -323,6 +328,11 @@ class _Writer:
                         ((VTYPE_LOCATION, self.sites), (VTYPE_CLASS, self.materials), (VTYPE_FACTOR, self.factors))
                         if els]  # fmt: skip
         return {"epcisMasterData": {"vocabularyList": vocabularies}} if vocabularies else None
+
+
+#: lichain's extension event for chain-of-custody claims: not a GS1 event type, so other parties' EPCIS systems
+#: will not take it; lichain writes it only when the ledger holds claims, inline to keep the ledger's order.
+CLAIM_EVENT_TYPE = "lichain:CustodyClaim"
 
 
 def _document_head(created: datetime | None) -> dict[str, Any]:

@@ -1,0 +1,155 @@
+"""The circularity commands: ``recycled``, ``recovery``, ``art8`` and ``export secondary-material``.
+
+Kept in its own module so the main CLI wires them in with one line (``cli_circularity.register(app, export_app)``).
+The helpers of :mod:`lichain.entrypoints.cli` (``store_for``, ``emit``, ``fail``) are imported when a command
+runs, so that ``cli`` may import this module at its top.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+__all__ = ["art8", "export_secondary_material", "recovery", "recycled", "register"]
+
+Db = Annotated[str | None, typer.Option("--db", help="Database URL or SQLite path (default: LICHAIN_DB or ./lichain.db).")]
+Json = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+
+
+def _run(db: str | None, call: Callable[[Any], dict[str, Any]]) -> dict[str, Any]:
+    from lichain.core.errors import LichainError
+    from lichain.entrypoints.cli import fail, store_for
+
+    try:
+        return call(store_for(db))
+    except (LichainError, ValueError, KeyError) as exc:
+        fail(str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc))
+
+
+def _emit(d: Any) -> None:
+    from lichain.entrypoints.cli import emit
+
+    emit(d)
+
+
+def _short(key: str) -> str:
+    """``eu.annex12.2027.Co`` → ``EU 2027``; ``cn.miit2024.Li`` → ``CN 2024``."""
+    parts = key.split(".")
+    year = parts[2] if parts[0] == "eu" else parts[1][-4:]
+    return f"{parts[0].upper()} {year}"
+
+
+def _pct(x: float | None) -> str:
+    return "—" if x is None else f"{x:.2%}"
+
+
+def recycled(lot: str, db: Db = None, json_: Json = False) -> None:
+    """Recycled share per element of one lot: physical (pre/post-consumer) beside the claimed (allocated) one."""
+    from lichain.services.circularity import recycled as run
+
+    d = _run(db, lambda s: run(s, lot))
+    if json_:
+        _emit(d)
+        return
+    out = Console()
+    out.print(f"[bold]{d['lot']}[/bold]  {d['material']} ({d['stage']}) at {d['site']}, {d['mass_kg']:,.3f} kg")
+    t = Table(title="recycled share of element mass (physical | allocated by custody claims)")
+    for c in ("element", "element kg", "pre-consumer", "post-consumer", "recycled", "alloc. pre", "alloc. post"):
+        t.add_column(c, justify="left" if c == "element" else "right")
+    for e, v in d["elements"].items():
+        t.add_row(e, f"{v['element_kg']:,.3f}", _pct(v["pre_consumer"]), _pct(v["post_consumer"]),
+                  _pct(v["recycled"]), _pct(v["allocated_pre_consumer"]), _pct(v["allocated_post_consumer"]))
+    out.print(t)
+    for c in d["claims"]:
+        out.print(f"claim {c['claim']} ({c['model']}, {c['site']}): {c['element']} pre {c['pre_consumer_kg']:,.3f} kg, "
+                  f"post {c['post_consumer_kg']:,.3f} kg", highlight=False)
+
+
+def recovery(
+    db: Db = None, json_: Json = False,
+    recycler: Annotated[str | None, typer.Option("--recycler", help="Recycler site id (default: every recycler).")]
+    = None,
+    period: Annotated[str, typer.Option("--period", help="2026, 2026-Q1, 2026-03 or START..END (UTC).")] = "2026",
+) -> None:
+    """Recovery efficiency per element and recycler (black mass in → recovered products out) vs Annex XII / MIIT."""
+    from lichain.services.circularity import recovery as run
+
+    d = _run(db, lambda s: run(s, recycler=recycler, period=period))
+    if json_:
+        _emit(d)
+        return
+    out = Console()
+    out.print(f"period {d['period']['start']} .. {d['period']['end']}: {d['status']}")
+    for r in d["recyclers"]:
+        t = Table(title=f"{r['site']} ({r['runs']} recovery runs)")
+        for c in ("element", "black mass in kg", "recovered kg", "recovery", "overall", "targets (indicative)"):
+            t.add_column(c, justify="left" if c in ("element", "targets (indicative)") else "right")
+        for e, v in r["elements"].items():
+            marks = "  ".join(f"{_short(x['key'])} ≥{x['minimum']:.0%} {'ok' if x['meets'] else 'below'}"
+                              for x in v["targets"] if x["meets"] is not None)
+            t.add_row(e, f"{v['black_mass_in_kg']:,.1f}", f"{v['recovered_kg']:,.1f}", _pct(v["recovery"]),
+                      _pct(v["overall"]), marks)
+        out.print(t)
+
+
+def art8(
+    db: Db = None, json_: Json = False,
+    lot: Annotated[str | None, typer.Option("--lot", help="One lot.")] = None,
+    customer: Annotated[str | None, typer.Option("--customer", help="An organisation receiving shipments.")] = None,
+    period: Annotated[str | None, typer.Option("--period", help="2026, 2026-Q1, 2026-03 or START..END (UTC).")]
+    = None,
+    stage: Annotated[str, typer.Option("--stage", help="Material stage of a customer's or period's lots.")] = "cam",
+) -> None:
+    """Recycled Co, Li, Ni shares vs the Art. 8 minimums, for a lot, a customer's deliveries or a period."""
+    from lichain.services.circularity import art8 as run
+
+    d = _run(db, lambda s: run(s, lot=lot, customer=customer, period=period, stage=stage))
+    if json_:
+        _emit(d)
+        return
+    out = Console()
+    out.print(f"{d['regulation']}: {d['status']}")
+    out.print("scope: " + json.dumps(d["scope"], ensure_ascii=False), highlight=False)
+    t = Table(title="recycled share of element mass vs minimums (2031 | 2036)")
+    for c in ("element", "element kg", "physical", "allocated", "2031", "2036"):
+        t.add_column(c, justify="left" if c == "element" else "right")
+    for e, v in d["elements"].items():
+        mins = [x["minimum"] for x in v["vs_physical"]]
+        t.add_row(e, f"{v['element_kg']:,.1f}", _pct(v["recycled"]), _pct(v["allocated_recycled"]),
+                  *[f"{m:.0%}" for m in mins[:2]])
+    out.print(t)
+
+
+def export_secondary_material(
+    lot: str, db: Db = None,
+    out_path: Annotated[Path | None, typer.Option("--out", help="File (default: stdout).")] = None,
+    order: Annotated[str | None, typer.Option("--order", help="Order number (default: the lot's first shipment).")]
+    = None,
+    basis: Annotated[str, typer.Option("--basis", help="auto, physical or allocated shares.")] = "auto",
+    automotive: Annotated[bool, typer.Option("--automotive", help="Post-consumer material is from end-of-life "
+                                                                  "vehicles.")] = False,
+) -> None:
+    """Export a lot's recycled content as a Catena-X secondary_material_content_calculated 1.0.0 payload."""
+    from lichain.services.circularity import secondary_material as run
+
+    d = _run(db, lambda s: run(s, lot, order_number=order, basis=basis, automotive=automotive))
+    text = json.dumps(d, indent=2, ensure_ascii=False) + "\n"
+    if out_path is None:
+        typer.echo(text, nl=False)
+        return
+    out_path.write_text(text, encoding="utf-8")
+    Console().print(f"secondary-material payload of {lot} written to {out_path}")
+
+
+def register(app: typer.Typer, export_app: typer.Typer) -> None:
+    """Add ``recycled``, ``recovery``, ``art8`` to ``app`` and ``secondary-material`` to ``export_app``."""
+    app.command("recycled")(recycled)
+    app.command("recovery")(recovery)
+    app.command("art8")(art8)
+    export_app.command("secondary-material")(export_secondary_material)

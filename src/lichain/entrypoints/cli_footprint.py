@@ -1,0 +1,125 @@
+"""The ``lichain footprint`` and ``lichain export pcf`` commands: one lot's carbon footprint, and its Catena-X payload.
+
+Kept in its own module so the main CLI wires both in with one line (``cli_footprint.register(app, export_app)``).
+The helpers of :mod:`lichain.entrypoints.cli` (``store_for``, ``emit``, ``fail``) are imported when a command
+runs, so that ``cli`` may import this module at its top.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+__all__ = ["export_pcf", "footprint", "register"]
+
+Db = Annotated[str | None, typer.Option("--db", help="Database URL or SQLite path (default: LICHAIN_DB or ./lichain.db).")]
+Json = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+
+
+def _footprint(db: str | None, lot: str, capacity: float | None, voltage: float | None) -> dict[str, Any]:
+    from lichain.core.errors import LichainError
+    from lichain.entrypoints.cli import fail, store_for
+    from lichain.services.footprint import footprint_of
+
+    try:
+        return footprint_of(store_for(db), lot, capacity, voltage)
+    except (LichainError, ValueError) as exc:
+        fail(str(exc))
+
+
+def _table(title: str, rows: dict[str, float], total: float, unit: str = "kg CO2e/kg") -> Table:
+    t = Table(title=title)
+    t.add_column("")
+    t.add_column(unit, justify="right")
+    t.add_column("share", justify="right")
+    for k, v in rows.items():
+        t.add_row(k.replace("_", " "), f"{v:,.4f}", f"{v / total:.1%}" if total else "")
+    return t
+
+
+def _render(d: dict[str, Any]) -> None:
+    out = Console()
+    out.print(f"[bold]{d['lot']}[/bold]  {d['material']} ({d['stage']}) at {d['site']}, {d['mass_kg']:,.3f} kg")
+    loc, mkt = d["location_based"], d["market_based"]
+    out.print(f"cradle-to-gate footprint: [bold]{loc['kg_co2e_per_kg']:.4f} kg CO2e/kg[/bold] location-based "
+              f"({loc['kg_co2e']:,.1f} kg CO2e), market-based {mkt['kg_co2e_per_kg']:.4f} kg CO2e/kg")
+    out.print(f"own step (this lot's share of its run, commissioning and shipments): {d['own_kg_co2e']:,.2f} kg CO2e; "
+              f"from inputs: {d['upstream_kg_co2e']:,.2f} kg CO2e")
+    total = d["kg_co2e_per_kg"]
+    for key, title in (("by_stage", "by life-cycle stage"), ("by_cause", "by cause"), ("by_site", "by site")):
+        out.print(_table(title, d[key], total))
+    if "per_kwh" in d:
+        k = d["per_kwh"]
+        out.print(f"per kWh: {k['kg_co2e_per_kwh']:.3f} kg CO2e/kWh at {k['capacity_mah_per_g']:g} mAh/g × "
+                  f"{k['voltage_v']:g} V ({k['kwh_per_kg']:.3f} kWh/kg); {k['note']}", highlight=False)
+    if not d["complete"]:
+        out.print("[yellow]incomplete:[/yellow] some step upstream has activity data without an emission factor "
+                  "(counted zero):")
+    for p in d["problems"][:20]:
+        out.print(f"  {p['kind']} ({p['count']}×, e.g. {p['location']}): {p['message']}", markup=False,
+                  highlight=False)
+    for n in d["notes"]:
+        out.print(f"[dim]{n}[/dim]", highlight=False)
+
+
+def footprint(
+    lot: Annotated[str, typer.Argument(help="Lot id (EPC URN or GS1 Digital Link URI).")],
+    db: Db = None,
+    json_: Json = False,
+    capacity: Annotated[float | None, typer.Option("--capacity-mah-g", help="Specific capacity of a CAM "
+                                                   "[mAh/g] for the per-kWh figure (NCM811 default 200).")] = None,
+    voltage: Annotated[float | None, typer.Option("--voltage", help="Average voltage [V] for the per-kWh figure "
+                                                  "(NCM811 default 3.7).")] = None,
+) -> None:
+    """Cradle-to-gate carbon footprint of one lot, with its breakdown by stage, cause and site."""
+    from lichain.entrypoints.cli import emit
+
+    d = _footprint(db, lot, capacity, voltage)
+    if json_:
+        emit(d)
+    else:
+        _render(d)
+
+
+def export_pcf(
+    lot: Annotated[str, typer.Argument(help="Lot id (EPC URN or GS1 Digital Link URI).")],
+    db: Db = None,
+    out_path: Annotated[Path | None, typer.Option("--out", help="File (default: stdout).")] = None,
+    bpnl: Annotated[str | None, typer.Option("--bpnl", help="Your Catena-X legal entity BPN (BPNL…).")] = None,
+    bpns: Annotated[str | None, typer.Option("--bpns", help="The producing site's Catena-X BPN (BPNS…).")] = None,
+    customer_part_id: Annotated[str | None, typer.Option(help="The customer's part id (default: material code).")]
+    = None,
+    study_url: Annotated[str | None, typer.Option(help="Link to the public supporting study.")] = None,
+) -> None:
+    """Write the Catena-X pcf_for_battery_component_supplier 1.0.0 payload of one lot (schema-checked)."""
+    from lichain.entrypoints.cli import err, fail, out
+    from lichain.io.pcf import PLACEHOLDER_BPNL, PLACEHOLDER_BPNS, pcf_payload, validate_pcf
+
+    d = _footprint(db, lot, None, None)
+    payload = pcf_payload(d, legal_identifier=bpnl or PLACEHOLDER_BPNL, site_identifier=bpns or PLACEHOLDER_BPNS,
+                          customer_part_id=customer_part_id, study_url=study_url)
+    problems = validate_pcf(payload)
+    if problems:
+        fail("payload does not match the Catena-X schema: " + "; ".join(problems[:5]))
+    if not (bpnl and bpns):
+        err.print("warning: placeholder BPNs written; give --bpnl and --bpns", highlight=False)
+    if not d["complete"]:
+        err.print("warning: the footprint is incomplete (activity data without factors counted zero); "
+                  "see `lichain footprint LOT`", highlight=False)
+    text = json.dumps(payload, indent=2, ensure_ascii=False) + "\n"
+    if out_path is None:
+        typer.echo(text, nl=False)
+        return
+    out_path.write_text(text, encoding="utf-8")
+    out.print(f"PCF payload of {d['lot']} written to {out_path}")
+
+
+def register(app: typer.Typer, export_app: typer.Typer) -> None:
+    """Add ``footprint`` to ``app`` and ``pcf`` to the ``export`` group."""
+    app.command("footprint")(footprint)
+    export_app.command("pcf")(export_pcf)

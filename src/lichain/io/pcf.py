@@ -1,0 +1,176 @@
+"""Catena-X ``pcf_for_battery_component_supplier`` 1.0.0 payloads built from a lot's footprint, and their check.
+
+Why: a cell maker assembles its Art. 7 declaration from its suppliers' figures; Catena-X defines the payload
+a battery-component supplier sends (stage split, declared unit, data-quality ratings, BPN identifiers). This
+module maps :func:`lichain.services.footprint.footprint_of`'s result onto that model and validates it against
+the model's own JSON Schema, shipped in ``lichain/data/schemas/catenax`` (CC-BY-4.0, see SOURCES.md there).
+
+Mapping choices (docs/footprint.md):
+
+* ``stageValue`` is in the declared unit ``CO2KG/KG`` (kg CO2e per kg of the lot, location-based), so the four
+  stages sum to ``absPcfValue``; the stage split is the producer's view of its own steps.
+* No data-quality assessment is made: the ratings default to 3 ("fair" on the 1–5 PEF scale) and must be set by
+  the sender; ``siteIdentifier``/``legalidentifier`` default to all-zero BPNs that match the schema's pattern and
+  must be replaced by the sender's Catena-X business partner numbers.
+* ``pcfPerformanceClass`` is left out: performance classes await a delegated act that is not adopted.
+
+Reference: Eclipse Tractus-X, aspect model ``urn:samm:io.catenax.pcf_for_battery_component_supplier:1.0.0``
+(sldt-semantic-models @ 9adcc37), CC-BY-4.0.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from functools import cache
+from importlib import resources
+from typing import Any
+
+__all__ = [
+    "MODEL_URN",
+    "PLACEHOLDER_BPNL",
+    "PLACEHOLDER_BPNS",
+    "SCHEMA_FILE",
+    "example_payload",
+    "pcf_payload",
+    "pcf_schema",
+    "validate_pcf",
+]
+
+MODEL_URN = "urn:samm:io.catenax.pcf_for_battery_component_supplier:1.0.0#PcfForBatteryComponentSupplier"
+_DIR = "data/schemas/catenax/io.catenax.pcf_for_battery_component_supplier/1.0.0/gen"
+#: The model's JSON Schema, relative to the ``lichain`` package.
+SCHEMA_FILE = f"{_DIR}/PcfForBatteryComponentSupplier-schema.json"
+#: All-zero business partner numbers: valid for the schema, to be replaced by the sender's own.
+PLACEHOLDER_BPNL = "BPNL000000000000"
+PLACEHOLDER_BPNS = "BPNS000000000000"
+
+_STAGE_KEYS = (
+    ("raw_material_acquisition_and_pre_processing", "stage1RawMaterialAquisitionPreProcessing"),
+    ("main_product_production", "stage2MainProductProduction"),
+    ("distribution", "stage3Distribution"),
+    ("end_of_life_and_recycling", "stage4EndOfLifeRecycling"),
+)
+_ELEMENT_NAMES = {"Ni": "Nickel", "Co": "Cobalt", "Mn": "Manganese", "Li": "Lithium", "Al": "Aluminium",
+                  "Cu": "Copper", "Fe": "Iron", "Na": "Sodium", "C": "Graphite carbon", "P": "Phosphorus"}
+
+
+def _read(path: str) -> Any:
+    return json.loads(resources.files("lichain").joinpath(path).read_text(encoding="utf-8"))
+
+
+@cache
+def pcf_schema() -> dict[str, Any]:
+    """The model's JSON Schema (draft-04), read once from the package data."""
+    schema: dict[str, Any] = _read(SCHEMA_FILE)
+    return schema
+
+
+def example_payload() -> dict[str, Any]:
+    """The example payload published with the model (it validates against the schema)."""
+    payload: dict[str, Any] = _read(f"{_DIR}/PcfForBatteryComponentSupplier.json")
+    return payload
+
+
+def validate_pcf(payload: Mapping[str, Any]) -> list[str]:
+    """Problems of ``payload`` against the model's JSON Schema, each ``"<json path>: <message>"`` (empty: valid)."""
+    from jsonschema import Draft4Validator
+
+    v = Draft4Validator(pcf_schema())
+    return [f"/{'/'.join(str(p) for p in e.absolute_path)}: {e.message}"
+            for e in sorted(v.iter_errors(payload), key=lambda e: list(map(str, e.absolute_path)))]
+
+
+def _rating(name: str, v: float) -> float:
+    if not 1.0 <= v <= 5.0:
+        raise ValueError(f"{name} must be between 1 and 5 (PEF data-quality scale), got {v}")
+    return float(v)
+
+
+def _sources(fp: Mapping[str, Any]) -> list[str]:
+    out = [f"lichain emission-factor library {fp.get('factor_library', '')}".strip()]
+    for f in fp.get("factors", ()):
+        out.append(f"{f['key']} = {f['value']} {f['unit']} ({f.get('source') or 'no source given'})")
+    return list(dict.fromkeys(out))
+
+
+def _quality(fp: Mapping[str, Any]) -> list[str]:
+    out = [f"lot {fp['lot']}: {fp['material']} ({fp.get('formula') or 'no formula'}), {fp['mass_kg']} kg, "
+           f"produced {fp['produced_at']} at {fp['site']}, origin {fp.get('origin', 'virgin')}"]
+    if fp.get("assay"):
+        out.append("measured mass fractions: " + ", ".join(f"{e} {v:.6g} kg/kg" for e, v in fp["assay"].items()))
+    kwh = fp.get("per_kwh")
+    if kwh:
+        out.append(f"specific capacity: {kwh['capacity_mah_per_g']:g} mAh/g; average voltage: {kwh['voltage_v']:g} V; "
+                   f"{kwh['kg_co2e_per_kwh']:.4g} kg CO2e per kWh of nominal energy ({kwh['source']})")
+    out.append(f"market-based PCF: {fp['market_based']['kg_co2e_per_kg']:.6g} kg CO2e/kg; location-based reported "
+               f"as absPcfValue; complete: {str(fp.get('complete', True)).lower()}")
+    return out
+
+
+def _metals(fp: Mapping[str, Any]) -> list[str]:
+    return [f"Material: {_ELEMENT_NAMES.get(e, e)}, Specific Content: {100 * v:.2f}%"
+            for e, v in fp.get("assay", {}).items() if v > 0]
+
+
+def pcf_payload(
+    fp: Mapping[str, Any],
+    *,
+    legal_identifier: str = PLACEHOLDER_BPNL,
+    site_identifier: str = PLACEHOLDER_BPNS,
+    customer_part_id: str | None = None,
+    manufacturer_part_id: str | None = None,
+    study_url: str | None = None,
+    ratings: Sequence[float] = (3.0, 3.0, 3.0),
+    primary_data_share: float | None = None,
+) -> dict[str, Any]:
+    """The Catena-X ``PcfForBatteryComponentSupplier`` payload of one lot.
+
+    Parameters
+    ----------
+    fp : mapping
+        :func:`lichain.services.footprint.footprint_of` of the lot.
+    legal_identifier, site_identifier : str
+        The sender's BPNL and the producing site's BPNS (``BPNL``/``BPNS`` + 12 alphanumerics).
+    customer_part_id, manufacturer_part_id : str, optional
+        Part ids; default: the lot's material code for both (replace with the customer's part id).
+    study_url : str, optional
+        Link to the public supporting study (Art. 7(1)(g) of Regulation (EU) 2023/1542).
+    ratings : (float, float, float)
+        Technological, geographical and time-related representativeness on the PEF 1–5 scale; the overall
+        ``dataQualityRating`` is their mean. No assessment is made by lichain: the default 3 is a placeholder.
+    primary_data_share : float, optional
+        Share of primary data in the PCF [%]; left out unless given.
+
+    Returns
+    -------
+    dict
+        The payload; check it with :func:`validate_pcf`.
+    """
+    ter, ger, tir = (_rating(n, v) for n, v in zip(("technological", "geographical", "time-related"), ratings,
+                                                     strict=True))
+    stages = fp["by_stage"]
+    shares: dict[str, Any] = {cx: {"stageValue": float(stages[ours])} for ours, cx in _STAGE_KEYS}
+    shares["absPcfValue"] = {"stageValue": float(fp["kg_co2e_per_kg"])}
+    shares["declaredUnit"] = "CO2KG/KG"
+    values: dict[str, Any] = {"sharesPerStage": shares}
+    if study_url:
+        values["webLinkToCarbonFootPrintStudy"] = study_url
+    out: dict[str, Any] = {
+        "pcfValues": values,
+        "secondaryEmissionFactorSources": _sources(fp),
+        "customerPartId": customer_part_id or fp["material"],
+        "technologicalRepresentativeness": ter,
+        "geographicalRepresentativeness": ger,
+        "timerelatedRepresentativeness": tir,
+        "dataQualityRating": (ter + ger + tir) / 3.0,
+        "manufacturerPartId": manufacturer_part_id or fp["material"],
+        "validityPeriod": {"validFrom": fp["produced_at"]},
+        "siteIdentifier": site_identifier,
+        "legalidentifier": legal_identifier,
+        "productQualityParameter": _quality(fp),
+        "contentC02Metals": _metals(fp),
+    }
+    if primary_data_share is not None:
+        out["primaryDataShare"] = float(primary_data_share)
+    return out
