@@ -20,11 +20,11 @@ Reference: Eclipse Tractus-X, aspect model ``urn:samm:io.catenax.pcf_for_battery
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from functools import cache
-from importlib import resources
 from typing import Any
+
+from lichain.io.packaged_schema import package_json, schema_problems
 
 __all__ = [
     "MODEL_URN",
@@ -55,8 +55,7 @@ _ELEMENT_NAMES = {"Ni": "Nickel", "Co": "Cobalt", "Mn": "Manganese", "Li": "Lith
                   "Cu": "Copper", "Fe": "Iron", "Na": "Sodium", "C": "Graphite carbon", "P": "Phosphorus"}
 
 
-def _read(path: str) -> Any:
-    return json.loads(resources.files("lichain").joinpath(path).read_text(encoding="utf-8"))
+_read = package_json
 
 
 @cache
@@ -74,11 +73,7 @@ def example_payload() -> dict[str, Any]:
 
 def validate_pcf(payload: Mapping[str, Any]) -> list[str]:
     """Problems of ``payload`` against the model's JSON Schema, each ``"<json path>: <message>"`` (empty: valid)."""
-    from jsonschema import Draft4Validator
-
-    v = Draft4Validator(pcf_schema())
-    return [f"/{'/'.join(str(p) for p in e.absolute_path)}: {e.message}"
-            for e in sorted(v.iter_errors(payload), key=lambda e: list(map(str, e.absolute_path)))]
+    return schema_problems(pcf_schema(), payload)
 
 
 def _rating(name: str, v: float) -> float:

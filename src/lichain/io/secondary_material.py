@@ -26,12 +26,12 @@ Reference: Eclipse Tractus-X, aspect model ``urn:samm:io.catenax.secondary_mater
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 from typing import Any
+
+from lichain.io.packaged_schema import package_json, schema_problems
 
 __all__ = [
     "MODEL_URN",
@@ -49,8 +49,7 @@ _DIR = "data/schemas/catenax/io.catenax.secondary_material_content_calculated/1.
 SCHEMA_FILE = f"{_DIR}/SecondaryMaterialContentCalculated-schema.json"
 
 
-def _read(path: str) -> Any:
-    return json.loads(resources.files("lichain").joinpath(path).read_text(encoding="utf-8"))
+_read = package_json
 
 
 @cache
@@ -68,11 +67,7 @@ def example_payload() -> dict[str, Any]:
 
 def validate_secondary_material(payload: Mapping[str, Any]) -> list[str]:
     """Problems of ``payload`` against the model's JSON Schema, each ``"<json path>: <message>"`` (empty: valid)."""
-    from jsonschema import Draft4Validator
-
-    v = Draft4Validator(schema())
-    return [f"/{'/'.join(str(p) for p in e.absolute_path)}: {e.message}"
-            for e in sorted(v.iter_errors(payload), key=lambda e: list(map(str, e.absolute_path)))]
+    return schema_problems(schema(), payload)
 
 
 @dataclass(frozen=True, slots=True)
