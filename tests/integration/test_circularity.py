@@ -372,3 +372,24 @@ def test_shares_in_range_and_allocations_within_physical_input(store: SqlStore, 
         for e in ("Ni", "Co"):
             total = sum(a["pre_mg"] + a["post_mg"] for a in items if a["element"] == e)
             assert total * 10**9 <= lots[lot_id].mass_mg * lots[lot_id].assay.get(e, 0)
+
+
+def test_ledger_with_claims_exports_and_reimports_identically(loop: SqlStore, tmp_path: Path) -> None:
+    import io
+
+    from lichain.services.exchange import export_epcis
+    from lichain.services.record import ingest_file
+    from lichain.storage.sql import open_store
+
+    assert circ.record_claim(loop, _claim("PC-CB", "PC", "controlled_blending", ("PC2", "Ni", 9.8, 4.9))).ok
+    buf = io.StringIO()
+    export_epcis(loop, buf)
+    f = tmp_path / "with-claims.jsonld"
+    f.write_text(buf.getvalue(), encoding="utf-8")
+    fresh = open_store(str(tmp_path / "fresh.db"))
+    r = ingest_file(fresh, f)
+    assert r.ok, r.problems
+    assert [(e.event_id, e.payload) for e in fresh.iter_events()] == [(e.event_id, e.payload)
+                                                                      for e in loop.iter_events()]
+    assert fresh.head() == loop.head()
+    fresh.close()
