@@ -9,6 +9,7 @@ rows created after it.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -23,6 +24,12 @@ ORIGINS: tuple[str, ...] = tuple(o.value for o in Origin)
 STAGES: tuple[str, ...] = tuple(s.value for s in Stage)
 
 _LIVE = "NOT IN (SELECT target_seq FROM retractions)"
+
+
+def _raw(conn: Any, query: Any, params: dict[str, Any]) -> list[Any]:
+    """Rows as the driver's plain tuples (no SQLAlchemy row objects: 2–3× faster on millions of rows)."""
+    res = conn.execute(query, params)
+    return list(res.cursor.fetchall()) if res.cursor is not None else []
 
 
 @dataclass(frozen=True)
@@ -58,18 +65,18 @@ def read_arrays(
     with store.read() as conn:
         sites = conn.execute(text("SELECT id, country, organisation FROM sites ORDER BY event_seq, id")).all()
         mats = conn.execute(text("SELECT code, stage FROM materials ORDER BY event_seq, code")).all()
-        lots = conn.execute(text(
+        lots = _raw(conn, text(
             f"SELECT idx, id, material, site, produced_us, mass_mg, origin, run_idx FROM lots "
-            f"WHERE idx >= :lf AND event_seq {_LIVE} ORDER BY idx"), p).all()
-        runs = conn.execute(text(
-            f"SELECT idx, site, ended_us FROM runs WHERE idx >= :rf AND event_seq {_LIVE} ORDER BY idx"), p).all()
-        cons = conn.execute(text(
+            f"WHERE idx >= :lf AND event_seq {_LIVE} ORDER BY idx"), p)
+        runs = _raw(conn, text(
+            f"SELECT idx, site, ended_us FROM runs WHERE idx >= :rf AND event_seq {_LIVE} ORDER BY idx"), p)
+        cons = _raw(conn, text(
             f"SELECT c.run_idx, c.lot_idx, c.mass_mg FROM consumptions c JOIN runs r ON r.idx = c.run_idx "
-            f"WHERE c.run_idx >= :rf AND r.event_seq {_LIVE} ORDER BY c.run_idx, c.lot_idx"), p).all()
-        assays = conn.execute(text(
-            "SELECT lot_idx, element, ppb FROM assays WHERE lot_idx >= :lf"), p).all()
-        losses = conn.execute(text(
-            "SELECT run_idx, element, mass_mg FROM run_losses WHERE run_idx >= :rf"), p).all()
+            f"WHERE c.run_idx >= :rf AND r.event_seq {_LIVE} ORDER BY c.run_idx, c.lot_idx"), p)
+        assays = _raw(conn, text(
+            "SELECT lot_idx, element, ppb FROM assays WHERE lot_idx >= :lf"), p)
+        losses = _raw(conn, text(
+            "SELECT run_idx, element, mass_mg FROM run_losses WHERE run_idx >= :rf"), p)
         retractions = conn.execute(text("SELECT count(*) FROM retractions")).scalar_one()
 
     site_ids = tuple(r[0] for r in sites)
