@@ -27,7 +27,7 @@ from lichain.storage.sql import SqlStore, to_us
 __all__ = ["LoadedSnapshot", "cache_dir_for", "load_snapshot"]
 
 _TABLES = ("site_ids", "site_country", "site_org", "material_codes", "stage_names")
-_FORMAT = 1
+_FORMAT = 2
 
 
 @dataclass(frozen=True)
@@ -61,7 +61,9 @@ def _save(d: Path, ls: LoadedSnapshot, seq: int, retractions: int) -> None:
         if f.name in _TABLES or f.name in ("elements", "lot_ids"):
             continue
         np.save(tmp / f"{f.name}.npy", np.ascontiguousarray(getattr(s, f.name)))
-    (tmp / "lot_ids.txt").write_text("\n".join(map(str, s.lot_ids)), encoding="utf-8")
+    ids = s.lot_ids if isinstance(s.lot_ids, np.ndarray) and s.lot_ids.dtype.kind == "S" else np.array(
+        [v if isinstance(v, bytes) else str(v).encode() for v in s.lot_ids], dtype=bytes)
+    np.save(tmp / "lot_ids.npy", ids)  # fixed-width UTF-8 bytes: memory-mapped on load, no parsing
     np.save(tmp / "store_lot_idx.npy", ls.store_lot_idx)
     np.save(tmp / "store_run_idx.npy", ls.store_run_idx)
     (tmp / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
@@ -79,8 +81,7 @@ def _load(d: Path) -> tuple[LoadedSnapshot, dict[str, Any]] | None:
             if f.name in _TABLES or f.name in ("elements", "lot_ids"):
                 continue
             cols[f.name] = np.load(d / f"{f.name}.npy", mmap_mode="r")
-        text = (d / "lot_ids.txt").read_text(encoding="utf-8")
-        ids = np.array(text.split("\n") if text else [], dtype=object)
+        ids = np.load(d / "lot_ids.npy", mmap_mode="r")
         for t, v in meta["tables"].items():
             cols[t] = tuple(v)
         snap = Snapshot(elements=tuple(meta["elements"]), lot_ids=ids, **cols)
