@@ -68,3 +68,21 @@ def test_chem_json() -> None:
     assert code == 0 and abs(d["molar_mass_g_per_mol"] - m) < 1e-9
     assert abs(d["mass_fractions"]["Ni"] - 0.8 * 58.6934 / m) < 1e-12
     assert run("chem", "Xx2")[0] == 2
+
+
+def test_export_parquet_tables_match_the_ledger(tmp_path: Path) -> None:
+    import pyarrow.parquet as pq
+
+    db = str(tmp_path / "p.db")
+    book = tmp_path / "chain.xlsx"
+    assert run("template", "--out", str(book))[0] == 0
+    assert run("ingest", str(book), "--db", db)[0] == 0
+    lots = json.loads(run("lots", "--db", db, "--json", "--limit", "0")[1])
+    code, _ = run("export", "parquet", "--db", db, "--out", str(tmp_path / "pq"))
+    assert code == 0
+    t = pq.read_table(tmp_path / "pq" / "lots.parquet")
+    assert t.num_rows == len(lots)
+    edges = pq.read_table(tmp_path / "pq" / "edges.parquet")
+    # every consumption of a produced lot's run is an edge (one output per example run)
+    consumed = sum(len(json.loads(run("show", lot["id"], "--db", db, "--json")[1])["inputs"]) for lot in lots)
+    assert edges.num_rows == consumed

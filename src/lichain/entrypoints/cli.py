@@ -243,6 +243,16 @@ def export_epcis(db: Db = None, out_path: Annotated[Path | None, typer.Option("-
     out.print(f"{n} events written to {out_path}")
 
 
+@export_app.command("parquet")
+def export_parquet(db: Db = None, out_path: Annotated[Path, typer.Option("--out", help="Folder to write into.")]
+                   = Path("lichain-parquet")) -> None:
+    """Export the lot graph as Parquet tables (lots, edges) for DuckDB, Polars or Spark."""
+    from lichain.services.exchange import export_parquet as run_export
+
+    paths = run_export(store_for(db), out_path)
+    out.print(", ".join(str(p) for p in paths.values()) + " written")
+
+
 @app.command()
 def demo(
     db: Db = None, json_: Json = False,

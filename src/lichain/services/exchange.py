@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TextIO
 
 from lichain.core.codec import event_from_payload
 from lichain.core.model import Event
 from lichain.storage.sql import SqlStore
 
-__all__ = ["export_epcis", "stored_events"]
+__all__ = ["export_epcis", "export_parquet", "stored_events"]
 
 
 def stored_events(store: SqlStore) -> list[Event]:
@@ -28,3 +29,10 @@ def export_epcis(store: SqlStore, fp: TextIO) -> int:
         return None if e is None else event_from_payload(e.event_id, e.kind, e.time, e.payload)
 
     return int(write_epcis_stream(events, fp, resolve=resolve))
+
+
+def export_parquet(store: SqlStore, directory: Path) -> dict[str, Path]:
+    """Write the lot graph (``lots.parquet``, ``edges.parquet``) for DuckDB, Polars or Spark."""
+    from lichain.services.snapshot import load_snapshot
+
+    return load_snapshot(store).snapshot.write_parquet(directory)
