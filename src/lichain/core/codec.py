@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from lichain.core.model import (
@@ -69,6 +70,7 @@ def kind_of(body: EventBody) -> EventKind:
     return _KIND_OF[type(body)]
 
 
+@lru_cache(maxsize=65536)  # events of one batch share few distinct times: formatting is a hot path of ingest
 def format_time(t: datetime) -> str:
     """UTC ISO 8601 with a ``Z`` and microseconds only when present."""
     if t.tzinfo is not UTC:

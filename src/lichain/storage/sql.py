@@ -11,6 +11,7 @@ import json
 import os
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -39,9 +40,13 @@ def resolve_url(url: str | None = None) -> str:
     return url
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@lru_cache(maxsize=65536)
 def to_us(t: datetime) -> int:
     """Aware datetime → integer microseconds since the Unix epoch (UTC)."""
-    d = t.astimezone(UTC) - datetime(1970, 1, 1, tzinfo=UTC)
+    d = t - _EPOCH
     return (d.days * 86_400 + d.seconds) * 1_000_000 + d.microseconds
 
 
