@@ -68,3 +68,18 @@ def test_cli_trace_json_shape(tmp_path: Path) -> None:
     assert {"lot", "site", "stage", "kg", "share"} <= set(d["contributions"][0])
     res = CliRunner().invoke(app, ["trace", "NOPE", "--json", "--db", db])
     assert res.exit_code == 2
+
+
+def test_cli_trace_as_of(tmp_path: Path) -> None:
+    db = str(tmp_path / "t.db")
+    from lichain.storage.sql import open_store
+
+    s = open_store(db)
+    assert ingest_events(parse_chain(CHAIN), s).ok
+    s.close()
+    # on 2026-01-15 lot L1 had been consumed by R-1 only: downstream it reached L2, not yet L4
+    res = CliRunner().invoke(app, ["trace", "L1", "--down", "--json", "--db", db, "--as-of", "2026-01-15T00:00:00"])
+    assert res.exit_code == 0, res.output
+    assert {c["lot"] for c in json.loads(res.output)["contributions"]} == {"L2"}
+    res = CliRunner().invoke(app, ["trace", "L1", "--down", "--json", "--db", db])
+    assert {c["lot"] for c in json.loads(res.output)["contributions"]} == {"L2", "L4"}

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
@@ -185,13 +186,20 @@ def trace(
     depth: Annotated[int | None, typer.Option(help="At most this many steps away.")] = None,
     stage: Annotated[list[str] | None, typer.Option(help="Only report lots of these stages.")] = None,
     graph: Annotated[bool, typer.Option(help="Include nodes and edges with kg (for charts).")] = False,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="The graph as it stood then (ISO time, UTC).")]
+    = None,
 ) -> None:
     """Where a lot's elements came from (upstream) or went (downstream), with shares and kg per element."""
+    from lichain.core.codec import parse_time
     from lichain.services.trace import trace_lot
 
     try:
+        when = None
+        if as_of is not None:
+            t = datetime.fromisoformat(as_of.replace("Z", "+00:00"))
+            when = parse_time(as_of) if t.tzinfo else t.replace(tzinfo=UTC)  # no offset given: UTC
         d = trace_lot(store_for(db), lot, down=down, element=element, by=by, max_depth=depth, stages=stage,
-                      graph=graph)
+                      graph=graph, as_of=when)
     except (LichainError, ValueError) as exc:
         fail(str(exc))
     if json_:
