@@ -196,8 +196,8 @@ def trace(
     try:
         when = None
         if as_of is not None:
-            t = datetime.fromisoformat(as_of.replace("Z", "+00:00"))
-            when = parse_time(as_of) if t.tzinfo else t.replace(tzinfo=UTC)  # no offset given: UTC
+            given = datetime.fromisoformat(as_of.replace("Z", "+00:00"))
+            when = parse_time(as_of) if given.tzinfo else given.replace(tzinfo=UTC)  # no offset given: UTC
         d = trace_lot(store_for(db), lot, down=down, element=element, by=by, max_depth=depth, stages=stage,
                       graph=graph, as_of=when)
     except (LichainError, ValueError) as exc:
