@@ -357,8 +357,11 @@ class ClaimChecker:
                     add(al, f"lot {a.lot}: a rolling-average allocation of {e} must be the stated fraction of its "
                             f"{e} mass: pre {want[0] / 1e6:.6f} kg, post {want[1] / 1e6:.6f} kg")
             elif model in BATCH_MODELS:
-                self._check_batch(al, c, a.lot, e, (a.pre_consumer_mg, a.post_consumer_mg), elem, run, lots,
-                                  add, skip)
+                # the run's known proportion bounds everything claimed on the lot, this claim and earlier ones
+                earlier = [x for x in lot.allocations if x.element == e and x.claim_event_id not in skip]
+                total_alloc = (a.pre_consumer_mg + sum(x.pre_consumer_mg for x in earlier),
+                               a.post_consumer_mg + sum(x.post_consumer_mg for x in earlier))
+                self._check_batch(al, c, a.lot, e, total_alloc, elem, run, lots, add, skip)
 
     def _check_batch(self, al: str, c: CustodyClaim, lot_id: str, e: str, alloc: tuple[int, int], elem: int,
                      run: BoundaryRun, lots: dict[str, ClaimLot], add: Add, skip: frozenset[str]) -> None:

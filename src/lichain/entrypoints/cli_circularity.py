@@ -16,7 +16,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-__all__ = ["art8", "export_secondary_material", "recovery", "recycled", "register"]
+__all__ = ["art8", "claim", "export_secondary_material", "recovery", "recycled", "register"]
 
 Db = Annotated[str | None, typer.Option("--db", help="Database URL or SQLite path (default: LICHAIN_DB or ./lichain.db).")]
 Json = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
@@ -147,8 +147,56 @@ def export_secondary_material(
     Console().print(f"secondary-material payload of {lot} written to {out_path}")
 
 
+def claim(
+    site: Annotated[str, typer.Argument(help="The boundary: the site whose outputs get the allocation.")],
+    period: Annotated[str, typer.Option(help="2026, 2026-Q1, 2026-03 or START..END.")],
+    model: Annotated[str, typer.Option(help="segregated, controlled_blending, mass_balance_rolling_average or "
+                                             "mass_balance_credit.")],
+    claim_id: Annotated[str | None, typer.Option("--id", help="Claim id (default: SITE/PERIOD/MODEL).")] = None,
+    record: Annotated[bool, typer.Option("--record", help="Write the claim to the ledger (default: only show it).")]
+    = False,
+    db: Db = None, json_: Json = False,
+) -> None:
+    """Propose the largest chain-of-custody claim the ledger allows for a site and period; --record writes it."""
+    from lichain.entrypoints.cli import fail
+    from lichain.services import circularity as circ
+
+    def run(store: Any) -> dict[str, Any]:
+        start, end = circ.parse_period(period)
+        c = circ.propose_claim(store, claim_id or f"{site}/{period}/{model}", site, start, end, model)
+        out: dict[str, Any] = {
+            "id": c.id, "site": c.site, "model": c.model, "period": {"start": start.isoformat(),
+                                                                      "end": end.isoformat()},
+            "allocations": len(c.allocations),
+            "allocated_kg": {k: {"pre_consumer": sum(a.pre_consumer_mg for a in c.allocations if a.element == k)
+                                 / 1e6, "post_consumer": sum(a.post_consumer_mg for a in c.allocations
+                                                              if a.element == k) / 1e6}
+                             for k in sorted({a.element for a in c.allocations})},
+            "recorded": False,
+        }
+        if record and not c.allocations:
+            out["problems"] = [{"location": c.id, "message": "nothing left to claim for this site and period"}]
+        elif record:
+            r = circ.record_claim(store, c)
+            out["recorded"] = r.ok
+            out["problems"] = [{"location": p.location, "message": p.message} for p in r.problems]
+        return out
+
+    d = _run(db, run)
+    if json_:
+        _emit(d)
+    else:
+        Console().print(f"claim {d['id']}: {d['allocations']} allocations, "
+                        + ", ".join(f"{e} pre {v['pre_consumer']:,.3f} kg / post {v['post_consumer']:,.3f} kg"
+                                    for e, v in d["allocated_kg"].items())
+                        + (" — recorded" if d["recorded"] else " (not recorded; add --record)"))
+    if record and not d["recorded"] and d["allocations"]:
+        fail("claim refused: " + "; ".join(p["message"] for p in d.get("problems", [])), 1)
+
+
 def register(app: typer.Typer, export_app: typer.Typer) -> None:
-    """Add ``recycled``, ``recovery``, ``art8`` to ``app`` and ``secondary-material`` to ``export_app``."""
+    """Add ``recycled``, ``recovery``, ``art8``, ``claim`` to ``app`` and ``secondary-material`` to ``export_app``."""
+    app.command("claim")(claim)
     app.command("recycled")(recycled)
     app.command("recovery")(recovery)
     app.command("art8")(art8)

@@ -349,6 +349,10 @@ def propose_claim(store: SqlStore, claim_id: str, site: str, start: datetime, en
                 f = per_run[(r.id, seg)]
                 t = f.total.get(e, 0)
                 v = [f.recycled(e, c) * elem // (t * S) if t else 0 for c in ("pre_consumer", "post_consumer")]
+                # the run's proportion bounds all claims on the lot: only what earlier claims left
+                earlier = [a for a in lot.allocations if a.element == e]
+                v = [max(0, v[0] - sum(a.pre_consumer_mg for a in earlier)),
+                     max(0, v[1] - sum(a.post_consumer_mg for a in earlier))]
             else:
                 v = [0, 0]
                 for j in (0, 1):
