@@ -30,7 +30,8 @@ from typing import Any
 
 import numpy as np
 
-from lichain.analysis.propagate import intensity, plan_of, propagate, recycled_share
+from lichain.analysis.propagate import intensity, plan_of, propagate
+from lichain.analysis.shares import recycled_share
 from lichain.analysis.snapshot import LedgerArrays, Snapshot, split_arrays
 from lichain.analysis.synth import blend_tank, synthetic_ledger
 from lichain.analysis.trace import trace_down, trace_up

@@ -19,7 +19,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lichain.analysis.propagate import origin_shares
+from lichain.analysis.shares import origin_shares
 from lichain.core.model import (
     Allocation,
     Consumption,

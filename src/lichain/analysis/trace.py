@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from lichain.analysis.propagate import nan_to_none
+from lichain.analysis.shares import nan_to_none
 from lichain.analysis.snapshot import F64, I32, I64, Snapshot, jit
 
 __all__ = ["Trace", "aggregate", "trace_down", "trace_graph", "trace_up"]

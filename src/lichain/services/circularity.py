@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from lichain.analysis.propagate import ORIGINS, Shares, origin_shares
+from lichain.analysis.shares import ORIGINS, Shares, origin_shares
 from lichain.analysis.snapshot import Snapshot
 from lichain.core.claims import BATCH_MODELS, Flows, Split, boundary_flows, load_lots
 from lichain.core.codec import canonical_payload, content_event_id, format_time

@@ -279,7 +279,7 @@ def _read(store: SqlStore, period: Period, accs: dict[str, _Acc], used: dict[Fac
 def _recycled_inputs(store: SqlStore, accs: list[_Acc], assay: dict[int, dict[str, int]]) -> None:
     """Recycled element mass entering each site: element mass of each input × its physical pre-/post-consumer
     share, propagated over the lot graph (:func:`lichain.analysis.propagate.origin_shares`)."""
-    from lichain.analysis.propagate import ORIGINS, origin_shares
+    from lichain.analysis.shares import ORIGINS, origin_shares
     from lichain.services.snapshot import load_snapshot
 
     if not any(a.inflow for a in accs):

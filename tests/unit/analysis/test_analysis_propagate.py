@@ -12,12 +12,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.sparse.linalg import spsolve, spsolve_triangular
 
-from lichain.analysis.propagate import (
-    intensity,
+from lichain.analysis.propagate import intensity, plan_of, propagate
+from lichain.analysis.shares import (
     nan_to_none,
     origin_shares,
-    plan_of,
-    propagate,
     recycled_share,
     reset_points,
     shares,
