@@ -180,6 +180,22 @@ class _Reader(MasterDataReader):
         finally:
             self.prefixes, self.ours = saved
 
+    def extension_object(self, ev: dict[str, Any], ptr: str, name: str, keys: frozenset[str],
+                         what: str) -> tuple[dict[str, Any], str]:
+        """The event's ``lichain:<name>`` object (empty if absent) and its pointer; unknown keys are problems."""
+        ext = self.ext(ev, ptr)
+        self.unknown(ext, frozenset({name}), what)
+        obj: dict[str, Any] = {}
+        op = f"{ptr}/lichain:{name}"
+        if name in ext:
+            value, op = ext[name]
+            if isinstance(value, dict):
+                obj = value
+                self.unknown({k: (v, f"{op}/{esc(k)}") for k, v in obj.items()}, keys, f"lichain:{name}")
+            else:
+                self.add(op, f"lichain:{name} must be an object")
+        return obj, op
+
     def claim_event(self, ev: dict[str, Any], ptr: str) -> None:
         """lichain's own chain-of-custody claim (ISO 22095), carried inline so ledger order is kept."""
         body, eid, t = ev.get("lichain:claim"), ev.get("eventID"), ev.get("eventTime")
@@ -270,17 +286,7 @@ class _Reader(MasterDataReader):
         ins = self.quantities(ev, "inputQuantityList", ptr)
         outs = self.quantities(ev, "outputQuantityList", ptr)
         site = self.site_of(ev, ptr)
-        ext = self.ext(ev, ptr)
-        self.unknown(ext, frozenset({"run"}), "a TransformationEvent")
-        r: dict[str, Any] = {}
-        rp = f"{ptr}/lichain:run"
-        if "run" in ext:
-            rv, rp = ext["run"]
-            if isinstance(rv, dict):
-                r = rv
-                self.unknown({k: (v, f"{rp}/{esc(k)}") for k, v in r.items()}, _RUN_KEYS, "lichain:run")
-            else:
-                self.add(rp, "lichain:run must be an object")
+        r, rp = self.extension_object(ev, ptr, "run", _RUN_KEYS, "a TransformationEvent")
         ended = self.time(r["endedAt"], f"{rp}/endedAt", "endedAt") if "endedAt" in r else time
         started = self.time(r["startedAt"], f"{rp}/startedAt", "startedAt") if "startedAt" in r else ended
         kind = self.text(r.get("kind", "unspecified"), f"{rp}/kind", "kind", empty=False)
@@ -383,17 +389,7 @@ class _Reader(MasterDataReader):
         if dest is None:
             self.add(f"{ptr}/destinationList", "shipping event without a destination location "
                                                "(destinationList type location)")
-        ext = self.ext(ev, ptr)
-        self.unknown(ext, frozenset({"shipment"}), "a shipping event")
-        s: dict[str, Any] = {}
-        sp = f"{ptr}/lichain:shipment"
-        if "shipment" in ext:
-            sv, sp = ext["shipment"]
-            if isinstance(sv, dict):
-                s = sv
-                self.unknown({k: (v, f"{sp}/{esc(k)}") for k, v in s.items()}, _SHIP_KEYS, "lichain:shipment")
-            else:
-                self.add(sp, "lichain:shipment must be an object")
+        s, sp = self.extension_object(ev, ptr, "shipment", _SHIP_KEYS, "a shipping event")
         shipped = self.time(s["shippedAt"], f"{sp}/shippedAt", "shippedAt") if "shippedAt" in s else time
         mode = self.text(s.get("mode", Shipment.__dataclass_fields__["mode"].default), f"{sp}/mode", "mode")
         dist = self.dec(s.get("distanceKm", 0), f"{sp}/distanceKm", "distanceKm")

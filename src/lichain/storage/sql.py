@@ -7,7 +7,6 @@ transaction lock on PostgreSQL), extending the hash chain and writing the projec
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
@@ -20,7 +19,7 @@ from sqlalchemy.engine import make_url
 
 from lichain.core.codec import GENESIS, chain_hash, format_time
 from lichain.core.errors import StorageError
-from lichain.core.model import Event, Lot, Retraction, Run, Shipment, Site
+from lichain.core.model import Event, Retraction, Run, Shipment
 from lichain.core.ports import BoundaryRun, ClaimLot, ClaimRecord, LotState, StoredEvent
 from lichain.storage import schema as s
 from lichain.storage.rows import as_tuples, event_rows
@@ -376,11 +375,3 @@ def open_store(url: str | None = None, *, create: bool = True) -> SqlStore:
     except Exception as exc:  # driver errors: unreachable server, bad URL, permissions
         raise StorageError(f"cannot open {store.url}: {exc}") from exc
     return store
-
-
-def site_attrs(site: Site) -> str:
-    """JSON of a site's list attributes."""
-    return json.dumps({"certifications": list(site.certifications), "risk": list(site.risk)}, sort_keys=True)
-
-
-_ = Lot  # re-exported type for rows
