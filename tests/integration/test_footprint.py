@@ -123,7 +123,7 @@ def demo(store: SqlStore) -> None:
 def test_demo_ncm811_cam_footprint_recheck_and_pcf(store: SqlStore) -> None:
     """The demo's NCM811 CAM lies in the range the reference derives bottom-up.
 
-    reference/regulation-and-factors.md §4.2–4.3: per kg CAM, 0.949 kg pCAM (itself 2.277 kg NiSO4·6H2O,
+    docs/reference/regulation-and-factors.md §4.2–4.3: per kg CAM, 0.949 kg pCAM (itself 2.277 kg NiSO4·6H2O,
     0.304 kg CoSO4·7H2O, 0.183 kg MnSO4·H2O, 0.866 kg NaOH, ~0.05 kg NH3, 3 kWh) + 0.449 kg LiOH·H2O + 4 kWh +
     ~0.5 kg O2 gives 28.9 kg CO2e kg⁻¹ with the default factors (East China grid 0.5617), 12.0 with the
     low-carbon inputs (Ni 2.7, Co 7.0, Mn 1.7, NaOH 0.6, NH3 2.4, grid 0.2) and 36.1 with the high ones. The demo

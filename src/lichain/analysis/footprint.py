@@ -113,7 +113,7 @@ def stage_code(run_kind: str | None, material_stage: str | None, site_kind: str 
 
     Source lots (no run) pass ``run_kind=None`` and ``default=0`` (raw material acquisition). The mapping is the
     producer's view of its own processes; in a cell maker's Art. 7 declaration our pCAM/CAM enter whole as
-    "raw material acquisition and pre-processing" ([R] in reference/regulation-and-factors.md §1.1).
+    "raw material acquisition and pre-processing" ([R] in docs/reference/regulation-and-factors.md §1.1).
     """
     for table, key in ((RUN_KIND_STAGE, run_kind), (MATERIAL_STAGE_STAGE, material_stage),
                        (SITE_KIND_STAGE, site_kind)):
