@@ -15,6 +15,7 @@ __all__ = [
     "FormulaError",
     "LichainError",
     "NotFoundError",
+    "PeriodError",
     "Problem",
     "RecipeError",
     "StorageError",
@@ -39,6 +40,10 @@ class NotFoundError(LichainError, KeyError):
 
     def __str__(self) -> str:
         return str(self.args[0]) if self.args else "not found"
+
+
+class PeriodError(LichainError, ValueError):
+    """A reporting period that cannot be parsed or is empty."""
 
 
 class StorageError(LichainError, RuntimeError):
