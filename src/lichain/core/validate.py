@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from lichain.core.balance import element_balance
 from lichain.core.claims import ClaimChecker
 from lichain.core.codec import canonical_payload
 from lichain.core.errors import Problem
@@ -283,15 +284,9 @@ class _Checker:
     def check_balance(self, loc: str, run: Run, assays: list[dict[str, int] | object]) -> None:
         tol = self.policy.tolerance(run.kind)
         for e, (i, o, loss) in run_balance(run, assays, self.policy.elements).items():
-            diff = i - o - loss
-            # relative tolerance, plus the ledger's 1 mg resolution of each output mass and of the declared loss
-            floor = (1 + len(run.outputs)) * FRACTION_SCALE
-            if abs(diff) > tol * i + floor or (i == 0 and (o > 0 or loss > 0)):
-                scale = 1e6 * FRACTION_SCALE
-                self.add(f"{loc}/balance/{e}",
-                         f"run {run.id}: {e} does not balance: in {i / scale:.6f} kg, out {o / scale:.6f} kg, "
-                         f"declared loss {loss / scale:.6f} kg, difference {diff / scale:+.6f} kg exceeds "
-                         f"{tol * 100}% of input")
+            b = element_balance(e, i, o, loss, tol, len(run.outputs))
+            if not b.ok:
+                self.add(f"{loc}/balance/{e}", b.message(run.id))
 
     def check_shipment(self, loc: str, s: Shipment) -> None:
         if s.id in self.doc_records["shipment"] or s.id in self.stored_ships:
