@@ -234,13 +234,12 @@ def _out_commands(db: str, lot: str) -> list[list[str]]:
 
 
 def _commands_with_out() -> set[str]:
-    import click
     import typer.main
 
     found: set[str] = set()
 
-    def walk(cmd: click.Command, name: str) -> None:
-        if isinstance(cmd, click.Group):
+    def walk(cmd: Any, name: str) -> None:
+        if hasattr(cmd, "commands"):
             for sub, c in cmd.commands.items():
                 walk(c, f"{name} {sub}".strip())
         elif any("--out" in p.opts for p in cmd.params):
@@ -265,15 +264,22 @@ def test_bad_out_paths_are_usage_errors(tmp_path: Path, monkeypatch: pytest.Monk
     a_file = tmp_path / "a-file"
     a_dir.mkdir()
     a_file.write_text("x", encoding="utf-8")
+    (tmp_path / "d.xlsx").mkdir()
     for c in commands:
-        folder = c[:2] == ["export", "parquet"]
-        for bad in ([missing] + ([a_file] if folder else [a_dir])):
+        if c[0] == "template":  # a workbook (.xlsx) or a folder of CSV files
+            bads = [missing.with_suffix(".xlsx"), missing, tmp_path / "d.xlsx", a_file]
+        elif c[:2] == ["export", "parquet"]:  # a folder
+            bads = [missing, a_file]
+        else:
+            bads = [missing, a_dir]
+        for bad in bads:
             res = CliRunner().invoke(app, [*c, "--out", str(bad)])
             err = res.stderr.strip()
             assert res.exit_code == 2, (c, bad, res.output)
             assert "Traceback" not in res.output and len(err.splitlines()) == 1, (c, err)
             assert str(bad) in err.replace("\n", ""), (c, err)
             assert not missing.parent.exists()
+    assert list(a_dir.iterdir()) == [] and a_file.read_text(encoding="utf-8") == "x"  # nothing written
     # the good paths still work
     for c in commands:
         target = tmp_path / "ok" / "-".join(c[:2])
