@@ -230,7 +230,7 @@ def _out_commands(db: str, lot: str) -> list[list[str]]:
     """Every command with ``--out`` (the list is checked against the CLI's help below)."""
     return [["template"], ["export", "epcis", "--db", db], ["export", "parquet", "--db", db],
             ["export", "pcf", lot, "--db", db], ["export", "secondary-material", lot, "--db", db],
-            ["report", "esg", "--period", "2026", "--db", db]]
+            ["report", "esg", "--period", "2026", "--db", db], ["export", "workbook", "--db", db]]
 
 
 def _commands_with_out() -> set[str]:
@@ -266,7 +266,7 @@ def test_bad_out_paths_are_usage_errors(tmp_path: Path, monkeypatch: pytest.Monk
     a_file.write_text("x", encoding="utf-8")
     (tmp_path / "d.xlsx").mkdir()
     for c in commands:
-        if c[0] == "template":  # a workbook (.xlsx) or a folder of CSV files
+        if c[0] == "template" or c[:2] == ["export", "workbook"]:  # a workbook (.xlsx) or a CSV folder
             bads = [missing.with_suffix(".xlsx"), missing, tmp_path / "d.xlsx", a_file]
         elif c[:2] == ["export", "parquet"]:  # a folder
             bads = [missing, a_file]
@@ -284,5 +284,6 @@ def test_bad_out_paths_are_usage_errors(tmp_path: Path, monkeypatch: pytest.Monk
     for c in commands:
         target = tmp_path / "ok" / "-".join(c[:2])
         target.parent.mkdir(exist_ok=True)
-        res = CliRunner().invoke(app, [*c, "--out", str(target) + (".xlsx" if c[0] == "template" else "")])
+        xlsx = c[0] == "template" or c[:2] == ["export", "workbook"]
+        res = CliRunner().invoke(app, [*c, "--out", str(target) + (".xlsx" if xlsx else "")])
         assert res.exit_code == 0, (c, res.output)

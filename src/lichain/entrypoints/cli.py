@@ -298,12 +298,13 @@ def demo(
 
 def _register_extensions() -> None:
     """Commands that live in their own modules (one module per area)."""
-    from lichain.entrypoints import cli_circularity, cli_factors, cli_footprint, cli_report
+    from lichain.entrypoints import cli_circularity, cli_corrections, cli_factors, cli_footprint, cli_report
 
     cli_factors.register(app)
     cli_footprint.register(app, export_app)
     cli_circularity.register(app, export_app)
     cli_report.register(app)
+    cli_corrections.register(app, export_app)
 
 
 _register_extensions()

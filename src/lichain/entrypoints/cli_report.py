@@ -32,8 +32,8 @@ def esg(
 
     from lichain.core.errors import LichainError
     from lichain.entrypoints.cli import emit, fail, store_for
-    from lichain.io.report_html import render_esg_html
     from lichain.entrypoints.outpath import check_out
+    from lichain.io.report_html import render_esg_html
     from lichain.services.esg import esg_report
 
     check_out(out_path)
