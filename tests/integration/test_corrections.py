@@ -184,6 +184,21 @@ def test_workbook_corrections_refused_with_their_cells(ledger: SqlStore, tmp_pat
     assert "cannot retract event" in d["problems"][0]["message"] and "L2 has been consumed" in d["problems"][0][
         "message"]
     assert ledger.counts() == before
+    # a lot retracted earlier in the same document cannot be consumed by a later run of it
+    late = {"runs": [*RESTATED["runs"], ["R-3", "R1", "refining", "2026-01-07T00:00:00Z", "2026-01-08T00:00:00Z",
+                                            0.001]],
+            "run_inputs": [*RESTATED["run_inputs"], ["R-3", "L2", 20, "kg"]],
+            "run_outputs": [*RESTATED["run_outputs"], ["R-3", "L3", "PC", 9.5, "kg", 0.47]],
+            "corrections": [CORRECTIONS[0], CORRECTIONS[1], ["R-1", "incorrect_data", "R-1b;R-3", T, "run"]]}
+    code, d, _ = cli("ingest", str(book(tmp_path / "chain3.xlsx", late)), "--db", ledger.url, "--json")
+    assert code == 1 and [(p["location"].split("#")[1], p["message"]) for p in d["problems"]] == [
+        ("runs!A3/inputs/0", "lot L2 was retracted by an error declaration")]
+    # without naming R-3 as a replacement, R-3 comes before the retraction and keeps L2 in use
+    late["corrections"][2][2] = "R-1b"
+    code, d, _ = cli("ingest", str(book(tmp_path / "chain4.xlsx", late)), "--db", ledger.url, "--json")
+    assert code == 1 and [p["location"].split("#")[1] for p in d["problems"]] == ["corrections!A3"]
+    assert "its lot L2 has been consumed" in d["problems"][0]["message"]
+    assert ledger.counts() == before
 
 
 def test_workbook_round_trip_keeps_retractions(ledger: SqlStore, tmp_path: Path) -> None:
