@@ -180,9 +180,11 @@ def test_workbook_corrections_refused_with_their_cells(ledger: SqlStore, tmp_pat
     path = book(tmp_path / "chain2.xlsx", {**RESTATED, "corrections": rows[:2]})
     code, d, _ = cli("ingest", str(path), "--db", ledger.url, "--json")
     assert code == 1 and d["events_written"] == 0
-    assert [p["location"].split("#")[1] for p in d["problems"]] == ["corrections!A2"]
+    # a refused retraction frees nothing, so the re-stated run over-consumes L1 (800 kg + 1000 kg > 1000 kg)
+    assert [p["location"].split("#")[1] for p in d["problems"]] == ["corrections!A2", "runs!A2/inputs/0"]
     assert "cannot retract event" in d["problems"][0]["message"] and "L2 has been consumed" in d["problems"][0][
         "message"]
+    assert d["problems"][1]["message"].startswith("over-consumption of lot L1: 1800.000000 kg consumed in all")
     assert ledger.counts() == before
     # a lot retracted earlier in the same document cannot be consumed by a later run of it
     late = {"runs": [*RESTATED["runs"], ["R-3", "R1", "refining", "2026-01-07T00:00:00Z", "2026-01-08T00:00:00Z",
@@ -196,7 +198,8 @@ def test_workbook_corrections_refused_with_their_cells(ledger: SqlStore, tmp_pat
     # without naming R-3 as a replacement, R-3 comes before the retraction and keeps L2 in use
     late["corrections"][2][2] = "R-1b"
     code, d, _ = cli("ingest", str(book(tmp_path / "chain4.xlsx", late)), "--db", ledger.url, "--json")
-    assert code == 1 and [p["location"].split("#")[1] for p in d["problems"]] == ["corrections!A3"]
+    assert code == 1 and [p["location"].split("#")[1] for p in d["problems"]] == ["corrections!A3",
+                                                                                  "runs!A2/inputs/0"]
     assert "its lot L2 has been consumed" in d["problems"][0]["message"]
     assert ledger.counts() == before
 

@@ -323,6 +323,7 @@ class _Checker:
 
     def check_retraction(self, loc: str, r: Retraction) -> None:
         t = r.target_event_id
+        n = len(self.problems)  # what a refused retraction used stays used
         self.claims.check_retraction(loc, t, self.add)
         if t in self.doc_events:  # an earlier event of this document (e.g. a whole exported ledger)
             kind = self.doc_kinds.get(t)
@@ -335,7 +336,8 @@ class _Checker:
                     self.add(loc, f"cannot retract event {t}: its lot {lot_id} has been consumed; "
                                   "retract the runs that consumed it first")
             self.retracting.add(t)
-            self.free_uses(self.doc_uses.get(t))
+            if len(self.problems) == n:
+                self.free_uses(self.doc_uses.get(t))
             return
         stored = self.stored_events.get(t)
         if stored is None:
@@ -352,7 +354,7 @@ class _Checker:
                 self.add(loc, f"cannot retract event {t}: its lot {lot.id} has been consumed; "
                               "retract the runs that consumed it first")
         self.retracting.add(t)
-        if stored[0] in (EventKind.RUN.value, EventKind.SHIPMENT.value) and t not in self.stored_retracted:
+        if stored[0] in (EventKind.RUN.value, EventKind.SHIPMENT.value) and len(self.problems) == n:
             body = body_from_json(stored[0], json.loads(stored[1]))
             self.free_uses(body if isinstance(body, Run | Shipment) else None)
 
