@@ -8,6 +8,7 @@ same content are skipped, which makes re-ingesting a document a no-op.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -15,7 +16,7 @@ from decimal import Decimal
 
 from lichain.core.balance import element_balance
 from lichain.core.claims import ClaimChecker
-from lichain.core.codec import canonical_payload
+from lichain.core.codec import body_from_json, canonical_payload
 from lichain.core.errors import Problem
 from lichain.core.model import (
     DEFAULT_ELEMENTS,
@@ -120,6 +121,7 @@ class _Checker:
         self.doc_events: dict[str, str] = {}  # event id -> location
         self.retracting: set[str] = set()
         self.doc_kinds: dict[str, EventKind] = {}
+        self.doc_uses: dict[str, Run | Shipment] = {}  # accepted runs and shipments of this document
 
     def add(self, loc: str, msg: str) -> None:
         self.problems.append(Problem(loc, msg))
@@ -207,7 +209,8 @@ class _Checker:
                 d.event_id in self.retracting or d.event_id in self.stored_retracted)
         s = self.stored_lots.get(lot_id)
         if s is not None:
-            return s.mass_mg, s.consumed_mg, s.assay, s.produced_at, s.event_id in self.stored_retracted
+            return s.mass_mg, s.consumed_mg, s.assay, s.produced_at, (
+                s.event_id in self.stored_retracted or s.event_id in self.retracting)
         return None
 
     def add_consumed(self, lot_id: str, mg: int) -> int:
@@ -315,6 +318,7 @@ class _Checker:
 
     def check_retraction(self, loc: str, r: Retraction) -> None:
         t = r.target_event_id
+        n = len(self.problems)  # what a refused retraction used stays used
         self.claims.check_retraction(loc, t, self.add)
         if t in self.doc_events:  # an earlier event of this document (e.g. a whole exported ledger)
             kind = self.doc_kinds.get(t)
@@ -327,6 +331,8 @@ class _Checker:
                     self.add(loc, f"cannot retract event {t}: its lot {lot_id} has been consumed; "
                                   "retract the runs that consumed it first")
             self.retracting.add(t)
+            if len(self.problems) == n:
+                self.free_uses(self.doc_uses.get(t))
             return
         stored = self.stored_events.get(t)
         if stored is None:
@@ -338,11 +344,30 @@ class _Checker:
         if t in self.stored_retracted or t in self.retracting:
             self.add(loc, f"event {t} is already retracted")
         for lot in self.view.lots_of_event(t):
-            used = lot.consumed_mg + (self.doc_lots[lot.id].consumed_mg if lot.id in self.doc_lots else 0)
+            used = self.doc_lots[lot.id].consumed_mg if lot.id in self.doc_lots else lot.consumed_mg
             if used > 0:
                 self.add(loc, f"cannot retract event {t}: its lot {lot.id} has been consumed; "
                               "retract the runs that consumed it first")
         self.retracting.add(t)
+        if stored[0] in (EventKind.RUN.value, EventKind.SHIPMENT.value) and len(self.problems) == n:
+            body = body_from_json(stored[0], json.loads(stored[1]))
+            self.free_uses(body if isinstance(body, Run | Shipment) else None)
+
+    def free_uses(self, body: Run | Shipment | None) -> None:
+        """A retracted run or shipment no longer uses its lots: later events of the document may (corrections)."""
+        if isinstance(body, Run):
+            uses = [(c.lot, c.mass_mg, 0) for c in body.inputs]
+        elif isinstance(body, Shipment):
+            uses = [(body.lot, 0, body.mass_mg)]
+        else:
+            return
+        missing = [lot for lot, _, _ in uses if lot not in self.doc_lots and lot not in self.stored_lots]
+        if missing:
+            self.stored_lots.update(self.view.lots(missing))
+        for lot_id, consumed, shipped in uses:
+            if lot_id in self.doc_lots or lot_id in self.stored_lots:
+                self.add_consumed(lot_id, -consumed)
+                self.doc_lots[lot_id].shipped_mg -= shipped
 
     def check(self, events: Sequence[LocatedEvent]) -> CheckResult:
         self.prefetch(events)
@@ -393,6 +418,8 @@ class _Checker:
             if len(self.problems) == n:
                 new_events.append(ev)
                 payloads.append(payload)
+                if isinstance(b, Run | Shipment):
+                    self.doc_uses[ev.event_id] = b
         return CheckResult(self.problems, new_events, payloads, skipped)
 
     def check_site(self, loc: str, s: Site) -> None:

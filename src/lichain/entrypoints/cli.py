@@ -23,7 +23,7 @@ from lichain.storage.sql import SqlStore, open_store
 
 __all__ = ["app", "main"]
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__.splitlines()[0] if __doc__ else None)
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_show_locals=False, help=__doc__.splitlines()[0] if __doc__ else None)
 export_app = typer.Typer(no_args_is_help=True, help="Export the ledger in a standard format.")
 app.add_typer(export_app, name="export")
 out = Console()
@@ -56,7 +56,9 @@ def emit(data: Any) -> None:
 def init(db: Db = None) -> None:
     """Create the ledger (or bring its schema up to date)."""
     s = store_for(db, create=True)
-    out.print(f"ledger ready at {s.url}")
+    from lichain.storage.urls import redact_url
+
+    out.print(f"ledger ready at {redact_url(s.url)}")
 
 
 @app.command()
@@ -230,8 +232,10 @@ def trace(
 def template(out_path: Annotated[Path, typer.Option("--out", help="Where to write (.xlsx, or a folder for CSV).")]
              = Path("lichain-template.xlsx")) -> None:
     """Write the spreadsheet template (sheets, columns, units, a tiny valid example chain)."""
+    from lichain.entrypoints.outpath import check_out
     from lichain.io.tabular import write_template
 
+    check_out(out_path, folder=out_path.suffix.lower() != ".xlsx")
     write_template(out_path)
     out.print(f"template written to {out_path}")
 
@@ -240,8 +244,10 @@ def template(out_path: Annotated[Path, typer.Option("--out", help="Where to writ
 def export_epcis(db: Db = None, out_path: Annotated[Path | None, typer.Option("--out", help="File (default: stdout).")]
                  = None) -> None:
     """Export the whole ledger as one EPCIS 2.0 JSON-LD document."""
+    from lichain.entrypoints.outpath import check_out
     from lichain.services.exchange import export_epcis as run_export
 
+    check_out(out_path)
     s = store_for(db)
     if out_path is None:
         run_export(s, sys.stdout)
@@ -255,8 +261,10 @@ def export_epcis(db: Db = None, out_path: Annotated[Path | None, typer.Option("-
 def export_parquet(db: Db = None, out_path: Annotated[Path, typer.Option("--out", help="Folder to write into.")]
                    = Path("lichain-parquet")) -> None:
     """Export the lot graph as Parquet tables (lots, edges) for DuckDB, Polars or Spark."""
+    from lichain.entrypoints.outpath import check_out
     from lichain.services.exchange import export_parquet as run_export
 
+    check_out(out_path, folder=True)
     paths = run_export(store_for(db), out_path)
     out.print(", ".join(str(p) for p in paths.values()) + " written")
 
@@ -290,12 +298,13 @@ def demo(
 
 def _register_extensions() -> None:
     """Commands that live in their own modules (one module per area)."""
-    from lichain.entrypoints import cli_circularity, cli_factors, cli_footprint, cli_report
+    from lichain.entrypoints import cli_circularity, cli_corrections, cli_factors, cli_footprint, cli_report
 
     cli_factors.register(app)
     cli_footprint.register(app, export_app)
     cli_circularity.register(app, export_app)
     cli_report.register(app)
+    cli_corrections.register(app, export_app)
 
 
 _register_extensions()

@@ -136,8 +136,10 @@ def export_secondary_material(
                                                                   "vehicles.")] = False,
 ) -> None:
     """Export a lot's recycled content as a Catena-X secondary_material_content_calculated 1.0.0 payload."""
+    from lichain.entrypoints.outpath import check_out
     from lichain.services.circularity import secondary_material as run
 
+    check_out(out_path)
     d = _run(db, lambda s: run(s, lot, order_number=order, basis=basis, automotive=automotive))
     text = json.dumps(d, indent=2, ensure_ascii=False) + "\n"
     if out_path is None:

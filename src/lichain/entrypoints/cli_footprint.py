@@ -98,8 +98,10 @@ def export_pcf(
 ) -> None:
     """Write the Catena-X pcf_for_battery_component_supplier 1.0.0 payload of one lot (schema-checked)."""
     from lichain.entrypoints.cli import err, fail, out
+    from lichain.entrypoints.outpath import check_out
     from lichain.io.pcf import PLACEHOLDER_BPNL, PLACEHOLDER_BPNS, pcf_payload, validate_pcf
 
+    check_out(out_path)
     d = _footprint(db, lot, None, None)
     payload = pcf_payload(d, legal_identifier=bpnl or PLACEHOLDER_BPNL, site_identifier=bpns or PLACEHOLDER_BPNS,
                           customer_part_id=customer_part_id, study_url=study_url)

@@ -9,6 +9,7 @@ from lichain.core.model import Event
 from lichain.services import query
 from lichain.services.record import ingest_batches
 from lichain.storage.sql import SqlStore
+from lichain.storage.urls import redact_url
 
 __all__ = ["run_demo"]
 
@@ -32,7 +33,7 @@ def run_demo(store: SqlStore, *, lots: int | None = None, seed: int = 0, progres
             result = ingest_batches(store, all_batches(), on_batch=lambda n: bar.advance(task, n))
     else:
         result = ingest_batches(store, all_batches())
-    report: dict[str, Any] = {"ok": result.ok, "db": store.url, "seed": seed, "events_written": result.events_written,
+    report: dict[str, Any] = {"ok": result.ok, "db": redact_url(store.url), "seed": seed, "events_written": result.events_written,
                               "events_skipped": result.events_skipped,
                               "problems": [{"location": p.location, "message": p.message} for p in result.problems]}
     if not result.ok:

@@ -39,15 +39,20 @@ def assign_ids(events: Iterable[Event]) -> list[Event]:
     return out
 
 
-def read_document(path: Path) -> tuple[list[LocatedEvent], list[Problem]]:
-    """Parse one file (EPCIS JSON-LD, XLSX workbook, or a folder of CSV sheets) into located events."""
+def read_document(path: Path, store: SqlStore | None = None) -> tuple[list[LocatedEvent], list[Problem]]:
+    """Parse one file (EPCIS JSON-LD, XLSX workbook, or a folder of CSV sheets) into located events.
+
+    ``store`` lets a workbook's corrections sheet name runs, shipments and lots already in the ledger.
+    """
     name = str(path)
     if not path.exists():
         return [], [Problem(name, "no such file or directory")]
     if path.is_dir() or path.suffix.lower() in (".xlsx", ".xlsm", ".csv"):
         from lichain.io.tabular import read_workbook
+        from lichain.services.corrections import ledger_resolver
 
-        located, problems = read_workbook(path.parent if path.suffix.lower() == ".csv" else path)
+        located, problems = read_workbook(path.parent if path.suffix.lower() == ".csv" else path,
+                                          None if store is None else ledger_resolver(store))
     elif path.suffix.lower() in (".json", ".jsonld"):
         from lichain.io.epcis import read_epcis
 
@@ -61,7 +66,7 @@ def read_document(path: Path) -> tuple[list[LocatedEvent], list[Problem]]:
 
 def ingest_file(store: SqlStore, path: Path, policy: BalancePolicy | None = None) -> IngestResult:
     """Ingest one document, all or nothing."""
-    located, problems = read_document(path)
+    located, problems = read_document(path, store)
     if problems:
         return IngestResult(False, 0, 0, list(problems))
     result = ingest_events(located, store, policy=policy, source=path.name)

@@ -364,14 +364,17 @@ class SqlStore:
 
 def open_store(url: str | None = None, *, create: bool = True) -> SqlStore:
     """Open a store and bring its schema to the newest revision."""
-    store = SqlStore(url)
+    from lichain.storage.urls import redact_url, scrub
+
+    url = resolve_url(url)
     try:
+        store = SqlStore(url)
         if create or store.is_initialised():
             store.migrate()
         else:
-            raise StorageError(f"no lichain ledger at {store.url}; run `lichain init` first")
+            raise StorageError(f"no lichain ledger at {redact_url(url)}; run `lichain init` first")
     except StorageError:
         raise
-    except Exception as exc:  # driver errors: unreachable server, bad URL, permissions
-        raise StorageError(f"cannot open {store.url}: {exc}") from exc
+    except Exception as exc:  # driver errors: unreachable server, bad URL, permissions (never the password)
+        raise StorageError(scrub(f"cannot open {url}: {exc}", url)) from None
     return store
