@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 __all__ = [
     "ChainBrokenError",
+    "ConflictError",
     "FormulaError",
     "LichainError",
     "NotFoundError",
@@ -48,6 +49,10 @@ class PeriodError(LichainError, ValueError):
 
 class StorageError(LichainError, RuntimeError):
     """The store cannot be opened or migrated."""
+
+
+class ConflictError(StorageError):
+    """A write clashed with what another writer stored (a uniqueness constraint); nothing was written."""
 
 
 class ChainBrokenError(LichainError, ValueError):

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from lichain.core.errors import Problem
+from lichain.core.errors import ConflictError, Problem
 from lichain.core.validate import BalancePolicy, LocatedEvent, check_document
 from lichain.storage.sql import SqlStore
 
@@ -42,13 +42,24 @@ def ingest_events(
     parse_problems: Sequence[Problem] = (),
     policy: BalancePolicy | None = None,
     source: str | None = None,
+    dry_run: bool = False,
 ) -> IngestResult:
-    """Check a document's events and write them if, and only if, nothing is wrong with any of them."""
-    result = check_document(located, store, policy)
-    problems = [*parse_problems, *result.problems]
-    if problems:
-        return IngestResult(False, 0, 0, problems)
-    written = store.append(result.new_events, result.payloads, source)
+    """Check a document's events and write them if, and only if, nothing is wrong with any of them.
+
+    The check and the write happen in one unit of work holding the ledger's write lock
+    (:meth:`SqlStore.writing`), so what was checked is what is written whatever other writers do; a document
+    that another writer recorded meanwhile is skipped as already on record. ``dry_run`` checks without writing.
+    """
+    with store.writing() as uow:
+        result = check_document(located, uow, policy)
+        problems = [*parse_problems, *result.problems]
+        if problems or dry_run:
+            uow.discard()
+            return IngestResult(not problems, 0, result.skipped if not problems else 0, problems)
+        try:
+            written = uow.append(result.new_events, result.payloads, source)
+        except ConflictError as exc:
+            return IngestResult(False, 0, 0, [Problem(source or "document", str(exc))])
     return IngestResult(True, written, result.skipped)
 
 

@@ -129,15 +129,15 @@ def balance_rows(
     with store.read() as conn:
         for run_idx, e, mg, ppb in conn.execute(
                 select(c.c.run_idx, a.c.element, c.c.mass_mg, a.c.ppb)
-                .join(a, a.c.lot_idx == c.c.lot_idx).where(a.c.element.in_(elements))).tuples():
+                .join(a, a.c.lot_idx == c.c.lot_idx).where(a.c.element.in_(elements))):
             ins[run_idx, e] = ins.get((run_idx, e), 0) + int(mg) * int(ppb)
         for run_idx, e, mg, ppb in conn.execute(
                 select(lt.c.run_idx, a.c.element, lt.c.mass_mg, a.c.ppb)
                 .join(a, a.c.lot_idx == lt.c.idx)
-                .where(lt.c.run_idx.is_not(None), a.c.element.in_(elements))).tuples():
+                .where(lt.c.run_idx.is_not(None), a.c.element.in_(elements))):
             outs[run_idx, e] = outs.get((run_idx, e), 0) + int(mg) * int(ppb)
         for run_idx, count in conn.execute(select(lt.c.run_idx, func.count()).where(lt.c.run_idx.is_not(None))
-                                           .group_by(lt.c.run_idx)).tuples():
+                                           .group_by(lt.c.run_idx)):
             n_out[run_idx] = int(count)
         losses = {(row.run_idx, row.element): int(row.mass_mg) * FRACTION_SCALE
                   for row in conn.execute(select(s.run_losses))}

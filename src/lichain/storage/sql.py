@@ -7,8 +7,10 @@ transaction lock on PostgreSQL), extending the hash chain and writing the projec
 
 from __future__ import annotations
 
+import copy
 import os
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
@@ -16,9 +18,10 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, func, select, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError
 
 from lichain.core.codec import GENESIS, chain_hash, format_time
-from lichain.core.errors import StorageError
+from lichain.core.errors import ConflictError, StorageError
 from lichain.core.model import Event, Retraction, Run, Shipment
 from lichain.core.ports import BoundaryRun, ClaimLot, ClaimRecord, LotState, StoredEvent
 from lichain.storage import schema as s
@@ -88,6 +91,8 @@ class SqlStore:
         self.url = resolve_url(url)
         self.engine = _make_engine(self.url)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
+        self._conn: Connection | None = None  # set on the view :meth:`writing` yields
+        self._discard = False
 
     # --- lifecycle ------------------------------------------------------------------------------------------
     def migrate(self) -> None:
@@ -111,9 +116,42 @@ class SqlStore:
         """Release connections."""
         self.engine.dispose()
 
-    def read(self) -> Connection:
-        """A read connection (context manager)."""
+    def read(self) -> Any:
+        """A read connection (context manager); inside :meth:`writing`, the locked write transaction itself."""
+        if self._conn is not None:
+            return nullcontext(self._conn)
         return self.engine.connect()
+
+    @contextmanager
+    def writing(self) -> Iterator[SqlStore]:
+        """A unit of work holding the ledger's write lock: check and append in one transaction.
+
+        Yields a view of this store bound to one connection that holds the write lock for the whole block
+        (``BEGIN IMMEDIATE`` on SQLite; a transaction-scoped advisory lock on PostgreSQL, taken before anything is
+        read). Every read of the view (the validator's ``LedgerView`` and ``CustodyView``) and :meth:`append` go
+        through that transaction, so no other writer can change what was checked before it is written. The
+        block commits when it ends normally, unless :meth:`discard` was called; an exception rolls it back.
+        """
+        if self._conn is not None:  # already inside a unit of work: join it
+            yield self
+            return
+        conn = self._write()
+        try:
+            with conn.begin() as tx:
+                if not self.is_sqlite:
+                    conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK})
+                bound = copy.copy(self)
+                bound._conn, bound._discard = conn, False
+                yield bound
+                if bound._discard:
+                    tx.rollback()
+        finally:
+            conn.info.pop("write", None)  # the pooled connection's next user reads with a plain BEGIN
+            conn.close()
+
+    def discard(self) -> None:
+        """Inside :meth:`writing`: roll the unit of work back when it ends (a refused or dry-run document)."""
+        self._discard = True
 
     # --- LedgerView (bulk) ----------------------------------------------------------------------------------
     def lots(self, ids: Iterable[str]) -> dict[str, LotState]:
@@ -279,32 +317,43 @@ class SqlStore:
         return (row.seq, row.chain_hash) if row else (0, GENESIS)
 
     def append(self, events: Sequence[Event], payloads: Sequence[str], source: str | None = None) -> int:
-        """Write validated events and their projections in one transaction; return how many."""
+        """Write validated events and their projections; return how many.
+
+        Inside :meth:`writing` the rows join its locked transaction; alone, the append takes the lock itself.
+
+        Raises
+        ------
+        ConflictError
+            When a uniqueness constraint refuses a row (another writer stored it first); nothing is written.
+        """
         if not events:
             return 0
-        conn = self._write()
-        try:
-            with conn.begin():
-                if not self.is_sqlite:
-                    conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK})
-                seq, prev = self.head(conn)
-                nxt = {
-                    "lot": conn.execute(select(func.coalesce(func.max(s.lots.c.idx), -1))).scalar_one() + 1,
-                    "run": conn.execute(select(func.coalesce(func.max(s.runs.c.idx), -1))).scalar_one() + 1,
-                    "shipment": conn.execute(select(func.coalesce(func.max(s.shipments.c.idx), -1))).scalar_one()
-                    + 1,
-                }
-                lot_idx = self._lot_index(conn, events)
-                target_seq = self._target_seqs(conn, events)
-                recorded = format_time(datetime.now(UTC))
-                rows = event_rows(events, payloads, seq, prev, nxt, lot_idx, target_seq, recorded, source,
-                                  chain_hash, to_us)
-                for table, data in rows.items():
-                    if data:
-                        self._insert_many(conn, getattr(s, table), data)
-        finally:
-            conn.close()
+        with self.writing() as w:
+            assert w._conn is not None
+            conn = w._conn
+            try:
+                with conn.begin_nested():
+                    self._append_rows(conn, events, payloads, source)
+            except IntegrityError as exc:
+                w.discard()
+                raise ConflictError(f"another writer stored a clashing record first: {exc.orig}") from None
         return len(events)
+
+    def _append_rows(self, conn: Connection, events: Sequence[Event], payloads: Sequence[str],
+                     source: str | None) -> None:
+        seq, prev = self.head(conn)
+        nxt = {
+            "lot": conn.execute(select(func.coalesce(func.max(s.lots.c.idx), -1))).scalar_one() + 1,
+            "run": conn.execute(select(func.coalesce(func.max(s.runs.c.idx), -1))).scalar_one() + 1,
+            "shipment": conn.execute(select(func.coalesce(func.max(s.shipments.c.idx), -1))).scalar_one() + 1,
+        }
+        lot_idx = self._lot_index(conn, events)
+        target_seq = self._target_seqs(conn, events)
+        recorded = format_time(datetime.now(UTC))
+        rows = event_rows(events, payloads, seq, prev, nxt, lot_idx, target_seq, recorded, source, chain_hash, to_us)
+        for table, data in rows.items():
+            if data:
+                self._insert_many(conn, getattr(s, table), data)
 
     def _insert_many(self, conn: Connection, table: Any, data: list[dict[str, Any]]) -> None:
         """One driver-level ``executemany`` with positional rows (no per-row statement compilation)."""
