@@ -84,18 +84,23 @@ def chem(formula: str, json_: Json = False) -> None:
 
 
 @app.command()
-def ingest(files: list[Path], db: Db = None, json_: Json = False) -> None:
+def ingest(
+    files: list[Path], db: Db = None, json_: Json = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Check every document against the ledger; write nothing.")]
+    = False,
+) -> None:
     """Ingest EPCIS 2.0 JSON-LD documents or XLSX/CSV workbooks, each all or nothing."""
     s = store_for(db, create=True)
     results = []
     ok = True
     for f in files:
-        r = ingest_file(s, f)
+        r = _ingest_with_progress(s, f, dry_run, show=not json_ and err.is_terminal)
         ok &= r.ok
         results.append({"file": str(f), **r.to_json()})
         if not json_:
             if r.ok:
-                out.print(f"{f}: {r.events_written} events written, {r.events_skipped} already on record")
+                verb = "would be written (dry run: nothing written)" if dry_run else "written"
+                out.print(f"{f}: {r.events_written} events {verb}, {r.events_skipped} already on record")
             else:
                 err.print(f"{f}: refused, nothing written ({len(r.problems)} problems)")
                 for p in r.problems:
@@ -104,6 +109,25 @@ def ingest(files: list[Path], db: Db = None, json_: Json = False) -> None:
         emit(results[0] if len(results) == 1 else results)
     if not ok:
         raise typer.Exit(1)
+
+
+def _ingest_with_progress(s: SqlStore, f: Path, dry_run: bool, *, show: bool) -> Any:
+    """Ingest one file; on a terminal, a progress bar of bytes read for streamed documents."""
+    if not show or not f.is_file():
+        return ingest_file(s, f, dry_run=dry_run)
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+
+    size = f.stat().st_size
+    with Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TextColumn("{task.fields[n]}"),
+                  TimeRemainingColumn(), console=err, transient=True) as bar:
+        task = bar.add_task(f"{f.name}: checking", total=size, n="")
+
+        def progress(done: int, events: int) -> None:
+            phase = "reading events" if events else "checking JSON"
+            bar.update(task, completed=min(done, size), description=f"{f.name}: {phase}",
+                       n=f"{events:,} events" if events else "")
+
+        return ingest_file(s, f, dry_run=dry_run, progress=progress)
 
 
 @app.command()

@@ -37,7 +37,10 @@ from lichain.io.epcis_master import MasterDataReader
 from lichain.io.epcis_vocab import GS1_CONTEXTS, LICHAIN_CONTEXT, LICHAIN_CONTEXT_URL, URI, from_uri
 from lichain.io.epcis_write import CLAIM_EVENT_TYPE
 
-__all__ = ["read_epcis"]
+__all__ = ["EVENT_LISTS", "EpcisReader", "read_epcis"]
+
+#: JSON pointers of the event list in an EPCISDocument and in an EPCISQueryDocument.
+EVENT_LISTS = ("/epcisBody/eventList", "/epcisBody/queryResults/resultsBody/eventList")
 
 _UNSUPPORTED = ("AggregationEvent", "AssociationEvent", "TransactionEvent")
 _COMMON = frozenset({
@@ -59,7 +62,7 @@ def _no_constants(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON number")
 
 
-class _Reader(MasterDataReader):
+class EpcisReader(MasterDataReader):
     """One pass over one document: located events and every problem found."""
 
     def __init__(self, source: str) -> None:
@@ -91,14 +94,23 @@ class _Reader(MasterDataReader):
         self.document(doc)
 
     def document(self, doc: Any) -> None:
+        head = self.document_head(doc)
+        if head is None:
+            return
+        base, events = head
+        for i, ev in enumerate(events):
+            self.event(ev, f"{base}/{i}")
+
+    def document_head(self, doc: Any) -> tuple[str, list[Any]] | None:
+        """Check everything but the events; return the event list's pointer and the list (None: unusable)."""
         if not isinstance(doc, dict):
             self.add("", "not an EPCIS document: expected a JSON object")
-            return
+            return None
         dtype = doc.get("type")
         if dtype not in ("EPCISDocument", "EPCISQueryDocument"):
             self.add("/type", f"not an EPCIS 2.0 document: type is {dtype!r}, expected 'EPCISDocument' or "
                               "'EPCISQueryDocument'")
-            return
+            return None
         self.read_context(doc)
         sv = doc.get("schemaVersion")
         if not isinstance(sv, str) or not re.fullmatch(r"2\.\d+(?:\.\d+)?", sv):
@@ -113,18 +125,23 @@ class _Reader(MasterDataReader):
         body = doc.get("epcisBody")
         if not isinstance(body, dict):
             self.add("/epcisBody", "missing epcisBody object")
-            return
-        base, events = "/epcisBody/eventList", body.get("eventList")
+            return None
+        base, events = EVENT_LISTS[0], body.get("eventList")
         if dtype == "EPCISQueryDocument":
-            base = "/epcisBody/queryResults/resultsBody/eventList"
+            base = EVENT_LISTS[1]
             qr = body.get("queryResults")
             rb = qr.get("resultsBody") if isinstance(qr, dict) else None
             events = rb.get("eventList") if isinstance(rb, dict) else None
         if not isinstance(events, list):
             self.add(base, "missing event list (a JSON array)")
-            return
-        for i, ev in enumerate(events):
-            self.event(ev, f"{base}/{i}")
+            return None
+        return base, events
+
+    def take(self) -> list[LocatedEvent]:
+        """Master data (once) and the events read since the last call, in ledger order."""
+        out = [*self.master, *self.events]
+        self.master, self.events = [], []
+        return out
 
     def read_context(self, doc: dict[str, Any]) -> None:
         ctx = doc.get("@context")
@@ -452,6 +469,6 @@ def read_epcis(data: str | bytes, source: str) -> tuple[list[LocatedEvent], list
     problems : list of Problem
         Empty when the whole document can be taken; otherwise nothing of it should be written.
     """
-    r = _Reader(source)
+    r = EpcisReader(source)
     r.read(data)
     return [*r.master, *r.events], r.problems

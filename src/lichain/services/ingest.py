@@ -6,14 +6,14 @@ against the stored state; only a document without a single problem is written, i
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from lichain.core.errors import ConflictError, Problem
 from lichain.core.validate import BalancePolicy, LocatedEvent, check_document
 from lichain.storage.sql import SqlStore
 
-__all__ = ["IngestResult", "ingest_events", "ingest_stream"]
+__all__ = ["IngestResult", "ingest_chunks", "ingest_events", "ingest_stream"]
 
 
 @dataclass(slots=True)
@@ -24,11 +24,13 @@ class IngestResult:
     events_written: int
     events_skipped: int = 0
     problems: list[Problem] = field(default_factory=list)
+    dry_run: bool = False  # then ``events_written`` counts what would have been written; nothing was
 
     def to_json(self) -> dict[str, object]:
         """The ``ingest --json`` shape."""
         return {
             "ok": self.ok,
+            "dry_run": self.dry_run,
             "events_written": self.events_written,
             "events_skipped": self.events_skipped,
             "problems": [{"location": p.location, "message": p.message} for p in self.problems],
@@ -55,12 +57,59 @@ def ingest_events(
         problems = [*parse_problems, *result.problems]
         if problems or dry_run:
             uow.discard()
-            return IngestResult(not problems, 0, result.skipped if not problems else 0, problems)
+            return IngestResult(not problems, 0 if problems else len(result.new_events),
+                                result.skipped if not problems else 0, problems, dry_run=dry_run)
         try:
             written = uow.append(result.new_events, result.payloads, source)
         except ConflictError as exc:
             return IngestResult(False, 0, 0, [Problem(source or "document", str(exc))])
     return IngestResult(True, written, result.skipped)
+
+
+def ingest_chunks(
+    chunks: Iterable[tuple[Sequence[LocatedEvent], Sequence[Problem]]],
+    store: SqlStore,
+    *,
+    policy: BalancePolicy | None = None,
+    source: str | None = None,
+    dry_run: bool = False,
+    relocate: Callable[[Problem], Problem] | None = None,
+) -> IngestResult:
+    """Ingest one document that arrives in chunks (a streamed file), still all or nothing.
+
+    One unit of work holds the write lock for the whole document: each chunk is checked against the ledger plus
+    the document's earlier chunks (already written into the open transaction) and written; the transaction
+    commits only if no chunk had a problem. After a refused chunk the later ones are still checked (so every
+    problem is reported) but not written. An event repeated within the document is refused as it is when the
+    document is read whole.
+    """
+    problems: list[Problem] = []
+    written = skipped = 0
+    seen: dict[str, str] = {}  # event id -> location, over the whole document
+    with store.writing() as uow:
+        for located, parse_problems in chunks:
+            chunk_problems = list(parse_problems)
+            for le in located:
+                first = seen.setdefault(le.event.event_id, le.location)
+                if first != le.location:
+                    chunk_problems.append(Problem(le.location, f"duplicate event {le.event.event_id} (already at "
+                                                               f"{first})"))
+            result = check_document(located, uow, policy)
+            chunk_problems += result.problems
+            skipped += result.skipped
+            if chunk_problems:
+                problems += [relocate(p) for p in chunk_problems] if relocate else chunk_problems
+                continue
+            if not problems:  # written into the open transaction even for a dry run: later chunks build on it
+                try:
+                    written += uow.append(result.new_events, result.payloads, source)
+                except ConflictError as exc:
+                    problems.append(Problem(source or "document", str(exc)))
+        if problems or dry_run:
+            uow.discard()
+            return IngestResult(not problems, 0 if problems else written, 0 if problems else skipped, problems,
+                                dry_run=dry_run)
+    return IngestResult(True, written, skipped)
 
 
 def ingest_stream(

@@ -16,10 +16,10 @@ from lichain.core.codec import canonical_payload, content_event_id
 from lichain.core.errors import Problem
 from lichain.core.model import Event, EventKind
 from lichain.core.validate import BalancePolicy, LocatedEvent
-from lichain.services.ingest import IngestResult, ingest_events
+from lichain.services.ingest import IngestResult, ingest_chunks, ingest_events
 from lichain.storage.sql import SqlStore
 
-__all__ = ["assign_ids", "dumps", "ingest_batches", "ingest_file", "read_document"]
+__all__ = ["STREAM_ABOVE_BYTES", "assign_ids", "assign_ids_located", "dumps", "ingest_batches", "ingest_file", "read_document"]
 
 _EPCIS_KINDS = (EventKind.LOT, EventKind.RUN, EventKind.SHIPMENT)
 
@@ -64,18 +64,54 @@ def read_document(path: Path, store: SqlStore | None = None) -> tuple[list[Locat
     return [LocatedEvent(le.location, ev) for le, ev in zip(located, ids, strict=True)], problems
 
 
-def ingest_file(store: SqlStore, path: Path, policy: BalancePolicy | None = None) -> IngestResult:
-    """Ingest one document, all or nothing."""
+#: EPCIS documents larger than this [bytes] are streamed in chunks rather than parsed whole.
+STREAM_ABOVE_BYTES = 16 * 1024 * 1024
+
+
+def _epcis_location(p: Problem) -> Problem:
+    # the ledger names inputs/outputs of a run; in an EPCIS document they are its quantity lists
+    return Problem(p.location.replace("/inputs/", "/inputQuantityList/")
+                   .replace("/outputs/", "/outputQuantityList/"), p.message)
+
+
+def ingest_file(
+    store: SqlStore,
+    path: Path,
+    policy: BalancePolicy | None = None,
+    *,
+    dry_run: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+    stream_above: int = STREAM_ABOVE_BYTES,
+    chunk_events: int = 10_000,
+) -> IngestResult:
+    """Ingest one document, all or nothing (``dry_run``: check it, write nothing).
+
+    EPCIS documents larger than ``stream_above`` bytes are streamed in bounded memory
+    (:func:`lichain.io.epcis_stream.iter_epcis_chunks`, ``chunk_events`` events at a time); ``progress`` gets
+    (bytes read, events read).
+    """
+    is_epcis = path.suffix.lower() in (".json", ".jsonld")
+    if is_epcis and path.is_file() and path.stat().st_size > stream_above:
+        from lichain.io.epcis_stream import StreamLimits, iter_epcis_chunks
+
+        limits = StreamLimits(chunk_events=chunk_events)
+        chunks = ((assign_ids_located(located), problems)
+                  for located, problems in iter_epcis_chunks(path, str(path), limits, progress))
+        return ingest_chunks(chunks, store, policy=policy, source=path.name, dry_run=dry_run,
+                             relocate=_epcis_location)
     located, problems = read_document(path, store)
     if problems:
         return IngestResult(False, 0, 0, list(problems))
-    result = ingest_events(located, store, policy=policy, source=path.name)
-    if path.suffix.lower() in (".json", ".jsonld"):
-        # the ledger names inputs/outputs of a run; in an EPCIS document they are its quantity lists
-        result.problems = [Problem(p.location.replace("/inputs/", "/inputQuantityList/")
-                                   .replace("/outputs/", "/outputQuantityList/"), p.message)
-                           for p in result.problems]
+    result = ingest_events(located, store, policy=policy, source=path.name, dry_run=dry_run)
+    if is_epcis:
+        result.problems = [_epcis_location(p) for p in result.problems]
     return result
+
+
+def assign_ids_located(located: Sequence[LocatedEvent]) -> list[LocatedEvent]:
+    """Located events with ids assigned where they have none (see :func:`assign_ids`)."""
+    ids = assign_ids(le.event for le in located)
+    return [LocatedEvent(le.location, ev) for le, ev in zip(located, ids, strict=True)]
 
 
 def ingest_batches(
