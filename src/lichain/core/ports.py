@@ -51,6 +51,9 @@ class StoredEvent:
     payload: str
     prev_hash: str
     chain_hash: str
+    recorded_at: str = ""
+    source: str | None = None
+    record_hash: str = ""
 
 
 @dataclass(frozen=True, slots=True)

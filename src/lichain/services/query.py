@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from lichain.core.balance import element_balance
-from lichain.core.codec import GENESIS, chain_hash, format_time
+from lichain.core.codec import format_time
 from lichain.core.errors import NotFoundError
 from lichain.core.model import DEFAULT_ELEMENTS
 from lichain.core.quantities import mg_to_kg, ppb_to_fraction
@@ -102,23 +102,10 @@ def balance(store: SqlStore, policy: BalancePolicy | None = None) -> dict[str, A
 
 
 def verify(store: SqlStore) -> dict[str, Any]:
-    """Recompute the hash chain from the stored payloads; report the first broken event (``verify --json``)."""
-    prev, n, expected_seq = GENESIS, 0, 1
-    first_bad: str | None = None
-    reason: str | None = None
-    for ev in store.iter_events():
-        n += 1
-        if first_bad is not None:
-            continue
-        h = chain_hash(prev, ev.event_id, ev.kind, ev.time, ev.payload)
-        if ev.seq != expected_seq:
-            first_bad, reason = ev.event_id, f"sequence gap: expected {expected_seq}, found {ev.seq}"
-        elif ev.prev_hash != prev:
-            first_bad, reason = ev.event_id, "prev_hash does not match the previous event's hash"
-        elif ev.chain_hash != h:
-            first_bad, reason = ev.event_id, "stored hash does not match the recomputed hash of the event"
-        prev, expected_seq = ev.chain_hash, ev.seq + 1
-    return {"ok": first_bad is None, "events": n, "head": prev, "first_bad_event": first_bad, "reason": reason}
+    """Recompute the hash chains (``verify --json``); see :func:`lichain.services.verify.verify_chain`."""
+    from lichain.services.verify import verify_chain
+
+    return verify_chain(store)
 
 
 def summary(store: SqlStore) -> dict[str, Any]:

@@ -316,6 +316,13 @@ class SqlStore:
             row = conn.execute(q).first()
         return (row.seq, row.chain_hash) if row else (0, GENESIS)
 
+    def record_head(self, conn: Connection | None = None) -> str:
+        """The record chain's last hash (over recorded_at and source; GENESIS when empty)."""
+        q = select(s.events.c.record_hash).order_by(s.events.c.seq.desc()).limit(1)
+        with (nullcontext(conn) if conn is not None else self.read()) as c:
+            h = c.execute(q).scalar()
+        return h or GENESIS
+
     def append(self, events: Sequence[Event], payloads: Sequence[str], source: str | None = None) -> int:
         """Write validated events and their projections; return how many.
 
@@ -350,7 +357,8 @@ class SqlStore:
         lot_idx = self._lot_index(conn, events)
         target_seq = self._target_seqs(conn, events)
         recorded = format_time(datetime.now(UTC))
-        rows = event_rows(events, payloads, seq, prev, nxt, lot_idx, target_seq, recorded, source, chain_hash, to_us)
+        rows = event_rows(events, payloads, seq, prev, nxt, lot_idx, target_seq, recorded, source, chain_hash, to_us,
+                          self.record_head(conn))
         for table, data in rows.items():
             if data:
                 self._insert_many(conn, getattr(s, table), data)
@@ -394,7 +402,8 @@ class SqlStore:
                 if not rows:
                     return
                 for r in rows:
-                    yield StoredEvent(r.seq, r.event_id, r.kind, r.time, r.payload, r.prev_hash, r.chain_hash)
+                    yield StoredEvent(r.seq, r.event_id, r.kind, r.time, r.payload, r.prev_hash, r.chain_hash,
+                                      r.recorded_at, r.source, r.record_hash)
                 last = rows[-1].seq
 
     def stored_event(self, event_id: str) -> StoredEvent | None:
@@ -402,7 +411,7 @@ class SqlStore:
         with self.read() as conn:
             r = conn.execute(select(s.events).where(s.events.c.event_id == event_id)).first()
         return None if r is None else StoredEvent(r.seq, r.event_id, r.kind, r.time, r.payload, r.prev_hash,
-                                                  r.chain_hash)
+                                                  r.chain_hash, r.recorded_at, r.source, r.record_hash)
 
     def counts(self) -> dict[str, int]:
         """Row counts of every table (for reports and for 'nothing was written' checks)."""
