@@ -36,7 +36,7 @@ _ITEM_PREFIXES = tuple(p.strip("/").replace("/", ".") + ".item" for p in EVENT_L
 class StreamLimits:
     """Bounds of a streamed document: events per chunk, nesting depth, digits of an integer, string length."""
 
-    chunk_events: int = 10_000
+    chunk_events: int = 5_000
     max_depth: int = 64
     max_int_digits: int = 40
     max_string_chars: int = 1 << 20

@@ -85,15 +85,13 @@ def ingest_chunks(
     """
     problems: list[Problem] = []
     written = skipped = 0
-    seen: dict[str, str] = {}  # event id -> location, over the whole document
+    seen = _SeenIds()
     with store.writing() as uow:
         for located, parse_problems in chunks:
             chunk_problems = list(parse_problems)
-            for le in located:
-                first = seen.setdefault(le.event.event_id, le.location)
-                if first != le.location:
-                    chunk_problems.append(Problem(le.location, f"duplicate event {le.event.event_id} (already at "
-                                                               f"{first})"))
+            for le in seen.repeated(located, uow):
+                chunk_problems.append(Problem(le.location, f"duplicate event {le.event.event_id} (it appears "
+                                                           "earlier in this document)"))
             result = check_document(located, uow, policy)
             chunk_problems += result.problems
             skipped += result.skipped
@@ -110,6 +108,47 @@ def ingest_chunks(
             return IngestResult(not problems, 0 if problems else written, 0 if problems else skipped, problems,
                                 dry_run=dry_run)
     return IngestResult(True, written, skipped)
+
+
+class _SeenIds:
+    """Event ids met so far in one streamed document, as a sorted array of 64-bit digests (8 bytes per event).
+
+    A digest seen before names a repeated event, confirmed against the ledger: the event is on record (written
+    by this document's earlier chunks inside the open transaction), so a digest collision is never a refusal.
+    """
+
+    def __init__(self) -> None:
+        import numpy as np
+
+        self.np = np
+        self.digests = np.empty(0, dtype=np.uint64)
+
+    @staticmethod
+    def _digest(event_id: str) -> int:
+        from hashlib import blake2b
+
+        return int.from_bytes(blake2b(event_id.encode("utf-8", "surrogatepass"), digest_size=8).digest(), "big")
+
+    def repeated(self, located: Sequence[LocatedEvent], view: SqlStore) -> list[LocatedEvent]:
+        np = self.np
+        d = np.fromiter((self._digest(le.event.event_id) for le in located), dtype=np.uint64, count=len(located))
+        earlier = np.isin(d, self.digests)
+        _, first = np.unique(d, return_index=True)
+        within = np.ones(len(d), dtype=bool)
+        within[first] = False  # a later copy of a digest inside this chunk
+        self.digests = np.union1d(self.digests, d)
+        suspects = [le for le, e, w in zip(located, earlier, within, strict=True) if e or w]
+        if not suspects:
+            return []
+        on_record = set(view.event_payloads([le.event.event_id for le in suspects]))
+        firsts: set[str] = set()
+        out = []
+        for le, e, w in zip(located, earlier, within, strict=True):
+            eid = le.event.event_id
+            if (w and eid in firsts) or (e and eid in on_record):
+                out.append(le)
+            firsts.add(eid)
+        return out
 
 
 def ingest_stream(

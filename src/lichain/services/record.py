@@ -82,7 +82,7 @@ def ingest_file(
     dry_run: bool = False,
     progress: Callable[[int, int], None] | None = None,
     stream_above: int = STREAM_ABOVE_BYTES,
-    chunk_events: int = 10_000,
+    chunk_events: int = 5_000,
 ) -> IngestResult:
     """Ingest one document, all or nothing (``dry_run``: check it, write nothing).
 

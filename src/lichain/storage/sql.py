@@ -31,6 +31,8 @@ __all__ = ["DEFAULT_URL", "SqlStore", "chunks", "open_store", "resolve_url", "to
 
 DEFAULT_URL = "sqlite:///lichain.db"
 _CHUNK = 500
+_READ_CACHE_KIB = -200_000  # SQLite page cache of a reader [KiB, negative = size]: bulk snapshot reads
+_WRITE_CACHE_KIB = -32_000  # of a writer: inserts are appends, a big cache only holds dirty pages
 _PG_LOCK = 0x6C6963686169  # "lichai": advisory lock key serialising writers
 
 
@@ -70,7 +72,7 @@ def _make_engine(url: str) -> Engine:
             if u.database not in (None, "", ":memory:"):
                 cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")
-            cur.execute("PRAGMA cache_size=-200000")
+            cur.execute(f"PRAGMA cache_size={_READ_CACHE_KIB}")
             cur.execute("PRAGMA temp_store=MEMORY")
             cur.close()
 
@@ -136,6 +138,8 @@ class SqlStore:
             yield self
             return
         conn = self._write()
+        if self.is_sqlite:  # a writer's page cache stays small: a long streamed document must not fill 200 MB
+            conn.connection.driver_connection.execute(f"PRAGMA cache_size={_WRITE_CACHE_KIB}")
         try:
             with conn.begin() as tx:
                 if not self.is_sqlite:
@@ -147,6 +151,8 @@ class SqlStore:
                     tx.rollback()
         finally:
             conn.info.pop("write", None)  # the pooled connection's next user reads with a plain BEGIN
+            if self.is_sqlite and not conn.invalidated:
+                conn.connection.driver_connection.execute(f"PRAGMA cache_size={_READ_CACHE_KIB}")
             conn.close()
 
     def discard(self) -> None:
