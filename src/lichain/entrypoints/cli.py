@@ -190,20 +190,6 @@ def balance(db: Db = None, json_: Json = False) -> None:
 
 
 @app.command()
-def verify(db: Db = None, json_: Json = False) -> None:
-    """Recompute the event hash chain and report the first broken event."""
-    d = query.verify(store_for(db))
-    if json_:
-        emit(d)
-    elif d["ok"]:
-        out.print(f"chain ok: {d['events']} events, head {d['head']}")
-    else:
-        err.print(f"chain broken at event {d['first_bad_event']}: {d['reason']}")
-    if not d["ok"]:
-        raise typer.Exit(1)
-
-
-@app.command()
 def trace(
     lot: str, db: Db = None, json_: Json = False,
     down: Annotated[bool, typer.Option("--down", help="Downstream (recall) instead of upstream.")] = False,
@@ -322,13 +308,21 @@ def demo(
 
 def _register_extensions() -> None:
     """Commands that live in their own modules (one module per area)."""
-    from lichain.entrypoints import cli_circularity, cli_corrections, cli_factors, cli_footprint, cli_report
+    from lichain.entrypoints import (
+        cli_circularity,
+        cli_corrections,
+        cli_factors,
+        cli_footprint,
+        cli_report,
+        cli_verify,
+    )
 
     cli_factors.register(app)
     cli_footprint.register(app, export_app)
     cli_circularity.register(app, export_app)
     cli_report.register(app)
     cli_corrections.register(app, export_app)
+    cli_verify.register(app)
 
 
 _register_extensions()
