@@ -230,7 +230,9 @@ def _out_commands(db: str, lot: str) -> list[list[str]]:
     """Every command with ``--out`` (the list is checked against the CLI's help below)."""
     return [["template"], ["export", "epcis", "--db", db], ["export", "parquet", "--db", db],
             ["export", "pcf", lot, "--db", db], ["export", "secondary-material", lot, "--db", db],
-            ["report", "esg", "--period", "2026", "--db", db], ["export", "workbook", "--db", db]]
+            ["report", "esg", "--period", "2026", "--db", db], ["export", "workbook", "--db", db],
+            ["checkpoint", "--key", str(Path(db).parent / "keys" / "lichain.key.pem"), "--db", db],
+            ["keys", "generate", "--name", "other"]]
 
 
 def _commands_with_out() -> set[str]:
@@ -257,8 +259,9 @@ def test_bad_out_paths_are_usage_errors(tmp_path: Path, monkeypatch: pytest.Monk
     assert _cli("ingest", str(book), "--db", db)[0] == 0
     listed = CliRunner().invoke(app, ["lots", "--db", db, "--json", "--stage", "refined_salt"]).stdout
     lot = json.loads(listed)[0]["id"]
+    assert _cli("keys", "generate", "--out", str(tmp_path / "keys"))[0] == 0
     commands = _out_commands(db, lot)
-    assert {" ".join(c[:2]) if c[0] in ("export", "report") else c[0] for c in commands} == _commands_with_out()
+    assert {" ".join(c[:2]) if c[0] in ("export", "report", "keys") else c[0] for c in commands} == _commands_with_out()
     missing = tmp_path / "no" / "such" / "dir" / "x.out"
     a_dir = tmp_path / "a-dir"
     a_file = tmp_path / "a-file"
@@ -268,7 +271,7 @@ def test_bad_out_paths_are_usage_errors(tmp_path: Path, monkeypatch: pytest.Monk
     for c in commands:
         if c[0] == "template" or c[:2] == ["export", "workbook"]:  # a workbook (.xlsx) or a CSV folder
             bads = [missing.with_suffix(".xlsx"), missing, tmp_path / "d.xlsx", a_file]
-        elif c[:2] == ["export", "parquet"]:  # a folder
+        elif c[:2] in (["export", "parquet"], ["keys", "generate"]):  # a folder
             bads = [missing, a_file]
         else:
             bads = [missing, a_dir]

@@ -12,12 +12,14 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 
 from lichain.core.balance import element_balance
 from lichain.core.claims import ClaimChecker
 from lichain.core.codec import body_from_json, canonical_payload
 from lichain.core.errors import Problem
+from lichain.core.fieldcheck import field_problems
 from lichain.core.model import (
     DEFAULT_ELEMENTS,
     CustodyClaim,
@@ -39,7 +41,6 @@ from lichain.core.quantities import FRACTION_SCALE
 
 __all__ = ["BalancePolicy", "CheckResult", "LocatedEvent", "check_document", "run_balance"]
 
-_ELEMENT = re.compile(r"^[A-Z][a-z]?$")
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
 _STAGES = {s.value for s in Stage}
 _SITE_KINDS = {s.value for s in SiteKind}
@@ -54,6 +55,7 @@ class BalancePolicy:
     balance_tolerance: Decimal = Decimal("0.005")  # of input element mass (DESIGN §2 invariant 3)
     per_kind: dict[str, Decimal] = field(default_factory=dict)
     consumption_tolerance: Decimal = Decimal("0.001")  # of lot mass: weighbridge and scale differences
+    now: datetime | None = None  # the ledger's clock for the future-time bound (None: the system clock)
 
     def tolerance(self, kind: str) -> Decimal:
         """Element balance tolerance for a process kind."""
@@ -191,8 +193,6 @@ class _Checker:
             self.add(loc, f"lot {lot.id}: origin must be one of {sorted(_ORIGINS)}, got {lot.origin!r}")
         total = 0
         for e, v in lot.assay.items():
-            if not _ELEMENT.match(e):
-                self.add(loc, f"lot {lot.id}: {e!r} is not an element symbol")
             if v < 0 or v > FRACTION_SCALE:
                 self.add(loc, f"lot {lot.id}: mass fraction of {e} must be within 0..1")
             total += v
@@ -398,6 +398,8 @@ class _Checker:
                 for o in b.outputs:
                     self.later_lots.pop(o.id, None)
             n = len(self.problems)
+            for suffix, message in field_problems(ev, self.policy.now):
+                self.add(f"{loc}{suffix}", message)
             if isinstance(b, Site):
                 self.check_site(loc, b)
             elif isinstance(b, Material):

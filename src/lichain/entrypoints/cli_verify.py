@@ -103,9 +103,11 @@ def keys_generate(
     """Generate an Ed25519 signing key pair; print its kid and public JWK."""
     from lichain.core.errors import LichainError
     from lichain.entrypoints.cli import emit, fail, out
+    from lichain.entrypoints.outpath import check_out
     from lichain.io.signing import generate_key as gen
     from lichain.io.signing import jwk, load_private_key
 
+    check_out(out_, folder=True)
     try:
         priv, pub = gen(out_, name)
     except (LichainError, OSError) as exc:

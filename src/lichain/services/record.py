@@ -120,12 +120,13 @@ def ingest_batches(
     *,
     label: str = "demo",
     on_batch: Callable[[int], None] | None = None,
+    policy: BalancePolicy | None = None,
 ) -> IngestResult:
     """Ingest consecutive generated batches (each its own all-or-nothing document)."""
     total = IngestResult(True, 0)
     for b, batch in enumerate(batches):
         located = [LocatedEvent(f"{label}#batch{b}/{i}", ev) for i, ev in enumerate(assign_ids(batch))]
-        r = ingest_events(located, store, source=label)
+        r = ingest_events(located, store, source=label, policy=policy)
         total.events_written += r.events_written
         total.events_skipped += r.events_skipped
         if on_batch is not None:
