@@ -6,6 +6,7 @@ SQLAlchemy URL or a SQLite path), else ``LICHAIN_DB``, else ``./lichain.db``.
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from datetime import UTC, datetime
@@ -15,6 +16,7 @@ from typing import Annotated, Any, NoReturn
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from lichain.core.errors import LichainError
 from lichain.services import query
@@ -27,16 +29,36 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
 export_app = typer.Typer(no_args_is_help=True, help="Export the ledger in a standard format.")
 app.add_typer(export_app, name="export")
 out = Console()
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # one problem per line, never wrapped: scripts grep them
 
 Db = Annotated[str | None, typer.Option("--db", help="Database URL or SQLite path (default: LICHAIN_DB or ./lichain.db).")]
 Json = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 
 
-def fail(message: str, code: int = 2) -> NoReturn:
-    """Exit with a one-line reason."""
-    err.print(f"[red]error:[/red] {message}", highlight=False)
+#: Exit codes: 0 ok, 1 refused (problems listed), 2 usage error, 3 internal error.
+EXIT_REFUSED, EXIT_USAGE, EXIT_INTERNAL = 1, 2, 3
+
+
+def _json_mode() -> bool:
+    """True when the running command was given ``--json``."""
+    try:
+        from typer._click.globals import get_current_context  # the command-line library typer ships
+    except ImportError:  # pragma: no cover - typer releases that use click itself
+        from click import get_current_context  # type: ignore[no-redef]
+    ctx = get_current_context(silent=True)
+    return bool(ctx is not None and ctx.params.get("json_"))
+
+
+def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
+    """Exit with a one-line reason (with ``--json``: a JSON error object on stdout)."""
+    if _json_mode():
+        emit({"ok": False, "error": {"code": code, "kind": _KINDS.get(code, "error"), "message": message}})
+    else:
+        err.print(Text.assemble(("error: ", "red"), message), highlight=False)
     raise typer.Exit(code)
+
+
+_KINDS = {EXIT_REFUSED: "refused", EXIT_USAGE: "usage", EXIT_INTERNAL: "internal"}
 
 
 def store_for(db: str | None, create: bool = False) -> SqlStore:
@@ -329,9 +351,31 @@ _register_extensions()
 
 
 def main() -> None:
-    """Console-script entry point."""
+    """Console-script entry point: exit 0 ok, 1 refused, 2 usage error, 3 internal error (never a bare traceback)."""
+    json_mode = "--json" in sys.argv[1:]
     try:
         app()
     except LichainError as exc:  # anything a command did not map itself
-        err.print(f"[red]error:[/red] {exc}", highlight=False)
-        raise SystemExit(2) from None
+        _final(json_mode, EXIT_USAGE, str(exc))
+    except KeyboardInterrupt:
+        raise SystemExit(130) from None
+    except Exception as exc:  # a bug: keep the traceback in a file, tell the person where
+        import tempfile
+        import traceback
+
+        fd, path = tempfile.mkstemp(prefix="lichain-crash-", suffix=".txt")
+        with os.fdopen(fd, "w", encoding="utf-8") as fp:
+            fp.write(" ".join(sys.argv) + "\n\n" + traceback.format_exc())
+        _final(json_mode, EXIT_INTERNAL, f"internal error ({type(exc).__name__}): this is a bug in lichain; please "
+                                         f"report it with the details in {path}")
+
+
+def _final(json_mode: bool, code: int, message: str) -> NoReturn:
+    from lichain.storage.urls import scrub
+
+    message = scrub(message, os.environ.get("LICHAIN_DB", ""))
+    if json_mode:
+        emit({"ok": False, "error": {"code": code, "kind": _KINDS[code], "message": message}})
+    else:
+        err.print(Text.assemble(("error: ", "red"), message), highlight=False)
+    raise SystemExit(code)

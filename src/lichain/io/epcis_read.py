@@ -21,7 +21,6 @@ inline prefix object is honoured for namespaced keys; other remote contexts are 
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import datetime
 from decimal import Decimal
@@ -36,6 +35,7 @@ from lichain.io.epcis_hash import event_hash
 from lichain.io.epcis_master import MasterDataReader
 from lichain.io.epcis_vocab import GS1_CONTEXTS, LICHAIN_CONTEXT, LICHAIN_CONTEXT_URL, URI, from_uri
 from lichain.io.epcis_write import CLAIM_EVENT_TYPE
+from lichain.io.json_limits import JsonProblem, load_json
 
 __all__ = ["EVENT_LISTS", "EpcisReader", "read_epcis"]
 
@@ -84,12 +84,9 @@ class EpcisReader(MasterDataReader):
         else:
             text = data.removeprefix("\ufeff")
         try:
-            doc = json.loads(text, parse_float=Decimal, parse_constant=_no_constants)
-        except json.JSONDecodeError as exc:
-            self.problems.append(Problem(f"{self.src}:{exc.lineno}:{exc.colno}", f"invalid JSON: {exc.msg}"))
-            return
-        except (ValueError, RecursionError) as exc:
-            self.problems.append(Problem(self.src, f"invalid JSON: {exc}"))
+            doc = load_json(text)
+        except JsonProblem as exc:
+            self.problems.append(Problem(f"{self.src}:{exc.line}:{exc.column}", exc.message))
             return
         self.document(doc)
 
