@@ -75,9 +75,10 @@ def hand_chain(store: SqlStore) -> None:
                Lot("L3", "RES", "R1", t("2026-01-03"), 400 * KG, {"Ni": PPB // 400})),
               activity=leach, allocation="economic", output_values={"L2": D(900), "L3": D(100)})
     ship = Shipment("S1", "L2", 10 * KG, "R1", "M1", t("2026-01-04"), "sea_container", D(1000))
+    to_plant = Shipment("S0", "L1", 500 * KG, "M1", "R1", t("2026-01-01"), "road", D(0))  # custody move, 0 t·km
     ingest(store, [Site("M1", "Mine", "mine", "ID", "Org"), Site("R1", "Plant", "refinery", "CN", "Org", "CN-EAST"),
                    Material("ORE", "ore", "ore"), Material("MHP", "mhp", "intermediate"),
-                   Material("RES", "residue", "intermediate"), l1, run, ship], t("2026-01-05"))
+                   Material("RES", "residue", "intermediate"), l1, to_plant, run, ship], t("2026-01-05"))
 
 
 def test_hand_chain_economic_allocation_and_missing_factor(store: SqlStore) -> None:

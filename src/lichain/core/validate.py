@@ -15,6 +15,7 @@ from decimal import Decimal
 
 from lichain.core.claims import ClaimChecker
 from lichain.core.codec import canonical_payload
+from lichain.core.custody import CustodyBook, shipment_lots
 from lichain.core.errors import Problem
 from lichain.core.model import (
     DEFAULT_ELEMENTS,
@@ -32,7 +33,7 @@ from lichain.core.model import (
     SiteKind,
     Stage,
 )
-from lichain.core.ports import LedgerView, LotState
+from lichain.core.ports import LedgerView, LotState, Movement
 from lichain.core.quantities import FRACTION_SCALE
 
 __all__ = ["BalancePolicy", "CheckResult", "LocatedEvent", "check_document", "run_balance"]
@@ -84,7 +85,6 @@ class _DocLot:
     site: str
     event_id: str
     consumed_mg: int = 0
-    shipped_mg: int = 0
 
 
 def run_balance(
@@ -150,14 +150,18 @@ class _Checker:
                 sites.update((b.from_site, b.to_site))
             elif isinstance(b, FactorOverride | CustodyClaim) and b.site:
                 sites.add(b.site)
+        ids = [le.event.event_id for le in events]
+        targets = [le.event.body.target_event_id for le in events if isinstance(le.event.body, Retraction)]
+        self.stored_events = self.view.event_payloads(ids + targets)
+        lot_refs |= shipment_lots(self.stored_events, targets)  # a retracted shipment leaves its destination
         self.stored_lots: dict[str, LotState] = self.view.lots(lot_refs)
+        self.custody = CustodyBook(self.view.movements(lot_refs), self.policy.consumption_tolerance)
+        for st in self.stored_lots.values():
+            self.custody.set_mass(st.id, st.mass_mg)
         self.stored_sites = self.view.sites(sites)
         self.stored_materials = self.view.materials(materials)
         self.stored_runs = self.view.record_ids("run", runs)
         self.stored_ships = self.view.record_ids("shipment", ships)
-        ids = [le.event.event_id for le in events]
-        targets = [le.event.body.target_event_id for le in events if isinstance(le.event.body, Retraction)]
-        self.stored_events = self.view.event_payloads(ids + targets)
         retracted_ids = {s.event_id for s in self.stored_lots.values()} | set(targets)
         self.stored_retracted = self.view.retracted(retracted_ids)
         self.claims = ClaimChecker(self.view, events)
@@ -198,6 +202,8 @@ class _Checker:
 
     def register_lot(self, lot: Lot, event_id: str) -> None:
         self.doc_lots[lot.id] = _DocLot(lot.mass_mg, lot.assay, lot.produced_at, lot.site, event_id)
+        self.custody.set_mass(lot.id, lot.mass_mg)
+        self.custody.add(Movement(lot.id, lot.site, lot.produced_at, lot.mass_mg, event_id))
 
     def input_state(self, lot_id: str) -> tuple[int, int, dict[str, int] | object, object, bool] | None:
         d = self.doc_lots.get(lot_id)
@@ -213,7 +219,7 @@ class _Checker:
         d = self.doc_lots.get(lot_id)
         if d is None:
             s = self.stored_lots[lot_id]
-            d = _DocLot(s.mass_mg, dict(s.assay), s.produced_at, s.site, s.event_id, s.consumed_mg, s.shipped_mg)
+            d = _DocLot(s.mass_mg, dict(s.assay), s.produced_at, s.site, s.event_id, s.consumed_mg)
             self.doc_lots[lot_id] = d
         d.consumed_mg += mg
         return d.consumed_mg
@@ -262,6 +268,10 @@ class _Checker:
                 self.add(cl, f"lot {c.lot} was retracted by an error declaration")
             if produced_at > run.started_at:  # type: ignore[operator]
                 self.add(cl, f"lot {c.lot} is produced after run {run.id} starts")
+            elif not retracted and c.mass_mg > 0:
+                why = self.custody.take(c.lot, run.site, run.started_at, c.mass_mg, event_id)
+                if why:
+                    self.add(cl, f"run {run.id} consumes more than is at its site: {why}")
             total = self.add_consumed(c.lot, c.mass_mg)
             limit = mass + int(Decimal(mass) * self.policy.consumption_tolerance)
             if total > limit:
@@ -293,7 +303,7 @@ class _Checker:
                          f"declared loss {loss / scale:.6f} kg, difference {diff / scale:+.6f} kg exceeds "
                          f"{tol * 100}% of input")
 
-    def check_shipment(self, loc: str, s: Shipment) -> None:
+    def check_shipment(self, loc: str, s: Shipment, event_id: str) -> None:
         if s.id in self.doc_records["shipment"] or s.id in self.stored_ships:
             self.add(loc, f"shipment {s.id} already recorded")
         for site in (s.from_site, s.to_site):
@@ -305,17 +315,18 @@ class _Checker:
         if st is None:
             self.add(loc, f"shipment {s.id}: unknown lot {s.lot}")
             return
-        mass, _, _, produced_at, retracted = st
+        _, _, _, produced_at, retracted = st
         if retracted:
             self.add(loc, f"shipment {s.id}: lot {s.lot} was retracted")
         if produced_at > s.shipped_at:  # type: ignore[operator]
             self.add(loc, f"shipment {s.id}: lot {s.lot} is shipped before it is produced")
-        self.add_consumed(s.lot, 0)
-        d = self.doc_lots[s.lot]
-        d.shipped_mg += s.mass_mg
-        if s.mass_mg <= 0 or d.shipped_mg > mass + int(Decimal(mass) * self.policy.consumption_tolerance):
-            self.add(loc, f"shipment {s.id}: {d.shipped_mg / 1e6:.6f} kg shipped in all exceeds lot {s.lot} "
-                          f"mass {mass / 1e6:.6f} kg")
+        elif s.mass_mg <= 0:
+            self.add(loc, f"shipment {s.id}: shipped mass must be > 0 kg")
+        elif not retracted:
+            why = self.custody.take(s.lot, s.from_site, s.shipped_at, s.mass_mg, event_id)
+            if why:
+                self.add(loc, f"shipment {s.id} exceeds what is at its origin: {why}")
+            self.custody.add(Movement(s.lot, s.to_site, s.shipped_at, s.mass_mg, event_id))
         self.doc_records["shipment"].add(s.id)
 
     def check_retraction(self, loc: str, r: Retraction) -> None:
@@ -331,6 +342,8 @@ class _Checker:
                 if d.event_id == t and d.consumed_mg > 0:
                     self.add(loc, f"cannot retract event {t}: its lot {lot_id} has been consumed; "
                                   "retract the runs that consumed it first")
+            for why in self.custody.retract(t, kind.value if kind else ""):
+                self.add(loc, why)
             self.retracting.add(t)
             return
         stored = self.stored_events.get(t)
@@ -347,6 +360,8 @@ class _Checker:
             if used > 0:
                 self.add(loc, f"cannot retract event {t}: its lot {lot.id} has been consumed; "
                               "retract the runs that consumed it first")
+        for why in self.custody.retract(t, stored[0]):
+            self.add(loc, why)
         self.retracting.add(t)
 
     def check(self, events: Sequence[LocatedEvent]) -> CheckResult:
@@ -388,7 +403,7 @@ class _Checker:
             elif isinstance(b, Run):
                 self.check_run(loc, b, ev.event_id)
             elif isinstance(b, Shipment):
-                self.check_shipment(loc, b)
+                self.check_shipment(loc, b, ev.event_id)
             elif isinstance(b, Retraction):
                 self.check_retraction(loc, b)
             elif isinstance(b, FactorOverride):
