@@ -3,7 +3,10 @@ at its origin, at every instant in time order (docs/ledger.md, "Custody by site"
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
+from hypothesis import HealthCheck, given, settings
 
 from lichain.core.model import Retraction
 from lichain.core.validate import LocatedEvent
@@ -11,6 +14,7 @@ from lichain.services import query
 from lichain.services.ingest import ingest_events
 from lichain.storage.sql import SqlStore
 from tests.support.chain_text import event, parse_chain
+from tests.unit.test_custody import EXACT, OPS, STARTS, play
 
 BASE = """
 site A refinery CN
@@ -131,3 +135,11 @@ def test_consumption_tolerance_applies_per_site(store: SqlStore, tolerated: bool
     r = ingest_events(parse_chain(f"run R-B mixing @B 2026-01-03..2026-01-03 in L:{kg} out LB:ORE:{kg}:Ni=0.01"),
                       store)
     assert r.ok is tolerated
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(ops=OPS, starts=STARTS)
+def test_store_accepts_exactly_what_the_brute_force_timeline_allows(store: SqlStore, ops: list[tuple],
+                                                                   starts: list[tuple]) -> None:
+    """The property of tests/unit/test_custody.py on each SQL backend (movements read back from the tables)."""
+    play(lambda doc: ingest_events(doc, store, policy=EXACT).problems, f"p{uuid.uuid4().hex[:8]}-", ops, starts)
