@@ -7,9 +7,11 @@ import uuid
 
 import pytest
 from hypothesis import HealthCheck, given, settings
+from typer.testing import CliRunner
 
 from lichain.core.model import Retraction
 from lichain.core.validate import LocatedEvent
+from lichain.entrypoints.cli import app
 from lichain.services import query
 from lichain.services.ingest import ingest_events
 from lichain.storage.sql import SqlStore
@@ -50,6 +52,8 @@ def test_shipped_part_cannot_be_overconsumed_at_destination(store: SqlStore) -> 
     shown = query.show_lot(store, "L")
     assert shown["remaining_by_site_kg"] == {"A": 10000, "B": 0}
     assert shown["remaining_kg"] == 10000 and shown["consumed_kg"] == 10000 and shown["shipped_kg"] == 10000
+    res = CliRunner().invoke(app, ["show", "L", "--db", store.url])
+    assert res.exit_code == 0 and "remaining by site: A 10000 kg, B 0 kg" in res.stdout
 
 
 def test_origin_keeps_only_what_was_not_shipped(store: SqlStore) -> None:
@@ -80,7 +84,11 @@ run R-B mixing @B 2026-01-06..2026-01-06 in L:4t out LB:ORE:4t:Ni=0.01
 """
     r = ingest_events(parse_chain(doc), store)
     assert r.ok, r.problems
-    assert query.show_lot(store, "L")["remaining_by_site_kg"] == {"A": 10000, "B": 0, "C": 0}
+    shown = query.show_lot(store, "L")
+    assert shown["remaining_by_site_kg"] == {"A": 10000, "B": 0, "C": 0}
+    # consumed and shipped no longer add up against one mass: what remains is mass − consumed, spread over sites
+    assert shown["remaining_kg"] == 20000 - 10000 == sum(shown["remaining_by_site_kg"].values())
+    assert shown["shipped_kg"] == 16000
     # a second leg can move only what the first delivered
     problems = _refused(store, "ship S3 L 1t B->C 2026-01-07 road 500km")
     assert problems == [("doc:1", "shipment S3 exceeds what is at its origin: lot L at site B on "
