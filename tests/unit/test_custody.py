@@ -7,9 +7,11 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from lichain.analysis.transport import Leg, site_intensity
 from lichain.core.custody import available
 from lichain.core.errors import Problem
 from lichain.core.model import Consumption, Event, Lot, Material, Retraction, Run, Shipment, Site
@@ -136,3 +138,12 @@ def test_available_is_bounded_by_later_stock() -> None:
     b = available(moves, "B", _at(6))
     assert (b.mass_mg, b.limited_at) == (2 * KG, _at(6))
     assert available(moves, "C", t[1]).mass_mg == 0
+
+
+def test_transport_intensity_of_a_journey_that_comes_back() -> None:
+    """20 kg made at A; 10 kg A→B (100 kg CO2e), 5 kg back B→A (10 kg CO2e). By hand: τ_B = τ_A + 100/10 and
+    τ_A = (5 τ_B + 10) / (20 + 5), so 20 τ_A = 60: τ_A = 3, τ_B = 13 kg CO2e/kg."""
+    tau = site_intensity({"A": 20.0}, [Leg("A", "B", 10.0, 100.0), Leg("B", "A", 5.0, 10.0)])
+    assert tau == pytest.approx({"A": 3.0, "B": 13.0}, rel=1e-12)
+    # one leg: exactly its emissions per kg shipped; the origin keeps zero
+    assert site_intensity({"A": 20.0}, [Leg("A", "B", 10.0, 770.3)]) == {"A": 0.0, "B": 77.03}
