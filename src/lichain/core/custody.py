@@ -68,10 +68,11 @@ def available(moves: Iterable[Movement], site: str, at: datetime) -> Availabilit
 class CustodyBook:
     """Movements of the lots one document touches, with the per-site stock rule."""
 
-    def __init__(self, stored: Mapping[str, Iterable[Movement]], tolerance: Decimal) -> None:
+    def __init__(self, stored: Mapping[str, Iterable[Movement]], tolerance: Decimal,
+                 mass_mg: Mapping[str, int] | None = None) -> None:
         self.moves: dict[str, list[Movement]] = {k: list(v) for k, v in stored.items()}
-        self.tolerance = tolerance
-        self.mass: dict[str, int] = {}
+        self.tolerance = tolerance  # of the lot's mass (BalancePolicy.consumption_tolerance)
+        self.mass: dict[str, int] = dict(mass_mg or {})
 
     def set_mass(self, lot: str, mass_mg: int) -> None:
         """Declare a lot's mass [mg] (its tolerance is a fraction of it)."""

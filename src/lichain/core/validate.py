@@ -155,9 +155,8 @@ class _Checker:
         self.stored_events = self.view.event_payloads(ids + targets)
         lot_refs |= shipment_lots(self.stored_events, targets)  # a retracted shipment leaves its destination
         self.stored_lots: dict[str, LotState] = self.view.lots(lot_refs)
-        self.custody = CustodyBook(self.view.movements(lot_refs), self.policy.consumption_tolerance)
-        for st in self.stored_lots.values():
-            self.custody.set_mass(st.id, st.mass_mg)
+        self.custody = CustodyBook(self.view.movements(lot_refs), self.policy.consumption_tolerance,
+                                   {k: v.mass_mg for k, v in self.stored_lots.items()})
         self.stored_sites = self.view.sites(sites)
         self.stored_materials = self.view.materials(materials)
         self.stored_runs = self.view.record_ids("run", runs)
@@ -342,8 +341,7 @@ class _Checker:
                 if d.event_id == t and d.consumed_mg > 0:
                     self.add(loc, f"cannot retract event {t}: its lot {lot_id} has been consumed; "
                                   "retract the runs that consumed it first")
-            for why in self.custody.retract(t, kind.value if kind else ""):
-                self.add(loc, why)
+            self.problems += [Problem(loc, w) for w in self.custody.retract(t, kind.value if kind else "")]
             self.retracting.add(t)
             return
         stored = self.stored_events.get(t)
@@ -360,8 +358,7 @@ class _Checker:
             if used > 0:
                 self.add(loc, f"cannot retract event {t}: its lot {lot.id} has been consumed; "
                               "retract the runs that consumed it first")
-        for why in self.custody.retract(t, stored[0]):
-            self.add(loc, why)
+        self.problems += [Problem(loc, w) for w in self.custody.retract(t, stored[0])]
         self.retracting.add(t)
 
     def check(self, events: Sequence[LocatedEvent]) -> CheckResult:
