@@ -70,9 +70,16 @@ class CustodyBook:
 
     def __init__(self, stored: Mapping[str, Iterable[Movement]], tolerance: Decimal,
                  mass_mg: Mapping[str, int] | None = None) -> None:
-        self.moves: dict[str, list[Movement]] = {k: list(v) for k, v in stored.items()}
+        self.moves: dict[str, list[Movement]] = {}
         self.tolerance = tolerance  # of the lot's mass (BalancePolicy.consumption_tolerance)
         self.mass: dict[str, int] = dict(mass_mg or {})
+        # per (lot, site): stock after every movement and the latest movement's time, so that an event at or
+        # after the latest (the usual, time-ordered case) is checked without walking the timeline
+        self.total: dict[tuple[str, str], int] = {}
+        self.last: dict[tuple[str, str], datetime] = {}
+        for v in stored.values():
+            for m in v:
+                self.add(m)
 
     def set_mass(self, lot: str, mass_mg: int) -> None:
         """Declare a lot's mass [mg] (its tolerance is a fraction of it)."""
@@ -85,16 +92,34 @@ class CustodyBook:
     def add(self, m: Movement) -> None:
         """Record a movement."""
         self.moves.setdefault(m.lot, []).append(m)
+        key = (m.lot, m.site)
+        self.total[key] = self.total.get(key, 0) + m.mass_mg
+        if key not in self.last or m.at > self.last[key]:
+            self.last[key] = m.at
+
+    def available(self, lot: str, site: str, at: datetime) -> Availability:
+        """What can leave ``site`` at ``at`` (:func:`available`, with a fast path for the latest instant)."""
+        last = self.last.get((lot, site))
+        if last is None:
+            return Availability(0, at)
+        if at >= last:
+            return Availability(self.total[(lot, site)], at)
+        return available(self.moves.get(lot, ()), site, at)
 
     def drop(self, ref: str) -> None:
         """Forget every movement of event ``ref`` (the event is retracted)."""
-        for lot, moves in self.moves.items():
+        for lot, moves in list(self.moves.items()):
             if any(m.ref == ref for m in moves):
-                self.moves[lot] = [m for m in moves if m.ref != ref]
+                for key in [k for k in self.total if k[0] == lot]:
+                    del self.total[key], self.last[key]
+                self.moves[lot] = []
+                for m in moves:
+                    if m.ref != ref:
+                        self.add(m)
 
     def take(self, lot: str, site: str, at: datetime, mass_mg: int, ref: str) -> str | None:
         """Take ``mass_mg`` out of ``site`` at ``at`` if custody allows; else say why (site, time, kg)."""
-        av = available(self.moves.get(lot, ()), site, at)
+        av = self.available(lot, site, at)
         if mass_mg > av.mass_mg + self.slack(lot):
             later = "" if av.limited_at == at else f" (limited by its stock there on {_fmt(av.limited_at)})"
             return (f"lot {lot} at site {site} on {_fmt(at)}: {max(av.mass_mg, 0) / 1e6:.6f} kg available"
@@ -118,7 +143,7 @@ class CustodyBook:
                     net[(lot, m.site)] = (n + m.mass_mg, min(t, m.at))
         out = []
         for (lot, site), (n, at) in sorted(net.items()):
-            av = available(self.moves[lot], site, at)
+            av = self.available(lot, site, at)
             if n > 0 and n > av.mass_mg + self.slack(lot):
                 out.append(f"lot {lot} at site {site}: only {max(av.mass_mg, 0) / 1e6:.6f} kg of the "
                            f"{n / 1e6:.6f} kg delivered on {_fmt(at)} is still there on {_fmt(av.limited_at)}")
