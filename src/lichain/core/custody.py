@@ -119,6 +119,11 @@ class CustodyBook:
 
     def take(self, lot: str, site: str, at: datetime, mass_mg: int, ref: str) -> str | None:
         """Take ``mass_mg`` out of ``site`` at ``at`` if custody allows; else say why (site, time, kg)."""
+        key = (lot, site)
+        last = self.last.get(key)
+        if last is not None and at >= last and mass_mg <= self.total[key]:  # the usual case: nothing later
+            self.add(Movement(lot, site, at, -mass_mg, ref))
+            return None
         av = self.available(lot, site, at)
         if mass_mg > av.mass_mg + self.slack(lot):
             later = "" if av.limited_at == at else f" (limited by its stock there on {_fmt(av.limited_at)})"
