@@ -26,6 +26,7 @@ ROUNDS = 2
 BASE = """
 site M1 mine ID
 site R1 refinery CN
+site P1 precursor_plant CN
 material ORE ore
 material NSO refined_salt NiSO4·6H2O
 """
@@ -102,3 +103,15 @@ def test_same_document_from_every_writer_is_written_once(store: SqlStore, tmp_pa
     assert query.verify(store)["ok"]
     assert _reimports_identically(store, tmp_path)
 
+
+
+def test_shipments_and_runs_racing_for_one_stock(store: SqlStore, tmp_path: Any) -> None:
+    assert ingest_events(parse_chain(BASE), store).ok
+    assert ingest_events(parse_chain(_lot(0), "lot0"), store).ok
+    docs = [(f"w{w}", _run(0, w) if w % 2 else f"ship S{w} L0 400kg R1->P1 2026-01-02 road 120km")
+            for w in range(WRITERS)]
+    outcomes = _race(store.url, docs)
+    assert [o[5] for o in outcomes if o[5]] == []
+    assert sum(o[1] for o in outcomes) == 2, outcomes  # 1000 kg at R1 leaves it at most twice by 400 kg
+    assert query.verify(store)["ok"]
+    assert _reimports_identically(store, tmp_path)

@@ -34,6 +34,7 @@ material ORE ore
 material NSO refined_salt NiSO4·6H2O
 material PC pcam
 lot L1 ORE @M1 2026-01-01 1000kg Ni=0.012
+ship S0 L1 1000kg M1->R1 2026-01-01T12:00:00 road 0km Refco
 run R-1 refining @R1 2026-01-02..2026-01-03 in L1:800kg out L2:NSO:42.9kg:Ni=0.2233 loss Ni=0.02043kg
 ship S1 L2 10kg R1->C1 2026-01-04 sea_container 9000km Cathco
 run R-2 co_precipitation @R1 2026-01-05..2026-01-06 in L2:20kg out P1:PC:9.5kg:Ni=0.47 loss Ni=0.001kg
@@ -76,7 +77,7 @@ def ledger(store: SqlStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setenv("LICHAIN_CACHE", str(tmp_path / "cache"))
     write_workbook([replace(le.event, event_id="") for le in parse_chain(BASE)], tmp_path / "base.xlsx")
     r = ingest_file(store, tmp_path / "base.xlsx")
-    assert r.ok and r.events_written == 10, r.problems
+    assert r.ok and r.events_written == 11, r.problems
     return store
 
 
@@ -198,9 +199,12 @@ def test_workbook_corrections_refused_with_their_cells(ledger: SqlStore, tmp_pat
     # without naming R-3 as a replacement, R-3 comes before the retraction and keeps L2 in use
     late["corrections"][2][2] = "R-1b"
     code, d, _ = cli("ingest", str(book(tmp_path / "chain4.xlsx", late)), "--db", ledger.url, "--json")
-    assert code == 1 and [p["location"].split("#")[1] for p in d["problems"]] == ["corrections!A3",
-                                                                                  "runs!A2/inputs/0"]
-    assert "its lot L2 has been consumed" in d["problems"][0]["message"]
+    found = [(p["location"].split("#")[1], p["message"]) for p in d["problems"]]
+    assert code == 1 and {loc for loc, _ in found} == {"corrections!A3", "runs!A2/inputs/0", "runs!A3/inputs/0"}
+    assert any(loc == "corrections!A3" and "its lot L2 has been consumed" in m for loc, m in found)
+    # and by custody: 42.9 kg of L2 made at R1, 10 kg shipped to C1, 20 kg used by R-2: 12.9 kg left for R-3's 20
+    assert any(loc == "runs!A3/inputs/0" and "12.900000 kg available, 20.000000 kg requested" in m
+               for loc, m in found), found
     assert ledger.counts() == before
 
 
@@ -216,7 +220,7 @@ def test_workbook_round_trip_keeps_retractions(ledger: SqlStore, tmp_path: Path)
     fresh = open_store(str(tmp_path / "fresh.db"))
     try:
         r = ingest_file(fresh, out)
-        assert r.ok and r.events_written == 15, r.problems
+        assert r.ok and r.events_written == 16, r.problems
         assert_corrected(fresh)
         assert query.list_lots(fresh, limit=None) == query.list_lots(ledger, limit=None)
         assert {e.event_id for e in fresh.iter_events()} == {e.event_id for e in ledger.iter_events()}
@@ -224,4 +228,4 @@ def test_workbook_round_trip_keeps_retractions(ledger: SqlStore, tmp_path: Path)
         fresh.close()
     # into the ledger it came from: nothing new
     r = ingest_file(ledger, out)
-    assert r.ok and r.events_written == 0 and r.events_skipped == 15
+    assert r.ok and r.events_written == 0 and r.events_skipped == 16

@@ -22,7 +22,18 @@ import pytest
 from sqlalchemy.engine import make_url
 from typer.testing import CliRunner
 
-from lichain.core.model import Activity, Consumption, Electricity, Fuel, Lot, Material, Reagent, Run, Site
+from lichain.core.model import (
+    Activity,
+    Consumption,
+    Electricity,
+    Fuel,
+    Lot,
+    Material,
+    Reagent,
+    Run,
+    Shipment,
+    Site,
+)
 from lichain.core.validate import LocatedEvent
 from lichain.entrypoints.cli import app
 from lichain.io.report_html import render_esg_html
@@ -63,6 +74,7 @@ def hostile_chain() -> list[LocatedEvent]:
         Lot(IDS[4], mat_ore, mine, t("2026-01-05"), 1000 * KG, {"Ni": 12_000_000}, "virgin",
             {FREE[0]: FREE[1]}, FREE[2], FREE[3],
             Activity(fuels=(Fuel(FREE[0], D("540")),), reagents=(Reagent(FREE[1], D("3")),))),
+        Shipment("S<x>", IDS[4], 1000 * KG, mine, ref, t("2026-01-20"), "road", D("0"), FREE[6]),
         Run("R<x>", ref, FREE[2], t("2026-02-01"), t("2026-02-02"), (Consumption(IDS[4], 1000 * KG),),
             (Lot('L"1>', mat_out, ref, t("2026-02-02"), 50 * KG, {"Ni": 240_000_000}),), {"Ni": 0},
             Activity(electricity=(Electricity(D("1000"), "grid", FREE[3]),),

@@ -31,7 +31,7 @@ from lichain.core.model import (
     Run,
     Site,
 )
-from lichain.core.ports import LotState
+from lichain.core.ports import LotState, Movement
 from lichain.core.validate import LocatedEvent, check_document
 from lichain.io.tabular import SHEETS, read_workbook, write_template, write_workbook
 from lichain.services.ingest import ingest_events
@@ -64,6 +64,9 @@ class EmptyView:
 
     def lots_of_event(self, event_id: str) -> Sequence[LotState]:
         return []
+
+    def movements(self, ids: Iterable[str]) -> dict[str, list[Movement]]:
+        return {}
 
 
 def with_ids(events: Sequence[LocatedEvent]) -> list[LocatedEvent]:

@@ -18,6 +18,7 @@ from decimal import Decimal
 from lichain.core.balance import element_balance
 from lichain.core.claims import ClaimChecker
 from lichain.core.codec import body_from_json, canonical_payload
+from lichain.core.custody import CustodyBook, shipment_lots
 from lichain.core.errors import Problem
 from lichain.core.fieldcheck import field_problems
 from lichain.core.model import (
@@ -36,7 +37,7 @@ from lichain.core.model import (
     SiteKind,
     Stage,
 )
-from lichain.core.ports import LedgerView, LotState
+from lichain.core.ports import LedgerView, LotState, Movement
 from lichain.core.quantities import FRACTION_SCALE
 
 __all__ = ["BalancePolicy", "CheckResult", "LocatedEvent", "check_document", "run_balance"]
@@ -88,7 +89,6 @@ class _DocLot:
     site: str
     event_id: str
     consumed_mg: int = 0
-    shipped_mg: int = 0
 
 
 def run_balance(
@@ -155,14 +155,17 @@ class _Checker:
                 sites.update((b.from_site, b.to_site))
             elif isinstance(b, FactorOverride | CustodyClaim) and b.site:
                 sites.add(b.site)
+        ids = [le.event.event_id for le in events]
+        targets = [le.event.body.target_event_id for le in events if isinstance(le.event.body, Retraction)]
+        self.stored_events = self.view.event_payloads(ids + targets)
+        lot_refs |= shipment_lots(self.stored_events, targets)  # a retracted shipment leaves its destination
         self.stored_lots: dict[str, LotState] = self.view.lots(lot_refs)
+        self.custody = CustodyBook(self.view.movements(lot_refs), self.policy.consumption_tolerance,
+                                   {k: v.mass_mg for k, v in self.stored_lots.items()})
         self.stored_sites = self.view.sites(sites)
         self.stored_materials = self.view.materials(materials)
         self.stored_runs = self.view.record_ids("run", runs)
         self.stored_ships = self.view.record_ids("shipment", ships)
-        ids = [le.event.event_id for le in events]
-        targets = [le.event.body.target_event_id for le in events if isinstance(le.event.body, Retraction)]
-        self.stored_events = self.view.event_payloads(ids + targets)
         retracted_ids = {s.event_id for s in self.stored_lots.values()} | set(targets)
         self.stored_retracted = self.view.retracted(retracted_ids)
         self.claims = ClaimChecker(self.view, events)
@@ -201,6 +204,8 @@ class _Checker:
 
     def register_lot(self, lot: Lot, event_id: str) -> None:
         self.doc_lots[lot.id] = _DocLot(lot.mass_mg, lot.assay, lot.produced_at, lot.site, event_id)
+        self.custody.set_mass(lot.id, lot.mass_mg)
+        self.custody.add(Movement(lot.id, lot.site, lot.produced_at, lot.mass_mg, event_id))
 
     def input_state(self, lot_id: str) -> tuple[int, int, dict[str, int] | object, object, bool] | None:
         d = self.doc_lots.get(lot_id)
@@ -217,7 +222,7 @@ class _Checker:
         d = self.doc_lots.get(lot_id)
         if d is None:
             s = self.stored_lots[lot_id]
-            d = _DocLot(s.mass_mg, dict(s.assay), s.produced_at, s.site, s.event_id, s.consumed_mg, s.shipped_mg)
+            d = _DocLot(s.mass_mg, dict(s.assay), s.produced_at, s.site, s.event_id, s.consumed_mg)
             self.doc_lots[lot_id] = d
         d.consumed_mg += mg
         return d.consumed_mg
@@ -266,6 +271,10 @@ class _Checker:
                 self.add(cl, f"lot {c.lot} was retracted by an error declaration")
             if produced_at > run.started_at:  # type: ignore[operator]
                 self.add(cl, f"lot {c.lot} is produced after run {run.id} starts")
+            elif not retracted and c.mass_mg > 0:
+                why = self.custody.take(c.lot, run.site, run.started_at, c.mass_mg, event_id)
+                if why:
+                    self.add(cl, f"run {run.id} consumes more than is at its site: {why}")
             total = self.add_consumed(c.lot, c.mass_mg)
             limit = mass + int(Decimal(mass) * self.policy.consumption_tolerance)
             if total > limit:
@@ -291,7 +300,7 @@ class _Checker:
             if not b.ok:
                 self.add(f"{loc}/balance/{e}", b.message(run.id))
 
-    def check_shipment(self, loc: str, s: Shipment) -> None:
+    def check_shipment(self, loc: str, s: Shipment, event_id: str) -> None:
         if s.id in self.doc_records["shipment"] or s.id in self.stored_ships:
             self.add(loc, f"shipment {s.id} already recorded")
         for site in (s.from_site, s.to_site):
@@ -303,17 +312,18 @@ class _Checker:
         if st is None:
             self.add(loc, f"shipment {s.id}: unknown lot {s.lot}")
             return
-        mass, _, _, produced_at, retracted = st
+        _, _, _, produced_at, retracted = st
         if retracted:
             self.add(loc, f"shipment {s.id}: lot {s.lot} was retracted")
         if produced_at > s.shipped_at:  # type: ignore[operator]
             self.add(loc, f"shipment {s.id}: lot {s.lot} is shipped before it is produced")
-        self.add_consumed(s.lot, 0)
-        d = self.doc_lots[s.lot]
-        d.shipped_mg += s.mass_mg
-        if s.mass_mg <= 0 or d.shipped_mg > mass + int(Decimal(mass) * self.policy.consumption_tolerance):
-            self.add(loc, f"shipment {s.id}: {d.shipped_mg / 1e6:.6f} kg shipped in all exceeds lot {s.lot} "
-                          f"mass {mass / 1e6:.6f} kg")
+        elif s.mass_mg <= 0:
+            self.add(loc, f"shipment {s.id}: shipped mass must be > 0 kg")
+        elif not retracted:
+            why = self.custody.take(s.lot, s.from_site, s.shipped_at, s.mass_mg, event_id)
+            if why:
+                self.add(loc, f"shipment {s.id} exceeds what is at its origin: {why}")
+            self.custody.add(Movement(s.lot, s.to_site, s.shipped_at, s.mass_mg, event_id))
         self.doc_records["shipment"].add(s.id)
 
     def check_retraction(self, loc: str, r: Retraction) -> None:
@@ -330,6 +340,7 @@ class _Checker:
                 if d.event_id == t and d.consumed_mg > 0:
                     self.add(loc, f"cannot retract event {t}: its lot {lot_id} has been consumed; "
                                   "retract the runs that consumed it first")
+            self.problems += [Problem(loc, w) for w in self.custody.retract(t, kind.value if kind else "")]
             self.retracting.add(t)
             if len(self.problems) == n:
                 self.free_uses(self.doc_uses.get(t))
@@ -348,26 +359,26 @@ class _Checker:
             if used > 0:
                 self.add(loc, f"cannot retract event {t}: its lot {lot.id} has been consumed; "
                               "retract the runs that consumed it first")
+        self.problems += [Problem(loc, w) for w in self.custody.retract(t, stored[0])]
         self.retracting.add(t)
         if stored[0] in (EventKind.RUN.value, EventKind.SHIPMENT.value) and len(self.problems) == n:
             body = body_from_json(stored[0], json.loads(stored[1]))
             self.free_uses(body if isinstance(body, Run | Shipment) else None)
 
     def free_uses(self, body: Run | Shipment | None) -> None:
-        """A retracted run or shipment no longer uses its lots: later events of the document may (corrections)."""
-        if isinstance(body, Run):
-            uses = [(c.lot, c.mass_mg, 0) for c in body.inputs]
-        elif isinstance(body, Shipment):
-            uses = [(body.lot, 0, body.mass_mg)]
-        else:
+        """A retracted run no longer uses its lots: later events of the document may (corrections).
+
+        A shipment uses no mass (it moves it between sites): its movements leave the custody book on retraction.
+        """
+        if not isinstance(body, Run):
             return
-        missing = [lot for lot, _, _ in uses if lot not in self.doc_lots and lot not in self.stored_lots]
+        uses = [(c.lot, c.mass_mg) for c in body.inputs]
+        missing = [lot for lot, _ in uses if lot not in self.doc_lots and lot not in self.stored_lots]
         if missing:
             self.stored_lots.update(self.view.lots(missing))
-        for lot_id, consumed, shipped in uses:
+        for lot_id, consumed in uses:
             if lot_id in self.doc_lots or lot_id in self.stored_lots:
                 self.add_consumed(lot_id, -consumed)
-                self.doc_lots[lot_id].shipped_mg -= shipped
 
     def check(self, events: Sequence[LocatedEvent]) -> CheckResult:
         self.prefetch(events)
@@ -410,7 +421,7 @@ class _Checker:
             elif isinstance(b, Run):
                 self.check_run(loc, b, ev.event_id)
             elif isinstance(b, Shipment):
-                self.check_shipment(loc, b)
+                self.check_shipment(loc, b, ev.event_id)
             elif isinstance(b, Retraction):
                 self.check_retraction(loc, b)
             elif isinstance(b, FactorOverride):

@@ -194,6 +194,7 @@ def show(lot: str, db: Db = None, json_: Json = False) -> None:
         for i in d["inputs"]:
             out.print(f"  ← {i['lot']}  {i['mass_kg']} kg")
     out.print(f"consumed {d['consumed_kg']} kg, remaining {d['remaining_kg']} kg, shipped {d['shipped_kg']} kg")
+    out.print("remaining by site: " + ", ".join(f"{k} {v} kg" for k, v in d["remaining_by_site_kg"].items()))
 
 
 @app.command()

@@ -65,6 +65,9 @@ def show_lot(store: SqlStore, lot_id: str) -> dict[str, Any]:
     d = lot_detail(store, r.idx)
     consumed = sum(m for _, m in d["consumed_by"])
     shipped = sum(x["mass_mg"] for x in d["shipments"])
+    by_site: dict[str, int] = {}  # stock per site now: produced + arrived − shipped out − consumed there
+    for mv in store.movements([r.id]).get(r.id, ()):
+        by_site[mv.site] = by_site.get(mv.site, 0) + mv.mass_mg
     out = _lot_json(r)
     out.update({
         "event_id": d["event_id"],
@@ -76,6 +79,7 @@ def show_lot(store: SqlStore, lot_id: str) -> dict[str, Any]:
         "consumed_by": [{"run": run, "mass_kg": _num(mg_to_kg(m))} for run, m in d["consumed_by"]],
         "consumed_kg": _num(mg_to_kg(consumed)),
         "remaining_kg": _num(mg_to_kg(r.mass_mg - consumed)),
+        "remaining_by_site_kg": {k: _num(mg_to_kg(v)) for k, v in sorted(by_site.items())},
         "shipped_kg": _num(mg_to_kg(shipped)),
         "shipments": [{"id": x["id"], "mass_kg": _num(mg_to_kg(x["mass_mg"])), "from_site": x["from_site"],
                        "to_site": x["to_site"], "mode": x["mode"], "distance_km": _num(Decimal(x["distance_km"])),

@@ -23,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from lichain.core.codec import GENESIS, chain_hash, format_time
 from lichain.core.errors import ConflictError, StorageError
 from lichain.core.model import Event, Retraction, Run, Shipment
-from lichain.core.ports import BoundaryRun, ClaimLot, ClaimRecord, LotState, StoredEvent
+from lichain.core.ports import BoundaryRun, ClaimLot, ClaimRecord, LotState, Movement, StoredEvent
 from lichain.storage import schema as s
 from lichain.storage.rows import as_tuples, event_rows
 
@@ -269,6 +269,13 @@ class SqlStore:
                 .where(s.events.c.event_id == event_id)
             ).all()
             return list(self._lot_states(conn, rows).values())
+
+    def movements(self, ids: Iterable[str]) -> dict[str, list[Movement]]:
+        """Live movements of stored lots per site (SQL in :mod:`lichain.storage.custody_sql`)."""
+        from lichain.storage import custody_sql
+
+        with self.read() as conn:
+            return custody_sql.movements(conn, ids)
 
     # --- CustodyView (claims; SQL in lichain.storage.claims_sql) ---------------------------------------------
     def boundary_runs(self, site: str, start: datetime, end: datetime) -> list[BoundaryRun]:
