@@ -168,6 +168,12 @@ class EpcisReader(MasterDataReader):
 
     # --- events -----------------------------------------------------------------------------------------------
     def event(self, ev: Any, ptr: str) -> None:
+        try:
+            self._event(ev, ptr)
+        except UnicodeEncodeError as exc:  # a lone surrogate (JSON "\ud800") cannot be hashed or stored
+            self.add(ptr, f"text holds a lone surrogate (U+{ord(exc.object[exc.start]):04X}): not valid Unicode")
+
+    def _event(self, ev: Any, ptr: str) -> None:
         if not isinstance(ev, dict):
             self.add(ptr, "an event must be a JSON object")
             return

@@ -272,13 +272,24 @@ def _decode_csv(f: Path, problems: list[Problem]) -> str | None:
     data = f.read_bytes()
     enc = "utf-16" if data[:2] in (b"\xff\xfe", b"\xfe\xff") else "utf-8-sig"
     try:
-        return data.decode(enc)
+        text = data.decode(enc)
     except UnicodeDecodeError as exc:
         bad = data[exc.start:exc.start + 1].hex().upper()
         problems.append(Problem(str(f), f"not {'UTF-16' if enc == 'utf-16' else 'UTF-8'} text: byte 0x{bad} at "
                                         f"offset {exc.start} cannot be decoded (save the sheet as CSV UTF-8, or "
                                         "UTF-16 with a byte-order mark)"))
         return None
+    if "\x00" in text:
+        at = data.index(0)
+        if data.count(0) * 4 > len(data):
+            problems.append(Problem(str(f), f"NUL bytes from offset {at}: the file looks like UTF-16 without a "
+                                            "byte-order mark (save it as CSV UTF-8)"))
+        else:
+            problems.append(Problem(f"{f}:{text.count(chr(10), 0, text.index(chr(0))) + 1}",
+                                    f"a NUL byte at offset {at}: a CSV cell cannot hold the control character "
+                                    "U+0000"))
+        return None
+    return text
 
 
 def _formula_cells(path: Path, problems: list[Problem]) -> None:
