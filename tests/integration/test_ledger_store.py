@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -12,6 +13,7 @@ from lichain.core.model import Retraction
 from lichain.core.validate import LocatedEvent
 from lichain.services import query
 from lichain.services.ingest import ingest_events
+from lichain.storage import sql
 from lichain.storage.sql import SqlStore
 from tests.support.chain_text import event, parse_chain
 
@@ -163,3 +165,14 @@ def test_retraction_frees_consumption_and_hides_the_run(store: SqlStore) -> None
     # a retracted event cannot be retracted twice
     r = ingest_events([LocatedEvent("err:2", event(Retraction(run_event, t, "again"), t))], store)
     assert not r.ok and "already retracted" in r.problems[0].message
+
+
+def test_schema_revision_constant_is_the_newest_migration(store: SqlStore) -> None:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from lichain.storage.sql import SCHEMA_REVISION
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(Path(sql.__file__).with_name("migrations")))
+    assert ScriptDirectory.from_config(cfg).get_current_head() == SCHEMA_REVISION == store.schema_revision()

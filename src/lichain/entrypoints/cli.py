@@ -11,67 +11,34 @@ import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
-from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
 from lichain.core.errors import LichainError
-from lichain.services import query
-from lichain.services.record import dumps, ingest_file
-from lichain.storage.sql import SqlStore, open_store
+
+if TYPE_CHECKING:
+    from lichain.storage.sql import SqlStore
 
 __all__ = ["app", "main"]
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_show_locals=False, help=__doc__.splitlines()[0] if __doc__ else None)
 export_app = typer.Typer(no_args_is_help=True, help="Export the ledger in a standard format.")
 app.add_typer(export_app, name="export")
-out = Console()
-err = Console(stderr=True, soft_wrap=True)  # one problem per line, never wrapped: scripts grep them
-
-Db = Annotated[str | None, typer.Option("--db", help="Database URL or SQLite path (default: LICHAIN_DB or ./lichain.db).")]
-Json = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
-
-
-#: Exit codes: 0 ok, 1 refused (problems listed), 2 usage error, 3 internal error.
-EXIT_REFUSED, EXIT_USAGE, EXIT_INTERNAL = 1, 2, 3
-
-
-def _json_mode() -> bool:
-    """True when the running command was given ``--json``."""
-    try:
-        from typer._click.globals import get_current_context  # the command-line library typer ships
-    except ImportError:  # pragma: no cover - typer releases that use click itself
-        from click import get_current_context  # type: ignore[no-redef]
-    ctx = get_current_context(silent=True)
-    return bool(ctx is not None and ctx.params.get("json_"))
-
-
-def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
-    """Exit with a one-line reason (with ``--json``: a JSON error object on stdout)."""
-    if _json_mode():
-        emit({"ok": False, "error": {"code": code, "kind": _KINDS.get(code, "error"), "message": message}})
-    else:
-        err.print(Text.assemble(("error: ", "red"), message), highlight=False)
-    raise typer.Exit(code)
-
-
-_KINDS = {EXIT_REFUSED: "refused", EXIT_USAGE: "usage", EXIT_INTERNAL: "internal"}
-
-
-def store_for(db: str | None, create: bool = False) -> SqlStore:
-    """Open the ledger or exit with the reason."""
-    try:
-        return open_store(db, create=create)
-    except LichainError as exc:
-        fail(str(exc))
-
-
-def emit(data: Any) -> None:
-    """Print JSON to stdout."""
-    sys.stdout.write(dumps(data) + "\n")
+from lichain.entrypoints.console import (  # noqa: E402 - after the Typer apps they do not need
+    EXIT_INTERNAL,
+    EXIT_USAGE,
+    KINDS,
+    Db,
+    Json,
+    emit,
+    err,
+    fail,
+    out,
+    store_for,
+)
 
 
 @app.command()
@@ -135,6 +102,8 @@ def ingest(
 
 def _ingest_with_progress(s: SqlStore, f: Path, dry_run: bool, *, show: bool) -> Any:
     """Ingest one file; on a terminal, a progress bar of bytes read for streamed documents."""
+    from lichain.services.record import ingest_file
+
     if not show or not f.is_file():
         return ingest_file(s, f, dry_run=dry_run)
     from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
@@ -162,6 +131,8 @@ def lots(
     offset: Annotated[int, typer.Option(help="Skip this many lots.")] = 0,
 ) -> None:
     """List lots in creation order."""
+    from lichain.services import query
+
     rows = query.list_lots(store_for(db), stage=stage, site=site, material=material, limit=limit or None,
                            offset=offset)
     if json_:
@@ -179,6 +150,8 @@ def lots(
 @app.command()
 def show(lot: str, db: Db = None, json_: Json = False) -> None:
     """One lot: its fields, the run that made it with its inputs, use so far and remaining mass."""
+    from lichain.services import query
+
     try:
         d = query.show_lot(store_for(db), lot)
     except LichainError as exc:
@@ -200,6 +173,8 @@ def show(lot: str, db: Db = None, json_: Json = False) -> None:
 @app.command()
 def balance(db: Db = None, json_: Json = False) -> None:
     """Re-check the element mass balance of every run."""
+    from lichain.services import query
+
     d = query.balance(store_for(db))
     if json_:
         emit(d)
@@ -376,7 +351,7 @@ def _final(json_mode: bool, code: int, message: str) -> NoReturn:
 
     message = scrub(message, os.environ.get("LICHAIN_DB", ""))
     if json_mode:
-        emit({"ok": False, "error": {"code": code, "kind": _KINDS[code], "message": message}})
+        emit({"ok": False, "error": {"code": code, "kind": KINDS[code], "message": message}})
     else:
         err.print(Text.assemble(("error: ", "red"), message), highlight=False)
     raise SystemExit(code)

@@ -24,7 +24,7 @@ Json = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 
 def _run(db: str | None, call: Callable[[Any], dict[str, Any]]) -> dict[str, Any]:
     from lichain.core.errors import LichainError
-    from lichain.entrypoints.cli import fail, store_for
+    from lichain.entrypoints.console import fail, store_for
 
     try:
         return call(store_for(db))
@@ -33,7 +33,7 @@ def _run(db: str | None, call: Callable[[Any], dict[str, Any]]) -> dict[str, Any
 
 
 def _emit(d: Any) -> None:
-    from lichain.entrypoints.cli import emit
+    from lichain.entrypoints.console import emit
 
     emit(d)
 
@@ -160,7 +160,7 @@ def claim(
     db: Db = None, json_: Json = False,
 ) -> None:
     """Propose the largest chain-of-custody claim the ledger allows for a site and period; --record writes it."""
-    from lichain.entrypoints.cli import fail
+    from lichain.entrypoints.console import fail
     from lichain.services import circularity as circ
 
     def run(store: Any) -> dict[str, Any]:

@@ -30,7 +30,7 @@ def retract(
     json_: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
 ) -> None:
     """Retract a record entered by mistake (an EPCIS error declaration); it stays on record, out of balances."""
-    from lichain.entrypoints.cli import emit, err, out, store_for
+    from lichain.entrypoints.console import emit, err, out, store_for
     from lichain.services.corrections import retract as run
 
     d = run(store_for(db), ref, reason, corrected_by or ())
@@ -56,7 +56,7 @@ def export_workbook(
 ) -> None:
     """Export the ledger in the tabular format (retractions in the corrections sheet), to review or re-ingest."""
     from lichain.core.codec import event_from_payload
-    from lichain.entrypoints.cli import fail, out, store_for
+    from lichain.entrypoints.console import fail, out, store_for
     from lichain.entrypoints.outpath import check_out
     from lichain.io.tabular import write_workbook
 

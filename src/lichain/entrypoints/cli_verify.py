@@ -30,7 +30,7 @@ def verify(
                                                                          "checkpoint (with --against).")] = None,
 ) -> None:
     """Recompute the hash chains (and with --deep every projection); report the first break."""
-    from lichain.entrypoints.cli import emit, err, fail, out, store_for
+    from lichain.entrypoints.console import emit, err, fail, out, store_for
     from lichain.services.checkpoint import verify_against
     from lichain.services.verify import verify_chain, verify_deep
 
@@ -79,7 +79,7 @@ def checkpoint(
 ) -> None:
     """Sign the ledger's chain head (an anchor an auditor keeps to detect truncation or rewrites)."""
     from lichain.core.errors import LichainError
-    from lichain.entrypoints.cli import emit, fail, out, store_for
+    from lichain.entrypoints.console import emit, fail, out, store_for
     from lichain.entrypoints.outpath import check_out
     from lichain.services.checkpoint import make_checkpoint
 
@@ -102,7 +102,7 @@ def keys_generate(
 ) -> None:
     """Generate an Ed25519 signing key pair; print its kid and public JWK."""
     from lichain.core.errors import LichainError
-    from lichain.entrypoints.cli import emit, fail, out
+    from lichain.entrypoints.console import emit, fail, out
     from lichain.entrypoints.outpath import check_out
     from lichain.io.signing import generate_key as gen
     from lichain.io.signing import jwk, load_private_key
