@@ -56,3 +56,15 @@ def test_a_crash_names_its_report_file(tmp_path: Path) -> None:
     r = subprocess.run([sys.executable, "-c", code, "lots", "--db", db, "--json"], capture_output=True, text=True,
                        timeout=120)
     assert r.returncode == 3 and json.loads(r.stdout)["error"]["kind"] == "internal"
+
+
+def test_short_help_and_version() -> None:
+    from importlib.metadata import version
+
+    r = _run("--version")
+    assert r.returncode == 0 and r.stdout.strip() == f"lichain {version('lichain')}"
+    r = _run("-h")
+    assert r.returncode == 0 and "Usage: " in r.stdout and "verifiable ledger" in r.stdout
+    assert "thin wrappers" not in r.stdout
+    r = _run("lots", "-h")
+    assert r.returncode == 0 and "--stage" in r.stdout

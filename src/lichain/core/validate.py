@@ -27,6 +27,7 @@ from lichain.core.model import (
     Event,
     EventKind,
     FactorOverride,
+    LocatedEvent,
     Lot,
     Material,
     Origin,
@@ -61,14 +62,6 @@ class BalancePolicy:
     def tolerance(self, kind: str) -> Decimal:
         """Element balance tolerance for a process kind."""
         return self.per_kind.get(kind, self.balance_tolerance)
-
-
-@dataclass(frozen=True, slots=True)
-class LocatedEvent:
-    """An event and where it stands in its document (line, JSON pointer, sheet!row)."""
-
-    location: str
-    event: Event
 
 
 @dataclass(slots=True)

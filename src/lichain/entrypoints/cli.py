@@ -24,7 +24,24 @@ if TYPE_CHECKING:
 
 __all__ = ["app", "main"]
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_show_locals=False, help=__doc__.splitlines()[0] if __doc__ else None)
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_show_locals=False,
+                  context_settings={"help_option_names": ["-h", "--help"]},
+                  help="lichain: the battery-materials chain as a verifiable ledger of lots, runs and shipments; "
+                       "trace, footprint, recycled content, reports and standard exports.")
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        typer.echo(f"lichain {version('lichain')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                                help="Print the version and exit.")] = False) -> None:
+    """lichain: the system of record and analysis engine for the lithium-battery materials chain."""
 export_app = typer.Typer(no_args_is_help=True, help="Export the ledger in a standard format.")
 app.add_typer(export_app, name="export")
 from lichain.entrypoints.console import (  # noqa: E402 - after the Typer apps they do not need
