@@ -44,6 +44,7 @@ def test_citations_are_complete_and_linked_where_known() -> None:
         assert c.year is None or 1990 <= c.year <= 2026, cid
         assert c.url is None or LINK.match(c.url), cid
         assert internal_markers(str(c)) == [], (cid, internal_markers(str(c)))
+        assert "; " not in str(c), cid  # Factor.public_source joins citations with "; "
     # the publications whose official URL or DOI is known carry it
     linked = {"eu-2023-1542": "http://data.europa.eu/eli/reg/2023/1542/oj",
               "eu-2025-606": "http://data.europa.eu/eli/reg_del/2025/606/oj",

@@ -65,10 +65,10 @@ CITATIONS: dict[str, Citation] = {c.id: c for c in (
     Citation("desnz-2025", "Greenhouse gas reporting: conversion factors 2025", _DESNZ, 2025, _GOVUK + "2025"),
     Citation("ember-owid", "Lifecycle carbon intensity of electricity generation (Ember data, CC BY 4.0)",
              "Our World in Data", 2024, "https://ourworldindata.org/grapher/carbon-intensity-electricity"),
-    Citation("statista-ember-world", "(Carbon intensity of the power sector worldwide, data by Ember; "
+    Citation("statista-ember-world", "(Carbon intensity of the power sector worldwide, data by Ember, "
              "statistic 943137)", "Statista", 2024, "https://www.statista.com/statistics/943137/"),
     Citation("mee-2022", "关于发布2022年电力二氧化碳排放因子的公告 (Announcement on the 2022 electricity CO2 "
-             "emission factors)", "Ministry of Ecology and Environment of the PRC; National Bureau of Statistics",
+             "emission factors)", "Ministry of Ecology and Environment of the PRC and National Bureau of Statistics",
              2024, "https://www.mee.gov.cn/xxgk2018/xxgk/xxgk01/202412/t20241226_1099413.html"),
     Citation("miit-2024", "新能源汽车废旧动力电池综合利用行业规范条件（2024年本） (Industry standard conditions for the "
              "comprehensive utilisation of waste power batteries of new-energy vehicles, 2024 edition)",
@@ -85,14 +85,14 @@ CITATIONS: dict[str, Citation] = {c.id: c for c in (
              "urn:samm:io.catenax.pcf_for_battery_component_supplier:1.0.0 (CC BY 4.0)",
              "Eclipse Tractus-X / Catena-X", 2026),
     Citation("ipcc-2006", "2006 IPCC Guidelines for National Greenhouse Gas Inventories",
-             "Intergovernmental Panel on Climate Change (IPCC); IGES", 2006,
+             "Intergovernmental Panel on Climate Change (IPCC), IGES", 2006,
              "https://www.ipcc-nggip.iges.or.jp/public/2006gl/"),
     Citation("ciaaw-2021", "Standard atomic weights", "IUPAC Commission on Isotopic Abundances and Atomic Weights "
              "(CIAAW)", 2021, "https://www.ciaaw.org/atomic-weights.htm"),
     Citation("istrate-2024", "Decarbonizing lithium-ion battery primary raw materials supply chain: available "
              "strategies, mitigation potential and challenges (Istrate et al., Joule 8(11), 2992-3016)",
              "Elsevier (Joule)", 2024, "https://brgm.hal.science/hal-04823192v1"),
-    Citation("hazarabedian", "Decarbonizing the nickel industry in Indonesia (whitepaper; S. Hazarabedian, "
+    Citation("hazarabedian", "Decarbonizing the nickel industry in Indonesia (whitepaper by S. Hazarabedian, "
              "K. O'Neill, N. Witto)", "publisher not stated in the retrieved copy", None),
     Citation("ieefa-2024", "(Emission intensities of Indonesian nickel producers MBMA, Harita and Antam)",
              "Institute for Energy Economics and Financial Analysis (IEEFA)", 2024),
