@@ -46,8 +46,9 @@ class Citation:
         return f"{self.title}, {self.publisher} ({year})" + (f", {self.url}" if self.url else "")
 
     def to_json(self) -> dict[str, object]:
-        """``{"title", "publisher", "year", "url"}`` (year and url may be null)."""
-        return {"title": self.title, "publisher": self.publisher, "year": self.year, "url": self.url}
+        """``{"title", "publisher", "year", "url"}``; the year as text (a label, not a quantity), null when undated."""
+        return {"title": self.title, "publisher": self.publisher,
+                "year": None if self.year is None else str(self.year), "url": self.url}
 
 
 _DESNZ = "Department for Energy Security and Net Zero (UK)"
