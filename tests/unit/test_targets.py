@@ -39,7 +39,7 @@ def test_every_target_names_its_source_and_methodology() -> None:
     keys = [t.key for t in TARGETS]
     assert len(keys) == len(set(keys))
     for t in TARGETS:
-        assert t.source and t.methodology and 0 < t.minimum <= 1
+        assert t.citations and t.methodology and 0 < t.minimum <= 1
     art8 = [t for t in TARGETS if t.metric == "recycled_content"]
     assert art8 and all(not t.methodology_adopted and t.status == INDICATIVE for t in art8)
     assert all("not adopted" in t.methodology for t in art8)

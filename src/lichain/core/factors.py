@@ -1,7 +1,10 @@
 """Emission factors: the shipped library, and the resolver that lets recorded overrides replace a default.
 
 A footprint is only as good as its factors, and only auditable if every number used can be named: its key,
-value, unit, basis (lifecycle or combustion; generation or consumption), source and library version. The
+value, unit, basis (lifecycle or combustion; generation or consumption), source and library version. Each row
+names its public publications by citation id (column ``citation``, ids of :data:`lichain.core.citations.CITATIONS`)
+and, when derived, its arithmetic (column ``derivation``); ``source`` stays the internal audit note (where the
+figure was read, how sure it is) and is never written into a customer document (:meth:`Factor.public_json`). The
 library ships inside the package (``lichain/data/emission-factors.csv``, read with :mod:`importlib.resources`,
 never from the network or a shared folder). A user replaces any factor for a site and a period by recording a
 :class:`~lichain.core.model.FactorOverride` event; results then replay from the ledger alone.
@@ -31,6 +34,7 @@ from decimal import Decimal, InvalidOperation
 from functools import cache
 from importlib import resources
 
+from lichain.core.citations import CITATIONS, Citation, cite, parse_ids
 from lichain.core.model import FactorOverride, Site
 
 __all__ = [
@@ -73,6 +77,13 @@ class Factor:
     version: str = ""
     year: str = ""
     description: str = ""
+    citation_ids: tuple[str, ...] = ()
+    derivation: str = ""
+
+    @property
+    def citations(self) -> tuple[Citation, ...]:
+        """The public publications this factor rests on (empty: no public source, e.g. a user override)."""
+        return cite(self.citation_ids)
 
     @property
     def per(self) -> str:
@@ -91,8 +102,22 @@ class Factor:
             "low": None if self.low is None else float(self.low),
             "high": None if self.high is None else float(self.high),
             "basis": self.basis, "year": self.year or None, "description": self.description,
-            "source": self.source, "version": self.version,
+            "source": self.source, "version": self.version, **self._public_refs(),
         }
+
+    def _public_refs(self) -> dict[str, object]:
+        return {"citations": [c.to_json() for c in self.citations],
+                "derivation": f"derived: {self.derivation}" if self.derivation else None}
+
+    def public_source(self) -> str:
+        """The factor's sources as a customer may read them: its citations, ``"; "``-separated."""
+        if self.version == "override":
+            return "site-specific value recorded in the ledger by its owner"
+        return "; ".join(str(c) for c in self.citations) or "no public source (placeholder value)"
+
+    def public_json(self) -> dict[str, object]:
+        """As :meth:`to_json` with ``source`` = :meth:`public_source`, not the internal note: for customer documents."""
+        return {**self.to_json(), "source": self.public_source()}
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,11 +169,16 @@ class FactorLibrary:
                 low, high = _dec(r.get("low")), _dec(r.get("high"))
             except (InvalidOperation, KeyError, TypeError) as exc:
                 raise ValueError(f"emission-factors.csv line {n}: bad number ({exc})") from exc
+            ids = parse_ids(r.get("citation") or "")
+            unknown = [i for i in ids if i not in CITATIONS]
+            if unknown:
+                raise ValueError(f"emission-factors.csv line {n}: unknown citation id {unknown[0]!r}")
             out.append(Factor(
                 key=r["key"].strip(), value=value, unit=r["unit"].strip(), low=low, high=high,
                 basis=(r.get("basis") or "").strip(), source=(r.get("source") or "").strip(),
                 version=(r.get("version") or version).strip(), year=(r.get("year") or "").strip(),
-                description=(r.get("description") or "").strip(),
+                description=(r.get("description") or "").strip(), citation_ids=ids,
+                derivation=(r.get("derivation") or "").strip(),
             ))
         return cls(out, version)
 

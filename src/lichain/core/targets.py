@@ -11,6 +11,9 @@ adopted), every comparison says so and claims nothing: :data:`INDICATIVE`. Figur
   Calculation and verification: Commission Delegated Regulation (EU) 2025/606 (in force 24 Jul 2025).
 * China MIIT 废旧动力蓄电池综合利用行业规范条件 (2024年本), issued 24 Dec 2024: metallurgical recovery Li ≥ 90 %,
   Ni, Co, Mn ≥ 98 % (conditions for enterprises seeking listing, not a general legal minimum).
+
+What a target shows a customer is its public citations (:mod:`lichain.core.citations`: title, publisher, year,
+URL); how sure each figure is, and which secondary source reported it, is recorded in the reference above only.
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+
+from lichain.core.citations import Citation, cite
 
 __all__ = [
     "INDICATIVE",
@@ -38,16 +43,13 @@ NOT_IMPLEMENTED = "adopted calculation rules not implemented; indicative compari
 PRECISION = 6
 
 _REG = "Regulation (EU) 2023/1542"
-_ART8_SRC = (f"{_REG} Art. 8(2)-(3) [S: JRC knowledge cards; Council/EP press summaries], "
-             "docs/reference/regulation-and-factors.md §1.2")
-_ART8_METHOD = ("Art. 8(1) delegated act on the calculation and verification of recycled content: not adopted "
-                "(reference §2.3)")
-_XII_SRC = f"{_REG} Annex XII Part C [S: JRC knowledge cards; EC news 4 Jul 2025], reference §1.3"
+_ART8_SRC = ("eu-2023-1542",)
+_ART8_METHOD = ("Art. 8(1) delegated act on the calculation and verification of recycled content: not adopted")
+_XII_SRC = ("eu-2023-1542", "eu-2025-606")
 _XII_METHOD = ("Delegated Regulation (EU) 2025/606 (calculation points, input/output fractions) adopted, in force "
                "24 Jul 2025; lichain computes element out in recovered products / element in with black mass, "
                "not the Regulation's calculation points")
-_MIIT_SRC = ("MIIT 废旧动力蓄电池综合利用行业规范条件 (2024年本), issued 24 Dec 2024 [S: 东风汽车报 2024-12-26; "
-             "DoNews; 中国证券报 2024-08-15], reference §4.4")
+_MIIT_SRC = ("miit-2024",)
 _MIIT_METHOD = "industry standard conditions for listed enterprises; metallurgical-step recovery basis"
 
 
@@ -65,16 +67,25 @@ class Target:
     element: str
     minimum: Decimal
     applies_from: date
-    source: str
+    citation_ids: tuple[str, ...]
     methodology: str
     methodology_adopted: bool = False
     status: str = INDICATIVE  # what a comparison with this target says
+
+    @property
+    def citations(self) -> tuple[Citation, ...]:
+        """The public texts that set this minimum (and, where adopted, its calculation rules)."""
+        return cite(self.citation_ids)
+
+    def sources_json(self) -> list[dict[str, object]]:
+        """``[{title, publisher, year, url}]`` of :attr:`citations`."""
+        return [c.to_json() for c in self.citations]
 
     def to_json(self) -> dict[str, object]:
         """Plain JSON of the target."""
         return {"key": self.key, "regime": self.regime, "metric": self.metric, "element": self.element,
                 "minimum": float(self.minimum), "applies_from": self.applies_from.isoformat(),
-                "source": self.source, "methodology": self.methodology,
+                "sources": self.sources_json(), "methodology": self.methodology,
                 "methodology_adopted": self.methodology_adopted, "status": self.status}
 
 
@@ -135,7 +146,8 @@ def compare(value: float | None, metric: str, element: str, regimes: Iterable[st
     Returns
     -------
     One dict per target: its key, minimum, date, ``meets`` (value rounded to :data:`PRECISION` decimals ≥
-    minimum; None when value is None), ``gap`` (value − minimum) and ``status`` (:data:`INDICATIVE` for the Art. 8
+    minimum; None when value is None), ``gap`` (value − minimum), ``sources`` (the target's public citations,
+    ``[{title, publisher, year, url}]``) and ``status`` (:data:`INDICATIVE` for the Art. 8
     minimums, whose methodology is not adopted; never a statement of compliance).
     References: Regulation (EU) 2023/1542 Art. 8 and Annex XII; MIIT 规范条件 (2024年本).
     """
@@ -145,5 +157,5 @@ def compare(value: float | None, metric: str, element: str, regimes: Iterable[st
         out.append({"key": t.key, "regime": t.regime, "minimum": m, "applies_from": t.applies_from.isoformat(),
                     "meets": None if value is None else round(value, PRECISION) >= m,
                     "gap": None if value is None else value - m,
-                    "status": t.status, "methodology": t.methodology})
+                    "status": t.status, "methodology": t.methodology, "sources": t.sources_json()})
     return out

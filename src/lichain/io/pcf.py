@@ -13,6 +13,10 @@ Mapping choices (docs/footprint.md):
   the sender; ``siteIdentifier``/``legalidentifier`` default to all-zero BPNs that match the schema's pattern and
   must be replaced by the sender's Catena-X business partner numbers.
 * ``pcfPerformanceClass`` is left out: performance classes await a delegated act that is not adopted.
+* ``secondaryEmissionFactorSources`` (a list of strings in the model) names the factor library version, then each
+  distinct public publication behind the factors used, as "Title, Publisher (Year), URL"
+  (:mod:`lichain.core.citations`); a factor recorded by the ledger's owner, or one without a public source, is
+  named as such. Internal audit notes (the factor table's ``source`` column) are never written.
 
 Reference: Eclipse Tractus-X, aspect model ``urn:samm:io.catenax.pcf_for_battery_component_supplier:1.0.0``
 (sldt-semantic-models @ 9adcc37), CC-BY-4.0.
@@ -24,6 +28,7 @@ from collections.abc import Mapping, Sequence
 from functools import cache
 from typing import Any
 
+from lichain.core.factors import default_library
 from lichain.io.packaged_schema import package_json, schema_problems
 
 __all__ = [
@@ -82,11 +87,27 @@ def _rating(name: str, v: float) -> float:
     return float(v)
 
 
+def _cited(c: Mapping[str, Any]) -> str:
+    year = "n.d." if c.get("year") is None else str(c["year"])
+    return f"{c['title']}, {c['publisher']} ({year})" + (f", {c['url']}" if c.get("url") else "")
+
+
 def _sources(fp: Mapping[str, Any]) -> list[str]:
-    out = [f"lichain emission-factor library {fp.get('factor_library', '')}".strip()]
+    head = [f"lichain emission-factor library {fp.get('factor_library', '')}".strip()]
+    own: list[str] = []
+    cited: list[str] = []
     for f in fp.get("factors", ()):
-        out.append(f"{f['key']} = {f['value']} {f['unit']} ({f.get('source') or 'no source given'})")
-    return list(dict.fromkeys(out))
+        if f.get("version") == "override":
+            own.append(f"{f['key']}: site-specific value recorded by the data owner")
+            continue
+        cites = f.get("citations")
+        if cites is None:  # a footprint cached before factors carried citations: read them from the library
+            lib = default_library().get(f["key"])
+            cites = [c.to_json() for c in lib.citations] if lib is not None else []
+        if not cites:
+            own.append(f"{f['key']}: no public source (placeholder value)")
+        cited.extend(_cited(c) for c in cites)
+    return list(dict.fromkeys(head + cited + own))
 
 
 def _quality(fp: Mapping[str, Any]) -> list[str]:
@@ -96,8 +117,10 @@ def _quality(fp: Mapping[str, Any]) -> list[str]:
         out.append("measured mass fractions: " + ", ".join(f"{e} {v:.6g} kg/kg" for e, v in fp["assay"].items()))
     kwh = fp.get("per_kwh")
     if kwh:
+        basis = ("values given by the producer" if kwh.get("basis") == "given"
+                 else "typical values for the formula, to be replaced by measured ones")
         out.append(f"specific capacity: {kwh['capacity_mah_per_g']:g} mAh/g; average voltage: {kwh['voltage_v']:g} V; "
-                   f"{kwh['kg_co2e_per_kwh']:.4g} kg CO2e per kWh of nominal energy ({kwh['source']})")
+                   f"{kwh['kg_co2e_per_kwh']:.4g} kg CO2e per kWh of nominal energy ({basis})")
     out.append(f"market-based PCF: {fp['market_based']['kg_co2e_per_kg']:.6g} kg CO2e/kg; location-based reported "
                f"as absPcfValue; complete: {str(fp.get('complete', True)).lower()}")
     return out

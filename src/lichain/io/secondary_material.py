@@ -9,8 +9,8 @@ shipped in ``lichain/data/schemas/catenax`` (CC-BY-4.0, see SOURCES.md there).
 Mapping choices (docs/circularity.md):
 
 * One ``secondaryMaterialContent`` entry per tracked element the lot holds (Ni, Co, Mn, Li …): the material is
-  the element within the lot, named by its symbol (``referencedStandard`` "ISO", ID "ISO 80000-9:2019", whose
-  Annex lists element names and symbols [R]); ``materialNetMass`` is the element mass in the lot and
+  the element within the lot, named by its symbol (``referencedStandard`` "ISO", ID "ISO 80000-9:2019", the
+  standard of quantities and units of physical chemistry, which lists element names and symbols); ``materialNetMass`` is the element mass in the lot and
   ``grossMaterialInputMass`` the element mass of the inputs that went into it [kg].
 * Percentages are of the element mass [%]. Recovered battery metals come from hydrometallurgy, i.e. chemical
   recycling: post-consumer shares go to ``chemicalRecycling``; the model's ``preConsumer`` has only
@@ -18,7 +18,9 @@ Mapping choices (docs/circularity.md):
 * ``postConsumerAutomotive`` receives the post-consumer share only when the caller says the post-consumer source
   is end-of-life vehicles (``automotive=True``); the model keeps it apart from ``postConsumer``.
 * ``bioBased`` is required by the model: 0 % with class ``gen1`` (inorganic material; no "not applicable").
-* ``materialClass`` defaults to VDA 231-106 class "7.3" (other materials and material compounds) [R: verify].
+* ``materialClass`` defaults to VDA 231-106 class "7.3" (other materials and material compounds); the sender
+  confirms the class of its material (``material_class``). The payload carries no internal note: its only texts
+  are the ones built here and the caller's ``note`` (docs/circularity.md).
 
 Reference: Eclipse Tractus-X, aspect model ``urn:samm:io.catenax.secondary_material_content_calculated:1.0.0``
 (sldt-semantic-models @ 9adcc37), CC-BY-4.0.
@@ -31,6 +33,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
+from lichain.core.citations import CITATIONS
 from lichain.io.packaged_schema import package_json, schema_problems
 
 __all__ = [
@@ -100,8 +103,8 @@ def _entry(c: ElementContent, material_class: str, automotive: bool) -> dict[str
     mb = c.mass_balanced
     info = (f"{c.element} in the lot; shares of element mass ({'allocated, mass balance' if mb else 'physical'}); "
             "recovered by hydrometallurgy (chemical recycling); the model's preConsumer offers only "
-            "mechanicalRecycling, which carries the pre-consumer share. Art. 8 methodology not adopted: "
-            "indicative figures.")
+            "mechanicalRecycling, which carries the pre-consumer share. Art. 8 methodology of "
+            f"{CITATIONS['eu-2023-1542']} not adopted: indicative figures.")
     return {
         "materialClass": material_class,
         "materialNameStandardized": {"referencedStandard": "ISO", "referencedStandardID": "ISO 80000-9:2019",

@@ -417,6 +417,6 @@ def esg_report(store: SqlStore, period: str | Period) -> dict[str, Any]:
         "sites": [_site_json(a, ctx, fp, rec) for a in order],
         "totals": _totals(order),
         "method": dict(_METHOD),
-        "factors_used": [f.to_json() for f in sorted(used, key=lambda f: (f.key.casefold(), f.source))],
+        "factors_used": [f.public_json() for f in sorted(used, key=lambda f: (f.key.casefold(), f.source))],
         "problems": [{"kind": q.kind, "message": q.message} for q in ctx["resolver"].problems],
     }

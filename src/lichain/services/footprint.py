@@ -285,6 +285,8 @@ def _per_kwh(e: fp.CamEnergy, x: F64) -> dict[str, Any]:
         "by_stage": {s: v / k for s, v in fp.named(x, "stage:").items()},
         "capacity_mah_per_g": e.capacity_mah_per_g, "voltage_v": e.voltage_v, "kwh_per_kg": k,
         "source": e.source,
+        "basis": ("given" if e.source.startswith("given") and "default" not in e.source
+                  else "default" if not e.source.startswith("given") else "given and default"),
         "note": "per kWh of the CAM's nominal energy (capacity × average voltage); the Art. 7 functional unit is "
                 "the energy delivered over the battery's service life, which the cell maker derives further",
     }
