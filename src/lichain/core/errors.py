@@ -19,6 +19,7 @@ __all__ = [
     "RecipeError",
     "StorageError",
     "ValidationFailed",
+    "WriteConflict",
 ]
 
 
@@ -43,6 +44,10 @@ class NotFoundError(LichainError, KeyError):
 
 class StorageError(LichainError, RuntimeError):
     """The store cannot be opened or migrated."""
+
+
+class WriteConflict(StorageError):
+    """A write clashed with a record already stored (a uniqueness constraint); nothing of it was written."""
 
 
 class ChainBrokenError(LichainError, ValueError):

@@ -1,14 +1,19 @@
 """SQL ledger adapter: SQLite (embedded default, WAL, one writer) and PostgreSQL (production), one code path.
 
 ``SqlStore`` implements the ledger view the validator reads (bulk lookups, chunked ``IN`` lists) and the
-append path: one transaction per document, holding the write lock (``BEGIN IMMEDIATE`` on SQLite, an advisory
-transaction lock on PostgreSQL), extending the hash chain and writing the projections with ``executemany``.
+append path. Writing is a unit of work: ``with store.writing() as w:`` takes the write lock first
+(``BEGIN IMMEDIATE`` on SQLite, a transaction-scoped advisory lock on PostgreSQL) and yields a
+:class:`LedgerWriter`, the same view bound to that one locked connection, so the rules read exactly the state
+the document is appended to and no other writer can change it in between (docs/ledger.md, "Concurrent
+writers"). The transaction commits when the block ends normally, and rolls back on an exception or
+:meth:`LedgerWriter.discard`.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
@@ -16,15 +21,16 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, func, select, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError
 
 from lichain.core.codec import GENESIS, chain_hash, format_time
-from lichain.core.errors import StorageError
+from lichain.core.errors import StorageError, WriteConflict
 from lichain.core.model import Event, Retraction, Run, Shipment
 from lichain.core.ports import BoundaryRun, ClaimLot, ClaimRecord, LotState, StoredEvent
 from lichain.storage import schema as s
 from lichain.storage.rows import as_tuples, event_rows
 
-__all__ = ["DEFAULT_URL", "SqlStore", "chunks", "open_store", "resolve_url", "to_us"]
+__all__ = ["DEFAULT_URL", "LedgerWriter", "SqlStore", "chunks", "open_store", "resolve_url", "to_us"]
 
 DEFAULT_URL = "sqlite:///lichain.db"
 _CHUNK = 500
@@ -111,8 +117,8 @@ class SqlStore:
         """Release connections."""
         self.engine.dispose()
 
-    def read(self) -> Connection:
-        """A read connection (context manager)."""
+    def read(self) -> AbstractContextManager[Connection]:
+        """A read connection (context manager); inside :meth:`writing`, the locked write connection."""
         return self.engine.connect()
 
     # --- LedgerView (bulk) ----------------------------------------------------------------------------------
@@ -268,6 +274,43 @@ class SqlStore:
         conn.info["write"] = True
         return conn
 
+    def _lock(self, conn: Connection) -> None:
+        """Serialise writers (SQLite: ``BEGIN IMMEDIATE`` already holds the file's write lock)."""
+        if not self.is_sqlite:
+            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK})
+
+    @contextmanager
+    def writing(self) -> Iterator[LedgerWriter]:
+        """One locked transaction: read the ledger, append to it, commit at the end (roll back on error/discard).
+
+        Every read of the yielded :class:`LedgerWriter` goes through the locked connection, so what the rules
+        check is what the document is appended to. A uniqueness clash raises :class:`WriteConflict`.
+        """
+        conn = self._write()
+        try:
+            trans = conn.begin()
+            try:
+                self._lock(conn)
+                w = LedgerWriter(self, conn)
+                yield w
+            except IntegrityError as exc:
+                trans.rollback()
+                raise WriteConflict(f"the ledger already holds a record this document would create again "
+                                    f"({type(exc.orig).__name__}: {str(exc.orig).splitlines()[0]})") from exc
+            except BaseException:
+                trans.rollback()
+                raise
+            if w.discarded:
+                trans.rollback()
+            else:
+                try:
+                    trans.commit()
+                except IntegrityError as exc:
+                    raise WriteConflict(f"the ledger already holds a record this document would create again "
+                                        f"({type(exc.orig).__name__})") from exc
+        finally:
+            conn.close()
+
     def head(self, conn: Connection | None = None) -> tuple[int, str]:
         """(last seq, chain hash) of the event chain; (0, GENESIS) when empty."""
         q = select(s.events.c.seq, s.events.c.chain_hash).order_by(s.events.c.seq.desc()).limit(1)
@@ -279,31 +322,35 @@ class SqlStore:
         return (row.seq, row.chain_hash) if row else (0, GENESIS)
 
     def append(self, events: Sequence[Event], payloads: Sequence[str], source: str | None = None) -> int:
-        """Write validated events and their projections in one transaction; return how many."""
+        """Write validated events and their projections in one locked transaction; return how many.
+
+        Validation must happen in the same transaction to be safe against other writers: prefer
+        ``with store.writing() as w: check_document(..., w); w.append(...)``.
+        """
         if not events:
             return 0
-        conn = self._write()
-        try:
-            with conn.begin():
-                if not self.is_sqlite:
-                    conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK})
-                seq, prev = self.head(conn)
-                nxt = {
-                    "lot": conn.execute(select(func.coalesce(func.max(s.lots.c.idx), -1))).scalar_one() + 1,
-                    "run": conn.execute(select(func.coalesce(func.max(s.runs.c.idx), -1))).scalar_one() + 1,
-                    "shipment": conn.execute(select(func.coalesce(func.max(s.shipments.c.idx), -1))).scalar_one()
-                    + 1,
-                }
-                lot_idx = self._lot_index(conn, events)
-                target_seq = self._target_seqs(conn, events)
-                recorded = format_time(datetime.now(UTC))
-                rows = event_rows(events, payloads, seq, prev, nxt, lot_idx, target_seq, recorded, source,
-                                  chain_hash, to_us)
-                for table, data in rows.items():
-                    if data:
-                        self._insert_many(conn, getattr(s, table), data)
-        finally:
-            conn.close()
+        with self.writing() as w:
+            return w.append(events, payloads, source)
+
+    def _append_on(self, conn: Connection, events: Sequence[Event], payloads: Sequence[str],
+                   source: str | None) -> int:
+        """Extend the chain and write the projections on ``conn`` (inside a locked transaction)."""
+        if not events:
+            return 0
+        seq, prev = self.head(conn)
+        nxt = {
+            "lot": conn.execute(select(func.coalesce(func.max(s.lots.c.idx), -1))).scalar_one() + 1,
+            "run": conn.execute(select(func.coalesce(func.max(s.runs.c.idx), -1))).scalar_one() + 1,
+            "shipment": conn.execute(select(func.coalesce(func.max(s.shipments.c.idx), -1))).scalar_one() + 1,
+        }
+        lot_idx = self._lot_index(conn, events)
+        target_seq = self._target_seqs(conn, events)
+        recorded = format_time(datetime.now(UTC))
+        rows = event_rows(events, payloads, seq, prev, nxt, lot_idx, target_seq, recorded, source, chain_hash,
+                          to_us)
+        for table, data in rows.items():
+            if data:
+                self._insert_many(conn, getattr(s, table), data)
         return len(events)
 
     def _insert_many(self, conn: Connection, table: Any, data: list[dict[str, Any]]) -> None:
@@ -360,6 +407,42 @@ class SqlStore:
         with self.read() as conn:
             return {t.name: conn.execute(select(func.count()).select_from(t)).scalar_one()
                     for t in s.metadata.sorted_tables}
+
+
+class LedgerWriter(SqlStore):
+    """The ledger view bound to one locked, uncommitted write transaction (from :meth:`SqlStore.writing`).
+
+    It is a :class:`SqlStore` whose :meth:`read` yields the locked connection, so every ``LedgerView`` and
+    ``CustodyView`` method reads the state this transaction sees, including its own uncommitted appends.
+    """
+
+    def __init__(self, store: SqlStore, conn: Connection) -> None:
+        self.url, self.engine, self.is_sqlite = store.url, store.engine, store.is_sqlite
+        self.conn = conn
+        self.discarded = False
+        self.written = 0
+
+    def read(self) -> AbstractContextManager[Connection]:
+        """The locked write connection (not closed on exit)."""
+        return nullcontext(self.conn)
+
+    @contextmanager
+    def writing(self) -> Iterator[LedgerWriter]:
+        """Already writing: nested units of work share this transaction."""
+        yield self
+
+    def append(self, events: Sequence[Event], payloads: Sequence[str], source: str | None = None) -> int:
+        """Append validated events in this transaction (visible to this writer's reads, committed at the end)."""
+        n = self._append_on(self.conn, events, payloads, source)
+        self.written += n
+        return n
+
+    def discard(self) -> None:
+        """Roll back instead of committing when the unit of work ends (a refused document, a dry run)."""
+        self.discarded = True
+
+    def close(self) -> None:
+        """The store owns the engine; nothing to release here."""
 
 
 def open_store(url: str | None = None, *, create: bool = True) -> SqlStore:
