@@ -11,6 +11,9 @@ import pytest
 from lichain.storage.sql import SqlStore, open_store
 
 PG_URL = os.environ.get("LICHAIN_TEST_PG_URL")
+# The ledger's clock for the suite: fixtures are dated up to 2027, and results must not depend on the day the
+# suite runs (times later than this plus one day are refused as future; see lichain.core.limits).
+os.environ.setdefault("LICHAIN_NOW", "2027-12-31T00:00:00Z")
 
 
 def _pg_store() -> Iterator[SqlStore]:

@@ -36,6 +36,7 @@ def test_spreadsheet_to_epcis_and_back(tmp_path: Path) -> None:
     shown = json.loads(text)
     assert code == 0 and {"inputs", "consumed_kg", "remaining_kg"} <= set(shown)
     assert shown["remaining_kg"] == shown["mass_kg"] - shown["consumed_kg"]
+    assert sum(shown["remaining_by_site_kg"].values()) == shown["remaining_kg"]
 
     code, text = run("balance", "--db", db, "--json")
     b = json.loads(text)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,7 @@ from lichain.core.model import (
     Material,
     Retraction,
     Run,
+    Shipment,
     Site,
 )
 from lichain.core.validate import LocatedEvent
@@ -54,14 +56,19 @@ material SCRAP scrap
 material BM black_mass
 material NSOR recovered_salt NiSO4·6H2O
 lot N1 NSO @REF 2026-01-01 1000kg Ni=0.2
+ship T1 N1 676.5kg REF->PC 2026-01-01T12:00 road 15km
 run P1 co_precipitation @PC 2026-01-02..2026-01-02 in N1:500kg out PC1:PCAM:160kg:Ni=0.625
+ship T2 PC1 160kg PC->CAMP 2026-01-02T12:00 road 260km
 run C1 calcination @CAMP 2026-01-03..2026-01-03 in PC1:160kg out CAM1:CAM:200kg:Ni=0.5
 ship S1 CAM1 200kg CAMP->CELL 2026-01-04 sea_container 900km CellCo
 run CM cell_manufacturing @CELL 2026-01-05..2026-01-05 in CAM1:200kg out CELL1:CELLS:180kg:Ni=0.5 SCRAP1:SCRAP:20kg:Ni=0.5:origin=pre_consumer
+ship T3 SCRAP1 20kg CELL->REC 2026-01-05T12:00 sea_container 900km
 lot EOL1 SCRAP @REC 2026-01-06 50kg Ni=0.1 origin=post_consumer
 run SH shredding @REC 2026-01-07..2026-01-07 in SCRAP1:20kg EOL1:50kg out BM1:BM:30kg:Ni=0.5:origin=post_consumer
 run HY hydromet_recycling @REC 2026-01-08..2026-01-08 in BM1:30kg out NR1:NSOR:58.8kg:Ni=0.25:origin=post_consumer loss Ni=0.3kg
+ship T4 NR1 58.8kg REC->PC 2026-01-08T12:00 road 15km
 run P2 co_precipitation @PC 2026-01-09..2026-01-09 in NR1:58.8kg N1:176.5kg out PC2:PCAM:80kg:Ni=0.625
+ship T5 PC2 80kg PC->CAMP 2026-01-09T12:00 road 260km
 run C2 calcination @CAMP 2026-01-10..2026-01-10 in PC2:80kg out CAM2:CAM:100kg:Ni=0.5
 ship S2 CAM2 100kg CAMP->CELL 2026-01-11 sea_container 900km CellCo
 """
@@ -269,6 +276,7 @@ def boundary_case(draw: st.DrawFn, p: str) -> tuple[list[LocatedEvent], list[tup
         lot = Lot(f"{p}L{i}", f"{p}M", f"{p}SRC", t, draw(st.integers(1, 1000)) * KG, fr, origin)
         evs.append(event(lot, t))
         lots[lot.id], avail[lot.id] = lot, lot.mass_mg
+    where = dict.fromkeys(lots, f"{p}SRC")  # custody: a lot is consumed where it is (docs/ledger.md)
 
     def run(rid: str, site: str, label: str = "virgin") -> None:
         nonlocal t
@@ -280,6 +288,11 @@ def boundary_case(draw: st.DrawFn, p: str) -> tuple[list[LocatedEvent], list[tup
         ins = []
         for lid in picked:
             take = draw(st.integers(KG // 8, avail[lid]))
+            if where[lid] != site:  # move what is left of the lot to the run's site first
+                at = t - timedelta(minutes=30)
+                evs.append(event(Shipment(f"{rid}-{lid}", lid, avail[lid], where[lid], site, at, "road", Decimal(0)),
+                                 at))
+                where[lid] = site
             avail[lid] -= take
             ins.append(Consumption(lid, take))
         m_in = sum(c.mass_mg for c in ins)
@@ -291,7 +304,7 @@ def boundary_case(draw: st.DrawFn, p: str) -> tuple[list[LocatedEvent], list[tup
         evs.append(event(Run(rid, site, "blend", t, t, tuple(ins), tuple(outs), {e: v for e, v in loss.items() if v}),
                          t))
         for o in outs:
-            lots[o.id], avail[o.id] = o, o.mass_mg
+            lots[o.id], avail[o.id], where[o.id] = o, o.mass_mg, site
 
     if draw(st.booleans()):
         run(f"{p}MIX", f"{p}SRC", draw(st.sampled_from(("pre_consumer", "post_consumer"))))

@@ -62,11 +62,12 @@ def chain() -> list[list[LocatedEvent]]:
     r2 = Run("R-2", "R1", "refining", t("2026-03-01"), t("2026-03-01"), (Consumption("L1", 100 * KG),),
              (Lot("L3", "NSO", "R1", t("2026-03-01"), 5_360_000, {"Ni": 223_300_000}),),
              {"Ni": 3_112, "Co": 100_000}, SECOND)
+    s0 = Shipment("S0", "L1", 600 * KG, "M1", "R1", t("2026-01-01"), "road", D(0))  # custody move, 0 t·km
     s1 = Shipment("S1", "L2", 12 * KG, "R1", "C1", t("2026-01-04"), "sea_container", D("9000"))
     s2 = Shipment("S2", "L2", 10 * KG, "R1", "C1", t("2026-01-05"), "sea_container", D("9000"))
     s3 = Shipment("S3", "L3", 5 * KG, "R1", "C1", t("2026-03-02"), "teleport", D("100"))
     first = [*SITES, Material("ORE", "ore", "ore"), Material("NSO", "nickel sulfate", "refined_salt", "NiSO4·6H2O"),
-             *OVERRIDES, l1, r1, r2, s1, s2, s3]
+             *OVERRIDES, l1, s0, r1, r2, s1, s2, s3]
     docs = [[LocatedEvent(f"doc:{i}", event(b, getattr(b, "shipped_at", None) or getattr(b, "ended_at", None)
                                             or getattr(b, "produced_at", None) or t("2026-01-01")))
              for i, b in enumerate(first)]]

@@ -22,6 +22,7 @@ material ORE ore
 material NSO refined_salt NiSO4·6H2O
 lot L1 ORE @M1 2026-01-01 1000kg Ni=0.012 Co=0.001
 lot L5 ORE @M1 2026-01-01 10kg Ni=0.012
+ship S0 L1 500kg M1->R1 2026-01-01T12:00 sea_container 4000km
 run R-1 refining @R1 2026-01-02..2026-01-03 in L1:500kg out L2:NSO:26.8kg:Ni=0.2233 loss Ni=0.01556kg Co=0.5kg
 ship S1 L2 12kg R1->C1 2026-01-04 sea_container 9000km Customer
 """

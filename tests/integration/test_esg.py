@@ -27,6 +27,7 @@ from lichain.core.model import (
     Reagent,
     Retraction,
     Run,
+    Shipment,
     Site,
 )
 from lichain.core.validate import LocatedEvent
@@ -73,6 +74,10 @@ OVERRIDES = (
 )
 
 
+def _ship(sid: str, lot: str, kg: str, frm: str, to: str, at: str) -> Shipment:
+    return Shipment(sid, lot, int(D(kg) * KG), frm, to, t(at), "road", D(0))
+
+
 def _run(rid: str, site: str, start: str, end: str, inputs: dict[str, int], outputs: list[Lot],
          ni_loss_kg: str, activity: Activity) -> Run:
     return Run(rid, site, "process", t(start), t(end), tuple(Consumption(k, v) for k, v in inputs.items()),
@@ -91,11 +96,14 @@ def chain() -> list[list[LocatedEvent]]:
                        activity=Activity(fuels=(Fuel("diesel", D("540")),))))
     bodies.append(_lot("ORE0", "ORE", "M1", "2025-12-20", "100", "0.012",  # before the period
                        activity=Activity(fuels=(Fuel("diesel", D("54")),))))
+    # custody moves (docs/ledger.md "Custody by site"); 0 km: transport is Scope 3 and left out of this report
+    bodies.append(_ship("SH-1", "ORE1", "1000", "M1", "H1", "2026-01-05T12:00"))
     bodies.append(_run("H-1", "H1", "2026-01-06", "2026-01-07", {"ORE1": 1000 * KG},
                        [_lot("MHP1", "MHP", "H1", "2026-01-07", "30", "0.39")], "0.3",
                        Activity(electricity=(Electricity(D("10000"), "captive_coal"),),
                                 fuels=(Fuel("natural_gas", D("1000")),), water_m3=D("200"),
                                 process_kg_co2e=D("500"))))
+    bodies.append(_ship("SH-2", "MHP1", "30", "H1", "R1", "2026-01-08"))
     bodies.append(_run("R-1", "R1", "2026-02-01", "2026-02-02", {"MHP1": 20 * KG},
                        [_lot("NSO1", "NSO", "R1", "2026-02-02", "30", "0.25")], "0.3",
                        Activity(electricity=(Electricity(D("1000")),),
@@ -115,6 +123,8 @@ def chain() -> list[list[LocatedEvent]]:
     bodies.append(_run("Y-1", "Y1", "2026-03-03", "2026-03-04", {"BM1": 60 * KG},
                        [_lot("NSOR1", "NSOR", "Y1", "2026-03-04", "100", "0.28", "post_consumer")], "1.4",
                        Activity(electricity=(Electricity(D("400")),), water_m3=D("5"))))
+    bodies.append(_ship("SH-3", "NSO1", "20", "R1", "C1", "2026-03-05"))
+    bodies.append(_ship("SH-4", "NSOR1", "10", "Y1", "C1", "2026-03-05"))
     bodies.append(_run("C-1", "C1", "2026-04-01", "2026-04-02", {"NSO1": 20 * KG, "NSOR1": 10 * KG},
                        [_lot("CAM1", "CAM", "C1", "2026-04-02", "10", "0.76"),
                         _lot("SCRC", "SCRAP", "C1", "2026-04-02", "1", "0.1", "pre_consumer")], "0.1",
@@ -123,7 +133,8 @@ def chain() -> list[list[LocatedEvent]]:
                                 fuels=(Fuel("diesel", D("100")),))))
 
     def when(b: Any) -> datetime:
-        return getattr(b, "ended_at", None) or getattr(b, "produced_at", None) or t("2026-01-01")
+        return (getattr(b, "ended_at", None) or getattr(b, "produced_at", None) or getattr(b, "shipped_at", None)
+                or t("2026-01-01"))
 
     docs = [[LocatedEvent(f"doc:{i}", event(b, when(b))) for i, b in enumerate(bodies)]]
     r3 = next(le.event.event_id for le in docs[0] if getattr(le.event.body, "id", None) == "R-3")

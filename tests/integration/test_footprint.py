@@ -75,9 +75,10 @@ def hand_chain(store: SqlStore) -> None:
                Lot("L3", "RES", "R1", t("2026-01-03"), 400 * KG, {"Ni": PPB // 400})),
               activity=leach, allocation="economic", output_values={"L2": D(900), "L3": D(100)})
     ship = Shipment("S1", "L2", 10 * KG, "R1", "M1", t("2026-01-04"), "sea_container", D(1000))
+    to_plant = Shipment("S0", "L1", 500 * KG, "M1", "R1", t("2026-01-01"), "road", D(0))  # custody move, 0 t·km
     ingest(store, [Site("M1", "Mine", "mine", "ID", "Org"), Site("R1", "Plant", "refinery", "CN", "Org", "CN-EAST"),
                    Material("ORE", "ore", "ore"), Material("MHP", "mhp", "intermediate"),
-                   Material("RES", "residue", "intermediate"), l1, run, ship], t("2026-01-05"))
+                   Material("RES", "residue", "intermediate"), l1, to_plant, run, ship], t("2026-01-05"))
 
 
 def test_hand_chain_economic_allocation_and_missing_factor(store: SqlStore) -> None:
@@ -86,7 +87,9 @@ def test_hand_chain_economic_allocation_and_missing_factor(store: SqlStore) -> N
     x1 = 1000 * f("fuel:diesel") / 1000  # mining diesel per kg of ore
     run_kg = 1000 * f("grid:CN-EAST") + 100  # Unobtainium has no factor: zero, and reported
     transport = 10 / 1000 * 1000 * f("transport:sea_container")
-    own = 0.9 * run_kg + transport  # L2 carries 900 / (900 + 100) of the run
+    # L2 carries 900 / (900 + 100) of the run; its shipment is a delivery, reported per kg shipped, not part of
+    # L2's cradle-to-gate footprint (docs/footprint.md "Transport follows custody")
+    own = 0.9 * run_kg
     assert d["own_kg_co2e"] == pytest.approx(own, rel=1e-9)
     assert d["kg_co2e"] == pytest.approx(own + 0.9 * 500 * x1, rel=1e-9)
     assert d["kg_co2e_per_kg"] == pytest.approx((own + 0.9 * 500 * x1) / 10, rel=1e-9)
@@ -94,7 +97,10 @@ def test_hand_chain_economic_allocation_and_missing_factor(store: SqlStore) -> N
     assert d["inputs"] == [pytest.approx({"lot": "L1", "consumed_kg": 500.0, "allocated_kg": 450.0,
                                           "kg_co2e_per_kg": x1})]
     assert d["by_site"] == pytest.approx({"R1": (own / 10), "M1": 0.9 * 500 * x1 / 10}, rel=1e-9)
-    assert d["by_stage"]["distribution"] == pytest.approx(transport / 10, rel=1e-9)
+    assert d["by_stage"]["distribution"] == 0 and d["by_cause"]["transport"] == 0
+    assert d["deliveries"] == [pytest.approx({
+        "shipment": "S1", "to_site": "M1", "to_organisation": None, "mass_kg": 10.0, "transport_kg_co2e": transport,
+        "earlier_legs_kg_co2e_per_kg": 0.0, "delivered_kg_co2e_per_kg": (own + 0.9 * 500 * x1 + transport) / 10})]
     assert d["by_stage"]["raw_material_acquisition_and_pre_processing"] == pytest.approx(
         (0.9 * run_kg + 0.9 * 500 * x1) / 10, rel=1e-9)
     assert sum(d["by_cause"].values()) == pytest.approx(d["kg_co2e_per_kg"], rel=1e-12)
@@ -123,7 +129,7 @@ def demo(store: SqlStore) -> None:
 def test_demo_ncm811_cam_footprint_recheck_and_pcf(store: SqlStore) -> None:
     """The demo's NCM811 CAM lies in the range the reference derives bottom-up.
 
-    reference/regulation-and-factors.md §4.2–4.3: per kg CAM, 0.949 kg pCAM (itself 2.277 kg NiSO4·6H2O,
+    docs/reference/regulation-and-factors.md §4.2–4.3: per kg CAM, 0.949 kg pCAM (itself 2.277 kg NiSO4·6H2O,
     0.304 kg CoSO4·7H2O, 0.183 kg MnSO4·H2O, 0.866 kg NaOH, ~0.05 kg NH3, 3 kWh) + 0.449 kg LiOH·H2O + 4 kWh +
     ~0.5 kg O2 gives 28.9 kg CO2e kg⁻¹ with the default factors (East China grid 0.5617), 12.0 with the
     low-carbon inputs (Ni 2.7, Co 7.0, Mn 1.7, NaOH 0.6, NH3 2.4, grid 0.2) and 36.1 with the high ones. The demo

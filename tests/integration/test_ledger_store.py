@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -12,6 +13,7 @@ from lichain.core.model import Retraction
 from lichain.core.validate import LocatedEvent
 from lichain.services import query
 from lichain.services.ingest import ingest_events
+from lichain.storage import sql
 from lichain.storage.sql import SqlStore
 from tests.support.chain_text import event, parse_chain
 
@@ -22,6 +24,7 @@ site C1 cell_plant KR Customer
 material ORE ore
 material NSO refined_salt NiSO4·6H2O
 lot L1 ORE @M1 2026-01-01 1000kg Ni=0.012 Co=0.001
+ship S0 L1 1000kg M1->R1 2026-01-01T12:00 sea_container 4000km
 run R-1 refining @R1 2026-01-02..2026-01-03 in L1:500kg out L2:NSO:26.8kg:Ni=0.2233 loss Ni=0.01556kg Co=0.5kg
 ship S1 L2 12kg R1->C1 2026-01-04 sea_container 9000km Customer
 """
@@ -75,7 +78,8 @@ BAD = {
     "lot exists": ("lot L1 ORE @M1 2026-01-05 10kg Ni=0.1", "fixture:1", "already exists"),
     "input after run": ("run R-2 refining @R1 2025-12-01..2025-12-02 in L1:1kg out L3:ORE:1kg:Ni=0.012:Co=0.001",
                         "fixture:1/inputs/0", "produced after run"),
-    "over-shipment": ("ship S2 L2 20kg R1->C1 2026-01-05 sea_container 9000km", "fixture:1", "exceeds lot L2"),
+    "over-shipment": ("ship S2 L2 20kg R1->C1 2026-01-05 sea_container 9000km", "fixture:1",
+                      "exceeds what is at its origin: lot L2 at site R1 on 2026-01-05T00:00:00Z: 14.800000 kg available"),
     "element from nowhere": ("run R-2 refining @R1 2026-01-05..2026-01-05 in L1:10kg out L3:NSO:1kg:Li=0.1:"
                              "Ni=0.12", "fixture:1/balance/Li", "Li does not balance"),
 }
@@ -146,7 +150,7 @@ def test_retraction_frees_consumption_and_hides_the_run(store: SqlStore) -> None
     assert ingest_events(doc, store).ok
     run_event = doc[-1].event.event_id
     # the lot L1 was consumed by R-1: retracting L1's commissioning is refused, nothing written
-    lot_event = doc[-2].event.event_id
+    lot_event = next(le.event.event_id for le in doc if le.event.kind.value == "lot")
     t = datetime(2026, 2, 1, tzinfo=UTC)
     before = state(store)
     r = ingest_events([LocatedEvent("err:1", event(Retraction(lot_event, t, "wrong mine"), t))], store)
@@ -161,3 +165,14 @@ def test_retraction_frees_consumption_and_hides_the_run(store: SqlStore) -> None
     # a retracted event cannot be retracted twice
     r = ingest_events([LocatedEvent("err:2", event(Retraction(run_event, t, "again"), t))], store)
     assert not r.ok and "already retracted" in r.problems[0].message
+
+
+def test_schema_revision_constant_is_the_newest_migration(store: SqlStore) -> None:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from lichain.storage.sql import SCHEMA_REVISION
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(Path(sql.__file__).with_name("migrations")))
+    assert ScriptDirectory.from_config(cfg).get_current_head() == SCHEMA_REVISION == store.schema_revision()

@@ -22,6 +22,8 @@ material ORE ore
 material NSO refined_salt NiSO4·6H2O
 lot L1 ORE @M1 2026-01-01 1000kg Ni=0.012
 lot L3 ORE @M2 2026-01-01 200kg Ni=0.015
+ship S-1 L1 600kg M1->R1 2026-01-01T12:00 sea_container 4000km
+ship S-2 L3 200kg M2->R1 2026-01-01T12:00 sea_container 2500km
 run R-1 refining @R1 2026-01-02..2026-01-03 in L1:500kg out L2:NSO:26.8kg:Ni=0.2233 loss Ni=0.01556kg
 run R-2 refining @R1 2026-02-02..2026-02-03 in L1:100kg L3:200kg out L4:NSO:18.8kg:Ni=0.2233 loss Ni=0.00196kg
 """

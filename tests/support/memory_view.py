@@ -13,7 +13,7 @@ from datetime import datetime
 
 from lichain.core.errors import Problem
 from lichain.core.model import Event, Lot, Material, Retraction, Run, Shipment, Site
-from lichain.core.ports import LotState
+from lichain.core.ports import LotState, Movement
 from lichain.core.validate import BalancePolicy, LocatedEvent, check_document
 
 __all__ = ["MemoryView"]
@@ -42,6 +42,7 @@ class MemoryView:
     shipments: dict[str, str] = field(default_factory=dict)
     retracted_ids: set[str] = field(default_factory=set)
     by_event: dict[str, list[str]] = field(default_factory=dict)
+    moves: dict[str, list[Movement]] = field(default_factory=dict)
 
     # --- LedgerView -------------------------------------------------------------------------------------------
     def lots(self, ids: Iterable[str]) -> dict[str, LotState]:
@@ -79,9 +80,19 @@ class MemoryView:
         """Lots created by one stored event."""
         return list(self.lots(self.by_event.get(event_id, ())).values())
 
+    def movements(self, ids: Iterable[str]) -> dict[str, list[Movement]]:
+        """Live movements of stored lots among ``ids`` (production, shipments, consumptions)."""
+        out: dict[str, list[Movement]] = {}
+        for i in ids:
+            r = self.lot_rows.get(i)
+            if r is not None and r.event_id not in self.retracted_ids:
+                out[i] = [m for m in self.moves.get(i, ()) if m.ref not in self.retracted_ids]
+        return out
+
     # --- writing ----------------------------------------------------------------------------------------------
     def _add_lot(self, lot: Lot, event_id: str) -> None:
         self.lot_rows[lot.id] = _Lot(lot.mass_mg, dict(lot.assay), lot.produced_at, lot.site, event_id)
+        self.moves.setdefault(lot.id, []).append(Movement(lot.id, lot.site, lot.produced_at, lot.mass_mg, event_id))
         self.by_event.setdefault(event_id, []).append(lot.id)
 
     def apply(self, events: Sequence[Event], payloads: Sequence[str]) -> None:
@@ -99,11 +110,14 @@ class MemoryView:
                 self.runs[b.id] = ev.event_id
                 for c in b.inputs:
                     self.lot_rows[c.lot].consumed_mg += c.mass_mg
+                    self.moves[c.lot].append(Movement(c.lot, b.site, b.started_at, -c.mass_mg, ev.event_id))
                 for o in b.outputs:
                     self._add_lot(o, ev.event_id)
             elif isinstance(b, Shipment):
                 self.shipments[b.id] = ev.event_id
                 self.lot_rows[b.lot].shipped_mg += b.mass_mg
+                self.moves[b.lot] += [Movement(b.lot, b.from_site, b.shipped_at, -b.mass_mg, ev.event_id),
+                                      Movement(b.lot, b.to_site, b.shipped_at, b.mass_mg, ev.event_id)]
             elif isinstance(b, Retraction):
                 self.retracted_ids.add(b.target_event_id)
 

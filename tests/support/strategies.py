@@ -20,7 +20,8 @@ def valid_chain(draw: st.DrawFn, prefix: str = "x", max_runs: int = 12) -> list[
     """Sites, materials, 1–5 source lots, then runs that each consume parts of earlier lots.
 
     Each run's outputs split the input element mass exactly (integer mg × ppb), minus a declared loss, so
-    every run balances; total consumption of a lot never exceeds its mass.
+    every run balances; total consumption of a lot never exceeds its mass, and a shipment moves
+    only what is left of its lot.
     """
     evs: list[Event] = [event(Site(f"{prefix}S", "site", "refinery", "CN", "Org"), T0),
                         event(Material(f"{prefix}M", "mix", "intermediate"), T0)]
@@ -64,10 +65,9 @@ def valid_chain(draw: st.DrawFn, prefix: str = "x", max_runs: int = 12) -> list[
         evs.append(event(run, t))
         for o in outs:
             avail[o.id], assay[o.id] = o.mass_mg, o.assay
-    if draw(st.booleans()) and avail:
-        lot = sorted(avail)[0]
-        lot_mass = next(b.mass_mg for e in evs for b in _lots(e) if b.id == lot)
-        evs.append(event(Shipment(f"{prefix}SH", lot, draw(st.integers(1, lot_mass)), f"{prefix}S", f"{prefix}S",
+    if draw(st.booleans()) and avail and avail[sorted(avail)[0]] > 0:
+        lot = sorted(avail)[0]  # custody: only what is left of it at the site can be shipped
+        evs.append(event(Shipment(f"{prefix}SH", lot, draw(st.integers(1, avail[lot])), f"{prefix}S", f"{prefix}S",
                                   t + timedelta(days=1), "road", draw(st.decimals(0, 20000, places=1))),
                          t + timedelta(days=1)))
     return [LocatedEvent(f"gen:{i}", e) for i, e in enumerate(evs)]

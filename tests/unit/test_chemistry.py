@@ -3,7 +3,7 @@
 Expected numbers are computed here by hand from atomic weights written in this file, not from the module's table.
 Source of every weight below: CIAAW 2021 standard atomic weights (https://www.ciaaw.org/atomic-weights.htm;
 Prohaska et al., Pure Appl. Chem. 94 (2022) 573, doi:10.1515/pac-2019-0603), conventional values where CIAAW gives
-an interval; the first eight are also listed in reference/regulation-and-factors.md §5.1.
+an interval; the first eight are also listed in docs/reference/regulation-and-factors.md §5.1.
 """
 
 from __future__ import annotations

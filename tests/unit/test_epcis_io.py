@@ -227,7 +227,7 @@ def test_invalid_utf8_is_refused_at_the_source() -> None:
 def test_nan_is_not_a_json_number() -> None:
     text = json.dumps(document(commissioning(quantity="__Q__"))).replace('"__Q__"', "NaN")
     _, locations = read(text)
-    assert locations == ["t.jsonld"]
+    assert locations == [f"t.jsonld:1:{text.index('NaN') + 1}"]  # line and column of the NaN
 
 
 # --- identifiers -----------------------------------------------------------------------------------------------

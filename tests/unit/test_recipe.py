@@ -2,7 +2,7 @@
 
 Atomic weights: CIAAW 2021 standard atomic weights (https://www.ciaaw.org/atomic-weights.htm; Prohaska et al.,
 Pure Appl. Chem. 94 (2022) 573, doi:10.1515/pac-2019-0603), conventional values where CIAAW gives an interval,
-as listed in reference/regulation-and-factors.md §5.1 (C from the same CIAAW table). Expected masses are computed
+as listed in docs/reference/regulation-and-factors.md §5.1 (C from the same CIAAW table). Expected masses are computed
 here from those numbers; the rounded reference values are from §5.2 of the same file.
 """
 

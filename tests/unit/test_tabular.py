@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterable, Sequence
-from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -16,7 +15,7 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook, load_workbook
 
-from lichain.core.codec import canonical_payload, content_event_id
+from lichain.core.codec import canonical_payload
 from lichain.core.errors import Problem
 from lichain.core.model import (
     Activity,
@@ -32,7 +31,7 @@ from lichain.core.model import (
     Run,
     Site,
 )
-from lichain.core.ports import LotState
+from lichain.core.ports import LotState, Movement
 from lichain.core.validate import LocatedEvent, check_document
 from lichain.io.tabular import SHEETS, read_workbook, write_template, write_workbook
 from lichain.services.ingest import ingest_events
@@ -66,16 +65,16 @@ class EmptyView:
     def lots_of_event(self, event_id: str) -> Sequence[LotState]:
         return []
 
+    def movements(self, ids: Iterable[str]) -> dict[str, list[Movement]]:
+        return {}
+
 
 def with_ids(events: Sequence[LocatedEvent]) -> list[LocatedEvent]:
-    """Assign content ids, as the ingest service does."""
-    return [
-        LocatedEvent(
-            le.location,
-            replace(le.event, event_id=content_event_id(le.event.kind, canonical_payload(le.event.body))),
-        )
-        for le in events
-    ]
+    """Assign ids as the ingest service does (CBV 2.0 hashes for lots, runs, shipments; content ids else)."""
+    from lichain.services.record import assign_ids
+
+    ids = assign_ids(le.event for le in events)
+    return [LocatedEvent(le.location, ev) for le, ev in zip(events, ids, strict=True)]
 
 
 def facts(events: Sequence[LocatedEvent]) -> list[tuple[EventKind, datetime, object]]:
@@ -127,14 +126,14 @@ def test_template_reads_back_clean_and_the_ledger_accepts_it(tmp_path: Path) -> 
     assert all(le.event.event_id == "" for le in events)
     result = check_document(with_ids(events), EmptyView())
     assert result.problems == []
-    assert len(result.new_events) == len(events) == 13
+    assert len(result.new_events) == len(events) == 15
 
 
 def test_template_is_ingested_into_a_sqlite_ledger(tmp_path: Path, sqlite_store: SqlStore) -> None:
     write_template(tmp_path / "chain.xlsx")
     events = with_ids(read_ok(tmp_path / "chain.xlsx"))
     r = ingest_events(events, sqlite_store)
-    assert r.ok and r.problems == [] and r.events_written == 13
+    assert r.ok and r.problems == [] and r.events_written == 15
 
 
 def test_template_has_readme_and_every_sheet_with_its_declared_columns(tmp_path: Path) -> None:
@@ -155,7 +154,7 @@ def test_events_come_in_ledger_order_with_runs_and_shipments_interleaved_by_time
     events = read_ok(tmp_path / "chain.xlsx")
     kinds = [le.event.kind.value for le in events]
     assert kinds == ["site"] * 3 + ["material"] * 3 + ["lot"] * 2 + ["shipment"] * 2 + ["run"] * 2 + [
-        "shipment"
+        "shipment", "shipment", "retraction"
     ]
     assert [le.location.split("#")[1] for le in events[8:]] == [
         "shipments!A2",
@@ -163,6 +162,8 @@ def test_events_come_in_ledger_order_with_runs_and_shipments_interleaved_by_time
         "runs!A2",
         "runs!A3",
         "shipments!A4",
+        "shipments!A5",
+        "corrections!A2",  # after the shipment it retracts
     ]
     first = datetime(2024, 1, 9, 22, tzinfo=UTC)  # 2024-01-10T06:00+08:00, the earliest time in the workbook
     assert all(le.event.time == first for le in events[:6])
@@ -216,7 +217,8 @@ def test_mass_units(template_csv: Path, value: str, unit: str, mg: int) -> None:
     edit_csv(template_csv, "shipments", 4, "mass", value)
     edit_csv(template_csv, "shipments", 4, "mass_unit", unit)
     events = read_ok(template_csv)
-    assert events[-1].event.body.mass_mg == mg  # type: ignore[union-attr]
+    shp = next(le.event.body for le in events if getattr(le.event.body, "id", None) == "SHP-0003")
+    assert shp.mass_mg == mg  # type: ignore[union-attr]
 
 
 # --- problems ---------------------------------------------------------------------------------------------------

@@ -113,7 +113,7 @@ def stage_code(run_kind: str | None, material_stage: str | None, site_kind: str 
 
     Source lots (no run) pass ``run_kind=None`` and ``default=0`` (raw material acquisition). The mapping is the
     producer's view of its own processes; in a cell maker's Art. 7 declaration our pCAM/CAM enter whole as
-    "raw material acquisition and pre-processing" ([R] in reference/regulation-and-factors.md §1.1).
+    "raw material acquisition and pre-processing" ([R] in docs/reference/regulation-and-factors.md §1.1).
     """
     for table, key in ((RUN_KIND_STAGE, run_kind), (MATERIAL_STAGE_STAGE, material_stage),
                        (SITE_KIND_STAGE, site_kind)):
@@ -128,7 +128,10 @@ class OwnEmissions:
 
     ``run_location_by_cause`` float64[R, 4] and ``lot_location_by_cause`` float64[N, 4] (commissioning of source
     lots) follow the first four :data:`CAUSES`; ``*_market`` are market-based totals [R] / [N]; ``lot_transport``
-    [N] sums the lot's shipments; ``run_stage`` int8[R] and ``lot_stage`` int8[N] index :data:`LCA_STAGES` for
+    [N] is transport a lot carries as a whole (stage distribution); ``run_transport`` [R] the inbound transport
+    of what each run consumed (:mod:`lichain.analysis.transport`; the ledger charges shipments this way and
+    passes zero ``lot_transport``), allocated to the run's outputs like its own emissions, in stage raw-material
+    acquisition and pre-processing; ``run_stage`` int8[R] and ``lot_stage`` int8[N] index :data:`LCA_STAGES` for
     run and commissioning emissions; ``run_complete`` / ``lot_complete`` are False where a datum had no factor.
     """
 
@@ -141,6 +144,7 @@ class OwnEmissions:
     lot_transport: F64
     lot_stage: I8
     lot_complete: Bool
+    run_transport: F64 | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -235,11 +239,16 @@ def own_per_kg(snap: Snapshot, own: OwnEmissions, alloc: F64) -> F64:
     by_cause[:, :4] = own.lot_location_by_cause
     by_cause[has, :4] += own.run_location_by_cause[r] * a[:, None]
     by_cause[:, 4] = own.lot_transport
-    market = own.lot_market + own.lot_transport
+    inbound = np.zeros(n)
+    if own.run_transport is not None:
+        inbound[has] = own.run_transport[r] * a
+    by_cause[:, 4] += inbound
+    market = own.lot_market + own.lot_transport + inbound
     market[has] += own.run_market[r] * a
     run_part = np.zeros(n)
     run_part[has] = own.run_location_by_cause[r].sum(axis=1) * a
     stage = np.zeros((n, len(LCA_STAGES)))
+    stage[:, RAW] += inbound
     np.add.at(stage, (np.arange(n), own.lot_stage), own.lot_location_by_cause.sum(axis=1))
     idx = np.flatnonzero(has)
     np.add.at(stage, (idx, own.run_stage[r]), run_part[has])

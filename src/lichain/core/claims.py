@@ -43,21 +43,18 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
-from typing import TYPE_CHECKING
 
 from lichain.core.model import (
     CUSTODY_MODELS,
     CustodyClaim,
     CustodyModel,
+    LocatedEvent,
     Lot,
     Origin,
     Run,
 )
 from lichain.core.ports import BoundaryRun, ClaimLot, ClaimRecord, CustodyView, LotAllocation
 from lichain.core.quantities import FRACTION_SCALE
-
-if TYPE_CHECKING:
-    from lichain.core.validate import LocatedEvent
 
 __all__ = ["BATCH_MODELS", "ClaimChecker", "Flows", "Split", "boundary_flows", "input_recycled", "load_lots",
            "recycled_split"]

@@ -47,6 +47,7 @@ __all__ = [
     "format_time",
     "kind_of",
     "parse_time",
+    "record_hash",
 ]
 
 #: The chain hash that precedes the first event.
@@ -320,6 +321,15 @@ def chain_hash(prev: str, event_id: str, kind: str, time: str, payload: str) -> 
     h.update(f"{prev}\n{event_id}\n{kind}\n{time}\n".encode())
     h.update(payload.encode())
     return h.hexdigest()
+
+
+def record_hash(prev: str, chain: str, recorded_at: str, source: str | None) -> str:
+    """SHA-256 link of the record chain: H(prev ‖ chain_hash ‖ recorded_at ‖ source), hex.
+
+    The content chain (:func:`chain_hash`) is portable: the same events give the same head in any ledger. The
+    record chain covers what only this ledger knows, when and from which document each event was recorded.
+    """
+    return hashlib.sha256(f"{prev}\n{chain}\n{recorded_at}\n{source or ''}".encode()).hexdigest()
 
 
 def event_from_payload(event_id: str, kind: str, time: str, payload: str) -> Event:

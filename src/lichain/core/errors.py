@@ -12,14 +12,15 @@ from dataclasses import dataclass
 
 __all__ = [
     "ChainBrokenError",
+    "ConflictError",
     "FormulaError",
     "LichainError",
     "NotFoundError",
+    "PeriodError",
     "Problem",
     "RecipeError",
     "StorageError",
     "ValidationFailed",
-    "WriteConflict",
 ]
 
 
@@ -42,12 +43,16 @@ class NotFoundError(LichainError, KeyError):
         return str(self.args[0]) if self.args else "not found"
 
 
+class PeriodError(LichainError, ValueError):
+    """A reporting period that cannot be parsed or is empty."""
+
+
 class StorageError(LichainError, RuntimeError):
     """The store cannot be opened or migrated."""
 
 
-class WriteConflict(StorageError):
-    """A write clashed with a record already stored (a uniqueness constraint); nothing of it was written."""
+class ConflictError(StorageError):
+    """A write clashed with what another writer stored (a uniqueness constraint); nothing was written."""
 
 
 class ChainBrokenError(LichainError, ValueError):

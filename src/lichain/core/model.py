@@ -27,6 +27,7 @@ __all__ = [
     "EventKind",
     "FactorOverride",
     "Fuel",
+    "LocatedEvent",
     "Lot",
     "Material",
     "Origin",
@@ -313,3 +314,11 @@ class Event:
     kind: EventKind
     time: datetime
     body: EventBody
+
+
+@dataclass(frozen=True, slots=True)
+class LocatedEvent:
+    """An event and where it stands in its document (line, JSON pointer, sheet!row)."""
+
+    location: str
+    event: Event

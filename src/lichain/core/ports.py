@@ -21,6 +21,7 @@ __all__ = [
     "LedgerView",
     "LotAllocation",
     "LotState",
+    "Movement",
     "StoredEvent",
 ]
 
@@ -41,6 +42,21 @@ class LotState:
 
 
 @dataclass(frozen=True, slots=True)
+class Movement:
+    """Mass of a lot entering (+) or leaving (−) a site at a time [mg], and the live event that moved it.
+
+    A production adds the lot's mass at its site; a shipment takes it from its origin and adds it at its
+    destination; a run's consumption takes it from the run's site (see :mod:`lichain.core.custody`).
+    """
+
+    lot: str
+    site: str
+    at: datetime
+    mass_mg: int
+    ref: str  # event id
+
+
+@dataclass(frozen=True, slots=True)
 class StoredEvent:
     """A recorded event as the chain holds it."""
 
@@ -51,6 +67,9 @@ class StoredEvent:
     payload: str
     prev_hash: str
     chain_hash: str
+    recorded_at: str = ""
+    source: str | None = None
+    record_hash: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,6 +156,10 @@ class LedgerView(Protocol):
 
     def lots_of_event(self, event_id: str) -> Sequence[LotState]:
         """Lots created by one stored event (a commissioning or a run)."""
+        ...
+
+    def movements(self, ids: Iterable[str]) -> dict[str, list[Movement]]:
+        """Live movements of the stored lots among ``ids`` (production, shipments, consumptions), per lot."""
         ...
 
 

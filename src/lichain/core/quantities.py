@@ -10,6 +10,8 @@ from __future__ import annotations
 import math
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 
+from lichain.core.limits import MAX_MASS_KG
+
 __all__ = [
     "FRACTION_SCALE",
     "MASS_UNITS_KG",
@@ -78,6 +80,9 @@ def parse_mass_kg(value: object, uom: object = "KGM") -> Decimal | str:
     kg = d * MASS_UNITS_KG[uom]
     if kg <= 0:
         return f"mass must be > 0 kg, got {value} {uom}"
+    if kg > MAX_MASS_KG:
+        return (f"mass {value} {uom} exceeds the largest mass the ledger stores, {MAX_MASS_KG:,} kg "
+                "(2^63 - 1 mg)")
     if kg.quantize(_MG, rounding=ROUND_HALF_EVEN) == 0:
         return f"mass {value} {uom} is below the 1 mg resolution of the ledger"
     return kg

@@ -20,7 +20,7 @@ quantity is rounded once, to 28 significant digits, when it becomes a :class:`~d
 References
 ----------
 .. [1] CIAAW 2021, Standard atomic weights, https://www.ciaaw.org/atomic-weights.htm
-.. [2] lichain reference/regulation-and-factors.md §5.2 (NCM811 mass balances) and §5.3 (Li/Me 1.02–1.05).
+.. [2] lichain docs/reference/regulation-and-factors.md §5.2 (NCM811 mass balances) and §5.3 (Li/Me 1.02–1.05).
 """
 
 from __future__ import annotations
@@ -250,7 +250,7 @@ def pcam_recipe(
     References
     ----------
     .. [1] CIAAW 2021, Standard atomic weights, https://www.ciaaw.org/atomic-weights.htm
-    .. [2] lichain reference/regulation-and-factors.md §5.2.
+    .. [2] lichain docs/reference/regulation-and-factors.md §5.2.
     """
     comp = as_composition(composition)
     mass = _positive(pcam_mass_kg, "pcam_mass_kg")
@@ -333,7 +333,7 @@ def cam_recipe(
     References
     ----------
     .. [1] CIAAW 2021, Standard atomic weights, https://www.ciaaw.org/atomic-weights.htm
-    .. [2] lichain reference/regulation-and-factors.md §5.2 (mass balance) and §5.3 (Li/Me 1.02–1.05).
+    .. [2] lichain docs/reference/regulation-and-factors.md §5.2 (mass balance) and §5.3 (Li/Me 1.02–1.05).
     """
     comp = as_composition(composition)
     mass = _positive(cam_mass_kg, "cam_mass_kg")

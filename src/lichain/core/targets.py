@@ -3,7 +3,7 @@
 Why: comparisons with targets must carry the target's basis and whether the rule that says *how* to compute the
 figure exists. Where it does not (the Art. 8(1) methodology delegated act of Regulation (EU) 2023/1542 is not
 adopted), every comparison says so and claims nothing: :data:`INDICATIVE`. Figures are from
-``reference/regulation-and-factors.md`` §1.2, §1.3 and §4.4 (source tags there: [P] primary, [S] secondary).
+``docs/reference/regulation-and-factors.md`` §1.2, §1.3 and §4.4 (source tags there: [P] primary, [S] secondary).
 
 * Art. 8(2), 8(3): minimum recycled share in active materials: Co 16 %, Li 6 %, Ni 6 % from 18 Aug 2031; Co 26 %,
   Li 12 %, Ni 15 % from 18 Aug 2036 (Pb 85 % in the battery, not applicable to cathode material).
@@ -39,7 +39,7 @@ PRECISION = 6
 
 _REG = "Regulation (EU) 2023/1542"
 _ART8_SRC = (f"{_REG} Art. 8(2)-(3) [S: JRC knowledge cards; Council/EP press summaries], "
-             "reference/regulation-and-factors.md §1.2")
+             "docs/reference/regulation-and-factors.md §1.2")
 _ART8_METHOD = ("Art. 8(1) delegated act on the calculation and verification of recycled content: not adopted "
                 "(reference §2.3)")
 _XII_SRC = f"{_REG} Annex XII Part C [S: JRC knowledge cards; EC news 4 Jul 2025], reference §1.3"

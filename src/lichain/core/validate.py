@@ -8,20 +8,26 @@ same content are skipped, which makes re-ingesting a document a no-op.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 
+from lichain.core.balance import element_balance
 from lichain.core.claims import ClaimChecker
-from lichain.core.codec import canonical_payload
+from lichain.core.codec import body_from_json, canonical_payload
+from lichain.core.custody import CustodyBook, shipment_lots
 from lichain.core.errors import Problem
+from lichain.core.fieldcheck import field_problems
 from lichain.core.model import (
     DEFAULT_ELEMENTS,
     CustodyClaim,
     Event,
     EventKind,
     FactorOverride,
+    LocatedEvent,
     Lot,
     Material,
     Origin,
@@ -32,12 +38,11 @@ from lichain.core.model import (
     SiteKind,
     Stage,
 )
-from lichain.core.ports import LedgerView, LotState
+from lichain.core.ports import LedgerView, LotState, Movement
 from lichain.core.quantities import FRACTION_SCALE
 
 __all__ = ["BalancePolicy", "CheckResult", "LocatedEvent", "check_document", "run_balance"]
 
-_ELEMENT = re.compile(r"^[A-Z][a-z]?$")
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
 _STAGES = {s.value for s in Stage}
 _SITE_KINDS = {s.value for s in SiteKind}
@@ -52,18 +57,11 @@ class BalancePolicy:
     balance_tolerance: Decimal = Decimal("0.005")  # of input element mass (DESIGN §2 invariant 3)
     per_kind: dict[str, Decimal] = field(default_factory=dict)
     consumption_tolerance: Decimal = Decimal("0.001")  # of lot mass: weighbridge and scale differences
+    now: datetime | None = None  # the ledger's clock for the future-time bound (None: the system clock)
 
     def tolerance(self, kind: str) -> Decimal:
         """Element balance tolerance for a process kind."""
         return self.per_kind.get(kind, self.balance_tolerance)
-
-
-@dataclass(frozen=True, slots=True)
-class LocatedEvent:
-    """An event and where it stands in its document (line, JSON pointer, sheet!row)."""
-
-    location: str
-    event: Event
 
 
 @dataclass(slots=True)
@@ -84,7 +82,6 @@ class _DocLot:
     site: str
     event_id: str
     consumed_mg: int = 0
-    shipped_mg: int = 0
 
 
 def run_balance(
@@ -119,6 +116,7 @@ class _Checker:
         self.doc_events: dict[str, str] = {}  # event id -> location
         self.retracting: set[str] = set()
         self.doc_kinds: dict[str, EventKind] = {}
+        self.doc_uses: dict[str, Run | Shipment] = {}  # accepted runs and shipments of this document
 
     def add(self, loc: str, msg: str) -> None:
         self.problems.append(Problem(loc, msg))
@@ -150,14 +148,17 @@ class _Checker:
                 sites.update((b.from_site, b.to_site))
             elif isinstance(b, FactorOverride | CustodyClaim) and b.site:
                 sites.add(b.site)
+        ids = [le.event.event_id for le in events]
+        targets = [le.event.body.target_event_id for le in events if isinstance(le.event.body, Retraction)]
+        self.stored_events = self.view.event_payloads(ids + targets)
+        lot_refs |= shipment_lots(self.stored_events, targets)  # a retracted shipment leaves its destination
         self.stored_lots: dict[str, LotState] = self.view.lots(lot_refs)
+        self.custody = CustodyBook(self.view.movements(lot_refs), self.policy.consumption_tolerance,
+                                   {k: v.mass_mg for k, v in self.stored_lots.items()})
         self.stored_sites = self.view.sites(sites)
         self.stored_materials = self.view.materials(materials)
         self.stored_runs = self.view.record_ids("run", runs)
         self.stored_ships = self.view.record_ids("shipment", ships)
-        ids = [le.event.event_id for le in events]
-        targets = [le.event.body.target_event_id for le in events if isinstance(le.event.body, Retraction)]
-        self.stored_events = self.view.event_payloads(ids + targets)
         retracted_ids = {s.event_id for s in self.stored_lots.values()} | set(targets)
         self.stored_retracted = self.view.retracted(retracted_ids)
         self.claims = ClaimChecker(self.view, events)
@@ -188,8 +189,6 @@ class _Checker:
             self.add(loc, f"lot {lot.id}: origin must be one of {sorted(_ORIGINS)}, got {lot.origin!r}")
         total = 0
         for e, v in lot.assay.items():
-            if not _ELEMENT.match(e):
-                self.add(loc, f"lot {lot.id}: {e!r} is not an element symbol")
             if v < 0 or v > FRACTION_SCALE:
                 self.add(loc, f"lot {lot.id}: mass fraction of {e} must be within 0..1")
             total += v
@@ -198,6 +197,8 @@ class _Checker:
 
     def register_lot(self, lot: Lot, event_id: str) -> None:
         self.doc_lots[lot.id] = _DocLot(lot.mass_mg, lot.assay, lot.produced_at, lot.site, event_id)
+        self.custody.set_mass(lot.id, lot.mass_mg)
+        self.custody.add(Movement(lot.id, lot.site, lot.produced_at, lot.mass_mg, event_id))
 
     def input_state(self, lot_id: str) -> tuple[int, int, dict[str, int] | object, object, bool] | None:
         d = self.doc_lots.get(lot_id)
@@ -206,14 +207,15 @@ class _Checker:
                 d.event_id in self.retracting or d.event_id in self.stored_retracted)
         s = self.stored_lots.get(lot_id)
         if s is not None:
-            return s.mass_mg, s.consumed_mg, s.assay, s.produced_at, s.event_id in self.stored_retracted
+            return s.mass_mg, s.consumed_mg, s.assay, s.produced_at, (
+                s.event_id in self.stored_retracted or s.event_id in self.retracting)
         return None
 
     def add_consumed(self, lot_id: str, mg: int) -> int:
         d = self.doc_lots.get(lot_id)
         if d is None:
             s = self.stored_lots[lot_id]
-            d = _DocLot(s.mass_mg, dict(s.assay), s.produced_at, s.site, s.event_id, s.consumed_mg, s.shipped_mg)
+            d = _DocLot(s.mass_mg, dict(s.assay), s.produced_at, s.site, s.event_id, s.consumed_mg)
             self.doc_lots[lot_id] = d
         d.consumed_mg += mg
         return d.consumed_mg
@@ -262,6 +264,10 @@ class _Checker:
                 self.add(cl, f"lot {c.lot} was retracted by an error declaration")
             if produced_at > run.started_at:  # type: ignore[operator]
                 self.add(cl, f"lot {c.lot} is produced after run {run.id} starts")
+            elif not retracted and c.mass_mg > 0:
+                why = self.custody.take(c.lot, run.site, run.started_at, c.mass_mg, event_id)
+                if why:
+                    self.add(cl, f"run {run.id} consumes more than is at its site: {why}")
             total = self.add_consumed(c.lot, c.mass_mg)
             limit = mass + int(Decimal(mass) * self.policy.consumption_tolerance)
             if total > limit:
@@ -283,17 +289,11 @@ class _Checker:
     def check_balance(self, loc: str, run: Run, assays: list[dict[str, int] | object]) -> None:
         tol = self.policy.tolerance(run.kind)
         for e, (i, o, loss) in run_balance(run, assays, self.policy.elements).items():
-            diff = i - o - loss
-            # relative tolerance, plus the ledger's 1 mg resolution of each output mass and of the declared loss
-            floor = (1 + len(run.outputs)) * FRACTION_SCALE
-            if abs(diff) > tol * i + floor or (i == 0 and (o > 0 or loss > 0)):
-                scale = 1e6 * FRACTION_SCALE
-                self.add(f"{loc}/balance/{e}",
-                         f"run {run.id}: {e} does not balance: in {i / scale:.6f} kg, out {o / scale:.6f} kg, "
-                         f"declared loss {loss / scale:.6f} kg, difference {diff / scale:+.6f} kg exceeds "
-                         f"{tol * 100}% of input")
+            b = element_balance(e, i, o, loss, tol, len(run.outputs))
+            if not b.ok:
+                self.add(f"{loc}/balance/{e}", b.message(run.id))
 
-    def check_shipment(self, loc: str, s: Shipment) -> None:
+    def check_shipment(self, loc: str, s: Shipment, event_id: str) -> None:
         if s.id in self.doc_records["shipment"] or s.id in self.stored_ships:
             self.add(loc, f"shipment {s.id} already recorded")
         for site in (s.from_site, s.to_site):
@@ -305,21 +305,23 @@ class _Checker:
         if st is None:
             self.add(loc, f"shipment {s.id}: unknown lot {s.lot}")
             return
-        mass, _, _, produced_at, retracted = st
+        _, _, _, produced_at, retracted = st
         if retracted:
             self.add(loc, f"shipment {s.id}: lot {s.lot} was retracted")
         if produced_at > s.shipped_at:  # type: ignore[operator]
             self.add(loc, f"shipment {s.id}: lot {s.lot} is shipped before it is produced")
-        self.add_consumed(s.lot, 0)
-        d = self.doc_lots[s.lot]
-        d.shipped_mg += s.mass_mg
-        if s.mass_mg <= 0 or d.shipped_mg > mass + int(Decimal(mass) * self.policy.consumption_tolerance):
-            self.add(loc, f"shipment {s.id}: {d.shipped_mg / 1e6:.6f} kg shipped in all exceeds lot {s.lot} "
-                          f"mass {mass / 1e6:.6f} kg")
+        elif s.mass_mg <= 0:
+            self.add(loc, f"shipment {s.id}: shipped mass must be > 0 kg")
+        elif not retracted:
+            why = self.custody.take(s.lot, s.from_site, s.shipped_at, s.mass_mg, event_id)
+            if why:
+                self.add(loc, f"shipment {s.id} exceeds what is at its origin: {why}")
+            self.custody.add(Movement(s.lot, s.to_site, s.shipped_at, s.mass_mg, event_id))
         self.doc_records["shipment"].add(s.id)
 
     def check_retraction(self, loc: str, r: Retraction) -> None:
         t = r.target_event_id
+        n = len(self.problems)  # what a refused retraction used stays used
         self.claims.check_retraction(loc, t, self.add)
         if t in self.doc_events:  # an earlier event of this document (e.g. a whole exported ledger)
             kind = self.doc_kinds.get(t)
@@ -331,7 +333,10 @@ class _Checker:
                 if d.event_id == t and d.consumed_mg > 0:
                     self.add(loc, f"cannot retract event {t}: its lot {lot_id} has been consumed; "
                                   "retract the runs that consumed it first")
+            self.problems += [Problem(loc, w) for w in self.custody.retract(t, kind.value if kind else "")]
             self.retracting.add(t)
+            if len(self.problems) == n:
+                self.free_uses(self.doc_uses.get(t))
             return
         stored = self.stored_events.get(t)
         if stored is None:
@@ -343,11 +348,30 @@ class _Checker:
         if t in self.stored_retracted or t in self.retracting:
             self.add(loc, f"event {t} is already retracted")
         for lot in self.view.lots_of_event(t):
-            used = lot.consumed_mg + (self.doc_lots[lot.id].consumed_mg if lot.id in self.doc_lots else 0)
+            used = self.doc_lots[lot.id].consumed_mg if lot.id in self.doc_lots else lot.consumed_mg
             if used > 0:
                 self.add(loc, f"cannot retract event {t}: its lot {lot.id} has been consumed; "
                               "retract the runs that consumed it first")
+        self.problems += [Problem(loc, w) for w in self.custody.retract(t, stored[0])]
         self.retracting.add(t)
+        if stored[0] in (EventKind.RUN.value, EventKind.SHIPMENT.value) and len(self.problems) == n:
+            body = body_from_json(stored[0], json.loads(stored[1]))
+            self.free_uses(body if isinstance(body, Run | Shipment) else None)
+
+    def free_uses(self, body: Run | Shipment | None) -> None:
+        """A retracted run no longer uses its lots: later events of the document may (corrections).
+
+        A shipment uses no mass (it moves it between sites): its movements leave the custody book on retraction.
+        """
+        if not isinstance(body, Run):
+            return
+        uses = [(c.lot, c.mass_mg) for c in body.inputs]
+        missing = [lot for lot, _ in uses if lot not in self.doc_lots and lot not in self.stored_lots]
+        if missing:
+            self.stored_lots.update(self.view.lots(missing))
+        for lot_id, consumed in uses:
+            if lot_id in self.doc_lots or lot_id in self.stored_lots:
+                self.add_consumed(lot_id, -consumed)
 
     def check(self, events: Sequence[LocatedEvent]) -> CheckResult:
         self.prefetch(events)
@@ -378,6 +402,8 @@ class _Checker:
                 for o in b.outputs:
                     self.later_lots.pop(o.id, None)
             n = len(self.problems)
+            for suffix, message in field_problems(ev, self.policy.now):
+                self.add(f"{loc}{suffix}", message)
             if isinstance(b, Site):
                 self.check_site(loc, b)
             elif isinstance(b, Material):
@@ -388,7 +414,7 @@ class _Checker:
             elif isinstance(b, Run):
                 self.check_run(loc, b, ev.event_id)
             elif isinstance(b, Shipment):
-                self.check_shipment(loc, b)
+                self.check_shipment(loc, b, ev.event_id)
             elif isinstance(b, Retraction):
                 self.check_retraction(loc, b)
             elif isinstance(b, FactorOverride):
@@ -398,6 +424,8 @@ class _Checker:
             if len(self.problems) == n:
                 new_events.append(ev)
                 payloads.append(payload)
+                if isinstance(b, Run | Shipment):
+                    self.doc_uses[ev.event_id] = b
         return CheckResult(self.problems, new_events, payloads, skipped)
 
     def check_site(self, loc: str, s: Site) -> None:

@@ -3,7 +3,7 @@
 Why: the footprint engine needs primary activity data per run, as a plant historian would record it. Each
 intensity below carries its source tag ([S] retrieved, [D] derived by stoichiometry or arithmetic, [R] recalled,
 [A] assumption of the demo, a placeholder for plant meter data); docs/demo.md tabulates them. Factor keys name
-rows of ``reference/emission-factors.csv`` so a reader can follow each quantity to a factor.
+rows of ``docs/reference/emission-factors.csv`` so a reader can follow each quantity to a factor.
 
 Amounts are rounded to whole kWh, MJ, kg and m³ (meter resolution at tonne-scale runs); zero amounts are left out.
 """

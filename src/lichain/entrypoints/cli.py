@@ -6,57 +6,65 @@ SQLAlchemy URL or a SQLite path), else ``LICHAIN_DB``, else ``./lichain.db``.
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
-from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from lichain.core.errors import LichainError
-from lichain.services import query
-from lichain.services.record import dumps, ingest_file
-from lichain.storage.sql import SqlStore, open_store
+
+if TYPE_CHECKING:
+    from lichain.storage.sql import SqlStore
 
 __all__ = ["app", "main"]
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__.splitlines()[0] if __doc__ else None)
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_show_locals=False,
+                  context_settings={"help_option_names": ["-h", "--help"]},
+                  help="lichain: the battery-materials chain as a verifiable ledger of lots, runs and shipments; "
+                       "trace, footprint, recycled content, reports and standard exports.")
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        typer.echo(f"lichain {version('lichain')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                                help="Print the version and exit.")] = False) -> None:
+    """lichain: the system of record and analysis engine for the lithium-battery materials chain."""
 export_app = typer.Typer(no_args_is_help=True, help="Export the ledger in a standard format.")
 app.add_typer(export_app, name="export")
-out = Console()
-err = Console(stderr=True)
-
-Db = Annotated[str | None, typer.Option("--db", help="Database URL or SQLite path (default: LICHAIN_DB or ./lichain.db).")]
-Json = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
-
-
-def fail(message: str, code: int = 2) -> NoReturn:
-    """Exit with a one-line reason."""
-    err.print(f"[red]error:[/red] {message}", highlight=False)
-    raise typer.Exit(code)
-
-
-def store_for(db: str | None, create: bool = False) -> SqlStore:
-    """Open the ledger or exit with the reason."""
-    try:
-        return open_store(db, create=create)
-    except LichainError as exc:
-        fail(str(exc))
-
-
-def emit(data: Any) -> None:
-    """Print JSON to stdout."""
-    sys.stdout.write(dumps(data) + "\n")
+from lichain.entrypoints.console import (  # noqa: E402 - after the Typer apps they do not need
+    EXIT_INTERNAL,
+    EXIT_USAGE,
+    KINDS,
+    Db,
+    Json,
+    emit,
+    err,
+    fail,
+    out,
+    store_for,
+)
 
 
 @app.command()
 def init(db: Db = None) -> None:
     """Create the ledger (or bring its schema up to date)."""
     s = store_for(db, create=True)
-    out.print(f"ledger ready at {s.url}")
+    from lichain.storage.urls import redact_url
+
+    out.print(f"ledger ready at {redact_url(s.url)}")
 
 
 @app.command()
@@ -82,18 +90,23 @@ def chem(formula: str, json_: Json = False) -> None:
 
 
 @app.command()
-def ingest(files: list[Path], db: Db = None, json_: Json = False) -> None:
+def ingest(
+    files: list[Path], db: Db = None, json_: Json = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Check every document against the ledger; write nothing.")]
+    = False,
+) -> None:
     """Ingest EPCIS 2.0 JSON-LD documents or XLSX/CSV workbooks, each all or nothing."""
     s = store_for(db, create=True)
     results = []
     ok = True
     for f in files:
-        r = ingest_file(s, f)
+        r = _ingest_with_progress(s, f, dry_run, show=not json_ and err.is_terminal)
         ok &= r.ok
         results.append({"file": str(f), **r.to_json()})
         if not json_:
             if r.ok:
-                out.print(f"{f}: {r.events_written} events written, {r.events_skipped} already on record")
+                verb = "would be written (dry run: nothing written)" if dry_run else "written"
+                out.print(f"{f}: {r.events_written} events {verb}, {r.events_skipped} already on record")
             else:
                 err.print(f"{f}: refused, nothing written ({len(r.problems)} problems)")
                 for p in r.problems:
@@ -102,6 +115,27 @@ def ingest(files: list[Path], db: Db = None, json_: Json = False) -> None:
         emit(results[0] if len(results) == 1 else results)
     if not ok:
         raise typer.Exit(1)
+
+
+def _ingest_with_progress(s: SqlStore, f: Path, dry_run: bool, *, show: bool) -> Any:
+    """Ingest one file; on a terminal, a progress bar of bytes read for streamed documents."""
+    from lichain.services.record import ingest_file
+
+    if not show or not f.is_file():
+        return ingest_file(s, f, dry_run=dry_run)
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+
+    size = f.stat().st_size
+    with Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TextColumn("{task.fields[n]}"),
+                  TimeRemainingColumn(), console=err, transient=True) as bar:
+        task = bar.add_task(f"{f.name}: checking", total=size, n="")
+
+        def progress(done: int, events: int) -> None:
+            phase = "reading events" if events else "checking JSON"
+            bar.update(task, completed=min(done, size), description=f"{f.name}: {phase}",
+                       n=f"{events:,} events" if events else "")
+
+        return ingest_file(s, f, dry_run=dry_run, progress=progress)
 
 
 @app.command()
@@ -114,6 +148,8 @@ def lots(
     offset: Annotated[int, typer.Option(help="Skip this many lots.")] = 0,
 ) -> None:
     """List lots in creation order."""
+    from lichain.services import query
+
     rows = query.list_lots(store_for(db), stage=stage, site=site, material=material, limit=limit or None,
                            offset=offset)
     if json_:
@@ -131,6 +167,8 @@ def lots(
 @app.command()
 def show(lot: str, db: Db = None, json_: Json = False) -> None:
     """One lot: its fields, the run that made it with its inputs, use so far and remaining mass."""
+    from lichain.services import query
+
     try:
         d = query.show_lot(store_for(db), lot)
     except LichainError as exc:
@@ -146,11 +184,14 @@ def show(lot: str, db: Db = None, json_: Json = False) -> None:
         for i in d["inputs"]:
             out.print(f"  ← {i['lot']}  {i['mass_kg']} kg")
     out.print(f"consumed {d['consumed_kg']} kg, remaining {d['remaining_kg']} kg, shipped {d['shipped_kg']} kg")
+    out.print("remaining by site: " + ", ".join(f"{k} {v} kg" for k, v in d["remaining_by_site_kg"].items()))
 
 
 @app.command()
 def balance(db: Db = None, json_: Json = False) -> None:
     """Re-check the element mass balance of every run."""
+    from lichain.services import query
+
     d = query.balance(store_for(db))
     if json_:
         emit(d)
@@ -160,20 +201,6 @@ def balance(db: Db = None, json_: Json = False) -> None:
         for p in d["problems"][:50]:
             out.print(f"  {p['run']} {p['element']}: {p['message']}")
     if d["problems"]:
-        raise typer.Exit(1)
-
-
-@app.command()
-def verify(db: Db = None, json_: Json = False) -> None:
-    """Recompute the event hash chain and report the first broken event."""
-    d = query.verify(store_for(db))
-    if json_:
-        emit(d)
-    elif d["ok"]:
-        out.print(f"chain ok: {d['events']} events, head {d['head']}")
-    else:
-        err.print(f"chain broken at event {d['first_bad_event']}: {d['reason']}")
-    if not d["ok"]:
         raise typer.Exit(1)
 
 
@@ -230,8 +257,10 @@ def trace(
 def template(out_path: Annotated[Path, typer.Option("--out", help="Where to write (.xlsx, or a folder for CSV).")]
              = Path("lichain-template.xlsx")) -> None:
     """Write the spreadsheet template (sheets, columns, units, a tiny valid example chain)."""
+    from lichain.entrypoints.outpath import check_out
     from lichain.io.tabular import write_template
 
+    check_out(out_path, folder=out_path.suffix.lower() != ".xlsx")
     write_template(out_path)
     out.print(f"template written to {out_path}")
 
@@ -240,8 +269,10 @@ def template(out_path: Annotated[Path, typer.Option("--out", help="Where to writ
 def export_epcis(db: Db = None, out_path: Annotated[Path | None, typer.Option("--out", help="File (default: stdout).")]
                  = None) -> None:
     """Export the whole ledger as one EPCIS 2.0 JSON-LD document."""
+    from lichain.entrypoints.outpath import check_out
     from lichain.services.exchange import export_epcis as run_export
 
+    check_out(out_path)
     s = store_for(db)
     if out_path is None:
         run_export(s, sys.stdout)
@@ -255,8 +286,10 @@ def export_epcis(db: Db = None, out_path: Annotated[Path | None, typer.Option("-
 def export_parquet(db: Db = None, out_path: Annotated[Path, typer.Option("--out", help="Folder to write into.")]
                    = Path("lichain-parquet")) -> None:
     """Export the lot graph as Parquet tables (lots, edges) for DuckDB, Polars or Spark."""
+    from lichain.entrypoints.outpath import check_out
     from lichain.services.exchange import export_parquet as run_export
 
+    check_out(out_path, folder=True)
     paths = run_export(store_for(db), out_path)
     out.print(", ".join(str(p) for p in paths.values()) + " written")
 
@@ -290,21 +323,52 @@ def demo(
 
 def _register_extensions() -> None:
     """Commands that live in their own modules (one module per area)."""
-    from lichain.entrypoints import cli_circularity, cli_factors, cli_footprint, cli_report
+    from lichain.entrypoints import (
+        cli_circularity,
+        cli_corrections,
+        cli_factors,
+        cli_footprint,
+        cli_report,
+        cli_verify,
+    )
 
     cli_factors.register(app)
     cli_footprint.register(app, export_app)
     cli_circularity.register(app, export_app)
     cli_report.register(app)
+    cli_corrections.register(app, export_app)
+    cli_verify.register(app)
 
 
 _register_extensions()
 
 
 def main() -> None:
-    """Console-script entry point."""
+    """Console-script entry point: exit 0 ok, 1 refused, 2 usage error, 3 internal error (never a bare traceback)."""
+    json_mode = "--json" in sys.argv[1:]
     try:
         app()
     except LichainError as exc:  # anything a command did not map itself
-        err.print(f"[red]error:[/red] {exc}", highlight=False)
-        raise SystemExit(2) from None
+        _final(json_mode, EXIT_USAGE, str(exc))
+    except KeyboardInterrupt:
+        raise SystemExit(130) from None
+    except Exception as exc:  # a bug: keep the traceback in a file, tell the person where
+        import tempfile
+        import traceback
+
+        fd, path = tempfile.mkstemp(prefix="lichain-crash-", suffix=".txt")
+        with os.fdopen(fd, "w", encoding="utf-8") as fp:
+            fp.write(" ".join(sys.argv) + "\n\n" + traceback.format_exc())
+        _final(json_mode, EXIT_INTERNAL, f"internal error ({type(exc).__name__}): this is a bug in lichain; please "
+                                         f"report it with the details in {path}")
+
+
+def _final(json_mode: bool, code: int, message: str) -> NoReturn:
+    from lichain.storage.urls import scrub
+
+    message = scrub(message, os.environ.get("LICHAIN_DB", ""))
+    if json_mode:
+        emit({"ok": False, "error": {"code": code, "kind": KINDS[code], "message": message}})
+    else:
+        err.print(Text.assemble(("error: ", "red"), message), highlight=False)
+    raise SystemExit(code)

@@ -24,7 +24,7 @@ Json = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 
 def _run(db: str | None, call: Callable[[Any], dict[str, Any]]) -> dict[str, Any]:
     from lichain.core.errors import LichainError
-    from lichain.entrypoints.cli import fail, store_for
+    from lichain.entrypoints.console import fail, store_for
 
     try:
         return call(store_for(db))
@@ -33,7 +33,7 @@ def _run(db: str | None, call: Callable[[Any], dict[str, Any]]) -> dict[str, Any
 
 
 def _emit(d: Any) -> None:
-    from lichain.entrypoints.cli import emit
+    from lichain.entrypoints.console import emit
 
     emit(d)
 
@@ -136,8 +136,10 @@ def export_secondary_material(
                                                                   "vehicles.")] = False,
 ) -> None:
     """Export a lot's recycled content as a Catena-X secondary_material_content_calculated 1.0.0 payload."""
+    from lichain.entrypoints.outpath import check_out
     from lichain.services.circularity import secondary_material as run
 
+    check_out(out_path)
     d = _run(db, lambda s: run(s, lot, order_number=order, basis=basis, automotive=automotive))
     text = json.dumps(d, indent=2, ensure_ascii=False) + "\n"
     if out_path is None:
@@ -158,7 +160,7 @@ def claim(
     db: Db = None, json_: Json = False,
 ) -> None:
     """Propose the largest chain-of-custody claim the ledger allows for a site and period; --record writes it."""
-    from lichain.entrypoints.cli import fail
+    from lichain.entrypoints.console import fail
     from lichain.services import circularity as circ
 
     def run(store: Any) -> dict[str, Any]:

@@ -23,7 +23,7 @@ Json = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 
 def _footprint(db: str | None, lot: str, capacity: float | None, voltage: float | None) -> dict[str, Any]:
     from lichain.core.errors import LichainError
-    from lichain.entrypoints.cli import fail, store_for
+    from lichain.entrypoints.console import fail, store_for
     from lichain.services.footprint import footprint_of
 
     try:
@@ -77,7 +77,7 @@ def footprint(
                                                   "(NCM811 default 3.7).")] = None,
 ) -> None:
     """Cradle-to-gate carbon footprint of one lot, with its breakdown by stage, cause and site."""
-    from lichain.entrypoints.cli import emit
+    from lichain.entrypoints.console import emit
 
     d = _footprint(db, lot, capacity, voltage)
     if json_:
@@ -97,9 +97,11 @@ def export_pcf(
     study_url: Annotated[str | None, typer.Option(help="Link to the public supporting study.")] = None,
 ) -> None:
     """Write the Catena-X pcf_for_battery_component_supplier 1.0.0 payload of one lot (schema-checked)."""
-    from lichain.entrypoints.cli import err, fail, out
+    from lichain.entrypoints.console import err, fail, out
+    from lichain.entrypoints.outpath import check_out
     from lichain.io.pcf import PLACEHOLDER_BPNL, PLACEHOLDER_BPNS, pcf_payload, validate_pcf
 
+    check_out(out_path)
     d = _footprint(db, lot, None, None)
     payload = pcf_payload(d, legal_identifier=bpnl or PLACEHOLDER_BPNL, site_identifier=bpns or PLACEHOLDER_BPNS,
                           customer_part_id=customer_part_id, study_url=study_url)

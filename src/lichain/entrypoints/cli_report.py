@@ -31,10 +31,12 @@ def esg(
     from rich.table import Table
 
     from lichain.core.errors import LichainError
-    from lichain.entrypoints.cli import emit, fail, store_for
+    from lichain.entrypoints.console import emit, fail, store_for
+    from lichain.entrypoints.outpath import check_out
     from lichain.io.report_html import render_esg_html
     from lichain.services.esg import esg_report
 
+    check_out(out_path)
     try:
         report = esg_report(store_for(db), period)
     except LichainError as exc:

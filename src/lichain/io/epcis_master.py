@@ -111,7 +111,12 @@ class MasterDataReader(FieldReader):
             if isinstance(vtype, str) and (name := self.local(vtype)) is not None:
                 vtype = LICHAIN_NS + name
             for e, el in enumerate(voc.get("vocabularyElementList", [])):
-                self.element(vtype, el, f"{vp}/vocabularyElementList/{e}")
+                ep = f"{vp}/vocabularyElementList/{e}"
+                try:
+                    self.element(vtype, el, ep)
+                except UnicodeEncodeError as exc:  # a lone surrogate cannot be hashed or stored
+                    self.add(ep, f"text holds a lone surrogate (U+{ord(exc.object[exc.start]):04X}): not valid "
+                                 "Unicode")
 
     def element(self, vtype: Any, el: Any, ptr: str) -> None:
         if not isinstance(el, dict) or not isinstance(el.get("id"), str):

@@ -21,7 +21,6 @@ inline prefix object is honoured for namespaced keys; other remote contexts are 
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import datetime
 from decimal import Decimal
@@ -36,8 +35,12 @@ from lichain.io.epcis_hash import event_hash
 from lichain.io.epcis_master import MasterDataReader
 from lichain.io.epcis_vocab import GS1_CONTEXTS, LICHAIN_CONTEXT, LICHAIN_CONTEXT_URL, URI, from_uri
 from lichain.io.epcis_write import CLAIM_EVENT_TYPE
+from lichain.io.json_limits import JsonProblem, load_json
 
-__all__ = ["read_epcis"]
+__all__ = ["EVENT_LISTS", "EpcisReader", "read_epcis"]
+
+#: JSON pointers of the event list in an EPCISDocument and in an EPCISQueryDocument.
+EVENT_LISTS = ("/epcisBody/eventList", "/epcisBody/queryResults/resultsBody/eventList")
 
 _UNSUPPORTED = ("AggregationEvent", "AssociationEvent", "TransactionEvent")
 _COMMON = frozenset({
@@ -59,7 +62,7 @@ def _no_constants(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON number")
 
 
-class _Reader(MasterDataReader):
+class EpcisReader(MasterDataReader):
     """One pass over one document: located events and every problem found."""
 
     def __init__(self, source: str) -> None:
@@ -81,24 +84,30 @@ class _Reader(MasterDataReader):
         else:
             text = data.removeprefix("\ufeff")
         try:
-            doc = json.loads(text, parse_float=Decimal, parse_constant=_no_constants)
-        except json.JSONDecodeError as exc:
-            self.problems.append(Problem(f"{self.src}:{exc.lineno}:{exc.colno}", f"invalid JSON: {exc.msg}"))
-            return
-        except (ValueError, RecursionError) as exc:
-            self.problems.append(Problem(self.src, f"invalid JSON: {exc}"))
+            doc = load_json(text)
+        except JsonProblem as exc:
+            self.problems.append(Problem(f"{self.src}:{exc.line}:{exc.column}", exc.message))
             return
         self.document(doc)
 
     def document(self, doc: Any) -> None:
+        head = self.document_head(doc)
+        if head is None:
+            return
+        base, events = head
+        for i, ev in enumerate(events):
+            self.event(ev, f"{base}/{i}")
+
+    def document_head(self, doc: Any) -> tuple[str, list[Any]] | None:
+        """Check everything but the events; return the event list's pointer and the list (None: unusable)."""
         if not isinstance(doc, dict):
             self.add("", "not an EPCIS document: expected a JSON object")
-            return
+            return None
         dtype = doc.get("type")
         if dtype not in ("EPCISDocument", "EPCISQueryDocument"):
             self.add("/type", f"not an EPCIS 2.0 document: type is {dtype!r}, expected 'EPCISDocument' or "
                               "'EPCISQueryDocument'")
-            return
+            return None
         self.read_context(doc)
         sv = doc.get("schemaVersion")
         if not isinstance(sv, str) or not re.fullmatch(r"2\.\d+(?:\.\d+)?", sv):
@@ -113,18 +122,23 @@ class _Reader(MasterDataReader):
         body = doc.get("epcisBody")
         if not isinstance(body, dict):
             self.add("/epcisBody", "missing epcisBody object")
-            return
-        base, events = "/epcisBody/eventList", body.get("eventList")
+            return None
+        base, events = EVENT_LISTS[0], body.get("eventList")
         if dtype == "EPCISQueryDocument":
-            base = "/epcisBody/queryResults/resultsBody/eventList"
+            base = EVENT_LISTS[1]
             qr = body.get("queryResults")
             rb = qr.get("resultsBody") if isinstance(qr, dict) else None
             events = rb.get("eventList") if isinstance(rb, dict) else None
         if not isinstance(events, list):
             self.add(base, "missing event list (a JSON array)")
-            return
-        for i, ev in enumerate(events):
-            self.event(ev, f"{base}/{i}")
+            return None
+        return base, events
+
+    def take(self) -> list[LocatedEvent]:
+        """Master data (once) and the events read since the last call, in ledger order."""
+        out = [*self.master, *self.events]
+        self.master, self.events = [], []
+        return out
 
     def read_context(self, doc: dict[str, Any]) -> None:
         ctx = doc.get("@context")
@@ -154,6 +168,12 @@ class _Reader(MasterDataReader):
 
     # --- events -----------------------------------------------------------------------------------------------
     def event(self, ev: Any, ptr: str) -> None:
+        try:
+            self._event(ev, ptr)
+        except UnicodeEncodeError as exc:  # a lone surrogate (JSON "\ud800") cannot be hashed or stored
+            self.add(ptr, f"text holds a lone surrogate (U+{ord(exc.object[exc.start]):04X}): not valid Unicode")
+
+    def _event(self, ev: Any, ptr: str) -> None:
         if not isinstance(ev, dict):
             self.add(ptr, "an event must be a JSON object")
             return
@@ -452,6 +472,6 @@ def read_epcis(data: str | bytes, source: str) -> tuple[list[LocatedEvent], list
     problems : list of Problem
         Empty when the whole document can be taken; otherwise nothing of it should be written.
     """
-    r = _Reader(source)
+    r = EpcisReader(source)
     r.read(data)
     return [*r.master, *r.events], r.problems

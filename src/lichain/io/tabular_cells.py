@@ -267,6 +267,69 @@ def _load_xlsx(path: Path, problems: list[Problem]) -> dict[str, Table]:
     return tables
 
 
+def _decode_csv(f: Path, problems: list[Problem]) -> str | None:
+    """The text of a CSV file in UTF-8 (with or without BOM) or UTF-16 with BOM; anything else is refused."""
+    data = f.read_bytes()
+    enc = "utf-16" if data[:2] in (b"\xff\xfe", b"\xfe\xff") else "utf-8-sig"
+    try:
+        text = data.decode(enc)
+    except UnicodeDecodeError as exc:
+        bad = data[exc.start:exc.start + 1].hex().upper()
+        problems.append(Problem(str(f), f"not {'UTF-16' if enc == 'utf-16' else 'UTF-8'} text: byte 0x{bad} at "
+                                        f"offset {exc.start} cannot be decoded (save the sheet as CSV UTF-8, or "
+                                        "UTF-16 with a byte-order mark)"))
+        return None
+    if "\x00" in text:
+        at = data.index(0)
+        if data.count(0) * 4 > len(data):
+            problems.append(Problem(str(f), f"NUL bytes from offset {at}: the file looks like UTF-16 without a "
+                                            "byte-order mark (save it as CSV UTF-8)"))
+        else:
+            problems.append(Problem(f"{f}:{text.count(chr(10), 0, text.index(chr(0))) + 1}",
+                                    f"a NUL byte at offset {at}: a CSV cell cannot hold the control character "
+                                    "U+0000"))
+        return None
+    return text
+
+
+def _formula_cells(path: Path, problems: list[Problem]) -> None:
+    """Formula cells whose result was never saved read as empty: refuse them with their cell, never guess."""
+    try:
+        wb = load_workbook(path, read_only=True, data_only=False)
+        cached = load_workbook(path, read_only=True, data_only=True)
+    except Exception:  # the data-only load reports an unreadable workbook
+        return
+    try:
+        for ws in wb.worksheets:
+            if str(ws.title).strip() not in SHEETS:
+                continue
+            ws.reset_dimensions()
+            vs = cached[ws.title]
+            vs.reset_dimensions()
+            for (n, formulas), values in zip(enumerate(ws.iter_rows(values_only=True), start=1),
+                                             vs.iter_rows(values_only=True), strict=False):
+                for i, (f, v) in enumerate(zip(formulas, values, strict=False)):
+                    if isinstance(f, str) and f.startswith("=") and v is None:
+                        problems.append(Problem(f"{path}#{ws.title}!{get_column_letter(i + 1)}{n}",
+                                                f"formula {f[:60]!r} has no saved value (open and save the "
+                                                "workbook in a spreadsheet program, or enter the value)"))
+    finally:
+        wb.close()
+        cached.close()
+
+
+def _extra_cells(t: Table, width: int, problems: list[Problem]) -> None:
+    """Values beyond the header row's last cell are refused with their cell (they would be dropped)."""
+    for n, values in t.rows:
+        for i in range(width, len(values)):
+            if _blank(values[i]) is not None:
+                where = (f"{t.label}#{t.sheet.name}!{get_column_letter(i + 1)}{n}" if t.xlsx
+                         else f"{t.label}:{n}:column {i + 1}")
+                problems.append(Problem(where, f"a value in column {i + 1}, beyond the {width} columns of the "
+                                               "header row: add the column's name to row 1 or remove the value"))
+                break
+
+
 def _load_csv_dir(path: Path, problems: list[Problem]) -> dict[str, Table]:
     tables: dict[str, Table] = {}
     for f in sorted(path.glob("*.csv")):
@@ -279,7 +342,9 @@ def _load_csv_dir(path: Path, problems: list[Problem]) -> dict[str, Table]:
                 )
             )
             continue
-        text = f.read_text(encoding="utf-8-sig")
+        text = _decode_csv(f, problems)
+        if text is None:
+            continue
         first = text.split("\n", 1)[0]
         delimiter = ";" if ";" in first and "," not in first else ","
         reader = csv.reader(text.splitlines(keepends=True), delimiter=delimiter)
@@ -301,10 +366,14 @@ def load_tables(path: Path, problems: list[Problem]) -> dict[str, Table]:
         return {}
     elif path.suffix.lower() in (".xlsx", ".xlsm"):
         tables = _load_xlsx(path, problems)
+        if tables:
+            _formula_cells(path, problems)
     else:
         problems.append(Problem(str(path), "expected an .xlsx workbook or a folder of CSV files"))
         return {}
     tables = {name: tables[name] for name in SHEETS if name in tables and _has_values(tables[name].rows)}
     for t in tables.values():
+        width = len(t.rows[0][1]) if t.rows and t.rows[0][0] == 1 else 0
         _read_header(t, problems)
+        _extra_cells(t, width, problems)
     return tables

@@ -8,6 +8,7 @@ runs and shipments interleaved by time.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -339,14 +340,21 @@ def _located(loc: str, body: EventBody, first: datetime) -> LocatedEvent:
     return LocatedEvent(loc, Event("", kind_of(body), t, body))
 
 
-def read_workbook(path: Path) -> tuple[list[LocatedEvent], list[Problem]]:
+def read_workbook(
+    path: Path, resolve: Callable[[Sequence[str]], Mapping[str, Sequence[tuple[str, str]]]] | None = None
+) -> tuple[list[LocatedEvent], list[Problem]]:
     """Read an ``.xlsx`` workbook, or a folder of CSV files, into located events and every problem found.
 
-    Events have ``event_id = ""`` (the ingest service assigns ids) and come in an order the ledger accepts.
-    Site and material events carry the earliest time in the workbook. When problems are returned, the events
-    are those rows that parsed; callers should not ingest them.
+    Events have ``event_id = ""`` (the ingest service assigns ids; with a corrections sheet, lots, runs and
+    shipments get theirs here) and come in an order the ledger accepts. Site and material events carry the
+    earliest time in the workbook. ``resolve`` finds corrections' references in the ledger
+    (:mod:`lichain.io.tabular_corrections`). When problems are returned, the events are those rows that
+    parsed; callers should not ingest them.
     """
+    from lichain.io.tabular_corrections import add_corrections
+
     problems: list[Problem] = []
     tables = load_tables(Path(path), problems)
     events = _Reader(tables, problems).read()
+    events = add_corrections(tables.get("corrections"), events, problems, resolve, datetime.now(UTC))
     return events, problems

@@ -233,6 +233,21 @@ SHEETS: dict[str, Sheet] = {
                 Column("to_organisation", False, "", "receiving organisation when the lot changes hands"),
             ),
         ),
+        Sheet(
+            "corrections",
+            "records entered by mistake: each row retracts one (it stays on record, out of balances and "
+            "traces); enter the corrected record in the other sheets and name it in corrected_by",
+            (
+                Column("retract", True, "", "id of the run, shipment or lot to retract (this workbook or the "
+                                            "ledger), or its event id"),
+                Column("reason", True, "", "why, e.g. incorrect_data, did_not_occur, or a sentence"),
+                Column("corrected_by", False, "", "ids of the runs or shipments that replace it, separated "
+                                                  "by ';'"),
+                Column("declared_at", False, "time", "when the mistake was declared; default: when the "
+                                                     "workbook is read"),
+                Column("kind", False, "", "run, shipment, lot or event, when the id alone is ambiguous"),
+            ),
+        ),
     )
 }
 
@@ -245,6 +260,8 @@ README_INTRO: tuple[str, ...] = (
     "Mass fractions are 0..1 (39 % is written 0.39). Times are ISO 8601 text with a UTC offset or Z, "
     "e.g. 2024-03-01T08:00:00Z or 2024-03-01T16:00:00+08:00 (an Excel date cell has no offset: write text).",
     "Sites, materials and lots may also be ones already in the ledger. Sheets you do not need may be left out.",
+    "To fix a record, retract it in the corrections sheet and enter the corrected one (with a new id) in its "
+    "sheet: the workbook is accepted or refused as a whole.",
     "When a workbook is read, every problem is reported at once with its sheet and cell (e.g. runs!D7).",
 )
 

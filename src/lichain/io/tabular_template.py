@@ -2,7 +2,8 @@
 
 Two MHP lots from an Indonesian HPAL plant ship to a Chinese refinery, two refining runs turn them into nickel
 and cobalt sulfates (element balances close within the ledger's 0.5 % tolerance with the declared losses), and a
-nickel sulfate lot ships on to a Korean precursor plant. Units are mixed on purpose (t, kg, lb) to show them.
+nickel sulfate lot ships on to a Korean precursor plant; that shipment was entered twice, and the corrections
+sheet retracts the duplicate. Units are mixed on purpose (t, kg, lb) to show them.
 Assays of the salts are their formula mass fractions (NiSO4·6H2O: Ni 0.2233; CoSO4·7H2O: Co 0.2097).
 """
 
@@ -206,6 +207,26 @@ TEMPLATE: dict[str, list[dict[str, object]]] = {
             "mode": "sea_container",
             "distance_km": 1200,
             "to_organisation": "Example Cathode Korea",
+        },
+        {
+            "id": "SHP-0004",
+            "lot": "NISO4-2024-0001",
+            "mass": 10,
+            "mass_unit": "t",
+            "from_site": _REF,
+            "to_site": _PCAM,
+            "shipped_at": "2024-02-10T09:00:00+08:00",
+            "mode": "sea_container",
+            "distance_km": 1200,
+            "to_organisation": "Example Cathode Korea",
+        },
+    ],
+    "corrections": [
+        {
+            "retract": "SHP-0004",
+            "reason": "entered twice: same container as SHP-0003",
+            "declared_at": "2024-02-12T09:00:00+08:00",
+            "kind": "shipment",
         },
     ],
 }

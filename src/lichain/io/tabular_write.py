@@ -16,7 +16,17 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from lichain.core.codec import format_time
-from lichain.core.model import DEFAULT_ELEMENTS, Activity, Event, Lot, Material, Run, Shipment, Site
+from lichain.core.model import (
+    DEFAULT_ELEMENTS,
+    Activity,
+    Event,
+    Lot,
+    Material,
+    Retraction,
+    Run,
+    Shipment,
+    Site,
+)
 from lichain.core.quantities import mg_to_kg, ppb_to_fraction
 from lichain.io.tabular_schema import README_INTRO, SHEETS, Sheet, match_pattern
 from lichain.io.tabular_template import TEMPLATE
@@ -196,14 +206,41 @@ def _run_rows(run: Run, tables: dict[str, list[Cells]]) -> None:
         tables["run_outputs"].append(d)
 
 
-def write_workbook(events: Iterable[Event], path: Path) -> None:
-    """Export ledger events (sites, materials, lots, runs, shipments) in the tabular format.
+def _names(events: Sequence[Event]) -> dict[str, tuple[str, str]]:
+    """Event id → (kind, record id) of the lots, runs and shipments, as a corrections row names them."""
+    out: dict[str, tuple[str, str]] = {}
+    for ev in events:
+        b = ev.body
+        if isinstance(b, Run | Shipment | Lot):
+            out[ev.event_id] = (ev.kind.value, b.id)
+    return out
 
-    Reading the result back gives the same event bodies. Not representable, and refused with ``ValueError``:
-    retractions and factor overrides, explicit emission ``factor_key``\\ s, activity data on run outputs, and
-    repeated electricity sources or fuels within one activity.
+
+def _correction(b: Retraction, names: Mapping[str, tuple[str, str]]) -> Cells:
+    if not b.reason:
+        raise _refuse(f"the retraction of {b.target_event_id} without a reason")
+    kind, ref = names.get(b.target_event_id, ("event", b.target_event_id))
+    return {
+        "retract": ref,
+        "reason": b.reason,
+        "corrected_by": ";".join(names.get(f, ("", f))[1] for f in b.corrective_event_ids) or None,
+        "declared_at": format_time(b.declared_at),
+        "kind": kind,
+    }
+
+
+def write_workbook(events: Iterable[Event], path: Path) -> None:
+    """Export ledger events (sites, materials, lots, runs, shipments, retractions) in the tabular format.
+
+    Retractions become corrections rows naming their target and replacements by record id. Reading the
+    result back gives the same event bodies (event ids are the CBV 2.0 hashes the reader gives). Not
+    representable, and refused with ``ValueError``: factor overrides and custody claims, retractions without a
+    reason, explicit emission ``factor_key``\\ s, activity data on run outputs, and repeated electricity
+    sources or fuels within one activity.
     """
     tables: dict[str, list[Cells]] = {name: [] for name in SHEETS}
+    events = list(events)
+    names = _names(events)
     for ev in events:
         b = ev.body
         if isinstance(b, Site):
@@ -242,6 +279,8 @@ def write_workbook(events: Iterable[Event], path: Path) -> None:
                     "to_organisation": b.to_organisation,
                 }
             )
+        elif isinstance(b, Retraction):
+            tables["corrections"].append(_correction(b, names))
         else:
             raise _refuse(f"event {ev.event_id} ({ev.kind.value})")
     _save(

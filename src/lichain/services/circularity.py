@@ -11,7 +11,6 @@ Results are plain JSON (fractions 0..1, masses in kg) in the shapes the CLI's ``
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
@@ -25,6 +24,7 @@ from lichain.core.claims import BATCH_MODELS, Flows, Split, boundary_flows, load
 from lichain.core.codec import canonical_payload, content_event_id, format_time
 from lichain.core.errors import NotFoundError
 from lichain.core.model import Allocation, CustodyClaim, CustodyModel, Event, EventKind
+from lichain.core.period import parse_period as core_parse_period
 from lichain.core.quantities import FRACTION_SCALE as S
 from lichain.core.targets import INDICATIVE, compare
 from lichain.core.validate import LocatedEvent
@@ -42,24 +42,9 @@ _PRE, _POST = ORIGINS.index("pre_consumer"), ORIGINS.index("post_consumer")
 
 
 def parse_period(text: str) -> tuple[datetime, datetime]:
-    """``2026``, ``2026-Q2``, ``2026-03`` or ``2026-01-01..2026-07-01`` → [start, end) in UTC."""
-    t = text.strip()
-    if m := re.fullmatch(r"(\d{4})", t):
-        y = int(m[1])
-        return datetime(y, 1, 1, tzinfo=UTC), datetime(y + 1, 1, 1, tzinfo=UTC)
-    if m := re.fullmatch(r"(\d{4})-Q([1-4])", t):
-        y, q = int(m[1]), int(m[2])
-        return datetime(y, 3 * q - 2, 1, tzinfo=UTC), (datetime(y, 3 * q + 1, 1, tzinfo=UTC) if q < 4
-                                                       else datetime(y + 1, 1, 1, tzinfo=UTC))
-    if m := re.fullmatch(r"(\d{4})-(\d{2})", t):
-        y, mo = int(m[1]), int(m[2])
-        return datetime(y, mo, 1, tzinfo=UTC), datetime(y + mo // 12, mo % 12 + 1, 1, tzinfo=UTC)
-    if ".." in t:
-        a, b = (datetime.fromisoformat(x) for x in t.split("..", 1))
-        a, b = (x if x.tzinfo else x.replace(tzinfo=UTC) for x in (a, b))
-        if b > a:
-            return a, b
-    raise ValueError(f"period {text!r}: expected 2026, 2026-Q1, 2026-03 or START..END")
+    """The period's ``[start, end)`` in UTC, by the one rule of :func:`lichain.core.period.parse_period`."""
+    p = core_parse_period(text)
+    return p.start, p.end
 
 
 def _period_json(start: datetime, end: datetime) -> dict[str, str]:

@@ -22,8 +22,6 @@ Energy, emissions, water and waste are exact (``Decimal``) until they become JSO
 
 from __future__ import annotations
 
-import calendar
-import re
 from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Mapping
@@ -36,9 +34,10 @@ import numpy as np
 from sqlalchemy import and_, func, or_, select
 
 from lichain.core.emissions import PHYSICAL_SOURCES, line_factor
-from lichain.core.errors import LichainError
+from lichain.core.errors import PeriodError
 from lichain.core.factors import Factor, FactorProblem, FactorResolver
 from lichain.core.model import DEFAULT_ELEMENTS, FactorOverride, Site
+from lichain.core.period import Period, parse_period
 from lichain.storage import schema as s
 from lichain.storage.sql import SqlStore, chunks, to_us
 
@@ -65,47 +64,6 @@ _METHOD = {
     "footprint": "footprint service: cradle-to-gate intensity per lot on lifecycle factors; per material the "
                  "mass-weighted mean over the lots the site made in the period",
 }
-
-
-# --- period ---------------------------------------------------------------------------------------------
-class PeriodError(LichainError, ValueError):
-    """A reporting period that cannot be parsed."""
-
-
-@dataclass(frozen=True, slots=True)
-class Period:
-    """A reporting period ``[start, end)`` in UTC and the label it was asked by."""
-
-    label: str
-    start: datetime
-    end: datetime
-
-
-def _month_end(y: int, m: int) -> datetime:
-    return datetime(y, m, calendar.monthrange(y, m)[1], tzinfo=UTC) + timedelta(days=1)
-
-
-def parse_period(text: str) -> Period:
-    """``2026`` (a calendar year), ``2026-Q1``, ``2026-03`` or ``2026-01-01..2026-06-30`` (days inclusive)."""
-    t = text.strip()
-    try:
-        if m := re.fullmatch(r"(\d{4})", t):
-            y = int(m[1])
-            return Period(t, datetime(y, 1, 1, tzinfo=UTC), datetime(y + 1, 1, 1, tzinfo=UTC))
-        if m := re.fullmatch(r"(\d{4})-[Qq]([1-4])", t):
-            y, q = int(m[1]), int(m[2])
-            return Period(f"{y}-Q{q}", datetime(y, 3 * q - 2, 1, tzinfo=UTC), _month_end(y, 3 * q))
-        if m := re.fullmatch(r"(\d{4})-(\d{2})", t):
-            y, mo = int(m[1]), int(m[2])
-            return Period(t, datetime(y, mo, 1, tzinfo=UTC), _month_end(y, mo))
-        if m := re.fullmatch(r"(\d{4}-\d{2}-\d{2})\.\.(\d{4}-\d{2}-\d{2})", t):
-            a = datetime.fromisoformat(m[1]).replace(tzinfo=UTC)
-            b = datetime.fromisoformat(m[2]).replace(tzinfo=UTC) + timedelta(days=1)
-            if b > a:
-                return Period(t, a, b)
-    except ValueError:
-        pass
-    raise PeriodError(f"bad period {text!r}: use 2026, 2026-Q1, 2026-03 or 2026-01-01..2026-06-30")
 
 
 # --- per-site sums --------------------------------------------------------------------------------------

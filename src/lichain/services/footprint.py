@@ -145,7 +145,8 @@ def _own(store: SqlStore, snap: Snapshot, lot_idx: I64, run_idx: I64, em: Emissi
         run_location_by_cause=em.run_location_by_cause_kg_co2e, run_market=em.run_market_kg_co2e,
         run_stage=run_stage, run_complete=em.run_complete,
         lot_location_by_cause=em.lot_location_by_cause_kg_co2e, lot_market=em.lot_market_kg_co2e,
-        lot_transport=em.lot_transport_kg_co2e, lot_stage=lot_stage, lot_complete=em.lot_complete)
+        lot_transport=np.zeros(snap.n_lots), lot_stage=lot_stage, lot_complete=em.lot_complete,
+        run_transport=em.run_transport_kg_co2e)
 
 
 def _alloc_problems(store: SqlStore, run_idx: I64, fallback: np.ndarray[Any, Any]) -> list[dict[str, Any]]:
@@ -329,11 +330,14 @@ def footprint_of(store: SqlStore, lot_id: str, capacity_mah_per_g: float | None 
     -------
     dict
         ``lot``, ``kg_co2e_per_kg`` [kg CO2e kg⁻¹] and ``kg_co2e`` (location-based), ``own_kg_co2e`` (this
-        lot's allocated share of its run's emissions plus its commissioning and shipments) [kg CO2e],
+        lot's allocated share of its run's emissions, including the inbound transport of what the run consumed, plus
+        its commissioning) [kg CO2e],
         ``location_based`` / ``market_based`` totals, ``by_stage`` / ``by_site`` / ``by_cause`` [kg CO2e per kg of
         this lot], ``own`` (the lot's own step by stage and cause), ``run`` with its allocation and ``inputs``
         (so that ``kg_co2e = own_kg_co2e + Σ allocated_kg × input kg_co2e_per_kg`` can be re-checked),
-        ``complete``, ``problems``, ``factors`` and ``per_kwh`` where capacity and voltage are known.
+        ``complete``, ``problems``, ``factors``, ``deliveries`` (each live shipment of the lot: its transport
+        emissions and the delivered footprint per kg shipped, ``kg_co2e_per_kg`` + earlier legs + this leg's
+        emissions / mass) and ``per_kwh`` where capacity and voltage are known.
 
     Raises
     ------
@@ -382,6 +386,22 @@ def footprint_of(store: SqlStore, lot_id: str, capacity_mah_per_g: float | None 
         "factor_library": lf.library_version, "factors": list(lf.factors),
         "computed_at_head": lf.head, "notes": list(NOTES),
     }
+    out["deliveries"] = _deliveries(store, row.idx, float(x[0]), library)
     if energy is not None:
         out["per_kwh"] = _per_kwh(energy, x)
+    return out
+
+
+def _deliveries(store: SqlStore, lot_idx: int, x0: float, library: FactorLibrary | None) -> list[dict[str, Any]]:
+    """Each live shipment of the lot with its delivered footprint per kg shipped (gate + earlier legs + this leg)."""
+    em = read_emissions(store, np.zeros(0, np.int64), np.array([lot_idx], np.int64), library=library)
+    names = {i: (sid, to, org) for i, sid, to, org in _rows(
+        store, f"SELECT idx, id, to_site, to_organisation FROM shipments WHERE lot_idx = {int(lot_idx)}")}
+    out = []
+    for k, i in enumerate(em.ship_idx.tolist()):
+        sid, to, org = names[i]
+        e, m, tau = float(em.ship_kg_co2e[k]), float(em.ship_mass_kg[k]), float(em.ship_origin_kg_co2e_per_kg[k])
+        out.append({"shipment": sid, "to_site": to, "to_organisation": org, "mass_kg": m, "transport_kg_co2e": e,
+                    "earlier_legs_kg_co2e_per_kg": tau,
+                    "delivered_kg_co2e_per_kg": x0 + tau + (e / m if m > 0 else 0.0)})
     return out

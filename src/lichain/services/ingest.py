@@ -1,48 +1,40 @@
 """Use case: take a document's events into the ledger, all or nothing.
 
 Parsing (EPCIS, tabular) yields located events and located problems; the ledger rules check the whole document
-against the stored state; only a document without a single problem is written, in one transaction. The check
-and the append run in one unit of work holding the ledger's write lock (:meth:`SqlStore.writing`), so no other
-writer can change the state between them: any interleaving of writers stores what some serial order would.
+against the stored state; only a document without a single problem is written, in one transaction.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
-from lichain.core.errors import Problem, WriteConflict
+from lichain.core.errors import ConflictError, Problem
 from lichain.core.validate import BalancePolicy, LocatedEvent, check_document
 from lichain.storage.sql import SqlStore
 
-__all__ = ["IngestResult", "ingest_events", "ingest_stream"]
+__all__ = ["IngestResult", "ingest_chunks", "ingest_events", "ingest_stream"]
 
 
 @dataclass(slots=True)
 class IngestResult:
-    """Outcome of one document: written count, already-recorded count, and every problem found.
-
-    A dry run writes nothing: ``events_written`` is 0 and ``events_new`` counts what would have been written.
-    """
+    """Outcome of one document: written count, already-recorded count, and every problem found."""
 
     ok: bool
     events_written: int
     events_skipped: int = 0
     problems: list[Problem] = field(default_factory=list)
-    dry_run: bool = False
-    events_new: int = 0
+    dry_run: bool = False  # then ``events_written`` counts what would have been written; nothing was
 
     def to_json(self) -> dict[str, object]:
         """The ``ingest --json`` shape."""
-        out: dict[str, object] = {
+        return {
             "ok": self.ok,
+            "dry_run": self.dry_run,
             "events_written": self.events_written,
             "events_skipped": self.events_skipped,
             "problems": [{"location": p.location, "message": p.message} for p in self.problems],
         }
-        if self.dry_run:
-            out.update(dry_run=True, events_new=self.events_new)
-        return out
 
 
 def ingest_events(
@@ -56,21 +48,107 @@ def ingest_events(
 ) -> IngestResult:
     """Check a document's events and write them if, and only if, nothing is wrong with any of them.
 
-    The check reads the ledger through the same locked transaction the events are appended in. A uniqueness
-    clash that still reaches the database (a writer that bypassed the lock) is a located refusal.
+    The check and the write happen in one unit of work holding the ledger's write lock
+    (:meth:`SqlStore.writing`), so what was checked is what is written whatever other writers do; a document
+    that another writer recorded meanwhile is skipped as already on record. ``dry_run`` checks without writing.
     """
-    try:
-        with store.writing() as w:
-            result = check_document(located, w, policy)
-            problems = [*parse_problems, *result.problems]
-            if problems or dry_run:
-                w.discard()
-                return IngestResult(not problems, 0, result.skipped, problems, dry_run,
-                                    0 if problems else len(result.new_events))
-            written = w.append(result.new_events, result.payloads, source)
-    except WriteConflict as exc:
-        return IngestResult(False, 0, 0, [Problem(source or "document", f"{exc}; nothing was written")])
+    with store.writing() as uow:
+        result = check_document(located, uow, policy)
+        problems = [*parse_problems, *result.problems]
+        if problems or dry_run:
+            uow.discard()
+            return IngestResult(not problems, 0 if problems else len(result.new_events),
+                                result.skipped if not problems else 0, problems, dry_run=dry_run)
+        try:
+            written = uow.append(result.new_events, result.payloads, source)
+        except ConflictError as exc:
+            return IngestResult(False, 0, 0, [Problem(source or "document", str(exc))])
     return IngestResult(True, written, result.skipped)
+
+
+def ingest_chunks(
+    chunks: Iterable[tuple[Sequence[LocatedEvent], Sequence[Problem]]],
+    store: SqlStore,
+    *,
+    policy: BalancePolicy | None = None,
+    source: str | None = None,
+    dry_run: bool = False,
+    relocate: Callable[[Problem], Problem] | None = None,
+) -> IngestResult:
+    """Ingest one document that arrives in chunks (a streamed file), still all or nothing.
+
+    One unit of work holds the write lock for the whole document: each chunk is checked against the ledger plus
+    the document's earlier chunks (already written into the open transaction) and written; the transaction
+    commits only if no chunk had a problem. After a refused chunk the later ones are still checked (so every
+    problem is reported) but not written. An event repeated within the document is refused as it is when the
+    document is read whole.
+    """
+    problems: list[Problem] = []
+    written = skipped = 0
+    seen = _SeenIds()
+    with store.writing() as uow:
+        for located, parse_problems in chunks:
+            chunk_problems = list(parse_problems)
+            for le in seen.repeated(located, uow):
+                chunk_problems.append(Problem(le.location, f"duplicate event {le.event.event_id} (it appears "
+                                                           "earlier in this document)"))
+            result = check_document(located, uow, policy)
+            chunk_problems += result.problems
+            skipped += result.skipped
+            if chunk_problems:
+                problems += [relocate(p) for p in chunk_problems] if relocate else chunk_problems
+                continue
+            if not problems:  # written into the open transaction even for a dry run: later chunks build on it
+                try:
+                    written += uow.append(result.new_events, result.payloads, source)
+                except ConflictError as exc:
+                    problems.append(Problem(source or "document", str(exc)))
+        if problems or dry_run:
+            uow.discard()
+            return IngestResult(not problems, 0 if problems else written, 0 if problems else skipped, problems,
+                                dry_run=dry_run)
+    return IngestResult(True, written, skipped)
+
+
+class _SeenIds:
+    """Event ids met so far in one streamed document, as a sorted array of 64-bit digests (8 bytes per event).
+
+    A digest seen before names a repeated event, confirmed against the ledger: the event is on record (written
+    by this document's earlier chunks inside the open transaction), so a digest collision is never a refusal.
+    """
+
+    def __init__(self) -> None:
+        import numpy as np
+
+        self.np = np
+        self.digests = np.empty(0, dtype=np.uint64)
+
+    @staticmethod
+    def _digest(event_id: str) -> int:
+        from hashlib import blake2b
+
+        return int.from_bytes(blake2b(event_id.encode("utf-8", "surrogatepass"), digest_size=8).digest(), "big")
+
+    def repeated(self, located: Sequence[LocatedEvent], view: SqlStore) -> list[LocatedEvent]:
+        np = self.np
+        d = np.fromiter((self._digest(le.event.event_id) for le in located), dtype=np.uint64, count=len(located))
+        earlier = np.isin(d, self.digests)
+        _, first = np.unique(d, return_index=True)
+        within = np.ones(len(d), dtype=bool)
+        within[first] = False  # a later copy of a digest inside this chunk
+        self.digests = np.union1d(self.digests, d)
+        suspects = [le for le, e, w in zip(located, earlier, within, strict=True) if e or w]
+        if not suspects:
+            return []
+        on_record = set(view.event_payloads([le.event.event_id for le in suspects]))
+        firsts: set[str] = set()
+        out = []
+        for le, e, w in zip(located, earlier, within, strict=True):
+            eid = le.event.event_id
+            if (w and eid in firsts) or (e and eid in on_record):
+                out.append(le)
+            firsts.add(eid)
+        return out
 
 
 def ingest_stream(

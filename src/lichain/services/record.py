@@ -16,10 +16,10 @@ from lichain.core.codec import canonical_payload, content_event_id
 from lichain.core.errors import Problem
 from lichain.core.model import Event, EventKind
 from lichain.core.validate import BalancePolicy, LocatedEvent
-from lichain.services.ingest import IngestResult, ingest_events
+from lichain.services.ingest import IngestResult, ingest_chunks, ingest_events
 from lichain.storage.sql import SqlStore
 
-__all__ = ["assign_ids", "dumps", "ingest_batches", "ingest_file", "read_document"]
+__all__ = ["STREAM_ABOVE_BYTES", "assign_ids", "assign_ids_located", "dumps", "ingest_batches", "ingest_file", "read_document"]
 
 _EPCIS_KINDS = (EventKind.LOT, EventKind.RUN, EventKind.SHIPMENT)
 
@@ -39,15 +39,20 @@ def assign_ids(events: Iterable[Event]) -> list[Event]:
     return out
 
 
-def read_document(path: Path) -> tuple[list[LocatedEvent], list[Problem]]:
-    """Parse one file (EPCIS JSON-LD, XLSX workbook, or a folder of CSV sheets) into located events."""
+def read_document(path: Path, store: SqlStore | None = None) -> tuple[list[LocatedEvent], list[Problem]]:
+    """Parse one file (EPCIS JSON-LD, XLSX workbook, or a folder of CSV sheets) into located events.
+
+    ``store`` lets a workbook's corrections sheet name runs, shipments and lots already in the ledger.
+    """
     name = str(path)
     if not path.exists():
         return [], [Problem(name, "no such file or directory")]
     if path.is_dir() or path.suffix.lower() in (".xlsx", ".xlsm", ".csv"):
         from lichain.io.tabular import read_workbook
+        from lichain.services.corrections import ledger_resolver
 
-        located, problems = read_workbook(path.parent if path.suffix.lower() == ".csv" else path)
+        located, problems = read_workbook(path.parent if path.suffix.lower() == ".csv" else path,
+                                          None if store is None else ledger_resolver(store))
     elif path.suffix.lower() in (".json", ".jsonld"):
         from lichain.io.epcis import read_epcis
 
@@ -59,18 +64,54 @@ def read_document(path: Path) -> tuple[list[LocatedEvent], list[Problem]]:
     return [LocatedEvent(le.location, ev) for le, ev in zip(located, ids, strict=True)], problems
 
 
-def ingest_file(store: SqlStore, path: Path, policy: BalancePolicy | None = None) -> IngestResult:
-    """Ingest one document, all or nothing."""
-    located, problems = read_document(path)
+#: EPCIS documents larger than this [bytes] are streamed in chunks rather than parsed whole.
+STREAM_ABOVE_BYTES = 16 * 1024 * 1024
+
+
+def _epcis_location(p: Problem) -> Problem:
+    # the ledger names inputs/outputs of a run; in an EPCIS document they are its quantity lists
+    return Problem(p.location.replace("/inputs/", "/inputQuantityList/")
+                   .replace("/outputs/", "/outputQuantityList/"), p.message)
+
+
+def ingest_file(
+    store: SqlStore,
+    path: Path,
+    policy: BalancePolicy | None = None,
+    *,
+    dry_run: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+    stream_above: int = STREAM_ABOVE_BYTES,
+    chunk_events: int = 5_000,
+) -> IngestResult:
+    """Ingest one document, all or nothing (``dry_run``: check it, write nothing).
+
+    EPCIS documents larger than ``stream_above`` bytes are streamed in bounded memory
+    (:func:`lichain.io.epcis_stream.iter_epcis_chunks`, ``chunk_events`` events at a time); ``progress`` gets
+    (bytes read, events read).
+    """
+    is_epcis = path.suffix.lower() in (".json", ".jsonld")
+    if is_epcis and path.is_file() and path.stat().st_size > stream_above:
+        from lichain.io.epcis_stream import StreamLimits, iter_epcis_chunks
+
+        limits = StreamLimits(chunk_events=chunk_events)
+        chunks = ((assign_ids_located(located), problems)
+                  for located, problems in iter_epcis_chunks(path, str(path), limits, progress))
+        return ingest_chunks(chunks, store, policy=policy, source=path.name, dry_run=dry_run,
+                             relocate=_epcis_location)
+    located, problems = read_document(path, store)
     if problems:
         return IngestResult(False, 0, 0, list(problems))
-    result = ingest_events(located, store, policy=policy, source=path.name)
-    if path.suffix.lower() in (".json", ".jsonld"):
-        # the ledger names inputs/outputs of a run; in an EPCIS document they are its quantity lists
-        result.problems = [Problem(p.location.replace("/inputs/", "/inputQuantityList/")
-                                   .replace("/outputs/", "/outputQuantityList/"), p.message)
-                           for p in result.problems]
+    result = ingest_events(located, store, policy=policy, source=path.name, dry_run=dry_run)
+    if is_epcis:
+        result.problems = [_epcis_location(p) for p in result.problems]
     return result
+
+
+def assign_ids_located(located: Sequence[LocatedEvent]) -> list[LocatedEvent]:
+    """Located events with ids assigned where they have none (see :func:`assign_ids`)."""
+    ids = assign_ids(le.event for le in located)
+    return [LocatedEvent(le.location, ev) for le, ev in zip(located, ids, strict=True)]
 
 
 def ingest_batches(
@@ -79,12 +120,13 @@ def ingest_batches(
     *,
     label: str = "demo",
     on_batch: Callable[[int], None] | None = None,
+    policy: BalancePolicy | None = None,
 ) -> IngestResult:
     """Ingest consecutive generated batches (each its own all-or-nothing document)."""
     total = IngestResult(True, 0)
     for b, batch in enumerate(batches):
         located = [LocatedEvent(f"{label}#batch{b}/{i}", ev) for i, ev in enumerate(assign_ids(batch))]
-        r = ingest_events(located, store, source=label)
+        r = ingest_events(located, store, source=label, policy=policy)
         total.events_written += r.events_written
         total.events_skipped += r.events_skipped
         if on_batch is not None:

@@ -1,7 +1,7 @@
 """Bulk read of activity data, shipments and factor overrides into per-run and per-lot emission arrays.
 
 Footprint propagation (DESIGN §3) needs the own emissions of every run and of every commissioned source lot,
-and the transport emissions of every lot, as float64 arrays aligned with the lot graph that
+and the transport emissions of every shipment charged to the mass that travelled, as float64 arrays aligned with the lot graph that
 :func:`lichain.storage.arrays.read_arrays` compiles. Calling :func:`lichain.core.emissions.own_emissions` once
 per run would cost seconds per 100 k runs, so this reader fetches each table once, resolves every distinct
 datum context — (site, kind, name, factor key, instrument, override period) — once with the same pure
@@ -24,6 +24,7 @@ import numpy.typing as npt
 from lichain.core.emissions import CAUSES, line_factor, transport_factor
 from lichain.core.factors import Factor, FactorLibrary, FactorProblem, FactorResolver
 from lichain.core.model import FactorOverride, Site
+from lichain.storage.custody_sql import transport_charges
 from lichain.storage.sql import SqlStore, chunks
 
 __all__ = ["EmissionArrays", "EmissionProblem", "read_emissions"]
@@ -55,8 +56,12 @@ class EmissionArrays:
     ``*_by_cause_kg_co2e`` columns follow :data:`causes` (electricity, fuels, reagents, process); the totals are
     their row sums. Location-based and market-based differ only in electricity
     (see :mod:`lichain.core.emissions`). ``lot_*`` own emissions are those of commissioning activity (e.g.
-    mining energy of a source lot); ``lot_transport_kg_co2e`` sums the live shipments of each lot
-    [kg CO2e] over ``lot_transport_tkm`` [t·km]. ``*_complete`` is False where some datum had no factor.
+    mining energy of a source lot). Shipments' emissions go with the mass that travelled
+    (:mod:`lichain.analysis.transport`): ``run_transport_kg_co2e`` is the inbound transport of what each run
+    consumed; ``lot_transport_kg_co2e`` what a lot's unconsumed stock away from home still carries (e.g. a
+    delivery to a customer); ``lot_transport_tkm`` the lot's t·km. Per live shipment (``ship_idx``, store
+    numbers): its emissions ``ship_kg_co2e``, mass ``ship_mass_kg`` and the lot's transport intensity at its
+    origin ``ship_origin_kg_co2e_per_kg`` (earlier legs). ``*_complete`` is False where some datum had no factor.
     """
 
     causes: tuple[str, ...]
@@ -65,6 +70,7 @@ class EmissionArrays:
     run_location_by_cause_kg_co2e: F64
     run_market_by_cause_kg_co2e: F64
     run_complete: B
+    run_transport_kg_co2e: F64
     lot_location_kg_co2e: F64
     lot_market_kg_co2e: F64
     lot_location_by_cause_kg_co2e: F64
@@ -72,6 +78,10 @@ class EmissionArrays:
     lot_complete: B
     lot_transport_kg_co2e: F64
     lot_transport_tkm: F64
+    ship_idx: I64
+    ship_kg_co2e: F64
+    ship_mass_kg: F64
+    ship_origin_kg_co2e_per_kg: F64
     factors_used: tuple[Factor, ...]
     problems: tuple[EmissionProblem, ...]
     library_version: str
@@ -260,7 +270,8 @@ def read_emissions(
                            "WHERE idx BETWEEN :l0 AND :l1 AND idx IN (SELECT lot_idx FROM activities "
                            f"WHERE lot_idx IS NOT NULL) AND event_seq {_LIVE}", p) if len(lot_data) else []
         ships = _rows(conn, "SELECT mode, from_site, idx, lot_idx, mass_mg, CAST(distance_km AS DOUBLE PRECISION), "
-                            f"shipped_us FROM shipments WHERE lot_idx BETWEEN :l0 AND :l1 AND event_seq {_LIVE}", p)
+                            f"shipped_us, to_site FROM shipments WHERE lot_idx BETWEEN :l0 AND :l1 "
+                            f"AND event_seq {_LIVE}", p)
 
     overrides = [FactorOverride(r[0], Decimal(r[1]), r[2], r[3], r[4],
                                 None if r[5] is None else _time(r[5]), None if r[6] is None else _time(r[6]))
@@ -273,16 +284,25 @@ def read_emissions(
     )
     run_loc, run_mkt, run_complete = _own(run_data, runs, run_idx, "runs", c)
     lot_loc, lot_mkt, lot_complete = _own(lot_data, lots, lot_idx, "lots", c)
-    lot_tr, lot_tkm, tr_complete = _transport(ships, lot_idx, c)
+    lot_tkm, ship_kg, ship_ok = _transport(ships, lot_idx, c)
+    with store.read() as conn:
+        tr = transport_charges(conn, ships, ship_kg, ship_ok, run_idx, lot_idx)
+    tr_complete = np.ones(N, np.bool_)
+    pos, ok = _positions(lot_idx, np.fromiter((r[3] for r in ships), np.int64, len(ships)))
+    tr_complete[pos[ok & ~ship_ok]] = False
 
     return EmissionArrays(
         causes=CAUSES,
         run_location_kg_co2e=run_loc.sum(axis=1), run_market_kg_co2e=run_mkt.sum(axis=1),
-        run_location_by_cause_kg_co2e=run_loc, run_market_by_cause_kg_co2e=run_mkt, run_complete=run_complete,
+        run_location_by_cause_kg_co2e=run_loc, run_market_by_cause_kg_co2e=run_mkt,
+        run_complete=run_complete & tr.run_complete, run_transport_kg_co2e=tr.run,
         lot_location_kg_co2e=lot_loc.sum(axis=1), lot_market_kg_co2e=lot_mkt.sum(axis=1),
         lot_location_by_cause_kg_co2e=lot_loc, lot_market_by_cause_kg_co2e=lot_mkt,
         lot_complete=lot_complete & tr_complete,
-        lot_transport_kg_co2e=lot_tr, lot_transport_tkm=lot_tkm,
+        lot_transport_kg_co2e=tr.held, lot_transport_tkm=lot_tkm,
+        ship_idx=np.fromiter((r[2] for r in ships), np.int64, len(ships)), ship_kg_co2e=ship_kg,
+        ship_mass_kg=np.fromiter((r[4] / 1e6 for r in ships), np.float64, len(ships)),
+        ship_origin_kg_co2e_per_kg=tr.origin_per_kg,
         factors_used=tuple(sorted(c.used, key=lambda f: (f.key.casefold(), f.source))),
         problems=_located(store, c.problems, c.resolver.problems),
         library_version=c.resolver.library.version,
@@ -290,7 +310,7 @@ def read_emissions(
 
 
 def _transport(ships: Sequence[Any], lot_idx: I64, c: _Context) -> tuple[F64, F64, B]:
-    """Per lot: transport emissions [kg CO2e] = Σ mass [t] × distance [km] × factor, t·km, completeness."""
+    """t·km per lot; per shipment: emissions [kg CO2e] = mass [t] × distance [km] × factor, factor found."""
     n, k = len(lot_idx), len(ships)
     sctx: dict[tuple[Any, ...], int] = {}
     codes = np.fromiter((sctx.setdefault((r[0], r[1]), len(sctx)) for r in ships), np.int64, k)
@@ -315,11 +335,12 @@ def _transport(ships: Sequence[Any], lot_idx: I64, c: _Context) -> tuple[F64, F6
         else:
             c.problems.add(tf, "shipments", int(s_idx[row]), int(rows[j]))
             missing[j] = True
-    complete = np.ones(n, np.bool_)
-    complete[pos[keep][missing[inv]]] = False
+    ship_kg = np.zeros(k)
+    ship_kg[keep] = tkm[keep] * f[inv]
+    ship_ok = np.ones(k, np.bool_)
+    ship_ok[keep[missing[inv]]] = False
     lot_tkm = np.asarray(np.bincount(pos[keep], weights=tkm[keep], minlength=n), np.float64)
-    lot_kg = np.asarray(np.bincount(pos[keep], weights=tkm[keep] * f[inv], minlength=n), np.float64)
-    return lot_kg, lot_tkm, complete
+    return lot_tkm, ship_kg, ship_ok
 
 
 def _owner(rows: Sequence[Any], store_idx: I64, site_pos: dict[str, int]) -> tuple[I64, I64, B]:

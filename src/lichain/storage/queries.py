@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Float, and_, cast, func, select
+from sqlalchemy import and_, func, select
 
 from lichain.storage import schema as s
 from lichain.storage.sql import SqlStore
@@ -111,30 +111,40 @@ def lot_detail(store: SqlStore, idx: int) -> dict[str, Any]:
             "consumed_by": consumed_by, "shipments": shipments}
 
 
-def balance_rows(store: SqlStore, elements: tuple[str, ...]) -> Iterator[tuple[int, str, str, str, float, float, float]]:
-    """Per live run and tracked element: (run idx, run id, kind, element, in, out, loss) element mass [kg].
+def balance_rows(
+    store: SqlStore, elements: tuple[str, ...]
+) -> Iterator[tuple[int, str, str, int, dict[str, tuple[int, int, int]]]]:
+    """Per live run: (run idx, run id, kind, output count, element → (in, out, loss)) exact [mg·ppb].
 
-    Sums are taken in double precision on the server (mg × ppb products exceed 64-bit integers); that is
-    exact to about 1e-16 relative, far inside any balance tolerance. The exact integer check runs at write time.
+    The products mass [mg] × fraction [ppb] exceed 64-bit integers, so rows are summed here in Python
+    integers rather than by the database: the re-check is as exact as the write-time check.
     """
-    scale = 1e15  # mg·ppb → kg
+    from lichain.core.quantities import FRACTION_SCALE
+
     c, a, lt, r = s.consumptions, s.assays, s.lots, s.runs
     live = _live(r.c.event_seq)
+    ins: dict[tuple[int, str], int] = {}
+    outs: dict[tuple[int, str], int] = {}
+    n_out: dict[int, int] = {}
     with store.read() as conn:
-        ins = {(row[0], row[1]): row[2] / scale for row in conn.execute(
-            select(c.c.run_idx, a.c.element, func.sum(cast(c.c.mass_mg, Float) * a.c.ppb))
-            .join(a, a.c.lot_idx == c.c.lot_idx).where(a.c.element.in_(elements))
-            .group_by(c.c.run_idx, a.c.element))}
-        outs = {(row[0], row[1]): row[2] / scale for row in conn.execute(
-            select(lt.c.run_idx, a.c.element, func.sum(cast(lt.c.mass_mg, Float) * a.c.ppb))
-            .join(a, a.c.lot_idx == lt.c.idx).where(lt.c.run_idx.is_not(None), a.c.element.in_(elements))
-            .group_by(lt.c.run_idx, a.c.element))}
-        losses = {(row.run_idx, row.element): row.mass_mg / 1e6
+        for run_idx, e, mg, ppb in conn.execute(
+                select(c.c.run_idx, a.c.element, c.c.mass_mg, a.c.ppb)
+                .join(a, a.c.lot_idx == c.c.lot_idx).where(a.c.element.in_(elements))):
+            ins[run_idx, e] = ins.get((run_idx, e), 0) + int(mg) * int(ppb)
+        for run_idx, e, mg, ppb in conn.execute(
+                select(lt.c.run_idx, a.c.element, lt.c.mass_mg, a.c.ppb)
+                .join(a, a.c.lot_idx == lt.c.idx)
+                .where(lt.c.run_idx.is_not(None), a.c.element.in_(elements))):
+            outs[run_idx, e] = outs.get((run_idx, e), 0) + int(mg) * int(ppb)
+        for run_idx, count in conn.execute(select(lt.c.run_idx, func.count()).where(lt.c.run_idx.is_not(None))
+                                           .group_by(lt.c.run_idx)):
+            n_out[run_idx] = int(count)
+        losses = {(row.run_idx, row.element): int(row.mass_mg) * FRACTION_SCALE
                   for row in conn.execute(select(s.run_losses))}
         for row in conn.execute(select(r.c.idx, r.c.id, r.c.kind).where(live).order_by(r.c.idx)):
-            for e in elements:
-                k = (row.idx, e)
-                yield row.idx, row.id, row.kind, e, ins.get(k, 0.0), outs.get(k, 0.0), losses.get(k, 0.0)
+            terms = {e: (ins.get((row.idx, e), 0), outs.get((row.idx, e), 0), losses.get((row.idx, e), 0))
+                     for e in elements}
+            yield row.idx, row.id, row.kind, n_out.get(row.idx, 0), terms
 
 
 def counts_by_stage(store: SqlStore) -> dict[str, dict[str, float]]:

@@ -8,7 +8,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from lichain.core.codec import format_time
+from lichain.core.codec import format_time, record_hash
 from lichain.core.model import (
     Activity,
     CustodyClaim,
@@ -41,10 +41,13 @@ def event_rows(
     source: str | None,
     chain: Callable[[str, str, str, str, str], str],
     to_us: Callable[[datetime], int],
+    prev_record: str = "",
 ) -> dict[str, list[dict[str, Any]]]:
     """Rows per table name (dicts keyed by column), with sequence numbers, creation indexes and chain hashes.
 
     Use :func:`as_tuples` to turn them into positional rows in the table's column order for ``executemany``.
+    ``prev_record`` is the record chain's head (:func:`lichain.core.codec.record_hash`); every projection row
+    depends only on the events, their order and the index counters, so ``verify --deep`` can rebuild it.
     """
     rows: dict[str, list[dict[str, Any]]] = {
         k: [] for k in ("events", "sites", "materials", "lots", "assays", "runs", "consumptions", "shipments",
@@ -92,8 +95,10 @@ def event_rows(
         target_seq[ev.event_id] = seq  # later retractions in the same document may name this event
         t = format_time(ev.time)
         h = chain(prev, ev.event_id, ev.kind.value, t, payload)
+        prev_record = record_hash(prev_record, h, recorded, source)
         ev_rows.append({"seq": seq, "event_id": ev.event_id, "kind": ev.kind.value, "time": t, "payload": payload,
-                        "prev_hash": prev, "chain_hash": h, "recorded_at": recorded, "source": source})
+                        "prev_hash": prev, "chain_hash": h, "recorded_at": recorded, "source": source,
+                        "record_hash": prev_record})
         prev = h
         b = ev.body
         if isinstance(b, Run):

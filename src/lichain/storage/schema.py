@@ -55,6 +55,7 @@ events = Table(
     Column("chain_hash", String(64), nullable=False),
     Column("recorded_at", String(40), nullable=False),
     Column("source", String(500), nullable=True),
+    Column("record_hash", String(64), nullable=False, server_default=""),  # chain over recorded_at and source
 )
 
 sites = Table(

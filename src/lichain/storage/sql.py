@@ -1,19 +1,16 @@
 """SQL ledger adapter: SQLite (embedded default, WAL, one writer) and PostgreSQL (production), one code path.
 
 ``SqlStore`` implements the ledger view the validator reads (bulk lookups, chunked ``IN`` lists) and the
-append path. Writing is a unit of work: ``with store.writing() as w:`` takes the write lock first
-(``BEGIN IMMEDIATE`` on SQLite, a transaction-scoped advisory lock on PostgreSQL) and yields a
-:class:`LedgerWriter`, the same view bound to that one locked connection, so the rules read exactly the state
-the document is appended to and no other writer can change it in between (docs/ledger.md, "Concurrent
-writers"). The transaction commits when the block ends normally, and rolls back on an exception or
-:meth:`LedgerWriter.discard`.
+append path: one transaction per document, holding the write lock (``BEGIN IMMEDIATE`` on SQLite, an advisory
+transaction lock on PostgreSQL), extending the hash chain and writing the projections with ``executemany``.
 """
 
 from __future__ import annotations
 
+import copy
 import os
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
@@ -24,16 +21,20 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 
 from lichain.core.codec import GENESIS, chain_hash, format_time
-from lichain.core.errors import StorageError, WriteConflict
+from lichain.core.errors import ConflictError, StorageError
 from lichain.core.model import Event, Retraction, Run, Shipment
-from lichain.core.ports import BoundaryRun, ClaimLot, ClaimRecord, LotState, StoredEvent
+from lichain.core.ports import BoundaryRun, ClaimLot, ClaimRecord, LotState, Movement, StoredEvent
 from lichain.storage import schema as s
 from lichain.storage.rows import as_tuples, event_rows
 
-__all__ = ["DEFAULT_URL", "LedgerWriter", "SqlStore", "chunks", "open_store", "resolve_url", "to_us"]
+__all__ = ["DEFAULT_URL", "SCHEMA_REVISION", "SqlStore", "chunks", "open_store", "resolve_url", "to_us"]
 
 DEFAULT_URL = "sqlite:///lichain.db"
+#: The newest Alembic revision (a test checks it against the migration scripts).
+SCHEMA_REVISION = "0003"
 _CHUNK = 500
+_READ_CACHE_KIB = -200_000  # SQLite page cache of a reader [KiB, negative = size]: bulk snapshot reads
+_WRITE_CACHE_KIB = -32_000  # of a writer: inserts are appends, a big cache only holds dirty pages
 _PG_LOCK = 0x6C6963686169  # "lichai": advisory lock key serialising writers
 
 
@@ -73,7 +74,7 @@ def _make_engine(url: str) -> Engine:
             if u.database not in (None, "", ":memory:"):
                 cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")
-            cur.execute("PRAGMA cache_size=-200000")
+            cur.execute(f"PRAGMA cache_size={_READ_CACHE_KIB}")
             cur.execute("PRAGMA temp_store=MEMORY")
             cur.close()
 
@@ -94,6 +95,8 @@ class SqlStore:
         self.url = resolve_url(url)
         self.engine = _make_engine(self.url)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
+        self._conn: Connection | None = None  # set on the view :meth:`writing` yields
+        self._discard = False
 
     # --- lifecycle ------------------------------------------------------------------------------------------
     def migrate(self) -> None:
@@ -107,6 +110,14 @@ class SqlStore:
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "head")
 
+    def schema_revision(self) -> str | None:
+        """The Alembic revision the database is at (None: no ledger schema yet), read without loading Alembic."""
+        try:
+            with self.engine.connect() as conn:
+                return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        except Exception:  # no such table (a new database): the caller migrates or reports it
+            return None
+
     def is_initialised(self) -> bool:
         """True when the schema exists."""
         from sqlalchemy import inspect
@@ -117,9 +128,46 @@ class SqlStore:
         """Release connections."""
         self.engine.dispose()
 
-    def read(self) -> AbstractContextManager[Connection]:
-        """A read connection (context manager); inside :meth:`writing`, the locked write connection."""
+    def read(self) -> Any:
+        """A read connection (context manager); inside :meth:`writing`, the locked write transaction itself."""
+        if self._conn is not None:
+            return nullcontext(self._conn)
         return self.engine.connect()
+
+    @contextmanager
+    def writing(self) -> Iterator[SqlStore]:
+        """A unit of work holding the ledger's write lock: check and append in one transaction.
+
+        Yields a view of this store bound to one connection that holds the write lock for the whole block
+        (``BEGIN IMMEDIATE`` on SQLite; a transaction-scoped advisory lock on PostgreSQL, taken before anything is
+        read). Every read of the view (the validator's ``LedgerView`` and ``CustodyView``) and :meth:`append` go
+        through that transaction, so no other writer can change what was checked before it is written. The
+        block commits when it ends normally, unless :meth:`discard` was called; an exception rolls it back.
+        """
+        if self._conn is not None:  # already inside a unit of work: join it
+            yield self
+            return
+        conn = self._write()
+        if self.is_sqlite:  # a writer's page cache stays small: a long streamed document must not fill 200 MB
+            conn.connection.driver_connection.execute(f"PRAGMA cache_size={_WRITE_CACHE_KIB}")
+        try:
+            with conn.begin() as tx:
+                if not self.is_sqlite:
+                    conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK})
+                bound = copy.copy(self)
+                bound._conn, bound._discard = conn, False
+                yield bound
+                if bound._discard:
+                    tx.rollback()
+        finally:
+            conn.info.pop("write", None)  # the pooled connection's next user reads with a plain BEGIN
+            if self.is_sqlite and not conn.invalidated:
+                conn.connection.driver_connection.execute(f"PRAGMA cache_size={_READ_CACHE_KIB}")
+            conn.close()
+
+    def discard(self) -> None:
+        """Inside :meth:`writing`: roll the unit of work back when it ends (a refused or dry-run document)."""
+        self._discard = True
 
     # --- LedgerView (bulk) ----------------------------------------------------------------------------------
     def lots(self, ids: Iterable[str]) -> dict[str, LotState]:
@@ -232,6 +280,13 @@ class SqlStore:
             ).all()
             return list(self._lot_states(conn, rows).values())
 
+    def movements(self, ids: Iterable[str]) -> dict[str, list[Movement]]:
+        """Live movements of stored lots per site (SQL in :mod:`lichain.storage.custody_sql`)."""
+        from lichain.storage import custody_sql
+
+        with self.read() as conn:
+            return custody_sql.movements(conn, ids)
+
     # --- CustodyView (claims; SQL in lichain.storage.claims_sql) ---------------------------------------------
     def boundary_runs(self, site: str, start: datetime, end: datetime) -> list[BoundaryRun]:
         """Live runs at ``site`` started in [start, end), with inputs and outputs."""
@@ -274,43 +329,6 @@ class SqlStore:
         conn.info["write"] = True
         return conn
 
-    def _lock(self, conn: Connection) -> None:
-        """Serialise writers (SQLite: ``BEGIN IMMEDIATE`` already holds the file's write lock)."""
-        if not self.is_sqlite:
-            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK})
-
-    @contextmanager
-    def writing(self) -> Iterator[LedgerWriter]:
-        """One locked transaction: read the ledger, append to it, commit at the end (roll back on error/discard).
-
-        Every read of the yielded :class:`LedgerWriter` goes through the locked connection, so what the rules
-        check is what the document is appended to. A uniqueness clash raises :class:`WriteConflict`.
-        """
-        conn = self._write()
-        try:
-            trans = conn.begin()
-            try:
-                self._lock(conn)
-                w = LedgerWriter(self, conn)
-                yield w
-            except IntegrityError as exc:
-                trans.rollback()
-                raise WriteConflict(f"the ledger already holds a record this document would create again "
-                                    f"({type(exc.orig).__name__}: {str(exc.orig).splitlines()[0]})") from exc
-            except BaseException:
-                trans.rollback()
-                raise
-            if w.discarded:
-                trans.rollback()
-            else:
-                try:
-                    trans.commit()
-                except IntegrityError as exc:
-                    raise WriteConflict(f"the ledger already holds a record this document would create again "
-                                        f"({type(exc.orig).__name__})") from exc
-        finally:
-            conn.close()
-
     def head(self, conn: Connection | None = None) -> tuple[int, str]:
         """(last seq, chain hash) of the event chain; (0, GENESIS) when empty."""
         q = select(s.events.c.seq, s.events.c.chain_hash).order_by(s.events.c.seq.desc()).limit(1)
@@ -321,22 +339,38 @@ class SqlStore:
             row = conn.execute(q).first()
         return (row.seq, row.chain_hash) if row else (0, GENESIS)
 
-    def append(self, events: Sequence[Event], payloads: Sequence[str], source: str | None = None) -> int:
-        """Write validated events and their projections in one locked transaction; return how many.
+    def record_head(self, conn: Connection | None = None) -> str:
+        """The record chain's last hash (over recorded_at and source; GENESIS when empty)."""
+        q = select(s.events.c.record_hash).order_by(s.events.c.seq.desc()).limit(1)
+        with (nullcontext(conn) if conn is not None else self.read()) as c:
+            h = c.execute(q).scalar()
+        return h or GENESIS
 
-        Validation must happen in the same transaction to be safe against other writers: prefer
-        ``with store.writing() as w: check_document(..., w); w.append(...)``.
+    def append(self, events: Sequence[Event], payloads: Sequence[str], source: str | None = None) -> int:
+        """Write validated events and their projections; return how many.
+
+        Inside :meth:`writing` the rows join its locked transaction; alone, the append takes the lock itself.
+
+        Raises
+        ------
+        ConflictError
+            When a uniqueness constraint refuses a row (another writer stored it first); nothing is written.
         """
         if not events:
             return 0
         with self.writing() as w:
-            return w.append(events, payloads, source)
+            assert w._conn is not None
+            conn = w._conn
+            try:
+                with conn.begin_nested():
+                    self._append_rows(conn, events, payloads, source)
+            except IntegrityError as exc:
+                w.discard()
+                raise ConflictError(f"another writer stored a clashing record first: {exc.orig}") from None
+        return len(events)
 
-    def _append_on(self, conn: Connection, events: Sequence[Event], payloads: Sequence[str],
-                   source: str | None) -> int:
-        """Extend the chain and write the projections on ``conn`` (inside a locked transaction)."""
-        if not events:
-            return 0
+    def _append_rows(self, conn: Connection, events: Sequence[Event], payloads: Sequence[str],
+                     source: str | None) -> None:
         seq, prev = self.head(conn)
         nxt = {
             "lot": conn.execute(select(func.coalesce(func.max(s.lots.c.idx), -1))).scalar_one() + 1,
@@ -346,12 +380,11 @@ class SqlStore:
         lot_idx = self._lot_index(conn, events)
         target_seq = self._target_seqs(conn, events)
         recorded = format_time(datetime.now(UTC))
-        rows = event_rows(events, payloads, seq, prev, nxt, lot_idx, target_seq, recorded, source, chain_hash,
-                          to_us)
+        rows = event_rows(events, payloads, seq, prev, nxt, lot_idx, target_seq, recorded, source, chain_hash, to_us,
+                          self.record_head(conn))
         for table, data in rows.items():
             if data:
                 self._insert_many(conn, getattr(s, table), data)
-        return len(events)
 
     def _insert_many(self, conn: Connection, table: Any, data: list[dict[str, Any]]) -> None:
         """One driver-level ``executemany`` with positional rows (no per-row statement compilation)."""
@@ -392,7 +425,8 @@ class SqlStore:
                 if not rows:
                     return
                 for r in rows:
-                    yield StoredEvent(r.seq, r.event_id, r.kind, r.time, r.payload, r.prev_hash, r.chain_hash)
+                    yield StoredEvent(r.seq, r.event_id, r.kind, r.time, r.payload, r.prev_hash, r.chain_hash,
+                                      r.recorded_at, r.source, r.record_hash)
                 last = rows[-1].seq
 
     def stored_event(self, event_id: str) -> StoredEvent | None:
@@ -400,7 +434,7 @@ class SqlStore:
         with self.read() as conn:
             r = conn.execute(select(s.events).where(s.events.c.event_id == event_id)).first()
         return None if r is None else StoredEvent(r.seq, r.event_id, r.kind, r.time, r.payload, r.prev_hash,
-                                                  r.chain_hash)
+                                                  r.chain_hash, r.recorded_at, r.source, r.record_hash)
 
     def counts(self) -> dict[str, int]:
         """Row counts of every table (for reports and for 'nothing was written' checks)."""
@@ -409,52 +443,21 @@ class SqlStore:
                     for t in s.metadata.sorted_tables}
 
 
-class LedgerWriter(SqlStore):
-    """The ledger view bound to one locked, uncommitted write transaction (from :meth:`SqlStore.writing`).
-
-    It is a :class:`SqlStore` whose :meth:`read` yields the locked connection, so every ``LedgerView`` and
-    ``CustodyView`` method reads the state this transaction sees, including its own uncommitted appends.
-    """
-
-    def __init__(self, store: SqlStore, conn: Connection) -> None:
-        self.url, self.engine, self.is_sqlite = store.url, store.engine, store.is_sqlite
-        self.conn = conn
-        self.discarded = False
-        self.written = 0
-
-    def read(self) -> AbstractContextManager[Connection]:
-        """The locked write connection (not closed on exit)."""
-        return nullcontext(self.conn)
-
-    @contextmanager
-    def writing(self) -> Iterator[LedgerWriter]:
-        """Already writing: nested units of work share this transaction."""
-        yield self
-
-    def append(self, events: Sequence[Event], payloads: Sequence[str], source: str | None = None) -> int:
-        """Append validated events in this transaction (visible to this writer's reads, committed at the end)."""
-        n = self._append_on(self.conn, events, payloads, source)
-        self.written += n
-        return n
-
-    def discard(self) -> None:
-        """Roll back instead of committing when the unit of work ends (a refused document, a dry run)."""
-        self.discarded = True
-
-    def close(self) -> None:
-        """The store owns the engine; nothing to release here."""
-
-
 def open_store(url: str | None = None, *, create: bool = True) -> SqlStore:
     """Open a store and bring its schema to the newest revision."""
-    store = SqlStore(url)
+    from lichain.storage.urls import redact_url, scrub
+
+    url = resolve_url(url)
     try:
-        if create or store.is_initialised():
+        store = SqlStore(url)
+        if store.schema_revision() == SCHEMA_REVISION:
+            pass  # up to date: no need to load Alembic (about 0.3 s of every command)
+        elif create or store.is_initialised():
             store.migrate()
         else:
-            raise StorageError(f"no lichain ledger at {store.url}; run `lichain init` first")
+            raise StorageError(f"no lichain ledger at {redact_url(url)}; run `lichain init` first")
     except StorageError:
         raise
-    except Exception as exc:  # driver errors: unreachable server, bad URL, permissions
-        raise StorageError(f"cannot open {store.url}: {exc}") from exc
+    except Exception as exc:  # driver errors: unreachable server, bad URL, permissions (never the password)
+        raise StorageError(scrub(f"cannot open {url}: {exc}", url)) from None
     return store

@@ -1,0 +1,128 @@
+"""The integrity commands: ``lichain verify`` (chains, ``--deep`` projections, ``--against`` a checkpoint),
+``lichain checkpoint`` and ``lichain keys generate``.
+
+Kept in its own module so the main CLI wires it in with one line; the shared helpers of
+:mod:`lichain.entrypoints.cli` are imported when a command runs. The use cases are in
+:mod:`lichain.services.verify` and :mod:`lichain.services.checkpoint`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+__all__ = ["checkpoint", "keys_generate", "register", "verify"]
+
+_Db = Annotated[str | None, typer.Option("--db", help="Database URL or SQLite path (default: LICHAIN_DB or "
+                                                      "./lichain.db).")]
+_Json = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+
+
+def verify(
+    db: _Db = None, json_: _Json = False,
+    deep: Annotated[bool, typer.Option("--deep", help="Also rebuild every projection table from the events and "
+                                                      "compare it row by row.")] = False,
+    against: Annotated[Path | None, typer.Option("--against", help="A signed checkpoint file: check that the "
+                                                                   "ledger still extends it.")] = None,
+    public_key: Annotated[Path | None, typer.Option("--public-key", help="PEM public key or JWKS that signed the "
+                                                                         "checkpoint (with --against).")] = None,
+) -> None:
+    """Recompute the hash chains (and with --deep every projection); report the first break."""
+    from lichain.entrypoints.console import emit, err, fail, out, store_for
+    from lichain.services.checkpoint import verify_against
+    from lichain.services.verify import verify_chain, verify_deep
+
+    store = store_for(db)
+    if against is not None:
+        if public_key is None:
+            fail("--against needs --public-key (the PEM public key or JWKS of the checkpoint's signer)")
+        try:
+            token = against.read_text(encoding="utf-8")
+        except OSError as exc:
+            fail(f"cannot read checkpoint {against}: {exc.strerror}")
+        d = verify_against(store, token, public_key)
+        if json_:
+            emit(d)
+        elif d["ok"]:
+            out.print(f"ledger extends checkpoint {against} (seq {d['checkpoint']['seq']}, signed by {d['kid']}); "
+                      f"{d['events_since']} events since")
+        else:
+            err.print(f"checkpoint {against}: {d['reason']}", highlight=False, markup=False)
+        if not d["ok"]:
+            raise typer.Exit(1)
+        return
+    d = verify_deep(store) if deep else verify_chain(store)
+    if json_:
+        emit(d)
+    elif d["ok"]:
+        extra = f"; {sum(d['rows_compared'].values())} projection rows equal their rebuild" if deep else ""
+        out.print(f"chain ok: {d['events']} events, head {d['head']}{extra}")
+    else:
+        if d.get("first_bad_event"):
+            err.print(f"chain broken at event {d['first_bad_event']}: {d['reason']}", highlight=False, markup=False)
+        for m in d.get("mismatches", []):
+            cols = f" columns {', '.join(m['columns'])}" if m["columns"] else ""
+            err.print(f"{m['table']} [{m['key']}]: {m['problem']}{cols}; stored {m['stored'] or '-'}, "
+                      f"rebuilt {m['expected'] or '-'}", highlight=False, markup=False)
+        if d.get("mismatch_count", 0) > len(d.get("mismatches", [])):
+            err.print(f"... {d['mismatch_count']} differences in all")
+    if not d["ok"]:
+        raise typer.Exit(1)
+
+
+def checkpoint(
+    key: Annotated[Path, typer.Option("--key", help="Ed25519 private key (PEM), e.g. from `lichain keys generate`.")],
+    out_: Annotated[Path, typer.Option("--out", help="File to write the signed checkpoint (JWS) to.")],
+    db: _Db = None, json_: _Json = False,
+) -> None:
+    """Sign the ledger's chain head (an anchor an auditor keeps to detect truncation or rewrites)."""
+    from lichain.core.errors import LichainError
+    from lichain.entrypoints.console import emit, fail, out, store_for
+    from lichain.entrypoints.outpath import check_out
+    from lichain.services.checkpoint import make_checkpoint
+
+    check_out(out_)
+    try:
+        token, payload = make_checkpoint(store_for(db), key)
+    except LichainError as exc:
+        fail(str(exc), 1)
+    out_.write_text(token + "\n", encoding="utf-8")
+    if json_:
+        emit({"ok": True, "file": str(out_), **payload})
+    else:
+        out.print(f"checkpoint of seq {payload['seq']} (head {payload['chain_hash']}) written to {out_}")
+
+
+def keys_generate(
+    out_: Annotated[Path, typer.Option("--out", help="Folder for NAME.key.pem (mode 0600) and NAME.pub.pem.")],
+    name: Annotated[str, typer.Option("--name", help="Key file name stem.")] = "lichain",
+    json_: _Json = False,
+) -> None:
+    """Generate an Ed25519 signing key pair; print its kid and public JWK."""
+    from lichain.core.errors import LichainError
+    from lichain.entrypoints.console import emit, fail, out
+    from lichain.entrypoints.outpath import check_out
+    from lichain.io.signing import generate_key as gen
+    from lichain.io.signing import jwk, load_private_key
+
+    check_out(out_, folder=True)
+    try:
+        priv, pub = gen(out_, name)
+    except (LichainError, OSError) as exc:
+        fail(str(exc))
+    k = jwk(load_private_key(priv).public)
+    if json_:
+        emit({"private_key": str(priv), "public_key": str(pub), "jwk": k})
+    else:
+        out.print(f"private key {priv} (keep it secret), public key {pub}, kid {k['kid']}")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the integrity commands to the CLI."""
+    keys = typer.Typer(no_args_is_help=True, help="Signing keys for checkpoints and documents.")
+    keys.command("generate")(keys_generate)
+    app.add_typer(keys, name="keys")
+    app.command("verify")(verify)
+    app.command("checkpoint")(checkpoint)

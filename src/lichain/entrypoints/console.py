@@ -1,0 +1,72 @@
+"""Shared presentation helpers of the ``lichain`` command: consoles, JSON output, exit codes, opening the ledger.
+
+Every command module imports these from here (not from :mod:`lichain.entrypoints.cli`), so the main CLI and its
+command modules do not import each other. Heavy libraries (SQLAlchemy, the services) load only when a command
+needs them, which keeps ``lichain --help`` fast.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+
+import typer
+from rich.console import Console
+from rich.text import Text
+
+from lichain.core.errors import LichainError
+
+if TYPE_CHECKING:
+    from lichain.storage.sql import SqlStore
+
+__all__ = ["EXIT_INTERNAL", "EXIT_REFUSED", "EXIT_USAGE", "KINDS", "Db", "Json", "emit", "err", "fail", "out",
+           "store_for"]
+
+out = Console()
+err = Console(stderr=True, soft_wrap=True)  # one problem per line, never wrapped: scripts grep them
+
+Db = Annotated[str | None, typer.Option("--db", help="Database URL or SQLite path (default: LICHAIN_DB or ./lichain.db).")]
+Json = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+
+
+#: Exit codes: 0 ok, 1 refused (problems listed), 2 usage error, 3 internal error.
+EXIT_REFUSED, EXIT_USAGE, EXIT_INTERNAL = 1, 2, 3
+
+
+def _json_mode() -> bool:
+    """True when the running command was given ``--json``."""
+    try:
+        from typer._click.globals import get_current_context  # the command-line library typer ships
+    except ImportError:  # pragma: no cover - typer releases that use click itself
+        from click import get_current_context  # type: ignore[no-redef]
+    ctx = get_current_context(silent=True)
+    return bool(ctx is not None and ctx.params.get("json_"))
+
+
+def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
+    """Exit with a one-line reason (with ``--json``: a JSON error object on stdout)."""
+    if _json_mode():
+        emit({"ok": False, "error": {"code": code, "kind": KINDS.get(code, "error"), "message": message}})
+    else:
+        err.print(Text.assemble(("error: ", "red"), message), highlight=False)
+    raise typer.Exit(code)
+
+
+KINDS = {EXIT_REFUSED: "refused", EXIT_USAGE: "usage", EXIT_INTERNAL: "internal"}
+
+
+def store_for(db: str | None, create: bool = False) -> SqlStore:
+    """Open the ledger or exit with the reason."""
+    from lichain.storage.sql import open_store
+
+    try:
+        return open_store(db, create=create)
+    except LichainError as exc:
+        fail(str(exc))
+
+
+def emit(data: Any) -> None:
+    """Print JSON to stdout."""
+    from lichain.services.record import dumps
+
+    sys.stdout.write(dumps(data) + "\n")

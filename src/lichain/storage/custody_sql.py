@@ -1,0 +1,146 @@
+"""Custody by site, read from the projections: the live movements of lots (production, shipments, consumptions),
+and the charge of each shipment's transport emissions to the mass that travelled.
+
+The per-site stock rule (:mod:`lichain.core.custody`) needs, for each lot a document touches, every live event
+that put mass of it into a site or took mass out: the lot's production at its site, each shipment's departure
+from its origin and arrival at its destination (both at ``shipped_at``: the ledger has no receiving time),
+each run's consumption at the run's site at its start. Retracted events are left out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from sqlalchemy import Connection, select, text
+
+from lichain.core.ports import Movement
+from lichain.storage import schema as s
+
+__all__ = ["TransportCharges", "movements", "transport_charges"]
+
+F64 = npt.NDArray[np.float64]
+I64 = npt.NDArray[np.int64]
+B = npt.NDArray[np.bool_]
+
+
+@dataclass(frozen=True, eq=False)
+class TransportCharges:
+    """Shipments' emissions charged to the mass that travelled [kg CO2e].
+
+    ``run`` [R]: inbound transport of what each run consumed; ``run_complete`` [R]: False where a leg that brought
+    it had no factor; ``held`` [N]: what each lot's unconsumed stock away from home still carries (a delivery to
+    a customer, stock at a destination); ``origin_per_kg`` [S]: transport intensity of the lot at each shipment's
+    origin [kg CO2e kg⁻¹] (earlier legs), so a delivery carries origin_per_kg + E / m per kg shipped.
+    """
+
+    run: F64
+    run_complete: B
+    held: F64
+    origin_per_kg: F64
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_CHUNK = 500
+
+
+def _at(us: int) -> datetime:
+    return _EPOCH + timedelta(microseconds=int(us))
+
+
+def movements(conn: Connection, ids: Iterable[str]) -> dict[str, list[Movement]]:
+    """Live movements of the stored lots among ``ids``, per lot id (signed mass [mg])."""
+    wanted = sorted(set(ids))
+    out: dict[str, list[Movement]] = {}
+    retracted = select(s.retractions.c.target_seq)
+    for i in range(0, len(wanted), _CHUNK):
+        part = wanted[i : i + _CHUNK]
+        lots = conn.execute(
+            select(s.lots.c.idx, s.lots.c.id, s.lots.c.site, s.lots.c.produced_us, s.lots.c.mass_mg,
+                   s.events.c.event_id)
+            .join(s.events, s.events.c.seq == s.lots.c.event_seq)
+            .where(s.lots.c.id.in_(part), s.lots.c.event_seq.not_in(retracted))
+        ).all()
+        if not lots:
+            continue
+        name = {r.idx: r.id for r in lots}
+        idxs = list(name)
+        for r in lots:
+            out.setdefault(r.id, []).append(Movement(r.id, r.site, _at(r.produced_us), r.mass_mg, r.event_id))
+        for r in conn.execute(
+            select(s.shipments.c.lot_idx, s.shipments.c.from_site, s.shipments.c.to_site,
+                   s.shipments.c.shipped_us, s.shipments.c.mass_mg, s.events.c.event_id)
+            .join(s.events, s.events.c.seq == s.shipments.c.event_seq)
+            .where(s.shipments.c.lot_idx.in_(idxs), s.shipments.c.event_seq.not_in(retracted))
+        ):
+            lot, at = name[r.lot_idx], _at(r.shipped_us)
+            out[lot].append(Movement(lot, r.from_site, at, -r.mass_mg, r.event_id))
+            out[lot].append(Movement(lot, r.to_site, at, r.mass_mg, r.event_id))
+        for c in conn.execute(
+            select(s.consumptions.c.lot_idx, s.runs.c.site, s.runs.c.started_us, s.consumptions.c.mass_mg,
+                   s.events.c.event_id)
+            .join(s.runs, s.runs.c.idx == s.consumptions.c.run_idx)
+            .join(s.events, s.events.c.seq == s.runs.c.event_seq)
+            .where(s.consumptions.c.lot_idx.in_(idxs), s.runs.c.event_seq.not_in(retracted))
+        ):
+            lot = name[c.lot_idx]
+            out[lot].append(Movement(lot, c.site, _at(c.started_us), -c.mass_mg, c.event_id))
+    return out
+
+
+def transport_charges(conn: Connection, ships: Sequence[Any], ship_kg_co2e: F64, ship_ok: B, run_idx: I64,
+                      lot_idx: I64) -> TransportCharges:
+    """Charge each live shipment's emissions to the mass that travelled (:mod:`lichain.analysis.transport`).
+
+    ``ships`` are rows (mode, from_site, idx, lot_idx, mass_mg, distance_km, shipped_us, to_site) with their
+    emissions ``ship_kg_co2e`` [kg CO2e] and whether their factor was found (``ship_ok``); ``run_idx`` and
+    ``lot_idx`` are the sorted store numbers the outputs align with.
+    """
+    from lichain.analysis.transport import Leg, site_intensity
+
+    legs: dict[int, list[tuple[int, Leg]]] = {}
+    for k, r in enumerate(ships):
+        legs.setdefault(int(r[3]), []).append((k, Leg(r[1], r[7], r[4] / 1e6, float(ship_kg_co2e[k]))))
+    run_tr = np.zeros(len(run_idx))
+    run_ok = np.ones(len(run_idx), np.bool_)
+    held = np.zeros(len(lot_idx))
+    origin = np.zeros(len(ships))
+    if not legs:
+        return TransportCharges(run_tr, run_ok, held, origin)
+    live = "NOT IN (SELECT target_seq FROM retractions)"
+    few = len(legs) <= 500  # e.g. one lot's deliveries: name the lots instead of every shipped lot
+    shipped = f"({','.join(map(str, sorted(legs)))})" if few else f"(SELECT lot_idx FROM shipments WHERE event_seq {live})"
+    produced = {int(i): (site, mass / 1e6) for i, site, mass in conn.execute(text(
+        f"SELECT idx, site, mass_mg FROM lots WHERE idx IN {shipped} AND event_seq {live}")).all()}
+    uses: dict[int, list[tuple[int, str, float]]] = {}
+    for lot, run, site, mass in conn.execute(text(
+            "SELECT c.lot_idx, c.run_idx, r.site, c.mass_mg FROM consumptions c JOIN runs r ON r.idx = c.run_idx "
+            f"WHERE c.lot_idx IN {shipped} AND r.event_seq {live}")).all():
+        uses.setdefault(int(lot), []).append((int(run), site, mass / 1e6))
+    run_pos = {int(v): i for i, v in enumerate(run_idx.tolist())}
+    lot_pos = {int(v): i for i, v in enumerate(lot_idx.tolist())}
+    for lot, its in legs.items():
+        if lot not in produced:
+            continue
+        site, mass = produced[lot]
+        tau = site_intensity({site: mass}, [g for _, g in its])
+        for k, g in its:
+            origin[k] = tau.get(g.from_site, 0.0)
+        stock: dict[str, float] = {site: mass}
+        for _, g in its:
+            stock[g.from_site] = stock.get(g.from_site, 0.0) - g.mass_kg
+            stock[g.to_site] = stock.get(g.to_site, 0.0) + g.mass_kg
+        complete = all(ship_ok[k] for k, _ in its)
+        for run, at, kg in uses.get(lot, ()):
+            stock[at] = stock.get(at, 0.0) - kg
+            i = run_pos.get(run)
+            if i is not None:
+                run_tr[i] += kg * tau.get(at, 0.0)
+                run_ok[i] &= complete or at == site
+        j = lot_pos.get(lot)
+        if j is not None:
+            held[j] = sum(max(s, 0.0) * tau.get(v, 0.0) for v, s in stock.items())
+    return TransportCharges(run_tr, run_ok, held, origin)
