@@ -40,6 +40,7 @@ __all__ = [
     "GENESIS",
     "body_from_json",
     "body_to_json",
+    "canonical_json",
     "canonical_payload",
     "chain_hash",
     "content_event_id",
@@ -307,7 +308,12 @@ def body_from_json(kind: EventKind | str, d: Mapping[str, Any]) -> EventBody:
 
 def canonical_payload(body: EventBody) -> str:
     """The canonical JSON text of a body: the bytes that are stored and hashed."""
-    return json.dumps(body_to_json(body), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return canonical_json(body_to_json(body))
+
+
+def canonical_json(d: Mapping[str, Any]) -> str:
+    """The canonical JSON text of a body already in its :func:`body_to_json` form."""
+    return json.dumps(d, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def content_event_id(kind: EventKind | str, payload: str) -> str:

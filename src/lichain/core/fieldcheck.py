@@ -8,7 +8,7 @@ added later. Locations are JSON-pointer suffixes relative to the event (``/outpu
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -18,6 +18,7 @@ from lichain.core.limits import (
     MAX_CHARS,
     MAX_MASS_KG,
     gs1_lot_problem,
+    ledger_now,
     text_problem,
     time_problem,
 )
@@ -64,9 +65,14 @@ def _what(kind: str, ptr: str, key: str) -> str:
     return _WHAT.get(key, "text")
 
 
-def field_problems(ev: Event, now: datetime | None = None) -> list[tuple[str, str]]:
-    """Every value of ``ev`` outside the ledger's bounds: (pointer suffix, reason)."""
+def field_problems(ev: Event, now: datetime | None = None,
+                   body: Mapping[str, Any] | None = None) -> list[tuple[str, str]]:
+    """Every value of ``ev`` outside the ledger's bounds: (pointer suffix, reason).
+
+    ``body`` is the event's :func:`~lichain.core.codec.body_to_json` form when the caller has it already.
+    """
     out: list[tuple[str, str]] = []
+    now = now or ledger_now()  # the clock is read once per event, not once per time field
     kind = ev.kind.value
     p = text_problem(ev.event_id, "event id")
     if p:
@@ -74,7 +80,7 @@ def field_problems(ev: Event, now: datetime | None = None) -> list[tuple[str, st
     p = time_problem(ev.time, "event time", now)
     if p:
         out.append(("", p))
-    for ptr, key, value in _walk(body_to_json(ev.body), "", ""):
+    for ptr, key, value in _walk(body if body is not None else body_to_json(ev.body), "", ""):
         if key == "__element__":
             if value not in ELEMENT_SYMBOLS:
                 out.append((ptr, f"{value!r} is not an element symbol (IUPAC periodic table)"))

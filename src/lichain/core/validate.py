@@ -17,7 +17,7 @@ from decimal import Decimal
 
 from lichain.core.balance import element_balance
 from lichain.core.claims import ClaimChecker
-from lichain.core.codec import body_from_json, canonical_payload
+from lichain.core.codec import body_from_json, body_to_json, canonical_json
 from lichain.core.custody import CustodyBook, shipment_lots
 from lichain.core.errors import Problem
 from lichain.core.fieldcheck import field_problems
@@ -385,7 +385,8 @@ class _Checker:
         skipped = 0
         for le in events:
             ev, loc, b = le.event, le.location, le.event.body
-            payload = canonical_payload(b)
+            body_json = body_to_json(b)
+            payload = canonical_json(body_json)
             if ev.event_id in self.doc_events:
                 self.add(loc, f"duplicate event {ev.event_id} (already at {self.doc_events[ev.event_id]})")
                 continue
@@ -402,7 +403,7 @@ class _Checker:
                 for o in b.outputs:
                     self.later_lots.pop(o.id, None)
             n = len(self.problems)
-            for suffix, message in field_problems(ev, self.policy.now):
+            for suffix, message in field_problems(ev, self.policy.now, body_json):
                 self.add(f"{loc}{suffix}", message)
             if isinstance(b, Site):
                 self.check_site(loc, b)
