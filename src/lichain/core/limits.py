@@ -23,7 +23,9 @@ from urllib.parse import unquote
 __all__ = [
     "CLOCK_SKEW",
     "ELEMENT_SYMBOLS",
+    "FORMAT_CHARS",
     "GS1_LOT_CHARS",
+    "IDENTIFIERS",
     "MAX_CHARS",
     "MAX_MASS_KG",
     "MAX_TEXT_CHARS",
@@ -56,6 +58,21 @@ ELEMENT_SYMBOLS = frozenset(["H", "He", "Li", "Be", "B", "C", "N", "O", "F", "Ne
 #: GS1 AI encodable character set 82.
 GS1_LOT_CHARS = frozenset("!\"%&'()*+,-./0123456789:;<=>?ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz")
 _DL_LOT = re.compile(r"^https://id\.gs1\.org/01/\d{14}/10/([^/?#]*)")
+#: Control characters (Unicode category Cc: U+0000–U+001F, U+007F–U+009F) and surrogate code points: one compiled
+#: search finds the first of them, so a clean text costs one C-level scan.
+_BAD_CHAR = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+#: Invisible format characters (Unicode category Cf, e.g. U+202E RIGHT-TO-LEFT OVERRIDE, U+200B ZERO WIDTH
+#: SPACE): refused in identifiers, so two ids that look alike are alike. Ranges of Unicode 14.0 (a test checks them
+#: against ``unicodedata``); free text such as names keeps them (joiners are part of some scripts).
+FORMAT_CHARS = (
+    "\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e\u200b-\u200f\u202a-\u202e"
+    "\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\U000110bd\U000110cd\U00013430-\U00013438"
+    "\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f"
+)
+_FORMAT_CHAR = re.compile(f"[{FORMAT_CHARS}]")
+#: Kinds of field that identify something (no invisible characters allowed).
+IDENTIFIERS = frozenset(["event id", "lot id", "run id", "shipment id", "claim id", "site id", "material code",
+                         "factor key"])
 
 
 def text_problem(value: str, what: str, limit: int | None = None) -> str | None:
@@ -63,13 +80,18 @@ def text_problem(value: str, what: str, limit: int | None = None) -> str | None:
     n = limit if limit is not None else MAX_CHARS.get(what, MAX_TEXT_CHARS)
     if len(value) > n:
         return f"{what} is {len(value):,} characters long; the limit is {n:,}"
-    for i, c in enumerate(value):
-        o = ord(c)
-        if 0xD800 <= o <= 0xDFFF:
-            return f"{what} holds a lone surrogate (U+{o:04X}) at character {i + 1}: not valid Unicode text"
-        if unicodedata.category(c) == "Cc":
-            return f"{what} holds the control character U+{o:04X} at character {i + 1}"
-    return None
+    m = _BAD_CHAR.search(value)
+    if m is None:
+        f = _FORMAT_CHAR.search(value) if what in IDENTIFIERS else None
+        if f is None:
+            return None
+        return (f"{what} holds the invisible format character U+{ord(f[0]):04X} "
+                f"({unicodedata.name(f[0], 'unnamed')}) at character {f.start() + 1}: ids that look alike must be "
+                "alike")
+    i, o = m.start(), ord(m[0])
+    if 0xD800 <= o <= 0xDFFF:
+        return f"{what} holds a lone surrogate (U+{o:04X}) at character {i + 1}: not valid Unicode text"
+    return f"{what} holds the control character U+{o:04X} at character {i + 1}"
 
 
 def gs1_lot_problem(lot_id: str) -> str | None:

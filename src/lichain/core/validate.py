@@ -403,7 +403,7 @@ class _Checker:
                 for o in b.outputs:
                     self.later_lots.pop(o.id, None)
             n = len(self.problems)
-            for suffix, message in field_problems(ev, self.policy.now, body_json):
+            for suffix, message in field_problems(ev, self.policy.now, body_json, payload):
                 self.add(f"{loc}{suffix}", message)
             if isinstance(b, Site):
                 self.check_site(loc, b)

@@ -58,6 +58,21 @@ _RUN_KEYS = frozenset({"kind", "startedAt", "endedAt", "lossesKg", "activity", "
 _SHIP_KEYS = frozenset({"id", "mode", "distanceKm", "toOrganisation", "shippedAt"})
 
 
+def json_type(value: Any) -> str:
+    """The JSON name of a parsed value's type, for messages."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, list):
+        return "an array"
+    return "a string" if isinstance(value, str) else type(value).__name__
+
+
 def _no_constants(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON number")
 
@@ -172,12 +187,19 @@ class EpcisReader(MasterDataReader):
             self._event(ev, ptr)
         except UnicodeEncodeError as exc:  # a lone surrogate (JSON "\ud800") cannot be hashed or stored
             self.add(ptr, f"text holds a lone surrogate (U+{ord(exc.object[exc.start]):04X}): not valid Unicode")
+        except (TypeError, AttributeError, KeyError, IndexError, ValueError, ArithmeticError) as exc:
+            # a member of an unexpected JSON type that no specific check caught: a refusal at its event, never a crash
+            self.add(ptr, f"malformed event: a member has an unexpected JSON type or value "
+                          f"({type(exc).__name__}: {str(exc)[:120]})")
 
     def _event(self, ev: Any, ptr: str) -> None:
         if not isinstance(ev, dict):
             self.add(ptr, "an event must be a JSON object")
             return
         etype = ev.get("type")
+        if not isinstance(etype, str):
+            self.add(f"{ptr}/type", f"the event type must be a string, got {json_type(etype)}")
+            return
         if etype == CLAIM_EVENT_TYPE:
             self.claim_event(ev, ptr)
             return
@@ -286,7 +308,7 @@ class EpcisReader(MasterDataReader):
             self.add(f"{ptr}/action", f"a commissioning event creates a lot: action must be ADD, got {ev['action']!r}")
         self.no_epcs(ev, "epcList", ptr)
         qs = self.quantities(ev, "quantityList", ptr)
-        if len(ev.get("quantityList") or []) != 1:
+        if not isinstance(ql := ev.get("quantityList"), list) or len(ql) != 1:
             self.add(f"{ptr}/quantityList", "a commissioning event must name exactly one lot with its mass "
                                             "(one quantity element)")
         self.unknown(self.ext(ev, ptr), frozenset(), "a commissioning event (lot data belongs in ilmd)")
@@ -397,7 +419,7 @@ class EpcisReader(MasterDataReader):
                                       f"got {ev['action']!r}")
         self.no_epcs(ev, "epcList", ptr)
         qs = self.quantities(ev, "quantityList", ptr)
-        if len(ev.get("quantityList") or []) != 1:
+        if not isinstance(ql := ev.get("quantityList"), list) or len(ql) != 1:
             self.add(f"{ptr}/quantityList", "a shipping event must name exactly one lot with its mass "
                                             "(one quantity element per shipment)")
         src = self.parties(ev, "sourceList", "source", ptr)

@@ -51,6 +51,13 @@ def epcis(name: str, doc: Any, location: str, reason: str, *, raw: bytes | None 
     _add(f"epcis/{name}.jsonld", "epcis", location, reason)
 
 
+def _with_event(d: dict[str, Any], **members: Any) -> dict[str, Any]:
+    """The document with its first event's members replaced (values of the wrong JSON type)."""
+    d = copy.deepcopy(d)
+    d["epcisBody"]["eventList"][0].update(members)
+    return d
+
+
 def _site(**attrs: str) -> dict[str, Any]:
     d = _doc(header=True)
     vl = d["epcisHeader"]["epcisMasterData"]["vocabularyList"]
@@ -132,6 +139,10 @@ def make_epcis() -> None:
         ("gs1-pipe", GTIN + "LOT%7C1", f"{EV}/id", "outside GS1 character set 82"),
         ("surrogate", "urn:x:lot\ud800", EV, "lone surrogate"),
         ("del", "urn:x:lot\u007f", f"{EV}/id", "control character U+007F"),
+        ("right-to-left-override", "urn:x:lot\u202e1gpj", f"{EV}/id",
+         "invisible format character U+202E (RIGHT-TO-LEFT OVERRIDE)"),
+        ("zero-width-space", "urn:x:lot\u200b1", f"{EV}/id", "invisible format character U+200B"),
+        ("byte-order-mark", "urn:x:\ufefflot1", f"{EV}/id", "invisible format character U+FEFF"),
     ]:
         ev = _lot()
         ev["quantityList"][0]["epcClass"] = lot_id
@@ -197,6 +208,14 @@ def make_epcis() -> None:
         ("eventlist-object", lambda d: {**d, "epcisBody": {"eventList": {}}}, "#/epcisBody/eventList",
          "missing event list"),
         ("event-not-object", lambda d: {**d, "epcisBody": {"eventList": [7]}}, EV, "must be a JSON object"),
+        ("event-type-array", lambda d: _with_event(d, type=["ObjectEvent"]), f"{EV}/type",
+         "the event type must be a string, got an array"),
+        ("event-type-object", lambda d: _with_event(d, type={"a": 1}), f"{EV}/type",
+         "the event type must be a string, got an object"),
+        ("quantity-list-number", lambda d: _with_event(d, quantityList=7), f"{EV}/quantityList",
+         "quantityList must be a list"),
+        ("quantity-list-object", lambda d: _with_event(d, quantityList={"epcClass": "x"}),
+         f"{EV}/quantityList", "quantityList must be a list"),
         ("creation-date", lambda d: {**d, "creationDate": "yesterday"}, "#/creationDate", ""),
     ]:
         epcis(f"doc-{name}", change(_doc(_lot())), loc, reason)
