@@ -28,16 +28,16 @@ MORE = "\n".join(f"run R{k} refining @R1 2026-02-01..2026-02-02 in L{k}:400kg ou
 def _signed(store: SqlStore, tmp_path: Path) -> tuple[str, Path]:
     assert ingest_events(parse_chain(BASE), store).ok
     priv, pub = generate_key(tmp_path)
-    token, payload = make_checkpoint(store, priv)
-    assert payload["seq"] == store.head()[0] == 18
-    return token, pub
+    cp = make_checkpoint(store, priv)
+    assert cp.payload.seq == store.head()[0] == 18
+    return cp.token, pub
 
 
 def test_honest_extension_passes(store: SqlStore, tmp_path: Path) -> None:
     token, pub = _signed(store, tmp_path)
     assert ingest_events(parse_chain(MORE, "more"), store).ok
     r = verify_against(store, token, pub)
-    assert r["ok"] and r["extends_checkpoint"] and r["events_since"] == 5
+    assert r.ok and r.extends_checkpoint and r.events_since == 5
 
 
 def test_truncation_is_detected(store: SqlStore, tmp_path: Path) -> None:
@@ -46,9 +46,9 @@ def test_truncation_is_detected(store: SqlStore, tmp_path: Path) -> None:
         cut = store.head()[0] - 10
         conn.execute(sa.delete(s.lots).where(s.lots.c.event_seq > cut))
         conn.execute(sa.delete(s.events).where(s.events.c.seq > cut))
-    assert verify_chain(store)["ok"]  # what remains is a consistent, shorter chain
+    assert verify_chain(store).ok  # what remains is a consistent, shorter chain
     r = verify_against(store, token, pub)
-    assert not r["ok"] and r["signature_ok"] and "truncated" in r["reason"]
+    assert not r.ok and r.signature_ok and "truncated" in r.reason
 
 
 def test_rewrite_from_a_point_is_detected(store: SqlStore, tmp_path: Path) -> None:
@@ -63,9 +63,9 @@ def test_rewrite_from_a_point_is_detected(store: SqlStore, tmp_path: Path) -> No
             conn.execute(sa.update(s.events).where(s.events.c.seq == r.seq)
                          .values(payload=payload, prev_hash=prev, chain_hash=h, record_hash=rec))
             prev = h
-    assert verify_chain(store)["ok"]  # the rewritten chain is self-consistent
+    assert verify_chain(store).ok  # the rewritten chain is self-consistent
     r = verify_against(store, token, pub)
-    assert not r["ok"] and r["signature_ok"] and "rewritten" in r["reason"]
+    assert not r.ok and r.signature_ok and "rewritten" in r.reason
 
 
 def test_a_tampered_checkpoint_fails_its_signature(store: SqlStore, tmp_path: Path) -> None:
@@ -78,4 +78,4 @@ def test_a_tampered_checkpoint_fails_its_signature(store: SqlStore, tmp_path: Pa
     body["seq"] = 3
     forged = base64.urlsafe_b64encode(json.dumps(body).encode()).rstrip(b"=").decode()
     r = verify_against(store, f"{h}.{forged}.{sig}", pub)
-    assert not r["ok"] and not r["signature_ok"] and "does not verify" in r["reason"]
+    assert not r.ok and not r.signature_ok and "does not verify" in r.reason

@@ -23,6 +23,7 @@ from lichain.io.tabular import write_workbook
 from lichain.services import query
 from lichain.services.record import ingest_file
 from lichain.services.trace import trace_lot
+from lichain.services.verify import verify_chain
 from lichain.storage.sql import SqlStore, open_store
 from tests.support.chain_text import parse_chain
 
@@ -93,8 +94,8 @@ def assert_corrected(store: SqlStore) -> None:
     assert l2b["retracted"] is False and l2b["mass_kg"] == 53.7 and l2b["shipped_kg"] == 10
     assert [x["id"] for x in query.list_lots(store, limit=None)] == ["L1", "L2b"]
     b = query.balance(store)
-    assert b["runs_checked"] == 1 and b["problems"] == []
-    assert query.verify(store)["ok"]
+    assert b.runs_checked == 1 and b.problems == ()
+    assert verify_chain(store).ok
     tr = trace_lot(store, "L2b", element="Ni", by="site")
     assert list(tr["groups"]) == ["M1"] and tr["groups"]["M1"]["share"]["Ni"] == pytest.approx(1.0)
     assert tr["groups"]["M1"]["element_kg"]["Ni"] == pytest.approx(53.7 * 0.2233)  # L2b's nickel, all from M1

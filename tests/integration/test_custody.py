@@ -150,4 +150,4 @@ def test_consumption_tolerance_applies_per_site(store: SqlStore, tolerated: bool
 def test_store_accepts_exactly_what_the_brute_force_timeline_allows(store: SqlStore, ops: list[tuple],
                                                                    starts: list[tuple]) -> None:
     """The property of tests/unit/test_custody.py on each SQL backend (movements read back from the tables)."""
-    play(lambda doc: ingest_events(doc, store, policy=EXACT).problems, f"p{uuid.uuid4().hex[:8]}-", ops, starts)
+    play(lambda doc: list(ingest_events(doc, store, policy=EXACT).problems), f"p{uuid.uuid4().hex[:8]}-", ops, starts)

@@ -18,6 +18,7 @@ from lichain.core.model import Consumption, Lot, Run
 from lichain.core.validate import LocatedEvent
 from lichain.services import query
 from lichain.services.ingest import ingest_events
+from lichain.services.verify import verify_chain
 from lichain.storage.sql import SqlStore
 from tests.support.chain_text import event
 from tests.support.strategies import ELEMENTS, valid_chain
@@ -63,7 +64,7 @@ def test_valid_chains_are_accepted_and_conserve_element_mass(store: SqlStore, da
         gap = abs(src - stock - loss[e] * 10**9)
         assert gap <= (n_runs + n_outputs) * 10**9 + src // 200, (e, src, stock, loss[e])
     ours = {le.event.event_id for le in doc}
-    assert all(p["run"] not in ours for p in query.balance(store)["problems"])
+    assert all(p["run"] not in ours for p in query.balance(store).problems)
 
 
 @SETTINGS
@@ -75,7 +76,7 @@ def test_store_then_load_is_identical(store: SqlStore, data: st.DataObject) -> N
     loaded = [event_from_payload(e.event_id, e.kind, e.time, e.payload) for e in store.iter_events()
               if e.event_id in ids]
     assert loaded == [le.event for le in doc]
-    assert query.verify(store)["ok"]
+    assert verify_chain(store).ok
 
 
 def _corrupt(doc: list[LocatedEvent], data: st.DataObject) -> tuple[list[LocatedEvent], str]:

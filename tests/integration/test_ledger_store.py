@@ -13,6 +13,7 @@ from lichain.core.model import Retraction
 from lichain.core.validate import LocatedEvent
 from lichain.services import query
 from lichain.services.ingest import ingest_events
+from lichain.services.verify import verify_chain
 from lichain.storage import sql
 from lichain.storage.sql import SqlStore
 from tests.support.chain_text import event, parse_chain
@@ -48,9 +49,9 @@ def test_valid_document_is_written_and_reads_back_identically(store: SqlStore) -
     l2 = query.show_lot(store, "L2")
     assert l2["inputs"] == [{"lot": "L1", "mass_kg": 500}]
     assert l2["shipped_kg"] == 12 and l2["shipments"][0]["to_organisation"] == "Customer"
-    assert query.balance(store)["problems"] == []
-    v = query.verify(store)
-    assert v["ok"] and v["events"] == len(doc) and v["first_bad_event"] is None
+    assert query.balance(store).problems == ()
+    v = verify_chain(store)
+    assert v.ok and v.events == len(doc) and v.first_bad_event is None
 
 
 def test_reingest_is_a_noop(store: SqlStore) -> None:
@@ -141,8 +142,8 @@ def test_verify_finds_the_first_tampered_event(store: SqlStore) -> None:
     with store.engine.begin() as c:
         c.execute(sa.text("UPDATE events SET payload = replace(payload, '1000', '2000') WHERE event_id = :e"),
                   {"e": target})
-    v = query.verify(store)
-    assert not v["ok"] and v["first_bad_event"] == target
+    v = verify_chain(store)
+    assert not v.ok and v.first_bad_event == target
 
 
 def test_retraction_frees_consumption_and_hides_the_run(store: SqlStore) -> None:
@@ -160,8 +161,8 @@ def test_retraction_frees_consumption_and_hides_the_run(store: SqlStore) -> None
     assert query.show_lot(store, "L1")["consumed_kg"] == 0
     assert query.show_lot(store, "L2")["retracted"] is True
     assert [x["id"] for x in query.list_lots(store)] == ["L1"]
-    assert query.balance(store)["runs_checked"] == 0
-    assert query.verify(store)["ok"]
+    assert query.balance(store).runs_checked == 0
+    assert verify_chain(store).ok
     # a retracted event cannot be retracted twice
     r = ingest_events([LocatedEvent("err:2", event(Retraction(run_event, t, "again"), t))], store)
     assert not r.ok and "already retracted" in r.problems[0].message

@@ -24,6 +24,7 @@ from lichain.services import query
 from lichain.services.exchange import export_epcis
 from lichain.services.ingest import ingest_events
 from lichain.services.record import ingest_file
+from lichain.services.verify import verify_chain
 from lichain.storage.sql import SqlStore, open_store
 from tests.support.chain_text import parse_chain
 from tests.support.race_rounds import Outcome, writer
@@ -122,7 +123,7 @@ def test_stored_state_equals_a_serial_ingest_of_the_accepted_documents(store: Sq
                 accepted.append((f"w{o[0]}r{r}", docs[o[0]]))
             elif not o[2]:
                 refused.append((f"w{o[0]}r{r}", docs[o[0]]))
-    assert query.verify(store)["ok"]
+    assert verify_chain(store).ok
 
     # stored state == serial ingest of the accepted documents in commit order (seq of their first event)
     def first_seq(name_text: tuple[str, str]) -> int:
@@ -137,7 +138,7 @@ def test_stored_state_equals_a_serial_ingest_of_the_accepted_documents(store: Sq
         assert r.ok and r.events_written == len(doc), (name, r.problems)
     assert _events(serial) == _events(store)
     assert serial.counts() == store.counts()
-    assert query.verify(serial)["head"] == query.verify(store)["head"]
+    assert verify_chain(serial).head == verify_chain(store).head
     for name, text in refused:  # what was refused under the race is refused by the final state too
         assert check_document(parse_chain(text, name), serial).problems, name
     serial.close()
@@ -150,5 +151,5 @@ def test_stored_state_equals_a_serial_ingest_of_the_accepted_documents(store: Sq
     again = open_store(str(tmp_path / "again.db"))
     r = ingest_file(again, f)
     assert r.ok, r.problems[:5]
-    assert query.verify(again)["head"] == query.verify(store)["head"]
+    assert verify_chain(again).head == verify_chain(store).head
     again.close()

@@ -66,8 +66,8 @@ def _mutate(value: Any, rng: random.Random) -> Any:
 def _found(store: SqlStore, table: str) -> bool:
     r = verify_deep(store, limit=50)
     if table == "events":
-        return not r["ok"]
-    return not r["ok"] and any(m["table"] == table for m in r["mismatches"])
+        return not r.ok
+    return not r.ok and any(m.table == table for m in r.mismatches)
 
 
 def test_every_table_is_covered_by_deep_verification() -> None:
@@ -76,7 +76,7 @@ def test_every_table_is_covered_by_deep_verification() -> None:
 
 def test_any_single_changed_value_is_detected(store: SqlStore) -> None:
     _ledger(store)
-    assert verify_deep(store)["ok"]
+    assert verify_deep(store).ok
     backend = "sqlite" if store.is_sqlite else "postgresql"
     rng = random.Random(20261205)
     cells: dict[str, list[tuple[sa.Table, sa.Column[Any], tuple[Any, ...]]]] = {}
@@ -112,7 +112,7 @@ def test_any_single_changed_value_is_detected(store: SqlStore) -> None:
             conn.execute(sa.update(table).where(undo).values({col.name: old}))
     assert found == tried
     assert set(per_table) == {t.name for t in s.metadata.sorted_tables}  # every table was tampered with
-    assert verify_deep(store)["ok"]
+    assert verify_deep(store).ok
 
 
 @pytest.mark.parametrize("table", [t for t in tables() if t not in ("retractions",)] + ["retractions"])
@@ -126,16 +126,16 @@ def test_deleted_and_inserted_projection_rows_are_detected(store: SqlStore, tabl
     with store.engine.begin() as conn:
         conn.execute(sa.delete(t).where(match))
     r = verify_deep(store)
-    assert not r["ok"] and any(m["table"] == table and m["problem"] in ("missing", "changed")
-                               for m in r["mismatches"])
+    assert not r.ok and any(m.table == table and m.problem in ("missing", "changed")
+                               for m in r.mismatches)
     with store.engine.begin() as conn:
         conn.execute(sa.insert(t).values(dict(zip([c.name for c in t.columns], row, strict=True))))
-    assert verify_deep(store)["ok"]
+    assert verify_deep(store).ok
     if table in ("activities",):  # no key: a duplicate row is an extra row
         with store.engine.begin() as conn:
             conn.execute(sa.insert(t).values(dict(zip([c.name for c in t.columns], row, strict=True))))
         r = verify_deep(store)
-        assert not r["ok"] and any(m["table"] == table for m in r["mismatches"])
+        assert not r.ok and any(m.table == table for m in r.mismatches)
 
 
 def test_chain_check_alone_misses_projection_changes(store: SqlStore) -> None:
@@ -143,8 +143,8 @@ def test_chain_check_alone_misses_projection_changes(store: SqlStore) -> None:
     _ledger(store)
     with store.engine.begin() as conn:
         conn.execute(sa.update(s.lots).where(s.lots.c.idx == 5).values(mass_mg=s.lots.c.mass_mg + 1))
-    assert verify_chain(store)["ok"]
+    assert verify_chain(store).ok
     deep = verify_deep(store)
-    assert not deep["ok"]
-    (m,) = deep["mismatches"]
-    assert (m["table"], m["key"], m["columns"], m["problem"]) == ("lots", "idx=5", ["mass_mg"], "changed")
+    assert not deep.ok
+    (m,) = deep.mismatches
+    assert (m.table, m.key, m.columns, m.problem) == ("lots", "idx=5", ("mass_mg",), "changed")

@@ -133,7 +133,7 @@ def test_template_is_ingested_into_a_sqlite_ledger(tmp_path: Path, sqlite_store:
     write_template(tmp_path / "chain.xlsx")
     events = with_ids(read_ok(tmp_path / "chain.xlsx"))
     r = ingest_events(events, sqlite_store)
-    assert r.ok and r.problems == [] and r.events_written == 15
+    assert r.ok and r.problems == () and r.events_written == 15
 
 
 def test_template_has_readme_and_every_sheet_with_its_declared_columns(tmp_path: Path) -> None:

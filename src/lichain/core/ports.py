@@ -6,8 +6,9 @@ Adapters (``lichain.storage``) implement these with bulk queries; the ledger rul
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
@@ -18,10 +19,13 @@ __all__ = [
     "ClaimLot",
     "ClaimRecord",
     "CustodyView",
+    "LedgerStore",
     "LedgerView",
     "LotAllocation",
     "LotState",
     "Movement",
+    "ProjectionMismatch",
+    "ProjectionReport",
     "StoredEvent",
 ]
 
@@ -196,4 +200,79 @@ class EventSink(Protocol):
 
     def append(self, events: Sequence[Event]) -> int:
         """Write events; return how many were written."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectionMismatch:
+    """One stored projection row that differs from its rebuild from the events."""
+
+    table: str
+    key: str
+    problem: str  # "changed" | "missing" | "extra"
+    columns: tuple[str, ...] = ()
+    stored: str = ""
+    expected: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectionReport:
+    """Outcome of rebuilding the projections from the events: rows compared per table, first differences."""
+
+    rows_compared: Mapping[str, int] = field(default_factory=dict)
+    mismatches: Sequence[ProjectionMismatch] = ()
+    mismatch_count: int = 0
+
+    @property
+    def ok(self) -> bool:
+        """True when every projection equals its rebuild."""
+        return self.mismatch_count == 0
+
+
+class LedgerStore(LedgerView, Protocol):
+    """A ledger the use cases run on: the rules' view, a unit of work for writing, and the event log.
+
+    Implemented by the SQL store (SQLite, PostgreSQL) and by the in-memory store (:mod:`lichain.storage.memory`).
+    """
+
+    url: str
+
+    def writing(self) -> AbstractContextManager[LedgerStore]:
+        """A unit of work: what is checked inside it is what is appended (commit at the end, unless discarded)."""
+        ...
+
+    def discard(self) -> None:
+        """Inside :meth:`writing`: drop the unit of work when it ends."""
+        ...
+
+    def append(self, events: Sequence[Event], payloads: Sequence[str], source: str | None = None) -> int:
+        """Record validated events with their canonical payloads; extend both hash chains."""
+        ...
+
+    def head(self) -> tuple[int, str]:
+        """(last seq, content chain hash)."""
+        ...
+
+    def record_head(self) -> str:
+        """The record chain's last hash."""
+        ...
+
+    def iter_events(self, batch: int = 20_000) -> Iterator[StoredEvent]:
+        """All events in chain order."""
+        ...
+
+    def stored_event(self, event_id: str) -> StoredEvent | None:
+        """One recorded event by id."""
+        ...
+
+    def deep_verify(self, *, limit: int = 20, batch: int = 20_000) -> ProjectionReport:
+        """Rebuild every projection from the events and compare."""
+        ...
+
+    def counts(self) -> dict[str, int]:
+        """Row counts per table."""
+        ...
+
+    def close(self) -> None:
+        """Release connections."""
         ...

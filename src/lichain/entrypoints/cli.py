@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import sys
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
@@ -96,13 +95,15 @@ def ingest(
     = False,
 ) -> None:
     """Ingest EPCIS 2.0 JSON-LD documents or XLSX/CSV workbooks, each all or nothing."""
+    from lichain.entrypoints.present import jsonable
+
     s = store_for(db, create=True)
     results = []
     ok = True
     for f in files:
         r = _ingest_with_progress(s, f, dry_run, show=not json_ and err.is_terminal)
         ok &= r.ok
-        results.append({"file": str(f), **r.to_json()})
+        results.append({"file": str(f), **jsonable(r)})
         if not json_:
             if r.ok:
                 verb = "would be written (dry run: nothing written)" if dry_run else "written"
@@ -192,15 +193,14 @@ def balance(db: Db = None, json_: Json = False) -> None:
     """Re-check the element mass balance of every run."""
     from lichain.services import query
 
-    d = query.balance(store_for(db))
+    b = query.balance(store_for(db))
     if json_:
-        emit(d)
+        emit(b)
     else:
-        out.print(f"{d['runs_checked']} runs checked for {', '.join(d['elements'])}: "
-                  f"{len(d['problems'])} problems")
-        for p in d["problems"][:50]:
-            out.print(f"  {p['run']} {p['element']}: {p['message']}")
-    if d["problems"]:
+        out.print(f"{b.runs_checked} runs checked for {', '.join(b.elements)}: {len(b.problems)} problems")
+        for p in b.problems[:50]:
+            out.print(f"  {p.run} {p.element}: {p.message}", markup=False)
+    if b.problems:
         raise typer.Exit(1)
 
 
@@ -305,19 +305,29 @@ def demo(
     from lichain.services.demo import run_demo
 
     s = store_for(db, create=True)
-    t0 = time.perf_counter()
     try:
-        report = run_demo(s, lots=lots_, seed=seed, progress=not json_)
+        if json_:
+            report = run_demo(s, lots=lots_, seed=seed)
+        else:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+            with Progress(TextColumn("ingesting demo chain"), BarColumn(), MofNCompleteColumn(),
+                          TextColumn("events"), TimeElapsedColumn(), console=err) as bar:
+                task = bar.add_task("demo", total=None)
+
+                def advance(done: int, total: int) -> None:
+                    bar.update(task, completed=done, total=total)
+
+                report = run_demo(s, lots=lots_, seed=seed, progress=advance)
     except LichainError as exc:
         fail(str(exc))
-    report["seconds"] = round(time.perf_counter() - t0, 2)
     if json_:
         emit(report)
     else:
         from lichain.entrypoints.render import print_demo_report
 
         print_demo_report(out, report)
-    if not report["ok"]:
+    if not report.ok:
         raise typer.Exit(1)
 
 

@@ -42,33 +42,34 @@ def verify(
             token = against.read_text(encoding="utf-8")
         except OSError as exc:
             fail(f"cannot read checkpoint {against}: {exc.strerror}")
-        d = verify_against(store, token, public_key)
+        c = verify_against(store, token, public_key)
         if json_:
-            emit(d)
-        elif d["ok"]:
-            out.print(f"ledger extends checkpoint {against} (seq {d['checkpoint']['seq']}, signed by {d['kid']}); "
-                      f"{d['events_since']} events since")
+            emit(c)
+        elif c.ok:
+            seq = (c.checkpoint or {}).get("seq")
+            out.print(f"ledger extends checkpoint {against} (seq {seq}, signed by {c.kid}); "
+                      f"{c.events_since} events since")
         else:
-            err.print(f"checkpoint {against}: {d['reason']}", highlight=False, markup=False)
-        if not d["ok"]:
+            err.print(f"checkpoint {against}: {c.reason}", highlight=False, markup=False)
+        if not c.ok:
             raise typer.Exit(1)
         return
-    d = verify_deep(store) if deep else verify_chain(store)
+    v = verify_deep(store) if deep else verify_chain(store)
     if json_:
-        emit(d)
-    elif d["ok"]:
-        extra = f"; {sum(d['rows_compared'].values())} projection rows equal their rebuild" if deep else ""
-        out.print(f"chain ok: {d['events']} events, head {d['head']}{extra}")
+        emit(v)
+    elif v.ok:
+        extra = f"; {sum(v.rows_compared.values())} projection rows equal their rebuild" if deep else ""
+        out.print(f"chain ok: {v.events} events, head {v.head}{extra}")
     else:
-        if d.get("first_bad_event"):
-            err.print(f"chain broken at event {d['first_bad_event']}: {d['reason']}", highlight=False, markup=False)
-        for m in d.get("mismatches", []):
-            cols = f" columns {', '.join(m['columns'])}" if m["columns"] else ""
-            err.print(f"{m['table']} [{m['key']}]: {m['problem']}{cols}; stored {m['stored'] or '-'}, "
-                      f"rebuilt {m['expected'] or '-'}", highlight=False, markup=False)
-        if d.get("mismatch_count", 0) > len(d.get("mismatches", [])):
-            err.print(f"... {d['mismatch_count']} differences in all")
-    if not d["ok"]:
+        if v.first_bad_event:
+            err.print(f"chain broken at event {v.first_bad_event}: {v.reason}", highlight=False, markup=False)
+        for m in v.mismatches:
+            cols = f" columns {', '.join(m.columns)}" if m.columns else ""
+            err.print(f"{m.table} [{m.key}]: {m.problem}{cols}; stored {m.stored or '-'}, "
+                      f"rebuilt {m.expected or '-'}", highlight=False, markup=False)
+        if v.mismatch_count > len(v.mismatches):
+            err.print(f"... {v.mismatch_count} differences in all")
+    if not v.ok:
         raise typer.Exit(1)
 
 
@@ -81,18 +82,19 @@ def checkpoint(
     from lichain.core.errors import LichainError
     from lichain.entrypoints.console import emit, fail, out, store_for
     from lichain.entrypoints.outpath import check_out
+    from lichain.entrypoints.present import jsonable
     from lichain.services.checkpoint import make_checkpoint
 
     check_out(out_)
     try:
-        token, payload = make_checkpoint(store_for(db), key)
+        cp = make_checkpoint(store_for(db), key)
     except LichainError as exc:
         fail(str(exc), 1)
-    out_.write_text(token + "\n", encoding="utf-8")
+    out_.write_text(cp.token + "\n", encoding="utf-8")
     if json_:
-        emit({"ok": True, "file": str(out_), **payload})
+        emit({"ok": True, "file": str(out_), **jsonable(cp.payload)})
     else:
-        out.print(f"checkpoint of seq {payload['seq']} (head {payload['chain_hash']}) written to {out_}")
+        out.print(f"checkpoint of seq {cp.payload.seq} (head {cp.payload.chain_hash}) written to {out_}")
 
 
 def keys_generate(

@@ -66,7 +66,8 @@ def store_for(db: str | None, create: bool = False) -> SqlStore:
 
 
 def emit(data: Any) -> None:
-    """Print JSON to stdout."""
+    """Print a result (a typed result dataclass or JSON-ready data) as JSON to stdout."""
+    from lichain.entrypoints.present import jsonable
     from lichain.services.record import dumps
 
-    sys.stdout.write(dumps(data) + "\n")
+    sys.stdout.write(dumps(jsonable(data)) + "\n")

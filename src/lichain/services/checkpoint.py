@@ -10,63 +10,103 @@ or before it, is then detected.
 
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from lichain.core.codec import format_time
+from lichain.core.ports import LedgerStore
 from lichain.io.signing import SignatureError, load_private_key, load_public_key, sign_jws, verify_jws
-from lichain.services.verify import verify_chain
-from lichain.storage.sql import SqlStore
+from lichain.services.verify import Verification, verify_chain
 from lichain.storage.urls import redact_url
 
-__all__ = ["CHECKPOINT_TYPE", "make_checkpoint", "verify_against"]
+__all__ = ["CHECKPOINT_TYPE", "Checkpoint", "CheckpointCheck", "CheckpointPayload", "make_checkpoint",
+           "verify_against"]
 
 CHECKPOINT_TYPE = "lichain-checkpoint+jwt"
 
 
-def make_checkpoint(store: SqlStore, key_path: Path, *, now: datetime | None = None) -> tuple[str, dict[str, Any]]:
-    """Sign the current head; return (JWS compact token, its payload). The chain must verify first."""
+@dataclass(frozen=True, slots=True)
+class CheckpointPayload:
+    """What a checkpoint signs: the ledger (URL without password), both chain heads at ``seq``, when."""
+
+    typ: str
+    ledger: str
+    seq: int
+    events: int
+    chain_hash: str
+    record_hash: str
+    iat: int  # seconds since the Unix epoch (JWT "issued at")
+    issued_at: str  # the same instant, ISO 8601 UTC
+
+
+@dataclass(frozen=True, slots=True)
+class Checkpoint:
+    """A signed checkpoint: the JWS compact token (what is written to the file) and its payload."""
+
+    token: str
+    payload: CheckpointPayload
+
+
+@dataclass(frozen=True, slots=True)
+class CheckpointCheck:
+    """Outcome of ``verify --against`` (the ``verify --against --json`` shape).
+
+    ``checkpoint`` is the signed payload as received (shown only once its signature verified); ``chain`` is the
+    verification of the ledger's chains through the checkpoint's seq; ``events_since`` counts later events.
+    """
+
+    ok: bool
+    signature_ok: bool
+    extends_checkpoint: bool
+    reason: str | None
+    kid: str | None = None
+    checkpoint: dict[str, Any] | None = None
+    chain: Verification | None = None
+    events_since: int | None = None
+
+
+def make_checkpoint(store: LedgerStore, key_path: Path, *, now: datetime | None = None) -> Checkpoint:
+    """Sign the current head. The chain must verify first."""
     key = load_private_key(key_path)
     v = verify_chain(store)
-    if not v["ok"]:
-        raise SignatureError(f"the chain does not verify (first bad event {v['first_bad_event']}: {v['reason']});"
+    if not v.ok:
+        raise SignatureError(f"the chain does not verify (first bad event {v.first_bad_event}: {v.reason});"
                              " a checkpoint of a broken chain would anchor the damage")
     seq, _ = store.head()
-    payload = {
-        "typ": "lichain ledger checkpoint", "ledger": redact_url(store.url), "seq": seq, "events": v["events"],
-        "chain_hash": v["head"], "record_hash": v["record_head"], "iat": int((now or datetime.now(UTC)).timestamp()),
-        "issued_at": format_time(now or datetime.now(UTC)),
-    }
-    return sign_jws(payload, key, typ=CHECKPOINT_TYPE), payload
+    t = now or datetime.now(UTC)
+    payload = CheckpointPayload("lichain ledger checkpoint", redact_url(store.url), seq, v.events, v.head,
+                                v.record_head, int(t.timestamp()), format_time(t))
+    return Checkpoint(sign_jws(asdict(payload), key, typ=CHECKPOINT_TYPE), payload)
 
 
-def verify_against(store: SqlStore, token: str, public_key: Path) -> dict[str, Any]:
-    """Check a checkpoint's signature and that the ledger still extends it (``verify --against --json``)."""
-    out: dict[str, Any] = {"ok": False, "signature_ok": False, "extends_checkpoint": False}
+def verify_against(store: LedgerStore, token: str, public_key: Path) -> CheckpointCheck:
+    """Check a checkpoint's signature and that the ledger still extends it."""
     try:
         header, payload = verify_jws(token, load_public_key(public_key))
     except SignatureError as exc:
-        return {**out, "reason": str(exc)}
-    out.update({"signature_ok": True, "kid": header.get("kid"), "checkpoint": payload})
+        return CheckpointCheck(False, False, False, str(exc))
+    kid = header.get("kid")
+
+    def refused(reason: str, chain: Verification | None = None) -> CheckpointCheck:
+        return CheckpointCheck(False, True, False, reason, kid, payload, chain)
+
     seq = payload.get("seq")
-    if not isinstance(seq, int) or seq < 0:
-        return {**out, "reason": "checkpoint has no seq"}
+    if not isinstance(seq, int) or isinstance(seq, bool) or seq < 0:
+        return refused("checkpoint has no seq")
     v = verify_chain(store, upto=seq)
-    out["chain"] = {k: v[k] for k in ("ok", "events", "head", "record_head", "first_bad_event", "reason")}
-    at = v.get("at") or {}
+    head, rec = (v.at.head, v.at.record_head) if v.at is not None else (None, None)
     if seq == 0:
-        at = {"seq": 0, "head": payload.get("chain_hash"), "record_head": payload.get("record_hash")}
-    if not at:
-        return {**out, "reason": f"the ledger holds {v['events']} events, fewer than the checkpoint's {seq}: "
-                                 "it was truncated"}
-    if at.get("head") != payload.get("chain_hash"):
-        return {**out, "reason": f"event {seq} no longer has the checkpoint's chain hash: the ledger was rewritten "
-                                 "at or before the checkpoint"}
-    if at.get("record_head") != payload.get("record_hash"):
-        return {**out, "reason": f"event {seq} no longer has the checkpoint's record hash: when or from where events "
-                                 "were recorded was rewritten"}
-    if not v["ok"]:
-        return {**out, "reason": f"the chain breaks at event {v['first_bad_event']}: {v['reason']}"}
-    out.update({"ok": True, "extends_checkpoint": True, "events_since": v["events"] - seq, "reason": None})
-    return out
+        head, rec = payload.get("chain_hash"), payload.get("record_hash")
+    elif v.at is None:
+        return refused(f"the ledger holds {v.events} events, fewer than the checkpoint's {seq}: it was truncated", v)
+    if head != payload.get("chain_hash"):
+        return refused(f"event {seq} no longer has the checkpoint's chain hash: the ledger was rewritten at or "
+                       "before the checkpoint", v)
+    if rec != payload.get("record_hash"):
+        return refused(f"event {seq} no longer has the checkpoint's record hash: when or from where events were "
+                       "recorded was rewritten", v)
+    if not v.ok:
+        return refused(f"the chain breaks at event {v.first_bad_event}: {v.reason}", v)
+    return CheckpointCheck(True, True, True, None, kid, payload, v, v.events - seq)

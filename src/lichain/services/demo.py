@@ -2,25 +2,70 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from lichain.core.errors import Problem
 from lichain.core.limits import ledger_now
 from lichain.core.model import Event
 from lichain.core.validate import BalancePolicy
 from lichain.services import query
 from lichain.services.record import ingest_batches
+from lichain.services.verify import verify_chain
 from lichain.storage.sql import SqlStore
 from lichain.storage.urls import redact_url
 
-__all__ = ["run_demo"]
+__all__ = ["BalanceStatus", "ChainStatus", "DemoReport", "run_demo"]
 
 
-def run_demo(store: SqlStore, *, lots: int | None = None, seed: int = 0, progress: bool = True) -> dict[str, Any]:
-    """Generate and ingest the demo chain; return counts per stage, balance status and a sample CAM lot."""
+@dataclass(frozen=True, slots=True)
+class BalanceStatus:
+    """Runs re-checked after the demo and how many element balances failed."""
+
+    runs_checked: int
+    problems: int
+
+
+@dataclass(frozen=True, slots=True)
+class ChainStatus:
+    """The hash chain after the demo: verified or not, events, head."""
+
+    ok: bool
+    events: int
+    head: str
+
+
+@dataclass(frozen=True, slots=True)
+class DemoReport:
+    """Outcome of ``lichain demo`` (the ``demo --json`` shape).
+
+    ``db`` is the ledger URL with any password redacted; ``stages`` counts live lots per stage (mass in kg);
+    ``sample_cam_lot`` is one cathode lot as ``lichain show --json`` prints it. On a refusal, only the first
+    six fields are set.
+    """
+
+    ok: bool
+    db: str
+    seed: int
+    events_written: int
+    events_skipped: int
+    problems: tuple[Problem, ...]
+    seconds: float
+    stages: dict[str, query.StageCount] | None = None
+    balance: BalanceStatus | None = None
+    verify: ChainStatus | None = None
+    sample_cam_lot: dict[str, Any] | None = None
+
+
+def run_demo(store: SqlStore, *, lots: int | None = None, seed: int = 0,
+             progress: Callable[[int, int], None] | None = None) -> DemoReport:
+    """Generate and ingest the demo chain; ``progress(events done, events expected)`` after each batch."""
     from lichain.demo import DEFAULT_LOTS, generate
 
+    t0 = time.perf_counter()
     chain = generate(lots=lots or DEFAULT_LOTS, seed=seed)
     # the demo simulates its own timeline (up to five years from its start): its clock is the simulation's end
     policy = BalancePolicy(now=max(ledger_now(), chain.start + timedelta(days=6 * 366)))
@@ -29,24 +74,23 @@ def run_demo(store: SqlStore, *, lots: int | None = None, seed: int = 0, progres
         yield list(chain.master_events)
         yield from chain.batches()
 
-    if progress:
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    done = 0
 
-        with Progress(TextColumn("ingesting demo chain"), BarColumn(), MofNCompleteColumn(), TextColumn("events"),
-                      TimeElapsedColumn()) as bar:
-            task = bar.add_task("demo", total=chain.expected_events)
-            result = ingest_batches(store, all_batches(), on_batch=lambda n: bar.advance(task, n), policy=policy)
-    else:
-        result = ingest_batches(store, all_batches(), policy=policy)
-    report: dict[str, Any] = {"ok": result.ok, "db": redact_url(store.url), "seed": seed, "events_written": result.events_written,
-                              "events_skipped": result.events_skipped,
-                              "problems": [{"location": p.location, "message": p.message} for p in result.problems]}
+    def advance(n: int) -> None:
+        nonlocal done
+        done += n
+        if progress is not None:
+            progress(done, chain.expected_events)
+
+    result = ingest_batches(store, all_batches(), on_batch=advance, policy=policy)
+    db = redact_url(store.url)
     if not result.ok:
-        return report
-    report["stages"] = query.summary(store)["stages"]
+        return DemoReport(False, db, seed, result.events_written, result.events_skipped, tuple(result.problems),
+                          round(time.perf_counter() - t0, 2))
     bal = query.balance(store)
-    report["balance"] = {"runs_checked": bal["runs_checked"], "problems": len(bal["problems"])}
-    report["verify"] = {k: v for k, v in query.verify(store).items() if k in ("ok", "events", "head")}
+    v = verify_chain(store)
     cams = query.list_lots(store, stage="cam", limit=1)
-    report["sample_cam_lot"] = query.show_lot(store, cams[0]["id"]) if cams else None
-    return report
+    return DemoReport(
+        True, db, seed, result.events_written, result.events_skipped, (), round(time.perf_counter() - t0, 2),
+        query.summary(store).stages, BalanceStatus(bal.runs_checked, len(bal.problems)),
+        ChainStatus(v.ok, v.events, v.head), query.show_lot(store, cams[0]["id"]) if cams else None)

@@ -7,39 +7,40 @@ against the stored state; only a document without a single problem is written, i
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from lichain.core.errors import ConflictError, Problem
+from lichain.core.ports import LedgerStore
 from lichain.core.validate import BalancePolicy, LocatedEvent, check_document
-from lichain.storage.sql import SqlStore
 
 __all__ = ["IngestResult", "ingest_chunks", "ingest_events", "ingest_stream"]
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class IngestResult:
-    """Outcome of one document: written count, already-recorded count, and every problem found."""
+    """Outcome of one document (the ``ingest --json`` shape, per file).
+
+    ``events_written`` counts events appended (with ``dry_run``: that would have been; nothing was written);
+    ``events_skipped`` counts events already on record (identical content: a re-ingest is a no-op); a refused
+    document lists every problem with its location and writes nothing.
+    """
 
     ok: bool
     events_written: int
     events_skipped: int = 0
-    problems: list[Problem] = field(default_factory=list)
-    dry_run: bool = False  # then ``events_written`` counts what would have been written; nothing was
+    problems: tuple[Problem, ...] = ()
+    dry_run: bool = False
 
-    def to_json(self) -> dict[str, object]:
-        """The ``ingest --json`` shape."""
-        return {
-            "ok": self.ok,
-            "dry_run": self.dry_run,
-            "events_written": self.events_written,
-            "events_skipped": self.events_skipped,
-            "problems": [{"location": p.location, "message": p.message} for p in self.problems],
-        }
+    def then(self, later: IngestResult) -> IngestResult:
+        """This result followed by a later document's (counts added; the later problems when it was refused)."""
+        return IngestResult(self.ok and later.ok, self.events_written + later.events_written,
+                            self.events_skipped + later.events_skipped, self.problems + later.problems,
+                            self.dry_run or later.dry_run)
 
 
 def ingest_events(
     located: Sequence[LocatedEvent],
-    store: SqlStore,
+    store: LedgerStore,
     *,
     parse_problems: Sequence[Problem] = (),
     policy: BalancePolicy | None = None,
@@ -58,17 +59,17 @@ def ingest_events(
         if problems or dry_run:
             uow.discard()
             return IngestResult(not problems, 0 if problems else len(result.new_events),
-                                result.skipped if not problems else 0, problems, dry_run=dry_run)
+                                result.skipped if not problems else 0, tuple(problems), dry_run=dry_run)
         try:
             written = uow.append(result.new_events, result.payloads, source)
         except ConflictError as exc:
-            return IngestResult(False, 0, 0, [Problem(source or "document", str(exc))])
+            return IngestResult(False, 0, 0, (Problem(source or "document", str(exc)),))
     return IngestResult(True, written, result.skipped)
 
 
 def ingest_chunks(
     chunks: Iterable[tuple[Sequence[LocatedEvent], Sequence[Problem]]],
-    store: SqlStore,
+    store: LedgerStore,
     *,
     policy: BalancePolicy | None = None,
     source: str | None = None,
@@ -105,7 +106,7 @@ def ingest_chunks(
                     problems.append(Problem(source or "document", str(exc)))
         if problems or dry_run:
             uow.discard()
-            return IngestResult(not problems, 0 if problems else written, 0 if problems else skipped, problems,
+            return IngestResult(not problems, 0 if problems else written, 0 if problems else skipped, tuple(problems),
                                 dry_run=dry_run)
     return IngestResult(True, written, skipped)
 
@@ -129,7 +130,7 @@ class _SeenIds:
 
         return int.from_bytes(blake2b(event_id.encode("utf-8", "surrogatepass"), digest_size=8).digest(), "big")
 
-    def repeated(self, located: Sequence[LocatedEvent], view: SqlStore) -> list[LocatedEvent]:
+    def repeated(self, located: Sequence[LocatedEvent], view: LedgerStore) -> list[LocatedEvent]:
         np = self.np
         d = np.fromiter((self._digest(le.event.event_id) for le in located), dtype=np.uint64, count=len(located))
         earlier = np.isin(d, self.digests)
@@ -153,19 +154,18 @@ class _SeenIds:
 
 def ingest_stream(
     batches: Iterable[Sequence[LocatedEvent]],
-    store: SqlStore,
+    store: LedgerStore,
     *,
     policy: BalancePolicy | None = None,
     source: str | None = None,
+    on_batch: Callable[[int], None] | None = None,
 ) -> IngestResult:
     """Ingest consecutive documents (e.g. a generated chain in time order); stops at the first refused one."""
     total = IngestResult(True, 0)
     for batch in batches:
-        r = ingest_events(batch, store, policy=policy, source=source)
-        total.events_written += r.events_written
-        total.events_skipped += r.events_skipped
-        if not r.ok:
-            total.ok = False
-            total.problems = r.problems
+        total = total.then(ingest_events(batch, store, policy=policy, source=source))
+        if on_batch is not None:
+            on_batch(len(batch))
+        if not total.ok:
             break
     return total

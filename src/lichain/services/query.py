@@ -6,6 +6,7 @@ rendered once here, in kg and mass fractions (exact decimal strings converted to
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -19,7 +20,7 @@ from lichain.core.validate import BalancePolicy
 from lichain.storage.queries import LotRow, balance_rows, counts_by_stage, find_lot, lot_detail, lot_rows
 from lichain.storage.sql import SqlStore
 
-__all__ = ["balance", "canonical_lot_id", "list_lots", "show_lot", "summary", "verify"]
+__all__ = ["BalanceCheck", "BalanceProblem", "LedgerSummary", "StageCount", "balance", "canonical_lot_id", "list_lots", "show_lot", "summary"]
 
 
 def _num(d: Decimal) -> float | int:
@@ -89,29 +90,65 @@ def show_lot(store: SqlStore, lot_id: str) -> dict[str, Any]:
     return out
 
 
-def balance(store: SqlStore, policy: BalancePolicy | None = None) -> dict[str, Any]:
-    """Re-check the element balance of every live run by the write-time rule (the ``balance --json`` shape)."""
+@dataclass(frozen=True, slots=True)
+class BalanceProblem:
+    """A run whose element balance fails the write-time rule: masses in, out and declared lost [kg]."""
+
+    run: str
+    element: str
+    in_kg: float
+    out_kg: float
+    loss_kg: float
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class BalanceCheck:
+    """Outcome of ``lichain balance`` (the ``balance --json`` shape): every live run re-checked."""
+
+    runs_checked: int
+    elements: tuple[str, ...]
+    problems: tuple[BalanceProblem, ...]
+
+    @property
+    def ok(self) -> bool:
+        """True when every run balances."""
+        return not self.problems
+
+
+@dataclass(frozen=True, slots=True)
+class StageCount:
+    """Live lots of one stage: how many, and their total mass [kg]."""
+
+    lots: int
+    mass_kg: float
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerSummary:
+    """Live lots per stage, row counts per table, and the elements tracked."""
+
+    stages: dict[str, StageCount]
+    tables: dict[str, int]
+    elements: tuple[str, ...]
+
+
+def balance(store: SqlStore, policy: BalancePolicy | None = None) -> BalanceCheck:
+    """Re-check the element balance of every live run by the write-time rule."""
     policy = policy or BalancePolicy()
     runs = 0
-    problems: list[dict[str, Any]] = []
+    problems: list[BalanceProblem] = []
     for _idx, run_id, kind, n_outputs, terms in balance_rows(store, policy.elements):
         runs += 1
         for e, (i, o, loss) in terms.items():
             b = element_balance(e, i, o, loss, policy.tolerance(kind), n_outputs)
             if not b.ok:
                 i_kg, o_kg, loss_kg, _ = b.kg()
-                problems.append({"run": run_id, "element": e, "in_kg": i_kg, "out_kg": o_kg, "loss_kg": loss_kg,
-                                 "message": b.message(run_id)})
-    return {"runs_checked": runs, "elements": list(policy.elements), "problems": problems}
+                problems.append(BalanceProblem(run_id, e, i_kg, o_kg, loss_kg, b.message(run_id)))
+    return BalanceCheck(runs, tuple(policy.elements), tuple(problems))
 
 
-def verify(store: SqlStore) -> dict[str, Any]:
-    """Recompute the hash chains (``verify --json``); see :func:`lichain.services.verify.verify_chain`."""
-    from lichain.services.verify import verify_chain
-
-    return verify_chain(store)
-
-
-def summary(store: SqlStore) -> dict[str, Any]:
+def summary(store: SqlStore) -> LedgerSummary:
     """Counts per stage and table."""
-    return {"stages": counts_by_stage(store), "tables": store.counts(), "elements": list(DEFAULT_ELEMENTS)}
+    stages = {k: StageCount(int(v["lots"]), v["mass_kg"]) for k, v in counts_by_stage(store).items()}
+    return LedgerSummary(stages, store.counts(), tuple(DEFAULT_ELEMENTS))

@@ -16,7 +16,7 @@ from lichain.core.codec import canonical_payload, content_event_id
 from lichain.core.errors import Problem
 from lichain.core.model import Event, EventKind
 from lichain.core.validate import BalancePolicy, LocatedEvent
-from lichain.services.ingest import IngestResult, ingest_chunks, ingest_events
+from lichain.services.ingest import IngestResult, ingest_chunks, ingest_events, ingest_stream
 from lichain.storage.sql import SqlStore
 
 __all__ = ["STREAM_ABOVE_BYTES", "assign_ids", "assign_ids_located", "dumps", "ingest_batches", "ingest_file", "read_document"]
@@ -101,10 +101,10 @@ def ingest_file(
                              relocate=_epcis_location)
     located, problems = read_document(path, store)
     if problems:
-        return IngestResult(False, 0, 0, list(problems))
+        return IngestResult(False, 0, 0, tuple(problems))
     result = ingest_events(located, store, policy=policy, source=path.name, dry_run=dry_run)
     if is_epcis:
-        result.problems = [_epcis_location(p) for p in result.problems]
+        result = replace(result, problems=tuple(_epcis_location(p) for p in result.problems))
     return result
 
 
@@ -123,18 +123,9 @@ def ingest_batches(
     policy: BalancePolicy | None = None,
 ) -> IngestResult:
     """Ingest consecutive generated batches (each its own all-or-nothing document)."""
-    total = IngestResult(True, 0)
-    for b, batch in enumerate(batches):
-        located = [LocatedEvent(f"{label}#batch{b}/{i}", ev) for i, ev in enumerate(assign_ids(batch))]
-        r = ingest_events(located, store, source=label, policy=policy)
-        total.events_written += r.events_written
-        total.events_skipped += r.events_skipped
-        if on_batch is not None:
-            on_batch(len(batch))
-        if not r.ok:
-            total.ok, total.problems = False, r.problems
-            break
-    return total
+    located = ([LocatedEvent(f"{label}#batch{b}/{i}", ev) for i, ev in enumerate(assign_ids(batch))]
+               for b, batch in enumerate(batches))
+    return ingest_stream(located, store, policy=policy, source=label, on_batch=on_batch)
 
 
 def dumps(data: object) -> str:

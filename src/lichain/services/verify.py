@@ -1,4 +1,4 @@
-"""Use cases that check the ledger's integrity: the hash chains, the projections, and signed checkpoints.
+"""Use cases that check the ledger's integrity: the hash chains and the projections.
 
 ``verify_chain`` recomputes the content chain (event payloads) and the record chain (when and from which document
 each event was recorded) and reports the first break. ``verify_deep`` also rebuilds every projection table
@@ -10,23 +10,57 @@ that analysis reads is found. Checkpoints anchor the chain head outside the data
 from __future__ import annotations
 
 import time
-from typing import Any
+from dataclasses import dataclass, field, replace
 
 from lichain.core.codec import GENESIS, chain_hash, record_hash
-from lichain.storage.sql import SqlStore
+from lichain.core.ports import LedgerStore, ProjectionMismatch
 
-__all__ = ["verify_chain", "verify_deep"]
+__all__ = ["ChainPoint", "Verification", "verify_chain", "verify_deep"]
 
 
-def verify_chain(store: SqlStore, *, upto: int | None = None) -> dict[str, Any]:
-    """Recompute both hash chains from the stored events; report the first broken event (``verify --json``).
+@dataclass(frozen=True, slots=True)
+class ChainPoint:
+    """Both chain heads at one sequence number (for checking a checkpoint)."""
 
-    ``upto`` stops after that seq (the head at that point is reported as ``head``/``record_head``).
+    seq: int
+    head: str
+    record_head: str
+    events: int
+
+
+@dataclass(frozen=True, slots=True)
+class Verification:
+    """Outcome of ``lichain verify`` (the ``verify --json`` shape).
+
+    ``head``/``record_head`` are the SHA-256 heads of the content and record chains after the last event;
+    ``first_bad_event`` and ``reason`` name the first break (None when the chains verify). With ``deep``, every
+    projection table was rebuilt from the events: ``rows_compared`` per table and the first ``mismatches``.
+    """
+
+    ok: bool
+    events: int
+    head: str
+    record_head: str
+    first_bad_event: str | None = None
+    reason: str | None = None
+    at: ChainPoint | None = None
+    deep: bool = False
+    projections_ok: bool | None = None
+    rows_compared: dict[str, int] = field(default_factory=dict)
+    mismatch_count: int = 0
+    rows_per_s: int | None = None
+    mismatches: tuple[ProjectionMismatch, ...] = ()
+
+
+def verify_chain(store: LedgerStore, *, upto: int | None = None) -> Verification:
+    """Recompute both hash chains from the stored events; report the first broken event.
+
+    ``upto`` also reports both heads as they were at that seq (``at``), for checking a checkpoint.
     """
     prev, rec, n, expected_seq = GENESIS, GENESIS, 0, 1
     first_bad: str | None = None
     reason: str | None = None
-    heads: dict[str, Any] = {}
+    at: ChainPoint | None = None
     for ev in store.iter_events():
         n += 1
         if first_bad is None:
@@ -43,25 +77,18 @@ def verify_chain(store: SqlStore, *, upto: int | None = None) -> dict[str, Any]:
                                                   "(or the record chain was rewritten)")
         prev, rec, expected_seq = ev.chain_hash, ev.record_hash, ev.seq + 1
         if upto is not None and ev.seq == upto:
-            heads = {"seq": ev.seq, "head": prev, "record_head": rec, "events": n}
-    return {"ok": first_bad is None, "events": n, "head": prev, "record_head": rec, "first_bad_event": first_bad,
-            "reason": reason, **({"at": heads} if upto is not None else {})}
+            at = ChainPoint(ev.seq, prev, rec, n)
+    return Verification(first_bad is None, n, prev, rec, first_bad, reason, at)
 
 
-def verify_deep(store: SqlStore, *, limit: int = 20, batch: int = 20_000) -> dict[str, Any]:
+def verify_deep(store: LedgerStore, *, limit: int = 20, batch: int = 20_000) -> Verification:
     """Both chains, then every projection table rebuilt from the events and compared (``verify --deep``)."""
-    from lichain.storage.deep_verify import deep_verify
-
-    out = verify_chain(store)
+    v = verify_chain(store)
     t0 = time.perf_counter()
-    with store.read() as conn:
-        rep = deep_verify(conn, store.iter_events(), batch=batch, limit=limit)
+    rep = store.deep_verify(limit=limit, batch=batch)
     dt = time.perf_counter() - t0
     rows = sum(rep.rows_compared.values())
-    out.update({
-        "ok": out["ok"] and rep.ok, "deep": True, "projections_ok": rep.ok, "rows_compared": rep.rows_compared,
-        "mismatch_count": rep.mismatch_count, "rows_per_s": round(rows / dt) if dt > 0 else None,
-        "mismatches": [{"table": m.table, "key": m.key, "problem": m.problem, "columns": list(m.columns),
-                        "stored": m.stored, "expected": m.expected} for m in rep.mismatches],
-    })
-    return out
+    return replace(
+        v, ok=v.ok and rep.ok, deep=True, projections_ok=rep.ok, rows_compared=dict(rep.rows_compared),
+        mismatch_count=rep.mismatch_count, rows_per_s=round(rows / dt) if dt > 0 else None,
+        mismatches=tuple(rep.mismatches))

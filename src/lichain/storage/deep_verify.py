@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, func, or_, select
 
 from lichain.core.codec import GENESIS, chain_hash, event_from_payload
+from lichain.core.ports import ProjectionMismatch as Mismatch
 from lichain.core.ports import StoredEvent
 from lichain.storage import schema as s
 from lichain.storage.rows import as_tuples, event_rows
@@ -32,18 +33,6 @@ _KEYS: dict[str, tuple[str, ...]] = {
     "retractions": ("target_seq",), "overrides": ("event_seq",), "custody_claims": ("event_seq",),
     "claim_allocations": ("claim_seq", "lot_id", "element"),
 }  # fmt: skip
-
-
-@dataclass(frozen=True, slots=True)
-class Mismatch:
-    """One projection row that differs from its rebuild: table, key, and what differs."""
-
-    table: str
-    key: str
-    problem: str  # "changed" | "missing" | "extra"
-    columns: tuple[str, ...] = ()
-    stored: str = ""
-    expected: str = ""
 
 
 @dataclass(slots=True)

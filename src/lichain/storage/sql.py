@@ -23,7 +23,15 @@ from sqlalchemy.exc import IntegrityError
 from lichain.core.codec import GENESIS, chain_hash, format_time
 from lichain.core.errors import ConflictError, StorageError
 from lichain.core.model import Event, Retraction, Run, Shipment
-from lichain.core.ports import BoundaryRun, ClaimLot, ClaimRecord, LotState, Movement, StoredEvent
+from lichain.core.ports import (
+    BoundaryRun,
+    ClaimLot,
+    ClaimRecord,
+    LotState,
+    Movement,
+    ProjectionReport,
+    StoredEvent,
+)
 from lichain.storage import schema as s
 from lichain.storage.rows import as_tuples, event_rows
 
@@ -435,6 +443,14 @@ class SqlStore:
             r = conn.execute(select(s.events).where(s.events.c.event_id == event_id)).first()
         return None if r is None else StoredEvent(r.seq, r.event_id, r.kind, r.time, r.payload, r.prev_hash,
                                                   r.chain_hash, r.recorded_at, r.source, r.record_hash)
+
+    def deep_verify(self, *, limit: int = 20, batch: int = 20_000) -> ProjectionReport:
+        """Rebuild every projection table from the events and compare it row by row (``verify --deep``)."""
+        from lichain.storage.deep_verify import deep_verify
+
+        with self.read() as conn:
+            rep = deep_verify(conn, self.iter_events(), batch=batch, limit=limit)
+        return ProjectionReport(dict(rep.rows_compared), tuple(rep.mismatches), rep.mismatch_count)
 
     def counts(self) -> dict[str, int]:
         """Row counts of every table (for reports and for 'nothing was written' checks)."""
