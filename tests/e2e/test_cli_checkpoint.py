@@ -31,7 +31,7 @@ def test_checkpoint_round_trip_and_tamper(tmp_path: Path) -> None:
     keys = json.loads(r.stdout)
     cp = tmp_path / "cp.jws"
     r = runner.invoke(app, ["checkpoint", "--key", keys["private_key"], "--out", str(cp), "--db", db, "--json"])
-    assert r.exit_code == 0 and json.loads(r.stdout)["seq"] == 4
+    assert r.exit_code == 0 and json.loads(r.stdout)["checkpoint"]["seq"] == 4
     r = runner.invoke(app, ["verify", "--against", str(cp), "--public-key", keys["public_key"], "--db", db, "--json"])
     assert r.exit_code == 0 and json.loads(r.stdout)["extends_checkpoint"]
     r = runner.invoke(app, ["verify", "--deep", "--db", db, "--json"])

@@ -95,15 +95,13 @@ def ingest(
     = False,
 ) -> None:
     """Ingest EPCIS 2.0 JSON-LD documents or XLSX/CSV workbooks, each all or nothing."""
-    from lichain.entrypoints.present import jsonable
+    from lichain.services.ingest import IngestReport
 
     s = store_for(db, create=True)
     results = []
-    ok = True
     for f in files:
         r = _ingest_with_progress(s, f, dry_run, show=not json_ and err.is_terminal)
-        ok &= r.ok
-        results.append({"file": str(f), **jsonable(r)})
+        results.append((str(f), r))
         if not json_:
             if r.ok:
                 verb = "would be written (dry run: nothing written)" if dry_run else "written"
@@ -112,9 +110,10 @@ def ingest(
                 err.print(f"{f}: refused, nothing written ({len(r.problems)} problems)")
                 for p in r.problems:
                     err.print(f"  {p.location}: {p.message}", highlight=False, markup=False)
+    report = IngestReport.of(results, dry_run)
     if json_:
-        emit(results[0] if len(results) == 1 else results)
-    if not ok:
+        emit(report)
+    if not report.ok:
         raise typer.Exit(1)
 
 

@@ -82,8 +82,7 @@ def checkpoint(
     from lichain.core.errors import LichainError
     from lichain.entrypoints.console import emit, fail, out, store_for
     from lichain.entrypoints.outpath import check_out
-    from lichain.entrypoints.present import jsonable
-    from lichain.services.checkpoint import make_checkpoint
+    from lichain.services.checkpoint import SavedCheckpoint, make_checkpoint
 
     check_out(out_)
     try:
@@ -92,7 +91,7 @@ def checkpoint(
         fail(str(exc), 1)
     out_.write_text(cp.token + "\n", encoding="utf-8")
     if json_:
-        emit({"ok": True, "file": str(out_), **jsonable(cp.payload)})
+        emit(SavedCheckpoint(True, str(out_), cp.payload))
     else:
         out.print(f"checkpoint of seq {cp.payload.seq} (head {cp.payload.chain_hash}) written to {out_}")
 

@@ -21,8 +21,8 @@ from lichain.io.signing import SignatureError, load_private_key, load_public_key
 from lichain.services.verify import Verification, verify_chain
 from lichain.storage.urls import redact_url
 
-__all__ = ["CHECKPOINT_TYPE", "Checkpoint", "CheckpointCheck", "CheckpointPayload", "make_checkpoint",
-           "verify_against"]
+__all__ = ["CHECKPOINT_TYPE", "Checkpoint", "CheckpointCheck", "CheckpointPayload", "SavedCheckpoint",
+           "make_checkpoint", "verify_against"]
 
 CHECKPOINT_TYPE = "lichain-checkpoint+jwt"
 
@@ -47,6 +47,15 @@ class Checkpoint:
 
     token: str
     payload: CheckpointPayload
+
+
+@dataclass(frozen=True, slots=True)
+class SavedCheckpoint:
+    """Outcome of ``lichain checkpoint`` (the ``checkpoint --json`` shape): the file written and what it signs."""
+
+    ok: bool
+    file: str
+    checkpoint: CheckpointPayload
 
 
 @dataclass(frozen=True, slots=True)

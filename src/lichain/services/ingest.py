@@ -13,7 +13,7 @@ from lichain.core.errors import ConflictError, Problem
 from lichain.core.ports import LedgerStore
 from lichain.core.validate import BalancePolicy, LocatedEvent, check_document
 
-__all__ = ["IngestResult", "ingest_chunks", "ingest_events", "ingest_stream"]
+__all__ = ["IngestReport", "IngestResult", "IngestedDocument", "ingest_chunks", "ingest_events", "ingest_stream"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +36,40 @@ class IngestResult:
         return IngestResult(self.ok and later.ok, self.events_written + later.events_written,
                             self.events_skipped + later.events_skipped, self.problems + later.problems,
                             self.dry_run or later.dry_run)
+
+
+@dataclass(frozen=True, slots=True)
+class IngestedDocument:
+    """One document of an ingest: its file (as given) and its outcome."""
+
+    file: str
+    ok: bool
+    events_written: int
+    events_skipped: int
+    problems: tuple[Problem, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class IngestReport:
+    """Outcome of ``lichain ingest`` for one or more documents (the ``ingest --json`` shape).
+
+    Each document is all or nothing on its own; ``ok`` is true when every one was accepted; counts are summed;
+    ``problems`` lists every document's problems (each location names its file).
+    """
+
+    ok: bool
+    dry_run: bool
+    events_written: int
+    events_skipped: int
+    problems: tuple[Problem, ...]
+    documents: tuple[IngestedDocument, ...]
+
+    @staticmethod
+    def of(results: Sequence[tuple[str, IngestResult]], dry_run: bool = False) -> IngestReport:
+        """The report of documents ingested one after the other."""
+        docs = tuple(IngestedDocument(f, r.ok, r.events_written, r.events_skipped, r.problems) for f, r in results)
+        return IngestReport(all(d.ok for d in docs), dry_run, sum(d.events_written for d in docs),
+                            sum(d.events_skipped for d in docs), tuple(p for d in docs for p in d.problems), docs)
 
 
 def ingest_events(

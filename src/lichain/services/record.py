@@ -15,6 +15,7 @@ from pathlib import Path
 from lichain.core.codec import canonical_payload, content_event_id
 from lichain.core.errors import Problem
 from lichain.core.model import Event, EventKind
+from lichain.core.ports import LedgerStore
 from lichain.core.validate import BalancePolicy, LocatedEvent
 from lichain.services.ingest import IngestResult, ingest_chunks, ingest_events, ingest_stream
 from lichain.storage.sql import SqlStore
@@ -39,10 +40,10 @@ def assign_ids(events: Iterable[Event]) -> list[Event]:
     return out
 
 
-def read_document(path: Path, store: SqlStore | None = None) -> tuple[list[LocatedEvent], list[Problem]]:
+def read_document(path: Path, store: LedgerStore | None = None) -> tuple[list[LocatedEvent], list[Problem]]:
     """Parse one file (EPCIS JSON-LD, XLSX workbook, or a folder of CSV sheets) into located events.
 
-    ``store`` lets a workbook's corrections sheet name runs, shipments and lots already in the ledger.
+    ``store`` (a SQL ledger) lets a workbook's corrections sheet name runs, shipments and lots already in it.
     """
     name = str(path)
     if not path.exists():
@@ -52,7 +53,7 @@ def read_document(path: Path, store: SqlStore | None = None) -> tuple[list[Locat
         from lichain.services.corrections import ledger_resolver
 
         located, problems = read_workbook(path.parent if path.suffix.lower() == ".csv" else path,
-                                          None if store is None else ledger_resolver(store))
+                                          ledger_resolver(store) if isinstance(store, SqlStore) else None)
     elif path.suffix.lower() in (".json", ".jsonld"):
         from lichain.io.epcis import read_epcis
 
@@ -75,7 +76,7 @@ def _epcis_location(p: Problem) -> Problem:
 
 
 def ingest_file(
-    store: SqlStore,
+    store: LedgerStore,
     path: Path,
     policy: BalancePolicy | None = None,
     *,
