@@ -148,6 +148,10 @@ def field_problems(ev: Event, now: datetime | None = None, body: Mapping[str, An
     if p:
         out.append(("", p))
     body = body if body is not None else body_to_json(ev.body)
-    clean = _PAYLOAD_SUSPECT.search(payload if payload is not None else canonical_json(body)) is None
+    text = payload if payload is not None else canonical_json(body)
+    if text.isascii():  # the usual case: only an escape or DEL can hide a control character
+        clean = "\\" not in text and "\x7f" not in text
+    else:
+        clean = _PAYLOAD_SUSPECT.search(text) is None
     _Walk(kind, now, out, clean).container(body, "", "")
     return out
