@@ -59,6 +59,31 @@ def _check(store: SqlStore, d: dict[str, str]) -> str | None:
     if not hits:
         got = [(p.location[len(str(path)):], p.message[:120]) for p in r.problems[:4]]
         return f"{d['document']}: expected {d['location']!r} / {d['reason']!r}, got {got}"
+    if d["kind"] == "epcis":
+        return _pointers_resolve(path, [p.location for p in r.problems])
+    return None
+
+
+def _pointers_resolve(path: Path, locations: list[str]) -> str | None:
+    """Every ``#/json/pointer`` of a refusal names a member of the document, or a missing member of one."""
+    try:
+        doc = json.loads(path.read_bytes())
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return None  # refused before it was JSON: located by line and column instead
+    for loc in locations:
+        if not loc.startswith(f"{path}#/"):
+            continue
+        node: Any = doc
+        tokens = [t.replace("~1", "/").replace("~0", "~") for t in loc.split("#/", 1)[1].split("/")]
+        for n, t in enumerate(tokens):
+            if isinstance(node, dict) and t in node:
+                node = node[t]
+            elif isinstance(node, list) and t.isdigit() and int(t) < len(node):
+                node = node[int(t)]
+            elif n == len(tokens) - 1:
+                break  # a missing member of an existing object: "missing X"
+            else:
+                return f"{path.name}: {loc.split('#', 1)[1]} is not in the document"
     return None
 
 

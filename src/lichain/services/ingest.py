@@ -108,7 +108,7 @@ def ingest_chunks(
     policy: BalancePolicy | None = None,
     source: str | None = None,
     dry_run: bool = False,
-    relocate: Callable[[Problem], Problem] | None = None,
+    relocate: Callable[[Sequence[Problem], Sequence[LocatedEvent]], list[Problem]] | None = None,
 ) -> IngestResult:
     """Ingest one document that arrives in chunks (a streamed file), still all or nothing.
 
@@ -131,7 +131,7 @@ def ingest_chunks(
             chunk_problems += result.problems
             skipped += result.skipped
             if chunk_problems:
-                problems += [relocate(p) for p in chunk_problems] if relocate else chunk_problems
+                problems += relocate(chunk_problems, located) if relocate else chunk_problems
                 continue
             if not problems:  # written into the open transaction even for a dry run: later chunks build on it
                 try:

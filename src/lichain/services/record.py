@@ -69,12 +69,6 @@ def read_document(path: Path, store: LedgerStore | None = None) -> tuple[list[Lo
 STREAM_ABOVE_BYTES = 16 * 1024 * 1024
 
 
-def _epcis_location(p: Problem) -> Problem:
-    # the ledger names inputs/outputs of a run; in an EPCIS document they are its quantity lists
-    return Problem(p.location.replace("/inputs/", "/inputQuantityList/")
-                   .replace("/outputs/", "/outputQuantityList/"), p.message)
-
-
 def ingest_file(
     store: LedgerStore,
     path: Path,
@@ -98,14 +92,17 @@ def ingest_file(
         limits = StreamLimits(chunk_events=chunk_events)
         chunks = ((assign_ids_located(located), problems)
                   for located, problems in iter_epcis_chunks(path, str(path), limits, progress))
-        return ingest_chunks(chunks, store, policy=policy, source=path.name, dry_run=dry_run,
-                             relocate=_epcis_location)
+        from lichain.io.epcis_pointers import relocate
+
+        return ingest_chunks(chunks, store, policy=policy, source=path.name, dry_run=dry_run, relocate=relocate)
     located, problems = read_document(path, store)
     if problems:
         return IngestResult(False, 0, 0, tuple(problems))
     result = ingest_events(located, store, policy=policy, source=path.name, dry_run=dry_run)
     if is_epcis:
-        result = replace(result, problems=tuple(_epcis_location(p) for p in result.problems))
+        from lichain.io.epcis_pointers import relocate
+
+        result = replace(result, problems=tuple(relocate(result.problems, located)))
     return result
 
 

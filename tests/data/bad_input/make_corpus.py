@@ -101,7 +101,7 @@ def make_epcis() -> None:
         ev["quantityList"][0]["quantity"] = value
         epcis(f"mass-{i}", _doc(ev), q, reason)
     for sym in ("Qq", "Xy", "Ab", "Zz", "Uu", "Jj", "Ee", "Jq", "Qa", "Xx", "Yy", "Aa", "Bx", "Mm"):
-        epcis(f"element-{sym}", _doc(_lot(**{"lichain:assay": {sym: "0.1"}})), f"{EV}/assay/{sym}",
+        epcis(f"element-{sym}", _doc(_lot(**{"lichain:assay": {sym: "0.1"}})), f"{EV}/ilmd/lichain:assay/{sym}",
               "is not an element symbol")
     for i, f in enumerate(["1.5", "-0.1", "abc", "1e5", "NaN", "2", "-1e-9", "1.0000001"]):
         epcis(f"fraction-{i}", _doc(_lot(**{"lichain:assay": {"Ni": f}})), f"{EV}/ilmd/lichain:assay/Ni",
@@ -122,27 +122,27 @@ def make_epcis() -> None:
     cls = f"{EV}/quantityList/0/epcClass"
     for name, lot_id, loc, reason in [
         ("nul", "lot\u0000nul", cls, "not a URI"),
-        ("long-id", "urn:x:" + "L" * 10_000, f"{EV}/id", "the limit is 300"),
-        ("gs1-1m", GTIN + "A" * 1_000_000, f"{EV}/id", "the limit is 300"),
-        ("gs1-21", GTIN + "A" * 21, f"{EV}/id", "GS1 allows 1 to 20"),
-        ("gs1-cset", GTIN + "LOT%7E1", f"{EV}/id", "outside GS1 character set 82"),
-        ("gs1-hash", GTIN + "LOT%231", f"{EV}/id", "outside GS1 character set 82"),
-        ("bell", "urn:x:lot\u0007", f"{EV}/id", "control character U+0007"),
+        ("long-id", "urn:x:" + "L" * 10_000, cls, "the limit is 300"),
+        ("gs1-1m", GTIN + "A" * 1_000_000, cls, "the limit is 300"),
+        ("gs1-21", GTIN + "A" * 21, cls, "GS1 allows 1 to 20"),
+        ("gs1-cset", GTIN + "LOT%7E1", cls, "outside GS1 character set 82"),
+        ("gs1-hash", GTIN + "LOT%231", cls, "outside GS1 character set 82"),
+        ("bell", "urn:x:lot\u0007", cls, "control character U+0007"),
         ("tab", "urn:x:lot\tA", cls, "is not a URI"),
-        ("soh", "urn:x:lot\u0001", f"{EV}/id", "control character U+0001"),
+        ("soh", "urn:x:lot\u0001", cls, "control character U+0001"),
         ("us", "urn:x:lo\u001ft", cls, "is not a URI"),
         ("nel", "urn:x:lo\u0085t", cls, "is not a URI"),
-        ("c1-csi", "urn:x:lot\u009b", f"{EV}/id", "control character U+009B"),
-        ("gs1-at", GTIN + "LOT%401", f"{EV}/id", "outside GS1 character set 82"),
-        ("gs1-dollar", GTIN + "LOT%241", f"{EV}/id", "outside GS1 character set 82"),
-        ("gs1-caret", GTIN + "LOT%5E1", f"{EV}/id", "outside GS1 character set 82"),
-        ("gs1-pipe", GTIN + "LOT%7C1", f"{EV}/id", "outside GS1 character set 82"),
+        ("c1-csi", "urn:x:lot\u009b", cls, "control character U+009B"),
+        ("gs1-at", GTIN + "LOT%401", cls, "outside GS1 character set 82"),
+        ("gs1-dollar", GTIN + "LOT%241", cls, "outside GS1 character set 82"),
+        ("gs1-caret", GTIN + "LOT%5E1", cls, "outside GS1 character set 82"),
+        ("gs1-pipe", GTIN + "LOT%7C1", cls, "outside GS1 character set 82"),
         ("surrogate", "urn:x:lot\ud800", EV, "lone surrogate"),
-        ("del", "urn:x:lot\u007f", f"{EV}/id", "control character U+007F"),
-        ("right-to-left-override", "urn:x:lot\u202e1gpj", f"{EV}/id",
+        ("del", "urn:x:lot\u007f", cls, "control character U+007F"),
+        ("right-to-left-override", "urn:x:lot\u202e1gpj", cls,
          "invisible format character U+202E (RIGHT-TO-LEFT OVERRIDE)"),
-        ("zero-width-space", "urn:x:lot\u200b1", f"{EV}/id", "invisible format character U+200B"),
-        ("byte-order-mark", "urn:x:\ufefflot1", f"{EV}/id", "invisible format character U+FEFF"),
+        ("zero-width-space", "urn:x:lot\u200b1", cls, "invisible format character U+200B"),
+        ("byte-order-mark", "urn:x:\ufefflot1", cls, "invisible format character U+FEFF"),
     ]:
         ev = _lot()
         ev["quantityList"][0]["epcClass"] = lot_id
@@ -234,8 +234,8 @@ def make_epcis() -> None:
         ("existing-lot", lambda e: e["quantityList"][0].update(epcClass=GTIN + "ORE1"), EV, "already exists"),
         ("bad-origin", lambda e: e["ilmd"].update({"lichain:origin": "recycled-ish"}), EV, "origin must be one of"),
         ("long-assay-method", lambda e: e["ilmd"].update({"lichain:assayMethod": "m" * 400}),
-         f"{EV}/assay_method", "the limit is 300"),
-        ("nul-assay-lab", lambda e: e["ilmd"].update({"lichain:assayLab": "lab\u0000"}), f"{EV}/assay_lab",
+         f"{EV}/ilmd/lichain:assayMethod", "the limit is 300"),
+        ("nul-assay-lab", lambda e: e["ilmd"].update({"lichain:assayLab": "lab\u0000"}), f"{EV}/ilmd/lichain:assayLab",
          "control character U+0000"),
     ]:
         ev = _lot()
