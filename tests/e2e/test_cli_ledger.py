@@ -87,3 +87,19 @@ def test_export_parquet_tables_match_the_ledger(tmp_path: Path) -> None:
     # every consumption of a produced lot's run is an edge (one output per example run)
     consumed = sum(len(json.loads(run("show", lot["id"], "--db", db, "--json")[1])["inputs"]) for lot in lots)
     assert edges.num_rows == consumed
+
+
+def test_now_sets_the_ledger_clock_for_replaying_a_simulation(tmp_path: Path) -> None:
+    base = (Path(__file__).resolve().parents[1] / "data" / "bad" / "ledger" / "base.jsonld").read_text("utf-8")
+    future = tmp_path / "future.jsonld"
+    future.write_text(base.replace("2026-01-", "2029-01-"), encoding="utf-8")  # the tests' clock is 2027-12-31
+    db = str(tmp_path / "f.db")
+    code, text = run("ingest", str(future), "--db", db, "--json")
+    r = json.loads(text)
+    assert code == 1 and r["events_written"] == 0 and all("in the future" in p["message"] for p in r["problems"])
+    code, text = run("ingest", str(future), "--db", db, "--json", "--now", "2029-06-30T00:00:00Z")
+    (tmp_path / "base.jsonld").write_text(base, encoding="utf-8")
+    as_dated = json.loads(run("ingest", str(tmp_path / "base.jsonld"), "--db", str(tmp_path / "b.db"), "--json")[1])
+    assert code == 0 and json.loads(text)["events_written"] == as_dated["events_written"] > 0
+    res = runner.invoke(app, ["ingest", str(future), "--db", db, "--now", "next week"])
+    assert res.exit_code == 2 and "--now 'next week'" in res.stderr

@@ -93,14 +93,29 @@ def ingest(
     files: list[Path], db: Db = None, json_: Json = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Check every document against the ledger; write nothing.")]
     = False,
+    now: Annotated[str | None, typer.Option("--now", metavar="TIME", help=(
+        "The ledger clock for this ingest, ISO 8601 with offset (default: the system clock); times later than it "
+        "plus one day are refused. For replaying a simulated chain, such as an export of `lichain demo`."))] = None,
 ) -> None:
-    """Ingest EPCIS 2.0 JSON-LD documents or XLSX/CSV workbooks, each all or nothing."""
+    """Ingest EPCIS 2.0 JSON-LD documents or XLSX/CSV workbooks, each all or nothing.
+
+    Example: lichain ingest chain.xlsx shipments.jsonld --dry-run
+    """
+    from lichain.core.validate import BalancePolicy
     from lichain.services.ingest import IngestReport
 
+    policy = None
+    if now is not None:
+        from lichain.core.codec import parse_time
+
+        try:
+            policy = BalancePolicy(now=parse_time(now))
+        except ValueError:
+            fail(f"--now {now!r}: expected an ISO 8601 time with a UTC offset, e.g. 2031-12-31T00:00:00Z")
     s = store_for(db, create=True)
     results = []
     for f in files:
-        r = _ingest_with_progress(s, f, dry_run, show=not json_ and err.is_terminal)
+        r = _ingest_with_progress(s, f, dry_run, policy, show=not json_ and err.is_terminal)
         results.append((str(f), r))
         if not json_:
             if r.ok:
@@ -117,12 +132,12 @@ def ingest(
         raise typer.Exit(1)
 
 
-def _ingest_with_progress(s: SqlStore, f: Path, dry_run: bool, *, show: bool) -> Any:
+def _ingest_with_progress(s: SqlStore, f: Path, dry_run: bool, policy: Any, *, show: bool) -> Any:
     """Ingest one file; on a terminal, a progress bar of bytes read for streamed documents."""
     from lichain.services.record import ingest_file
 
     if not show or not f.is_file():
-        return ingest_file(s, f, dry_run=dry_run)
+        return ingest_file(s, f, policy, dry_run=dry_run)
     from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
     size = f.stat().st_size
@@ -135,7 +150,7 @@ def _ingest_with_progress(s: SqlStore, f: Path, dry_run: bool, *, show: bool) ->
             bar.update(task, completed=min(done, size), description=f"{f.name}: {phase}",
                        n=f"{events:,} events" if events else "")
 
-        return ingest_file(s, f, dry_run=dry_run, progress=progress)
+        return ingest_file(s, f, policy, dry_run=dry_run, progress=progress)
 
 
 @app.command()
