@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from lichain.core.ports import LedgerStore
     from lichain.core.validate import BalancePolicy
     from lichain.services.checkpoint import Checkpoint, CheckpointCheck
+    from lichain.services.corrections import RetractResult
     from lichain.services.demo import DemoReport
     from lichain.services.ingest import IngestResult
     from lichain.services.query import BalanceCheck, LedgerSummary
@@ -117,11 +118,11 @@ class Ledger:
         return ingest_events(located, self._store, policy=policy, source=source, dry_run=dry_run)
 
     def retract(self, ref: str, reason: str, *, corrected_by: Sequence[str] = (),
-                declared_at: datetime | None = None) -> dict[str, Any]:
+                declared_at: datetime | None = None) -> RetractResult:
         """Retract a run, shipment or lot (or the event with that id): an error declaration, kept on record."""
         from lichain.services.corrections import retract
 
-        return retract(self._sql("retracting"), ref, reason, corrected_by, declared_at)
+        return retract(self._store, ref, reason, corrected_by, declared_at)
 
     def demo(self, *, lots: int | None = None, seed: int = 0) -> DemoReport:
         """Generate the integrated demo chain and ingest it (about 20,000 lots by default)."""

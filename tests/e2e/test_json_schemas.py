@@ -67,6 +67,13 @@ def test_outputs_validate(ledger: tuple[str, dict[str, Any]]) -> None:
     refused = _json(["verify", "--against", str(forged), "--public-key", keys["public_key"], "--db", db], 1)
     assert not refused["signature_ok"]
     _validator("verify-against").validate(refused)
+    lot = json.loads(runner.invoke(app, ["lots", "--db", db, "--stage", "scrap", "--json"]).stdout)[-1]["id"]
+    gone = _json(["retract", lot, "--reason", "did_not_occur", "--db", db])
+    assert gone["ok"] and gone["events_written"] == 1
+    _validator("retract").validate(gone)
+    again = _json(["retract", lot, "--reason", "did_not_occur", "--db", db], 1)
+    assert not again["ok"] and again["problems"]
+    _validator("retract").validate(again)
     bad = tmp / "bad.jsonld"
     bad.write_text('{"type": "EPCISDocument"}', encoding="utf-8")
     out = _json(["ingest", str(bad), "--db", db], 1)

@@ -11,13 +11,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from lichain.core.codec import GENESIS, canonical_payload, chain_hash, format_time
-from lichain.core.model import LocatedEvent, Retraction
 from lichain.io.signing import generate_key
 from lichain.services.checkpoint import make_checkpoint, verify_against
+from lichain.services.corrections import retract
 from lichain.services.ingest import ingest_events
 from lichain.services.verify import verify_chain, verify_deep
 from lichain.storage.memory import MemoryStore
-from tests.support.chain_text import event, parse_chain
+from tests.support.chain_text import parse_chain
 
 CHAIN = """
 site M1 mine ID
@@ -67,9 +67,8 @@ def test_a_retracted_run_frees_its_inputs() -> None:
     doc = parse_chain(CHAIN)
     assert ingest_events(doc, store).ok
     run_event = doc[-1].event
-    at = datetime(2026, 1, 5, tzinfo=UTC)
-    retract = event(Retraction(run_event.event_id, at, "wrong scale reading"), at)
-    assert ingest_events([LocatedEvent("fix:1", retract)], store).ok
+    r = retract(store, "R1", "wrong scale reading", declared_at=datetime(2026, 1, 5, tzinfo=UTC))
+    assert r.ok and r.target_event_id == run_event.event_id and r.events_written == 1
     assert store.lots(["L1"])["L1"].consumed_mg == 0
     redo = parse_chain("run R9 refining @R1 2026-01-06..2026-01-07 in L1:1000kg out L9:NSO:53.6kg:Ni=0.2233 "
                        "loss Ni=0.0312kg", "redo")

@@ -33,19 +33,19 @@ def retract(
     from lichain.entrypoints.console import emit, err, out, store_for
     from lichain.services.corrections import retract as run
 
-    d = run(store_for(db), ref, reason, corrected_by or ())
+    r = run(store_for(db), ref, reason, corrected_by or ())
     if json_:
-        emit(d)
-    elif d["ok"]:
+        emit(r)
+    elif r.ok:
         fixes = f", corrected by {', '.join(corrected_by or ())}" if corrected_by else ""
-        out.print(f"{ref} retracted (event {d['target_event_id']}){fixes}: error declaration {d['event_id']}",
+        out.print(f"{ref} retracted (event {r.target_event_id}){fixes}: error declaration {r.event_id}",
                   highlight=False, markup=False, soft_wrap=True)
     else:
-        err.print(f"{ref}: refused, nothing written ({len(d['problems'])} problems)", highlight=False,
+        err.print(f"{ref}: refused, nothing written ({len(r.problems)} problems)", highlight=False,
                   markup=False)
-        for p in d["problems"]:
-            err.print(f"  {p['location']}: {p['message']}", highlight=False, markup=False, soft_wrap=True)
-    if not d["ok"]:
+        for p in r.problems:
+            err.print(f"  {p.location}: {p.message}", highlight=False, markup=False, soft_wrap=True)
+    if not r.ok:
         raise typer.Exit(1)
 
 

@@ -18,6 +18,7 @@ __all__ = ["OUTPUTS", "schema_of", "write_schemas"]
 
 def _outputs() -> dict[str, Any]:
     from lichain.services.checkpoint import CheckpointCheck, SavedCheckpoint
+    from lichain.services.corrections import RetractResult
     from lichain.services.demo import DemoReport
     from lichain.services.ingest import IngestReport
     from lichain.services.query import BalanceCheck
@@ -30,6 +31,7 @@ def _outputs() -> dict[str, Any]:
         "checkpoint": SavedCheckpoint,
         "balance": BalanceCheck,
         "demo": DemoReport,
+        "retract": RetractResult,
     }
 
 

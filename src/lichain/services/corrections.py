@@ -10,23 +10,24 @@ refusal comes back as located problems with nothing written.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from lichain.core.codec import canonical_payload, content_event_id
 from lichain.core.errors import Problem
 from lichain.core.model import Event, EventKind, Retraction
+from lichain.core.ports import LedgerStore, LedgerView
 from lichain.core.validate import LocatedEvent
 from lichain.services.ingest import ingest_events
-from lichain.storage.sql import SqlStore
 
-__all__ = ["ledger_resolver", "resolve_refs", "retract"]
+__all__ = ["RetractResult", "ledger_resolver", "resolve_refs", "retract"]
 
 _RETRACTABLE = (EventKind.LOT.value, EventKind.RUN.value, EventKind.SHIPMENT.value,
                 EventKind.CUSTODY_CLAIM.value)
 
 
-def resolve_refs(store: SqlStore, refs: Sequence[str]) -> dict[str, list[tuple[str, str]]]:
+def resolve_refs(store: LedgerView, refs: Sequence[str]) -> dict[str, list[tuple[str, str]]]:
     """Each reference found in the ledger → its candidates (kind, event id): run, shipment, lot or event id."""
     out: dict[str, list[tuple[str, str]]] = {}
     for kind in ("run", "shipment"):
@@ -39,7 +40,7 @@ def resolve_refs(store: SqlStore, refs: Sequence[str]) -> dict[str, list[tuple[s
     return out
 
 
-def ledger_resolver(store: SqlStore) -> Any:
+def ledger_resolver(store: LedgerView) -> Any:
     """The ``resolve`` callback the workbook reader takes (:mod:`lichain.io.tabular_corrections`)."""
 
     def resolve(refs: Sequence[str]) -> Mapping[str, Sequence[tuple[str, str]]]:
@@ -61,9 +62,27 @@ def _one(found: Mapping[str, Sequence[tuple[str, str]]], ref: str, where: str,
     return ids.pop()
 
 
-def retract(store: SqlStore, ref: str, reason: str, corrected_by: Sequence[str] = (),
-            declared_at: datetime | None = None) -> dict[str, Any]:
-    """Retract the run, shipment or lot ``ref`` (or the event with that id); the ``retract --json`` shape.
+@dataclass(frozen=True, slots=True)
+class RetractResult:
+    """Outcome of ``lichain retract`` (the ``retract --json`` shape).
+
+    ``target`` is the reference given, ``target_event_id`` the event it resolved to; ``event_id`` is the error
+    declaration written (None when refused); ``corrective_event_ids`` the records that replace the target.
+    """
+
+    ok: bool
+    target: str
+    target_event_id: str | None
+    reason: str
+    corrective_event_ids: tuple[str, ...]
+    event_id: str | None
+    events_written: int
+    problems: tuple[Problem, ...]
+
+
+def retract(store: LedgerStore, ref: str, reason: str, corrected_by: Sequence[str] = (),
+            declared_at: datetime | None = None) -> RetractResult:
+    """Retract the run, shipment or lot ``ref`` (or the event with that id) by an error declaration.
 
     ``corrected_by`` names records already in the ledger that replace it (their events become the error
     declaration's corrective event ids). Refusals are located problems (``retract:<ref>``,
@@ -82,16 +101,12 @@ def retract(store: SqlStore, ref: str, reason: str, corrected_by: Sequence[str] 
                                                      "retracted"))
         if target in fixes:
             problems.append(Problem("retract:--corrected-by", f"{ref} cannot correct itself"))
-    out: dict[str, Any] = {"ok": False, "target": ref, "target_event_id": target, "reason": reason,
-                           "corrective_event_ids": [f for f in fixes if f is not None], "event_id": None,
-                           "events_written": 0}
+    fix_ids = tuple(f for f in fixes if f is not None)
     if problems or target is None:
-        out["problems"] = [{"location": p.location, "message": p.message} for p in problems]
-        return out
+        return RetractResult(False, ref, target, reason, fix_ids, None, 0, tuple(problems))
     when = declared_at or datetime.now(UTC)
-    body = Retraction(target, when, reason.strip(), tuple(f for f in fixes if f is not None))
+    body = Retraction(target, when, reason.strip(), fix_ids)
     ev = Event(content_event_id(EventKind.RETRACTION, canonical_payload(body)), EventKind.RETRACTION, when, body)
     r = ingest_events([LocatedEvent(f"retract:{ref}", ev)], store, source="retract")
-    out.update(ok=r.ok, event_id=ev.event_id if r.ok else None, events_written=r.events_written,
-               problems=[{"location": p.location, "message": p.message} for p in r.problems])
-    return out
+    return RetractResult(r.ok, ref, target, reason, fix_ids, ev.event_id if r.ok else None, r.events_written,
+                         r.problems)

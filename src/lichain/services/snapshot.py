@@ -131,10 +131,4 @@ def load_snapshot(store: SqlStore, *, as_of: datetime | None = None, use_cache: 
 
 
 def _is_prefix(store: SqlStore, seq: int, chain_hash: str) -> bool:
-    from sqlalchemy import select
-
-    from lichain.storage.schema import events
-
-    with store.read() as conn:
-        row = conn.execute(select(events.c.chain_hash).where(events.c.seq == seq)).first()
-    return row is not None and row[0] == chain_hash
+    return store.chain_hash_at(seq) == chain_hash

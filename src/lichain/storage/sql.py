@@ -347,6 +347,12 @@ class SqlStore:
             row = conn.execute(q).first()
         return (row.seq, row.chain_hash) if row else (0, GENESIS)
 
+    def chain_hash_at(self, seq: int) -> str | None:
+        """The content chain's hash after event ``seq`` (None when there is no such event)."""
+        with self.read() as conn:
+            h = conn.execute(select(s.events.c.chain_hash).where(s.events.c.seq == seq)).scalar()
+        return None if h is None else str(h)
+
     def record_head(self, conn: Connection | None = None) -> str:
         """The record chain's last hash (over recorded_at and source; GENESIS when empty)."""
         q = select(s.events.c.record_hash).order_by(s.events.c.seq.desc()).limit(1)
