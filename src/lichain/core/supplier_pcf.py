@@ -83,6 +83,11 @@ def pcf_problems(p: SupplierPcf, lot: LotFacts | None) -> list[tuple[str, str]]:
     """Every rule ``p`` breaks, as (JSON-pointer suffix, message); empty when it may be recorded."""
     out: list[tuple[str, str]] = []
     what = f"supplier PCF of lot {p.lot}"
+    numbers = (("/value", p.value), ("/data_quality_rating", p.data_quality_rating),
+               ("/primary_data_share", p.primary_data_share))
+    odd = [(ptr, v) for ptr, v in numbers if v is not None and not v.is_finite()]
+    if odd:
+        return [(ptr, f"{what}: {ptr[1:]} must be a finite number, got {v}") for ptr, v in odd]
     if lot is None:
         out.append(("/lot", f"{what}: unknown lot {p.lot}"))
     elif lot.retracted:
