@@ -49,7 +49,10 @@ def f(key: str) -> float:
     return float(default_library()[key].value)
 
 
-def ingest(store: SqlStore, bodies: list[object], when: datetime = t("2026-01-05")) -> None:
+DAY5 = datetime(2026, 1, 5, tzinfo=UTC)
+
+
+def ingest(store: SqlStore, bodies: list[object], when: datetime = DAY5) -> None:
     r = ingest_events([LocatedEvent(f"t:{i}", event(b, when)) for i, b in enumerate(bodies)], store)  # type: ignore[arg-type]
     assert r.ok, r.problems
 
