@@ -222,3 +222,16 @@ def test_supplier_pcf_round_trips_through_epcis(store: SqlStore, tmp_path: Path)
     service._memo.clear()
     assert footprint_of(store, "X")["kg_co2e"] == pytest.approx(1000.0, rel=1e-12)
     src.close()
+
+
+def test_allocation_problems_belong_to_the_lots_of_that_run_only(store: SqlStore) -> None:
+    chain(store)
+    outs = tuple(Lot(w, "LIOH", "R1", t("2026-01-03"), 20 * KG, {"Li": 235_000_000}) for w in ("W1", "W2"))
+    r4 = Run("R-4", "R1", "refining", t("2026-01-02"), t("2026-01-03"), (Consumption("B1", 50 * KG),), outs,
+             allocation="economic", output_values={"W1": D(5)})  # W2 has no value: mass allocation, reported
+    ingest(store, [r4])
+    service._memo.clear()
+    w1 = footprint_of(store, "W1")
+    assert [(p["kind"], p["location"], p["count"]) for p in w1["problems"]] == [("allocation", "run R-4", 1)]
+    assert w1["kg_co2e"] == pytest.approx(f("material:Li2CO3:brine-CL") * 50 / 2, rel=1e-12)  # by mass, 1/2 each
+    assert footprint_of(store, "X")["problems"] == []  # same ledger, another run: not X's problem

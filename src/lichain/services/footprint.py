@@ -183,9 +183,14 @@ def _compute(store: SqlStore, library: FactorLibrary | None, use_cache: bool = T
     o, x = fp.footprint(snap_a, own, alloc.factor)
     problems = [{"kind": p.kind, "location": p.location, "message": p.message, "count": p.count}
                 for p in em.problems] + _alloc_problems(store, ls.store_run_idx, alloc.fallback)
+    issue_runs = em.issue_runs if em.issue_runs is not None else np.zeros((0, 2), np.int64)
+    bad = np.flatnonzero(alloc.fallback)
+    if bad.size:  # the allocation problem is owned by every run that fell back to mass allocation
+        issue_runs = np.concatenate([issue_runs, np.column_stack([bad, np.full(bad.size, len(em.problems))])])
     return LedgerFootprint(ls.head, "built", snap_a, ls.store_lot_idx, ls.store_run_idx, o, x, alloc.factor,
                            alloc.economic, tuple(problems), tuple(f.to_json() for f in em.factors_used),
-                           em.library_version, em.issue_runs, em.issue_lots, em.lot_source, lot_inputs(em))
+                           em.library_version, issue_runs.astype(np.int64), em.issue_lots, em.lot_source,
+                           lot_inputs(em))
 
 
 def _cache_dir(store: SqlStore) -> Path:

@@ -57,7 +57,8 @@ def supplier_pcfs(conn: Connection, l0: int, l1: int) -> list[PcfRow]:
         "SELECT l.idx, l.id, l.mass_mg, p.value, p.unit, p.supplier, p.document, p.boundary, p.standard, "
         "p.data_quality_rating, p.primary_data_share, p.valid_from_us, p.valid_until_us "
         "FROM supplier_pcfs p JOIN lots l ON l.id = p.lot_id "
-        f"WHERE l.idx BETWEEN :l0 AND :l1 AND l.run_idx IS NULL AND l.event_seq {_LIVE} ORDER BY p.event_seq"),
+        f"WHERE l.idx BETWEEN :l0 AND :l1 AND l.run_idx IS NULL AND l.event_seq {_LIVE} AND p.event_seq {_LIVE} "
+        "ORDER BY p.event_seq"),
         {"l0": l0, "l1": l1}).all()
     latest: dict[int, PcfRow] = {}
     for r in rows:
@@ -94,6 +95,7 @@ def source_lots_without_data(conn: Connection, l0: int, l1: int) -> list[tuple[i
         "SELECT l.idx, l.id, l.material, l.origin FROM lots l "
         f"WHERE l.idx BETWEEN :l0 AND :l1 AND l.run_idx IS NULL AND l.event_seq {_LIVE} "
         "AND NOT EXISTS (SELECT 1 FROM activities a WHERE a.lot_idx = l.idx) "
-        "AND NOT EXISTS (SELECT 1 FROM supplier_pcfs p WHERE p.lot_id = l.id) ORDER BY l.idx"),
+        f"AND NOT EXISTS (SELECT 1 FROM supplier_pcfs p WHERE p.lot_id = l.id AND p.event_seq {_LIVE}) "
+        "ORDER BY l.idx"),
         {"l0": l0, "l1": l1}).all()
     return [(int(r[0]), r[1], r[2], r[3]) for r in rows]
