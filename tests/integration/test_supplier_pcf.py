@@ -235,3 +235,18 @@ def test_allocation_problems_belong_to_the_lots_of_that_run_only(store: SqlStore
     assert [(p["kind"], p["location"], p["count"]) for p in w1["problems"]] == [("allocation", "run R-4", 1)]
     assert w1["kg_co2e"] == pytest.approx(f("material:Li2CO3:brine-CL") * 50 / 2, rel=1e-12)  # by mass, 1/2 each
     assert footprint_of(store, "X")["problems"] == []  # same ledger, another run: not X's problem
+
+
+def test_a_supplier_pcf_replaces_commissioning_data_and_its_problems(store: SqlStore) -> None:
+    chain(store)
+    odd = Lot("B3", "SC6", "R1", t("2026-01-01"), 10 * KG, {"Li": 30_000_000},
+              activity=Activity(reagents=(Reagent("Unobtainium", D(10)),)))  # no factor: incomplete
+    ingest(store, [odd])
+    service._memo.clear()
+    b3 = footprint_of(store, "B3")
+    assert not b3["complete"] and [g["record"] for g in b3["missing_inputs"]] == ["lot B3"]
+    ingest(store, [pcf("B3", "2.5", doc="PCF-AU-78")])
+    service._memo.clear()
+    b3 = footprint_of(store, "B3")
+    assert b3["complete"] and b3["problems"] == [] and b3["missing_inputs"] == []
+    assert b3["kg_co2e"] == pytest.approx(2.5 * 10, rel=1e-12)

@@ -84,6 +84,8 @@ def _problems(store: SqlStore, lf: LedgerFootprint, lots: np.ndarray[Any, Any],
     """The problems whose affected runs or lots lie in the closure, each located at one of them, and the gaps."""
     snap = lf.snapshot
     per: dict[int, list[tuple[str, np.ndarray[Any, Any]]]] = {}
+    if lf.lot_source is not None:  # a supplier PCF replaces its lot's commissioning, and that data's problems
+        lots = lots[lf.lot_source[lots] != SOURCE_PCF]
     for table, pairs, members in (("runs", lf.issue_runs, runs), ("lots", lf.issue_lots, lots)):
         if pairs is None or not len(pairs):
             continue
