@@ -60,6 +60,8 @@ def _render(d: dict[str, Any]) -> None:
     if not d["complete"]:
         out.print("[yellow]incomplete:[/yellow] the lot's upstream lacks data (a datum without an emission factor, "
                   "or a purchased lot without activity data or a supplier PCF):")
+    if d.get("contributions"):
+        out.print("by source (what each part rests on):")
     for c in d.get("contributions", []):
         out.print(f"  {c['kg_co2e_per_kg']:.4g} kg CO2e/kg from {c['source']}", markup=False, highlight=False)
     for p in d["problems"][:20]:

@@ -56,14 +56,15 @@ def lot_inputs(em: EmissionArrays) -> dict[int, dict[str, Any]]:
     src = em.lot_source if em.lot_source is not None else np.zeros(0, np.int8)
     for q in np.flatnonzero(src == SOURCE_ACTIVITY).tolist():
         factors = em.lot_factors.get(q, ())
-        named = [f"{f.key}, {f.public_source()}" for f in factors]
         keys = [f.key for f in factors]
         if _secondary(keys):
-            label = "secondary factor " + "; ".join(n for n, k in zip(named, keys, strict=True)
-                                                    if k.casefold().startswith("material:"))
+            used = [f for f in factors if f.key.casefold().startswith("material:")]
+            label = "secondary factor " + ", ".join(f.key for f in used)
         else:
-            label = "activity data (" + ("; ".join(named) or "no factor") + ")"
-        out[q] = {"source": label, "factors": keys}
+            used = list(factors)
+            label = "activity data (" + (", ".join(keys) or "no factor") + ")"
+        out[q] = {"source": label, "factors": keys,
+                  "citations": list(dict.fromkeys(f.public_source() for f in used))}
     return out
 
 
@@ -120,7 +121,7 @@ def closure_quality(store: SqlStore, lf: LedgerFootprint, i: int) -> dict[str, A
 
     ``contributions`` split the lot's footprint [kg CO2e per kg of the lot] by source (our runs' activity data;
     each supplier PCF by document; each secondary factor by key and citation; missing), summing to its
-    ``kg_co2e_per_kg``; ``source_lots`` lists every source lot of the closure with its source (first
+    ``kg_co2e_per_kg``, each with the public citations of the factors behind it; ``source_lots`` lists every source lot of the closure with its source (first
     1 000), ``missing_inputs`` every record of the closure that lacks data (first 1 000).
     """
     snap = lf.snapshot
@@ -129,17 +130,23 @@ def closure_quality(store: SqlStore, lf: LedgerFootprint, i: int) -> dict[str, A
     runs = runs[runs >= 0]
     problems, gaps = _problems(store, lf, lots, runs)
     labels = [_label(lf, int(q)) for q in lots.tolist()]
+    cites: dict[str, list[str]] = {}
+    for q in lots.tolist():
+        info = (lf.lot_inputs or {}).get(int(q))
+        if info and snap.lot_run[q] < 0:
+            cites.setdefault(str(info["source"]), list(info.get("citations", [])))
     names = sorted(set(labels))
     code = np.full(snap.n_lots, -1, np.int64)
     code[lots] = [names.index(label) for label in labels]
     split = fp.upstream_breakdown(snap, lf.own[:, 0], i, code)
-    contributions = [{"source": names[c], "kg_co2e_per_kg": v} for c, v in sorted(split.items(), key=lambda kv: -kv[1])
-                     if c >= 0]
+    contributions = [{"source": names[c], "kg_co2e_per_kg": v, "citations": cites.get(names[c], [])}
+                     for c, v in sorted(split.items(), key=lambda kv: -kv[1]) if c >= 0]
     src_lots = [int(q) for q in lots.tolist() if snap.lot_run[q] < 0]
     source_lots = []
     for q in src_lots[:_LIST_LIMIT]:
         source_lots.append({"lot": snap.lot_id(q), "material": snap.material_codes[int(snap.lot_material[q])],
                             "own_kg_co2e_per_kg": float(lf.own[q, 0]), "source": _label(lf, q),
+                            "citations": cites.get(_label(lf, q), []),
                             **({"supplier_pcf": (lf.lot_inputs or {})[q]["supplier_pcf"]}
                                if lf.lot_source is not None and lf.lot_source[q] == SOURCE_PCF else {})})
     complete = bool(lf.x[i, -1] == 0)
