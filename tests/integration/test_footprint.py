@@ -221,8 +221,10 @@ def test_cli_footprint_and_export_pcf(sqlite_store: SqlStore, tmp_path: Path) ->
     assert run(app, ["footprint", "nope", *db]).exit_code == 2
     assert run(app, ["footprint", "L2", "--voltage", "3.7", *db]).exit_code == 2  # no default capacity for MHP
     out = tmp_path / "l2.pcf.json"
-    r = run(app, ["export", "pcf", "L2", "--out", str(out), "--bpnl", "BPNL00000001ABCD", "--bpns",
-                  "BPNS00000001ABCD", *db])
+    ids = ["--out", str(out), "--bpnl", "BPNL00000001ABCD", "--bpns", "BPNS00000001ABCD", *db]
+    r = run(app, ["export", "pcf", "L2", *ids])  # L2's run has a reagent without a factor: refused, named
+    assert r.exit_code == 1 and "run R-1" in r.output and "Unobtainium" in r.output and not out.exists()
+    r = run(app, ["export", "pcf", "L2", "--allow-incomplete", *ids])
     assert r.exit_code == 0, r.output
     payload = json.loads(out.read_text(encoding="utf-8"))
     assert validate_pcf(payload) == [] and payload["legalidentifier"] == "BPNL00000001ABCD"

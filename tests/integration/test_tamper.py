@@ -1,7 +1,7 @@
 """Verification covers every stored fact: any single changed byte in any table is found, and by which table.
 
 A small demo ledger holding every kind of row (lots, runs, shipments, activities, a factor override, a custody
-claim, a retraction) is tampered with one stored value at a time: one character or digit of one column of one
+claim, a supplier PCF, a retraction) is tampered with one stored value at a time: one character or digit of one column of one
 row is changed in place, ``verify --deep`` runs, and the change is reverted. Every change must be found, the
 report must name the changed table (changes to ``events`` break a hash chain), and the reverted ledger verifies.
 Row deletions and insertions in projections are found too.
@@ -18,7 +18,7 @@ import pytest
 import sqlalchemy as sa
 
 from lichain.core.codec import canonical_payload, content_event_id
-from lichain.core.model import Event, EventKind, FactorOverride
+from lichain.core.model import Event, EventKind, FactorOverride, SupplierPcf
 from lichain.services import circularity as circ
 from lichain.services.corrections import retract
 from lichain.services.ingest import ingest_events
@@ -42,6 +42,15 @@ def _ledger(store: SqlStore) -> None:
     fo = FactorOverride("grid:CN-EAST", Decimal("0.3"), "kg CO2/kWh", "supplier mix, test", S.PCAM, when)
     ev = Event(content_event_id(EventKind.FACTOR_OVERRIDE, canonical_payload(fo)), EventKind.FACTOR_OVERRIDE, when, fo)
     assert ingest_events([LocatedEvent("t:1", ev)], store).ok
+    with store.read() as conn:  # a purchased Co(OH)2 lot (a source lot: no producing run)
+        bought = conn.execute(sa.select(s.lots.c.id, s.lots.c.produced_us).where(
+            s.lots.c.material == "CO-HYDROXIDE", s.lots.c.run_idx.is_(None)).order_by(s.lots.c.idx).limit(1)).one()
+    pcf = SupplierPcf(bought[0], Decimal("23.7"), "Cobalt Supplier SARL", "PCF-2026-0042", "kg CO2e/kg Co",
+                      "cradle-to-gate", "ISO 14067:2018", Decimal("2.4"), Decimal("35"),
+                      datetime(2025, 1, 1, tzinfo=UTC), datetime(2027, 1, 1, tzinfo=UTC))
+    ev = Event(content_event_id(EventKind.SUPPLIER_PCF, canonical_payload(pcf)), EventKind.SUPPLIER_PCF, when, pcf)
+    r = ingest_events([LocatedEvent("t:2", ev)], store)
+    assert r.ok, r.problems
     year = (datetime(2026, 1, 1, tzinfo=UTC), datetime(2027, 1, 1, tzinfo=UTC))
     claim = circ.propose_claim(store, "CB-PCAM", S.PCAM, *year, "controlled_blending")
     assert circ.record_claim(store, claim).ok

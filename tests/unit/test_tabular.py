@@ -126,14 +126,14 @@ def test_template_reads_back_clean_and_the_ledger_accepts_it(tmp_path: Path) -> 
     assert all(le.event.event_id == "" for le in events)
     result = check_document(with_ids(events), EmptyView())
     assert result.problems == []
-    assert len(result.new_events) == len(events) == 15
+    assert len(result.new_events) == len(events) == 16  # incl. the supplier PCF of the bought MHP lot
 
 
 def test_template_is_ingested_into_a_sqlite_ledger(tmp_path: Path, sqlite_store: SqlStore) -> None:
     write_template(tmp_path / "chain.xlsx")
     events = with_ids(read_ok(tmp_path / "chain.xlsx"))
     r = ingest_events(events, sqlite_store)
-    assert r.ok and r.problems == () and r.events_written == 15
+    assert r.ok and r.problems == () and r.events_written == 16
 
 
 def test_template_has_readme_and_every_sheet_with_its_declared_columns(tmp_path: Path) -> None:
@@ -154,7 +154,7 @@ def test_events_come_in_ledger_order_with_runs_and_shipments_interleaved_by_time
     events = read_ok(tmp_path / "chain.xlsx")
     kinds = [le.event.kind.value for le in events]
     assert kinds == ["site"] * 3 + ["material"] * 3 + ["lot"] * 2 + ["shipment"] * 2 + ["run"] * 2 + [
-        "shipment", "shipment", "retraction"
+        "shipment", "shipment", "supplier_pcf", "retraction"
     ]
     assert [le.location.split("#")[1] for le in events[8:]] == [
         "shipments!A2",
@@ -163,6 +163,7 @@ def test_events_come_in_ledger_order_with_runs_and_shipments_interleaved_by_time
         "runs!A3",
         "shipments!A4",
         "shipments!A5",
+        "supplier_pcfs!A2",
         "corrections!A2",  # after the shipment it retracts
     ]
     first = datetime(2024, 1, 9, 22, tzinfo=UTC)  # 2024-01-10T06:00+08:00, the earliest time in the workbook

@@ -73,8 +73,9 @@ LCA_STAGES: tuple[str, ...] = (
 )
 RAW, MAIN, DISTRIBUTION, EOL = range(4)
 
-#: Causes of emissions, in column order: the four of :data:`lichain.core.emissions.CAUSES`, then transport.
-CAUSES: tuple[str, ...] = ("electricity", "fuels", "reagents", "process", "transport")
+#: Causes of emissions, in column order: the four of :data:`lichain.core.emissions.CAUSES`, then transport, then
+#: purchased lots at their suppliers' PCFs (cradle-to-gate of the supplier, whatever its own causes).
+CAUSES: tuple[str, ...] = ("electricity", "fuels", "reagents", "process", "transport", "supplier_pcf")
 
 #: Columns of the ``own`` and footprint matrices: totals, stages, causes (all location-based but "market"),
 #: and "incomplete" (> 0 where some step upstream had a datum without a factor).
@@ -132,7 +133,9 @@ class OwnEmissions:
     of what each run consumed (:mod:`lichain.analysis.transport`; the ledger charges shipments this way and
     passes zero ``lot_transport``), allocated to the run's outputs like its own emissions, in stage raw-material
     acquisition and pre-processing; ``run_stage`` int8[R] and ``lot_stage`` int8[N] index :data:`LCA_STAGES` for
-    run and commissioning emissions; ``run_complete`` / ``lot_complete`` are False where a datum had no factor.
+    run and commissioning emissions; ``run_complete`` / ``lot_complete`` are False where a datum had no factor
+    (or a source lot has no data at all); ``lot_supplier`` [N] is a purchased lot's burden from its supplier's
+    PCF [kg CO2e] (cause "supplier_pcf", stage ``lot_stage``), which replaces its commissioning emissions.
     """
 
     run_location_by_cause: F64
@@ -145,6 +148,7 @@ class OwnEmissions:
     lot_stage: I8
     lot_complete: Bool
     run_transport: F64 | None = None
+    lot_supplier: F64 | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -239,17 +243,19 @@ def own_per_kg(snap: Snapshot, own: OwnEmissions, alloc: F64) -> F64:
     by_cause[:, :4] = own.lot_location_by_cause
     by_cause[has, :4] += own.run_location_by_cause[r] * a[:, None]
     by_cause[:, 4] = own.lot_transport
+    supplier = own.lot_supplier if own.lot_supplier is not None else np.zeros(n)
+    by_cause[:, 5] = supplier
     inbound = np.zeros(n)
     if own.run_transport is not None:
         inbound[has] = own.run_transport[r] * a
     by_cause[:, 4] += inbound
-    market = own.lot_market + own.lot_transport + inbound
+    market = own.lot_market + own.lot_transport + inbound + supplier
     market[has] += own.run_market[r] * a
     run_part = np.zeros(n)
     run_part[has] = own.run_location_by_cause[r].sum(axis=1) * a
     stage = np.zeros((n, len(LCA_STAGES)))
     stage[:, RAW] += inbound
-    np.add.at(stage, (np.arange(n), own.lot_stage), own.lot_location_by_cause.sum(axis=1))
+    np.add.at(stage, (np.arange(n), own.lot_stage), own.lot_location_by_cause.sum(axis=1) + supplier)
     idx = np.flatnonzero(has)
     np.add.at(stage, (idx, own.run_stage[r]), run_part[has])
     stage[:, DISTRIBUTION] += own.lot_transport

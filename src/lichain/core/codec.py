@@ -34,6 +34,7 @@ from lichain.core.model import (
     Run,
     Shipment,
     Site,
+    SupplierPcf,
 )
 
 __all__ = [
@@ -63,6 +64,7 @@ _KIND_OF: dict[type, EventKind] = {
     Retraction: EventKind.RETRACTION,
     FactorOverride: EventKind.FACTOR_OVERRIDE,
     CustodyClaim: EventKind.CUSTODY_CLAIM,
+    SupplierPcf: EventKind.SUPPLIER_PCF,
 }
 _NS = uuid.UUID("6f1d2c1e-8a53-5d0e-9a57-6c6963686169")  # lichain's UUIDv5 namespace
 
@@ -216,6 +218,34 @@ def _claim_from_json(d: Mapping[str, Any]) -> CustodyClaim:
     )
 
 
+def _pcf_to_json(p: SupplierPcf) -> dict[str, Any]:
+    """Canonical JSON form of a supplier PCF (optional fields only when present)."""
+    out: dict[str, Any] = {"lot": p.lot, "value": _dec(p.value), "unit": p.unit, "supplier": p.supplier,
+                           "document": p.document, "boundary": p.boundary, "standard": p.standard}
+    if p.data_quality_rating is not None:
+        out["data_quality_rating"] = _dec(p.data_quality_rating)
+    if p.primary_data_share is not None:
+        out["primary_data_share"] = _dec(p.primary_data_share)
+    if p.valid_from is not None:
+        out["valid_from"] = format_time(p.valid_from)
+    if p.valid_until is not None:
+        out["valid_until"] = format_time(p.valid_until)
+    return out
+
+
+def _pcf_from_json(d: Mapping[str, Any]) -> SupplierPcf:
+    """Inverse of :func:`_pcf_to_json`."""
+    def opt(k: str) -> Decimal | None:
+        return Decimal(d[k]) if d.get(k) is not None else None
+
+    return SupplierPcf(
+        d["lot"], Decimal(d["value"]), d["supplier"], d["document"], d.get("unit", "kg CO2e/kg"),
+        d.get("boundary", "cradle-to-gate"), d.get("standard", "ISO 14067:2018"), opt("data_quality_rating"),
+        opt("primary_data_share"), parse_time(d["valid_from"]) if d.get("valid_from") else None,
+        parse_time(d["valid_until"]) if d.get("valid_until") else None,
+    )
+
+
 def body_to_json(body: EventBody) -> dict[str, Any]:
     """A plain-JSON dict of an event body (decimals as strings, times as UTC ISO 8601)."""
     if isinstance(body, Lot):
@@ -266,6 +296,8 @@ def body_to_json(body: EventBody) -> dict[str, Any]:
         }
     if isinstance(body, CustodyClaim):
         return _claim_to_json(body)
+    if isinstance(body, SupplierPcf):
+        return _pcf_to_json(body)
     raise TypeError(f"not an event body: {type(body).__name__}")
 
 
@@ -299,6 +331,8 @@ def body_from_json(kind: EventKind | str, d: Mapping[str, Any]) -> EventBody:
                           tuple(d.get("corrective_event_ids", ())))
     if kind is EventKind.CUSTODY_CLAIM:
         return _claim_from_json(d)
+    if kind is EventKind.SUPPLIER_PCF:
+        return _pcf_from_json(d)
     return FactorOverride(
         d["key"], Decimal(d["value"]), d["unit"], d["source"], d.get("site"),
         parse_time(d["valid_from"]) if d.get("valid_from") else None,

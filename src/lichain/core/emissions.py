@@ -47,6 +47,7 @@ __all__ = [
     "LineFactor",
     "TransportEmissions",
     "activity_lines",
+    "element_problem",
     "line_factor",
     "own_emissions",
     "transport_emissions",
@@ -102,6 +103,7 @@ class LineFactor:
     market: Decimal
     factors: tuple[Factor, ...] = ()
     problems: tuple[FactorProblem, ...] = ()
+    element: str | None = None  # the factor is per kg of this element contained: amount x the owner's assay
 
     @property
     def counted(self) -> bool:
@@ -213,7 +215,11 @@ def line_factor(kind: str, name: str, factor_key: str | None, instrument: str | 
         return LineFactor(cause, _ONE, _ONE)
     default = {"fuel": f"fuel:{name}", "reagent": f"reagent:{name}", "water": "water:supply"}[kind]
     what = f"{kind} {name} at site {site.id}"
-    f = _check(resolver.resolve(factor_key or default, site=site.id, time=time), _PER[kind], what)
+    got = resolver.resolve(factor_key or default, site=site.id, time=time)
+    if kind == "reagent" and isinstance(got, Factor) and got.is_emission and got.element is not None:
+        # per kg of contained element (e.g. an HPAL factor per kg Ni): the caller applies the owner's assay
+        return LineFactor(cause, got.value, got.value, (got,), (), got.element)
+    f = _check(got, _PER[kind], what)
     if isinstance(f, FactorProblem):
         return LineFactor(cause, _ZERO, _ZERO, (), (f,))
     return LineFactor(cause, f.value, f.value, (f,))
@@ -236,7 +242,18 @@ class Emissions:
         return not any(p.kind == "missing" for p in self.problems)
 
 
-def own_emissions(activity: Activity, site: Site, time: datetime | None, resolver: FactorResolver) -> Emissions:
+def element_problem(lf: LineFactor, name: str, owner: str, has_assay: bool) -> FactorProblem:
+    """The located refusal to apply a per-kg-of-element factor to an amount without that element's assay."""
+    key = lf.factors[0].key if lf.factors else "?"
+    unit = lf.factors[0].unit if lf.factors else f"kg CO2e/kg {lf.element}"
+    why = (f"{owner} has no {lf.element} assay" if has_assay
+           else f"{owner} carries no assay (record the material as a lot with its assay)")
+    return FactorProblem("missing", (key,), f"reagent {name}: factor {key} is per kg of {lf.element} contained "
+                                            f"({unit}) and {why}; not applied")
+
+
+def own_emissions(activity: Activity, site: Site, time: datetime | None, resolver: FactorResolver,
+                  assay: Mapping[str, Decimal] | None = None, owner: str = "the run") -> Emissions:
     """Own emissions of a run or commissioning step from its activity data [kg CO2e].
 
     Parameters
@@ -251,6 +268,12 @@ def own_emissions(activity: Activity, site: Site, time: datetime | None, resolve
         When the step ran (end of the run); selects period overrides.
     resolver : FactorResolver
         Factor library and the ledger's overrides.
+    assay : mapping, optional
+        Mass fractions (0..1) of the lot whose commissioning this is: a reagent line whose factor is per kg of a
+        contained element (``kg CO2e/kg Ni``) counts amount [kg] × fraction × factor. Without the element's
+        fraction the line counts zero with a ``missing`` problem (never a guess).
+    owner : str
+        How problems name the activity's owner (e.g. ``"lot L1"``).
 
     Returns
     -------
@@ -272,8 +295,16 @@ def own_emissions(activity: Activity, site: Site, time: datetime | None, resolve
     problems: list[FactorProblem] = []
     for ln in activity_lines(activity):
         lf = line_factor(ln.kind, ln.name, ln.factor_key, ln.instrument, site, time, resolver)
-        loc[lf.cause] += ln.amount * lf.location
-        mkt[lf.cause] += ln.amount * lf.market
+        amount = ln.amount
+        if lf.element is not None:
+            frac = (assay or {}).get(lf.element)
+            if not frac:
+                factors.extend(lf.factors)
+                problems.append(element_problem(lf, ln.name, owner, assay is not None))
+                continue
+            amount = amount * frac
+        loc[lf.cause] += amount * lf.location
+        mkt[lf.cause] += amount * lf.market
         factors.extend(lf.factors)
         problems.extend(lf.problems)
     return Emissions(

@@ -45,6 +45,7 @@ __all__ = [
     "FactorResolver",
     "default_library",
     "grid_keys",
+    "per_element",
     "per_unit",
 ]
 
@@ -57,6 +58,21 @@ def per_unit(unit: str) -> str:
     _, _, den = unit.partition("/")
     den = den.strip().casefold().replace(" ", "").replace("·", "-").replace("³", "3")
     return {"tkm": "t-km", "t.km": "t-km", "tonne-km": "t-km", "tonne.km": "t-km"}.get(den, den)
+
+
+def per_element(unit: str) -> str | None:
+    """The element a factor is per kg of (``"kg CO2e/kg Ni"`` → ``"Ni"``), or None for any other unit.
+
+    A factor per kg of contained element applies to a lot through its assay (kg of element = kg of lot × mass
+    fraction); it never applies to a mass of product directly.
+    """
+    from lichain.core.limits import ELEMENT_SYMBOLS
+
+    _, _, den = unit.partition("/")
+    parts = den.split()
+    if len(parts) == 2 and parts[0].casefold() == "kg" and parts[1] in ELEMENT_SYMBOLS:
+        return parts[1]
+    return None
 
 
 def _is_emission_unit(unit: str) -> bool:
@@ -89,6 +105,11 @@ class Factor:
     def per(self) -> str:
         """Normalised denominator of :attr:`unit` (``kwh``, ``mj``, ``kg``, ``m3``, ``t-km`` …)."""
         return per_unit(self.unit)
+
+    @property
+    def element(self) -> str | None:
+        """The element the factor is per kg of (``kg CO2e/kg Ni`` → ``"Ni"``), else None (:func:`per_element`)."""
+        return per_element(self.unit)
 
     @property
     def is_emission(self) -> bool:

@@ -38,6 +38,7 @@ __all__ = [
     "Site",
     "SiteKind",
     "Stage",
+    "SupplierPcf",
 ]
 
 #: Elements whose mass is tracked and balanced by default (DESIGN §2).
@@ -92,6 +93,7 @@ class EventKind(StrEnum):
     RETRACTION = "retraction"
     FACTOR_OVERRIDE = "factor_override"
     CUSTODY_CLAIM = "custody_claim"
+    SUPPLIER_PCF = "supplier_pcf"
 
 
 #: Electricity source types: grid (location-based), captive plants, a direct line to a generator, and the
@@ -303,7 +305,30 @@ class CustodyClaim:
     rolling_average: dict[str, tuple[int, int]] = field(default_factory=dict)
 
 
-EventBody = Site | Material | Lot | Run | Shipment | Retraction | FactorOverride | CustodyClaim
+@dataclass(frozen=True, slots=True)
+class SupplierPcf:
+    """A supplier's product carbon footprint for a purchased lot (rules in :mod:`lichain.core.supplier_pcf`).
+
+    ``value`` is in ``unit``: kg CO2e per kg of the lot (``"kg CO2e/kg"``) or per kg of an element it contains
+    (``"kg CO2e/kg Ni"``, converted with the lot's assay). ``data_quality_rating`` is on the PEF 1–5 scale
+    (Catena-X ``dataQualityRating``); ``primary_data_share`` in percent. The latest recorded PCF of a lot is the
+    one the footprint uses (a corrected declaration supersedes the earlier one, which stays on record).
+    """
+
+    lot: str
+    value: Decimal
+    supplier: str
+    document: str
+    unit: str = "kg CO2e/kg"
+    boundary: str = "cradle-to-gate"
+    standard: str = "ISO 14067:2018"
+    data_quality_rating: Decimal | None = None
+    primary_data_share: Decimal | None = None
+    valid_from: datetime | None = None
+    valid_until: datetime | None = None
+
+
+EventBody = Site | Material | Lot | Run | Shipment | Retraction | FactorOverride | CustodyClaim | SupplierPcf
 
 
 @dataclass(frozen=True, slots=True)

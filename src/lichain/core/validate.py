@@ -37,9 +37,11 @@ from lichain.core.model import (
     Site,
     SiteKind,
     Stage,
+    SupplierPcf,
 )
 from lichain.core.ports import LedgerView, LotState, Movement
 from lichain.core.quantities import FRACTION_SCALE
+from lichain.core.supplier_pcf import LotFacts, pcf_problems
 
 __all__ = ["BalancePolicy", "CheckResult", "LocatedEvent", "check_document", "run_balance"]
 
@@ -148,6 +150,8 @@ class _Checker:
                 sites.update((b.from_site, b.to_site))
             elif isinstance(b, FactorOverride | CustodyClaim) and b.site:
                 sites.add(b.site)
+            elif isinstance(b, SupplierPcf):
+                lot_refs.add(b.lot)
         ids = [le.event.event_id for le in events]
         targets = [le.event.body.target_event_id for le in events if isinstance(le.event.body, Retraction)]
         self.stored_events = self.view.event_payloads(ids + targets)
@@ -422,12 +426,34 @@ class _Checker:
                 self.check_override(loc, b)
             elif isinstance(b, CustodyClaim):
                 self.claims.check(loc, b, ev.event_id, self.add, self.site_known, self.retracting)
+            elif isinstance(b, SupplierPcf):
+                for suffix, message in pcf_problems(b, self.lot_facts(b.lot)):
+                    self.add(f"{loc}{suffix}", message)
             if len(self.problems) == n:
                 new_events.append(ev)
                 payloads.append(payload)
                 if isinstance(b, Run | Shipment):
                     self.doc_uses[ev.event_id] = b
         return CheckResult(self.problems, new_events, payloads, skipped)
+
+    def lot_facts(self, lot_id: str) -> LotFacts | None:
+        """What the supplier-PCF rules need of a lot: assay, production time, the run that made it, if any."""
+        st = self.input_state(lot_id)
+        if st is None:
+            return None
+        _, _, assay, produced_at, retracted = st
+        stored = self.stored_lots.get(lot_id)
+        eid = stored.event_id if stored is not None else self.doc_lots[lot_id].event_id
+        if stored is None:
+            kind = self.doc_kinds.get(eid)
+            use = self.doc_uses.get(eid)
+            made_by = f"run {use.id}" if isinstance(use, Run) else "a run" if kind is EventKind.RUN else None
+        else:
+            kind_payload = self.view.event_payloads([eid]).get(eid)
+            made_by = None
+            if kind_payload is not None and kind_payload[0] == EventKind.RUN.value:
+                made_by = f"run {json.loads(kind_payload[1]).get('id', eid)}"
+        return LotFacts(assay, produced_at, made_by, retracted)  # type: ignore[arg-type]
 
     def check_site(self, loc: str, s: Site) -> None:
         if not s.id:

@@ -25,6 +25,7 @@ __all__ = [
     "metal_mol",
     "mining",
     "pcam",
+    "purchased",
     "refining",
     "shredding",
 ]
@@ -72,6 +73,27 @@ def _fuel(kind: str, mj: float) -> tuple[Fuel, ...]:
 
 def _water(m3: float) -> Decimal | None:
     return _q(m3) if round(m3) > 0 else None
+
+
+#: Secondary factor of each purchased intermediate (library keys; the Co(OH)2 factor is per kg Co contained and is
+#: applied through the lot's assay). Mn ore has none retrieved: the demo records a supplier PCF instead.
+PURCHASED_FACTORS: dict[str, str] = {
+    "CO-HYDROXIDE": "material:Co(OH)2:DRC",  # [S] Istrate et al. 2024, mine site, per kg Co
+    "SPODUMENE-SC6": "material:spodumene:AU",  # [S] Istrate et al. 2024, mine gate, energy only (a lower bound)
+    "LI2CO3": "material:Li2CO3:brine-CL",  # [S] Istrate et al. 2024, Atacama brine
+}
+
+
+def purchased(code: str, mass_kg: float) -> Activity | None:
+    """Commissioning of a purchased lot of ``mass_kg`` [kg] at its secondary factor (None: no factor for ``code``).
+
+    The line is a reagent named after the material with the lot's own mass: a factor per kg of product counts
+    mass × factor, a factor per kg of contained element mass × the lot's assay × factor.
+    """
+    key = PURCHASED_FACTORS.get(code)
+    if key is None:
+        return None
+    return Activity(reagents=(Reagent(code, Decimal(round(mass_kg, 6)).normalize(), key),))
 
 
 def mining(ore_t: float) -> Activity:

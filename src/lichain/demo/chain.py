@@ -24,8 +24,9 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 
-from lichain.core.model import Activity, Event, EventKind, Lot, Origin, Run, Shipment
+from lichain.core.model import Activity, Event, EventKind, Lot, Origin, Run, Shipment, SupplierPcf
 from lichain.core.recipe import NAMED_COMPOSITIONS
 from lichain.demo import activity as act
 from lichain.demo.plan import CAM_CHEMS, LI_RECOVERY, P, Plan, wf
@@ -47,6 +48,9 @@ __all__ = ["DAY", "W_CAM", "W_PCAM", "DemoStats", "Sim"]
 DAY = 1440  # [min]
 _T = 1_000_000_000  # 1 t in mg
 VIRGIN, PRE, POST = Origin.VIRGIN.value, Origin.PRE_CONSUMER.value, Origin.POST_CONSUMER.value
+#: Supplier PCFs the demo's suppliers declare per lot [kg CO2e per kg of the lot]. Mn ore: 0.1 [A], an assumption of
+#: the demo standing in for a supplier's declaration (no published Mn ore figure was retrieved, docs/demo.md).
+SUPPLIER_PCF: dict[str, Decimal] = {"MN-ORE": Decimal("0.1")}
 
 #: Days of demand a stock position is kept at (lead time + safety) [A].
 _COVER = {"ore:Ni": 6, "mhp:Ni": 24, "coh:Co": 55, "sc6:Li": 40, "mnore:Mn": 50, "li:Li2CO3": 45,
@@ -247,9 +251,14 @@ class Sim:
             mass = int(lot_t * _T * (0.9 + 0.2 * rng.random()))
             elems = {e: int(mass * g * self.jitter(sd) * PPB) for e, g in grade.items()}
             lot = self.f.lot(code, site, t, mass, elems, VIRGIN,
-                             activity=act.mining(mass / _T) if code == "NI-LATERITE-ORE" else activity,
+                             activity=act.mining(mass / _T) if code == "NI-LATERITE-ORE"
+                             else activity or act.purchased(code, mass / 1e6),
                              method="XRF" if MATERIALS[code].stage in ("ore", "concentrate") else "ICP-OES")
             self.emit(t, Event("", EventKind.LOT, lot.produced_at, lot))
+            if code in SUPPLIER_PCF:  # the supplier declares its product's footprint for each lot [A]
+                pcf = SupplierPcf(lot.id, SUPPLIER_PCF[code], MATERIALS[code].owner,
+                                  f"DEMO-PCF-{code}-{lot.id.rsplit('/', 1)[-1]}", data_quality_rating=Decimal("3"))
+                self.emit(t, Event("", EventKind.SUPPLIER_PCF, lot.produced_at, pcf))
             self.pos[key] += lot.mass_mg * lot.assay[elem]
             self.ship(lot, site, to, t + self.within(60, 3 * DAY), stock)
 

@@ -58,8 +58,12 @@ def _render(d: dict[str, Any]) -> None:
         out.print(f"per kWh: {k['kg_co2e_per_kwh']:.3f} kg CO2e/kWh at {k['capacity_mah_per_g']:g} mAh/g × "
                   f"{k['voltage_v']:g} V ({k['kwh_per_kg']:.3f} kWh/kg); {k['note']}", highlight=False)
     if not d["complete"]:
-        out.print("[yellow]incomplete:[/yellow] some step upstream has activity data without an emission factor "
-                  "(counted zero):")
+        out.print("[yellow]incomplete:[/yellow] the lot's upstream lacks data (a datum without an emission factor, "
+                  "or a purchased lot without activity data or a supplier PCF):")
+    if d.get("contributions"):
+        out.print("by source (what each part rests on):")
+    for c in d.get("contributions", []):
+        out.print(f"  {c['kg_co2e_per_kg']:.4g} kg CO2e/kg from {c['source']}", markup=False, highlight=False)
     for p in d["problems"][:20]:
         out.print(f"  {p['kind']} ({p['count']}×, e.g. {p['location']}): {p['message']}", markup=False,
                   highlight=False)
@@ -95,24 +99,42 @@ def export_pcf(
     customer_part_id: Annotated[str | None, typer.Option(help="The customer's part id (default: material code).")]
     = None,
     study_url: Annotated[str | None, typer.Option(help="Link to the public supporting study.")] = None,
+    allow_incomplete: Annotated[bool, typer.Option(
+        "--allow-incomplete", help="Write an incomplete footprint anyway, marked: data-quality ratings 5 and "
+        "INCOMPLETE with the missing inputs in productQualityParameter (absPcfValue is then a lower bound). "
+        "Without it an incomplete lot is refused with exit 1.")] = False,
 ) -> None:
-    """Write the Catena-X pcf_for_battery_component_supplier 1.0.0 payload of one lot (schema-checked)."""
-    from lichain.entrypoints.console import err, fail, out
+    """Write the Catena-X pcf_for_battery_component_supplier 1.0.0 payload of one lot (schema-checked).
+
+    A lot whose upstream lacks activity data or a supplier PCF is refused (exit 1) with the missing inputs named.
+    """
+    from lichain.entrypoints.console import EXIT_REFUSED, err, fail, out
     from lichain.entrypoints.outpath import check_out
-    from lichain.io.pcf import PLACEHOLDER_BPNL, PLACEHOLDER_BPNS, pcf_payload, validate_pcf
+    from lichain.io.pcf import (
+        PLACEHOLDER_BPNL,
+        PLACEHOLDER_BPNS,
+        IncompleteFootprintError,
+        pcf_payload,
+        validate_pcf,
+    )
 
     check_out(out_path)
     d = _footprint(db, lot, None, None)
-    payload = pcf_payload(d, legal_identifier=bpnl or PLACEHOLDER_BPNL, site_identifier=bpns or PLACEHOLDER_BPNS,
-                          customer_part_id=customer_part_id, study_url=study_url)
+    try:
+        payload = pcf_payload(d, legal_identifier=bpnl or PLACEHOLDER_BPNL, site_identifier=bpns or PLACEHOLDER_BPNS,
+                              customer_part_id=customer_part_id, study_url=study_url,
+                              allow_incomplete=allow_incomplete)
+    except IncompleteFootprintError as exc:
+        fail(f"{exc}; record the missing data, or pass --allow-incomplete to write a marked lower bound",
+             EXIT_REFUSED)
     problems = validate_pcf(payload)
     if problems:
         fail("payload does not match the Catena-X schema: " + "; ".join(problems[:5]))
     if not (bpnl and bpns):
         err.print("warning: placeholder BPNs written; give --bpnl and --bpns", highlight=False)
     if not d["complete"]:
-        err.print("warning: the footprint is incomplete (activity data without factors counted zero); "
-                  "see `lichain footprint LOT`", highlight=False)
+        err.print("warning: the footprint is incomplete; written marked INCOMPLETE with data-quality ratings 5 "
+                  "(see `lichain footprint LOT`)", highlight=False)
     text = json.dumps(payload, indent=2, ensure_ascii=False) + "\n"
     if out_path is None:
         typer.echo(text, nl=False)

@@ -34,7 +34,7 @@ from lichain.io.epcis_fields import LOT_KEYS, canonical, esc
 from lichain.io.epcis_hash import event_hash
 from lichain.io.epcis_master import MasterDataReader
 from lichain.io.epcis_vocab import GS1_CONTEXTS, LICHAIN_CONTEXT, LICHAIN_CONTEXT_URL, URI, from_uri
-from lichain.io.epcis_write import CLAIM_EVENT_TYPE
+from lichain.io.epcis_write import CLAIM_EVENT_TYPE, PCF_EVENT_TYPE
 from lichain.io.json_limits import JsonProblem, load_json
 
 __all__ = ["EVENT_LISTS", "EpcisReader", "read_epcis"]
@@ -75,6 +75,10 @@ def json_type(value: Any) -> str:
 
 def _no_constants(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON number")
+
+
+_PCF_KEYS = frozenset({"lot", "value", "unit", "supplier", "document", "boundary", "standard", "data_quality_rating",
+                       "primary_data_share", "valid_from", "valid_until"})
 
 
 class EpcisReader(MasterDataReader):
@@ -203,6 +207,9 @@ class EpcisReader(MasterDataReader):
         if etype == CLAIM_EVENT_TYPE:
             self.claim_event(ev, ptr)
             return
+        if etype == PCF_EVENT_TYPE:
+            self.pcf_event(ev, ptr)
+            return
         if etype in _UNSUPPORTED:
             self.add(f"{ptr}/type", f"{etype} is not supported by the ledger: it records lots (ObjectEvent ADD "
                                     "commissioning), runs (TransformationEvent) and shipments (ObjectEvent shipping)")
@@ -251,6 +258,30 @@ class EpcisReader(MasterDataReader):
             self.add(f"{ptr}/lichain:claim", f"malformed custody claim: {exc!r}")
             return
         self.events.append(LocatedEvent(f"{self.src}#{ptr}", Event(eid, EventKind.CUSTODY_CLAIM, time, claim)))
+
+    def pcf_event(self, ev: dict[str, Any], ptr: str) -> None:
+        """lichain's supplier PCF of a purchased lot, in its canonical JSON form (numbers as decimal strings)."""
+        body, eid, t = ev.get("lichain:supplierPcf"), ev.get("eventID"), ev.get("eventTime")
+        if not isinstance(body, dict) or not isinstance(eid, str) or not isinstance(t, str):
+            self.add(ptr, f"a {PCF_EVENT_TYPE} needs eventID, eventTime and a lichain:supplierPcf object")
+            return
+        op = f"{ptr}/lichain:supplierPcf"
+        unknown = sorted(set(body) - _PCF_KEYS)
+        if unknown:
+            self.add(f"{op}/{esc(unknown[0])}", f"unknown field {unknown[0]!r} of lichain:supplierPcf "
+                                                f"(known: {', '.join(sorted(_PCF_KEYS))})")
+            return
+        bad = [k for k, v in body.items() if v is not None and not isinstance(v, str)]
+        if bad:
+            self.add(f"{op}/{esc(bad[0])}", f"{bad[0]} must be a string (numbers as decimal text, e.g. \"5.0\")")
+            return
+        try:
+            pcf = body_from_json(EventKind.SUPPLIER_PCF, body)
+            time = parse_time(t)
+        except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
+            self.add(op, f"malformed supplier PCF: {exc!r}")
+            return
+        self.events.append(LocatedEvent(f"{self.src}#{ptr}", Event(eid, EventKind.SUPPLIER_PCF, time, pcf)))
 
     def event_body(self, ev: dict[str, Any], etype: str, ptr: str) -> None:
         n = len(self.problems)

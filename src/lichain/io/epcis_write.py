@@ -38,6 +38,7 @@ from lichain.core.model import (
     Run,
     Shipment,
     Site,
+    SupplierPcf,
 )
 from lichain.io.epcis_hash import event_hash
 from lichain.io.epcis_master import factor_element, material_element, site_element
@@ -307,6 +308,10 @@ class _Writer:
             self.count += 1
             return {"type": CLAIM_EVENT_TYPE, "eventTime": _time(ev.time), "eventTimeZoneOffset": "+00:00",
                     "eventID": ev.event_id or assign_event_id(ev), "lichain:claim": body_to_json(body)}
+        if isinstance(body, SupplierPcf):
+            self.count += 1
+            return {"type": PCF_EVENT_TYPE, "eventTime": _time(ev.time), "eventTimeZoneOffset": "+00:00",
+                    "eventID": ev.event_id or assign_event_id(ev), "lichain:supplierPcf": body_to_json(body)}
         if not ev.event_id and not isinstance(body, Retraction):
             ev = Event(assign_event_id(ev), ev.kind, ev.time, ev.body)
         target = None
@@ -333,6 +338,8 @@ class _Writer:
 #: lichain's extension event for chain-of-custody claims: not a GS1 event type, so other parties' EPCIS systems
 #: will not take it; lichain writes it only when the ledger holds claims, inline to keep the ledger's order.
 CLAIM_EVENT_TYPE = "lichain:CustodyClaim"
+#: lichain's extension event for a supplier's PCF of a purchased lot (same terms as the claim event above).
+PCF_EVENT_TYPE = "lichain:SupplierPcf"
 
 
 def _document_head(created: datetime | None) -> dict[str, Any]:

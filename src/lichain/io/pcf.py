@@ -12,6 +12,13 @@ Mapping choices (docs/footprint.md):
 * No data-quality assessment is made: the ratings default to 3 ("fair" on the 1–5 PEF scale) and must be set by
   the sender; ``siteIdentifier``/``legalidentifier`` default to all-zero BPNs that match the schema's pattern and
   must be replaced by the sender's Catena-X business partner numbers.
+* No silent zeros: a lot whose upstream closure lacks data (``complete`` false) is refused
+  (:class:`IncompleteFootprintError`, naming the missing inputs). Only on request (``allow_incomplete``) is it
+  written, marked: the three representativeness ratings and ``dataQualityRating`` are 5 (the worst grade of the
+  PEF 1–5 scale the model uses), ``primaryDataShare`` is left out, and ``productQualityParameter`` opens with
+  ``INCOMPLETE`` and the named gaps; ``absPcfValue`` is then a lower bound, never a zero presented as a figure.
+* Supplier PCFs used upstream (primary data of the suppliers) are listed in ``productQualityParameter`` by
+  document reference, supplier, standard and rating; secondary factors stay in ``secondaryEmissionFactorSources``.
 * ``pcfPerformanceClass`` is left out: performance classes await a delegated act that is not adopted.
 * ``secondaryEmissionFactorSources`` (a list of strings in the model) names the factor library version, then each
   distinct public publication behind the factors used, as "Title, Publisher (Year), URL"
@@ -28,6 +35,7 @@ from collections.abc import Mapping, Sequence
 from functools import cache
 from typing import Any
 
+from lichain.core.errors import LichainError
 from lichain.core.factors import default_library
 from lichain.io.packaged_schema import package_json, schema_problems
 
@@ -36,6 +44,7 @@ __all__ = [
     "PLACEHOLDER_BPNL",
     "PLACEHOLDER_BPNS",
     "SCHEMA_FILE",
+    "IncompleteFootprintError",
     "example_payload",
     "pcf_payload",
     "pcf_schema",
@@ -61,6 +70,18 @@ _ELEMENT_NAMES = {"Ni": "Nickel", "Co": "Cobalt", "Mn": "Manganese", "Li": "Lith
 
 
 _read = package_json
+
+
+class IncompleteFootprintError(LichainError, ValueError):
+    """A PCF asked for a lot whose footprint is incomplete: the missing inputs, named."""
+
+    def __init__(self, lot: str, gaps: Sequence[Mapping[str, Any]]) -> None:
+        self.lot = lot
+        self.gaps = tuple(gaps)
+        named = "; ".join(f"{g.get('record', '?')}: {g.get('missing', '?')}" for g in self.gaps[:5])
+        more = f" (and {len(self.gaps) - 5} more)" if len(self.gaps) > 5 else ""
+        super().__init__(f"the footprint of lot {lot} is incomplete, so no PCF is written: {named or 'see footprint'}"
+                         f"{more}")
 
 
 @cache
@@ -123,7 +144,20 @@ def _quality(fp: Mapping[str, Any]) -> list[str]:
                    f"{kwh['kg_co2e_per_kwh']:.4g} kg CO2e per kWh of nominal energy ({basis})")
     out.append(f"market-based PCF: {fp['market_based']['kg_co2e_per_kg']:.6g} kg CO2e/kg; location-based reported "
                f"as absPcfValue; complete: {str(fp.get('complete', True)).lower()}")
-    return out
+    for s in fp.get("source_lots", ()):
+        p = s.get("supplier_pcf")
+        if p:
+            dqr = f", data-quality rating {p['data_quality_rating']}" if p.get("data_quality_rating") else ""
+            out.append(f"supplier PCF {p['document']} ({p['supplier']}, {p['standard']}{dqr}): {p['value']} "
+                       f"{p['unit']} for purchased lot {s['lot']}")
+    return list(dict.fromkeys(out))
+
+
+def _incomplete(fp: Mapping[str, Any]) -> list[str]:
+    gaps = fp.get("missing_inputs") or []
+    head = ("INCOMPLETE: the footprint lacks data upstream; absPcfValue is a lower bound, not the product's PCF "
+            f"({len(gaps)} missing input{'s' if len(gaps) != 1 else ''})")
+    return [head, *(f"missing: {g.get('record', '?')}: {g.get('missing', '?')}" for g in gaps[:20])]
 
 
 def _metals(fp: Mapping[str, Any]) -> list[str]:
@@ -141,6 +175,7 @@ def pcf_payload(
     study_url: str | None = None,
     ratings: Sequence[float] = (3.0, 3.0, 3.0),
     primary_data_share: float | None = None,
+    allow_incomplete: bool = False,
 ) -> dict[str, Any]:
     """The Catena-X ``PcfForBatteryComponentSupplier`` payload of one lot.
 
@@ -159,12 +194,25 @@ def pcf_payload(
         ``dataQualityRating`` is their mean. No assessment is made by lichain: the default 3 is a placeholder.
     primary_data_share : float, optional
         Share of primary data in the PCF [%]; left out unless given.
+    allow_incomplete : bool
+        Write an incomplete footprint, marked (ratings 5, ``INCOMPLETE`` and the gaps first in
+        ``productQualityParameter``, no primary-data share); by default it is refused.
 
     Returns
     -------
     dict
         The payload; check it with :func:`validate_pcf`.
+
+    Raises
+    ------
+    IncompleteFootprintError
+        The footprint is incomplete (``fp["complete"]`` false) and ``allow_incomplete`` is not set.
     """
+    complete = bool(fp.get("complete", True))
+    if not complete:
+        if not allow_incomplete:
+            raise IncompleteFootprintError(str(fp.get("lot", "?")), fp.get("missing_inputs") or [])
+        ratings, primary_data_share = (5.0, 5.0, 5.0), None
     ter, ger, tir = (_rating(n, v) for n, v in zip(("technological", "geographical", "time-related"), ratings,
                                                      strict=True))
     stages = fp["by_stage"]
@@ -186,7 +234,7 @@ def pcf_payload(
         "validityPeriod": {"validFrom": fp["produced_at"]},
         "siteIdentifier": site_identifier,
         "legalidentifier": legal_identifier,
-        "productQualityParameter": _quality(fp),
+        "productQualityParameter": (_incomplete(fp) if not complete else []) + _quality(fp),
         "contentC02Metals": _metals(fp),
     }
     if primary_data_share is not None:

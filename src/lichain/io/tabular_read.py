@@ -31,6 +31,7 @@ from lichain.core.model import (
     Run,
     Shipment,
     Site,
+    SupplierPcf,
 )
 from lichain.core.quantities import kg_to_mg
 from lichain.core.validate import LocatedEvent
@@ -209,6 +210,19 @@ def _shipment(r: Row) -> Shipment | None:
     )
 
 
+def _pcf(r: Row) -> tuple[SupplierPcf, datetime | None] | None:
+    """A supplier PCF row and its declaration time (None: not given)."""
+    lot, supplier, doc = (r.text(c, required=True) for c in ("lot", "supplier", "document"))
+    value = r.number("value", required=True)
+    dqr, share = r.number("data_quality_rating"), r.number("primary_data_share", unit="%")
+    vf, vu, at = r.time("valid_from"), r.time("valid_until"), r.time("declared_at")
+    if not r.ok or lot is None or supplier is None or doc is None or value is None:
+        return None
+    pcf = SupplierPcf(lot, value, supplier, doc, r.text("unit") or "kg CO2e/kg", r.text("boundary") or "cradle-to-gate",
+                      r.text("standard") or "ISO 14067:2018", dqr, share, vf, vu)
+    return pcf, at or vf
+
+
 class _Reader:
     def __init__(self, tables: dict[str, Table], problems: list[Problem]) -> None:
         self.tables, self.problems = tables, problems
@@ -320,9 +334,11 @@ class _Reader:
             if (s := _shipment(r)) is not None:
                 timed.append((s.shipped_at, 1, i, r.loc("id"), s))
         timed.sort(key=lambda x: x[:3])
+        pcfs = [(r.loc("lot"), p) for r in self.rows("supplier_pcfs") if (p := _pcf(r)) is not None]
         times = [_time(b) for _, b in head if isinstance(b, Lot)] + [t[0] for t in timed]
         first = min(times, default=_NO_TIME)
-        return [_located(loc, b, first) for loc, b in head] + [_located(t[3], t[4], first) for t in timed]
+        return ([_located(loc, b, first) for loc, b in head] + [_located(t[3], t[4], first) for t in timed]
+                + [LocatedEvent(loc, Event("", kind_of(b), at or first, b)) for loc, (b, at) in pcfs])
 
 
 def _time(b: EventBody) -> datetime:

@@ -227,10 +227,34 @@ SHEETS: dict[str, Sheet] = {
                     "mode",
                     False,
                     "",
-                    "transport mode, default sea_container (e.g. truck, rail, bulk_carrier)",
+                    "transport mode, default sea_container (with factors: road, road_hgv_all, rail, rail_electric:CN, "
+                    "sea_bulk, sea_container, sea_general_cargo, air)",
                 ),
                 Column("distance_km", False, "km", "distance travelled, default 0"),
                 Column("to_organisation", False, "", "receiving organisation when the lot changes hands"),
+            ),
+        ),
+        Sheet(
+            "supplier_pcfs",
+            "product carbon footprints your suppliers declare for lots you bought (source lots of the lots "
+            "sheet); the footprint uses them instead of a secondary factor",
+            (
+                Column("lot", True, "", "id of the purchased lot"),
+                Column("value", True, "unit column", "the PCF, a number ≥ 0 in the unit of the unit column"),
+                Column("unit", False, "", "kg CO2e/kg (per kg of the lot, default) or kg CO2e/kg <El> (per kg of "
+                                          "an element contained, e.g. kg CO2e/kg Ni; needs the lot's assay)"),
+                Column("supplier", True, "", "the supplier organisation that declares the PCF"),
+                Column("document", True, "", "reference of the supplier's PCF document"),
+                Column("boundary", False, "", "system boundary: cradle-to-gate (default; the only one accepted)"),
+                Column("standard", False, "", "ISO 14067:2018 (default), PACT Methodology v2 or v3, Catena-X PCF "
+                                              "Rulebook or GHG Protocol Product Standard"),
+                Column("data_quality_rating", False, "1..5", "data-quality rating on the PEF scale "
+                                                             "(Catena-X dataQualityRating; 1 best)"),
+                Column("primary_data_share", False, "%", "share of primary data in the PCF, 0..100"),
+                Column("valid_from", False, "time", "start of the PCF's validity period"),
+                Column("valid_until", False, "time", "end of the PCF's validity period"),
+                Column("declared_at", False, "time", "when the PCF was declared; default valid_from, else the "
+                                                     "earliest time in the workbook"),
             ),
         ),
         Sheet(

@@ -3,7 +3,9 @@
 Two MHP lots from an Indonesian HPAL plant ship to a Chinese refinery, two refining runs turn them into nickel
 and cobalt sulfates (element balances close within the ledger's 0.5 % tolerance with the declared losses), and a
 nickel sulfate lot ships on to a Korean precursor plant; that shipment was entered twice, and the corrections
-sheet retracts the duplicate. Units are mixed on purpose (t, kg, lb) to show them.
+sheet retracts the duplicate. Units are mixed on purpose (t, kg, lb) to show them. The second MHP lot, bought in
+without activity data, carries its supplier's PCF per kg of Ni contained (20 kg CO2e/kg Ni, the HPAL figure of
+``material:MHP:HPAL``); the sea legs use ``sea_bulk``, a mode with a cited factor.
 Assays of the salts are their formula mass fractions (NiSO4·6H2O: Ni 0.2233; CoSO4·7H2O: Co 0.2097).
 """
 
@@ -182,7 +184,7 @@ TEMPLATE: dict[str, list[dict[str, object]]] = {
             "from_site": _MINE,
             "to_site": _REF,
             "shipped_at": "2024-01-15T10:00:00+08:00",
-            "mode": "bulk_carrier",
+            "mode": "sea_bulk",
             "distance_km": 4800,
         },
         {
@@ -193,7 +195,7 @@ TEMPLATE: dict[str, list[dict[str, object]]] = {
             "from_site": _MINE,
             "to_site": _REF,
             "shipped_at": "2024-01-16T10:00:00+08:00",
-            "mode": "bulk_carrier",
+            "mode": "sea_bulk",
             "distance_km": 4800,
         },
         {
@@ -219,6 +221,22 @@ TEMPLATE: dict[str, list[dict[str, object]]] = {
             "mode": "sea_container",
             "distance_km": 1200,
             "to_organisation": "Example Cathode Korea",
+        },
+    ],
+    "supplier_pcfs": [
+        {
+            "lot": "MHP-2024-0002",
+            "value": 20,
+            "unit": "kg CO2e/kg Ni",
+            "supplier": "Example Nickel",
+            "document": "EN-PCF-2024-0002",
+            "boundary": "cradle-to-gate",
+            "standard": "ISO 14067:2018",
+            "data_quality_rating": D("2.5"),
+            "primary_data_share": 60,
+            "valid_from": "2024-01-01T00:00:00Z",
+            "valid_until": "2024-12-31T23:59:59Z",
+            "declared_at": "2024-01-20T00:00:00Z",
         },
     ],
     "corrections": [

@@ -26,6 +26,7 @@ from lichain.core.model import (
     Run,
     Shipment,
     Site,
+    SupplierPcf,
 )
 from lichain.core.quantities import mg_to_kg, ppb_to_fraction
 from lichain.io.tabular_schema import README_INTRO, SHEETS, Sheet, match_pattern
@@ -229,8 +230,18 @@ def _correction(b: Retraction, names: Mapping[str, tuple[str, str]]) -> Cells:
     }
 
 
+def _pcf_cells(b: SupplierPcf, ev: Event) -> Cells:
+    """The supplier_pcfs row of a supplier PCF event (its event time as declared_at)."""
+    return {"lot": b.lot, "value": b.value, "unit": b.unit, "supplier": b.supplier, "document": b.document,
+            "boundary": b.boundary, "standard": b.standard, "data_quality_rating": b.data_quality_rating,
+            "primary_data_share": b.primary_data_share,
+            "valid_from": format_time(b.valid_from) if b.valid_from else None,
+            "valid_until": format_time(b.valid_until) if b.valid_until else None,
+            "declared_at": format_time(ev.time)}
+
+
 def write_workbook(events: Iterable[Event], path: Path) -> None:
-    """Export ledger events (sites, materials, lots, runs, shipments, retractions) in the tabular format.
+    """Export ledger events (sites, materials, lots, runs, shipments, supplier PCFs, retractions) as a workbook.
 
     Retractions become corrections rows naming their target and replacements by record id. Reading the
     result back gives the same event bodies (event ids are the CBV 2.0 hashes the reader gives). Not
@@ -281,6 +292,8 @@ def write_workbook(events: Iterable[Event], path: Path) -> None:
             )
         elif isinstance(b, Retraction):
             tables["corrections"].append(_correction(b, names))
+        elif isinstance(b, SupplierPcf):
+            tables["supplier_pcfs"].append(_pcf_cells(b, ev))
         else:
             raise _refuse(f"event {ev.event_id} ({ev.kind.value})")
     _save(

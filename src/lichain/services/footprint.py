@@ -29,6 +29,7 @@ from lichain.analysis.propagate import intensity
 from lichain.analysis.snapshot import F64, I64, Snapshot
 from lichain.core.errors import NotFoundError
 from lichain.core.factors import FactorLibrary, default_library
+from lichain.services.footprint_sources import closure_quality, lot_inputs
 from lichain.services.query import canonical_lot_id
 from lichain.services.snapshot import cache_dir_for, load_snapshot
 from lichain.storage.emissions_reader import EmissionArrays, read_emissions
@@ -37,7 +38,7 @@ from lichain.storage.sql import SqlStore
 
 __all__ = ["LedgerFootprint", "footprint_of", "ledger_footprint"]
 
-_FORMAT = 1
+_FORMAT = 2  # 2: per-lot problem owners, source-lot inputs, cause supplier_pcf
 _LIVE = "NOT IN (SELECT target_seq FROM retractions)"
 _memo: dict[str, LedgerFootprint] = {}
 
@@ -57,7 +58,10 @@ class LedgerFootprint:
 
     ``own`` and ``x`` are float64[N, K] in :data:`lichain.analysis.footprint.COLUMNS` order [kg CO2e kg⁻¹]: the
     lot's own allocated burden and its cradle-to-gate footprint. ``snapshot`` carries the allocation used.
-    ``problems`` are factor and allocation problems (dicts: kind, location, message, count).
+    ``problems`` are factor and allocation problems (dicts: kind, location, message, count), ``issue_runs`` /
+    ``issue_lots`` (position, problem number) pairs naming every run and lot each problem affects, ``lot_source``
+    how each lot's own burden is known (codes of :mod:`lichain.storage.emissions_reader`) and ``lot_inputs``
+    what a commissioned or purchased lot's burden rests on (by lot position: supplier PCF or factors).
     """
 
     head: str
@@ -72,6 +76,10 @@ class LedgerFootprint:
     problems: tuple[dict[str, Any], ...]
     factors: tuple[dict[str, Any], ...]
     library_version: str
+    issue_runs: I64 | None = None
+    issue_lots: I64 | None = None
+    lot_source: np.ndarray[Any, np.dtype[np.int8]] | None = None
+    lot_inputs: dict[int, dict[str, Any]] | None = None
 
 
 def _rows(store: SqlStore, sql: str) -> list[Any]:
@@ -138,7 +146,8 @@ def _own(store: SqlStore, snap: Snapshot, lot_idx: I64, run_idx: I64, em: Emissi
     out_stage[runs_sorted[first]] = snap.lot_stage[has][order][first]
     run_stage = _stage_codes(kind, list(names), out_stage, snap.run_site.astype(np.int64), snap, site_kind, fp.MAIN)
     lot_stage = np.zeros(snap.n_lots, np.int8)
-    src = np.flatnonzero(em.lot_location_kg_co2e != 0)
+    supplier = em.lot_supplier_kg_co2e if em.lot_supplier_kg_co2e is not None else np.zeros(snap.n_lots)
+    src = np.flatnonzero((em.lot_location_kg_co2e != 0) | (supplier != 0))
     lot_stage[src] = _stage_codes(np.full(src.shape[0], -1, np.int64), [], snap.lot_stage[src].astype(np.int64),
                                   snap.lot_site[src].astype(np.int64), snap, site_kind, fp.RAW)
     return fp.OwnEmissions(
@@ -146,7 +155,7 @@ def _own(store: SqlStore, snap: Snapshot, lot_idx: I64, run_idx: I64, em: Emissi
         run_stage=run_stage, run_complete=em.run_complete,
         lot_location_by_cause=em.lot_location_by_cause_kg_co2e, lot_market=em.lot_market_kg_co2e,
         lot_transport=np.zeros(snap.n_lots), lot_stage=lot_stage, lot_complete=em.lot_complete,
-        run_transport=em.run_transport_kg_co2e)
+        run_transport=em.run_transport_kg_co2e, lot_supplier=supplier)
 
 
 def _alloc_problems(store: SqlStore, run_idx: I64, fallback: np.ndarray[Any, Any]) -> list[dict[str, Any]]:
@@ -174,9 +183,14 @@ def _compute(store: SqlStore, library: FactorLibrary | None, use_cache: bool = T
     o, x = fp.footprint(snap_a, own, alloc.factor)
     problems = [{"kind": p.kind, "location": p.location, "message": p.message, "count": p.count}
                 for p in em.problems] + _alloc_problems(store, ls.store_run_idx, alloc.fallback)
+    issue_runs = em.issue_runs if em.issue_runs is not None else np.zeros((0, 2), np.int64)
+    bad = np.flatnonzero(alloc.fallback)
+    if bad.size:  # the allocation problem is owned by every run that fell back to mass allocation
+        issue_runs = np.concatenate([issue_runs, np.column_stack([bad, np.full(bad.size, len(em.problems))])])
     return LedgerFootprint(ls.head, "built", snap_a, ls.store_lot_idx, ls.store_run_idx, o, x, alloc.factor,
                            alloc.economic, tuple(problems), tuple(f.to_json() for f in em.factors_used),
-                           em.library_version)
+                           em.library_version, issue_runs.astype(np.int64), em.issue_lots, em.lot_source,
+                           lot_inputs(em))
 
 
 def _cache_dir(store: SqlStore) -> Path:
@@ -192,8 +206,12 @@ def _save(store: SqlStore, lf: LedgerFootprint) -> None:
     np.save(tmp / "own.npy", lf.own)
     np.save(tmp / "alloc.npy", lf.alloc)
     np.save(tmp / "economic.npy", lf.economic)
+    for name in ("issue_runs", "issue_lots", "lot_source"):
+        if getattr(lf, name) is not None:
+            np.save(tmp / f"{name}.npy", getattr(lf, name))
     meta = {"format": _FORMAT, "head": lf.head, "columns": list(fp.COLUMNS), "n_lots": lf.snapshot.n_lots,
-            "library_version": lf.library_version, "problems": list(lf.problems), "factors": list(lf.factors)}
+            "library_version": lf.library_version, "problems": list(lf.problems), "factors": list(lf.factors),
+            "lot_inputs": {str(k): v for k, v in (lf.lot_inputs or {}).items()}}
     (tmp / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
     shutil.rmtree(d, ignore_errors=True)
     tmp.rename(d)
@@ -212,12 +230,15 @@ def _load(store: SqlStore, head: str) -> LedgerFootprint | None:
         own = np.load(d / "own.npy")
         alloc = np.load(d / "alloc.npy")
         economic = np.load(d / "economic.npy")
+        issues = [np.load(d / f"{n}.npy") for n in ("issue_runs", "issue_lots", "lot_source")]
+        inputs = {int(k): v for k, v in meta["lot_inputs"].items()}
     except (OSError, ValueError, KeyError):
         return None
     snap = fp.reallocated(ls.snapshot, fp.Allocation(alloc, economic, np.zeros_like(economic)))
     x = intensity(snap, own)
     return LedgerFootprint(head, "cache", snap, ls.store_lot_idx, ls.store_run_idx, own, x, alloc, economic,
-                           tuple(meta["problems"]), tuple(meta["factors"]), meta["library_version"])
+                           tuple(meta["problems"]), tuple(meta["factors"]), meta["library_version"], issues[0],
+                           issues[1], issues[2], inputs)
 
 
 def ledger_footprint(store: SqlStore, *, library: FactorLibrary | None = None,
@@ -384,7 +405,7 @@ def footprint_of(store: SqlStore, lot_id: str, capacity_mah_per_g: float | None 
         "own": {"kg_co2e": float(own[0]) * m, "by_stage_kg_co2e": {k: v * m for k, v in fp.named(own, "stage:").items()},
                 "by_cause_kg_co2e": {k: v * m for k, v in fp.named(own, "cause:").items()}},
         "run": run, "inputs": inputs,
-        "complete": bool(x[-1] == 0), "problems": list(lf.problems),
+        **closure_quality(store, lf, i),
         "factor_library": lf.library_version, "factors": list(lf.factors),
         "computed_at_head": lf.head, "notes": list(NOTES),
     }

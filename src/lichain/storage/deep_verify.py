@@ -31,7 +31,7 @@ _KEYS: dict[str, tuple[str, ...]] = {
     "runs": ("idx",), "consumptions": ("run_idx", "lot_idx"), "shipments": ("idx",),
     "run_losses": ("run_idx", "element"), "activities": ("run_idx", "lot_idx", "kind", "name"),
     "retractions": ("target_seq",), "overrides": ("event_seq",), "custody_claims": ("event_seq",),
-    "claim_allocations": ("claim_seq", "lot_id", "element"),
+    "claim_allocations": ("claim_seq", "lot_id", "element"), "supplier_pcfs": ("event_seq",),
 }  # fmt: skip
 
 
@@ -146,6 +146,7 @@ def deep_verify(conn: Connection, events: Iterator[StoredEvent], *, batch: int =
             "retractions": _between(s.retractions.c.event_seq, *seqs),
             "custody_claims": _between(s.custody_claims.c.event_seq, *seqs),
             "claim_allocations": _between(s.claim_allocations.c.claim_seq, *seqs),
+            "supplier_pcfs": _between(s.supplier_pcfs.c.event_seq, *seqs),
             "lots": _between(s.lots.c.idx, *lots), "assays": _between(s.assays.c.lot_idx, *lots),
             "runs": _between(s.runs.c.idx, *runs), "consumptions": _between(s.consumptions.c.run_idx, *runs),
             "run_losses": _between(s.run_losses.c.run_idx, *runs),

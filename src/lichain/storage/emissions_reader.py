@@ -13,7 +13,7 @@ zero, marks its run or lot incomplete and is reported, never silently dropped.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -21,13 +21,16 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from lichain.core.emissions import CAUSES, line_factor, transport_factor
+from lichain.core.emissions import CAUSES, LineFactor, element_problem, line_factor, transport_factor
 from lichain.core.factors import Factor, FactorLibrary, FactorProblem, FactorResolver
-from lichain.core.model import FactorOverride, Site
+from lichain.core.model import FactorOverride, Site, SupplierPcf
+from lichain.core.supplier_pcf import pcf_per_kg
 from lichain.storage.custody_sql import transport_charges
 from lichain.storage.sql import SqlStore, chunks
+from lichain.storage.supplier_pcf_sql import PcfRow, lot_assays, source_lots_without_data, supplier_pcfs
 
-__all__ = ["EmissionArrays", "EmissionProblem", "read_emissions"]
+__all__ = ["SOURCE_ACTIVITY", "SOURCE_CUTOFF", "SOURCE_MISSING", "SOURCE_NONE", "SOURCE_PCF", "EmissionArrays", "EmissionProblem",
+           "read_emissions"]
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
@@ -62,6 +65,14 @@ class EmissionArrays:
     delivery to a customer); ``lot_transport_tkm`` the lot's t·km. Per live shipment (``ship_idx``, store
     numbers): its emissions ``ship_kg_co2e``, mass ``ship_mass_kg`` and the lot's transport intensity at its
     origin ``ship_origin_kg_co2e_per_kg`` (earlier legs). ``*_complete`` is False where some datum had no factor.
+
+    Source lots: ``lot_supplier_kg_co2e`` is the burden a supplier PCF gives a purchased lot [kg CO2e] (it replaces
+    the lot's commissioning emissions, which are then zero); ``lot_source`` codes how each lot's own burden is
+    known (:data:`SOURCE_NONE` for lots made by a run, :data:`SOURCE_ACTIVITY`, :data:`SOURCE_PCF`,
+    :data:`SOURCE_MISSING` for a virgin source lot with neither, which is incomplete; :data:`SOURCE_CUTOFF` for
+    recycled feedstock without data, burden-free by the cut-off rule); ``lot_pcf`` the PCF in force by
+    lot position; ``lot_factors`` the factors of each commissioned lot's lines. ``issue_runs`` / ``issue_lots``
+    are (position, problem number) pairs naming every run and lot a problem of ``problems`` affects.
     """
 
     causes: tuple[str, ...]
@@ -85,6 +96,12 @@ class EmissionArrays:
     factors_used: tuple[Factor, ...]
     problems: tuple[EmissionProblem, ...]
     library_version: str
+    lot_supplier_kg_co2e: F64 | None = None
+    lot_source: npt.NDArray[np.int8] | None = None
+    lot_pcf: dict[int, PcfRow] = field(default_factory=dict)
+    lot_factors: dict[int, tuple[Factor, ...]] = field(default_factory=dict)
+    issue_runs: I64 | None = None
+    issue_lots: I64 | None = None
 
 
 def _time(us: int) -> datetime:
@@ -121,14 +138,22 @@ def _groups(key: I64) -> tuple[I64, I64]:
 
 
 class _Problems:
-    """Collects problems per (kind, message), counting rows and keeping one affected record as the example."""
+    """Collects problems per (kind, message), counting rows and keeping one affected record as the example.
+
+    ``owners`` keeps, per problem, the positions of every affected run (table ``runs``) or lot (``lots``; a
+    shipment's problem is owned by its lot), so a footprint can list the problems of one lot's upstream only.
+    """
 
     def __init__(self) -> None:
         self.items: dict[tuple[str, str], list[Any]] = {}
+        self.owners: dict[tuple[str, str], list[tuple[str, I64]]] = {}
 
-    def add(self, p: FactorProblem, table: str, idx: int, count: int) -> None:
+    def add(self, p: FactorProblem, table: str, idx: int, count: int, owners: I64 | None = None) -> None:
         item = self.items.setdefault((p.kind, p.message), [table, idx, 0])
         item[2] += count
+        if owners is not None:
+            self.owners.setdefault((p.kind, p.message), []).append(
+                ("runs" if table == "runs" else "lots", np.unique(owners)))
 
 
 def _rows(conn: Any, sql: str, params: dict[str, Any] | None = None) -> list[Any]:
@@ -187,8 +212,14 @@ class _Context:
     used: dict[Factor, None]
 
 
-def _own(data: npt.NDArray[np.void], owners: Sequence[Any], store_idx: I64, table: str, c: _Context) -> tuple[F64, F64, B]:
-    """Own emissions by cause [kg CO2e] (location, market) and completeness per position of ``store_idx``."""
+def _own(data: npt.NDArray[np.void], owners: Sequence[Any], store_idx: I64, table: str, c: _Context,
+         assays: dict[int, dict[str, int]] | None = None) -> tuple[F64, F64, B, dict[int, set[Factor]]]:
+    """Own emissions by cause [kg CO2e] (location, market), completeness and factors used, per position of ``store_idx``.
+
+    A reagent line whose factor is per kg of a contained element counts amount × the owner lot's mass fraction
+    of that element (``assays``: store idx → element → ppb); a run's line, or a lot without that assay, counts
+    zero with a located ``missing`` problem.
+    """
     n = len(store_idx)
     o_site, o_t, o_live = _owner(owners, store_idx, c.site_pos)
     pos, ok = _positions(store_idx, data["idx"])
@@ -203,6 +234,8 @@ def _own(data: npt.NDArray[np.void], owners: Sequence[Any], store_idx: I64, tabl
     f_cause = np.zeros(g, np.int64)
     f_counted = np.ones(g, np.bool_)
     rows_per_group = np.bincount(inv, minlength=g)
+    scale = np.ones(len(amt))
+    used_by: dict[int, set[Factor]] = {}
     for j, i in enumerate(first.tolist()):
         kind, name, fk, inst = c.ctx[int(code[i])]
         s = int(site[i])
@@ -212,14 +245,43 @@ def _own(data: npt.NDArray[np.void], owners: Sequence[Any], store_idx: I64, tabl
         f_cause[j] = CAUSES.index(lf.cause)
         f_counted[j] = lf.counted
         c.used.update(dict.fromkeys(lf.factors))
+        members = np.flatnonzero(inv == j) if (lf.problems or lf.element or table == "lots") else None
         for prob in lf.problems:
-            c.problems.add(prob, table, int(store_idx[pos[i]]), int(rows_per_group[j]))
+            c.problems.add(prob, table, int(store_idx[pos[i]]), int(rows_per_group[j]), pos[members])
+        if members is not None and table == "lots":
+            for q in np.unique(pos[members]).tolist():
+                used_by.setdefault(q, set()).update(lf.factors)
+        if lf.element is not None and members is not None:
+            _per_element(lf, name, table, members, pos, store_idx, assays or {}, scale, c)
     flat = pos * _C + f_cause[inv]
-    loc = np.asarray(np.bincount(flat, weights=amt * f_loc[inv], minlength=n * _C), np.float64)
-    mkt = np.asarray(np.bincount(flat, weights=amt * f_mkt[inv], minlength=n * _C), np.float64)
+    refused = np.isnan(scale)
+    w = amt * np.where(refused, 0.0, scale)
+    loc = np.asarray(np.bincount(flat, weights=w * f_loc[inv], minlength=n * _C), np.float64)
+    mkt = np.asarray(np.bincount(flat, weights=w * f_mkt[inv], minlength=n * _C), np.float64)
     complete = np.ones(n, np.bool_)
     complete[pos[~f_counted[inv]]] = False
-    return loc.reshape(n, _C), mkt.reshape(n, _C), complete
+    complete[pos[refused]] = False
+    return loc.reshape(n, _C), mkt.reshape(n, _C), complete, used_by
+
+
+def _per_element(lf: LineFactor, name: str, table: str, members: I64, pos: I64, store_idx: I64,
+                 assays: dict[int, dict[str, int]], scale: F64, c: _Context) -> None:
+    """Scale the rows of a per-kg-of-element line by their owner lot's mass fraction; refuse where there is none.
+
+    Rows that cannot be converted get scale NaN (their owner is incomplete) and count zero.
+    """
+    el = lf.element
+    assert el is not None
+    owner_idx = store_idx[pos[members]]
+    frac = np.array([assays.get(int(k), {}).get(el, 0) / 1e9 for k in owner_idx.tolist()]) if table == "lots" \
+        else np.zeros(len(members))
+    scale[members] = frac
+    bad = frac <= 0
+    if bad.any():
+        scale[members[bad]] = np.nan
+        noun = "lot" if table == "lots" else "run"
+        p = element_problem(lf, name, f"the {noun}", table == "lots")
+        c.problems.add(p, table, int(owner_idx[bad][0]), int(bad.sum()), pos[members[bad]])
 
 
 def read_emissions(
@@ -272,6 +334,9 @@ def read_emissions(
         ships = _rows(conn, "SELECT mode, from_site, idx, lot_idx, mass_mg, CAST(distance_km AS DOUBLE PRECISION), "
                             f"shipped_us, to_site FROM shipments WHERE lot_idx BETWEEN :l0 AND :l1 "
                             f"AND event_seq {_LIVE}", p)
+        assays = lot_assays(conn, np.unique(lot_data["idx"]).tolist()) if len(lot_data) else {}
+        pcfs = supplier_pcfs(conn, l0, l1) if N else []
+        bare = source_lots_without_data(conn, l0, l1) if N else []
 
     overrides = [FactorOverride(r[0], Decimal(r[1]), r[2], r[3], r[4],
                                 None if r[5] is None else _time(r[5]), None if r[6] is None else _time(r[6]))
@@ -282,8 +347,9 @@ def read_emissions(
         bounds=np.unique(np.array([t for r in ov_rows for t in (r[5], r[6]) if t is not None], dtype=np.int64)),
         resolver=FactorResolver(library, overrides), problems=_Problems(), used={},
     )
-    run_loc, run_mkt, run_complete = _own(run_data, runs, run_idx, "runs", c)
-    lot_loc, lot_mkt, lot_complete = _own(lot_data, lots, lot_idx, "lots", c)
+    run_loc, run_mkt, run_complete, _ = _own(run_data, runs, run_idx, "runs", c)
+    lot_loc, lot_mkt, lot_complete, lot_factors = _own(lot_data, lots, lot_idx, "lots", c, assays)
+    src = _sources(lot_idx, lot_data, lots, pcfs, bare, lot_loc, lot_mkt, lot_complete, c)
     lot_tkm, ship_kg, ship_ok = _transport(ships, lot_idx, c)
     with store.read() as conn:
         tr = transport_charges(conn, ships, ship_kg, ship_ok, run_idx, lot_idx)
@@ -306,7 +372,72 @@ def read_emissions(
         factors_used=tuple(sorted(c.used, key=lambda f: (f.key.casefold(), f.source))),
         problems=_located(store, c.problems, c.resolver.problems),
         library_version=c.resolver.library.version,
+        lot_supplier_kg_co2e=src[0], lot_source=src[1], lot_pcf=src[2],
+        lot_factors={q: tuple(sorted(fs, key=lambda f: f.key)) for q, fs in lot_factors.items()},
+        issue_runs=_issues(c.problems, len(c.resolver.problems), "runs"),
+        issue_lots=_issues(c.problems, len(c.resolver.problems), "lots"),
     )
+
+
+#: Codes of :attr:`EmissionArrays.lot_source`: how a lot's own (commissioning) burden is known.
+SOURCE_NONE, SOURCE_ACTIVITY, SOURCE_PCF, SOURCE_MISSING, SOURCE_CUTOFF = 0, 1, 2, 3, 4
+
+
+def _sources(lot_idx: I64, lot_data: npt.NDArray[np.void], lots: Sequence[Any], pcfs: Sequence[PcfRow],
+             bare: Sequence[tuple[int, str, str, str]], lot_loc: F64, lot_mkt: F64, lot_complete: B,
+             c: _Context) -> tuple[F64, npt.NDArray[np.int8], dict[int, PcfRow]]:
+    """Supplier PCFs replace a source lot's commissioning burden; source lots with no data are incomplete.
+
+    Changes ``lot_loc``, ``lot_mkt`` and ``lot_complete`` in place; returns the supplier burden [kg CO2e] per lot,
+    the :data:`SOURCE_NONE` … :data:`SOURCE_MISSING` code of each lot and the PCF in force by lot position.
+    """
+    n = len(lot_idx)
+    supplier = np.zeros(n)
+    source = np.zeros(n, np.int8)
+    live = np.fromiter((r[0] for r in lots), np.int64, len(lots))
+    pos, ok = _positions(lot_idx, live)
+    source[pos[ok]] = SOURCE_ACTIVITY
+    by_pos: dict[int, PcfRow] = {}
+    for p in pcfs:
+        (q,), (hit,) = _positions(lot_idx, np.array([p.lot_idx], np.int64))
+        if not hit:
+            continue
+        per_kg = pcf_per_kg(SupplierPcf(p.lot_id, p.value, p.supplier, p.document, p.unit), p.assay)
+        if isinstance(per_kg, str):  # refused at write time; kept as a located problem should an old row not convert
+            c.problems.add(FactorProblem("missing", (), f"supplier PCF {p.document}: {per_kg}"), "lots", p.lot_idx,
+                           1, np.array([q], np.int64))
+            lot_complete[q] = False
+            continue
+        supplier[q] = float(per_kg) * p.mass_kg
+        lot_loc[q] = 0.0
+        lot_mkt[q] = 0.0
+        lot_complete[q] = True
+        source[q] = SOURCE_PCF
+        by_pos[int(q)] = p
+    groups: dict[str, list[int]] = {}
+    cut = [idx for idx, _lot, _material, origin in bare if origin != "virgin"]
+    if cut:  # recycled feedstock (end-of-life batteries, scrap) enters burden-free: the cut-off rule
+        q, hit = _positions(lot_idx, np.array(cut, np.int64))
+        source[q[hit]] = SOURCE_CUTOFF
+    for idx, _lot, material, origin in bare:
+        if origin == "virgin":
+            groups.setdefault(material, []).append(idx)
+    for material, idxs in groups.items():
+        q, hit = _positions(lot_idx, np.array(idxs, np.int64))
+        q = q[hit]
+        lot_complete[q] = False
+        source[q] = SOURCE_MISSING
+        msg = (f"source lot of material {material} has neither activity data nor a supplier PCF: its footprint is "
+               "unknown (record the supplier's PCF, or commissioning activity with a secondary factor)")
+        c.problems.add(FactorProblem("missing", (), msg), "lots", idxs[0], len(q), q)
+    return supplier, source, by_pos
+
+
+def _issues(problems: _Problems, offset: int, table: str) -> I64:
+    """(owner position, problem number) pairs of ``table``'s owners, problem numbers as in ``problems`` order."""
+    parts = [np.column_stack([o, np.full(len(o), offset + k, np.int64)])
+             for k, key in enumerate(problems.items) for t, o in problems.owners.get(key, ()) if t == table]
+    return np.concatenate(parts).astype(np.int64) if parts else np.zeros((0, 2), np.int64)
 
 
 def _transport(ships: Sequence[Any], lot_idx: I64, c: _Context) -> tuple[F64, F64, B]:
@@ -333,7 +464,7 @@ def _transport(ships: Sequence[Any], lot_idx: I64, c: _Context) -> tuple[F64, F6
             f[j] = float(tf.value)
             c.used[tf] = None
         else:
-            c.problems.add(tf, "shipments", int(s_idx[row]), int(rows[j]))
+            c.problems.add(tf, "shipments", int(s_idx[row]), int(rows[j]), pos[keep][inv == j])
             missing[j] = True
     ship_kg = np.zeros(k)
     ship_kg[keep] = tkm[keep] * f[inv]

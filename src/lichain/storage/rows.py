@@ -20,6 +20,7 @@ from lichain.core.model import (
     Run,
     Shipment,
     Site,
+    SupplierPcf,
 )
 
 __all__ = ["as_tuples", "event_rows"]
@@ -52,7 +53,7 @@ def event_rows(
     rows: dict[str, list[dict[str, Any]]] = {
         k: [] for k in ("events", "sites", "materials", "lots", "assays", "runs", "consumptions", "shipments",
                         "retractions", "overrides", "run_losses", "activities", "custody_claims",
-                        "claim_allocations")
+                        "claim_allocations", "supplier_pcfs")
     }
     lot_next, run_next, ship_next = nxt["lot"], nxt["run"], nxt["shipment"]
     ev_rows, lot_rows, assay_rows = rows["events"], rows["lots"], rows["assays"]
@@ -146,7 +147,21 @@ def event_rows(
             rows["claim_allocations"].extend({"claim_seq": seq, "lot_id": a.lot, "element": a.element,
                                               "pre_mg": a.pre_consumer_mg, "post_mg": a.post_consumer_mg}
                                              for a in b.allocations)
+        elif isinstance(b, SupplierPcf):
+            rows["supplier_pcfs"].append(_pcf_row(b, seq, to_us))
     return rows
+
+
+def _pcf_row(b: SupplierPcf, seq: int, to_us: Callable[[datetime], int]) -> dict[str, Any]:
+    """The ``supplier_pcfs`` row of a supplier PCF event."""
+    def opt(v: Decimal | None) -> str | None:
+        return None if v is None else _d(v)
+
+    return {"event_seq": seq, "lot_id": b.lot, "value": _d(b.value), "unit": b.unit, "supplier": b.supplier,
+            "document": b.document, "boundary": b.boundary, "standard": b.standard,
+            "data_quality_rating": opt(b.data_quality_rating), "primary_data_share": opt(b.primary_data_share),
+            "valid_from_us": to_us(b.valid_from) if b.valid_from else None,
+            "valid_until_us": to_us(b.valid_until) if b.valid_until else None}
 
 
 def as_tuples(columns: Sequence[str], rows: list[dict[str, Any]]) -> list[tuple[Any, ...]]:

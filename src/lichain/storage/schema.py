@@ -36,6 +36,7 @@ __all__ = [
     "runs",
     "shipments",
     "sites",
+    "supplier_pcfs",
 ]
 
 metadata = MetaData()
@@ -210,6 +211,25 @@ claim_allocations = Table(
     Column("post_mg", BigInteger, nullable=False),
     PrimaryKeyConstraint("claim_seq", "lot_id", "element"),
     Index("ix_claim_allocations_lot", "lot_id"),
+)
+
+#: Supplier PCFs of purchased lots: one row per declaration (the latest of a lot is the one in force).
+supplier_pcfs = Table(
+    "supplier_pcfs",
+    metadata,
+    Column("event_seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("lot_id", String(300), nullable=False),
+    Column("value", String(60), nullable=False),
+    Column("unit", String(60), nullable=False),
+    Column("supplier", Text, nullable=False),
+    Column("document", Text, nullable=False),
+    Column("boundary", String(60), nullable=False),
+    Column("standard", String(200), nullable=False),
+    Column("data_quality_rating", String(40), nullable=True),
+    Column("primary_data_share", String(40), nullable=True),
+    Column("valid_from_us", BigInteger, nullable=True),
+    Column("valid_until_us", BigInteger, nullable=True),
+    Index("ix_supplier_pcfs_lot", "lot_id"),
 )
 
 Index("ix_lots_event", lots.c.event_seq)
