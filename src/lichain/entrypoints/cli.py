@@ -16,7 +16,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from lichain.core.errors import LichainError
+from lichain.core.errors import LichainError, NotFoundError
 
 if TYPE_CHECKING:
     from lichain.storage.sql import SqlStore
@@ -146,22 +146,26 @@ def lots(
     material: Annotated[str | None, typer.Option(help="Only lots of this material code.")] = None,
     limit: Annotated[int, typer.Option(help="At most this many lots (0: all).")] = 100,
     offset: Annotated[int, typer.Option(help="Skip this many lots.")] = 0,
+    customer: Annotated[str | None, typer.Option("--customer", help="Only lots shipped to this organisation.")]
+    = None,
 ) -> None:
     """List lots in creation order."""
+    from lichain.entrypoints.cli_lists import check_names, lots_total
+    from lichain.entrypoints.tables import Col, print_table
     from lichain.services import query
 
+    check_names(db, site=site, material=material, organisation=customer)
     rows = query.list_lots(store_for(db), stage=stage, site=site, material=material, limit=limit or None,
-                           offset=offset)
+                           offset=offset, customer=customer)
     if json_:
         emit(rows)
         return
-    t = Table()
-    for c in ("id", "material", "stage", "site", "mass kg", "assay", "origin"):
-        t.add_column(c)
-    for r in rows:
-        t.add_row(r["id"], r["material"], r["stage"], r["site"], f"{r['mass_kg']:,.3f}",
-                  " ".join(f"{e} {v:.4f}" for e, v in r["assay"].items()), r["origin"])
-    out.print(t)
+    print_table(out, [Col("id", "id"), Col("material"), Col("stage"), Col("site"), Col("mass kg", "num"),
+                      Col("assay"), Col("origin")],
+                [(r["id"], r["material"], r["stage"], r["site"], f"{r['mass_kg']:,.3f}",
+                  " ".join(f"{e} {v:.4f}" for e, v in r["assay"].items()), r["origin"]) for r in rows],
+                total=lots_total(db, len(rows), limit, offset, stage=stage, site=site, material=material,
+                                 customer=customer), offset=offset)
 
 
 @app.command()
@@ -171,6 +175,10 @@ def show(lot: str, db: Db = None, json_: Json = False) -> None:
 
     try:
         d = query.show_lot(store_for(db), lot)
+    except NotFoundError:
+        from lichain.entrypoints.cli_lists import fail_unknown_lot
+
+        fail_unknown_lot(db, lot)
     except LichainError as exc:
         fail(str(exc))
     if json_:
@@ -337,6 +345,7 @@ def _register_extensions() -> None:
         cli_corrections,
         cli_factors,
         cli_footprint,
+        cli_lists,
         cli_report,
         cli_verify,
     )
@@ -347,6 +356,7 @@ def _register_extensions() -> None:
     cli_report.register(app)
     cli_corrections.register(app, export_app)
     cli_verify.register(app)
+    cli_lists.register(app)
 
 
 _register_extensions()

@@ -52,10 +52,11 @@ def _lot_json(r: LotRow) -> dict[str, Any]:
 
 
 def list_lots(store: SqlStore, *, stage: str | None = None, site: str | None = None,
-              material: str | None = None, limit: int | None = 100, offset: int = 0) -> list[dict[str, Any]]:
-    """Live lots in creation order (the ``lots --json`` shape)."""
+              material: str | None = None, limit: int | None = 100, offset: int = 0,
+              customer: str | None = None) -> list[dict[str, Any]]:
+    """Live lots in creation order (the ``lots --json`` shape); ``customer``: only lots shipped to it."""
     return [_lot_json(r) for r in lot_rows(store, stage=stage, site=site, material=material, limit=limit,
-                                           offset=offset)]
+                                           offset=offset, customer=customer)]
 
 
 def show_lot(store: SqlStore, lot_id: str) -> dict[str, Any]:
