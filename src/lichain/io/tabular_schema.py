@@ -227,7 +227,7 @@ SHEETS: dict[str, Sheet] = {
                     "mode",
                     False,
                     "",
-                    "transport mode, default sea_container (e.g. truck, rail, bulk_carrier)",
+                    "transport mode, default sea_container (road, rail, sea_bulk, sea_container, air)",
                 ),
                 Column("distance_km", False, "km", "distance travelled, default 0"),
                 Column("to_organisation", False, "", "receiving organisation when the lot changes hands"),

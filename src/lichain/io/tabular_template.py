@@ -5,6 +5,9 @@ and cobalt sulfates (element balances close within the ledger's 0.5 % tolerance 
 nickel sulfate lot ships on to a Korean precursor plant; that shipment was entered twice, and the corrections
 sheet retracts the duplicate. Units are mixed on purpose (t, kg, lb) to show them.
 Assays of the salts are their formula mass fractions (NiSO4·6H2O: Ni 0.2233; CoSO4·7H2O: Co 0.2097).
+The materials are declared exactly as the demo chain declares them (:mod:`lichain.demo.sites`) and transport
+modes are ones the emission-factor library knows, so the example ingests into a demo ledger as well as into an
+empty one (a test checks both).
 """
 
 from __future__ import annotations
@@ -46,16 +49,16 @@ TEMPLATE: dict[str, list[dict[str, object]]] = {
         },
     ],
     "materials": [
-        {"code": "MHP", "name": "Mixed hydroxide precipitate", "stage": "intermediate"},
+        {"code": "MHP", "name": "Mixed hydroxide precipitate (Ni-Co), dry basis", "stage": "intermediate"},
         {
             "code": "NISO4",
-            "name": "Nickel sulfate hexahydrate",
+            "name": "Nickel sulfate hexahydrate, battery grade",
             "stage": "refined_salt",
             "formula": "NiSO4·6H2O",
         },
         {
             "code": "COSO4",
-            "name": "Cobalt sulfate heptahydrate",
+            "name": "Cobalt sulfate heptahydrate, battery grade",
             "stage": "refined_salt",
             "formula": "CoSO4·7H2O",
         },
@@ -182,7 +185,7 @@ TEMPLATE: dict[str, list[dict[str, object]]] = {
             "from_site": _MINE,
             "to_site": _REF,
             "shipped_at": "2024-01-15T10:00:00+08:00",
-            "mode": "bulk_carrier",
+            "mode": "sea_bulk",
             "distance_km": 4800,
         },
         {
@@ -193,7 +196,7 @@ TEMPLATE: dict[str, list[dict[str, object]]] = {
             "from_site": _MINE,
             "to_site": _REF,
             "shipped_at": "2024-01-16T10:00:00+08:00",
-            "mode": "bulk_carrier",
+            "mode": "sea_bulk",
             "distance_km": 4800,
         },
         {
