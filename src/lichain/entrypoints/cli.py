@@ -207,6 +207,8 @@ def balance(db: Db = None, json_: Json = False) -> None:
         out.print(f"{b.runs_checked} runs checked for {', '.join(b.elements)}: {len(b.problems)} problems")
         for p in b.problems[:50]:
             out.print(f"  {p.run} {p.element}: {p.message}", markup=False)
+        if len(b.problems) > 50:
+            out.print(f"showing 50 of {len(b.problems):,} problems; --json for all")
     if b.problems:
         raise typer.Exit(1)
 
@@ -249,15 +251,18 @@ def trace(
         for g, v in list(d["groups"].items())[:30]:
             t.add_row(g, *[x for e in d["elements"] for x in (f"{v['share'][e]:.4f}", f"{v['element_kg'][e]:,.2f}")])
         out.print(t)
+        if len(d["groups"]) > 30:
+            out.print(f"showing 30 of {len(d['groups']):,} groups; --json for all")
         return
-    t = Table()
-    for c in ("lot", "site", "stage", "kg", "share"):
-        t.add_column(c)
+    from lichain.entrypoints.tables import Col, print_table
+
+    rows = []
     for c in d["contributions"][:30]:
         kg = c["kg"] if isinstance(c["kg"], float) else sum(c["kg"].values())
         sh = c["share"] if isinstance(c["share"], float) else ", ".join(f"{e} {v:.3f}" for e, v in c["share"].items())
-        t.add_row(c["lot"], c["site"], c["stage"], f"{kg:,.3f}", str(sh) if isinstance(sh, str) else f"{sh:.4f}")
-    out.print(t)
+        rows.append((c["lot"], c["site"], c["stage"], f"{kg:,.3f}", str(sh) if isinstance(sh, str) else f"{sh:.4f}"))
+    print_table(out, [Col("lot", "id"), Col("site"), Col("stage"), Col("kg", "num"), Col("share")], rows,
+                total=len(d["contributions"]), how="--json for all")
 
 
 @app.command()

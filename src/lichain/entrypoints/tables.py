@@ -46,12 +46,12 @@ def elide_middle(text: str, width: int) -> str:
     return text[:head] + ELLIPSIS + text[len(text) - tail:]
 
 
-def rows_note(shown: int, total: int, offset: int = 0) -> str | None:
-    """"showing 50 of 1,234; --limit 0 for all" when rows were left out, else None."""
+def rows_note(shown: int, total: int, offset: int = 0, how: str = "--limit 0 for all") -> str | None:
+    """"showing 50 of 1,234; --limit 0 for all" when rows were left out, else None (``how``: how to see all)."""
     if offset == 0 and shown >= total:
         return None
     where = f"rows {offset + 1:,}–{offset + shown:,}" if offset and shown else f"{shown:,}"
-    return f"showing {where} of {total:,}; --limit 0 for all" + (", --offset 0 from the start" if offset else "")
+    return f"showing {where} of {total:,}; {how}" + (", --offset 0 from the start" if offset else "")
 
 
 def _table(title: str | None) -> Table:
@@ -91,23 +91,27 @@ def _widths(cols: Sequence[Col], rows: Sequence[Sequence[str]],
     while texts and sum(floor[i] for i in texts) > room and max(floor[i] for i in texts) > _MIN_FOLD:
         j = max(texts, key=lambda i: floor[i])
         floor[j] -= 1
-    left = width - over - fixed - sum(floor[i] for i in texts)
-    pending = sorted(ids, key=lambda i: natural[i])  # short id columns take their natural width first
-    while pending:
-        i = pending.pop(0)
-        widths[i] = max(_MIN_ID, min(natural[i], left // (len(pending) + 1)))
-        left -= widths[i]
-    for i in texts:  # what is left widens the text columns, narrowest need first
+    for i in ids:
+        widths[i] = min(natural[i], _MIN_ID)
+    for i in texts:
         widths[i] = floor[i]
-    for i in sorted(texts, key=lambda i: natural[i] - floor[i]):
-        extra = min(natural[i] - floor[i], max(left, 0) // max(1, len([j for j in texts if widths[j] < natural[j]])))
-        widths[i] += extra
-        left -= extra
+    # what is left goes first to text up to a comfortable width, then to ids, then to text again
+    spare = width - over - fixed - sum(widths[i] for i in ids + texts)
+    comfortable = [min(n, _MAX_WORD) for n in natural]
+    for cols_, cap in ((texts, comfortable), (ids, natural), (texts, natural)):
+        lack = {i: max(0, cap[i] - widths[i]) for i in cols_}
+        need = sum(lack.values())
+        if spare <= 0 or need == 0:
+            continue
+        for i in cols_:
+            give = lack[i] if need <= spare else spare * lack[i] // need
+            widths[i] += give
+        spare = width - over - fixed - sum(widths[i] for i in ids + texts)
     return natural, widths, floor
 
 
 def print_table(out: Console, cols: Sequence[Col], rows: Sequence[Sequence[str]], *, title: str | None = None,
-                total: int | None = None, offset: int = 0) -> None:
+                total: int | None = None, offset: int = 0, how: str = "--limit 0 for all") -> None:
     """Print ``rows`` as a table fitted to ``out``'s width, then the notes on shortened ids and cut rows."""
     _, widths, _ = _widths(cols, rows, out.width)
     t = _table(title)
@@ -128,6 +132,6 @@ def print_table(out: Console, cols: Sequence[Col], rows: Sequence[Sequence[str]]
     if elided:
         out.print(f"ids shortened in the middle ({ELLIPSIS}) to fit {out.width} columns; --json or a wider "
                   "terminal shows them whole", highlight=False)
-    note = rows_note(len(rows), len(rows) if total is None else total, offset)
+    note = rows_note(len(rows), len(rows) if total is None else total, offset, how)
     if note:
         out.print(note, highlight=False)
