@@ -11,12 +11,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from jsonschema import Draft202012Validator
 from typer.testing import CliRunner
 
 from lichain.demo.sites import CUSTOMERS, MATERIALS, SITES
 from lichain.entrypoints.cli import app
 
 runner = CliRunner()
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "schemas"
 KOREA = CUSTOMERS[0][1]  # "Demo Cell Korea Co., Ltd."
 
 
@@ -91,6 +93,16 @@ def test_unknown_names_exit_1_with_a_suggestion(db: str, args: list[str], hint: 
 def test_no_suggestion_when_nothing_is_close(db: str) -> None:
     r = runner.invoke(app, ["shipments", "--customer", "Zzyzx", "--db", db])
     assert r.exit_code == 1 and "unknown organisation 'Zzyzx'" in r.stderr and "did you mean" not in r.stderr
+
+
+@pytest.mark.parametrize("args", [["sites"], ["materials"], ["organisations"], ["shipments", "--limit", "3"],
+                                  ["shipments", "--customer", KOREA, "--limit", "0"]])
+def test_list_outputs_validate_against_their_published_schema(db: str, args: list[str]) -> None:
+    schema = json.loads((DOCS / f"{args[0]}.schema.json").read_text(encoding="utf-8"))
+    v = Draft202012Validator(schema)
+    out = _json(*args, "--db", db)
+    assert v.is_valid(out), list(v.iter_errors(out))[:1]
+    assert not v.is_valid({**out, "surprise": 1})
 
 
 def test_every_list_prints_a_table(db: str, tmp_path: Path) -> None:

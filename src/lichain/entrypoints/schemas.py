@@ -20,6 +20,7 @@ def _outputs() -> dict[str, Any]:
     from lichain.services.checkpoint import CheckpointCheck, SavedCheckpoint
     from lichain.services.demo import DemoReport
     from lichain.services.ingest import IngestReport
+    from lichain.services.lists import MaterialList, OrganisationList, ShipmentList, SiteList
     from lichain.services.query import BalanceCheck
     from lichain.services.verify import Verification
 
@@ -30,6 +31,10 @@ def _outputs() -> dict[str, Any]:
         "checkpoint": SavedCheckpoint,
         "balance": BalanceCheck,
         "demo": DemoReport,
+        "sites": SiteList,
+        "materials": MaterialList,
+        "organisations": OrganisationList,
+        "shipments": ShipmentList,
     }
 
 

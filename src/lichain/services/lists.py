@@ -13,7 +13,6 @@ import difflib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from decimal import Decimal
 
 from lichain.core.codec import format_time
 from lichain.core.errors import NotFoundError
@@ -73,7 +72,7 @@ class MaterialInfo:
     stage: str
     formula: str | None
     lots: int
-    mass_kg: Decimal
+    mass_kg: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,7 +109,7 @@ class ShipmentInfo:
     id: str
     lot: str
     material: str
-    mass_kg: Decimal
+    mass_kg: float
     shipped_at: str
     from_site: str
     from_organisation: str
@@ -176,7 +175,7 @@ def list_sites(store: SqlStore) -> SiteList:
 
 def list_materials(store: SqlStore) -> MaterialList:
     """Every declared material with its live lots' count and mass."""
-    return MaterialList(tuple(MaterialInfo(r.code, r.name, r.stage, r.formula, r.lots, mg_to_kg(r.mass_mg))
+    return MaterialList(tuple(MaterialInfo(r.code, r.name, r.stage, r.formula, r.lots, float(mg_to_kg(r.mass_mg)))
                               for r in q.material_rows(store)))
 
 
@@ -250,7 +249,7 @@ def list_shipments(store: SqlStore, organisation: str | None = None, *, limit: i
         require_organisation(store, organisation)
     rows, total = q.shipment_rows(store, organisation, limit=limit, offset=offset)
     return ShipmentList(organisation, total, offset, tuple(
-        ShipmentInfo(r.id, r.lot, r.material, mg_to_kg(r.mass_mg), _time(r.shipped_us), r.from_site,
+        ShipmentInfo(r.id, r.lot, r.material, float(mg_to_kg(r.mass_mg)), _time(r.shipped_us), r.from_site,
                      r.from_organisation, r.to_site, r.to_organisation, r.mode, _direction(r, organisation))
         for r in rows))
 
