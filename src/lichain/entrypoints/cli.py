@@ -13,8 +13,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
-from rich.table import Table
-from rich.text import Text
 
 from lichain.core.errors import LichainError, NotFoundError
 
@@ -80,6 +78,8 @@ def chem(formula: str, json_: Json = False) -> None:
     if json_:
         emit(data)
         return
+    from rich.table import Table
+
     t = Table(title=f"{formula}  M = {mm:.4f} g/mol")
     t.add_column("element")
     t.add_column("mass fraction", justify="right")
@@ -243,6 +243,8 @@ def trace(
         return
     out.print(f"[bold]{d['lot']}[/bold] traced {d['direction']}stream: {d['lots_in_closure']} lots in the closure")
     if "groups" in d:
+        from rich.table import Table
+
         t = Table(title=f"by {d['by']}")
         t.add_column(d["by"])
         for e in d["elements"]:
@@ -394,5 +396,7 @@ def _final(json_mode: bool, code: int, message: str) -> NoReturn:
     if json_mode:
         emit({"ok": False, "error": {"code": code, "kind": KINDS[code], "message": message}})
     else:
+        from rich.text import Text
+
         err.print(Text.assemble(("error: ", "red"), message), highlight=False)
     raise SystemExit(code)
