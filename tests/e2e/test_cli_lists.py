@@ -81,6 +81,10 @@ def test_shipments_of_a_customer_match_each_lots_own_record(db: str) -> None:
     (["lots", "--material", "CAM-NCM812"], "CAM-NCM811"),
     (["show", "https://id.gs1.org/01/09520001000904/10/L0000O001"], "https://id.gs1.org/01/09520001000904/10/L00000001"),
     (["art8", "--customer", "Demo Cell Polan sp. z o.o."], CUSTOMERS[1][1]),
+    (["lots", "--stage", "camm"], "cam"),
+    (["trace", "https://id.gs1.org/01/09520001000904/10/L0000O001"], "https://id.gs1.org/01/09520001000904/10/L00000001"),
+    (["footprint", "https://id.gs1.org/01/09520001000904/10/L0000O001"],
+     "https://id.gs1.org/01/09520001000904/10/L00000001"),
 ])
 def test_unknown_names_exit_1_with_a_suggestion(db: str, args: list[str], hint: str) -> None:
     r = runner.invoke(app, [*args, "--db", db])

@@ -154,7 +154,7 @@ def lots(
     from lichain.entrypoints.tables import Col, print_table
     from lichain.services import query
 
-    check_names(db, site=site, material=material, organisation=customer)
+    check_names(db, site=site, material=material, organisation=customer, stage=stage)
     rows = query.list_lots(store_for(db), stage=stage, site=site, material=material, limit=limit or None,
                            offset=offset, customer=customer)
     if json_:

@@ -118,12 +118,16 @@ def shipments(
 
 
 def check_names(db: str | None, *, site: str | None = None, material: str | None = None,
-                organisation: str | None = None) -> None:
-    """Exit 1 with the closest known names when a given site, material or organisation is not on record."""
+                organisation: str | None = None, stage: str | None = None) -> None:
+    """Exit 1 with the closest known names when a given stage, site, material or organisation is not on record."""
     from lichain.services import lists
 
+    if site is None and material is None and organisation is None and stage is None:
+        return
     s = store_for(db)
     try:
+        if stage is not None:
+            lists.require_stage(stage)
         if site is not None:
             lists.require_site(s, site)
         if material is not None:

@@ -37,6 +37,7 @@ __all__ = [
     "require_material",
     "require_organisation",
     "require_site",
+    "require_stage",
     "suggest",
     "unknown",
     "unknown_lot",
@@ -217,6 +218,16 @@ def require_material(store: SqlStore, code: str) -> str:
     if code not in known:
         raise unknown("material", code, known)
     return code
+
+
+def require_stage(stage: str) -> str:
+    """``stage`` if it is one of the model's material stages, else :class:`NotFoundError` naming the closest."""
+    from lichain.core.model import Stage
+
+    known = [s.value for s in Stage]
+    if stage not in known:
+        raise unknown("stage", stage, known)
+    return stage
 
 
 def _fragments(lot_id: str) -> list[str]:
