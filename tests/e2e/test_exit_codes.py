@@ -27,8 +27,8 @@ def test_ok_refused_usage(tmp_path: Path) -> None:
     assert r.returncode == 1 and f"{bad}:2:{col}: NaN is not a JSON number" in r.stderr
     r = _run("ingest", str(bad), "--db", db, "--json")
     assert r.returncode == 1 and json.loads(r.stdout)["problems"][0]["location"] == f"{bad}:2:{col}"
-    r = _run("show", "NO-SUCH-LOT", "--db", db, "--json")
-    assert r.returncode == 2 and json.loads(r.stdout)["error"]["kind"] == "usage"
+    r = _run("show", "NO-SUCH-LOT", "--db", db, "--json")  # a name not on record: refused (with hints if any)
+    assert r.returncode == 1 and json.loads(r.stdout)["error"]["kind"] == "refused"
     r = _run("lots", "--no-such-option")
     assert r.returncode == 2 and "Traceback" not in r.stderr
 

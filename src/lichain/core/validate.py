@@ -114,6 +114,7 @@ class _Checker:
         self.doc_lots: dict[str, _DocLot] = {}
         self.doc_sites: set[str] = set()
         self.doc_materials: set[str] = set()
+        self.doc_declared: dict[tuple[str, str], str] = {}  # (site | material, id) → canonical payload
         self.doc_records: dict[str, set[str]] = {"run": set(), "shipment": set()}
         self.doc_events: dict[str, str] = {}  # event id -> location
         self.retracting: set[str] = set()
@@ -152,6 +153,10 @@ class _Checker:
                 sites.add(b.site)
             elif isinstance(b, SupplierPcf):
                 lot_refs.add(b.lot)
+            elif isinstance(b, Site):  # a re-declaration is checked against the record, not left to the database
+                sites.add(b.id)
+            elif isinstance(b, Material):
+                materials.add(b.code)
         ids = [le.event.event_id for le in events]
         targets = [le.event.body.target_event_id for le in events if isinstance(le.event.body, Retraction)]
         self.stored_events = self.view.event_payloads(ids + targets)
@@ -455,20 +460,31 @@ class _Checker:
                 made_by = f"run {json.loads(kind_payload[1]).get('id', eid)}"
         return LotFacts(assay, produced_at, made_by, retracted)  # type: ignore[arg-type]
 
+    def redeclared(self, body: Site | Material, kind: str, key: str) -> str:
+        """Refusal naming the attributes that differ from the declaration on record (or earlier in the document)."""
+        from lichain.core.declared import refusal
+
+        recorded = self.doc_declared.get((kind, key))
+        lookup = getattr(self.view, "declared_payloads", None)  # optional: a view without it gives no detail
+        if recorded is None and lookup is not None:
+            recorded = lookup(kind, [key]).get(key)
+        return refusal(body, recorded)
+
     def check_site(self, loc: str, s: Site) -> None:
         if not s.id:
             self.add(loc, "site id is empty")
         if self.site_known(s.id):
-            self.add(loc, f"site {s.id} is already declared with other attributes")
+            self.add(loc, self.redeclared(s, "site", s.id))
         if s.kind not in _SITE_KINDS:
             self.add(loc, f"site {s.id}: kind must be one of {sorted(_SITE_KINDS)}, got {s.kind!r}")
         if not _COUNTRY.match(s.country):
             self.add(loc, f"site {s.id}: country must be an ISO 3166-1 alpha-2 code, got {s.country!r}")
         self.doc_sites.add(s.id)
+        self.doc_declared.setdefault(("site", s.id), canonical_json(body_to_json(s)))
 
     def check_material(self, loc: str, m: Material) -> None:
         if self.material_known(m.code):
-            self.add(loc, f"material {m.code} is already declared with other attributes")
+            self.add(loc, self.redeclared(m, "material", m.code))
         if m.stage not in _STAGES:
             self.add(loc, f"material {m.code}: stage must be one of {sorted(_STAGES)}, got {m.stage!r}")
         if m.formula:
@@ -480,6 +496,7 @@ class _Checker:
             except FormulaError as exc:
                 self.add(loc, f"material {m.code}: {exc}")
         self.doc_materials.add(m.code)
+        self.doc_declared.setdefault(("material", m.code), canonical_json(body_to_json(m)))
 
     def check_override(self, loc: str, f: FactorOverride) -> None:
         if f.value < 0:

@@ -13,10 +13,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
-from rich.table import Table
-from rich.text import Text
 
-from lichain.core.errors import LichainError
+from lichain.core.errors import LichainError, NotFoundError
 
 if TYPE_CHECKING:
     from lichain.storage.sql import SqlStore
@@ -80,6 +78,8 @@ def chem(formula: str, json_: Json = False) -> None:
     if json_:
         emit(data)
         return
+    from rich.table import Table
+
     t = Table(title=f"{formula}  M = {mm:.4f} g/mol")
     t.add_column("element")
     t.add_column("mass fraction", justify="right")
@@ -161,22 +161,26 @@ def lots(
     material: Annotated[str | None, typer.Option(help="Only lots of this material code.")] = None,
     limit: Annotated[int, typer.Option(help="At most this many lots (0: all).")] = 100,
     offset: Annotated[int, typer.Option(help="Skip this many lots.")] = 0,
+    customer: Annotated[str | None, typer.Option("--customer", help="Only lots shipped to this organisation.")]
+    = None,
 ) -> None:
     """List lots in creation order."""
+    from lichain.entrypoints.cli_lists import check_names, lots_total
+    from lichain.entrypoints.tables import Col, print_table
     from lichain.services import query
 
+    check_names(db, site=site, material=material, organisation=customer, stage=stage)
     rows = query.list_lots(store_for(db), stage=stage, site=site, material=material, limit=limit or None,
-                           offset=offset)
+                           offset=offset, customer=customer)
     if json_:
         emit(rows)
         return
-    t = Table()
-    for c in ("id", "material", "stage", "site", "mass kg", "assay", "origin"):
-        t.add_column(c)
-    for r in rows:
-        t.add_row(r["id"], r["material"], r["stage"], r["site"], f"{r['mass_kg']:,.3f}",
-                  " ".join(f"{e} {v:.4f}" for e, v in r["assay"].items()), r["origin"])
-    out.print(t)
+    print_table(out, [Col("id", "id"), Col("material"), Col("stage"), Col("site"), Col("mass kg", "num"),
+                      Col("assay"), Col("origin")],
+                [(r["id"], r["material"], r["stage"], r["site"], f"{r['mass_kg']:,.3f}",
+                  " ".join(f"{e} {v:.4f}" for e, v in r["assay"].items()), r["origin"]) for r in rows],
+                total=lots_total(db, len(rows), limit, offset, stage=stage, site=site, material=material,
+                                 customer=customer), offset=offset)
 
 
 @app.command()
@@ -186,6 +190,10 @@ def show(lot: str, db: Db = None, json_: Json = False) -> None:
 
     try:
         d = query.show_lot(store_for(db), lot)
+    except NotFoundError:
+        from lichain.entrypoints.cli_lists import fail_unknown_lot
+
+        fail_unknown_lot(db, lot)
     except LichainError as exc:
         fail(str(exc))
     if json_:
@@ -214,6 +222,8 @@ def balance(db: Db = None, json_: Json = False) -> None:
         out.print(f"{b.runs_checked} runs checked for {', '.join(b.elements)}: {len(b.problems)} problems")
         for p in b.problems[:50]:
             out.print(f"  {p.run} {p.element}: {p.message}", markup=False)
+        if len(b.problems) > 50:
+            out.print(f"showing 50 of {len(b.problems):,} problems; --json for all")
     if b.problems:
         raise typer.Exit(1)
 
@@ -248,6 +258,8 @@ def trace(
         return
     out.print(f"[bold]{d['lot']}[/bold] traced {d['direction']}stream: {d['lots_in_closure']} lots in the closure")
     if "groups" in d:
+        from rich.table import Table
+
         t = Table(title=f"by {d['by']}")
         t.add_column(d["by"])
         for e in d["elements"]:
@@ -256,15 +268,18 @@ def trace(
         for g, v in list(d["groups"].items())[:30]:
             t.add_row(g, *[x for e in d["elements"] for x in (f"{v['share'][e]:.4f}", f"{v['element_kg'][e]:,.2f}")])
         out.print(t)
+        if len(d["groups"]) > 30:
+            out.print(f"showing 30 of {len(d['groups']):,} groups; --json for all")
         return
-    t = Table()
-    for c in ("lot", "site", "stage", "kg", "share"):
-        t.add_column(c)
+    from lichain.entrypoints.tables import Col, print_table
+
+    rows = []
     for c in d["contributions"][:30]:
         kg = c["kg"] if isinstance(c["kg"], float) else sum(c["kg"].values())
         sh = c["share"] if isinstance(c["share"], float) else ", ".join(f"{e} {v:.3f}" for e, v in c["share"].items())
-        t.add_row(c["lot"], c["site"], c["stage"], f"{kg:,.3f}", str(sh) if isinstance(sh, str) else f"{sh:.4f}")
-    out.print(t)
+        rows.append((c["lot"], c["site"], c["stage"], f"{kg:,.3f}", str(sh) if isinstance(sh, str) else f"{sh:.4f}"))
+    print_table(out, [Col("lot", "id"), Col("site"), Col("stage"), Col("kg", "num"), Col("share")], rows,
+                total=len(d["contributions"]), how="--json for all")
 
 
 @app.command()
@@ -352,6 +367,7 @@ def _register_extensions() -> None:
         cli_corrections,
         cli_factors,
         cli_footprint,
+        cli_lists,
         cli_report,
         cli_verify,
     )
@@ -362,6 +378,7 @@ def _register_extensions() -> None:
     cli_report.register(app)
     cli_corrections.register(app, export_app)
     cli_verify.register(app)
+    cli_lists.register(app)
 
 
 _register_extensions()
@@ -394,5 +411,7 @@ def _final(json_mode: bool, code: int, message: str) -> NoReturn:
     if json_mode:
         emit({"ok": False, "error": {"code": code, "kind": KINDS[code], "message": message}})
     else:
+        from rich.text import Text
+
         err.print(Text.assemble(("error: ", "red"), message), highlight=False)
     raise SystemExit(code)

@@ -107,8 +107,10 @@ def art8(
     stage: Annotated[str, typer.Option("--stage", help="Material stage of a customer's or period's lots.")] = "cam",
 ) -> None:
     """Recycled Co, Li, Ni shares vs the Art. 8 minimums, for a lot, a customer's deliveries or a period."""
+    from lichain.entrypoints.cli_lists import check_names
     from lichain.services.circularity import art8 as run
 
+    check_names(db, organisation=customer)  # a mistyped customer is refused with hints, not "0 shipments"
     d = _run(db, lambda s: run(s, lot=lot, customer=customer, period=period, stage=stage))
     if json_:
         _emit(d)

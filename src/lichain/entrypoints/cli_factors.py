@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
-from lichain.core.factors import Factor, default_library
+if TYPE_CHECKING:
+    from lichain.core.factors import Factor
 
 __all__ = ["factors", "register"]
 
@@ -30,6 +30,10 @@ def factors(
                                                           "transport:sea.")] = None,
 ) -> None:
     """List emission factors: key, value, unit, range, basis, source and library version."""
+    from rich.table import Table
+
+    from lichain.core.factors import default_library
+
     lib = default_library()
     rows = lib.list(key)
     if json_:

@@ -67,6 +67,8 @@ def _render(d: dict[str, Any]) -> None:
     for p in d["problems"][:20]:
         out.print(f"  {p['kind']} ({p['count']}×, e.g. {p['location']}): {p['message']}", markup=False,
                   highlight=False)
+    if len(d["problems"]) > 20:
+        out.print(f"showing 20 of {len(d['problems']):,} problems; --json for all", highlight=False)
     for n in d["notes"]:
         out.print(f"[dim]{n}[/dim]", highlight=False)
 

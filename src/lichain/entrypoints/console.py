@@ -43,8 +43,33 @@ def _json_mode() -> bool:
     return bool(ctx is not None and ctx.params.get("json_"))
 
 
+def _lot_hints(message: str) -> str:
+    """``unknown lot X`` with the closest lot ids on record, when the running command was given a ``--db``."""
+    try:
+        from typer._click.globals import get_current_context
+    except ImportError:  # pragma: no cover - typer releases that use click itself
+        from click import get_current_context  # type: ignore[no-redef]
+    from lichain.services.lists import unknown_lot
+
+    ctx = get_current_context(silent=True)
+    lot = message.removeprefix(_UNKNOWN_LOT)
+    try:
+        return str(unknown_lot(store_for(ctx.params.get("db") if ctx else None), lot))
+    except Exception:  # hints are a courtesy: the refusal stands without them
+        return message
+
+
+_UNKNOWN_LOT = "unknown lot "
+
+
 def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
-    """Exit with a one-line reason (with ``--json``: a JSON error object on stdout)."""
+    """Exit with a one-line reason (with ``--json``: a JSON error object on stdout).
+
+    A lot that is not on record (``unknown lot X`` from any use case) is a refusal (exit 1) naming the closest
+    lot ids, whichever command asked.
+    """
+    if code == EXIT_USAGE and message.startswith(_UNKNOWN_LOT) and " " not in message.removeprefix(_UNKNOWN_LOT):
+        message, code = _lot_hints(message), EXIT_REFUSED
     if _json_mode():
         emit({"ok": False, "error": {"code": code, "kind": KINDS.get(code, "error"), "message": message}})
     else:

@@ -21,6 +21,7 @@ def _outputs() -> dict[str, Any]:
     from lichain.services.corrections import RetractResult
     from lichain.services.demo import DemoReport
     from lichain.services.ingest import IngestReport
+    from lichain.services.lists import MaterialList, OrganisationList, ShipmentList, SiteList
     from lichain.services.query import BalanceCheck
     from lichain.services.verify import Verification
 
@@ -32,6 +33,10 @@ def _outputs() -> dict[str, Any]:
         "balance": BalanceCheck,
         "demo": DemoReport,
         "retract": RetractResult,
+        "sites": SiteList,
+        "materials": MaterialList,
+        "organisations": OrganisationList,
+        "shipments": ShipmentList,
     }
 
 

@@ -7,6 +7,9 @@ sheet retracts the duplicate. Units are mixed on purpose (t, kg, lb) to show the
 without activity data, carries its supplier's PCF per kg of Ni contained (20 kg CO2e/kg Ni, the HPAL figure of
 ``material:MHP:HPAL``); the sea legs use ``sea_bulk``, a mode with a cited factor.
 Assays of the salts are their formula mass fractions (NiSO4·6H2O: Ni 0.2233; CoSO4·7H2O: Co 0.2097).
+The materials are declared exactly as the demo chain declares them (:mod:`lichain.demo.sites`) and transport
+modes are ones the emission-factor library knows, so the example ingests into a demo ledger as well as into an
+empty one (a test checks both).
 """
 
 from __future__ import annotations
@@ -48,16 +51,16 @@ TEMPLATE: dict[str, list[dict[str, object]]] = {
         },
     ],
     "materials": [
-        {"code": "MHP", "name": "Mixed hydroxide precipitate", "stage": "intermediate"},
+        {"code": "MHP", "name": "Mixed hydroxide precipitate (Ni-Co), dry basis", "stage": "intermediate"},
         {
             "code": "NISO4",
-            "name": "Nickel sulfate hexahydrate",
+            "name": "Nickel sulfate hexahydrate, battery grade",
             "stage": "refined_salt",
             "formula": "NiSO4·6H2O",
         },
         {
             "code": "COSO4",
-            "name": "Cobalt sulfate heptahydrate",
+            "name": "Cobalt sulfate heptahydrate, battery grade",
             "stage": "refined_salt",
             "formula": "CoSO4·7H2O",
         },

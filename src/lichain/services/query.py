@@ -9,16 +9,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lichain.core.balance import element_balance
 from lichain.core.codec import format_time
 from lichain.core.errors import NotFoundError
 from lichain.core.model import DEFAULT_ELEMENTS
 from lichain.core.quantities import mg_to_kg, ppb_to_fraction
-from lichain.core.validate import BalancePolicy
 from lichain.storage.queries import LotRow, balance_rows, counts_by_stage, find_lot, lot_detail, lot_rows
 from lichain.storage.sql import SqlStore
+
+if TYPE_CHECKING:  # the write-time rules load only when balances are re-checked, not for `lichain show`
+    from lichain.core.validate import BalancePolicy
 
 __all__ = ["BalanceCheck", "BalanceProblem", "LedgerSummary", "StageCount", "balance", "canonical_lot_id", "list_lots", "show_lot", "summary"]
 
@@ -52,10 +54,11 @@ def _lot_json(r: LotRow) -> dict[str, Any]:
 
 
 def list_lots(store: SqlStore, *, stage: str | None = None, site: str | None = None,
-              material: str | None = None, limit: int | None = 100, offset: int = 0) -> list[dict[str, Any]]:
-    """Live lots in creation order (the ``lots --json`` shape)."""
+              material: str | None = None, limit: int | None = 100, offset: int = 0,
+              customer: str | None = None) -> list[dict[str, Any]]:
+    """Live lots in creation order (the ``lots --json`` shape); ``customer``: only lots shipped to it."""
     return [_lot_json(r) for r in lot_rows(store, stage=stage, site=site, material=material, limit=limit,
-                                           offset=offset)]
+                                           offset=offset, customer=customer)]
 
 
 def show_lot(store: SqlStore, lot_id: str) -> dict[str, Any]:
@@ -135,6 +138,8 @@ class LedgerSummary:
 
 def balance(store: SqlStore, policy: BalancePolicy | None = None) -> BalanceCheck:
     """Re-check the element balance of every live run by the write-time rule."""
+    from lichain.core.validate import BalancePolicy
+
     policy = policy or BalancePolicy()
     runs = 0
     problems: list[BalanceProblem] = []

@@ -12,10 +12,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import numpy.typing as npt
 from sqlalchemy import Connection, select, text
 
 from lichain.core.ports import Movement
@@ -23,9 +21,13 @@ from lichain.storage import schema as s
 
 __all__ = ["TransportCharges", "movements", "transport_charges"]
 
-F64 = npt.NDArray[np.float64]
-I64 = npt.NDArray[np.int64]
-B = npt.NDArray[np.bool_]
+if TYPE_CHECKING:  # numpy loads only when transport is charged, not for a lot's movements (``lichain show``)
+    import numpy as np
+    import numpy.typing as npt
+
+    F64 = npt.NDArray[np.float64]
+    I64 = npt.NDArray[np.int64]
+    B = npt.NDArray[np.bool_]
 
 
 @dataclass(frozen=True, eq=False)
@@ -99,6 +101,8 @@ def transport_charges(conn: Connection, ships: Sequence[Any], ship_kg_co2e: F64,
     emissions ``ship_kg_co2e`` [kg CO2e] and whether their factor was found (``ship_ok``); ``run_idx`` and
     ``lot_idx`` are the sorted store numbers the outputs align with.
     """
+    import numpy as np
+
     from lichain.analysis.transport import Leg, site_intensity
 
     legs: dict[int, list[tuple[int, Leg]]] = {}

@@ -39,9 +39,9 @@ def _live(seq_col: Any) -> Any:
 
 def lot_rows(
     store: SqlStore, *, stage: str | None = None, site: str | None = None, material: str | None = None,
-    limit: int | None = 100, offset: int = 0,
+    limit: int | None = 100, offset: int = 0, customer: str | None = None,
 ) -> list[LotRow]:
-    """Live lots in creation order, filtered."""
+    """Live lots in creation order, filtered (``customer``: lots with a live shipment to that organisation)."""
     q = (select(s.lots.c.idx, s.lots.c.id, s.lots.c.material, s.materials.c.stage, s.lots.c.site,
                 s.lots.c.produced_us, s.lots.c.mass_mg, s.lots.c.origin)
          .join(s.materials, s.materials.c.code == s.lots.c.material)
@@ -52,6 +52,10 @@ def lot_rows(
         q = q.where(s.lots.c.site == site)
     if material:
         q = q.where(s.lots.c.material == material)
+    if customer:
+        from lichain.storage.lists_sql import delivered_lots
+
+        q = q.where(s.lots.c.idx.in_(delivered_lots(customer)))
     if limit is not None:
         q = q.limit(limit)
     if offset:

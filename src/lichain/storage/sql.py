@@ -232,6 +232,12 @@ class SqlStore:
         """Stored material codes among ``codes``."""
         return self._present(s.materials.c.code, codes)
 
+    def declared_payloads(self, kind: str, ids: Iterable[str]) -> dict[str, str]:
+        """Canonical payloads of the stored site (``kind`` "site") or material declarations among ``ids``."""
+        from lichain.storage.lists_sql import declared_payloads
+
+        return declared_payloads(self, kind, ids)
+
     def _present(self, col: Any, ids: Iterable[str]) -> set[str]:
         ids = sorted(set(ids))
         found: set[str] = set()
