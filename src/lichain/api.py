@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from lichain.services.checkpoint import Checkpoint, CheckpointCheck
     from lichain.services.corrections import RetractResult
     from lichain.services.demo import DemoReport
+    from lichain.services.diligence import DiligenceReport
     from lichain.services.ingest import IngestResult
     from lichain.services.query import BalanceCheck, LedgerSummary
     from lichain.services.verify import Verification
@@ -188,6 +189,12 @@ class Ledger:
         from lichain.services.footprint import footprint_of
 
         return footprint_of(self._sql("the footprint"), lot_id)
+
+    def diligence(self, lot_id: str) -> DiligenceReport:
+        """Origins of each element of a lot and the share that passed through a site while it carried a risk."""
+        from lichain.services.diligence import diligence
+
+        return diligence(self._sql("due diligence"), lot_id)
 
     def recycled(self, lot_id: str) -> dict[str, Any]:
         """Recycled content per element of one lot (pre- and post-consumer, EU 2023/1542 Art. 8)."""

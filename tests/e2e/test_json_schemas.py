@@ -67,6 +67,10 @@ def test_outputs_validate(ledger: tuple[str, dict[str, Any]]) -> None:
     refused = _json(["verify", "--against", str(forged), "--public-key", keys["public_key"], "--db", db], 1)
     assert not refused["signature_ok"]
     _validator("verify-against").validate(refused)
+    cam = json.loads(runner.invoke(app, ["lots", "--db", db, "--stage", "cam", "--json"]).stdout)[0]["id"]
+    dd = _json(["diligence", cam, "--db", db])
+    assert dd["lot"] == cam and {e["element"] for e in dd["elements"]} >= {"Ni", "Co", "Mn", "Li"}
+    _validator("diligence").validate(dd)
     lot = json.loads(runner.invoke(app, ["lots", "--db", db, "--stage", "scrap", "--json"]).stdout)[-1]["id"]
     gone = _json(["retract", lot, "--reason", "did_not_occur", "--db", db])
     assert gone["ok"] and gone["events_written"] == 1

@@ -224,9 +224,13 @@ def test_batches_respect_size_and_start() -> None:
     demo = generate(1_000, start=start, batch_size=400)
     batches = list(demo.batches())
     assert all(len(b) <= 400 for b in batches[:-1]) and len(batches) > 2
-    assert {ev.time for ev in demo.master_events} == {start} and len(demo.master_events) == 14 + 29
+    kinds = [ev.kind.value for ev in demo.master_events]
+    assert {ev.time for ev in demo.master_events} == {start}
+    assert (kinds.count("site"), kinds.count("material"), kinds.count("site_risk")) == (14, 29, 3)  # in force
     assert start < batches[0][0].time  # master data only on request
-    assert next(iter(demo.batches(include_master=True)))[:43] == demo.master_events
+    assert next(iter(demo.batches(include_master=True)))[:46] == demo.master_events
+    later = [ev.body for b in batches for ev in b if ev.kind.value == "site_risk"]  # on their own dates
+    assert [(r.id, r.status) for r in later] == [("RMAP-KALAHARI", "lapsed"), ("RF-HALMAHERA-BIODIVERSITY", "open")]
     n = sum(len(b) for b in batches)
     assert abs(demo.expected_events - n) <= 0.05 * n
     with pytest.raises(ValueError, match="timezone"):

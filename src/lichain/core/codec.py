@@ -34,6 +34,7 @@ from lichain.core.model import (
     Run,
     Shipment,
     Site,
+    SiteRisk,
     SupplierPcf,
 )
 
@@ -65,6 +66,7 @@ _KIND_OF: dict[type, EventKind] = {
     FactorOverride: EventKind.FACTOR_OVERRIDE,
     CustodyClaim: EventKind.CUSTODY_CLAIM,
     SupplierPcf: EventKind.SUPPLIER_PCF,
+    SiteRisk: EventKind.SITE_RISK,
 }
 _NS = uuid.UUID("6f1d2c1e-8a53-5d0e-9a57-6c6963686169")  # lichain's UUIDv5 namespace
 
@@ -246,6 +248,26 @@ def _pcf_from_json(d: Mapping[str, Any]) -> SupplierPcf:
     )
 
 
+def _risk_to_json(r: SiteRisk) -> dict[str, Any]:
+    """Canonical JSON form of a site risk statement (optional fields only when present)."""
+    out: dict[str, Any] = {"id": r.id, "site": r.site, "kind": r.kind, "status": r.status,
+                           "valid_from": format_time(r.valid_from), "source": r.source}
+    if r.valid_to is not None:
+        out["valid_to"] = format_time(r.valid_to)
+    for k in ("category", "scheme", "reference"):
+        v = getattr(r, k)
+        if v is not None:
+            out[k] = v
+    return out
+
+
+def _risk_from_json(d: Mapping[str, Any]) -> SiteRisk:
+    """Inverse of :func:`_risk_to_json`."""
+    return SiteRisk(d["id"], d["site"], d["kind"], d["status"], parse_time(d["valid_from"]), d["source"],
+                    parse_time(d["valid_to"]) if d.get("valid_to") else None, d.get("category"), d.get("scheme"),
+                    d.get("reference"))
+
+
 def body_to_json(body: EventBody) -> dict[str, Any]:
     """A plain-JSON dict of an event body (decimals as strings, times as UTC ISO 8601)."""
     if isinstance(body, Lot):
@@ -298,6 +320,8 @@ def body_to_json(body: EventBody) -> dict[str, Any]:
         return _claim_to_json(body)
     if isinstance(body, SupplierPcf):
         return _pcf_to_json(body)
+    if isinstance(body, SiteRisk):
+        return _risk_to_json(body)
     raise TypeError(f"not an event body: {type(body).__name__}")
 
 
@@ -333,6 +357,8 @@ def body_from_json(kind: EventKind | str, d: Mapping[str, Any]) -> EventBody:
         return _claim_from_json(d)
     if kind is EventKind.SUPPLIER_PCF:
         return _pcf_from_json(d)
+    if kind is EventKind.SITE_RISK:
+        return _risk_from_json(d)
     return FactorOverride(
         d["key"], Decimal(d["value"]), d["unit"], d["source"], d.get("site"),
         parse_time(d["valid_from"]) if d.get("valid_from") else None,

@@ -94,6 +94,7 @@ class EventKind(StrEnum):
     FACTOR_OVERRIDE = "factor_override"
     CUSTODY_CLAIM = "custody_claim"
     SUPPLIER_PCF = "supplier_pcf"
+    SITE_RISK = "site_risk"
 
 
 #: Electricity source types: grid (location-based), captive plants, a direct line to a generator, and the
@@ -328,7 +329,31 @@ class SupplierPcf:
     valid_until: datetime | None = None
 
 
-EventBody = Site | Material | Lot | Run | Shipment | Retraction | FactorOverride | CustodyClaim | SupplierPcf
+@dataclass(frozen=True, slots=True)
+class SiteRisk:
+    """A dated due-diligence statement about a site (rules and vocabulary in :mod:`lichain.core.diligence`).
+
+    ``id`` names the red flag, audit, listing or certification spoken of (a later statement with the same id
+    updates it); ``kind`` is red_flag, cahra, asm, audit or certification; ``status`` its state from
+    ``valid_from`` (until ``valid_to`` or the next statement); ``category`` the risk category of a red flag (OECD
+    Annex II or Regulation (EU) 2023/1542 Annex X); ``scheme`` the audit or certification scheme; ``source`` where
+    the statement comes from and ``reference`` a document id or URL.
+    """
+
+    id: str
+    site: str
+    kind: str
+    status: str
+    valid_from: datetime
+    source: str
+    valid_to: datetime | None = None
+    category: str | None = None
+    scheme: str | None = None
+    reference: str | None = None
+
+
+EventBody = (Site | Material | Lot | Run | Shipment | Retraction | FactorOverride | CustodyClaim | SupplierPcf
+             | SiteRisk)
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,6 +19,7 @@ from lichain.core.balance import element_balance
 from lichain.core.claims import ClaimChecker
 from lichain.core.codec import body_from_json, body_to_json, canonical_json
 from lichain.core.custody import CustodyBook, shipment_lots
+from lichain.core.diligence import site_risk_problems
 from lichain.core.errors import Problem
 from lichain.core.fieldcheck import field_problems
 from lichain.core.model import (
@@ -36,6 +37,7 @@ from lichain.core.model import (
     Shipment,
     Site,
     SiteKind,
+    SiteRisk,
     Stage,
     SupplierPcf,
 )
@@ -149,8 +151,9 @@ class _Checker:
                 ships.add(b.id)
                 lot_refs.add(b.lot)
                 sites.update((b.from_site, b.to_site))
-            elif isinstance(b, FactorOverride | CustodyClaim) and b.site:
-                sites.add(b.site)
+            elif isinstance(b, FactorOverride | CustodyClaim | SiteRisk):
+                if b.site:
+                    sites.add(b.site)
             elif isinstance(b, SupplierPcf):
                 lot_refs.add(b.lot)
             elif isinstance(b, Site):  # a re-declaration is checked against the record, not left to the database
@@ -433,6 +436,11 @@ class _Checker:
                 self.claims.check(loc, b, ev.event_id, self.add, self.site_known, self.retracting)
             elif isinstance(b, SupplierPcf):
                 for suffix, message in pcf_problems(b, self.lot_facts(b.lot)):
+                    self.add(f"{loc}{suffix}", message)
+            elif isinstance(b, SiteRisk):
+                if not self.site_known(b.site):
+                    self.add(f"{loc}/site", f"unknown site {b.site!r}: declare it before stating its risks")
+                for suffix, message in site_risk_problems(b):
                     self.add(f"{loc}{suffix}", message)
             if len(self.problems) == n:
                 new_events.append(ev)

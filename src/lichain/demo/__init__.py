@@ -23,7 +23,7 @@ from lichain.core.validate import LocatedEvent
 from lichain.demo.chain import DemoStats
 from lichain.demo.loop import Loop
 from lichain.demo.plan import LOTS_PER_YEAR, Plan, make_plan
-from lichain.demo.sites import MATERIALS, SITES
+from lichain.demo.sites import MATERIALS, SITES, risk_statements
 
 __all__ = [
     "DEFAULT_BATCH",
@@ -57,10 +57,12 @@ class DemoChain:
 
     @property
     def master_events(self) -> list[Event]:
-        """Site and material declarations, at the start time (ingest them before :meth:`batches`)."""
+        """Site and material declarations, and the risk statements in force at the start, at the start time
+        (ingest them before :meth:`batches`; later statements come in the event stream on their dates)."""
         t = self.start
         return [*(Event("", EventKind.SITE, t, s) for s in SITES),
-                *(Event("", EventKind.MATERIAL, t, m.material()) for m in MATERIALS.values())]
+                *(Event("", EventKind.MATERIAL, t, m.material()) for m in MATERIALS.values()),
+                *(Event("", EventKind.SITE_RISK, t, r) for r in risk_statements(t) if r.valid_from <= t)]
 
     @property
     def expected_events(self) -> int:
@@ -75,7 +77,12 @@ class DemoChain:
             for ev in self.master_events:
                 n += 1
                 yield ev
+        later = [Event("", EventKind.SITE_RISK, r.valid_from, r) for r in sorted(risk_statements(self.start), key=lambda r: r.valid_from)
+                 if r.valid_from > self.start]
         for day in Loop(self.plan, self.seed, self.start, stats).days():
+            while later and later[0].time <= day[0].time:  # a statement enters the ledger on its date
+                n += 1
+                yield later.pop(0)
             if stats.first is None:
                 stats.first = day[0].time
             stats.last = day[-1].time

@@ -15,9 +15,10 @@ distance at a typical service speed plus port and handling time.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from decimal import Decimal
 
-from lichain.core.model import Material, Site
+from lichain.core.model import Material, Site, SiteRisk
 
 __all__ = [
     "CUSTOMERS",
@@ -30,6 +31,7 @@ __all__ = [
     "S",
     "gtin14",
     "lot_uri",
+    "risk_statements",
 ]
 
 # --- organisations --------------------------------------------------------------------------------------------
@@ -224,3 +226,24 @@ ROUTES: dict[tuple[str, str], Route] = {
     (S.PL, S.RECYCLER): _sea("sea_container", 20800, 8.0, ORG_OWN),
     (S.HU, S.RECYCLER): _sea("sea_container", 16000, 8.0, ORG_OWN),
 }
+
+
+def risk_statements(start: datetime) -> tuple[SiteRisk, ...]:
+    """The demo's due-diligence scenario (all statements invented for the demo, and said so in their source).
+
+    The Kolwezi area is on the CAHRA list with artisanal mining throughout; the Kalahari manganese mine loses its
+    RMAP audit 30 days in (material that left it before does not carry the flag, material after does); a
+    biodiversity red flag is raised at the Halmahera mine on day 45.
+    """
+    day = timedelta(days=1)
+    return (
+        SiteRisk("CAHRA-CD-LUALABA", S.DRC, "cahra", "listed", start,
+                 "EU indicative list of conflict-affected and high-risk areas (demo statement)"),
+        SiteRisk("ASM-KOLWEZI", S.DRC, "asm", "present", start, "supplier site visit (demo statement)"),
+        SiteRisk("RMAP-KALAHARI", S.ZA, "audit", "conformant", start - 365 * day,
+                 "RMAP assessment report (demo statement)", scheme="RMAP"),
+        SiteRisk("RMAP-KALAHARI", S.ZA, "audit", "lapsed", start + 30 * day,
+                 "RMAP conformant list update (demo statement)", scheme="RMAP"),
+        SiteRisk("RF-HALMAHERA-BIODIVERSITY", S.MINE, "red_flag", "open", start + 45 * day,
+                 "NGO grievance on forest clearing (demo statement)", category="biodiversity"),
+    )

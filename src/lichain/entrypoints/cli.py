@@ -365,6 +365,7 @@ def _register_extensions() -> None:
     from lichain.entrypoints import (
         cli_circularity,
         cli_corrections,
+        cli_diligence,
         cli_factors,
         cli_footprint,
         cli_lists,
@@ -379,6 +380,7 @@ def _register_extensions() -> None:
     cli_corrections.register(app, export_app)
     cli_verify.register(app)
     cli_lists.register(app)
+    cli_diligence.register(app)
 
 
 _register_extensions()

@@ -20,6 +20,7 @@ def _outputs() -> dict[str, Any]:
     from lichain.services.checkpoint import CheckpointCheck, SavedCheckpoint
     from lichain.services.corrections import RetractResult
     from lichain.services.demo import DemoReport
+    from lichain.services.diligence import DiligenceReport
     from lichain.services.ingest import IngestReport
     from lichain.services.lists import MaterialList, OrganisationList, ShipmentList, SiteList
     from lichain.services.query import BalanceCheck
@@ -33,6 +34,7 @@ def _outputs() -> dict[str, Any]:
         "balance": BalanceCheck,
         "demo": DemoReport,
         "retract": RetractResult,
+        "diligence": DiligenceReport,
         "sites": SiteList,
         "materials": MaterialList,
         "organisations": OrganisationList,

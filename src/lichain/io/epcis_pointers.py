@@ -12,7 +12,16 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from lichain.core.errors import Problem
-from lichain.core.model import CustodyClaim, EventBody, LocatedEvent, Lot, Run, Shipment
+from lichain.core.model import (
+    CustodyClaim,
+    EventBody,
+    LocatedEvent,
+    Lot,
+    Run,
+    Shipment,
+    SiteRisk,
+    SupplierPcf,
+)
 from lichain.io.epcis_fields import esc
 
 __all__ = ["document_pointer", "relocate"]
@@ -100,6 +109,10 @@ def document_pointer(body: EventBody, suffix: str) -> str:
         found = _shipment(parts)
     elif isinstance(body, CustodyClaim):
         found = "/lichain:claim" + suffix
+    elif isinstance(body, SupplierPcf):
+        found = "/lichain:supplierPcf" + suffix
+    elif isinstance(body, SiteRisk):
+        found = "/lichain:siteRisk" + suffix
     return found or ""
 
 

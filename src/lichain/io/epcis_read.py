@@ -34,7 +34,7 @@ from lichain.io.epcis_fields import LOT_KEYS, canonical, esc
 from lichain.io.epcis_hash import event_hash
 from lichain.io.epcis_master import MasterDataReader
 from lichain.io.epcis_vocab import GS1_CONTEXTS, LICHAIN_CONTEXT, LICHAIN_CONTEXT_URL, URI, from_uri
-from lichain.io.epcis_write import CLAIM_EVENT_TYPE, PCF_EVENT_TYPE
+from lichain.io.epcis_write import CLAIM_EVENT_TYPE, PCF_EVENT_TYPE, RISK_EVENT_TYPE
 from lichain.io.json_limits import JsonProblem, load_json
 
 __all__ = ["EVENT_LISTS", "EpcisReader", "read_epcis"]
@@ -79,6 +79,9 @@ def _no_constants(name: str) -> Any:
 
 _PCF_KEYS = frozenset({"lot", "value", "unit", "supplier", "document", "boundary", "standard", "data_quality_rating",
                        "primary_data_share", "valid_from", "valid_until"})
+#: Members of lichain:siteRisk (the canonical JSON form of :class:`lichain.core.model.SiteRisk`).
+_RISK_KEYS = frozenset({"id", "site", "kind", "status", "valid_from", "valid_to", "source", "category", "scheme",
+                        "reference"})
 
 
 class EpcisReader(MasterDataReader):
@@ -210,6 +213,9 @@ class EpcisReader(MasterDataReader):
         if etype == PCF_EVENT_TYPE:
             self.pcf_event(ev, ptr)
             return
+        if etype == RISK_EVENT_TYPE:
+            self.risk_event(ev, ptr)
+            return
         if etype in _UNSUPPORTED:
             self.add(f"{ptr}/type", f"{etype} is not supported by the ledger: it records lots (ObjectEvent ADD "
                                     "commissioning), runs (TransformationEvent) and shipments (ObjectEvent shipping)")
@@ -261,27 +267,38 @@ class EpcisReader(MasterDataReader):
 
     def pcf_event(self, ev: dict[str, Any], ptr: str) -> None:
         """lichain's supplier PCF of a purchased lot, in its canonical JSON form (numbers as decimal strings)."""
-        body, eid, t = ev.get("lichain:supplierPcf"), ev.get("eventID"), ev.get("eventTime")
+        self.extension_event(ev, ptr, PCF_EVENT_TYPE, "supplierPcf", EventKind.SUPPLIER_PCF, _PCF_KEYS,
+                             "supplier PCF")
+
+    def risk_event(self, ev: dict[str, Any], ptr: str) -> None:
+        """lichain's dated due-diligence statement about a site, in its canonical JSON form."""
+        self.extension_event(ev, ptr, RISK_EVENT_TYPE, "siteRisk", EventKind.SITE_RISK, _RISK_KEYS,
+                             "site risk statement")
+
+    def extension_event(self, ev: dict[str, Any], ptr: str, etype: str, member: str, kind: EventKind,
+                        keys: frozenset[str], what: str) -> None:
+        """A lichain extension event carrying one canonical body as ``lichain:<member>`` (text values only)."""
+        body, eid, t = ev.get(f"lichain:{member}"), ev.get("eventID"), ev.get("eventTime")
         if not isinstance(body, dict) or not isinstance(eid, str) or not isinstance(t, str):
-            self.add(ptr, f"a {PCF_EVENT_TYPE} needs eventID, eventTime and a lichain:supplierPcf object")
+            self.add(ptr, f"a {etype} needs eventID, eventTime and a lichain:{member} object")
             return
-        op = f"{ptr}/lichain:supplierPcf"
-        unknown = sorted(set(body) - _PCF_KEYS)
+        op = f"{ptr}/lichain:{member}"
+        unknown = sorted(set(body) - keys)
         if unknown:
-            self.add(f"{op}/{esc(unknown[0])}", f"unknown field {unknown[0]!r} of lichain:supplierPcf "
-                                                f"(known: {', '.join(sorted(_PCF_KEYS))})")
+            self.add(f"{op}/{esc(unknown[0])}", f"unknown field {unknown[0]!r} of lichain:{member} "
+                                                f"(known: {', '.join(sorted(keys))})")
             return
         bad = [k for k, v in body.items() if v is not None and not isinstance(v, str)]
         if bad:
             self.add(f"{op}/{esc(bad[0])}", f"{bad[0]} must be a string (numbers as decimal text, e.g. \"5.0\")")
             return
         try:
-            pcf = body_from_json(EventKind.SUPPLIER_PCF, body)
+            parsed = body_from_json(kind, body)
             time = parse_time(t)
         except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
-            self.add(op, f"malformed supplier PCF: {exc!r}")
+            self.add(op, f"malformed {what}: {exc!r}")
             return
-        self.events.append(LocatedEvent(f"{self.src}#{ptr}", Event(eid, EventKind.SUPPLIER_PCF, time, pcf)))
+        self.events.append(LocatedEvent(f"{self.src}#{ptr}", Event(eid, kind, time, parsed)))
 
     def event_body(self, ev: dict[str, Any], etype: str, ptr: str) -> None:
         n = len(self.problems)

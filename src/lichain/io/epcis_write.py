@@ -38,6 +38,7 @@ from lichain.core.model import (
     Run,
     Shipment,
     Site,
+    SiteRisk,
     SupplierPcf,
 )
 from lichain.io.epcis_hash import event_hash
@@ -308,10 +309,12 @@ class _Writer:
             self.count += 1
             return {"type": CLAIM_EVENT_TYPE, "eventTime": _time(ev.time), "eventTimeZoneOffset": "+00:00",
                     "eventID": ev.event_id or assign_event_id(ev), "lichain:claim": body_to_json(body)}
-        if isinstance(body, SupplierPcf):
+        if isinstance(body, SupplierPcf | SiteRisk):
             self.count += 1
-            return {"type": PCF_EVENT_TYPE, "eventTime": _time(ev.time), "eventTimeZoneOffset": "+00:00",
-                    "eventID": ev.event_id or assign_event_id(ev), "lichain:supplierPcf": body_to_json(body)}
+            etype, member = ((PCF_EVENT_TYPE, "supplierPcf") if isinstance(body, SupplierPcf)
+                             else (RISK_EVENT_TYPE, "siteRisk"))
+            return {"type": etype, "eventTime": _time(ev.time), "eventTimeZoneOffset": "+00:00",
+                    "eventID": ev.event_id or assign_event_id(ev), f"lichain:{member}": body_to_json(body)}
         if not ev.event_id and not isinstance(body, Retraction):
             ev = Event(assign_event_id(ev), ev.kind, ev.time, ev.body)
         target = None
@@ -340,6 +343,8 @@ class _Writer:
 CLAIM_EVENT_TYPE = "lichain:CustodyClaim"
 #: lichain's extension event for a supplier's PCF of a purchased lot (same terms as the claim event above).
 PCF_EVENT_TYPE = "lichain:SupplierPcf"
+#: lichain's extension event for a dated due-diligence statement about a site (same terms as above).
+RISK_EVENT_TYPE = "lichain:SiteRisk"
 
 
 def _document_head(created: datetime | None) -> dict[str, Any]:

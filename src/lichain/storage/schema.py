@@ -232,6 +232,7 @@ supplier_pcfs = Table(
     Index("ix_supplier_pcfs_lot", "lot_id"),
 )
 
+Index("ix_events_kind", events.c.kind, events.c.seq)
 Index("ix_lots_event", lots.c.event_seq)
 Index("ix_lots_run", lots.c.run_idx)
 Index("ix_runs_event", runs.c.event_seq)

@@ -8,6 +8,7 @@ transaction lock on PostgreSQL), extending the hash chain and writing the projec
 from __future__ import annotations
 
 import copy
+import json
 import os
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
@@ -22,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 
 from lichain.core.codec import GENESIS, chain_hash, format_time
 from lichain.core.errors import ConflictError, StorageError
-from lichain.core.model import Event, Retraction, Run, Shipment
+from lichain.core.model import Event, EventKind, Retraction, Run, Shipment, SiteRisk
 from lichain.core.ports import (
     BoundaryRun,
     ClaimLot,
@@ -39,7 +40,7 @@ __all__ = ["DEFAULT_URL", "SCHEMA_REVISION", "SqlStore", "chunks", "open_store",
 
 DEFAULT_URL = "sqlite:///lichain.db"
 #: The newest Alembic revision (a test checks it against the migration scripts).
-SCHEMA_REVISION = "0004"
+SCHEMA_REVISION = "0005"
 _CHUNK = 500
 _READ_CACHE_KIB = -200_000  # SQLite page cache of a reader [KiB, negative = size]: bulk snapshot reads
 _WRITE_CACHE_KIB = -32_000  # of a writer: inserts are appends, a big cache only holds dirty pages
@@ -352,6 +353,23 @@ class SqlStore:
         else:
             row = conn.execute(q).first()
         return (row.seq, row.chain_hash) if row else (0, GENESIS)
+
+    def site_risks(self, sites: Iterable[str]) -> list[SiteRisk]:
+        """Live site risk statements about ``sites``, in recorded order (read from the hash-chained events)."""
+        from lichain.core.codec import body_from_json
+
+        wanted = set(sites)
+        retracted = select(s.retractions.c.target_seq)
+        q = (select(s.events.c.payload).where(s.events.c.kind == EventKind.SITE_RISK.value)
+             .where(s.events.c.seq.not_in(retracted)).order_by(s.events.c.seq))
+        with self.read() as conn:
+            rows = conn.execute(q).scalars().all()
+        out = []
+        for payload in rows:
+            body = body_from_json(EventKind.SITE_RISK, json.loads(payload))
+            if isinstance(body, SiteRisk) and body.site in wanted:
+                out.append(body)
+        return out
 
     def chain_hash_at(self, seq: int) -> str | None:
         """The content chain's hash after event ``seq`` (None when there is no such event)."""
