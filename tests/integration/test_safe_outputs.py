@@ -67,7 +67,7 @@ def hostile_chain() -> list[LocatedEvent]:
     """A mine lot → refinery run chain whose every free text and id is a payload."""
     mine, ref, mat_ore, mat_out = IDS[0], IDS[1], IDS[2], IDS[3]
     bodies: list[Any] = [
-        Site(mine, FREE[0], "mine", "ID", FREE[1], FREE[2], (FREE[3],), (FREE[4],)),
+        Site(mine, FREE[0], "mine", "ID", FREE[1], FREE[2], (FREE[3],), (FREE[4],), ledger_owner=True),
         Site(ref, FREE[5], "refinery", "CN", FREE[6], FREE[7]),
         Material(mat_ore, FREE[8], "ore"),
         Material(mat_out, FREE[1], "refined_salt"),

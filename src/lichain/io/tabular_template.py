@@ -34,6 +34,7 @@ TEMPLATE: dict[str, list[dict[str, object]]] = {
             "organisation": "Example Materials",
             "grid_region": "CN-EAST",
             "certifications": "ISO 14001;RMAP",
+            "ledger_owner": "yes",
         },
         {
             "id": _PCAM,

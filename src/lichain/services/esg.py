@@ -22,6 +22,7 @@ Energy, emissions, water and waste are exact (``Decimal``) until they become JSO
 
 from __future__ import annotations
 
+import difflib
 from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Mapping
@@ -31,15 +32,15 @@ from decimal import Decimal
 from typing import Any
 
 import numpy as np
-from sqlalchemy import and_, func, or_, select
 
 from lichain.core.emissions import PHYSICAL_SOURCES, line_factor
-from lichain.core.errors import PeriodError
+from lichain.core.errors import NotFoundError, PeriodError
 from lichain.core.factors import Factor, FactorProblem, FactorResolver
 from lichain.core.model import DEFAULT_ELEMENTS, FactorOverride, Site
 from lichain.core.period import Period, parse_period
-from lichain.storage import schema as s
-from lichain.storage.sql import SqlStore, chunks, to_us
+from lichain.services.esg_kpi import key_figures, previous_period
+from lichain.storage.esg_sql import ledger_owners, read_esg_rows, site_rows
+from lichain.storage.sql import SqlStore, to_us
 
 __all__ = ["KWH_TO_MJ", "Period", "PeriodError", "esg_report", "parse_period"]
 
@@ -61,6 +62,10 @@ _METHOD = {
                       "site) × their physical pre-/post-consumer share, element-weighted over the lot graph",
     "recovery": "circularity service: element in recovered salts ÷ element in black mass consumed, runs "
                 "started in the period; targets of lichain.core.targets, indicative comparison",
+    "organisation": "operational control: the reporting organisation's sites (Scope 1+2); other "
+                    "organisations' sites reported apart under scope3_context",
+    "kpis": "key figures over the reporting organisation's sites; trend against the previous period of the "
+            "same calendar shape (esg_kpi)",
     "footprint": "footprint service: cradle-to-gate intensity per lot on lifecycle factors; per material the "
                  "mass-weighted mean over the lots the site made in the period",
 }
@@ -89,16 +94,13 @@ class _Acc:
     inflow: list[tuple[int, int]] = field(default_factory=list)  # (lot idx, mg) entering the site
     recycled: dict[str, list[float]] = field(default_factory=dict)  # element → [all, pre, post] [mg·ppb]
     products: dict[str, list[tuple[int, int]]] = field(default_factory=dict)  # material → [(lot idx, mg)]
+    made_recycled: dict[str, dict[str, list[float]]] = field(default_factory=dict)  # material → el → [all, rec]
     problems: dict[tuple[str, str], int] = field(default_factory=dict)  # (kind, message) → activity rows
     complete: bool = True
 
     def problem(self, p: FactorProblem, n: int = 1) -> None:
         self.problems[(p.kind, p.message)] = self.problems.get((p.kind, p.message), 0) + n
         self.complete &= p.kind != "missing"
-
-
-def _live(col: Any) -> Any:
-    return ~col.in_(select(s.retractions.c.target_seq))
 
 
 def _time(us: int) -> datetime:
@@ -167,70 +169,40 @@ def _activities(acc: _Acc, rows: list[Any], r: FactorResolver, used: dict[Factor
 # --- reading --------------------------------------------------------------------------------------------
 def _read(store: SqlStore, period: Period, accs: dict[str, _Acc], used: dict[Factor, None]) -> dict[str, Any]:
     """Fill ``accs`` (site id → sums) from the period's live runs and commissioned lots."""
-    lo, hi = to_us(period.start), to_us(period.end)
-    runs, lots, acts, cons, made = s.runs, s.lots, s.activities, s.consumptions, s.lots.alias("made")
-    in_runs = and_(runs.c.ended_us >= lo, runs.c.ended_us < hi, _live(runs.c.event_seq))
-    source_lot = and_(lots.c.run_idx.is_(None), lots.c.produced_us >= lo, lots.c.produced_us < hi,
-                      _live(lots.c.event_seq))
-    a_cols = (acts.c.kind, acts.c.name, acts.c.amount, acts.c.unit, acts.c.factor_key, acts.c.instrument)
-    with store.read() as conn:
-        site_rows = conn.execute(select(s.sites)).all()
-        mats = conn.execute(select(s.materials.c.code, s.materials.c.stage, s.materials.c.name)).all()
-        ov = conn.execute(select(s.overrides).where(_live(s.overrides.c.event_seq))
-                          .order_by(s.overrides.c.event_seq)).all()
-        run_count = conn.execute(select(runs.c.site, func.count()).where(in_runs)
-                                 .group_by(runs.c.site)).all()
-        src_count = conn.execute(select(lots.c.site, func.count()).where(source_lot)
-                                 .group_by(lots.c.site)).all()
-        act_rows = [*conn.execute(select(runs.c.site, *a_cols, runs.c.ended_us)
-                                  .join(runs, runs.c.idx == acts.c.run_idx).where(in_runs)).all(),
-                    *conn.execute(select(lots.c.site, *a_cols, lots.c.produced_us)
-                                  .join(lots, lots.c.idx == acts.c.lot_idx).where(source_lot)).all()]
-        loss_rows = conn.execute(select(runs.c.site, s.run_losses.c.element, func.sum(s.run_losses.c.mass_mg))
-                                 .join(runs, runs.c.idx == s.run_losses.c.run_idx).where(in_runs)
-                                 .group_by(runs.c.site, s.run_losses.c.element)).all()
-        out_rows = conn.execute(select(lots.c.site, lots.c.idx, lots.c.material, lots.c.mass_mg,
-                                       lots.c.run_idx).outerjoin(runs, runs.c.idx == lots.c.run_idx)
-                                .where(or_(in_runs, source_lot), _live(lots.c.event_seq))).all()
-        in_rows = conn.execute(select(runs.c.site, cons.c.lot_idx, cons.c.mass_mg, made.c.site,
-                                      made.c.run_idx).join(runs, runs.c.idx == cons.c.run_idx)
-                               .join(made, made.c.idx == cons.c.lot_idx).where(in_runs)).all()
-        assay: dict[int, dict[str, int]] = defaultdict(dict)
-        for part in chunks(sorted({r[1] for r in in_rows})):
-            for li, el, ppb in conn.execute(select(s.assays).where(s.assays.c.lot_idx.in_(part))).all():
-                assay[li][el] = ppb
+    rows = read_esg_rows(store, to_us(period.start), to_us(period.end))
     resolver = FactorResolver(overrides=[
         FactorOverride(o.key, Decimal(o.value), o.unit, o.source, o.site,
                        None if o.valid_from_us is None else _time(o.valid_from_us),
-                       None if o.valid_to_us is None else _time(o.valid_to_us)) for o in ov])
-    stage, names = {m[0]: m[1] for m in mats}, {m[0]: m[2] for m in mats}
-    site_of = {r.id: Site(r.id, r.name, r.kind, r.country, r.organisation, r.grid_region) for r in site_rows}
+                       None if o.valid_to_us is None else _time(o.valid_to_us)) for o in rows.overrides])
+    stage, names = {m[0]: m[1] for m in rows.materials}, {m[0]: m[2] for m in rows.materials}
+    site_of = {r.id: Site(r.id, r.name, r.kind, r.country, r.organisation, r.grid_region) for r in rows.sites}
 
     def acc(sid: str) -> _Acc:
         if sid not in accs:
             accs[sid] = _Acc(site_of.get(sid) or Site(sid, sid, "", "", ""))
         return accs[sid]
 
-    for sid, n in run_count:
-        acc(sid).runs = int(n)
-    for sid, n in src_count:
-        acc(sid).commissioned = int(n)
+    for sid, n in rows.run_count:
+        acc(sid).runs = n
+    for sid, n in rows.source_count:
+        acc(sid).commissioned = n
     per_site: dict[str, list[Any]] = defaultdict(list)
-    for r in act_rows:
+    for r in rows.activities:
         per_site[r[0]].append(tuple(r[1:]))
-    for sid, rows in per_site.items():
-        _activities(acc(sid), rows, resolver, used)
-    for sid, el, mg in loss_rows:
-        acc(sid).losses[el] += int(mg)
-    for sid, idx, mat, mg, run_idx in out_rows:
+    for sid, act in per_site.items():
+        _activities(acc(sid), act, resolver, used)
+    for sid, el, mg in rows.losses:
+        acc(sid).losses[el] += mg
+    for sid, idx, mat, mg, run_idx in rows.outputs:
         if stage.get(mat) != "scrap":
-            acc(sid).products.setdefault(mat, []).append((int(idx), int(mg)))
+            acc(sid).products.setdefault(mat, []).append((idx, mg))
         elif run_idx is not None:  # scrap made by the site's runs (received scrap is an input, not waste)
-            acc(sid).scrap_mg += int(mg)
-    for sid, li, mg, made_site, made_run in in_rows:
+            acc(sid).scrap_mg += mg
+    for sid, li, mg, made_site, made_run in rows.inputs:
         if made_site != sid or made_run is None:  # lots made by a run at this site are not inputs to the site
-            acc(sid).inflow.append((int(li), int(mg)))
-    return {"names": names, "stage": stage, "resolver": resolver, "assay": assay}
+            acc(sid).inflow.append((li, mg))
+    return {"names": names, "stage": stage, "resolver": resolver, "assay": rows.assay,
+            "organisations": sorted({r.organisation for r in rows.sites})}
 
 
 # --- other services -------------------------------------------------------------------------------------
@@ -240,19 +212,32 @@ def _recycled_inputs(store: SqlStore, accs: list[_Acc], assay: dict[int, dict[st
     from lichain.analysis.shares import ORIGINS, origin_shares
     from lichain.services.snapshot import load_snapshot
 
-    if not any(a.inflow for a in accs):
+    if not any(a.inflow or a.products for a in accs):
         return
     ls = load_snapshot(store)
     snap, sidx = ls.snapshot, ls.store_lot_idx
     pre, post = ORIGINS.index("pre_consumer"), ORIGINS.index("post_consumer")
     shares = {e: origin_shares(snap, e) for e in DEFAULT_ELEMENTS if e in snap.elements}
+    for a in accs:  # recycled content of the lots the site made: element mass × the lot's own physical share
+        for mat, made in a.products.items():
+            pos = np.minimum(np.searchsorted(sidx, np.asarray([li for li, _ in made], np.int64)),
+                             max(len(sidx) - 1, 0)).tolist()
+            for (li, mg), j in zip(made, pos, strict=True):
+                known = len(sidx) > 0 and int(sidx[j]) == li
+                for e, sh in shares.items():
+                    q = mg * assay.get(li, {}).get(e, 0)
+                    if q:
+                        v = a.made_recycled.setdefault(mat, {}).setdefault(e, [0, 0.0])
+                        v[0] += q
+                        if known and sh.defined[j]:
+                            v[1] += q * float(sh.values[j, pre] + sh.values[j, post])
     for a in accs:
         lots = np.asarray([li for li, _ in a.inflow], np.int64)
         pos = np.minimum(np.searchsorted(sidx, lots), max(len(sidx) - 1, 0)).tolist()
         for (li, mg), j in zip(a.inflow, pos, strict=True):
             known = len(sidx) > 0 and int(sidx[j]) == li
             for e, sh in shares.items():
-                q = mg * assay[li].get(e, 0)
+                q = mg * assay.get(li, {}).get(e, 0)
                 if q:
                     v = a.recycled.setdefault(e, [0, 0.0, 0.0])
                     v[0] += q
@@ -329,6 +314,7 @@ def _recycled(rec: dict[str, list[float]]) -> dict[str, Any]:
 
 
 def _products(a: _Acc, ctx: dict[str, Any], fp: dict[int, tuple[float, float, bool]]) -> list[dict[str, Any]]:
+    k = float(_KG_PER_MG_PPB)
     out = []
     for mat, lots in sorted(a.products.items()):
         got = [(fp[i], m) for i, m in lots if i in fp]
@@ -340,6 +326,8 @@ def _products(a: _Acc, ctx: dict[str, Any], fp: dict[int, tuple[float, float, bo
             "intensity_location_kg_co2e_per_kg": sum(v[0] * m for v, m in got) / w if w else None,
             "intensity_market_kg_co2e_per_kg": sum(v[1] * m for v, m in got) / w if w else None,
             "footprint_complete": all(v[2] for v, _ in got) and len(got) == len(lots) if w else None,
+            "recycled_content": {e: {"element_kg": t * k, "recycled_kg": r * k, "share": r / t}
+                                 for e, (t, r) in sorted(a.made_recycled.get(mat, {}).items())},
         })
     return out
 
@@ -376,7 +364,45 @@ def _iso(t: datetime) -> str:
     return t.isoformat().replace("+00:00", "Z")
 
 
-def esg_report(store: SqlStore, period: str | Period) -> dict[str, Any]:
+_BOUNDARY = ("operational control (GHG Protocol Corporate Standard, 2004, ch. 3): the reporting organisation's "
+             "own sites form its Scope 1 and 2; suppliers' and customers' sites recorded in the ledger are shown "
+             "apart as Scope 3 context and never summed into them")
+
+
+def _organisation(store: SqlStore, organisation: str | None, known: list[str]) -> tuple[str, str]:
+    """The reporting organisation and how it was chosen: ``organisation`` or the ledger owner of master data."""
+    if organisation is not None:
+        if organisation not in known:
+            near = difflib.get_close_matches(organisation, known, n=1)
+            hint = f"; did you mean {near[0]!r}?" if near else f" (known: {', '.join(known) or 'none'})"
+            raise NotFoundError(f"unknown organisation {organisation!r}{hint}")
+        return organisation, "--organisation"
+    owners = ledger_owners(store)
+    if len(owners) == 1:
+        org, sites = next(iter(owners.items()))
+        return org, f"ledger owner declared in master data (site {', '.join(sites)})"
+    if not owners and len(known) <= 1:  # one organisation recorded (or none yet): nothing to choose between
+        return (known[0] if known else ""), "the only organisation in master data (no ledger owner declared)"
+    if not owners:
+        raise NotFoundError("no ledger owner declared in master data: mark a site of the reporting organisation "
+                            "with ledger_owner (docs/ledger.md, 'Ledger owner') or pass --organisation")
+    raise NotFoundError(f"master data declares several ledger owners ({', '.join(sorted(owners))}): pass "
+                        "--organisation")
+
+
+def _part(store: SqlStore, p: Period, org: str) -> tuple[list[_Acc], list[_Acc], dict[str, Any],
+                                                          dict[Factor, None]]:
+    """The period's sums per site, split into the organisation's sites and the others."""
+    accs: dict[str, _Acc] = {}
+    used: dict[Factor, None] = {}
+    ctx = _read(store, p, accs, used)
+    order = sorted(accs.values(), key=lambda a: (a.site.organisation, a.site.kind, a.site.id))
+    _recycled_inputs(store, order, ctx["assay"])
+    own = [a for a in order if a.site.organisation == org]
+    return own, [a for a in order if a.site.organisation != org], ctx, used
+
+
+def esg_report(store: SqlStore, period: str | Period, organisation: str | None = None) -> dict[str, Any]:
     """The ESG management report of ``period`` as JSON-ready data (the ``report esg --json`` shape).
 
     Parameters
@@ -385,37 +411,55 @@ def esg_report(store: SqlStore, period: str | Period) -> dict[str, Any]:
         The ledger.
     period : str or Period
         ``2026``, ``2026-Q1``, ``2026-03``, ``2026-01-01..2026-06-30`` (see :func:`parse_period`).
+    organisation : str, optional
+        The reporting organisation; default the ledger owner declared in master data (a site flagged
+        ``ledger_owner``).
 
     Returns
     -------
     dict
-        ``period``; ``sites``, one entry per site with runs or commissioned lots in the period: energy [kWh,
-        MJ], emissions [kg CO2e] (Scope 1; Scope 2 location- and market-based), water [m³], waste [kg],
-        recycled input shares [kg kg⁻¹], recovery (recyclers), products with their footprint
-        [kg CO2e kg⁻¹], problems; ``totals`` over the sites; ``method`` (what each figure is and which service
-        computed it); ``factors_used``; report-level ``problems``. Shapes are listed in ``docs/esg.md``.
+        ``period``; ``organisation`` (name, how it was chosen, boundary rule); ``kpis`` (key figures with their
+        trend against ``previous_period``); ``sites``, one entry per site of the organisation with runs or
+        commissioned lots in the period: energy [kWh, MJ], emissions [kg CO2e] (Scope 1; Scope 2 location- and
+        market-based), water [m³], waste [kg], recycled input shares [kg kg⁻¹], recovery (recyclers), products
+        with their footprint [kg CO2e kg⁻¹] and recycled content, problems; ``totals`` over those sites;
+        ``scope3_context`` (the other organisations' sites and their totals, never added to ``totals``);
+        ``method``; ``factors_used``; report-level ``problems``. Shapes are listed in ``docs/esg.md``.
 
     Raises
     ------
     PeriodError
         ``period`` is not one of the accepted forms.
+    NotFoundError
+        ``organisation`` is unknown, or none is given and master data declares no single ledger owner.
     """
     p = period if isinstance(period, Period) else parse_period(period)
-    accs: dict[str, _Acc] = {}
-    used: dict[Factor, None] = {}
-    ctx = _read(store, p, accs, used)
-    order = sorted(accs.values(), key=lambda a: (a.site.organisation, a.site.kind, a.site.id))
-    _recycled_inputs(store, order, ctx["assay"])
-    fp = _footprints(store, [i for a in order for lots in a.products.values() for i, _ in lots])
+    org, chosen = _organisation(store, organisation, sorted({r.organisation for r in site_rows(store)}))
+    own, other, ctx, used = _part(store, p, org)
+    fp = _footprints(store, [i for a in own + other for lots in a.products.values() for i, _ in lots])
     rec = _recovery(store, p)
+    pp = previous_period(p)
+    p_own, _, _, _ = _part(store, pp, org)
+    p_fp = _footprints(store, [i for a in p_own for lots in a.products.values() for i, _ in lots])
+    p_rec = _recovery(store, pp)
+    sites, totals = [_site_json(a, ctx, fp, rec) for a in own], _totals(own)
+    p_sites = [_site_json(a, ctx, p_fp, p_rec) for a in p_own]
+    kpis = key_figures(sites, totals, p_sites, _totals(p_own), p)
     _, head = store.head()
     return {
         "report": "esg",
         "period": {"label": p.label, "start": _iso(p.start), "end": _iso(p.end)},
+        "organisation": {"name": org, "chosen_by": chosen, "boundary": _BOUNDARY},
         "ledger_head": head,
         "factor_library": ctx["resolver"].library.version,
-        "sites": [_site_json(a, ctx, fp, rec) for a in order],
-        "totals": _totals(order),
+        "kpis": {"previous_period": {"label": pp.label, "start": _iso(pp.start), "end": _iso(pp.end)},
+                 "figures": [k.to_json() for k in kpis]},
+        "sites": sites,
+        "totals": totals,
+        "scope3_context": {
+            "note": "sites of suppliers and customers recorded in the ledger: their Scope 1 and 2 are upstream "
+                    "or downstream Scope 3 context of the reporting organisation, not part of its totals",
+            "sites": [_site_json(a, ctx, fp, rec) for a in other], "totals": _totals(other)},
         "method": dict(_METHOD),
         "factors_used": [f.public_json() for f in sorted(used, key=lambda f: (f.key.casefold(), f.source))],
         "problems": [{"kind": q.kind, "message": q.message} for q in ctx["resolver"].problems],
