@@ -140,3 +140,19 @@ def test_cli_down_trace_prints_per_stage_tables(loaded: SqlStore) -> None:
     assert res.exit_code == 0, res.output
     assert "stage refined_salt" in res.output and "stage cam" in res.output
     assert "0.6000" in res.output and "0.4000" in res.output and "Shares:" in res.output
+
+
+def test_cached_shares_equal_computed_ones_and_follow_the_head(loaded: SqlStore) -> None:
+    from lichain.services import lot_origin
+    from lichain.services.snapshot import cache_dir_for
+
+    d = lot_origin._cache_dir(loaded)
+    assert d == cache_dir_for(loaded) / "recycled"  # the restated rule stays the snapshot's
+    lots = ["CAM1", "NSOA", "NSOR1", "ORE1", "NOPE"]
+    first = lot_origins(loaded, lots)  # computed on the snapshot, then cached at this head
+    assert (d / "meta.json").is_file() and "NOPE" not in first
+    cached = lot_origin._from_cache(d, loaded.head()[1], lots)
+    assert cached == first
+    assert lot_origin._from_cache(d, "another head", lots) is None  # a new head never reads stale shares
+    many = [*lots, *[f"X{i}" for i in range(10)]]  # the dictionary path for long lists
+    assert lot_origin._from_cache(d, loaded.head()[1], many) == first

@@ -11,11 +11,18 @@ recycled share per element (pre- plus post-consumer, element-mass weighted over 
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
+import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 __all__ = ["ORIGIN_CLASS_MEANING", "ElementRecycled", "LotOrigin", "lot_origins"]
+
+_FORMAT = 1
 
 ORIGIN_CLASS_MEANING = ("the class declared for this lot itself (virgin, pre_consumer or post_consumer), not its "
                         "recycled content: see recycled_content, the physical pre- plus post-consumer share of "
@@ -58,31 +65,101 @@ def _opt(x: float) -> float | None:
     return None if x != x else float(x)  # NaN: undefined share
 
 
-def lot_origins(store: Any, lot_ids: Sequence[str]) -> dict[str, LotOrigin]:
-    """:class:`LotOrigin` of each lot of ``lot_ids`` (ledger spelling), from the cached snapshot.
+def _cache_dir(store: Any) -> Path:
+    """``<cache>/<url hash>/recycled``: the rule of :func:`lichain.services.snapshot.cache_dir_for`, restated so
+    that ``show`` reads cached shares without importing the analysis engine (numba); a test keeps them equal."""
+    root = Path(os.environ.get("LICHAIN_CACHE") or Path.home() / ".cache" / "lichain")
+    url = store.url
+    if store.is_sqlite and "///" in url:
+        url = "sqlite:///" + str(Path(url.split("///", 1)[1]).resolve())
+    return root / hashlib.sha256(url.encode()).hexdigest()[:20] / "recycled"
 
-    Lots not in the snapshot (none when the ledger is consistent) are left out of the result.
+
+def _from_cache(d: Path, head: str, lot_ids: Sequence[str]) -> dict[str, LotOrigin] | None:
+    """Origins from the shares cached at chain head ``head``; None when there is no such cache."""
+    try:
+        meta = json.loads((d / "meta.json").read_text(encoding="utf-8"))
+        if meta.get("format") != _FORMAT or meta.get("head") != head:
+            return None
+        import numpy as np
+
+        ids = np.load(d / "lot_ids.npy", mmap_mode="r")
+        vals = np.load(d / "shares.npy", mmap_mode="r")
+        cls = np.load(d / "origin.npy", mmap_mode="r")
+    except (OSError, ValueError):
+        return None
+    if len(lot_ids) > 8:
+        where = {v: i for i, v in enumerate(ids.tolist())}
+        pos = [where.get(x.encode()) for x in lot_ids]
+    else:
+        pos = [int(h[0]) if (h := np.flatnonzero(ids == x.encode())).size else None for x in lot_ids]
+    return {lot: _origin(lot, meta["origins"][int(cls[i])], meta["elements"], vals[i])
+            for lot, i in zip(lot_ids, pos, strict=True) if i is not None}
+
+
+def _origin(lot: str, cls: str, elements: Sequence[str], row: Any) -> LotOrigin:
+    """A :class:`LotOrigin` from one row ``[element, (pre, post)]`` of shares (NaN where undefined)."""
+    rows = tuple(ElementRecycled(e, _opt(float(row[k, 0]) + float(row[k, 1])), _opt(float(row[k, 0])),
+                                 _opt(float(row[k, 1])))
+                 for k, e in enumerate(elements) if row[k, 0] == row[k, 0])
+    return LotOrigin(lot, cls, rows)
+
+
+def _save(d: Path, head: str, ids: Any, origins: Sequence[str], elements: Sequence[str], vals: Any,
+          cls: Any) -> None:
+    import numpy as np
+
+    tmp = d.with_name(f"{d.name}.{os.getpid()}.tmp")
+    try:
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir(parents=True)
+        np.save(tmp / "lot_ids.npy", ids)
+        np.save(tmp / "shares.npy", vals)
+        np.save(tmp / "origin.npy", cls)
+        (tmp / "meta.json").write_text(json.dumps({"format": _FORMAT, "head": head, "elements": list(elements),
+                                                   "origins": list(origins)}), encoding="utf-8")
+        shutil.rmtree(d, ignore_errors=True)
+        tmp.rename(d)
+    except OSError:  # a cache that cannot be written is only slower next time
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def lot_origins(store: Any, lot_ids: Sequence[str]) -> dict[str, LotOrigin]:
+    """:class:`LotOrigin` of each lot of ``lot_ids`` (ledger spelling).
+
+    Shares are computed on the snapshot for every lot at once and cached by chain head, so a later call (e.g.
+    ``lichain show``) reads them without the analysis engine. Lots not in the ledger are left out.
     """
+    if not lot_ids:
+        return {}
+    _, head = store.head()
+    d = _cache_dir(store)
+    got = _from_cache(d, head, lot_ids)
+    if got is not None:
+        return got
+    import numpy as np
+
     from lichain.analysis.shares import ORIGINS, origin_shares
     from lichain.services.snapshot import load_snapshot
 
-    if not lot_ids:
-        return {}
-    snap = load_snapshot(store).snapshot
-    found: list[tuple[str, int]] = []
+    ls = load_snapshot(store)
+    snap = ls.snapshot
+    pre, post = ORIGINS.index("pre_consumer"), ORIGINS.index("post_consumer")
+    vals = np.full((snap.n_lots, len(snap.elements), 2), np.nan)
+    for k, e in enumerate(snap.elements):
+        sh = origin_shares(snap, e)
+        vals[sh.defined, k, 0] = sh.values[sh.defined, pre]
+        vals[sh.defined, k, 1] = sh.values[sh.defined, post]
+    ids = snap.lot_ids if isinstance(snap.lot_ids, np.ndarray) and snap.lot_ids.dtype.kind == "S" else np.array(
+        [v if isinstance(v, bytes) else str(v).encode() for v in snap.lot_ids], dtype=bytes)
+    cls = np.asarray(snap.lot_origin, np.int8)
+    if ls.head == head:
+        _save(d, head, ids, ORIGINS, snap.elements, vals, cls)
+    out = {}
     for lot in lot_ids:
         try:
-            found.append((lot, snap.index_of(lot)))
+            i = snap.index_of(lot)
         except (KeyError, ValueError):
             continue
-    pre, post = ORIGINS.index("pre_consumer"), ORIGINS.index("post_consumer")
-    per_el = {e: origin_shares(snap, e) for e in snap.elements}
-    out = {}
-    for lot, i in found:
-        rows = []
-        for e, sh in per_el.items():
-            if sh.defined[i]:
-                p, q = float(sh.values[i, pre]), float(sh.values[i, post])
-                rows.append(ElementRecycled(e, _opt(p + q), _opt(p), _opt(q)))
-        out[lot] = LotOrigin(lot, ORIGINS[int(snap.lot_origin[i])], tuple(rows))
+        out[lot] = _origin(lot, ORIGINS[int(cls[i])], snap.elements, vals[i])
     return out
