@@ -114,6 +114,8 @@ def test_owner_scope_1_2_excludes_other_organisations(loaded: SqlStore) -> None:
     assert ctx["totals"]["emissions"]["scope2_location_kg_co2e"] == pytest.approx(c2)
     k = {f["key"]: f for f in r["kpis"]["figures"]}
     assert k["scope1_2_location_t_co2e"]["value"] == pytest.approx((s1 + s2) / 1000)
+    # nothing ran in 2025: no previous figure (not a zero), so no trend
+    assert (k["scope1_2_location_t_co2e"]["previous"], k["scope1_2_location_t_co2e"]["trend"]) == (None, "n/a")
 
 
 def test_another_organisation_as_boundary(loaded: SqlStore) -> None:

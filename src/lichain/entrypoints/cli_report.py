@@ -60,8 +60,8 @@ def esg(
         k.add_column(c, justify="left" if c in ("figure", "trend") else "right")
     for f in report["kpis"]["figures"]:
         sc, u = (100, " %") if f["unit"] == "share" else (1, " " + f["unit"])
-        k.add_row(f["label"], _people(f["value"], sc) + u, _people(f["previous"], sc) + u, f["trend"],
-                  "" if f.get("target") is None else _people(f["target"], sc) + u)
+        k.add_row(f["label"], *[_people(f[x], sc) + u if f[x] is not None else "—" for x in ("value", "previous")],
+                  f["trend"], "" if f.get("target") is None else _people(f["target"], sc) + u)
     con.print(k)
     t = Table(title=f"ESG {per['label']} ({per['start']} to {per['end']}), Scope 1+2 boundary: {org['name']}")
     for c in ("site", "kind", "energy MJ", "Scope 1 t", "Scope 2 loc t", "Scope 2 mkt t", "water m³"):

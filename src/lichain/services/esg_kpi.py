@@ -124,12 +124,17 @@ def _target(metric: str, el: str, end: datetime) -> tuple[float | None, str | No
 def key_figures(sites: Sequence[Mapping[str, Any]], totals: Mapping[str, Any],
                 prev_sites: Sequence[Mapping[str, Any]], prev_totals: Mapping[str, Any],
                 period: Period) -> list[Kpi]:
-    """Key figures of the organisation's sites (``sites``/``totals``) against the previous period's."""
+    """Key figures of the organisation's sites (``sites``/``totals``) against the previous period's.
+
+    A previous period in which none of the organisation's sites ran has no figures (``previous`` None, trend
+    ``n/a``), not zeros.
+    """
     out = []
     for basis in ("location", "market"):
         k = f"scope1_2_{basis}_kg_co2e"
         out.append(Kpi(f"scope1_2_{basis}_t_co2e", f"Scope 1+2 ({basis}-based)", "t CO2e",
-                       totals["emissions"][k] / 1000, prev_totals["emissions"][k] / 1000,
+                       totals["emissions"][k] / 1000 if sites else None,
+                       prev_totals["emissions"][k] / 1000 if prev_sites else None,
                        f"/totals/emissions/{k} ÷ 1000"))
     out.append(Kpi("cam_intensity_kg_co2e_per_kg", "Footprint of CAM made (location-based)", "kg CO2e/kg CAM",
                    _intensity(sites), _intensity(prev_sites),
