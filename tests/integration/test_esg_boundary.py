@@ -188,3 +188,16 @@ def _renamed(report: dict[str, Any], old: str, new: str) -> dict[str, Any]:
         if s["id"] == old:
             s["id"] = new
     return report
+
+
+def test_period_aggregates_take_the_boundary(loaded: SqlStore) -> None:
+    from lichain.services import circularity as circ
+
+    own = circ.art8(loaded, period="2026", stage="cell")  # the customer's cells are not the owner's production
+    assert own["scope"]["organisation"]["name"] == OWN and own["scope"]["lots"] == 0
+    cus = circ.art8(loaded, period="2026", stage="cell", organisation=CUS)
+    assert cus["scope"]["lots"] == 1 and [p["site"] for p in cus["plants"]] == ["CUS-CELL"]
+    assert [p["site"] for p in circ.art8(loaded, period="2026")["plants"]] == ["OWN-CAM"]
+    assert circ.recovery(loaded, period="2026")["organisation"]["name"] == OWN
+    with pytest.raises(NotFoundError, match="did you mean"):
+        circ.recovery(loaded, period="2026", organisation="Customer Cell")

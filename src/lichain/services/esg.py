@@ -27,7 +27,6 @@ the sums themselves are in :mod:`lichain.services.esg_sums`.
 
 from __future__ import annotations
 
-import difflib
 from collections import defaultdict
 from collections.abc import Mapping
 from datetime import datetime
@@ -36,12 +35,12 @@ from typing import Any
 
 import numpy as np
 
-from lichain.core.errors import NotFoundError, PeriodError
+from lichain.core.errors import PeriodError
 from lichain.core.factors import Factor
 from lichain.core.period import Period, parse_period
+from lichain.services.boundary import reporting_boundary
 from lichain.services.esg_kpi import key_figures, previous_period
 from lichain.services.esg_sums import Acc, read_period, recycled_inputs
-from lichain.storage.esg_sql import ledger_owners, site_rows
 from lichain.storage.sql import SqlStore
 
 __all__ = ["KWH_TO_MJ", "Period", "PeriodError", "esg_report", "parse_period"]
@@ -75,7 +74,7 @@ def _recovery(store: SqlStore, p: Period) -> dict[str, Any]:
     """Recovery per recycler site from the circularity service (runs started in the period)."""
     from lichain.services.circularity import recovery
 
-    r = recovery(store, period=f"{p.start.isoformat()}..{p.end.isoformat()}")
+    r = recovery(store, period=f"{p.start.isoformat()}..{p.end.isoformat()}", all_organisations=True)
     return {x["site"]: {"runs": x["runs"], "basis": r["basis"], "status": r["status"],
                         "elements": x["elements"]} for x in r["recyclers"]}
 
@@ -194,27 +193,6 @@ _BOUNDARY = ("operational control (GHG Protocol Corporate Standard, 2004, ch. 3)
              "apart as Scope 3 context and never summed into them")
 
 
-def _organisation(store: SqlStore, organisation: str | None, known: list[str]) -> tuple[str, str]:
-    """The reporting organisation and how it was chosen: ``organisation`` or the ledger owner of master data."""
-    if organisation is not None:
-        if organisation not in known:
-            near = difflib.get_close_matches(organisation, known, n=1)
-            hint = f"; did you mean {near[0]!r}?" if near else f" (known: {', '.join(known) or 'none'})"
-            raise NotFoundError(f"unknown organisation {organisation!r}{hint}")
-        return organisation, "--organisation"
-    owners = ledger_owners(store)
-    if len(owners) == 1:
-        org, sites = next(iter(owners.items()))
-        return org, f"ledger owner declared in master data (site {', '.join(sites)})"
-    if not owners and len(known) <= 1:  # one organisation recorded (or none yet): nothing to choose between
-        return (known[0] if known else ""), "the only organisation in master data (no ledger owner declared)"
-    if not owners:
-        raise NotFoundError("no ledger owner declared in master data: mark a site of the reporting organisation "
-                            "with ledger_owner (docs/ledger.md, 'Ledger owner') or pass --organisation")
-    raise NotFoundError(f"master data declares several ledger owners ({', '.join(sorted(owners))}): pass "
-                        "--organisation")
-
-
 def _part(store: SqlStore, p: Period, org: str) -> tuple[list[Acc], list[Acc], dict[str, Any],
                                                           dict[Factor, None]]:
     """The period's sums per site, split into the organisation's sites and the others."""
@@ -259,7 +237,8 @@ def esg_report(store: SqlStore, period: str | Period, organisation: str | None =
         ``organisation`` is unknown, or none is given and master data declares no single ledger owner.
     """
     p = period if isinstance(period, Period) else parse_period(period)
-    org, chosen = _organisation(store, organisation, sorted({r.organisation for r in site_rows(store)}))
+    bd = reporting_boundary(store, organisation)
+    org, chosen = bd.name or "", bd.chosen_by
     own, other, ctx, used = _part(store, p, org)
     fp = _footprints(store, [i for a in own + other for lots in a.products.values() for i, _ in lots])
     rec = _recovery(store, p)
