@@ -29,7 +29,7 @@ def db(tmp_path_factory: pytest.TempPathFactory) -> str:
     return path
 
 
-@pytest.fixture(params=[80, 120])
+@pytest.fixture(params=[80, 120, 180])
 def width(request: pytest.FixtureRequest) -> Iterator[int]:
     saved = console.out.width
     console.out.width = request.param
@@ -67,8 +67,8 @@ def test_lots_table_fits_and_keeps_numbers_and_id_ends(db: str, width: int) -> N
     total = json.loads(runner.invoke(app, ["lots", "--db", db, "--stage", "cam", "--limit", "0", "--json"]).stdout)
     assert f"showing 8 of {len(total):,}; --limit 0 for all" in text
     assert (ELLIPSIS in text) == ("ids shortened in the middle" in text)
-    if width == 120:
-        assert all(r["id"] in text for r in rows)  # 120 columns hold a whole GS1 Digital Link id
+    if width == 180:
+        assert all(r["id"] in text for r in rows)  # 180 columns hold every lot column and a whole id
 
 
 def test_shipments_table_fits(db: str, width: int) -> None:

@@ -53,7 +53,7 @@ def ppb(x: str) -> int:
 SITES = (Site("M1", "Mine", "mine", "ID", "Group"), Site("H1", "HPAL", "refinery", "ID", "Group", "ID"),
          Site("R1", "Refinery", "refinery", "CN", "Group", "CN-EAST"),
          Site("Y1", "Recycler", "recycler", "CN", "Group", "CN-EAST"),
-         Site("C1", "Cathode", "cathode_plant", "CN", "Group", "CN-EAST"))
+         Site("C1", "Cathode", "cathode_plant", "CN", "Group", "CN-EAST", ledger_owner=True))
 MATERIALS = (Material("ORE", "ore", "ore"), Material("MHP", "MHP", "intermediate"),
              Material("NSO", "nickel sulfate", "refined_salt"),
              Material("NSOR", "recovered NiSO4", "recovered_salt"),
@@ -168,7 +168,9 @@ def test_indicators_match_hand_arithmetic(loaded: SqlStore) -> None:
     # the product footprint is cradle-to-gate on lifecycle factors: 540 MJ × 0.1 / 1000 kg
     assert m1["products"] == [{"material": "ORE", "name": "ore", "stage": "ore", "lots": 1, "mass_kg": 1000,
                                "intensity_location_kg_co2e_per_kg": approx(0.054),
-                               "intensity_market_kg_co2e_per_kg": approx(0.054), "footprint_complete": True}]
+                               "intensity_market_kg_co2e_per_kg": approx(0.054), "footprint_complete": True,
+                               "recycled_content": {"Ni": {"element_kg": approx(12), "recycled_kg": 0,
+                                                           "share": 0}}}]
 
     h1 = _site(r, "H1")  # captive coal is Scope 1: 10 000 kWh × 0.9 + gas 1 000 MJ × 0.05 + process 500
     e = h1["emissions"]
@@ -216,6 +218,24 @@ def test_indicators_match_hand_arithmetic(loaded: SqlStore) -> None:
     ri = c1["recycled_input"]["Ni"]  # NSOR1 carries the scrap's physical split: 1/3 pre-, 2/3 post-consumer
     assert ri["share"] == approx(2.8 / 7.8) and ri["pre_consumer_kg"] == approx(2.8 / 3)
     assert c1["waste"]["scrap_output_kg"] == 1 and [p["material"] for p in c1["products"]] == ["CAM"]
+    # CAM1's own recycled content: its Ni (10 kg × 0.76) carries the inputs' recycled share 2.8 / 7.8
+    assert c1["products"][0]["recycled_content"]["Ni"] == {
+        "element_kg": approx(7.6), "recycled_kg": approx(7.6 * 2.8 / 7.8), "share": approx(2.8 / 7.8)}
+
+    # key figures: this period against 2025 (only ORE0: diesel 54 MJ × 0.07 combustion = 3.78 kg CO2e)
+    assert r["kpis"]["previous_period"] == {"label": "2025", "start": "2025-01-01T00:00:00Z",
+                                            "end": "2026-01-01T00:00:00Z"}
+    k = {f["key"]: f for f in r["kpis"]["figures"]}
+    s12 = k["scope1_2_location_t_co2e"]
+    assert s12["value"] == approx((37.8 + 9550 + 250 + 7 + 500 + 250 + 600) / 1000)
+    assert s12["previous"] == approx(54 * 0.07 / 1000) and s12["trend"] == "up"
+    assert k["scope1_2_market_t_co2e"]["value"] == approx((37.8 + 9550 + 250 + 7 + 500 + 250 + 484) / 1000)
+    assert k["cam_intensity_kg_co2e_per_kg"]["value"] == approx(footprint_of(loaded, "CAM1")["kg_co2e_per_kg"])
+    assert k["cam_intensity_kg_co2e_per_kg"]["previous"] is None  # no CAM made in 2025
+    assert k["recycled_share_Ni"]["value"] == approx(2.8 / 7.8) and k["recycled_share_Ni"]["trend"] == "n/a"
+    rn = k["recovery_Ni"]  # before 31 Dec 2027 the first Annex XII Part C minimum (90 %) is the one shown
+    assert rn["value"] == approx(28 / 29.4) and rn["target"] == 0.9 and rn["target_key"] == "eu.annex12.2027.Ni"
+    assert rn["meets_target"] is True
 
     tot = r["totals"]["emissions"]
     assert tot["scope1_kg_co2e"] == approx(37.8 + 9550 + 250 + 7)
@@ -352,6 +372,7 @@ def test_html_numbers_equal_json(loaded: SqlStore, tmp_path: Path) -> None:
 
     keys = {n["key"] for n in page.numbers}
     wanted = [p for p, v in _leaves(report["totals"], "/totals") + _leaves(report["sites"], "/sites")
+              + _leaves(report["kpis"], "/kpis") + _leaves(report["scope3_context"], "/scope3_context")
               if isinstance(v, int | float) and not isinstance(v, bool)]
     assert wanted and [p for p in wanted if p not in keys] == []
 

@@ -67,7 +67,7 @@ def hostile_chain() -> list[LocatedEvent]:
     """A mine lot → refinery run chain whose every free text and id is a payload."""
     mine, ref, mat_ore, mat_out = IDS[0], IDS[1], IDS[2], IDS[3]
     bodies: list[Any] = [
-        Site(mine, FREE[0], "mine", "ID", FREE[1], FREE[2], (FREE[3],), (FREE[4],)),
+        Site(mine, FREE[0], "mine", "ID", FREE[1], FREE[2], (FREE[3],), (FREE[4],), ledger_owner=True),
         Site(ref, FREE[5], "refinery", "CN", FREE[6], FREE[7]),
         Material(mat_ore, FREE[8], "ore"),
         Material(mat_out, FREE[1], "refined_salt"),
@@ -246,7 +246,7 @@ def _out_commands(db: str, lot: str) -> list[list[str]]:
     """Every command with ``--out`` (the list is checked against the CLI's help below)."""
     return [["template"], ["export", "epcis", "--db", db], ["export", "parquet", "--db", db],
             ["export", "pcf", lot, "--db", db], ["export", "secondary-material", lot, "--db", db],
-            ["report", "esg", "--period", "2026", "--db", db], ["export", "workbook", "--db", db],
+            ["report", "esg", "--period", "2026", "--organisation", "Example Materials", "--db", db], ["export", "workbook", "--db", db],
             ["checkpoint", "--key", str(Path(db).parent / "keys" / "lichain.key.pem"), "--db", db],
             ["keys", "generate", "--name", "other"]]
 

@@ -285,7 +285,7 @@ def test_all_problems_of_a_bad_folder_are_reported_at_once_with_their_cells() ->
         ("run_outputs", 2, "value", "10", "run_outputs.csv:2:value", "only used with allocation economic"),
         ("run_inputs", 2, "lot", "", "run_inputs.csv:2:lot", "lot is required but the cell is empty"),
         ("shipments", 2, "shipped_at", "15/01/2024", "shipments.csv:2:shipped_at", "bad time"),
-        ("sites", 2, "", "x", "sites.csv:1:#9", "has values but no name"),
+        ("sites", 2, "", "x", "sites.csv:1:#10", "has values but no name"),
     ],
 )
 def test_each_malformed_cell_gives_a_located_problem(

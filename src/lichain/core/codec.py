@@ -291,11 +291,14 @@ def body_to_json(body: EventBody) -> dict[str, Any]:
             out["output_values"] = {k: _dec(v) for k, v in sorted(body.output_values.items())}
         return out
     if isinstance(body, Site):
-        return {
+        site: dict[str, Any] = {
             "id": body.id, "name": body.name, "kind": body.kind, "country": body.country,
             "organisation": body.organisation, "grid_region": body.grid_region,
             "certifications": list(body.certifications), "risk": list(body.risk),
         }
+        if body.ledger_owner:  # only when set: the canonical payload of every other site is unchanged
+            site["ledger_owner"] = True
+        return site
     if isinstance(body, Material):
         return {"code": body.code, "name": body.name, "stage": body.stage, "formula": body.formula}
     if isinstance(body, Shipment):
@@ -343,7 +346,7 @@ def body_from_json(kind: EventKind | str, d: Mapping[str, Any]) -> EventBody:
         )
     if kind is EventKind.SITE:
         return Site(d["id"], d["name"], d["kind"], d["country"], d["organisation"], d.get("grid_region"),
-                    tuple(d.get("certifications", ())), tuple(d.get("risk", ())))
+                    tuple(d.get("certifications", ())), tuple(d.get("risk", ())), d.get("ledger_owner") is True)
     if kind is EventKind.MATERIAL:
         return Material(d["code"], d["name"], d["stage"], d.get("formula"))
     if kind is EventKind.SHIPMENT:

@@ -121,6 +121,9 @@ class Site:
     grid_region: str | None = None
     certifications: tuple[str, ...] = ()
     risk: tuple[str, ...] = ()  # e.g. ("CAHRA", "ASM")
+    #: True when the site's organisation is the ledger owner (the reporting organisation whose operational
+    #: control sets the Scope 1+2 boundary of period reports; docs/ledger.md "Ledger owner").
+    ledger_owner: bool = False
 
 
 @dataclass(frozen=True, slots=True)

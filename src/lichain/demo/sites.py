@@ -86,7 +86,7 @@ SITES: tuple[Site, ...] = (
     Site(S.PCAM, "Quzhou precursor (pCAM) plant, co-precipitation lines (demo)", "precursor_plant", "CN", ORG_OWN,
          "CN-EAST", ("ISO 14001", "IATF 16949")),
     Site(S.CAM, "Tongxiang cathode (CAM) plant, calcination lines (demo)", "cathode_plant", "CN", ORG_OWN, "CN-EAST",
-         ("ISO 14001", "IATF 16949")),
+         ("ISO 14001", "IATF 16949"), ledger_owner=True),  # declares the ledger owner (reporting organisation)
     Site(S.RECYCLER, "Quzhou hydrometallurgical battery recycler (demo)", "recycler", "CN", ORG_OWN, "CN-EAST",
          ("ISO 14001",)),
     Site(S.KR, "Ochang cell plant (demo)", "cell_plant", "KR", ORG_KR, "KR", ("ISO 14001", "IATF 16949")),

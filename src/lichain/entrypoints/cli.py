@@ -176,11 +176,18 @@ def lots(
         emit(rows)
         return
     print_table(out, [Col("id", "id"), Col("material"), Col("stage"), Col("site"), Col("mass kg", "num"),
-                      Col("assay"), Col("origin")],
+                      Col("assay"), Col("origin class (own)"), Col("recycled content")],
                 [(r["id"], r["material"], r["stage"], r["site"], f"{r['mass_kg']:,.3f}",
-                  " ".join(f"{e} {v:.4f}" for e, v in r["assay"].items()), r["origin"]) for r in rows],
+                  " ".join(f"{e} {v:.4f}" for e, v in r["assay"].items()), r["origin"], _recycled_text(r))
+                 for r in rows],
                 total=lots_total(db, len(rows), limit, offset, stage=stage, site=site, material=material,
                                  customer=customer), offset=offset)
+
+
+def _recycled_text(d: dict[str, Any]) -> str:
+    """``Ni 30.0 %, Co 0.0 %``: the lot's recycled content per element (services.lot_origin)."""
+    rc = d.get("recycled_content", {})
+    return ", ".join(f"{e} {100 * v['recycled']:.1f} %" for e, v in rc.items() if v["recycled"] is not None)
 
 
 @app.command()
@@ -200,7 +207,8 @@ def show(lot: str, db: Db = None, json_: Json = False) -> None:
         emit(d)
         return
     out.print(f"[bold]{d['id']}[/bold]  {d['material']} ({d['stage']}) at {d['site']}, {d['mass_kg']} kg, "
-              f"origin {d['origin']}{'  [red]RETRACTED[/red]' if d['retracted'] else ''}")
+              f"origin class {d['origin']} (this lot's own class){'  [red]RETRACTED[/red]' if d['retracted'] else ''}")
+    out.print(f"recycled content (physical, element-weighted): {_recycled_text(d) or 'not defined'}")
     out.print("assay: " + ", ".join(f"{e} {v}" for e, v in d["assay"].items()))
     if d["run"]:
         out.print(f"made by run {d['run']['id']} ({d['run']['kind']}) at {d['run']['site']}")
@@ -257,6 +265,10 @@ def trace(
         emit(d)
         return
     out.print(f"[bold]{d['lot']}[/bold] traced {d['direction']}stream: {d['lots_in_closure']} lots in the closure")
+    if "per_stage" in d:  # downstream by group: per-stage shares that sum to 1
+        from lichain.entrypoints.trace_view import print_per_stage
+
+        return print_per_stage(out, d)
     if "groups" in d:
         from rich.table import Table
 

@@ -71,16 +71,21 @@ def recycled(lot: str, db: Db = None, json_: Json = False) -> None:
                   f"post {c['post_consumer_kg']:,.3f} kg", highlight=False)
 
 
+_ORG_HELP = ("Reporting organisation: only its sites count in a period (default: the ledger owner declared in "
+             "master data; every site when none is declared among several organisations).")
+
+
 def recovery(
     db: Db = None, json_: Json = False,
     recycler: Annotated[str | None, typer.Option("--recycler", help="Recycler site id (default: every recycler).")]
     = None,
     period: Annotated[str, typer.Option("--period", help="2026, 2026-Q1, 2026-03 or START..END (UTC).")] = "2026",
+    organisation: Annotated[str | None, typer.Option("--organisation", help=_ORG_HELP)] = None,
 ) -> None:
     """Recovery efficiency per element and recycler (black mass in → recovered products out) vs Annex XII / MIIT."""
     from lichain.services.circularity import recovery as run
 
-    d = _run(db, lambda s: run(s, recycler=recycler, period=period))
+    d = _run(db, lambda s: run(s, recycler=recycler, period=period, organisation=organisation))
     if json_:
         _emit(d)
         return
@@ -105,13 +110,15 @@ def art8(
     period: Annotated[str | None, typer.Option("--period", help="2026, 2026-Q1, 2026-03 or START..END (UTC).")]
     = None,
     stage: Annotated[str, typer.Option("--stage", help="Material stage of a customer's or period's lots.")] = "cam",
+    organisation: Annotated[str | None, typer.Option("--organisation", help=_ORG_HELP)] = None,
 ) -> None:
     """Recycled Co, Li, Ni shares vs the Art. 8 minimums, for a lot, a customer's deliveries or a period."""
     from lichain.entrypoints.cli_lists import check_names
     from lichain.services.circularity import art8 as run
 
     check_names(db, organisation=customer)  # a mistyped customer is refused with hints, not "0 shipments"
-    d = _run(db, lambda s: run(s, lot=lot, customer=customer, period=period, stage=stage))
+    d = _run(db, lambda s: run(s, lot=lot, customer=customer, period=period, stage=stage,
+                               organisation=organisation))
     if json_:
         _emit(d)
         return

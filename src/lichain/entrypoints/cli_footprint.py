@@ -122,6 +122,11 @@ def export_pcf(
 
     check_out(out_path)
     d = _footprint(db, lot, None, None)
+    from lichain.entrypoints.console import store_for
+    from lichain.services.lot_origin import lot_origins
+
+    origin = lot_origins(store_for(db), [d["lot"]]).get(d["lot"])  # the lot's own class and recycled content
+    d = {**d, **(origin.to_json() if origin else {})}
     try:
         payload = pcf_payload(d, legal_identifier=bpnl or PLACEHOLDER_BPNL, site_identifier=bpns or PLACEHOLDER_BPNS,
                               customer_part_id=customer_part_id, study_url=study_url,

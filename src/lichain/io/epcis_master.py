@@ -49,6 +49,8 @@ def site_element(s: Site, event_id: str, time: datetime | None) -> dict[str, Any
         attrs.append(_attr("lichain:certifications", list(s.certifications)))
     if s.risk:
         attrs.append(_attr("lichain:risk", list(s.risk)))
+    if s.ledger_owner:
+        attrs.append(_attr("lichain:ledgerOwner", True))
     return _with_identity({"id": to_uri(s.id, "site"), "attributes": attrs}, event_id, time)
 
 
@@ -175,16 +177,23 @@ class MasterDataReader(FieldReader):
     def site(self, uri: str, attrs: Ext, ptr: str) -> Site | None:
         self.unknown({k: v for k, v in attrs.items() if not k.startswith("@")},
                      frozenset({"name", "country", "kind", "organisation", "gridRegion", "certifications", "risk",
-                                "eventID", "eventTime"}), "site master data")  # fmt: skip
+                                "ledgerOwner", "eventID", "eventTime"}), "site master data")  # fmt: skip
         name = self.need(attrs, "@name" if "@name" in attrs else "name", ptr, "site")
         country = self.need(attrs, "@country" if "@country" in attrs else "country", ptr, "site")
         kind = self.need(attrs, "kind", ptr, "site")
         org = self.need(attrs, "organisation", ptr, "site")
         grid = self.text(*attrs["gridRegion"], "gridRegion") if "gridRegion" in attrs else None
         certs, risk = self.strings(attrs, "certifications"), self.strings(attrs, "risk")
+        owner = False
+        if "ledgerOwner" in attrs:
+            v, p = attrs["ledgerOwner"]
+            if isinstance(v, bool):
+                owner = v
+            else:
+                self.add(p, "ledgerOwner must be true or false")
         if name is None or country is None or kind is None or org is None:
             return None
-        return Site(from_uri(uri, "site"), name, kind, country, org, grid, certs, risk)
+        return Site(from_uri(uri, "site"), name, kind, country, org, grid, certs, risk, owner)
 
     def material(self, uri: str, attrs: Ext, ptr: str) -> Material | None:
         self.unknown(attrs, frozenset({"name", "stage", "formula", "eventID", "eventTime"}), "material master data")

@@ -133,7 +133,12 @@ def _sources(fp: Mapping[str, Any]) -> list[str]:
 
 def _quality(fp: Mapping[str, Any]) -> list[str]:
     out = [f"lot {fp['lot']}: {fp['material']} ({fp.get('formula') or 'no formula'}), {fp['mass_kg']} kg, "
-           f"produced {fp['produced_at']} at {fp['site']}, origin {fp.get('origin', 'virgin')}"]
+           f"produced {fp['produced_at']} at {fp['site']}, origin class {fp.get('origin', 'virgin')} (this lot's "
+           "own class, not its recycled content)"]
+    rc = {e: v["recycled"] for e, v in fp.get("recycled_content", {}).items() if v.get("recycled") is not None}
+    if rc:
+        out.append("recycled content (pre- plus post-consumer, element-mass weighted over the inputs): "
+                   + ", ".join(f"{e} {100 * v:.1f} %" for e, v in rc.items()))
     if fp.get("assay"):
         out.append("measured mass fractions: " + ", ".join(f"{e} {v:.6g} kg/kg" for e, v in fp["assay"].items()))
     kwh = fp.get("per_kwh")

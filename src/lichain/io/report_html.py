@@ -109,7 +109,10 @@ class _Bar(NamedTuple):
 
 def _hbars(title: str, unit: str, bars: Sequence[_Bar], legend: Sequence[tuple[str, str]] = ()) -> dict[str, Any]:
     """Geometry of horizontal stacked bars; widths are value × scale, relative to the longest bar."""
-    label_w, bar_w, row_h, top = 250, 560, 22, 26
+    from lichain.io.report_kpi import CHAR_W
+
+    label_w = int(max([20, *[len(b.label) for b in bars]]) * CHAR_W) + 16  # as wide as the longest label
+    bar_w, row_h, top = 560, 22, 26
     width, height = label_w + bar_w + 150, top + row_h * max(len(bars), 1) + 10
     longest = max((sum(max(float(g.value or 0) * g.scale, 0) for g in b.segs) for b in bars), default=0.0)
     longest = longest or 1.0
@@ -125,7 +128,7 @@ def _hbars(title: str, unit: str, bars: Sequence[_Bar], legend: Sequence[tuple[s
             segs.append({"x": f"{x:.2f}", "y": y + 3, "w": f"{w:.2f}", "h": row_h - 6, "colour": g.colour,
                          "num": _n(g.path, g.value), "tip": f"{b.label}, {g.name}: {fmt_number(g.value)}"})
             x += w
-        rows.append({"label": b.label[:40], "label_x": label_w - 6, "text_y": y + 14, "segs": segs,
+        rows.append({"label": b.label, "label_x": label_w - 6, "text_y": y + 14, "segs": segs,
                      "total_x": f"{x + 5:.2f}", "total": _n(b.total_path, b.total, b.total_scale)})
     return {"title": title, "unit": unit, "unit_x": label_w, "width": width, "height": height, "bars": rows,
             "legend": list(legend)}
@@ -247,10 +250,20 @@ def _products(pp: Path, products: Sequence[Mapping[str, Any]]) -> Table:
     return _table(["material", "lots", "mass kg", "location-based", "market-based"], rows)
 
 
-def _site(i: int, s: Mapping[str, Any]) -> dict[str, Any]:
-    p: Path = ("sites", i)
+def _made_recycled(pp: Path, products: Sequence[Mapping[str, Any]]) -> Table | None:
+    """Recycled content of the lots made (each lot's own physical pre-/post-consumer share, element-weighted)."""
+    rows = [[f"{q['material']} ({q['stage']})", el, _n((*pp, j, "recycled_content", el, "element_kg"),
+                                                       r["element_kg"]),
+             _n((*pp, j, "recycled_content", el, "recycled_kg"), r["recycled_kg"]),
+             _pct((*pp, j, "recycled_content", el, "share"), r["share"])]
+            for j, q in enumerate(products) for el, r in q.get("recycled_content", {}).items()]
+    return _table(["material", "element", "element kg", "recycled kg", "recycled share"], rows) if rows else None
+
+
+def _site(i: int, s: Mapping[str, Any], base: Path = ("sites",)) -> dict[str, Any]:
+    p: Path = (*base, i)
     return {
-        "i": i, "id": s["id"], "name": s["name"], "kind": s["kind"], "country": s["country"],
+        "i": i if base == ("sites",) else f"c{i}", "id": s["id"], "name": s["name"], "kind": s["kind"], "country": s["country"],
         "grid_region": s.get("grid_region") or "", "organisation": s["organisation"],
         "runs": _span((*p, "runs"), s["runs"]),
         "commissioned_lots": _span((*p, "commissioned_lots"), s["commissioned_lots"]),
@@ -258,6 +271,7 @@ def _site(i: int, s: Mapping[str, Any]) -> dict[str, Any]:
         "recycled": _recycled((*p, "recycled_input"), s["recycled_input"]) if s["recycled_input"] else None,
         "recovery": _recovery((*p, "recovery"), s["recovery"]) if s.get("recovery") else None,
         "products": _products((*p, "products"), s["products"]) if s["products"] else None,
+        "made_recycled": _made_recycled((*p, "products"), s["products"]),
         "problems": _table(["kind", "message", "activity rows"],
                            [[q["kind"], q["message"], _n((*p, "problems", j, "count"), q["count"])]
                             for j, q in enumerate(s["problems"])]) if s["problems"] else None,
@@ -273,9 +287,22 @@ def _template() -> Template:
 
 def render_esg_html(report: Mapping[str, Any]) -> str:
     """The whole report as one HTML page (UTF-8 text): no scripts, no external resources, all text escaped."""
-    sites = report["sites"]
+    from lichain.io.report_kpi import kpi_view, target_chart
+
+    sites, ctx = report["sites"], report["scope3_context"]
+    figs = list(enumerate(report["kpis"]["figures"]))
     view = {
         "period": report["period"], "ledger_head": report["ledger_head"],
+        "organisation": report["organisation"], "previous": report["kpis"]["previous_period"],
+        "kpis": kpi_view(report["kpis"]["figures"]),
+        "recycled_chart": target_chart("Recycled content of CAM made against Art. 8 minimums",
+                                       [(i, f) for i, f in figs if f["key"].startswith("recycled_share_")]),
+        "recovery_chart": target_chart("Recovery from black mass against Annex XII Part C minimums",
+                                       [(i, f) for i, f in figs if f["key"].startswith("recovery_")]),
+        "context_note": ctx["note"],
+        "context_sites": [_site(i, x, ("scope3_context", "sites")) for i, x in enumerate(ctx["sites"])],
+        "context_total_sites": _span(("scope3_context", "totals", "sites"), ctx["totals"]["sites"]),
+        "context_totals": _common(("scope3_context", "totals"), ctx["totals"]),
         "factor_library": report["factor_library"],
         "total_sites": _span(("totals", "sites"), report["totals"]["sites"]),
         "totals": _common(("totals",), report["totals"]),

@@ -172,6 +172,10 @@ def _site(r: Row) -> Site | None:
     if not r.ok or any(v is None for v in vals):
         return None
     sid, name, kind, country, org = (v or "" for v in vals)
+    owner = (r.text("ledger_owner") or "").strip().casefold()
+    if owner not in ("", "yes", "no", "true", "false"):
+        r.bad("ledger_owner", f"ledger_owner must be yes or no, not {owner!r}")
+        return None
     return Site(
         sid,
         name,
@@ -181,6 +185,7 @@ def _site(r: Row) -> Site | None:
         r.text("grid_region"),
         _split(r.text("certifications")),
         _split(r.text("risk")),
+        owner in ("yes", "true"),
     )
 
 

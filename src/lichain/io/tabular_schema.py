@@ -126,6 +126,8 @@ SHEETS: dict[str, Sheet] = {
                 Column("grid_region", False, "", "electricity grid region, for the grid emission factor"),
                 Column("certifications", False, "", "certifications separated by ';', e.g. IRMA;ISO 14001"),
                 Column("risk", False, "", "risk attributes separated by ';', e.g. CAHRA;ASM"),
+                Column("ledger_owner", False, "", "yes on a site of the ledger owner's organisation (the "
+                       "reporting organisation: its sites form Scope 1+2 of period reports)"),
             ),
         ),
         Sheet(

@@ -265,6 +265,7 @@ def write_workbook(events: Iterable[Event], path: Path) -> None:
                     "grid_region": b.grid_region,
                     "certifications": ";".join(b.certifications) or None,
                     "risk": ";".join(b.risk) or None,
+                    "ledger_owner": "yes" if b.ledger_owner else None,
                 }
             )
         elif isinstance(b, Material):

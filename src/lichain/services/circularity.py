@@ -164,12 +164,14 @@ def _art8_rows(b: _Book, idx: np.ndarray, weights: np.ndarray) -> dict[str, Any]
 
 
 def art8(store: SqlStore, *, lot: str | None = None, customer: str | None = None, period: str | None = None,
-         stage: str = "cam") -> dict[str, Any]:
+         stage: str = "cam", organisation: str | None = None) -> dict[str, Any]:
     """Recycled shares of Co, Li, Ni against the Art. 8(2)-(3) minimums (indicative: methodology not adopted).
 
     Exactly one scope: ``lot``; ``customer`` (an organisation receiving shipments; its deliveries of ``stage``
     lots, within ``period`` when given, weighted by shipped element mass); or ``period`` (lots of ``stage``
-    produced in it, per site and material — Art. 8 documents per model, year and plant).
+    produced in it, per site and material — Art. 8 documents per model, year and plant). A ``period`` scope
+    counts the plants of ``organisation`` (default the ledger owner declared in master data; every plant when
+    none is declared among several organisations, :func:`lichain.services.boundary.reporting_boundary`).
     """
     if (lot is not None) + (customer is not None) + (period is not None and customer is None) != 1:
         raise ValueError("give exactly one of lot, customer or period (period may narrow a customer)")
@@ -195,9 +197,14 @@ def art8(store: SqlStore, *, lot: str | None = None, customer: str | None = None
             scope["period"] = _period_json(start, end)
         return {**head, "scope": scope, "elements": _art8_rows(b, idx, kg)}
     assert start is not None and end is not None
+    from lichain.services.boundary import reporting_boundary
+
+    bd = reporting_boundary(store, organisation, required=False)
     st = snap.stage_names.index(stage) if stage in snap.stage_names else -1
     t0, t1 = int(start.timestamp()), int(end.timestamp())
-    sel = np.flatnonzero((snap.lot_stage == st) & (snap.lot_time >= t0) & (snap.lot_time < t1))
+    inside = np.array([bd.holds(x) for x in snap.site_ids] + [False], np.bool_)  # index -1: no site
+    sel = np.flatnonzero((snap.lot_stage == st) & (snap.lot_time >= t0) & (snap.lot_time < t1)
+                         & inside[snap.lot_site])
     groups: dict[tuple[int, int], list[int]] = defaultdict(list)
     for i in sel.tolist():
         groups[(int(snap.lot_site[i]), int(snap.lot_material[i]))].append(i)
@@ -205,15 +212,24 @@ def art8(store: SqlStore, *, lot: str | None = None, customer: str | None = None
                "mass_kg": float(snap.lot_mass_kg[v].sum()),
                "elements": _art8_rows(b, np.array(v, np.int64), snap.lot_mass_kg[v])}
               for (s, m), v in sorted(groups.items())]
-    return {**head, "scope": {"period": _period_json(start, end), "stage": stage, "lots": len(sel)},
+    return {**head, "scope": {"period": _period_json(start, end), "stage": stage, "lots": len(sel),
+                              "organisation": bd.to_json()},
             "elements": _art8_rows(b, sel.astype(np.int64), snap.lot_mass_kg[sel]), "plants": plants}
 
 
-def recovery(store: SqlStore, *, recycler: str | None = None, period: str = "2026") -> dict[str, Any]:
+def recovery(store: SqlStore, *, recycler: str | None = None, period: str = "2026",
+             organisation: str | None = None, all_organisations: bool = False) -> dict[str, Any]:
     """Recovery efficiency per element and recycler: element out in recovered products ÷ element in with the
     black mass, for runs started in the period, against Annex XII Part C of Regulation (EU) 2023/1542 and the
     MIIT 2024 规范条件 minimums (indicative). ``overall`` divides by the element in the waste shredded into black
-    mass in the period instead (periods with stock carried over make it approximate)."""
+    mass in the period instead (periods with stock carried over make it approximate). Recyclers of
+    ``organisation`` only (default the ledger owner declared in master data; every recycler when none is
+    declared among several organisations, :func:`lichain.services.boundary.reporting_boundary`);
+    ``all_organisations`` keeps every recycler (the ESG report's Scope 3 context)."""
+    from lichain.services.boundary import Boundary, reporting_boundary
+
+    bd = (Boundary(None, "every organisation's sites", None) if all_organisations
+          else reporting_boundary(store, organisation, required=False))
     start, end = parse_period(period)
     with store.read() as conn:
         flows = claims_sql.recovery_flows(conn, start, end, recycler)
@@ -221,6 +237,8 @@ def recovery(store: SqlStore, *, recycler: str | None = None, period: str = "202
         raise NotFoundError(f"unknown recycler {recycler}")
     out = []
     for f in flows:
+        if not bd.holds(f.site) and recycler is None:  # a recycler asked for by id is reported whoever runs it
+            continue
         els: dict[str, Any] = {}
         for e in sorted(set(f.black_mass_in) | set(f.recovered_out)):
             i, o, w = f.black_mass_in.get(e, 0), f.recovered_out.get(e, 0), f.waste_in.get(e, 0)
@@ -229,7 +247,7 @@ def recovery(store: SqlStore, *, recycler: str | None = None, period: str = "202
                       "waste_in_kg": w / (S * 1e6), "overall": o / w if w else None,
                       "targets": compare(r, "material_recovery", e)}
         out.append({"site": f.site, "runs": f.runs, "elements": els})
-    return {"period": _period_json(start, end), "status": "indicative comparison",
+    return {"period": _period_json(start, end), "organisation": bd.to_json(), "status": "indicative comparison",
             "basis": "element in recovered_salt outputs / element in black_mass consumed, runs started in period",
             "recyclers": out}
 

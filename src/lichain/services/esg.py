@@ -17,29 +17,31 @@ the HTML page (:mod:`lichain.io.report_html`) and the CLI only render it. Defini
   :func:`lichain.services.circularity.recovery`, product footprints from
   :func:`lichain.services.footprint.ledger_footprint`.
 
-Energy, emissions, water and waste are exact (``Decimal``) until they become JSON numbers, once, at the end.
+* the **organisation boundary** is operational control: the reporting organisation's sites (``--organisation``,
+  default the ledger owner declared in master data) form ``sites`` and ``totals``; other organisations' sites
+  are reported apart under ``scope3_context``; key figures with trends come from :mod:`lichain.services.esg_kpi`.
+
+Energy, emissions, water and waste are exact (``Decimal``) until they become JSON numbers, once, at the end;
+the sums themselves are in :mod:`lichain.services.esg_sums`.
 """
 
 from __future__ import annotations
 
-from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 import numpy as np
-from sqlalchemy import and_, func, or_, select
 
-from lichain.core.emissions import PHYSICAL_SOURCES, line_factor
 from lichain.core.errors import PeriodError
-from lichain.core.factors import Factor, FactorProblem, FactorResolver
-from lichain.core.model import DEFAULT_ELEMENTS, FactorOverride, Site
+from lichain.core.factors import Factor
 from lichain.core.period import Period, parse_period
-from lichain.storage import schema as s
-from lichain.storage.sql import SqlStore, chunks, to_us
+from lichain.services.boundary import reporting_boundary
+from lichain.services.esg_kpi import key_figures, previous_period
+from lichain.services.esg_sums import Acc, read_period, recycled_inputs
+from lichain.storage.sql import SqlStore
 
 __all__ = ["KWH_TO_MJ", "Period", "PeriodError", "esg_report", "parse_period"]
 
@@ -48,9 +50,7 @@ KWH_TO_MJ = Decimal("3.6")
 _ZERO = Decimal(0)
 _KG_PER_MG = Decimal(10) ** -6
 _KG_PER_MG_PPB = Decimal(10) ** -15
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _SCOPE1_CAUSES = ("fuels", "process", "captive_electricity")
-_UNITS = {"electricity": "kwh", "fuel": "mj", "water": "m3", "process": "kgco2e"}
 _METHOD = {
     "period": "runs by end time, commissioned source lots by production time; [start, end) in UTC",
     "scope1": "fuel combustion (combustion factors) + recorded process emissions + captive-plant electricity "
@@ -61,211 +61,20 @@ _METHOD = {
                       "site) × their physical pre-/post-consumer share, element-weighted over the lot graph",
     "recovery": "circularity service: element in recovered salts ÷ element in black mass consumed, runs "
                 "started in the period; targets of lichain.core.targets, indicative comparison",
+    "organisation": "operational control: the reporting organisation's sites (Scope 1+2); other "
+                    "organisations' sites reported apart under scope3_context",
+    "kpis": "key figures over the reporting organisation's sites; trend against the previous period of the "
+            "same calendar shape (esg_kpi)",
     "footprint": "footprint service: cradle-to-gate intensity per lot on lifecycle factors; per material the "
                  "mass-weighted mean over the lots the site made in the period",
 }
-
-
-# --- per-site sums --------------------------------------------------------------------------------------
-def _decimals() -> defaultdict[str, Decimal]:
-    return defaultdict(Decimal)
-
-
-@dataclass
-class _Acc:
-    """Everything summed for one site: energy [kWh, MJ], emissions [kg CO2e], water [m³], masses [mg]."""
-
-    site: Site
-    runs: int = 0
-    commissioned: int = 0
-    elec: defaultdict[str, Decimal] = field(default_factory=_decimals)  # source → kWh
-    fuel: defaultdict[str, Decimal] = field(default_factory=_decimals)  # kind → MJ
-    water: Decimal = _ZERO
-    s1: defaultdict[str, Decimal] = field(default_factory=_decimals)  # cause → kg CO2e
-    s2_loc: defaultdict[str, Decimal] = field(default_factory=_decimals)  # source → kg CO2e
-    s2_mkt: defaultdict[str, Decimal] = field(default_factory=_decimals)
-    losses: defaultdict[str, int] = field(default_factory=lambda: defaultdict(int))  # element → mg
-    scrap_mg: int = 0
-    inflow: list[tuple[int, int]] = field(default_factory=list)  # (lot idx, mg) entering the site
-    recycled: dict[str, list[float]] = field(default_factory=dict)  # element → [all, pre, post] [mg·ppb]
-    products: dict[str, list[tuple[int, int]]] = field(default_factory=dict)  # material → [(lot idx, mg)]
-    problems: dict[tuple[str, str], int] = field(default_factory=dict)  # (kind, message) → activity rows
-    complete: bool = True
-
-    def problem(self, p: FactorProblem, n: int = 1) -> None:
-        self.problems[(p.kind, p.message)] = self.problems.get((p.kind, p.message), 0) + n
-        self.complete &= p.kind != "missing"
-
-
-def _live(col: Any) -> Any:
-    return ~col.in_(select(s.retractions.c.target_seq))
-
-
-def _time(us: int) -> datetime:
-    return _EPOCH + timedelta(microseconds=int(us))
-
-
-def _scope1_factor(r: FactorResolver, keys: list[str], per: str, site: Site, t: datetime,
-                   what: str) -> tuple[Decimal, list[Factor], list[FactorProblem]]:
-    """First emission factor per ``per`` among ``keys``; a ``basis`` note when it is not combustion-only."""
-    for k in keys:
-        f = r.resolve(k, site=site.id, time=t)
-        if isinstance(f, Factor) and f.is_emission and f.per == per:
-            if "combustion" in k or "combustion" in f.basis:
-                return f.value, [f], []
-            note = (f"{what}: no combustion-only factor, {k} ({f.basis or 'basis not stated'}) used; "
-                    "Scope 1 includes upstream emissions")
-            return f.value, [f], [FactorProblem("basis", (k,), note)]
-    miss = FactorProblem("missing", tuple(keys), f"{what}: no emission factor ({' / '.join(keys)})")
-    return _ZERO, [], [miss]
-
-
-def _activities(acc: _Acc, rows: list[Any], r: FactorResolver, used: dict[Factor, None]) -> None:
-    """Sum activity rows ``(kind, name, amount, unit, factor_key, instrument, time_us)`` of one site.
-
-    Rows are summed per datum context and override period first, so each context is resolved once.
-    """
-    bounds = [to_us(b) for b in r.boundaries()]
-    groups: dict[tuple[Any, ...], list[Any]] = {}
-    for kind, name, amount, unit, fk, inst, t_us in rows:
-        g = groups.setdefault((kind, name, unit, fk, inst, bisect_right(bounds, t_us)), [_ZERO, t_us, 0])
-        g[0] += Decimal(amount)
-        g[2] += 1
-    site = acc.site
-    for (kind, name, unit, fk, inst, _), (amt, t_us, n) in groups.items():
-        t, what = _time(t_us), f"{kind} {name} at site {site.id}"
-        fs: list[Factor] = []
-        ps: list[FactorProblem] = []
-        if kind in _UNITS and _UNITS[kind] != unit.casefold().replace(" ", "").replace("³", "3"):
-            ps = [FactorProblem("missing", (), f"{what}: unit {unit!r} not understood, datum left out")]
-        elif kind == "water":
-            acc.water += amt
-        elif kind == "process":
-            acc.s1["process"] += amt
-        elif kind == "fuel":
-            acc.fuel[name] += amt
-            v, fs, ps = _scope1_factor(r, [f"fuel:{name}:combustion", f"fuel:{name}"], "mj", site, t, what)
-            acc.s1["fuels"] += amt * v
-        elif kind == "electricity" and name in PHYSICAL_SOURCES:  # an owned captive plant: Scope 1
-            acc.elec[name] += amt
-            base = PHYSICAL_SOURCES[name]
-            keys = [*([fk] if fk else []), f"{base}:combustion", base]
-            v, fs, ps = _scope1_factor(r, keys, "kwh", site, t, what)
-            acc.s1["captive_electricity"] += amt * v
-        elif kind == "electricity":
-            acc.elec[name] += amt
-            lf = line_factor(kind, name, fk, inst, site, t, r)
-            acc.s2_loc[name] += amt * lf.location
-            acc.s2_mkt[name] += amt * lf.market
-            fs, ps = list(lf.factors), list(lf.problems)
-        # reagents are purchased goods (Scope 3): not an indicator of this report
-        used.update(dict.fromkeys(fs))
-        for p in ps:
-            acc.problem(p, n)
-
-
-# --- reading --------------------------------------------------------------------------------------------
-def _read(store: SqlStore, period: Period, accs: dict[str, _Acc], used: dict[Factor, None]) -> dict[str, Any]:
-    """Fill ``accs`` (site id → sums) from the period's live runs and commissioned lots."""
-    lo, hi = to_us(period.start), to_us(period.end)
-    runs, lots, acts, cons, made = s.runs, s.lots, s.activities, s.consumptions, s.lots.alias("made")
-    in_runs = and_(runs.c.ended_us >= lo, runs.c.ended_us < hi, _live(runs.c.event_seq))
-    source_lot = and_(lots.c.run_idx.is_(None), lots.c.produced_us >= lo, lots.c.produced_us < hi,
-                      _live(lots.c.event_seq))
-    a_cols = (acts.c.kind, acts.c.name, acts.c.amount, acts.c.unit, acts.c.factor_key, acts.c.instrument)
-    with store.read() as conn:
-        site_rows = conn.execute(select(s.sites)).all()
-        mats = conn.execute(select(s.materials.c.code, s.materials.c.stage, s.materials.c.name)).all()
-        ov = conn.execute(select(s.overrides).where(_live(s.overrides.c.event_seq))
-                          .order_by(s.overrides.c.event_seq)).all()
-        run_count = conn.execute(select(runs.c.site, func.count()).where(in_runs)
-                                 .group_by(runs.c.site)).all()
-        src_count = conn.execute(select(lots.c.site, func.count()).where(source_lot)
-                                 .group_by(lots.c.site)).all()
-        act_rows = [*conn.execute(select(runs.c.site, *a_cols, runs.c.ended_us)
-                                  .join(runs, runs.c.idx == acts.c.run_idx).where(in_runs)).all(),
-                    *conn.execute(select(lots.c.site, *a_cols, lots.c.produced_us)
-                                  .join(lots, lots.c.idx == acts.c.lot_idx).where(source_lot)).all()]
-        loss_rows = conn.execute(select(runs.c.site, s.run_losses.c.element, func.sum(s.run_losses.c.mass_mg))
-                                 .join(runs, runs.c.idx == s.run_losses.c.run_idx).where(in_runs)
-                                 .group_by(runs.c.site, s.run_losses.c.element)).all()
-        out_rows = conn.execute(select(lots.c.site, lots.c.idx, lots.c.material, lots.c.mass_mg,
-                                       lots.c.run_idx).outerjoin(runs, runs.c.idx == lots.c.run_idx)
-                                .where(or_(in_runs, source_lot), _live(lots.c.event_seq))).all()
-        in_rows = conn.execute(select(runs.c.site, cons.c.lot_idx, cons.c.mass_mg, made.c.site,
-                                      made.c.run_idx).join(runs, runs.c.idx == cons.c.run_idx)
-                               .join(made, made.c.idx == cons.c.lot_idx).where(in_runs)).all()
-        assay: dict[int, dict[str, int]] = defaultdict(dict)
-        for part in chunks(sorted({r[1] for r in in_rows})):
-            for li, el, ppb in conn.execute(select(s.assays).where(s.assays.c.lot_idx.in_(part))).all():
-                assay[li][el] = ppb
-    resolver = FactorResolver(overrides=[
-        FactorOverride(o.key, Decimal(o.value), o.unit, o.source, o.site,
-                       None if o.valid_from_us is None else _time(o.valid_from_us),
-                       None if o.valid_to_us is None else _time(o.valid_to_us)) for o in ov])
-    stage, names = {m[0]: m[1] for m in mats}, {m[0]: m[2] for m in mats}
-    site_of = {r.id: Site(r.id, r.name, r.kind, r.country, r.organisation, r.grid_region) for r in site_rows}
-
-    def acc(sid: str) -> _Acc:
-        if sid not in accs:
-            accs[sid] = _Acc(site_of.get(sid) or Site(sid, sid, "", "", ""))
-        return accs[sid]
-
-    for sid, n in run_count:
-        acc(sid).runs = int(n)
-    for sid, n in src_count:
-        acc(sid).commissioned = int(n)
-    per_site: dict[str, list[Any]] = defaultdict(list)
-    for r in act_rows:
-        per_site[r[0]].append(tuple(r[1:]))
-    for sid, rows in per_site.items():
-        _activities(acc(sid), rows, resolver, used)
-    for sid, el, mg in loss_rows:
-        acc(sid).losses[el] += int(mg)
-    for sid, idx, mat, mg, run_idx in out_rows:
-        if stage.get(mat) != "scrap":
-            acc(sid).products.setdefault(mat, []).append((int(idx), int(mg)))
-        elif run_idx is not None:  # scrap made by the site's runs (received scrap is an input, not waste)
-            acc(sid).scrap_mg += int(mg)
-    for sid, li, mg, made_site, made_run in in_rows:
-        if made_site != sid or made_run is None:  # lots made by a run at this site are not inputs to the site
-            acc(sid).inflow.append((int(li), int(mg)))
-    return {"names": names, "stage": stage, "resolver": resolver, "assay": assay}
-
-
-# --- other services -------------------------------------------------------------------------------------
-def _recycled_inputs(store: SqlStore, accs: list[_Acc], assay: dict[int, dict[str, int]]) -> None:
-    """Recycled element mass entering each site: element mass of each input × its physical pre-/post-consumer
-    share, propagated over the lot graph (:func:`lichain.analysis.propagate.origin_shares`)."""
-    from lichain.analysis.shares import ORIGINS, origin_shares
-    from lichain.services.snapshot import load_snapshot
-
-    if not any(a.inflow for a in accs):
-        return
-    ls = load_snapshot(store)
-    snap, sidx = ls.snapshot, ls.store_lot_idx
-    pre, post = ORIGINS.index("pre_consumer"), ORIGINS.index("post_consumer")
-    shares = {e: origin_shares(snap, e) for e in DEFAULT_ELEMENTS if e in snap.elements}
-    for a in accs:
-        lots = np.asarray([li for li, _ in a.inflow], np.int64)
-        pos = np.minimum(np.searchsorted(sidx, lots), max(len(sidx) - 1, 0)).tolist()
-        for (li, mg), j in zip(a.inflow, pos, strict=True):
-            known = len(sidx) > 0 and int(sidx[j]) == li
-            for e, sh in shares.items():
-                q = mg * assay[li].get(e, 0)
-                if q:
-                    v = a.recycled.setdefault(e, [0, 0.0, 0.0])
-                    v[0] += q
-                    if known and sh.defined[j]:
-                        v[1] += q * float(sh.values[j, pre])
-                        v[2] += q * float(sh.values[j, post])
 
 
 def _recovery(store: SqlStore, p: Period) -> dict[str, Any]:
     """Recovery per recycler site from the circularity service (runs started in the period)."""
     from lichain.services.circularity import recovery
 
-    r = recovery(store, period=f"{p.start.isoformat()}..{p.end.isoformat()}")
+    r = recovery(store, period=f"{p.start.isoformat()}..{p.end.isoformat()}", all_organisations=True)
     return {x["site"]: {"runs": x["runs"], "basis": r["basis"], "status": r["status"],
                         "elements": x["elements"]} for x in r["recyclers"]}
 
@@ -328,7 +137,8 @@ def _recycled(rec: dict[str, list[float]]) -> dict[str, Any]:
             for el, (t, pre, post) in sorted(rec.items())}
 
 
-def _products(a: _Acc, ctx: dict[str, Any], fp: dict[int, tuple[float, float, bool]]) -> list[dict[str, Any]]:
+def _products(a: Acc, ctx: dict[str, Any], fp: dict[int, tuple[float, float, bool]]) -> list[dict[str, Any]]:
+    k = float(_KG_PER_MG_PPB)
     out = []
     for mat, lots in sorted(a.products.items()):
         got = [(fp[i], m) for i, m in lots if i in fp]
@@ -340,11 +150,13 @@ def _products(a: _Acc, ctx: dict[str, Any], fp: dict[int, tuple[float, float, bo
             "intensity_location_kg_co2e_per_kg": sum(v[0] * m for v, m in got) / w if w else None,
             "intensity_market_kg_co2e_per_kg": sum(v[1] * m for v, m in got) / w if w else None,
             "footprint_complete": all(v[2] for v, _ in got) and len(got) == len(lots) if w else None,
+            "recycled_content": {e: {"element_kg": t * k, "recycled_kg": r * k, "share": r / t}
+                                 for e, (t, r) in sorted(a.made_recycled.get(mat, {}).items())},
         })
     return out
 
 
-def _site_json(a: _Acc, ctx: dict[str, Any], fp: dict[int, tuple[float, float, bool]],
+def _site_json(a: Acc, ctx: dict[str, Any], fp: dict[int, tuple[float, float, bool]],
                rec: dict[str, Any]) -> dict[str, Any]:
     st = a.site
     return {
@@ -358,7 +170,7 @@ def _site_json(a: _Acc, ctx: dict[str, Any], fp: dict[int, tuple[float, float, b
     }
 
 
-def _totals(accs: list[_Acc]) -> dict[str, Any]:
+def _totals(accs: list[Acc]) -> dict[str, Any]:
     def add(attr: str) -> dict[str, Any]:
         out: defaultdict[str, Any] = defaultdict(int)
         for a in accs:
@@ -376,7 +188,24 @@ def _iso(t: datetime) -> str:
     return t.isoformat().replace("+00:00", "Z")
 
 
-def esg_report(store: SqlStore, period: str | Period) -> dict[str, Any]:
+_BOUNDARY = ("operational control (GHG Protocol Corporate Standard, 2004, ch. 3): the reporting organisation's "
+             "own sites form its Scope 1 and 2; suppliers' and customers' sites recorded in the ledger are shown "
+             "apart as Scope 3 context and never summed into them")
+
+
+def _part(store: SqlStore, p: Period, org: str) -> tuple[list[Acc], list[Acc], dict[str, Any],
+                                                          dict[Factor, None]]:
+    """The period's sums per site, split into the organisation's sites and the others."""
+    accs: dict[str, Acc] = {}
+    used: dict[Factor, None] = {}
+    ctx = read_period(store, p, accs, used)
+    order = sorted(accs.values(), key=lambda a: (a.site.organisation, a.site.kind, a.site.id))
+    recycled_inputs(store, order, ctx["assay"])
+    own = [a for a in order if a.site.organisation == org]
+    return own, [a for a in order if a.site.organisation != org], ctx, used
+
+
+def esg_report(store: SqlStore, period: str | Period, organisation: str | None = None) -> dict[str, Any]:
     """The ESG management report of ``period`` as JSON-ready data (the ``report esg --json`` shape).
 
     Parameters
@@ -385,37 +214,56 @@ def esg_report(store: SqlStore, period: str | Period) -> dict[str, Any]:
         The ledger.
     period : str or Period
         ``2026``, ``2026-Q1``, ``2026-03``, ``2026-01-01..2026-06-30`` (see :func:`parse_period`).
+    organisation : str, optional
+        The reporting organisation; default the ledger owner declared in master data (a site flagged
+        ``ledger_owner``).
 
     Returns
     -------
     dict
-        ``period``; ``sites``, one entry per site with runs or commissioned lots in the period: energy [kWh,
-        MJ], emissions [kg CO2e] (Scope 1; Scope 2 location- and market-based), water [m³], waste [kg],
-        recycled input shares [kg kg⁻¹], recovery (recyclers), products with their footprint
-        [kg CO2e kg⁻¹], problems; ``totals`` over the sites; ``method`` (what each figure is and which service
-        computed it); ``factors_used``; report-level ``problems``. Shapes are listed in ``docs/esg.md``.
+        ``period``; ``organisation`` (name, how it was chosen, boundary rule); ``kpis`` (key figures with their
+        trend against ``previous_period``); ``sites``, one entry per site of the organisation with runs or
+        commissioned lots in the period: energy [kWh, MJ], emissions [kg CO2e] (Scope 1; Scope 2 location- and
+        market-based), water [m³], waste [kg], recycled input shares [kg kg⁻¹], recovery (recyclers), products
+        with their footprint [kg CO2e kg⁻¹] and recycled content, problems; ``totals`` over those sites;
+        ``scope3_context`` (the other organisations' sites and their totals, never added to ``totals``);
+        ``method``; ``factors_used``; report-level ``problems``. Shapes are listed in ``docs/esg.md``.
 
     Raises
     ------
     PeriodError
         ``period`` is not one of the accepted forms.
+    NotFoundError
+        ``organisation`` is unknown, or none is given and master data declares no single ledger owner.
     """
     p = period if isinstance(period, Period) else parse_period(period)
-    accs: dict[str, _Acc] = {}
-    used: dict[Factor, None] = {}
-    ctx = _read(store, p, accs, used)
-    order = sorted(accs.values(), key=lambda a: (a.site.organisation, a.site.kind, a.site.id))
-    _recycled_inputs(store, order, ctx["assay"])
-    fp = _footprints(store, [i for a in order for lots in a.products.values() for i, _ in lots])
+    bd = reporting_boundary(store, organisation)
+    org, chosen = bd.name or "", bd.chosen_by
+    own, other, ctx, used = _part(store, p, org)
+    fp = _footprints(store, [i for a in own + other for lots in a.products.values() for i, _ in lots])
     rec = _recovery(store, p)
+    pp = previous_period(p)
+    p_own, _, _, _ = _part(store, pp, org)
+    p_fp = _footprints(store, [i for a in p_own for lots in a.products.values() for i, _ in lots])
+    p_rec = _recovery(store, pp)
+    sites, totals = [_site_json(a, ctx, fp, rec) for a in own], _totals(own)
+    p_sites = [_site_json(a, ctx, p_fp, p_rec) for a in p_own]
+    kpis = key_figures(sites, totals, p_sites, _totals(p_own), p)
     _, head = store.head()
     return {
         "report": "esg",
         "period": {"label": p.label, "start": _iso(p.start), "end": _iso(p.end)},
+        "organisation": {"name": org, "chosen_by": chosen, "boundary": _BOUNDARY},
         "ledger_head": head,
         "factor_library": ctx["resolver"].library.version,
-        "sites": [_site_json(a, ctx, fp, rec) for a in order],
-        "totals": _totals(order),
+        "kpis": {"previous_period": {"label": pp.label, "start": _iso(pp.start), "end": _iso(pp.end)},
+                 "figures": [k.to_json() for k in kpis]},
+        "sites": sites,
+        "totals": totals,
+        "scope3_context": {
+            "note": "sites of suppliers and customers recorded in the ledger: their Scope 1 and 2 are upstream "
+                    "or downstream Scope 3 context of the reporting organisation, not part of its totals",
+            "sites": [_site_json(a, ctx, fp, rec) for a in other], "totals": _totals(other)},
         "method": dict(_METHOD),
         "factors_used": [f.public_json() for f in sorted(used, key=lambda f: (f.key.casefold(), f.source))],
         "problems": [{"kind": q.kind, "message": q.message} for q in ctx["resolver"].problems],

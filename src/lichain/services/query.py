@@ -56,9 +56,21 @@ def _lot_json(r: LotRow) -> dict[str, Any]:
 def list_lots(store: SqlStore, *, stage: str | None = None, site: str | None = None,
               material: str | None = None, limit: int | None = 100, offset: int = 0,
               customer: str | None = None) -> list[dict[str, Any]]:
-    """Live lots in creation order (the ``lots --json`` shape); ``customer``: only lots shipped to it."""
-    return [_lot_json(r) for r in lot_rows(store, stage=stage, site=site, material=material, limit=limit,
-                                           offset=offset, customer=customer)]
+    """Live lots in creation order (the ``lots --json`` shape), each with its origin class and recycled content;
+    ``customer``: only lots shipped to it."""
+    return _with_origin(store, [_lot_json(r) for r in lot_rows(store, stage=stage, site=site, material=material,
+                                                                limit=limit, offset=offset, customer=customer)])
+
+
+def _with_origin(store: SqlStore, lots: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Add ``origin_class`` (the lot's own class) and ``recycled_content`` per element (services.lot_origin)."""
+    from lichain.services.lot_origin import lot_origins
+
+    got = lot_origins(store, [x["id"] for x in lots])
+    for x in lots:
+        if x["id"] in got:
+            x.update(got[x["id"]].to_json())
+    return lots
 
 
 def show_lot(store: SqlStore, lot_id: str) -> dict[str, Any]:
@@ -72,7 +84,7 @@ def show_lot(store: SqlStore, lot_id: str) -> dict[str, Any]:
     by_site: dict[str, int] = {}  # stock per site now: produced + arrived − shipped out − consumed there
     for mv in store.movements([r.id]).get(r.id, ()):
         by_site[mv.site] = by_site.get(mv.site, 0) + mv.mass_mg
-    out = _lot_json(r)
+    out = _with_origin(store, [_lot_json(r)])[0]
     out.update({
         "event_id": d["event_id"],
         "retracted": d["retracted"],

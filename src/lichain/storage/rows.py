@@ -128,7 +128,9 @@ def event_rows(
             rows["sites"].append({"id": b.id, "name": b.name, "kind": b.kind, "country": b.country,
                                   "organisation": b.organisation, "grid_region": b.grid_region,
                                   "attrs": json.dumps({"certifications": list(b.certifications),
-                                                       "risk": list(b.risk)}, sort_keys=True),
+                                                       "risk": list(b.risk),
+                                                       **({"ledger_owner": True} if b.ledger_owner else {})},
+                                                      sort_keys=True),
                                   "event_seq": seq})
         elif isinstance(b, Material):
             rows["materials"].append({"code": b.code, "name": b.name, "stage": b.stage, "formula": b.formula,
