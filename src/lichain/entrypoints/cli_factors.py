@@ -10,7 +10,6 @@ import sys
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 
 if TYPE_CHECKING:
     from lichain.core.factors import Factor
@@ -37,10 +36,11 @@ def factors(
     if json_:
         sys.stdout.write(json.dumps([f.to_json() for f in rows], indent=2, ensure_ascii=False) + "\n")
         return
+    from lichain.entrypoints.console import out
     from lichain.entrypoints.tables import Col, print_table
 
     cols = [Col("key"), Col("value", "num"), Col("unit"), Col("range"), Col("basis"), Col("source"), Col("version")]
-    print_table(Console(), cols, [(f.key, str(f.value), f.unit, _range(f), f.basis, f.source, f.version)
+    print_table(out, cols, [(f.key, str(f.value), f.unit, _range(f), f.basis, f.source, f.version)
                                   for f in rows],
                 title=f"emission factors, library {lib.version} ({len(rows)} of {len(lib)})")
 
