@@ -115,3 +115,19 @@ def test_a_table_too_wide_for_any_id_still_fits(width: int) -> None:
     lines = cap.get().splitlines()
     assert max(len(line) for line in lines) <= width
     assert all("1,234,567.891" in line for line in lines if ids[0][:5] in line)
+
+
+LOT = "https://id.gs1.org/01/09520001000904/10/L00000001"
+
+
+def test_other_tables_fit_without_cutting_anything(db: str, width: int) -> None:
+    for args in (["trace", LOT, "--by", "country"], ["recycled", LOT], ["recovery", "--period", "2026"],
+                 ["factors"], ["art8", "--customer", KOREA]):
+        lines = _lines([*args, "--db", db] if args[0] != "factors" else args)
+        assert max(len(line) for line in lines) <= width, args
+        assert not any(ELLIPSIS in line for line in lines), args  # these tables have no id to shorten
+    groups = json.loads(runner.invoke(app, ["trace", LOT, "--by", "country", "--json", "--db", db]).stdout)["groups"]
+    text = "\n".join(_lines(["trace", LOT, "--by", "country", "--db", db]))
+    for v in groups.values():
+        for e, share in v["share"].items():
+            assert f"{share:.4f}" in text and f"{v['element_kg'][e]:,.2f}" in text

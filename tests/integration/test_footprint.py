@@ -218,7 +218,7 @@ def test_cli_footprint_and_export_pcf(sqlite_store: SqlStore, tmp_path: Path) ->
     assert json.loads(r.stdout)["kg_co2e_per_kg"] == pytest.approx(footprint_of(sqlite_store, "L2")["kg_co2e_per_kg"])
     r = run(app, ["footprint", "L2", *db])
     assert r.exit_code == 0 and "by life-cycle stage" in r.stdout
-    assert run(app, ["footprint", "nope", *db]).exit_code == 1  # a name not on record: refused with the closest names
+    assert run(app, ["footprint", "nope", *db]).exit_code == 1  # a lot not on record: refused, with hints
     assert run(app, ["footprint", "L2", "--voltage", "3.7", *db]).exit_code == 2  # no default capacity for MHP
     out = tmp_path / "l2.pcf.json"
     ids = ["--out", str(out), "--bpnl", "BPNL00000001ABCD", "--bpns", "BPNS00000001ABCD", *db]

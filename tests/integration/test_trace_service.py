@@ -69,7 +69,7 @@ def test_cli_trace_json_shape(tmp_path: Path) -> None:
     assert {"lot", "direction", "element", "contributions"} <= set(d)
     assert {"lot", "site", "stage", "kg", "share"} <= set(d["contributions"][0])
     res = CliRunner().invoke(app, ["trace", "NOPE", "--json", "--db", db])
-    assert res.exit_code == 1  # a lot not on record: refused with the closest ids
+    assert res.exit_code == 1 and json.loads(res.stdout)["error"]["kind"] == "refused"  # not on record
 
 
 def test_cli_trace_as_of(tmp_path: Path) -> None:

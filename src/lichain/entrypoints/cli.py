@@ -269,21 +269,15 @@ def trace(
         from lichain.entrypoints.trace_view import print_per_stage
 
         return print_per_stage(out, d)
-    if "groups" in d:
-        from rich.table import Table
-
-        t = Table(title=f"by {d['by']}")
-        t.add_column(d["by"])
-        for e in d["elements"]:
-            t.add_column(f"{e} share", justify="right")
-            t.add_column(f"{e} kg", justify="right")
-        for g, v in list(d["groups"].items())[:30]:
-            t.add_row(g, *[x for e in d["elements"] for x in (f"{v['share'][e]:.4f}", f"{v['element_kg'][e]:,.2f}")])
-        out.print(t)
-        if len(d["groups"]) > 30:
-            out.print(f"showing 30 of {len(d['groups']):,} groups; --json for all")
-        return
     from lichain.entrypoints.tables import Col, print_table
+
+    if "groups" in d:
+        cols = [Col(d["by"]), *(Col(f"{e} {w}", "num") for e in d["elements"] for w in ("share", "kg"))]
+        print_table(out, cols, [(g, *[x for e in d["elements"] for x in (f"{v['share'][e]:.4f}",
+                                                                           f"{v['element_kg'][e]:,.2f}")])
+                                for g, v in list(d["groups"].items())[:30]],
+                    title=f"by {d['by']}", total=len(d["groups"]), how="--json for all")
+        return
 
     rows = []
     for c in d["contributions"][:30]:

@@ -14,7 +14,6 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 __all__ = ["art8", "claim", "export_secondary_material", "recovery", "recycled", "register"]
 
@@ -57,15 +56,16 @@ def recycled(lot: str, db: Db = None, json_: Json = False) -> None:
     if json_:
         _emit(d)
         return
-    out = Console()
+    from lichain.entrypoints.console import out
+    from lichain.entrypoints.tables import Col, print_table
+
     out.print(f"[bold]{d['lot']}[/bold]  {d['material']} ({d['stage']}) at {d['site']}, {d['mass_kg']:,.3f} kg")
-    t = Table(title="recycled share of element mass (physical | allocated by custody claims)")
-    for c in ("element", "element kg", "pre-consumer", "post-consumer", "recycled", "alloc. pre", "alloc. post"):
-        t.add_column(c, justify="left" if c == "element" else "right")
-    for e, v in d["elements"].items():
-        t.add_row(e, f"{v['element_kg']:,.3f}", _pct(v["pre_consumer"]), _pct(v["post_consumer"]),
-                  _pct(v["recycled"]), _pct(v["allocated_pre_consumer"]), _pct(v["allocated_post_consumer"]))
-    out.print(t)
+    cols = [Col("element"), *(Col(c, "num") for c in ("element kg", "pre-consumer", "post-consumer", "recycled",
+                                                       "alloc. pre", "alloc. post"))]
+    print_table(out, cols, [(e, f"{v['element_kg']:,.3f}", _pct(v["pre_consumer"]), _pct(v["post_consumer"]),
+                             _pct(v["recycled"]), _pct(v["allocated_pre_consumer"]),
+                             _pct(v["allocated_post_consumer"])) for e, v in d["elements"].items()],
+                title="recycled share of element mass (physical | allocated by custody claims)")
     for c in d["claims"]:
         out.print(f"claim {c['claim']} ({c['model']}, {c['site']}): {c['element']} pre {c['pre_consumer_kg']:,.3f} kg, "
                   f"post {c['post_consumer_kg']:,.3f} kg", highlight=False)
@@ -89,18 +89,20 @@ def recovery(
     if json_:
         _emit(d)
         return
-    out = Console()
+    from lichain.entrypoints.console import out
+    from lichain.entrypoints.tables import Col, print_table
+
     out.print(f"period {d['period']['start']} .. {d['period']['end']}: {d['status']}")
     for r in d["recyclers"]:
-        t = Table(title=f"{r['site']} ({r['runs']} recovery runs)")
-        for c in ("element", "black mass in kg", "recovered kg", "recovery", "overall", "targets (indicative)"):
-            t.add_column(c, justify="left" if c in ("element", "targets (indicative)") else "right")
+        rows = []
         for e, v in r["elements"].items():
-            marks = "  ".join(f"{_short(x['key'])} ≥{x['minimum']:.0%} {'ok' if x['meets'] else 'below'}"
+            marks = "; ".join(f"{_short(x['key'])} ≥{x['minimum']:.0%} {'ok' if x['meets'] else 'below'}"
                               for x in v["targets"] if x["meets"] is not None)
-            t.add_row(e, f"{v['black_mass_in_kg']:,.1f}", f"{v['recovered_kg']:,.1f}", _pct(v["recovery"]),
-                      _pct(v["overall"]), marks)
-        out.print(t)
+            rows.append((e, f"{v['black_mass_in_kg']:,.1f}", f"{v['recovered_kg']:,.1f}", _pct(v["recovery"]),
+                         _pct(v["overall"]), marks))
+        print_table(out, [Col("element"), Col("black mass in kg", "num"), Col("recovered kg", "num"),
+                          Col("recovery", "num"), Col("overall", "num"), Col("targets (indicative)")], rows,
+                    title=f"{r['site']} ({r['runs']} recovery runs)")
 
 
 def art8(
@@ -122,17 +124,19 @@ def art8(
     if json_:
         _emit(d)
         return
-    out = Console()
+    from lichain.entrypoints.console import out
+    from lichain.entrypoints.tables import Col, print_table
+
     out.print(f"{d['regulation']}: {d['status']}")
     out.print("scope: " + json.dumps(d["scope"], ensure_ascii=False), highlight=False)
-    t = Table(title="recycled share of element mass vs minimums (2031 | 2036)")
-    for c in ("element", "element kg", "physical", "allocated", "2031", "2036"):
-        t.add_column(c, justify="left" if c == "element" else "right")
+    rows = []
     for e, v in d["elements"].items():
         mins = [x["minimum"] for x in v["vs_physical"]]
-        t.add_row(e, f"{v['element_kg']:,.1f}", _pct(v["recycled"]), _pct(v["allocated_recycled"]),
-                  *[f"{m:.0%}" for m in mins[:2]])
-    out.print(t)
+        rows.append((e, f"{v['element_kg']:,.1f}", _pct(v["recycled"]), _pct(v["allocated_recycled"]),
+                     *[f"{m:.0%}" for m in mins[:2]]))
+    print_table(out, [Col("element"), *(Col(c, "num") for c in ("element kg", "physical", "allocated", "2031",
+                                                                  "2036"))], rows,
+                title="recycled share of element mass vs minimums (2031 | 2036)")
 
 
 def export_secondary_material(

@@ -10,7 +10,6 @@ import sys
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 
 if TYPE_CHECKING:
     from lichain.core.factors import Factor
@@ -30,8 +29,6 @@ def factors(
                                                           "transport:sea.")] = None,
 ) -> None:
     """List emission factors: key, value, unit, range, basis, source and library version."""
-    from rich.table import Table
-
     from lichain.core.factors import default_library
 
     lib = default_library()
@@ -39,15 +36,13 @@ def factors(
     if json_:
         sys.stdout.write(json.dumps([f.to_json() for f in rows], indent=2, ensure_ascii=False) + "\n")
         return
-    t = Table(title=f"emission factors, library {lib.version} ({len(rows)} of {len(lib)})")
-    for c in ("key", "value", "unit", "range"):
-        t.add_column(c, no_wrap=True, justify="right" if c == "value" else "left")
-    t.add_column("basis", ratio=1)
-    t.add_column("source", ratio=3, overflow="fold")
-    t.add_column("version", no_wrap=True)
-    for f in rows:
-        t.add_row(f.key, str(f.value), f.unit, _range(f), f.basis, f.source, f.version)
-    Console().print(t)
+    from lichain.entrypoints.console import out
+    from lichain.entrypoints.tables import Col, print_table
+
+    cols = [Col("key"), Col("value", "num"), Col("unit"), Col("range"), Col("basis"), Col("source"), Col("version")]
+    print_table(out, cols, [(f.key, str(f.value), f.unit, _range(f), f.basis, f.source, f.version)
+                                  for f in rows],
+                title=f"emission factors, library {lib.version} ({len(rows)} of {len(lib)})")
 
 
 def register(app: typer.Typer) -> None:

@@ -76,7 +76,9 @@ def _min_text(cells: Sequence[str], header: str) -> int:
 def _widths(cols: Sequence[Col], rows: Sequence[Sequence[str]],
             width: int) -> tuple[list[int], list[int], list[int]]:
     """Natural widths; widths after shortening ids so the table fits ``width``; text columns' least widths."""
-    natural = [max([len(c.header), *(len(r[i]) for r in rows)]) for i, c in enumerate(cols)]
+    natural = [max([max(map(len, c.header.split() or [""])) if c.kind == "num" else len(c.header),
+                    *(len(r[i]) for r in rows)])
+               for i, c in enumerate(cols)]  # a number column's header may wrap at words; its numbers never
     floor = [natural[i] if c.kind in ("num", "id") else _min_text([r[i] for r in rows], c.header)
              for i, c in enumerate(cols)]
     widths = list(natural)
@@ -116,8 +118,8 @@ def print_table(out: Console, cols: Sequence[Col], rows: Sequence[Sequence[str]]
     _, widths, _ = _widths(cols, rows, out.width)
     t = _table(title)
     for c, w in zip(cols, widths, strict=True):  # fixed widths: Rich then neither squeezes nor cuts a column
-        if c.kind == "num":
-            t.add_column(c.header, justify="right", no_wrap=True, width=w)
+        if c.kind == "num":  # as wide as its widest number: numbers never wrap, the header may
+            t.add_column(c.header, justify="right", width=w)
         else:
             t.add_column(c.header, overflow="fold", width=w)
     elided = False

@@ -10,6 +10,7 @@ closest known names (difflib), so a typo never reads as "nothing found". The SQL
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -231,9 +232,10 @@ def require_stage(stage: str) -> str:
 
 
 def _fragments(lot_id: str) -> list[str]:
-    """Pieces of a mistyped lot id likely to survive the typo: path segments, and both ends."""
-    parts = [p for p in lot_id.replace(":", "/").split("/") if len(p) >= 4]
-    return sorted({*parts, lot_id[:12], lot_id[-6:]} - {""})
+    """Pieces of a mistyped lot id likely to survive the typo, most distinctive (longest) first: its segments
+    between separators, and its first and last four characters."""
+    parts = [p for p in re.split(r"[/:._\-]", lot_id) if len(p) >= 3]
+    return sorted({*parts, lot_id[:4], lot_id[-4:]} - {""}, key=lambda f: (-len(f), f))
 
 
 def unknown_lot(store: SqlStore, lot_id: str, also: Sequence[str] = ()) -> NotFoundError:

@@ -147,14 +147,17 @@ def delivered_lots(organisation: str) -> Any:
             .where(to_org == organisation, _live(sh.c.event_seq)))
 
 
-def lot_ids_like(store: SqlStore, fragments: Iterable[str], cap: int = 2000) -> list[str]:
-    """Lot ids containing any of ``fragments`` (at most ``cap``): candidates for a did-you-mean."""
-    frags = [f for f in fragments if f]
-    if not frags:
-        return []
-    q = select(s.lots.c.id).where(or_(*(s.lots.c.id.contains(f, autoescape=True) for f in frags))).limit(cap)
+def lot_ids_like(store: SqlStore, fragments: Iterable[str], cap: int = 2000, each: int = 500) -> list[str]:
+    """Lot ids containing one of ``fragments`` (at most ``each`` per fragment, in the order given, ``cap`` in all):
+    candidates for a did-you-mean."""
+    found: dict[str, None] = {}
     with store.read() as conn:
-        return [str(x) for x in conn.execute(q).scalars()]
+        for f in fragments:
+            if not f or len(found) >= cap:
+                continue
+            q = select(s.lots.c.id).where(s.lots.c.id.contains(f, autoescape=True)).limit(each)
+            found.update(dict.fromkeys(str(x) for x in conn.execute(q).scalars()))
+    return list(found)[:cap]
 
 
 def declared_payloads(store: SqlStore, kind: str, ids: Iterable[str]) -> dict[str, str]:
