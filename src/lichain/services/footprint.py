@@ -32,6 +32,7 @@ from lichain.core.factors import FactorLibrary, default_library
 from lichain.services.footprint_sources import closure_quality, lot_inputs
 from lichain.services.query import canonical_lot_id
 from lichain.services.snapshot import cache_dir_for, load_snapshot
+from lichain.storage import footprint_sql as fsql
 from lichain.storage.emissions_reader import EmissionArrays, read_emissions
 from lichain.storage.queries import find_lot
 from lichain.storage.sql import SqlStore
@@ -39,7 +40,6 @@ from lichain.storage.sql import SqlStore
 __all__ = ["LedgerFootprint", "footprint_of", "ledger_footprint"]
 
 _FORMAT = 2  # 2: per-lot problem owners, source-lot inputs, cause supplier_pcf
-_LIVE = "NOT IN (SELECT target_seq FROM retractions)"
 _memo: dict[str, LedgerFootprint] = {}
 
 NOTES = (
@@ -82,17 +82,6 @@ class LedgerFootprint:
     lot_inputs: dict[int, dict[str, Any]] | None = None
 
 
-def _rows(store: SqlStore, sql: str) -> list[Any]:
-    from sqlalchemy import text
-
-    with store.read() as conn:
-        res = conn.execute(text(sql))
-        try:
-            return list(res.cursor.fetchall())
-        finally:
-            res.close()
-
-
 def _aligned(store_idx: I64, rows: list[Any], default: Any, dtype: Any) -> np.ndarray[Any, Any]:
     """Values of (idx, value) rows placed at the positions of ``store_idx`` (``default`` elsewhere)."""
     out = np.full(store_idx.shape[0], default, dtype=dtype)
@@ -133,9 +122,9 @@ def _stage_codes(kind: I64, kind_names: list[str], mat: I64, site: I64, snap: Sn
 
 def _own(store: SqlStore, snap: Snapshot, lot_idx: I64, run_idx: I64, em: EmissionArrays) -> fp.OwnEmissions:
     """Own emissions with the life-cycle stage of every run and commissioned lot."""
-    site_kind = dict(_rows(store, "SELECT id, kind FROM sites"))
+    site_kind = fsql.site_kinds(store)
     names: dict[str, int] = {}
-    rows = _rows(store, f"SELECT idx, kind FROM runs WHERE event_seq {_LIVE}")
+    rows = fsql.run_kinds(store)
     kind = _aligned(run_idx, [(i, names.setdefault(k, len(names))) for i, k in rows], -1, np.int64)
     # material stage of each run's heaviest output
     has = snap.lot_run >= 0
@@ -162,8 +151,7 @@ def _alloc_problems(store: SqlStore, run_idx: I64, fallback: np.ndarray[Any, Any
     bad = np.flatnonzero(fallback)
     if not bad.size:
         return []
-    names = dict(_rows(store, "SELECT idx, id FROM runs WHERE idx IN (" +
-                       ",".join(str(int(run_idx[i])) for i in bad[:50]) + ")"))
+    names = fsql.run_ids(store, (int(run_idx[i]) for i in bad[:50]))
     first = names.get(int(run_idx[bad[0]]), str(int(run_idx[bad[0]])))
     return [{"kind": "allocation", "location": f"run {first}", "count": int(bad.size),
              "message": "economic allocation needs a declared value for every output and a positive total; "
@@ -174,9 +162,7 @@ def _compute(store: SqlStore, library: FactorLibrary | None, use_cache: bool = T
     ls = load_snapshot(store, use_cache=use_cache)
     snap = ls.snapshot
     em = read_emissions(store, ls.store_run_idx, ls.store_lot_idx, library=library)
-    values = _aligned(ls.store_lot_idx, [(i, _value(v)) for i, v in _rows(
-        store, f"SELECT idx, alloc_value FROM lots WHERE alloc_value IS NOT NULL AND event_seq {_LIVE}")],
-        np.nan, np.float64)
+    values = _aligned(ls.store_lot_idx, [(i, _value(v)) for i, v in fsql.alloc_values(store)], np.nan, np.float64)
     alloc = fp.allocation(snap.lot_run, snap.lot_mass_kg, snap.n_runs, values)
     own = _own(store, snap, ls.store_lot_idx, ls.store_run_idx, em)
     snap_a = fp.reallocated(snap, alloc)
@@ -319,8 +305,9 @@ def _run_and_inputs(store: SqlStore, lf: LedgerFootprint, i: int) -> tuple[dict[
     r = int(snap.lot_run[i])
     if r < 0:
         return None, []
-    rows = _rows(store, f"SELECT id, kind, site FROM runs WHERE idx = {int(lf.store_run_idx[r])}")
-    run = {"id": rows[0][0], "kind": rows[0][1], "site": rows[0][2],
+    ident = fsql.run_identity(store, int(lf.store_run_idx[r]))
+    assert ident is not None  # the snapshot's runs are the store's
+    run = {"id": ident[0], "kind": ident[1], "site": ident[2],
            "allocation": "economic" if lf.economic[r] else "mass", "allocation_factor": float(lf.alloc[i])}
     a = float(lf.alloc[i])
     inputs = []
@@ -377,8 +364,7 @@ def footprint_of(store: SqlStore, lot_id: str, capacity_mah_per_g: float | None 
     i = int(np.searchsorted(lf.store_lot_idx, row.idx))
     if i >= lf.store_lot_idx.shape[0] or lf.store_lot_idx[i] != row.idx:
         raise NotFoundError(f"lot {row.id} is retracted: it has no footprint")
-    formula = (_rows(store, "SELECT formula FROM materials WHERE code = '" + row.material.replace("'", "''")
-                     + "'") or [(None,)])[0][0]
+    formula = fsql.material_formula(store, row.material)
     energy = _energy(formula, row.stage, capacity_mah_per_g, voltage_v)
     m = float(snap.lot_mass_kg[i])
     x, own = lf.x[i], lf.own[i]
@@ -418,8 +404,7 @@ def footprint_of(store: SqlStore, lot_id: str, capacity_mah_per_g: float | None 
 def _deliveries(store: SqlStore, lot_idx: int, x0: float, library: FactorLibrary | None) -> list[dict[str, Any]]:
     """Each live shipment of the lot with its delivered footprint per kg shipped (gate + earlier legs + this leg)."""
     em = read_emissions(store, np.zeros(0, np.int64), np.array([lot_idx], np.int64), library=library)
-    names = {i: (sid, to, org) for i, sid, to, org in _rows(
-        store, f"SELECT idx, id, to_site, to_organisation FROM shipments WHERE lot_idx = {int(lot_idx)}")}
+    names = fsql.shipment_ends(store, lot_idx)
     out = []
     for k, i in enumerate(em.ship_idx.tolist()):
         sid, to, org = names[i]

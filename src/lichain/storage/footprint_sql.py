@@ -1,0 +1,74 @@
+"""The reads the footprint use case needs beyond the snapshot and the emission arrays (bound parameters only).
+
+Why this exists: use cases do not build SQL (import contract); the footprint service asks these questions of the
+ledger: each site's kind, each live run's kind, the declared values of outputs (economic allocation), a run's
+identity, a material's formula and a lot's shipments.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import select
+
+from lichain.storage import schema as s
+from lichain.storage.sql import SqlStore
+
+__all__ = ["alloc_values", "material_formula", "run_identity", "run_ids", "run_kinds", "shipment_ends",
+           "site_kinds"]
+
+
+def _live(col: Any) -> Any:
+    return col.not_in(select(s.retractions.c.target_seq))
+
+
+def site_kinds(store: SqlStore) -> dict[str, str]:
+    """Site id → kind."""
+    with store.read() as conn:
+        return {r[0]: r[1] for r in conn.execute(select(s.sites.c.id, s.sites.c.kind))}
+
+
+def run_kinds(store: SqlStore) -> list[tuple[int, str]]:
+    """(run index, run kind) of every live run."""
+    with store.read() as conn:
+        return [(int(r[0]), r[1]) for r in conn.execute(
+            select(s.runs.c.idx, s.runs.c.kind).where(_live(s.runs.c.event_seq)))]
+
+
+def alloc_values(store: SqlStore) -> list[tuple[int, str]]:
+    """(lot index, declared value as decimal text) of every live output with a declared value."""
+    with store.read() as conn:
+        return [(int(r[0]), r[1]) for r in conn.execute(
+            select(s.lots.c.idx, s.lots.c.alloc_value)
+            .where(s.lots.c.alloc_value.is_not(None), _live(s.lots.c.event_seq)))]
+
+
+def run_ids(store: SqlStore, idx: Iterable[int]) -> dict[int, str]:
+    """Run index → run id, for the indexes asked."""
+    wanted = [int(i) for i in idx]
+    with store.read() as conn:
+        return {int(r[0]): r[1] for r in conn.execute(
+            select(s.runs.c.idx, s.runs.c.id).where(s.runs.c.idx.in_(wanted)))}
+
+
+def run_identity(store: SqlStore, idx: int) -> tuple[str, str, str] | None:
+    """(id, kind, site) of the run with index ``idx``."""
+    with store.read() as conn:
+        r = conn.execute(select(s.runs.c.id, s.runs.c.kind, s.runs.c.site).where(s.runs.c.idx == int(idx))).first()
+    return None if r is None else (r[0], r[1], r[2])
+
+
+def material_formula(store: SqlStore, code: str) -> str | None:
+    """The nominal formula of a material (None when it has none or is not declared)."""
+    with store.read() as conn:
+        f = conn.execute(select(s.materials.c.formula).where(s.materials.c.code == code)).scalar()
+    return None if f is None else str(f)
+
+
+def shipment_ends(store: SqlStore, lot_idx: int) -> dict[int, tuple[str, str, str | None]]:
+    """Shipment index → (shipment id, destination site, receiving organisation) of a lot's shipments."""
+    with store.read() as conn:
+        return {int(r[0]): (r[1], r[2], r[3]) for r in conn.execute(
+            select(s.shipments.c.idx, s.shipments.c.id, s.shipments.c.to_site, s.shipments.c.to_organisation)
+            .where(s.shipments.c.lot_idx == int(lot_idx)))}
