@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from lichain.services.diligence import DiligenceReport
     from lichain.services.ingest import IngestResult
     from lichain.services.query import BalanceCheck, LedgerSummary
+    from lichain.services.trace import TraceResult
     from lichain.services.verify import Verification
     from lichain.storage.sql import SqlStore
 
@@ -178,8 +179,8 @@ class Ledger:
         return show_lot(self._sql("showing a lot"), lot_id)
 
     def trace(self, lot_id: str, *, down: bool = False, element: str | None = None, by: str | None = None,
-              max_depth: int | None = None) -> dict[str, Any]:
-        """Where a lot's elements came from (or, ``down``, where they went): the ``trace --json`` shape."""
+              max_depth: int | None = None) -> TraceResult:
+        """Where a lot's elements came from (or, ``down``, where they went), per element."""
         from lichain.services.trace import trace_lot
 
         return trace_lot(self._sql("tracing"), lot_id, down=down, element=element, by=by, max_depth=max_depth)

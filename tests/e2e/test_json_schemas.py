@@ -68,6 +68,10 @@ def test_outputs_validate(ledger: tuple[str, dict[str, Any]]) -> None:
     assert not refused["signature_ok"]
     _validator("verify-against").validate(refused)
     cam = json.loads(runner.invoke(app, ["lots", "--db", db, "--stage", "cam", "--json"]).stdout)[0]["id"]
+    for args in (["--element", "Co", "--by", "country"], ["--down", "--by", "organisation"], []):
+        tr = _json(["trace", cam, *args, "--db", db])
+        assert all(set(c["kg"]) == set(tr["elements"]) for c in tr["contributions"])
+        _validator("trace").validate(tr)
     dd = _json(["diligence", cam, "--db", db])
     assert dd["lot"] == cam and {e["element"] for e in dd["elements"]} >= {"Ni", "Co", "Mn", "Li"}
     _validator("diligence").validate(dd)

@@ -97,8 +97,8 @@ def assert_corrected(store: SqlStore) -> None:
     assert b.runs_checked == 1 and b.problems == ()
     assert verify_chain(store).ok
     tr = trace_lot(store, "L2b", element="Ni", by="site")
-    assert list(tr["groups"]) == ["M1"] and tr["groups"]["M1"]["share"]["Ni"] == pytest.approx(1.0)
-    assert tr["groups"]["M1"]["element_kg"]["Ni"] == pytest.approx(53.7 * 0.2233)  # L2b's nickel, all from M1
+    assert tr.groups is not None and list(tr.groups) == ["M1"] and tr.groups["M1"].share["Ni"] == pytest.approx(1.0)
+    assert tr.groups["M1"].element_kg["Ni"] == pytest.approx(53.7 * 0.2233)  # L2b's nickel, all from M1
     assert store.counts()["retractions"] == 3
 
 

@@ -39,18 +39,18 @@ def _cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 def test_upstream_shares_and_kg(store: SqlStore) -> None:
     assert ingest_events(parse_chain(CHAIN), store).ok
     d = trace_lot(store, "L4", element="Ni", by="country")
-    got = {c["lot"]: (c["share"], c["kg"]) for c in d["contributions"]}
+    got = {c.lot: (c.share["Ni"], c.kg["Ni"]) for c in d.contributions}
     assert got["L1"][0] == pytest.approx(1.2 / 4.2, rel=1e-12)
     assert got["L3"][0] == pytest.approx(3.0 / 4.2, rel=1e-12)
     assert got["L3"][1] == pytest.approx(4.19804 * 3.0 / 4.2, rel=1e-12)
     assert sum(s for s, _ in got.values()) == pytest.approx(1.0, abs=1e-12)
-    assert d["groups"]["PH"]["share"]["Ni"] == pytest.approx(3.0 / 4.2, rel=1e-12)
+    assert d.groups is not None and d.groups["PH"].share["Ni"] == pytest.approx(3.0 / 4.2, rel=1e-12)
 
 
 def test_downstream_recall(store: SqlStore) -> None:
     assert ingest_events(parse_chain(CHAIN), store).ok
     d = trace_lot(store, "L1", down=True, element="Ni")
-    got = {c["lot"]: (c["share"], c["kg"]) for c in d["contributions"]}
+    got = {c.lot: (c.share["Ni"], c.kg["Ni"]) for c in d.contributions}
     assert set(got) == {"L2", "L4"}
     assert got["L2"][0] == pytest.approx(1.0)
     assert got["L4"][1] == pytest.approx(4.19804 * 1.2 / 4.2, rel=1e-12)
@@ -68,6 +68,7 @@ def test_cli_trace_json_shape(tmp_path: Path) -> None:
     d = json.loads(res.output)
     assert {"lot", "direction", "element", "contributions"} <= set(d)
     assert {"lot", "site", "stage", "kg", "share"} <= set(d["contributions"][0])
+    assert set(d["contributions"][0]["kg"]) == {"Ni"}  # per element, whether one or all are traced
     res = CliRunner().invoke(app, ["trace", "NOPE", "--json", "--db", db])
     assert res.exit_code == 1 and json.loads(res.stdout)["error"]["kind"] == "refused"  # not on record
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 __all__ = [
     "ChainBrokenError",
+    "ChoiceError",
     "ConflictError",
     "FormulaError",
     "LichainError",
@@ -41,6 +42,10 @@ class NotFoundError(LichainError, KeyError):
 
     def __str__(self) -> str:
         return str(self.args[0]) if self.args else "not found"
+
+
+class ChoiceError(LichainError, ValueError):
+    """An argument is not one of the values it may take (the message lists them)."""
 
 
 class PeriodError(LichainError, ValueError):

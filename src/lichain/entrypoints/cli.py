@@ -257,21 +257,24 @@ def trace(
         if as_of is not None:
             given = datetime.fromisoformat(as_of.replace("Z", "+00:00"))
             when = parse_time(as_of) if given.tzinfo else given.replace(tzinfo=UTC)  # no offset given: UTC
-        d = trace_lot(store_for(db), lot, down=down, element=element, by=by, max_depth=depth, stages=stage,
-                      graph=graph, as_of=when)
+        result = trace_lot(store_for(db), lot, down=down, element=element, by=by, max_depth=depth, stages=stage,
+                           graph=graph, as_of=when)
     except (LichainError, ValueError) as exc:
         fail(str(exc))
     if json_:
-        emit(d)
+        emit(result)
         return
+    from lichain.entrypoints.present import jsonable
+
+    d = jsonable(result)
     out.print(f"[bold]{d['lot']}[/bold] traced {d['direction']}stream: {d['lots_in_closure']} lots in the closure")
-    if "per_stage" in d:  # downstream by group: per-stage shares that sum to 1
+    if d["per_stage"] is not None:  # downstream by group: per-stage shares that sum to 1
         from lichain.entrypoints.trace_view import print_per_stage
 
         return print_per_stage(out, d)
     from lichain.entrypoints.tables import Col, print_table
 
-    if "groups" in d:
+    if d["groups"] is not None:
         cols = [Col(d["by"]), *(Col(f"{e} {w}", "num") for e in d["elements"] for w in ("share", "kg"))]
         print_table(out, cols, [(g, *[x for e in d["elements"] for x in (f"{v['share'][e]:.4f}",
                                                                            f"{v['element_kg'][e]:,.2f}")])
@@ -281,9 +284,10 @@ def trace(
 
     rows = []
     for c in d["contributions"][:30]:
-        kg = c["kg"] if isinstance(c["kg"], float) else sum(c["kg"].values())
-        sh = c["share"] if isinstance(c["share"], float) else ", ".join(f"{e} {v:.3f}" for e, v in c["share"].items())
-        rows.append((c["lot"], c["site"], c["stage"], f"{kg:,.3f}", str(sh) if isinstance(sh, str) else f"{sh:.4f}"))
+        kg = sum(c["kg"].values())
+        sh = (f"{next(iter(c['share'].values())):.4f}" if len(c["share"]) == 1
+              else ", ".join(f"{e} {v:.3f}" for e, v in c["share"].items()))
+        rows.append((c["lot"], c["site"], c["stage"], f"{kg:,.3f}", sh))
     print_table(out, [Col("lot", "id"), Col("site"), Col("stage"), Col("kg", "num"), Col("share")], rows,
                 total=len(d["contributions"]), how="--json for all")
 

@@ -24,6 +24,7 @@ def _outputs() -> dict[str, Any]:
     from lichain.services.ingest import IngestReport
     from lichain.services.lists import MaterialList, OrganisationList, ShipmentList, SiteList
     from lichain.services.query import BalanceCheck
+    from lichain.services.trace import TraceResult
     from lichain.services.verify import Verification
 
     return {
@@ -35,6 +36,7 @@ def _outputs() -> dict[str, Any]:
         "demo": DemoReport,
         "retract": RetractResult,
         "diligence": DiligenceReport,
+        "trace": TraceResult,
         "sites": SiteList,
         "materials": MaterialList,
         "organisations": OrganisationList,

@@ -7,6 +7,7 @@ lots reached, from the shipments on record.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -14,12 +15,13 @@ from typing import Any
 import numpy as np
 
 from lichain.analysis.trace import aggregate, trace_down, trace_graph, trace_up
-from lichain.core.errors import NotFoundError
+from lichain.core.errors import ChoiceError, NotFoundError
 from lichain.services.query import canonical_lot_id
 from lichain.services.snapshot import load_snapshot
 from lichain.storage.sql import SqlStore, to_us
 
-__all__ = ["SHARES_MEANING", "StageGroup", "StageSplit", "per_stage", "trace_lot"]
+__all__ = ["SHARES_MEANING", "Contribution", "GroupShare", "StageGroup", "StageSplit", "TraceResult", "per_stage",
+           "trace_lot"]
 
 _BY = ("site", "material", "country", "organisation", "stage", "lot")
 
@@ -52,24 +54,66 @@ class StageSplit:
     element_kg: dict[str, float]
     groups: dict[str, StageGroup]
 
-    def to_json(self) -> dict[str, Any]:
-        """``{element_kg, groups: {label: {element_kg, share_of_stage, lots}}}``."""
-        return {"element_kg": self.element_kg,
-                "groups": {g: {"element_kg": v.element_kg, "share_of_stage": v.share_of_stage, "lots": v.lots}
-                           for g, v in self.groups.items()}}
+
+@dataclass(frozen=True, slots=True)
+class Contribution:
+    """One source lot (upstream) or reached lot (downstream): where it is, how far, and per element its kg and
+    share (see :data:`SHARES_MEANING`)."""
+
+    lot: str
+    site: str
+    country: str
+    organisation: str
+    material: str
+    stage: str
+    depth: int
+    kg: dict[str, float]
+    share: dict[str, float]
 
 
-def per_stage(contributions: list[dict[str, Any]], by: str, elements: list[str]) -> list[StageSplit]:
+@dataclass(frozen=True, slots=True)
+class GroupShare:
+    """A group of contributions (a site, country, organisation …): share and kg per element, lots counted."""
+
+    share: dict[str, float]
+    element_kg: dict[str, float]
+    lots: int
+
+
+@dataclass(frozen=True, slots=True)
+class TraceResult:
+    """Outcome of ``lichain trace`` (the ``trace --json`` shape).
+
+    ``kg`` and ``share`` of every contribution are per element (``elements``: all tracked, or the one asked);
+    ``groups`` (with ``by``) aggregate them; ``per_stage`` (downstream, with ``by``) splits the traced lot's
+    element reaching each stage across groups; ``graph`` holds nodes and edges when asked for.
+    """
+
+    lot: str
+    direction: str
+    element: str | None
+    elements: tuple[str, ...]
+    root_element_kg: dict[str, float]
+    lots_in_closure: int
+    shares_meaning: str
+    contributions: tuple[Contribution, ...]
+    by: str | None = None
+    groups: dict[str, GroupShare] | None = None
+    per_stage: dict[str, StageSplit] | None = None
+    graph: dict[str, Any] | None = None
+
+
+def per_stage(contributions: Sequence[Contribution], by: str, elements: Sequence[str]) -> list[StageSplit]:
     """Per stage (in chain order of first appearance by depth), the element kg of the lots reached, by group."""
     kg: dict[str, dict[str, dict[str, float]]] = {}
     count: dict[tuple[str, str], int] = {}
     first: dict[str, int] = {}
     for c in contributions:
-        st, g = c["stage"], str(c[by])
-        first[st] = min(first.get(st, c["depth"]), c["depth"])
+        st, g = c.stage, str(getattr(c, by))
+        first[st] = min(first.get(st, c.depth), c.depth)
         row = kg.setdefault(st, {}).setdefault(g, dict.fromkeys(elements, 0.0))
         for e in elements:
-            row[e] += float(c["kg"][e]) if isinstance(c["kg"], dict) else float(c["kg"])
+            row[e] += c.kg[e]
         count[(st, g)] = count.get((st, g), 0) + 1
     out = []
     for st in sorted(kg, key=lambda x: (first[x], x)):
@@ -85,8 +129,8 @@ def trace_lot(
     store: SqlStore, lot_id: str, *, down: bool = False, element: str | None = None, by: str | None = None,
     max_depth: int | None = None, stages: list[str] | None = None, as_of: datetime | None = None,
     graph: bool = False,
-) -> dict[str, Any]:
-    """The ``trace --json`` shape: contributions of source lots (upstream) or reached lots (downstream)."""
+) -> TraceResult:
+    """Contributions of source lots (upstream) or reached lots (downstream), per element."""
     snap = load_snapshot(store).snapshot
     try:
         root = snap.index_of(lot_id)
@@ -95,50 +139,34 @@ def trace_lot(
             root = snap.index_of(canonical_lot_id(lot_id))
         except (KeyError, ValueError):
             raise NotFoundError(f"unknown lot {lot_id}") from None
+    if by is not None and by not in _BY:
+        raise ChoiceError(f"a trace groups by one of {', '.join(_BY)}, not {by!r}")
+    if element is not None and element not in snap.elements:
+        raise NotFoundError(f"element {element} is not tracked (tracked: {', '.join(snap.elements)})")
     t = None if as_of is None else to_us(as_of) // 1_000_000
     fn = trace_down if down else trace_up
     tr = fn(snap, root, max_depth=max_depth, stages=stages, as_of=t)
     elements = list(snap.elements) if element is None else [element]
-    if element is not None and element not in snap.elements:
-        raise NotFoundError(f"element {element} is not tracked (tracked: {', '.join(snap.elements)})")
     cols = [snap.elements.index(e) for e in elements]
     keep = tr.leaf if not down else tr.lots != tr.root
-    rows = np.flatnonzero(keep)
     contributions = []
-    for r in rows:
+    for r in np.flatnonzero(keep):
         lot = int(tr.lots[r])
-        site = snap.site_ids[snap.lot_site[lot]]
-        entry: dict[str, Any] = {
-            "lot": snap.lot_id(lot), "site": site, "country": snap.site_country[snap.lot_site[lot]],
-            "organisation": snap.site_org[snap.lot_site[lot]],
-            "material": snap.material_codes[snap.lot_material[lot]],
-            "stage": snap.stage_names[snap.lot_stage[lot]], "depth": int(tr.depth[r]),
-        }
-        if element is not None:
-            entry["kg"] = float(tr.element_kg[r, cols[0]])
-            entry["share"] = float(tr.share[r, cols[0]])
-        else:
-            entry["kg"] = {e: float(tr.element_kg[r, c]) for e, c in zip(elements, cols, strict=True)}
-            entry["share"] = {e: float(tr.share[r, c]) for e, c in zip(elements, cols, strict=True)}
-        contributions.append(entry)
-    def weight(c: dict[str, Any]) -> float:
-        return float(c["kg"]) if element is not None else float(sum(c["kg"].values()))
-
-    contributions.sort(key=weight, reverse=True)
-    out: dict[str, Any] = {
-        "lot": snap.lot_id(root), "direction": "down" if down else "up",
-        "element": element, "elements": elements,
-        "root_element_kg": {e: float(snap.element_kg[root, c]) for e, c in zip(elements, cols, strict=True)},
-        "lots_in_closure": len(tr), "shares_meaning": SHARES_MEANING["down" if down else "up"],
-        "contributions": contributions,
-    }
+        s = snap.lot_site[lot]
+        contributions.append(Contribution(
+            snap.lot_id(lot), snap.site_ids[s], snap.site_country[s], snap.site_org[s],
+            snap.material_codes[snap.lot_material[lot]], snap.stage_names[snap.lot_stage[lot]], int(tr.depth[r]),
+            {e: float(tr.element_kg[r, c]) for e, c in zip(elements, cols, strict=True)},
+            {e: float(tr.share[r, c]) for e, c in zip(elements, cols, strict=True)}))
+    contributions.sort(key=lambda c: sum(c.kg.values()), reverse=True)
+    groups = splits = None
     if by is not None:
-        if by not in _BY:
-            raise ValueError(f"--by must be one of {', '.join(_BY)}")
-        out["by"] = by
-        out["groups"] = aggregate(snap, tr, by, leaves_only=not down)
+        groups = {g: GroupShare(v["share"], v["element_kg"], v["lots"])
+                  for g, v in aggregate(snap, tr, by, leaves_only=not down).items()}
         if down:
-            out["per_stage"] = {x.stage: x.to_json() for x in per_stage(contributions, by, elements)}
-    if graph:
-        out["graph"] = trace_graph(snap, tr)
-    return out
+            splits = {x.stage: x for x in per_stage(contributions, by, elements)}
+    return TraceResult(
+        snap.lot_id(root), "down" if down else "up", element, tuple(elements),
+        {e: float(snap.element_kg[root, c]) for e, c in zip(elements, cols, strict=True)}, len(tr),
+        SHARES_MEANING["down" if down else "up"], tuple(contributions), by, groups, splits,
+        trace_graph(snap, tr) if graph else None)
