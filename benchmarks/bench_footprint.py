@@ -47,6 +47,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     from lichain.services.record import ingest_batches
     from lichain.services.snapshot import load_snapshot
     from lichain.storage.emissions_reader import read_emissions
+    from lichain.storage.footprint_sql import alloc_values
     from lichain.storage.sql import open_store
 
     p = argparse.ArgumentParser()
@@ -73,8 +74,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         t_read, em = _best(lambda: read_emissions(store, ls.store_run_idx, ls.store_lot_idx), again)
 
         def assemble() -> tuple[Any, Any, Any]:
-            values = service._aligned(ls.store_lot_idx, [(i, service._value(v)) for i, v in service._rows(
-                store, "SELECT idx, alloc_value FROM lots WHERE alloc_value IS NOT NULL")], np.nan, np.float64)
+            values = service._aligned(ls.store_lot_idx, [(i, service._value(v)) for i, v in alloc_values(store)],
+                                      np.nan, np.float64)
             alloc = fp.allocation(snap.lot_run, snap.lot_mass_kg, snap.n_runs, values)
             own = service._own(store, snap, ls.store_lot_idx, ls.store_run_idx, em)
             s2 = fp.reallocated(snap, alloc)
