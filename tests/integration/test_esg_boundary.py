@@ -201,3 +201,29 @@ def test_period_aggregates_take_the_boundary(loaded: SqlStore) -> None:
     assert circ.recovery(loaded, period="2026")["organisation"]["name"] == OWN
     with pytest.raises(NotFoundError, match="did you mean"):
         circ.recovery(loaded, period="2026", organisation="Customer Cell")
+
+
+def test_a_second_owner_organisation_is_refused(store: SqlStore) -> None:
+    from datetime import UTC, datetime
+
+    from lichain.core.codec import canonical_payload, content_event_id
+    from lichain.core.model import Event, EventKind, LocatedEvent, Site
+
+    def doc(*sites: Site) -> list[LocatedEvent]:
+        t = datetime(2026, 1, 1, tzinfo=UTC)
+        return [LocatedEvent(f"owners:{i}", Event(content_event_id(EventKind.SITE, canonical_payload(s)),
+                                                  EventKind.SITE, t, s)) for i, s in enumerate(sites)]
+
+    own = Site("A1", "Plant A", "refinery", "CN", "Group A", "CN-EAST", ledger_owner=True)
+    same = Site("A2", "Plant A2", "cathode_plant", "CN", "Group A", "CN-EAST", ledger_owner=True)
+    other = Site("B1", "Plant B", "refinery", "CN", "Group B", "CN-EAST", ledger_owner=True)
+    assert ingest_events(doc(own), store).ok
+    assert ingest_events(doc(same), store).ok  # more sites of the owner organisation: fine
+    before = store.head()
+    r = ingest_events(doc(other), store)
+    assert not r.ok and store.head() == before
+    (p,) = r.problems
+    assert p.location == "owners:0/ledger_owner" and "already 'Group A'" in p.message
+    both = ingest_events(doc(Site("C1", "C", "refinery", "CN", "Group C", ledger_owner=True),
+                             Site("D1", "D", "refinery", "CN", "Group D", ledger_owner=True)), store)
+    assert not both.ok and {q.location for q in both.problems} == {"owners:0/ledger_owner", "owners:1/ledger_owner"}

@@ -487,8 +487,21 @@ class _Checker:
             self.add(loc, f"site {s.id}: kind must be one of {sorted(_SITE_KINDS)}, got {s.kind!r}")
         if not _COUNTRY.match(s.country):
             self.add(loc, f"site {s.id}: country must be an ISO 3166-1 alpha-2 code, got {s.country!r}")
+        if s.ledger_owner:
+            self.check_owner(loc, s)
         self.doc_sites.add(s.id)
         self.doc_declared.setdefault(("site", s.id), canonical_json(body_to_json(s)))
+
+    def check_owner(self, loc: str, s: Site) -> None:
+        """A ledger has one owner organisation: a site flagged owner of another one is refused."""
+        if not hasattr(self, "owner_orgs"):
+            lookup = getattr(self.view, "owner_organisations", None)  # optional: a view without it checks the document
+            self.owner_orgs: set[str] = set(lookup()) if lookup is not None else set()
+        others = sorted(o for o in self.owner_orgs if o != s.organisation)
+        if others:
+            self.add(f"{loc}/ledger_owner", f"site {s.id} declares {s.organisation!r} ledger owner, but the ledger "
+                                            f"owner is already {others[0]!r}: a ledger has one owner organisation")
+        self.owner_orgs.add(s.organisation)
 
     def check_material(self, loc: str, m: Material) -> None:
         if self.material_known(m.code):

@@ -233,6 +233,12 @@ class SqlStore:
         """Stored material codes among ``codes``."""
         return self._present(s.materials.c.code, codes)
 
+    def owner_organisations(self) -> set[str]:
+        """Organisations declared ledger owner by a live site (normally one)."""
+        from lichain.storage.esg_sql import ledger_owners
+
+        return set(ledger_owners(self))
+
     def declared_payloads(self, kind: str, ids: Iterable[str]) -> dict[str, str]:
         """Canonical payloads of the stored site (``kind`` "site") or material declarations among ``ids``."""
         from lichain.storage.lists_sql import declared_payloads
