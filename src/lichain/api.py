@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from lichain.services.demo import DemoReport
     from lichain.services.diligence import DiligenceReport
     from lichain.services.ingest import IngestResult
-    from lichain.services.query import BalanceCheck, LedgerSummary
+    from lichain.services.query import BalanceCheck, LedgerSummary, LotDetail, LotSummary
     from lichain.services.trace import TraceResult
     from lichain.services.verify import Verification
     from lichain.storage.sql import SqlStore
@@ -165,15 +165,15 @@ class Ledger:
         return summary(self._sql("the summary"))
 
     def lots(self, *, stage: str | None = None, site: str | None = None, material: str | None = None,
-             limit: int | None = 100, offset: int = 0) -> list[dict[str, Any]]:
-        """Live lots in creation order (the ``lots --json`` shape); ``limit=None`` for all."""
+             limit: int | None = 100, offset: int = 0) -> list[LotSummary]:
+        """Live lots in creation order, each with its origin class and recycled content; ``limit=None`` for all."""
         from lichain.services.query import list_lots
 
         return list_lots(self._sql("listing lots"), stage=stage, site=site, material=material, limit=limit,
                          offset=offset)
 
-    def lot(self, lot_id: str) -> dict[str, Any]:
-        """One lot with its inputs, use so far, stock per site and shipments (the ``show --json`` shape)."""
+    def lot(self, lot_id: str) -> LotDetail:
+        """One lot with its inputs, use so far, stock per site and shipments."""
         from lichain.services.query import show_lot
 
         return show_lot(self._sql("showing a lot"), lot_id)

@@ -67,7 +67,12 @@ def test_outputs_validate(ledger: tuple[str, dict[str, Any]]) -> None:
     refused = _json(["verify", "--against", str(forged), "--public-key", keys["public_key"], "--db", db], 1)
     assert not refused["signature_ok"]
     _validator("verify-against").validate(refused)
-    cam = json.loads(runner.invoke(app, ["lots", "--db", db, "--stage", "cam", "--json"]).stdout)[0]["id"]
+    lots = _json(["lots", "--db", db, "--stage", "cam"])
+    _validator("lots").validate(lots)
+    cam = lots[0]["id"]
+    shown = _json(["show", cam, "--db", db])
+    assert shown["remaining_kg"] == shown["mass_kg"] - shown["consumed_kg"]
+    _validator("show").validate(shown)
     for args in (["--element", "Co", "--by", "country"], ["--down", "--by", "organisation"], []):
         tr = _json(["trace", cam, *args, "--db", db])
         assert all(set(c["kg"]) == set(tr["elements"]) for c in tr["contributions"])

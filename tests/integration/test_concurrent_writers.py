@@ -84,7 +84,7 @@ def test_racing_writers_never_over_consume(store: SqlStore, tmp_path: Any) -> No
         assert all(o[2] == 1 for o in accepted)
         assert all(any("over-consumption of lot" in p or "consumes more than is at its site" in p for p in o[4])
                    for o in refused), refused
-        assert query.show_lot(store, f"L{k}")["consumed_kg"] == 800
+        assert query.show_lot(store, f"L{k}").consumed_kg == 800
     assert verify_chain(store).ok
     assert query.balance(store).problems == ()
     assert _reimports_identically(store, tmp_path)

@@ -19,6 +19,7 @@ from openpyxl import Workbook, load_workbook
 from typer.testing import CliRunner
 
 from lichain.entrypoints.cli import app
+from lichain.entrypoints.present import jsonable
 from lichain.io.tabular import write_workbook
 from lichain.services import query
 from lichain.services.record import ingest_file
@@ -88,11 +89,11 @@ def event_of(store: SqlStore, kind: str, record: str) -> str:
 
 def assert_corrected(store: SqlStore) -> None:
     """Balances, stock and traces after R-1 was re-stated as R-1b, S1 as S1b, and R-2 retracted."""
-    l1, l2, l2b = (query.show_lot(store, x) for x in ("L1", "L2", "L2b"))
+    l1, l2, l2b = (jsonable(query.show_lot(store, x)) for x in ("L1", "L2", "L2b"))
     assert l1["consumed_kg"] == 1000 and l1["remaining_kg"] == 0
-    assert l2["retracted"] is True and query.show_lot(store, "P1")["retracted"] is True
+    assert l2["retracted"] is True and query.show_lot(store, "P1").retracted is True
     assert l2b["retracted"] is False and l2b["mass_kg"] == 53.7 and l2b["shipped_kg"] == 10
-    assert [x["id"] for x in query.list_lots(store, limit=None)] == ["L1", "L2b"]
+    assert [x.id for x in query.list_lots(store, limit=None)] == ["L1", "L2b"]
     b = query.balance(store)
     assert b.runs_checked == 1 and b.problems == ()
     assert verify_chain(store).ok

@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 from lichain.core.model import Retraction
 from lichain.core.validate import LocatedEvent
 from lichain.entrypoints.cli import app
+from lichain.entrypoints.present import jsonable
 from lichain.services import query
 from lichain.services.ingest import ingest_events
 from lichain.storage.sql import SqlStore
@@ -49,7 +50,7 @@ def test_shipped_part_cannot_be_overconsumed_at_destination(store: SqlStore) -> 
     # what is there can be consumed
     assert ingest_events(parse_chain("run R-B mixing @B 2026-01-03..2026-01-03 in L:10t out LB:ORE:10t:Ni=0.01"),
                          store).ok
-    shown = query.show_lot(store, "L")
+    shown = jsonable(query.show_lot(store, "L"))
     assert shown["remaining_by_site_kg"] == {"A": 10000, "B": 0}
     assert shown["remaining_kg"] == 10000 and shown["consumed_kg"] == 10000 and shown["shipped_kg"] == 10000
     res = CliRunner().invoke(app, ["show", "L", "--db", store.url])
@@ -84,7 +85,7 @@ run R-B mixing @B 2026-01-06..2026-01-06 in L:4t out LB:ORE:4t:Ni=0.01
 """
     r = ingest_events(parse_chain(doc), store)
     assert r.ok, r.problems
-    shown = query.show_lot(store, "L")
+    shown = jsonable(query.show_lot(store, "L"))
     assert shown["remaining_by_site_kg"] == {"A": 10000, "B": 0, "C": 0}
     # consumed and shipped no longer add up against one mass: what remains is mass − consumed, spread over sites
     assert shown["remaining_kg"] == 20000 - 10000 == sum(shown["remaining_by_site_kg"].values())
@@ -118,7 +119,7 @@ def test_retracted_shipment_no_longer_delivers(store: SqlStore) -> None:
     ship = next(le.event for le in parse_chain(BASE) if le.event.kind.value == "shipment")
     retract = event(Retraction(ship.event_id, ship.time, "wrong truck"), ship.time)
     assert ingest_events([LocatedEvent("doc:1", retract)], store).ok
-    assert query.show_lot(store, "L")["remaining_by_site_kg"] == {"A": 20000}
+    assert query.show_lot(store, "L").remaining_by_site_kg == {"A": 20000}
     problems = _refused(store, "run R-B mixing @B 2026-01-03..2026-01-03 in L:1t out LB:ORE:1t:Ni=0.01")
     assert "at site B" in problems[0][1] and "0.000000 kg available" in problems[0][1]
 

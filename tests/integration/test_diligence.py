@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 from lichain.core.codec import canonical_payload, content_event_id
 from lichain.core.model import Event, EventKind, LocatedEvent, SiteRisk
 from lichain.entrypoints.cli import app
+from lichain.entrypoints.present import jsonable
 from lichain.services.diligence import diligence
 from lichain.services.exchange import export_epcis
 from lichain.services.ingest import ingest_events
@@ -133,7 +134,7 @@ def test_demo_scenario_a_mine_losing_its_audit_flags_only_later_material(tmp_pat
 
     store = open_store(str(tmp_path / "demo.db"))
     assert run_demo(store, lots=3000).ok
-    cams = list_lots(store, stage="cam", limit=None)
+    cams = jsonable(list_lots(store, stage="cam", limit=None))
 
     def mn(lot: dict[str, object]) -> tuple[float, set[str]]:
         r = diligence(store, str(lot["id"]))

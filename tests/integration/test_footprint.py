@@ -32,6 +32,7 @@ from lichain.core.model import (
 )
 from lichain.core.validate import LocatedEvent
 from lichain.demo import generate
+from lichain.entrypoints.present import jsonable
 from lichain.io.pcf import SCHEMA_FILE, example_payload, pcf_payload, validate_pcf
 from lichain.services import footprint as service
 from lichain.services.footprint import footprint_of, ledger_footprint
@@ -158,7 +159,7 @@ def test_demo_ncm811_cam_footprint_recheck_and_pcf(store: SqlStore) -> None:
     assert d["per_kwh"]["kg_co2e_per_kwh"] == pytest.approx(d["kg_co2e_per_kg"] / 0.74)
 
     # one step of the recursion, from `show`: kg CO2e = own + allocation × Σ consumed kg × input footprint
-    shown = show_lot(store, lot)
+    shown = jsonable(show_lot(store, lot))
     a = d["run"]["allocation_factor"]
     upstream = sum(i["mass_kg"] * footprint_of(store, i["lot"])["kg_co2e_per_kg"] for i in shown["inputs"])
     assert d["kg_co2e"] == pytest.approx(d["own_kg_co2e"] + a * upstream, rel=1e-9)

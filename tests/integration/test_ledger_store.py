@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from lichain.core.codec import event_from_payload
 from lichain.core.model import Retraction
 from lichain.core.validate import LocatedEvent
+from lichain.entrypoints.present import jsonable
 from lichain.services import query
 from lichain.services.ingest import ingest_events
 from lichain.services.verify import verify_chain
@@ -44,9 +45,9 @@ def test_valid_document_is_written_and_reads_back_identically(store: SqlStore) -
     assert r.ok and r.events_written == len(doc) and not r.problems
     stored = [event_from_payload(e.event_id, e.kind, e.time, e.payload) for e in store.iter_events()]
     assert stored == [le.event for le in doc]
-    lot = query.show_lot(store, "L1")
+    lot = jsonable(query.show_lot(store, "L1"))
     assert lot["consumed_kg"] == 500 and lot["remaining_kg"] == 500
-    l2 = query.show_lot(store, "L2")
+    l2 = jsonable(query.show_lot(store, "L2"))
     assert l2["inputs"] == [{"lot": "L1", "mass_kg": 500}]
     assert l2["shipped_kg"] == 12 and l2["shipments"][0]["to_organisation"] == "Customer"
     assert query.balance(store).problems == ()
@@ -158,9 +159,9 @@ def test_retraction_frees_consumption_and_hides_the_run(store: SqlStore) -> None
     assert not r.ok and "has been consumed" in r.problems[0].message and state(store) == before
     r = ingest_events([LocatedEvent("err:1", event(Retraction(run_event, t, "double entry"), t))], store)
     assert r.ok
-    assert query.show_lot(store, "L1")["consumed_kg"] == 0
-    assert query.show_lot(store, "L2")["retracted"] is True
-    assert [x["id"] for x in query.list_lots(store)] == ["L1"]
+    assert query.show_lot(store, "L1").consumed_kg == 0
+    assert query.show_lot(store, "L2").retracted is True
+    assert [x.id for x in query.list_lots(store)] == ["L1"]
     assert query.balance(store).runs_checked == 0
     assert verify_chain(store).ok
     # a retracted event cannot be retracted twice

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from lichain.core.errors import NotFoundError
+from lichain.entrypoints.present import jsonable
 from lichain.io.tabular import write_template
 from lichain.io.tabular_template import TEMPLATE
 from lichain.services import lists
@@ -66,7 +67,7 @@ def test_shipments_leave_out_the_retracted_one_and_say_which_way(ledger: SqlStor
 
 
 def test_lots_of_a_customer_and_their_count(ledger: SqlStore) -> None:
-    got = list_lots(ledger, customer="Example Materials", limit=None)
+    got = jsonable(list_lots(ledger, customer="Example Materials", limit=None))
     assert sorted(x["id"] for x in got) == ["MHP-2024-0001", "MHP-2024-0002"]
     assert lists.count_lots(ledger, customer="Example Materials") == 2
     assert lists.count_lots(ledger, stage="refined_salt") == 4

@@ -80,12 +80,12 @@ RECYCLED_NI = 6 / (8.4 + 5.6 + 6)  # post-consumer Ni in ÷ all Ni in (no losses
 
 
 def test_lot_shows_own_class_and_recycled_content(loaded: SqlStore) -> None:
-    d = show_lot(loaded, "CAM1")
+    d = jsonable(show_lot(loaded, "CAM1"))
     assert d["origin"] == d["origin_class"] == "virgin" and "this lot itself" in d["origin_class_meaning"]
     ni = d["recycled_content"]["Ni"]
     assert ni["recycled"] == pytest.approx(RECYCLED_NI) == pytest.approx(0.3)
     assert ni["post_consumer"] == pytest.approx(0.3) and ni["pre_consumer"] == pytest.approx(0.0)
-    listed = {x["id"]: x for x in list_lots(loaded)}
+    listed = {x["id"]: x for x in jsonable(list_lots(loaded))}
     assert listed["CAM1"]["recycled_content"] == d["recycled_content"]
     assert listed["NSOR1"]["origin_class"] == "post_consumer"
     assert listed["NSOR1"]["recycled_content"]["Ni"]["recycled"] == pytest.approx(1.0)

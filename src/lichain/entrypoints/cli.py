@@ -170,8 +170,10 @@ def lots(
     from lichain.services import query
 
     check_names(db, site=site, material=material, organisation=customer, stage=stage)
-    rows = query.list_lots(store_for(db), stage=stage, site=site, material=material, limit=limit or None,
-                           offset=offset, customer=customer)
+    from lichain.entrypoints.present import jsonable
+
+    rows = jsonable(query.list_lots(store_for(db), stage=stage, site=site, material=material, limit=limit or None,
+                                    offset=offset, customer=customer))
     if json_:
         emit(rows)
         return
@@ -186,17 +188,18 @@ def lots(
 
 def _recycled_text(d: dict[str, Any]) -> str:
     """``Ni 30.0 %, Co 0.0 %``: the lot's recycled content per element (services.lot_origin)."""
-    rc = d.get("recycled_content", {})
+    rc = d.get("recycled_content") or {}
     return ", ".join(f"{e} {100 * v['recycled']:.1f} %" for e, v in rc.items() if v["recycled"] is not None)
 
 
 @app.command()
 def show(lot: str, db: Db = None, json_: Json = False) -> None:
     """One lot: its fields, the run that made it with its inputs, use so far and remaining mass."""
+    from lichain.entrypoints.present import jsonable
     from lichain.services import query
 
     try:
-        d = query.show_lot(store_for(db), lot)
+        d = jsonable(query.show_lot(store_for(db), lot))
     except NotFoundError:
         from lichain.entrypoints.cli_lists import fail_unknown_lot
 

@@ -38,10 +38,9 @@ def print_demo_report(out: Console, r: DemoReport) -> None:
     out.print(f"hash chain: {'ok' if c.ok else 'BROKEN'}, {c.events:,} events, head {c.head[:16]}…")
     lot = r.sample_cam_lot
     if lot:
-        out.print(f"\nsample CAM lot [bold]{lot['id']}[/bold] ({lot['material']}, {lot['mass_kg']} kg at "
-                  f"{lot['site']})")
-        out.print("  assay: " + ", ".join(f"{e} {x:.4f}" for e, x in lot["assay"].items()))
-        if lot["run"]:
-            out.print(f"  made by {lot['run']['kind']} run {lot['run']['id']} from:")
-        for i in lot["inputs"]:
-            out.print(f"    {i['lot']}  {i['mass_kg']} kg")
+        out.print(f"\nsample CAM lot [bold]{lot.id}[/bold] ({lot.material}, {lot.mass_kg} kg at {lot.site})")
+        out.print("  assay: " + ", ".join(f"{e} {x:.4f}" for e, x in lot.assay.items()))
+        if lot.run:
+            out.print(f"  made by {lot.run.kind} run {lot.run.id} from:")
+        for i in lot.inputs:
+            out.print(f"    {i.lot}  {i.mass_kg} kg")

@@ -23,7 +23,7 @@ def _outputs() -> dict[str, Any]:
     from lichain.services.diligence import DiligenceReport
     from lichain.services.ingest import IngestReport
     from lichain.services.lists import MaterialList, OrganisationList, ShipmentList, SiteList
-    from lichain.services.query import BalanceCheck
+    from lichain.services.query import BalanceCheck, LotDetail, LotSummary
     from lichain.services.trace import TraceResult
     from lichain.services.verify import Verification
 
@@ -37,6 +37,8 @@ def _outputs() -> dict[str, Any]:
         "retract": RetractResult,
         "diligence": DiligenceReport,
         "trace": TraceResult,
+        "lots": list[LotSummary],
+        "show": LotDetail,
         "sites": SiteList,
         "materials": MaterialList,
         "organisations": OrganisationList,

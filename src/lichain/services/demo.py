@@ -6,7 +6,6 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
 
 from lichain.core.errors import Problem
 from lichain.core.limits import ledger_now
@@ -43,7 +42,7 @@ class DemoReport:
     """Outcome of ``lichain demo`` (the ``demo --json`` shape).
 
     ``db`` is the ledger URL with any password redacted; ``stages`` counts live lots per stage (mass in kg);
-    ``sample_cam_lot`` is one cathode lot as ``lichain show --json`` prints it. On a refusal, only the first
+    ``sample_cam_lot`` is one cathode lot as ``lichain show`` gives it. On a refusal, only the first
     six fields are set.
     """
 
@@ -57,7 +56,7 @@ class DemoReport:
     stages: dict[str, query.StageCount] | None = None
     balance: BalanceStatus | None = None
     verify: ChainStatus | None = None
-    sample_cam_lot: dict[str, Any] | None = None
+    sample_cam_lot: query.LotDetail | None = None
 
 
 def run_demo(store: SqlStore, *, lots: int | None = None, seed: int = 0,
@@ -93,4 +92,4 @@ def run_demo(store: SqlStore, *, lots: int | None = None, seed: int = 0,
     return DemoReport(
         True, db, seed, result.events_written, result.events_skipped, (), round(time.perf_counter() - t0, 2),
         query.summary(store).stages, BalanceStatus(bal.runs_checked, len(bal.problems)),
-        ChainStatus(v.ok, v.events, v.head), query.show_lot(store, cams[0]["id"]) if cams else None)
+        ChainStatus(v.ok, v.events, v.head), query.show_lot(store, cams[0].id) if cams else None)

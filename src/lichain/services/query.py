@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from lichain.core.balance import element_balance
 from lichain.core.codec import format_time
@@ -22,7 +22,24 @@ from lichain.storage.sql import SqlStore
 if TYPE_CHECKING:  # the write-time rules load only when balances are re-checked, not for `lichain show`
     from lichain.core.validate import BalancePolicy
 
-__all__ = ["BalanceCheck", "BalanceProblem", "LedgerSummary", "StageCount", "balance", "canonical_lot_id", "list_lots", "show_lot", "summary"]
+__all__ = [
+    "BalanceCheck",
+    "BalanceProblem",
+    "LedgerSummary",
+    "LotConsumer",
+    "LotDetail",
+    "LotInput",
+    "LotShipment",
+    "LotSummary",
+    "RecycledShare",
+    "RunRef",
+    "StageCount",
+    "balance",
+    "canonical_lot_id",
+    "list_lots",
+    "show_lot",
+    "summary",
+]
 
 
 def _num(d: Decimal) -> float | int:
@@ -40,41 +57,119 @@ def canonical_lot_id(lot_id: str) -> str:
     return normalise_epc(lot_id)
 
 
-def _lot_json(r: LotRow) -> dict[str, Any]:
-    return {
-        "id": r.id,
-        "material": r.material,
-        "stage": r.stage,
-        "site": r.site,
-        "produced_at": _time(r.produced_us),
-        "mass_kg": _num(mg_to_kg(r.mass_mg)),
-        "assay": {e: _num(ppb_to_fraction(v)) for e, v in sorted(r.assay.items())},
-        "origin": r.origin,
-    }
+@dataclass(frozen=True, slots=True)
+class RecycledShare:
+    """Physical recycled share of one element of a lot [kg kg⁻¹] (None when the lot holds none of it)."""
+
+    recycled: float | None
+    pre_consumer: float | None
+    post_consumer: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class LotSummary:
+    """One live lot (the ``lots --json`` item): mass [kg], assay (mass fractions), its own origin class and,
+    beside it, its recycled content per element (``origin_class`` and ``recycled_content`` are None and empty
+    when the lot's shares are not computed, e.g. a lot of a retracted run)."""
+
+    id: str
+    material: str
+    stage: str
+    site: str
+    produced_at: str
+    mass_kg: float
+    assay: dict[str, float]
+    origin: str
+    origin_class: str | None
+    origin_class_meaning: str | None
+    recycled_content: dict[str, RecycledShare]
+
+
+@dataclass(frozen=True, slots=True)
+class RunRef:
+    """The run that made a lot."""
+
+    id: str
+    kind: str
+    site: str
+    started_at: str
+    ended_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class LotInput:
+    """A lot the run that made this lot consumed, and how much [kg]."""
+
+    lot: str
+    mass_kg: float
+
+
+@dataclass(frozen=True, slots=True)
+class LotConsumer:
+    """A run that consumed this lot, and how much [kg]."""
+
+    run: str
+    mass_kg: float
+
+
+@dataclass(frozen=True, slots=True)
+class LotShipment:
+    """A shipment of the lot: mass [kg], ends, mode, distance [km], receiving organisation, time."""
+
+    id: str
+    mass_kg: float
+    from_site: str
+    to_site: str
+    mode: str
+    distance_km: float
+    to_organisation: str | None
+    shipped_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class LotDetail(LotSummary):
+    """One lot (the ``show --json`` shape): its :class:`LotSummary` fields, then what made it, what it went
+    into, what is left where, and its shipments (masses in kg)."""
+
+    event_id: str
+    retracted: bool
+    run: RunRef | None
+    inputs: tuple[LotInput, ...]
+    consumed_by: tuple[LotConsumer, ...]
+    consumed_kg: float
+    remaining_kg: float
+    remaining_by_site_kg: dict[str, float]
+    shipped_kg: float
+    shipments: tuple[LotShipment, ...]
+
+
+def _summaries(store: SqlStore, rows: list[LotRow]) -> list[LotSummary]:
+    from lichain.services.lot_origin import ORIGIN_CLASS_MEANING, lot_origins
+
+    got = lot_origins(store, [r.id for r in rows])
+    out = []
+    for r in rows:
+        o = got.get(r.id)
+        out.append(LotSummary(
+            r.id, r.material, r.stage, r.site, _time(r.produced_us), _num(mg_to_kg(r.mass_mg)),
+            {e: _num(ppb_to_fraction(v)) for e, v in sorted(r.assay.items())}, r.origin,
+            o.origin_class if o else None, ORIGIN_CLASS_MEANING if o else None,
+            {x.element: RecycledShare(x.recycled, x.pre_consumer, x.post_consumer) for x in o.recycled_content}
+            if o else {}))
+    return out
 
 
 def list_lots(store: SqlStore, *, stage: str | None = None, site: str | None = None,
               material: str | None = None, limit: int | None = 100, offset: int = 0,
-              customer: str | None = None) -> list[dict[str, Any]]:
-    """Live lots in creation order (the ``lots --json`` shape), each with its origin class and recycled content;
-    ``customer``: only lots shipped to it."""
-    return _with_origin(store, [_lot_json(r) for r in lot_rows(store, stage=stage, site=site, material=material,
-                                                                limit=limit, offset=offset, customer=customer)])
+              customer: str | None = None) -> list[LotSummary]:
+    """Live lots in creation order, each with its origin class and recycled content; ``customer``: only lots
+    shipped to it."""
+    return _summaries(store, lot_rows(store, stage=stage, site=site, material=material, limit=limit, offset=offset,
+                                      customer=customer))
 
 
-def _with_origin(store: SqlStore, lots: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Add ``origin_class`` (the lot's own class) and ``recycled_content`` per element (services.lot_origin)."""
-    from lichain.services.lot_origin import lot_origins
-
-    got = lot_origins(store, [x["id"] for x in lots])
-    for x in lots:
-        if x["id"] in got:
-            x.update(got[x["id"]].to_json())
-    return lots
-
-
-def show_lot(store: SqlStore, lot_id: str) -> dict[str, Any]:
-    """One lot with its direct inputs, use so far and remaining mass (the ``show --json`` shape)."""
+def show_lot(store: SqlStore, lot_id: str) -> LotDetail:
+    """One lot with its direct inputs, use so far, stock per site and shipments."""
     r = find_lot(store, lot_id) or find_lot(store, canonical_lot_id(lot_id))
     if r is None:
         raise NotFoundError(f"unknown lot {lot_id}")
@@ -84,25 +179,21 @@ def show_lot(store: SqlStore, lot_id: str) -> dict[str, Any]:
     by_site: dict[str, int] = {}  # stock per site now: produced + arrived − shipped out − consumed there
     for mv in store.movements([r.id]).get(r.id, ()):
         by_site[mv.site] = by_site.get(mv.site, 0) + mv.mass_mg
-    out = _with_origin(store, [_lot_json(r)])[0]
-    out.update({
-        "event_id": d["event_id"],
-        "retracted": d["retracted"],
-        "run": None if d["run"] is None else {
-            "id": d["run"]["id"], "kind": d["run"]["kind"], "site": d["run"]["site"],
-            "started_at": _time(d["run"]["started_us"]), "ended_at": _time(d["run"]["ended_us"])},
-        "inputs": [{"lot": lot, "mass_kg": _num(mg_to_kg(m))} for lot, m in d["inputs"]],
-        "consumed_by": [{"run": run, "mass_kg": _num(mg_to_kg(m))} for run, m in d["consumed_by"]],
-        "consumed_kg": _num(mg_to_kg(consumed)),
-        "remaining_kg": _num(mg_to_kg(r.mass_mg - consumed)),
-        "remaining_by_site_kg": {k: _num(mg_to_kg(v)) for k, v in sorted(by_site.items())},
-        "shipped_kg": _num(mg_to_kg(shipped)),
-        "shipments": [{"id": x["id"], "mass_kg": _num(mg_to_kg(x["mass_mg"])), "from_site": x["from_site"],
-                       "to_site": x["to_site"], "mode": x["mode"], "distance_km": _num(Decimal(x["distance_km"])),
-                       "to_organisation": x["to_organisation"], "shipped_at": _time(x["shipped_us"])}
-                      for x in d["shipments"]],
-    })
-    return out
+    run = d["run"]
+    summary = _summaries(store, [r])[0]
+    return LotDetail(
+        summary.id, summary.material, summary.stage, summary.site, summary.produced_at, summary.mass_kg,
+        summary.assay, summary.origin, summary.origin_class, summary.origin_class_meaning, summary.recycled_content,
+        d["event_id"], d["retracted"],
+        None if run is None else RunRef(run["id"], run["kind"], run["site"], _time(run["started_us"]),
+                                        _time(run["ended_us"])),
+        tuple(LotInput(lot, _num(mg_to_kg(m))) for lot, m in d["inputs"]),
+        tuple(LotConsumer(rid, _num(mg_to_kg(m))) for rid, m in d["consumed_by"]),
+        _num(mg_to_kg(consumed)), _num(mg_to_kg(r.mass_mg - consumed)),
+        {k: _num(mg_to_kg(v)) for k, v in sorted(by_site.items())}, _num(mg_to_kg(shipped)),
+        tuple(LotShipment(x["id"], _num(mg_to_kg(x["mass_mg"])), x["from_site"], x["to_site"], x["mode"],
+                          _num(Decimal(x["distance_km"])), x["to_organisation"], _time(x["shipped_us"]))
+              for x in d["shipments"]))
 
 
 @dataclass(frozen=True, slots=True)
