@@ -146,3 +146,12 @@ def test_demo_scenario_a_mine_losing_its_audit_flags_only_later_material(tmp_pat
     shares = [mn(c) for c in late]
     assert all(s > 0 for s, _ in shares) and all(ids == {"RMAP-KALAHARI"} for _, ids in shares)
     assert all(s <= 1.0 for s, _ in shares)
+
+
+def test_trace_shows_the_risks_beside_each_source(store: SqlStore) -> None:
+    from lichain.services.trace import trace_lot
+
+    _ledger(store)
+    risks = {c.lot: c.risks for c in trace_lot(store, "P").contributions}
+    assert risks == {"A": (), "B": ("RF-1",), "C": ()}  # A left M1 before the flag; B was made there after it
+    assert all(c.risks == () for c in trace_lot(store, "A", down=True).contributions)

@@ -290,9 +290,9 @@ def trace(
         kg = sum(c["kg"].values())
         sh = (f"{next(iter(c['share'].values())):.4f}" if len(c["share"]) == 1
               else ", ".join(f"{e} {v:.3f}" for e, v in c["share"].items()))
-        rows.append((c["lot"], c["site"], c["stage"], f"{kg:,.3f}", sh))
-    print_table(out, [Col("lot", "id"), Col("site"), Col("stage"), Col("kg", "num"), Col("share")], rows,
-                total=len(d["contributions"]), how="--json for all")
+        rows.append((c["lot"], c["site"], c["stage"], f"{kg:,.3f}", sh, ", ".join(c["risks"]) or "-"))
+    print_table(out, [Col("lot", "id"), Col("site"), Col("stage"), Col("kg", "num"), Col("share"),
+                      Col("risks (diligence)")], rows, total=len(d["contributions"]), how="--json for all")
 
 
 @app.command()

@@ -26,7 +26,7 @@ from lichain.core.ports import Movement
 from lichain.services.snapshot import load_snapshot
 from lichain.storage.sql import SqlStore
 
-__all__ = ["DiligenceReport", "ElementDiligence", "FlagHit", "OriginShare", "diligence"]
+__all__ = ["DiligenceReport", "ElementDiligence", "FlagHit", "OriginShare", "diligence", "lot_risks"]
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -133,6 +133,27 @@ def _at_root(snap: Snapshot, e: str, mask: np.ndarray, root: int) -> float:
     return v if np.isfinite(v) else 0.0
 
 
+def lot_risks(store: SqlStore, snap: Snapshot, lots: np.ndarray, *, now: datetime | None = None
+              ) -> dict[int, list[RiskInterval]]:
+    """For lots of ``snap`` (positions): the risks in force at each one's site while it was there (at risk only)."""
+    now = now or datetime.now(UTC)
+    site_of = {int(i): snap.site_ids[int(snap.lot_site[i])] for i in lots if snap.lot_site[i] >= 0}
+    by_site: dict[str, list[RiskInterval]] = {}
+    for iv in risk_intervals(store.site_risks(sorted(set(site_of.values())))):
+        by_site.setdefault(iv.site, []).append(iv)
+    wanted = [i for i, site in site_of.items() if site in by_site]
+    moves = store.movements([snap.lot_id(i) for i in wanted]) if wanted else {}
+    out: dict[int, list[RiskInterval]] = {}
+    for i in wanted:
+        site = site_of[i]
+        produced = _EPOCH + timedelta(seconds=int(snap.lot_time[i]))
+        start, end = _stay(moves.get(snap.lot_id(i), []), site, produced, now)
+        found = [iv for iv in by_site[site] if iv.overlaps(start, end)]
+        if found:
+            out[i] = found
+    return out
+
+
 def diligence(store: SqlStore, lot_id: str, *, now: datetime | None = None) -> DiligenceReport:
     """The due-diligence view of one lot (see the module documentation)."""
     snap = load_snapshot(store).snapshot
@@ -142,29 +163,14 @@ def diligence(store: SqlStore, lot_id: str, *, now: datetime | None = None) -> D
     elements = [e for k, e in enumerate(snap.elements) if snap.element_kg[root, k] > 0]
     sites = {int(s) for s in snap.lot_site[lots] if s >= 0}
     site_ids = {s: snap.site_ids[s] for s in sites}
+    hits = lot_risks(store, snap, lots, now=now)
     statements = store.site_risks(sorted(site_ids.values()))
-    intervals = [i for i in risk_intervals(statements) if i.site in set(site_ids.values())]
-    now = now or datetime.now(UTC)
-    ids = [snap.lot_id(int(i)) for i in lots]
-    moves = store.movements(ids)
-    hits: dict[int, list[RiskInterval]] = {}
-    by_site: dict[str, list[RiskInterval]] = {}
-    for iv in intervals:
-        by_site.setdefault(iv.site, []).append(iv)
     masks: dict[tuple[str, str], np.ndarray] = {}
     union = np.zeros(snap.n_lots, np.bool_)
-    for i, lid in zip(lots, ids, strict=True):
-        site = site_ids.get(int(snap.lot_site[i]))
-        if site is None or site not in by_site:
-            continue
-        produced = _EPOCH + timedelta(seconds=int(snap.lot_time[i]))
-        start, end = _stay(moves.get(lid, []), site, produced, now)
-        for iv in by_site[site]:
-            if iv.overlaps(start, end):
-                hits.setdefault(int(i), []).append(iv)
-                m = masks.setdefault((iv.site, iv.id), np.zeros(snap.n_lots, np.bool_))
-                m[i] = True
-                union[i] = True
+    for i, ivs in hits.items():
+        union[i] = True
+        for iv in ivs:
+            masks.setdefault((iv.site, iv.id), np.zeros(snap.n_lots, np.bool_))[i] = True
     leaves = aggregate(snap, tr, "site")
     countries = aggregate(snap, tr, "country")
     processor_sites = sorted({site_ids[int(s)] for i, s in zip(lots, snap.lot_site[lots], strict=True)

@@ -69,6 +69,7 @@ class Contribution:
     depth: int
     kg: dict[str, float]
     share: dict[str, float]
+    risks: tuple[str, ...] = ()  # upstream: ids of risks in force at its site while it was there (diligence)
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +150,11 @@ def trace_lot(
     elements = list(snap.elements) if element is None else [element]
     cols = [snap.elements.index(e) for e in elements]
     keep = tr.leaf if not down else tr.lots != tr.root
+    risks: dict[int, list[Any]] = {}
+    if not down:  # due diligence beside each source: the risks its material met at its site
+        from lichain.services.diligence import lot_risks
+
+        risks = lot_risks(store, snap, np.asarray(tr.lots)[keep])
     contributions = []
     for r in np.flatnonzero(keep):
         lot = int(tr.lots[r])
@@ -157,7 +163,8 @@ def trace_lot(
             snap.lot_id(lot), snap.site_ids[s], snap.site_country[s], snap.site_org[s],
             snap.material_codes[snap.lot_material[lot]], snap.stage_names[snap.lot_stage[lot]], int(tr.depth[r]),
             {e: float(tr.element_kg[r, c]) for e, c in zip(elements, cols, strict=True)},
-            {e: float(tr.share[r, c]) for e, c in zip(elements, cols, strict=True)}))
+            {e: float(tr.share[r, c]) for e, c in zip(elements, cols, strict=True)},
+            tuple(sorted({iv.id for iv in risks.get(lot, ())}))))
     contributions.sort(key=lambda c: sum(c.kg.values()), reverse=True)
     groups = splits = None
     if by is not None:
