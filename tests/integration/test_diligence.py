@@ -155,3 +155,24 @@ def test_trace_shows_the_risks_beside_each_source(store: SqlStore) -> None:
     risks = {c.lot: c.risks for c in trace_lot(store, "P").contributions}
     assert risks == {"A": (), "B": ("RF-1",), "C": ()}  # A left M1 before the flag; B was made there after it
     assert all(c.risks == () for c in trace_lot(store, "A", down=True).contributions)
+
+
+def test_statements_round_trip_through_the_spreadsheet(store: SqlStore, tmp_path: Path) -> None:
+    from lichain.io.tabular import read_workbook, write_workbook
+
+    _ledger(store)
+    later = SiteRisk("RF-1", "M1", "red_flag", "closed", d(5), "verification report V-2", category="serious_abuses")
+    ev = _statement(later, d(5), "risk:4").event
+    book = tmp_path / "risks.xlsx"
+    write_workbook([ev], book)
+    back, problems = read_workbook(book)
+    assert problems == [] and [le.event.body for le in back] == [later] and back[0].event.time == d(5)
+    assert ingest_file(store, book).ok  # the flag is closed from 1 May: B (made 1 March) still met it
+    assert abs(diligence(store, "P", now=d(6)).elements[0].at_risk_share - 0.25) < 1e-12
+    folder = tmp_path / "csv"
+    write_workbook([ev], folder)
+    rows = (folder / "site_risks.csv").read_text(encoding="utf-8").splitlines()
+    (folder / "site_risks.csv").write_text("\n".join([rows[0], rows[1].replace("verification report V-2", "")]),
+                                           encoding="utf-8")
+    _, problems = read_workbook(folder)
+    assert [p.location.split(str(folder))[1] for p in problems] == ["/site_risks.csv:2:source"]

@@ -31,6 +31,7 @@ from lichain.core.model import (
     Run,
     Shipment,
     Site,
+    SiteRisk,
     SupplierPcf,
 )
 from lichain.core.quantities import kg_to_mg
@@ -228,6 +229,16 @@ def _pcf(r: Row) -> tuple[SupplierPcf, datetime | None] | None:
     return pcf, at or vf
 
 
+def _risk(r: Row) -> tuple[SiteRisk, datetime] | None:
+    """A site risk statement row and when it was made (declared_at, default valid_from)."""
+    rid, site, kind, status, source = (r.text(c, required=True) for c in ("id", "site", "kind", "status", "source"))
+    vf, vt, at = r.time("valid_from", required=True), r.time("valid_to"), r.time("declared_at")
+    if not r.ok or rid is None or site is None or kind is None or status is None or source is None or vf is None:
+        return None
+    return SiteRisk(rid, site, kind, status, vf, source, vt, r.text("category"), r.text("scheme"),
+                    r.text("reference")), at or vf
+
+
 class _Reader:
     def __init__(self, tables: dict[str, Table], problems: list[Problem]) -> None:
         self.tables, self.problems = tables, problems
@@ -340,10 +351,12 @@ class _Reader:
                 timed.append((s.shipped_at, 1, i, r.loc("id"), s))
         timed.sort(key=lambda x: x[:3])
         pcfs = [(r.loc("lot"), p) for r in self.rows("supplier_pcfs") if (p := _pcf(r)) is not None]
+        risks = [(r.loc("id"), x) for r in self.rows("site_risks") if (x := _risk(r)) is not None]
         times = [_time(b) for _, b in head if isinstance(b, Lot)] + [t[0] for t in timed]
         first = min(times, default=_NO_TIME)
         return ([_located(loc, b, first) for loc, b in head] + [_located(t[3], t[4], first) for t in timed]
-                + [LocatedEvent(loc, Event("", kind_of(b), at or first, b)) for loc, (b, at) in pcfs])
+                + [LocatedEvent(loc, Event("", kind_of(b), at or first, b)) for loc, (b, at) in pcfs]
+                + [LocatedEvent(loc, Event("", kind_of(x), at, x)) for loc, (x, at) in risks])
 
 
 def _time(b: EventBody) -> datetime:

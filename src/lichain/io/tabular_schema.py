@@ -260,6 +260,29 @@ SHEETS: dict[str, Sheet] = {
             ),
         ),
         Sheet(
+            "site_risks",
+            "due-diligence statements about sites (OECD Annex II, Regulation (EU) 2023/1542 Art. 48-52): red "
+            "flags, CAHRA listings, artisanal mining, audits, certifications, each from its date; a later row with "
+            "the same id and site updates it (docs/diligence.md)",
+            (
+                Column("id", True, "", "id of the red flag, audit, listing or certification spoken of"),
+                Column("site", True, "", "site the statement is about (sites sheet or ledger)"),
+                Column("kind", True, "", "red_flag, cahra, asm, audit or certification"),
+                Column("status", True, "", "red_flag: open, mitigating, closed; cahra: listed, delisted; asm: "
+                                           "present, absent; audit: conformant, lapsed, suspended, non_conformant; "
+                                           "certification: valid, lapsed, withdrawn"),
+                Column("valid_from", True, "time", "from when the status holds (the statement enters then)"),
+                Column("valid_to", False, "time", "until when (default: until the next statement of the id)"),
+                Column("category", False, "", "for a red flag: an OECD Annex II risk (e.g. serious_abuses, "
+                                              "money_laundering) or an Annex X category (e.g. biodiversity, "
+                                              "labour_rights)"),
+                Column("scheme", False, "", "for an audit or certification, e.g. RMAP, IRMA, ISO 14001"),
+                Column("source", True, "", "where the statement comes from (audit report, list, grievance)"),
+                Column("reference", False, "", "a document id or URL"),
+                Column("declared_at", False, "time", "when the statement was made; default valid_from"),
+            ),
+        ),
+        Sheet(
             "corrections",
             "records entered by mistake: each row retracts one (it stays on record, out of balances and "
             "traces); enter the corrected record in the other sheets and name it in corrected_by",

@@ -26,6 +26,7 @@ from lichain.core.model import (
     Run,
     Shipment,
     Site,
+    SiteRisk,
     SupplierPcf,
 )
 from lichain.core.quantities import mg_to_kg, ppb_to_fraction
@@ -240,6 +241,13 @@ def _pcf_cells(b: SupplierPcf, ev: Event) -> Cells:
             "declared_at": format_time(ev.time)}
 
 
+def _risk_cells(b: SiteRisk, ev: Event) -> Cells:
+    """The site_risks row of a site risk statement (its event time as declared_at)."""
+    return {"id": b.id, "site": b.site, "kind": b.kind, "status": b.status, "valid_from": format_time(b.valid_from),
+            "valid_to": format_time(b.valid_to) if b.valid_to else None, "category": b.category,
+            "scheme": b.scheme, "source": b.source, "reference": b.reference, "declared_at": format_time(ev.time)}
+
+
 def write_workbook(events: Iterable[Event], path: Path) -> None:
     """Export ledger events (sites, materials, lots, runs, shipments, supplier PCFs, retractions) as a workbook.
 
@@ -295,6 +303,8 @@ def write_workbook(events: Iterable[Event], path: Path) -> None:
             tables["corrections"].append(_correction(b, names))
         elif isinstance(b, SupplierPcf):
             tables["supplier_pcfs"].append(_pcf_cells(b, ev))
+        elif isinstance(b, SiteRisk):
+            tables["site_risks"].append(_risk_cells(b, ev))
         else:
             raise _refuse(f"event {ev.event_id} ({ev.kind.value})")
     _save(
