@@ -21,9 +21,8 @@ from lichain.analysis.snapshot import Snapshot
 from lichain.analysis.trace import aggregate, trace_up
 from lichain.core.codec import format_time
 from lichain.core.diligence import ANNEX_X_CATEGORIES, OECD_ANNEX_II, RiskInterval, risk_intervals
-from lichain.core.errors import NotFoundError
 from lichain.core.ports import Movement
-from lichain.services.snapshot import load_snapshot
+from lichain.services.snapshot import load_snapshot, lot_position
 from lichain.storage.sql import SqlStore
 
 __all__ = ["DiligenceReport", "ElementDiligence", "FlagHit", "OriginShare", "diligence", "lot_risks"]
@@ -107,17 +106,6 @@ def _stay(movements: list[Movement], home: str, produced: datetime, now: datetim
     return produced, max(m.at for m in left)
 
 
-def _root(snap: Snapshot, lot_id: str) -> int:
-    from lichain.services.query import canonical_lot_id
-
-    for cand in (lot_id, canonical_lot_id(lot_id)):
-        try:
-            return snap.index_of(cand)
-        except (KeyError, ValueError):
-            continue
-    raise NotFoundError(f"unknown lot {lot_id}")
-
-
 def _shares(groups: dict[str, dict[str, object]], e: str) -> tuple[OriginShare, ...]:
     out = []
     for name, g in groups.items():
@@ -157,7 +145,7 @@ def lot_risks(store: SqlStore, snap: Snapshot, lots: np.ndarray, *, now: datetim
 def diligence(store: SqlStore, lot_id: str, *, now: datetime | None = None) -> DiligenceReport:
     """The due-diligence view of one lot (see the module documentation)."""
     snap = load_snapshot(store).snapshot
-    root = _root(snap, lot_id)
+    root = lot_position(snap, lot_id)
     tr = trace_up(snap, root)
     lots = np.asarray(tr.lots)
     elements = [e for k, e in enumerate(snap.elements) if snap.element_kg[root, k] > 0]

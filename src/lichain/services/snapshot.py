@@ -24,7 +24,7 @@ from lichain.analysis.snapshot import Snapshot
 from lichain.storage.arrays import read_arrays
 from lichain.storage.sql import SqlStore, to_us
 
-__all__ = ["LoadedSnapshot", "cache_dir_for", "load_snapshot"]
+__all__ = ["LoadedSnapshot", "cache_dir_for", "load_snapshot", "lot_position"]
 
 _TABLES = ("site_ids", "site_country", "site_org", "material_codes", "stage_names")
 _FORMAT = 2
@@ -132,3 +132,17 @@ def load_snapshot(store: SqlStore, *, as_of: datetime | None = None, use_cache: 
 
 def _is_prefix(store: SqlStore, seq: int, chain_hash: str) -> bool:
     return store.chain_hash_at(seq) == chain_hash
+
+
+def lot_position(snap: Snapshot, lot_id: str) -> int:
+    """Position of a lot in the snapshot, by its id as given or in the ledger's spelling (GS1 EPC URN or Digital
+    Link); :class:`~lichain.core.errors.NotFoundError` when there is none."""
+    from lichain.core.errors import NotFoundError
+    from lichain.services.query import canonical_lot_id
+
+    for cand in (lot_id, canonical_lot_id(lot_id)):
+        try:
+            return snap.index_of(cand)
+        except (KeyError, ValueError):
+            continue
+    raise NotFoundError(f"unknown lot {lot_id}")

@@ -16,8 +16,7 @@ import numpy as np
 
 from lichain.analysis.trace import aggregate, trace_down, trace_graph, trace_up
 from lichain.core.errors import ChoiceError, NotFoundError
-from lichain.services.query import canonical_lot_id
-from lichain.services.snapshot import load_snapshot
+from lichain.services.snapshot import load_snapshot, lot_position
 from lichain.storage.sql import SqlStore, to_us
 
 __all__ = ["SHARES_MEANING", "Contribution", "GroupShare", "StageGroup", "StageSplit", "TraceResult", "per_stage",
@@ -133,13 +132,7 @@ def trace_lot(
 ) -> TraceResult:
     """Contributions of source lots (upstream) or reached lots (downstream), per element."""
     snap = load_snapshot(store).snapshot
-    try:
-        root = snap.index_of(lot_id)
-    except (KeyError, ValueError):
-        try:
-            root = snap.index_of(canonical_lot_id(lot_id))
-        except (KeyError, ValueError):
-            raise NotFoundError(f"unknown lot {lot_id}") from None
+    root = lot_position(snap, lot_id)
     if by is not None and by not in _BY:
         raise ChoiceError(f"a trace groups by one of {', '.join(_BY)}, not {by!r}")
     if element is not None and element not in snap.elements:

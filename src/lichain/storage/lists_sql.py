@@ -178,15 +178,10 @@ def declared_payloads(store: SqlStore, kind: str, ids: Iterable[str]) -> dict[st
 def count_lots(store: SqlStore, *, stage: str | None = None, site: str | None = None, material: str | None = None,
                customer: str | None = None) -> int:
     """How many live lots ``lots`` would list with these filters and no limit."""
+    from lichain.storage.queries import lot_filters
+
     q = (select(func.count()).select_from(s.lots).join(s.materials, s.materials.c.code == s.lots.c.material)
          .where(_live(s.lots.c.event_seq)))
-    if stage:
-        q = q.where(s.materials.c.stage == stage)
-    if site:
-        q = q.where(s.lots.c.site == site)
-    if material:
-        q = q.where(s.lots.c.material == material)
-    if customer:
-        q = q.where(s.lots.c.idx.in_(delivered_lots(customer)))
+    q = lot_filters(q, stage=stage, site=site, material=material, customer=customer)  # the same as `lots` lists
     with store.read() as conn:
         return int(conn.execute(q).scalar_one())

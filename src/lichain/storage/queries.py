@@ -15,7 +15,7 @@ from sqlalchemy import and_, func, select
 from lichain.storage import schema as s
 from lichain.storage.sql import SqlStore
 
-__all__ = ["LotRow", "balance_rows", "counts_by_stage", "find_lot", "lot_detail", "lot_rows"]
+__all__ = ["LotRow", "balance_rows", "counts_by_stage", "find_lot", "lot_detail", "lot_filters", "lot_rows"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,15 +37,9 @@ def _live(seq_col: Any) -> Any:
     return ~seq_col.in_(select(s.retractions.c.target_seq))
 
 
-def lot_rows(
-    store: SqlStore, *, stage: str | None = None, site: str | None = None, material: str | None = None,
-    limit: int | None = 100, offset: int = 0, customer: str | None = None,
-) -> list[LotRow]:
-    """Live lots in creation order, filtered (``customer``: lots with a live shipment to that organisation)."""
-    q = (select(s.lots.c.idx, s.lots.c.id, s.lots.c.material, s.materials.c.stage, s.lots.c.site,
-                s.lots.c.produced_us, s.lots.c.mass_mg, s.lots.c.origin)
-         .join(s.materials, s.materials.c.code == s.lots.c.material)
-         .where(_live(s.lots.c.event_seq)).order_by(s.lots.c.idx))
+def lot_filters(q: Any, *, stage: str | None = None, site: str | None = None, material: str | None = None,
+                customer: str | None = None) -> Any:
+    """``q`` (over lots joined to materials) narrowed to a stage, site, material and customer, where given."""
     if stage:
         q = q.where(s.materials.c.stage == stage)
     if site:
@@ -56,6 +50,19 @@ def lot_rows(
         from lichain.storage.lists_sql import delivered_lots
 
         q = q.where(s.lots.c.idx.in_(delivered_lots(customer)))
+    return q
+
+
+def lot_rows(
+    store: SqlStore, *, stage: str | None = None, site: str | None = None, material: str | None = None,
+    limit: int | None = 100, offset: int = 0, customer: str | None = None,
+) -> list[LotRow]:
+    """Live lots in creation order, filtered (``customer``: lots with a live shipment to that organisation)."""
+    q = (select(s.lots.c.idx, s.lots.c.id, s.lots.c.material, s.materials.c.stage, s.lots.c.site,
+                s.lots.c.produced_us, s.lots.c.mass_mg, s.lots.c.origin)
+         .join(s.materials, s.materials.c.code == s.lots.c.material)
+         .where(_live(s.lots.c.event_seq)).order_by(s.lots.c.idx))
+    q = lot_filters(q, stage=stage, site=site, material=material, customer=customer)
     if limit is not None:
         q = q.limit(limit)
     if offset:
