@@ -380,6 +380,7 @@ def _register_extensions() -> None:
         cli_corrections,
         cli_diligence,
         cli_factors,
+        cli_flows,
         cli_footprint,
         cli_lists,
         cli_report,
@@ -394,6 +395,7 @@ def _register_extensions() -> None:
     cli_verify.register(app)
     cli_lists.register(app)
     cli_diligence.register(app)
+    cli_flows.register(app)
 
 
 _register_extensions()
