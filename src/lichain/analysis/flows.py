@@ -55,7 +55,7 @@ def stage_flows(snap: Snapshot, element: str, start_s: int | None = None, end_s:
     kg = snap.up_kg[keep] * snap.lot_assay[src, col]
     n = max(len(snap.stage_names), 1)
     key = snap.lot_stage[src].astype(np.int64) * n + snap.lot_stage[dst].astype(np.int64)
-    total = np.bincount(key, weights=kg, minlength=n * n)
+    total = np.asarray(np.bincount(key, weights=kg, minlength=n * n), np.float64)
     count = np.bincount(key, minlength=n * n)
     nz = np.flatnonzero(count)
     return StageFlows(nz // n, nz % n, total[nz], count[nz])
