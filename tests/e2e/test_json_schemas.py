@@ -80,6 +80,9 @@ def test_outputs_validate(ledger: tuple[str, dict[str, Any]]) -> None:
     dd = _json(["diligence", cam, "--db", db])
     assert dd["lot"] == cam and {e["element"] for e in dd["elements"]} >= {"Ni", "Co", "Mn", "Li"}
     _validator("diligence").validate(dd)
+    fl = _json(["flows", "--element", "Co", "--db", db])
+    assert fl["links"] and all(k["element_kg"] > 0 for k in fl["links"])
+    _validator("flows").validate(fl)
     lot = json.loads(runner.invoke(app, ["lots", "--db", db, "--stage", "scrap", "--json"]).stdout)[-1]["id"]
     gone = _json(["retract", lot, "--reason", "did_not_occur", "--db", db])
     assert gone["ok"] and gone["events_written"] == 1

@@ -21,6 +21,7 @@ def _outputs() -> dict[str, Any]:
     from lichain.services.corrections import RetractResult
     from lichain.services.demo import DemoReport
     from lichain.services.diligence import DiligenceReport
+    from lichain.services.flows import FlowDiagram
     from lichain.services.ingest import IngestReport
     from lichain.services.lists import MaterialList, OrganisationList, ShipmentList, SiteList
     from lichain.services.query import BalanceCheck, LotDetail, LotSummary
@@ -36,6 +37,7 @@ def _outputs() -> dict[str, Any]:
         "demo": DemoReport,
         "retract": RetractResult,
         "diligence": DiligenceReport,
+        "flows": FlowDiagram,
         "trace": TraceResult,
         "lots": list[LotSummary],
         "show": LotDetail,
