@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from lichain.core.ports import LedgerStore
     from lichain.core.validate import BalancePolicy
     from lichain.services.checkpoint import Checkpoint, CheckpointCheck
+    from lichain.services.circularity_results import RecycledContent
     from lichain.services.corrections import RetractResult
     from lichain.services.demo import DemoReport
     from lichain.services.diligence import DiligenceReport
@@ -197,7 +198,7 @@ class Ledger:
 
         return diligence(self._sql("due diligence"), lot_id)
 
-    def recycled(self, lot_id: str) -> dict[str, Any]:
+    def recycled(self, lot_id: str) -> RecycledContent:
         """Recycled content per element of one lot (pre- and post-consumer, EU 2023/1542 Art. 8)."""
         from lichain.services.circularity import recycled
 

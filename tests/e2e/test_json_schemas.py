@@ -83,6 +83,16 @@ def test_outputs_validate(ledger: tuple[str, dict[str, Any]]) -> None:
     fl = _json(["flows", "--element", "Co", "--db", db])
     assert fl["links"] and all(k["element_kg"] > 0 for k in fl["links"])
     _validator("flows").validate(fl)
+    rc = _json(["recycled", cam, "--db", db])
+    assert set(rc["elements"]) == set(dd_elements := {e["element"] for e in dd["elements"]}) and dd_elements
+    _validator("recycled").validate(rc)
+    for args in (["--lot", cam], ["--period", "2026"], ["--customer", "Demo Cell Hungary Kft."]):
+        a8 = _json(["art8", *args, "--db", db])
+        assert set(a8["elements"]) == {"Co", "Li", "Ni"}
+        _validator("art8").validate(a8)
+    rv = _json(["recovery", "--period", "2026", "--db", db])
+    assert rv["recyclers"] and all(0 < v["recovery"] <= 1 for r in rv["recyclers"] for v in r["elements"].values())
+    _validator("recovery").validate(rv)
     lot = json.loads(runner.invoke(app, ["lots", "--db", db, "--stage", "scrap", "--json"]).stdout)[-1]["id"]
     gone = _json(["retract", lot, "--reason", "did_not_occur", "--db", db])
     assert gone["ok"] and gone["events_written"] == 1

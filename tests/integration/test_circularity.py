@@ -34,6 +34,7 @@ from lichain.core.model import (
     Site,
 )
 from lichain.core.validate import LocatedEvent
+from lichain.entrypoints.present import jsonable
 from lichain.io.secondary_material import validate_secondary_material
 from lichain.services import circularity as circ
 from lichain.services.ingest import ingest_events
@@ -100,7 +101,7 @@ def state(store: SqlStore) -> tuple[dict[str, int], str]:
 
 
 def test_physical_shares_on_the_closed_loop(loop: SqlStore) -> None:
-    ni = {lot: circ.recycled(loop, lot)["elements"]["Ni"] for lot in ("CAM1", "SCRAP1", "BM1", "NR1", "PC2", "CAM2")}
+    ni = {lot: jsonable(circ.recycled(loop, lot))["elements"]["Ni"] for lot in ("CAM1", "SCRAP1", "BM1", "NR1", "PC2", "CAM2")}
     assert ni["CAM1"]["recycled"] == 0 and ni["CAM1"]["virgin"] == 1
     assert (ni["SCRAP1"]["pre_consumer"], ni["SCRAP1"]["post_consumer"]) == (1, 0)
     for lot in ("BM1", "NR1"):
@@ -112,11 +113,11 @@ def test_physical_shares_on_the_closed_loop(loop: SqlStore) -> None:
         assert ni[lot]["recycled"] == pytest.approx(0.294, abs=1e-12)
         assert ni[lot]["allocated_pre_consumer"] == 0 and ni[lot]["allocated_post_consumer"] == 0
     assert ni["CAM2"]["element_kg"] == pytest.approx(50)
-    assert circ.recycled(loop, "CAM2")["elements"]["Co"]["recycled"] is None  # holds no Co
+    assert jsonable(circ.recycled(loop, "CAM2"))["elements"]["Co"]["recycled"] is None  # holds no Co
 
 
 def test_recovery_and_art8_on_the_closed_loop(loop: SqlStore) -> None:
-    rec = circ.recovery(loop, period="2026")
+    rec = jsonable(circ.recovery(loop, period="2026"))
     (r,) = rec["recyclers"]
     ni = r["elements"]["Ni"]
     assert r["site"] == "REC" and r["runs"] == 1
@@ -124,18 +125,18 @@ def test_recovery_and_art8_on_the_closed_loop(loop: SqlStore) -> None:
     assert ni["recovery"] == pytest.approx(0.98) and ni["overall"] == pytest.approx(0.98)
     assert {t["key"]: t["meets"] for t in ni["targets"]} == {
         "eu.annex12.2027.Ni": True, "eu.annex12.2031.Ni": True, "cn.miit2024.Ni": True}
-    assert circ.recovery(loop, period="2025")["recyclers"][0]["elements"] == {}
-    a = circ.art8(loop, customer="CellCo")
+    assert jsonable(circ.recovery(loop, period="2025"))["recyclers"][0]["elements"] == {}
+    a = jsonable(circ.art8(loop, customer="CellCo"))
     assert a["status"] == "methodology not adopted; indicative comparison"
     assert a["scope"]["shipments"] == 2 and a["elements"]["Ni"]["recycled"] == pytest.approx(0.098)
     assert a["elements"]["Ni"]["pre_consumer"] == pytest.approx(9.8 / 150)
     assert [t["meets"] for t in a["elements"]["Ni"]["vs_physical"]] == [True, False]  # 6 % (2031), 15 % (2036)
-    p = circ.art8(loop, period="2026")
+    p = jsonable(circ.art8(loop, period="2026"))
     assert p["scope"]["lots"] == 2 and p["elements"]["Ni"]["recycled"] == pytest.approx(0.098)
     assert [x["site"] for x in p["plants"]] == ["CAMP"]
-    assert circ.art8(loop, lot="CAM2")["elements"]["Ni"]["recycled"] == pytest.approx(0.294)
+    assert jsonable(circ.art8(loop, lot="CAM2"))["elements"]["Ni"]["recycled"] == pytest.approx(0.294)
     with pytest.raises(ValueError):
-        circ.art8(loop, lot="CAM2", customer="CellCo")
+        jsonable(circ.art8(loop, lot="CAM2", customer="CellCo"))
 
 
 def _claim(cid: str, site: str, model: str, *allocs: tuple[str, str, float, float],
@@ -162,10 +163,10 @@ def test_claims_pass_down_the_loop_and_over_claims_are_refused(loop: SqlStore) -
     assert not r.ok and "overlaps claim PC-CB" in r.problems[0].message
     # the CAM plant receives the pCAM plant's allocation with PC2 and passes it on to CAM2
     assert circ.record_claim(loop, _claim("CAMP-CB", "CAMP", "controlled_blending", ("CAM2", "Ni", 9.8, 4.9))).ok
-    ni = circ.recycled(loop, "CAM2")["elements"]["Ni"]
+    ni = jsonable(circ.recycled(loop, "CAM2"))["elements"]["Ni"]
     assert ni["allocated_pre_consumer"] == pytest.approx(ni["pre_consumer"], abs=1e-12)
     assert ni["allocated_post_consumer"] == pytest.approx(ni["post_consumer"], abs=1e-12)
-    assert [c["claim"] for c in circ.recycled(loop, "CAM2")["claims"]] == ["CAMP-CB"]
+    assert [c["claim"] for c in jsonable(circ.recycled(loop, "CAM2"))["claims"]] == ["CAMP-CB"]
     r = circ.record_claim(loop, _claim("CAMP-MB", "CAMP", "mass_balance_credit", ("CAM1", "Ni", 0.000001, 0)))
     assert not r.ok
     # what a live claim counts cannot be retracted until that claim is
@@ -181,7 +182,7 @@ def test_claims_pass_down_the_loop_and_over_claims_are_refused(loop: SqlStore) -
         assert state(loop) == before
     for target in (camp_claim, pc_claim):
         assert ingest_events([LocatedEvent("err:1", event(Retraction(target, t, "correction"), t))], loop).ok
-    assert circ.recycled(loop, "CAM2")["elements"]["Ni"]["allocated_recycled"] == 0
+    assert jsonable(circ.recycled(loop, "CAM2"))["elements"]["Ni"]["allocated_recycled"] == 0
     # a retracted claim's budget is free again
     assert circ.record_claim(loop, _claim("PC-MB2", "PC", "mass_balance_credit", ("PC1", "Ni", 9.8, 4.9))).ok
 
@@ -239,15 +240,15 @@ def test_demo_chain_recycled_content_and_recovery(store: SqlStore) -> None:
 
     chain = generate(lots=3000, seed=0)
     assert ingest_batches(store, [chain.master_events, *chain.batches(include_master=False)]).ok
-    a = circ.art8(store, period="2026")
+    a = jsonable(circ.art8(store, period="2026"))
     assert all(0.02 < a["elements"][e]["recycled"] < 0.5 for e in ("Ni", "Co", "Li"))
-    (rec,) = circ.recovery(store, period="2026")["recyclers"]
+    (rec,) = jsonable(circ.recovery(store, period="2026"))["recyclers"]
     for e, y in P.HYDROMET_YIELD.items():
         assert rec["elements"][e]["recovery"] == pytest.approx(y, abs=1e-6)
     # controlled-blending claims at the pCAM then the CAM plant reproduce the physical shares of the CAM lots
     for cid, site in (("CB-PCAM", S.PCAM), ("CB-CAM", S.CAM)):
         assert circ.record_claim(store, circ.propose_claim(store, cid, site, *YEAR, "controlled_blending")).ok
-    b = circ.art8(store, period="2026")
+    b = jsonable(circ.art8(store, period="2026"))
     for e in ("Ni", "Co", "Li"):
         v = b["elements"][e]
         assert v["allocated_recycled"] == pytest.approx(v["recycled"], rel=1e-6)

@@ -14,6 +14,7 @@ from typing import Any
 
 from lichain.core.citations import CITATIONS, internal_markers
 from lichain.demo import generate
+from lichain.entrypoints.present import jsonable
 from lichain.io.pcf import pcf_payload, validate_pcf
 from lichain.services import circularity as circ
 from lichain.services.esg import esg_report
@@ -68,8 +69,8 @@ def test_customer_documents_on_the_demo_ledger_cite_only_registry_publications(s
         assert validate_pcf(p) == []
         docs[f"pcf {lot}"] = p
         docs[f"secondary-material {lot}"] = circ.secondary_material(store, lot)
-    docs["art8"] = circ.art8(store, period="2026")
-    docs["recovery"] = circ.recovery(store, period="2026")
+    docs["art8"] = jsonable(circ.art8(store, period="2026"))
+    docs["recovery"] = jsonable(circ.recovery(store, period="2026"))
     docs["esg"] = esg_report(store, "2026")
 
     for name, doc in docs.items():

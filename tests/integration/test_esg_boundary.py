@@ -29,6 +29,7 @@ from lichain.core.model import (
     Site,
 )
 from lichain.core.validate import LocatedEvent
+from lichain.entrypoints.present import jsonable
 from lichain.io.report_html import render_esg_html
 from lichain.services.esg import esg_report
 from lichain.services.ingest import ingest_events
@@ -193,14 +194,14 @@ def _renamed(report: dict[str, Any], old: str, new: str) -> dict[str, Any]:
 def test_period_aggregates_take_the_boundary(loaded: SqlStore) -> None:
     from lichain.services import circularity as circ
 
-    own = circ.art8(loaded, period="2026", stage="cell")  # the customer's cells are not the owner's production
+    own = jsonable(circ.art8(loaded, period="2026", stage="cell"))  # the customer's cells are not the owner's production
     assert own["scope"]["organisation"]["name"] == OWN and own["scope"]["lots"] == 0
-    cus = circ.art8(loaded, period="2026", stage="cell", organisation=CUS)
+    cus = jsonable(circ.art8(loaded, period="2026", stage="cell", organisation=CUS))
     assert cus["scope"]["lots"] == 1 and [p["site"] for p in cus["plants"]] == ["CUS-CELL"]
-    assert [p["site"] for p in circ.art8(loaded, period="2026")["plants"]] == ["OWN-CAM"]
-    assert circ.recovery(loaded, period="2026")["organisation"]["name"] == OWN
+    assert [p["site"] for p in jsonable(circ.art8(loaded, period="2026"))["plants"]] == ["OWN-CAM"]
+    assert jsonable(circ.recovery(loaded, period="2026"))["organisation"]["name"] == OWN
     with pytest.raises(NotFoundError, match="did you mean"):
-        circ.recovery(loaded, period="2026", organisation="Customer Cell")
+        jsonable(circ.recovery(loaded, period="2026", organisation="Customer Cell"))
 
 
 def test_a_second_owner_organisation_is_refused(store: SqlStore) -> None:

@@ -89,7 +89,9 @@ def test_targets_cite_the_regulation_and_keep_methodology_clean() -> None:
     xii = next(t for t in TARGETS if t.key == "eu.annex12.2027.Co")
     assert [c.id for c in xii.citations] == ["eu-2023-1542", "eu-2025-606"]
     row = compare(0.5, "material_recovery", "Li", ("cn.miit2024",))[0]
-    assert row["sources"] == [CITATIONS["miit-2024"].to_json()]
+    from lichain.entrypoints.present import jsonable
+
+    assert jsonable(row)["sources"] == [CITATIONS["miit-2024"].to_json()]
 
 
 @pytest.mark.parametrize("text", [

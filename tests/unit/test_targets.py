@@ -49,18 +49,18 @@ def test_every_target_names_its_source_and_methodology() -> None:
 
 def test_comparison_is_indicative_and_never_claims_compliance() -> None:
     rows = compare(0.084, "recycled_content", "Ni")
-    assert [(r["key"], r["meets"]) for r in rows] == [("eu.art8.2031.Ni", True), ("eu.art8.2036.Ni", False)]
-    assert all(r["status"] == "methodology not adopted; indicative comparison" for r in rows)
-    assert rows[1]["gap"] == pytest.approx(0.084 - 0.15)
-    assert all(r["meets"] is None and r["gap"] is None for r in compare(None, "recycled_content", "Co"))
-    assert compare(0.5, "recycled_content", "Mn") == []
+    assert [(r.key, r.meets) for r in rows] == [("eu.art8.2031.Ni", True), ("eu.art8.2036.Ni", False)]
+    assert all(r.status == "methodology not adopted; indicative comparison" for r in rows)
+    assert rows[1].gap == pytest.approx(0.084 - 0.15)
+    assert all(r.meets is None and r.gap is None for r in compare(None, "recycled_content", "Co"))
+    assert compare(0.5, "recycled_content", "Mn") == ()
 
 
 def test_figures_are_compared_at_reported_precision() -> None:
     # a recovery of 0.98 computed through integer milligrams as 0.9799999991 meets a 98 % minimum
     row = compare(0.9799999991, "material_recovery", "Ni", ("cn.",))
-    assert [r["meets"] for r in row] == [True]
-    assert [r["meets"] for r in compare(0.97999, "material_recovery", "Ni", ("cn.",))] == [False]
+    assert [r.meets for r in row] == [True]
+    assert [r.meets for r in compare(0.97999, "material_recovery", "Ni", ("cn.",))] == [False]
 
 
 def test_target_json_is_plain() -> None:

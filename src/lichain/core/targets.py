@@ -30,7 +30,9 @@ __all__ = [
     "NOT_IMPLEMENTED",
     "PRECISION",
     "TARGETS",
+    "SourceRef",
     "Target",
+    "TargetCheck",
     "compare",
     "targets_for",
 ]
@@ -51,6 +53,33 @@ _XII_METHOD = ("Delegated Regulation (EU) 2025/606 (calculation points, input/ou
                "not the Regulation's calculation points")
 _MIIT_SRC = ("miit-2024",)
 _MIIT_METHOD = "industry standard conditions for listed enterprises; metallurgical-step recovery basis"
+
+
+@dataclass(frozen=True, slots=True)
+class SourceRef:
+    """A public text as a customer document cites it: title, publisher, year (as text; None when undated), URL."""
+
+    title: str
+    publisher: str
+    year: str | None
+    url: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class TargetCheck:
+    """A figure against one minimum: ``meets`` when the figure (rounded to :data:`PRECISION` decimals) is at least
+    ``minimum`` [kg kg⁻¹], ``gap`` = figure − minimum; both None when the figure is undefined. Never a statement
+    of compliance: ``status`` says how indicative it is."""
+
+    key: str
+    regime: str
+    minimum: float
+    applies_from: str
+    meets: bool | None
+    gap: float | None
+    status: str
+    methodology: str
+    sources: tuple[SourceRef, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,7 +160,8 @@ def targets_for(metric: str, element: str, regimes: Iterable[str] | None = None)
     return out
 
 
-def compare(value: float | None, metric: str, element: str, regimes: Iterable[str] | None = None) -> list[dict[str, object]]:
+def compare(value: float | None, metric: str, element: str,
+            regimes: Iterable[str] | None = None) -> tuple[TargetCheck, ...]:
     """Compare a figure [kg kg⁻¹] with every matching target; indicative, never a compliance statement.
 
     Parameters
@@ -145,17 +175,16 @@ def compare(value: float | None, metric: str, element: str, regimes: Iterable[st
 
     Returns
     -------
-    One dict per target: its key, minimum, date, ``meets`` (value rounded to :data:`PRECISION` decimals ≥
-    minimum; None when value is None), ``gap`` (value − minimum), ``sources`` (the target's public citations,
-    ``[{title, publisher, year, url}]``) and ``status`` (:data:`INDICATIVE` for the Art. 8
-    minimums, whose methodology is not adopted; never a statement of compliance).
+    One :class:`TargetCheck` per target (its public citations as ``sources``, and ``status``:
+    :data:`INDICATIVE` for the Art. 8 minimums, whose methodology is not adopted).
     References: Regulation (EU) 2023/1542 Art. 8 and Annex XII; MIIT 规范条件 (2024年本).
     """
-    out: list[dict[str, object]] = []
+    out: list[TargetCheck] = []
     for t in targets_for(metric, element, regimes):
         m = float(t.minimum)
-        out.append({"key": t.key, "regime": t.regime, "minimum": m, "applies_from": t.applies_from.isoformat(),
-                    "meets": None if value is None else round(value, PRECISION) >= m,
-                    "gap": None if value is None else value - m,
-                    "status": t.status, "methodology": t.methodology, "sources": t.sources_json()})
-    return out
+        out.append(TargetCheck(t.key, t.regime, m, t.applies_from.isoformat(),
+                               None if value is None else round(value, PRECISION) >= m,
+                               None if value is None else value - m, t.status, t.methodology,
+                               tuple(SourceRef(c.title, c.publisher, None if c.year is None else str(c.year), c.url)
+                                     for c in t.citations)))
+    return tuple(out)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
@@ -21,7 +21,10 @@ Db = Annotated[str | None, typer.Option("--db", help="Database URL or SQLite pat
 Json = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 
 
-def _run(db: str | None, call: Callable[[Any], dict[str, Any]]) -> dict[str, Any]:
+_T = TypeVar("_T")
+
+
+def _run(db: str | None, call: Callable[[Any], _T]) -> _T:
     from lichain.core.errors import LichainError
     from lichain.entrypoints.console import fail, store_for
 
@@ -59,16 +62,16 @@ def recycled(lot: str, db: Db = None, json_: Json = False) -> None:
     from lichain.entrypoints.console import out
     from lichain.entrypoints.tables import Col, print_table
 
-    out.print(f"[bold]{d['lot']}[/bold]  {d['material']} ({d['stage']}) at {d['site']}, {d['mass_kg']:,.3f} kg")
+    out.print(f"[bold]{d.lot}[/bold]  {d.material} ({d.stage}) at {d.site}, {d.mass_kg:,.3f} kg")
     cols = [Col("element"), *(Col(c, "num") for c in ("element kg", "pre-consumer", "post-consumer", "recycled",
                                                        "alloc. pre", "alloc. post"))]
-    print_table(out, cols, [(e, f"{v['element_kg']:,.3f}", _pct(v["pre_consumer"]), _pct(v["post_consumer"]),
-                             _pct(v["recycled"]), _pct(v["allocated_pre_consumer"]),
-                             _pct(v["allocated_post_consumer"])) for e, v in d["elements"].items()],
+    print_table(out, cols, [(e, f"{v.element_kg:,.3f}", _pct(v.pre_consumer), _pct(v.post_consumer),
+                             _pct(v.recycled), _pct(v.allocated_pre_consumer),
+                             _pct(v.allocated_post_consumer)) for e, v in d.elements.items()],
                 title="recycled share of element mass (physical | allocated by custody claims)")
-    for c in d["claims"]:
-        out.print(f"claim {c['claim']} ({c['model']}, {c['site']}): {c['element']} pre {c['pre_consumer_kg']:,.3f} kg, "
-                  f"post {c['post_consumer_kg']:,.3f} kg", highlight=False)
+    for c in d.claims:
+        out.print(f"claim {c.claim} ({c.model}, {c.site}): {c.element} pre {c.pre_consumer_kg:,.3f} kg, "
+                  f"post {c.post_consumer_kg:,.3f} kg", highlight=False)
 
 
 _ORG_HELP = ("Reporting organisation: only its sites count in a period (default: the ledger owner declared in "
@@ -92,17 +95,17 @@ def recovery(
     from lichain.entrypoints.console import out
     from lichain.entrypoints.tables import Col, print_table
 
-    out.print(f"period {d['period']['start']} .. {d['period']['end']}: {d['status']}")
-    for r in d["recyclers"]:
+    out.print(f"period {d.period.start} .. {d.period.end}: {d.status}")
+    for r in d.recyclers:
         rows = []
-        for e, v in r["elements"].items():
-            marks = "; ".join(f"{_short(x['key'])} ≥{x['minimum']:.0%} {'ok' if x['meets'] else 'below'}"
-                              for x in v["targets"] if x["meets"] is not None)
-            rows.append((e, f"{v['black_mass_in_kg']:,.1f}", f"{v['recovered_kg']:,.1f}", _pct(v["recovery"]),
-                         _pct(v["overall"]), marks))
+        for e, v in r.elements.items():
+            marks = "; ".join(f"{_short(x.key)} ≥{x.minimum:.0%} {'ok' if x.meets else 'below'}"
+                              for x in v.targets if x.meets is not None)
+            rows.append((e, f"{v.black_mass_in_kg:,.1f}", f"{v.recovered_kg:,.1f}", _pct(v.recovery),
+                         _pct(v.overall), marks))
         print_table(out, [Col("element"), Col("black mass in kg", "num"), Col("recovered kg", "num"),
                           Col("recovery", "num"), Col("overall", "num"), Col("targets (indicative)")], rows,
-                    title=f"{r['site']} ({r['runs']} recovery runs)")
+                    title=f"{r.site} ({r.runs} recovery runs)")
 
 
 def art8(
@@ -125,14 +128,16 @@ def art8(
         _emit(d)
         return
     from lichain.entrypoints.console import out
+    from lichain.entrypoints.present import jsonable
     from lichain.entrypoints.tables import Col, print_table
 
-    out.print(f"{d['regulation']}: {d['status']}")
-    out.print("scope: " + json.dumps(d["scope"], ensure_ascii=False), highlight=False)
+    out.print(f"{d.regulation}: {d.status}")
+    scope = {k: v for k, v in jsonable(d.scope).items() if v is not None}
+    out.print("scope: " + json.dumps(scope, ensure_ascii=False), highlight=False)
     rows = []
-    for e, v in d["elements"].items():
-        mins = [x["minimum"] for x in v["vs_physical"]]
-        rows.append((e, f"{v['element_kg']:,.1f}", _pct(v["recycled"]), _pct(v["allocated_recycled"]),
+    for e, v in d.elements.items():
+        mins = [x.minimum for x in v.vs_physical]
+        rows.append((e, f"{v.element_kg:,.1f}", _pct(v.recycled), _pct(v.allocated_recycled),
                      *[f"{m:.0%}" for m in mins[:2]]))
     print_table(out, [Col("element"), *(Col(c, "num") for c in ("element kg", "physical", "allocated", "2031",
                                                                   "2036"))], rows,

@@ -21,7 +21,7 @@ def flows(
         "--period", help="Lots made in 2026, 2026-Q1, 2026-03 or 2026-01-01..2026-06-30 (default: all).")] = None,
     db: Db = None, json_: Json = False,
 ) -> None:
-    """Element mass [kg] moved between chain stages (mine → refining → pCAM → CAM → cells → recycling → back).
+    """Element mass (kg) moved between chain stages (mine → refining → pCAM → CAM → cells → recycling → back).
 
     Example: lichain flows --element Co --period 2026 --json
     """

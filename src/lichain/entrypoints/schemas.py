@@ -18,6 +18,7 @@ __all__ = ["OUTPUTS", "schema_of", "write_schemas"]
 
 def _outputs() -> dict[str, Any]:
     from lichain.services.checkpoint import CheckpointCheck, SavedCheckpoint
+    from lichain.services.circularity_results import Art8Report, RecoveryReport, RecycledContent
     from lichain.services.corrections import RetractResult
     from lichain.services.demo import DemoReport
     from lichain.services.diligence import DiligenceReport
@@ -38,6 +39,9 @@ def _outputs() -> dict[str, Any]:
         "retract": RetractResult,
         "diligence": DiligenceReport,
         "flows": FlowDiagram,
+        "recycled": RecycledContent,
+        "art8": Art8Report,
+        "recovery": RecoveryReport,
         "trace": TraceResult,
         "lots": list[LotSummary],
         "show": LotDetail,

@@ -6,13 +6,15 @@ recycled (Art. 8), how well a recycler recovers each element (Annex XII Part C) 
 propagation engine (:func:`lichain.analysis.propagate.origin_shares`, element-mass weighted over the lot graph)
 beside the shares claimed under a chain-of-custody model (ISO 22095; claims are ledger events checked on write,
 :mod:`lichain.core.claims`). Every regulatory comparison is indicative (:data:`lichain.core.targets.INDICATIVE`).
-Results are plain JSON (fractions 0..1, masses in kg) in the shapes the CLI's ``--json`` prints.
+Results are the frozen types of :mod:`lichain.services.circularity_results` (fractions 0..1, masses in kg), in the
+shapes the CLI's ``--json`` prints; the Catena-X secondary-material payload is the standard's JSON.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from dataclasses import fields as dataclass_fields
 from datetime import UTC, datetime
 from typing import Any
 
@@ -28,6 +30,21 @@ from lichain.core.period import parse_period as core_parse_period
 from lichain.core.quantities import FRACTION_SCALE as S
 from lichain.core.targets import INDICATIVE, compare
 from lichain.core.validate import LocatedEvent
+from lichain.services.circularity_results import (
+    Art8Plant,
+    Art8Report,
+    Art8Scope,
+    Art8Shares,
+    ClaimPart,
+    ElementShares,
+    OrganisationRef,
+    PeriodSpan,
+    RecoveryElement,
+    RecoveryReport,
+    RecycledContent,
+    RecycledShares,
+    RecyclerRecovery,
+)
 from lichain.services.ingest import IngestResult, ingest_events
 from lichain.services.snapshot import load_snapshot
 from lichain.storage import claims_sql
@@ -47,8 +64,12 @@ def parse_period(text: str) -> tuple[datetime, datetime]:
     return p.start, p.end
 
 
-def _period_json(start: datetime, end: datetime) -> dict[str, str]:
-    return {"start": format_time(start), "end": format_time(end)}
+def _span(start: datetime, end: datetime) -> PeriodSpan:
+    return PeriodSpan(format_time(start), format_time(end))
+
+
+def _org(bd: Any) -> OrganisationRef:
+    return OrganisationRef(bd.name, bd.chosen_by)
 
 
 def _index(snap: Snapshot, lot_id: str) -> int:
@@ -97,7 +118,7 @@ class _Book:
         return out
 
     def element_rows(self, idx: np.ndarray, weights_kg: np.ndarray, e: str,
-                     alloc: dict[str, dict[str, tuple[int, int]]]) -> dict[str, Any]:
+                     alloc: dict[str, dict[str, tuple[int, int]]]) -> ElementShares:
         """Element-mass-weighted physical and allocated shares of lots ``idx`` taken in ``weights_kg`` [kg]."""
         snap, k = self.snap, self.snap.element_index(e)
         sh = self.shares(e)
@@ -115,12 +136,11 @@ class _Book:
                 apre += a[0] / 1e6 * r
                 apost += a[1] / 1e6 * r
         d = tot if tot > 0 else float("nan")
-        return {"element_kg": tot, "pre_consumer": _opt(pre / d), "post_consumer": _opt(post / d),
-                "recycled": _opt((pre + post) / d), "allocated_pre_consumer": _opt(apre / d),
-                "allocated_post_consumer": _opt(apost / d), "allocated_recycled": _opt((apre + apost) / d)}
+        return ElementShares(tot, _opt(pre / d), _opt(post / d), _opt((pre + post) / d), _opt(apre / d),
+                             _opt(apost / d), _opt((apre + apost) / d))
 
 
-def recycled(store: SqlStore, lot: str) -> dict[str, Any]:
+def recycled(store: SqlStore, lot: str) -> RecycledContent:
     """Physical recycled shares per element of one lot (pre/post-consumer, element-mass weighted, EU 2023/1542
     Art. 8) beside the shares allocated to it by custody claims (the ``recycled --json`` shape)."""
     b = _Book(store)
@@ -130,41 +150,45 @@ def recycled(store: SqlStore, lot: str) -> dict[str, Any]:
     alloc = b.allocated_mg([lot_id])
     with store.read() as conn:
         claims = claims_sql.lot_claims(conn, [lot_id]).get(lot_id, [])
-    elements: dict[str, Any] = {}
+    elements: dict[str, RecycledShares] = {}
     for e in snap.elements:
         row = b.element_rows(np.array([i]), snap.lot_mass_kg[[i]], e, alloc)
-        row["virgin"] = None if row["recycled"] is None else 1.0 - row["recycled"]
-        elements[e] = row
-    return {
-        "lot": lot_id,
-        "material": snap.material_codes[snap.lot_material[i]] if snap.material_codes else None,
-        "stage": snap.stage_names[snap.lot_stage[i]] if snap.stage_names else None,
-        "site": snap.site_ids[snap.lot_site[i]] if snap.site_ids else None,
-        "mass_kg": float(snap.lot_mass_kg[i]),
-        "elements": elements,
-        "claims": [{"claim": a["claim"], "site": a["site"], "model": a["model"], "element": a["element"],
-                    "period_start": format_time(a["period_start"]), "period_end": format_time(a["period_end"]),
-                    "pre_consumer_kg": a["pre_mg"] / 1e6, "post_consumer_kg": a["post_mg"] / 1e6} for a in claims],
-        "basis": "physical: element-mass-weighted propagation over the lot graph from recycled reset lots; "
-                 "allocated: live custody claims (ISO 22095) divided by the lot's element mass",
-    }
+        elements[e] = RecycledShares(**_fields(row), virgin=None if row.recycled is None else 1.0 - row.recycled)
+    return RecycledContent(
+        lot_id,
+        snap.material_codes[snap.lot_material[i]] if snap.material_codes else None,
+        snap.stage_names[snap.lot_stage[i]] if snap.stage_names else None,
+        snap.site_ids[snap.lot_site[i]] if snap.site_ids else None,
+        float(snap.lot_mass_kg[i]),
+        elements,
+        tuple(ClaimPart(a["claim"], a["site"], a["model"], a["element"], format_time(a["period_start"]),
+                        format_time(a["period_end"]), a["pre_mg"] / 1e6, a["post_mg"] / 1e6) for a in claims),
+        "physical: element-mass-weighted propagation over the lot graph from recycled reset lots; "
+        "allocated: live custody claims (ISO 22095) divided by the lot's element mass",
+    )
 
 
-def _art8_rows(b: _Book, idx: np.ndarray, weights: np.ndarray) -> dict[str, Any]:
+def _fields(row: ElementShares) -> dict[str, Any]:
+    return {f.name: getattr(row, f.name) for f in dataclass_fields(ElementShares)}
+
+
+def _art8_rows(b: _Book, idx: np.ndarray, weights: np.ndarray) -> dict[str, Art8Shares]:
     alloc = b.allocated_mg([b.snap.lot_id(int(i)) for i in idx])
-    out: dict[str, Any] = {}
+    out: dict[str, Art8Shares] = {}
     for e in ART8_ELEMENTS:
         if e not in b.snap.elements:
             continue
         row = b.element_rows(idx, weights, e, alloc)
-        row["vs_physical"] = compare(row["recycled"], "recycled_content", e)
-        row["vs_allocated"] = compare(row["allocated_recycled"], "recycled_content", e)
-        out[e] = row
+        out[e] = Art8Shares(**_fields(row), vs_physical=compare(row.recycled, "recycled_content", e),
+                            vs_allocated=compare(row.allocated_recycled, "recycled_content", e))
     return out
 
 
+_ART8 = (INDICATIVE, "Regulation (EU) 2023/1542 Art. 8(2)-(3)")
+
+
 def art8(store: SqlStore, *, lot: str | None = None, customer: str | None = None, period: str | None = None,
-         stage: str = "cam", organisation: str | None = None) -> dict[str, Any]:
+         stage: str = "cam", organisation: str | None = None) -> Art8Report:
     """Recycled shares of Co, Li, Ni against the Art. 8(2)-(3) minimums (indicative: methodology not adopted).
 
     Exactly one scope: ``lot``; ``customer`` (an organisation receiving shipments; its deliveries of ``stage``
@@ -177,11 +201,10 @@ def art8(store: SqlStore, *, lot: str | None = None, customer: str | None = None
         raise ValueError("give exactly one of lot, customer or period (period may narrow a customer)")
     b = _Book(store)
     snap = b.snap
-    head: dict[str, Any] = {"status": INDICATIVE, "regulation": "Regulation (EU) 2023/1542 Art. 8(2)-(3)"}
     if lot is not None:
         i = _index(snap, lot)
-        return {**head, "scope": {"lot": snap.lot_id(i)},
-                "elements": _art8_rows(b, np.array([i]), snap.lot_mass_kg[[i]])}
+        return Art8Report(*_ART8, Art8Scope(lot=snap.lot_id(i)),
+                          _art8_rows(b, np.array([i]), snap.lot_mass_kg[[i]]))
     start, end = parse_period(period) if period else (None, None)
     if customer is not None:
         with store.read() as conn:
@@ -191,11 +214,9 @@ def art8(store: SqlStore, *, lot: str | None = None, customer: str | None = None
                   if i >= 0 and snap.lot_stage[i] == st]
         idx = np.array([i for i, _ in picked], np.int64)
         kg = np.array([k for _, k in picked], np.float64)
-        scope: dict[str, Any] = {"customer": customer, "stage": stage, "shipments": len(picked),
-                                 "mass_kg": float(kg.sum())}
-        if start is not None and end is not None:
-            scope["period"] = _period_json(start, end)
-        return {**head, "scope": scope, "elements": _art8_rows(b, idx, kg)}
+        scope = Art8Scope(customer=customer, stage=stage, shipments=len(picked), mass_kg=float(kg.sum()),
+                          period=None if start is None or end is None else _span(start, end))
+        return Art8Report(*_ART8, scope, _art8_rows(b, idx, kg))
     assert start is not None and end is not None
     from lichain.services.boundary import reporting_boundary
 
@@ -208,17 +229,15 @@ def art8(store: SqlStore, *, lot: str | None = None, customer: str | None = None
     groups: dict[tuple[int, int], list[int]] = defaultdict(list)
     for i in sel.tolist():
         groups[(int(snap.lot_site[i]), int(snap.lot_material[i]))].append(i)
-    plants = [{"site": snap.site_ids[s], "material": snap.material_codes[m], "lots": len(v),
-               "mass_kg": float(snap.lot_mass_kg[v].sum()),
-               "elements": _art8_rows(b, np.array(v, np.int64), snap.lot_mass_kg[v])}
-              for (s, m), v in sorted(groups.items())]
-    return {**head, "scope": {"period": _period_json(start, end), "stage": stage, "lots": len(sel),
-                              "organisation": bd.to_json()},
-            "elements": _art8_rows(b, sel.astype(np.int64), snap.lot_mass_kg[sel]), "plants": plants}
+    plants = tuple(Art8Plant(snap.site_ids[s], snap.material_codes[m], len(v), float(snap.lot_mass_kg[v].sum()),
+                             _art8_rows(b, np.array(v, np.int64), snap.lot_mass_kg[v]))
+                   for (s, m), v in sorted(groups.items()))
+    return Art8Report(*_ART8, Art8Scope(period=_span(start, end), stage=stage, lots=len(sel), organisation=_org(bd)),
+                      _art8_rows(b, sel.astype(np.int64), snap.lot_mass_kg[sel]), plants)
 
 
 def recovery(store: SqlStore, *, recycler: str | None = None, period: str = "2026",
-             organisation: str | None = None, all_organisations: bool = False) -> dict[str, Any]:
+             organisation: str | None = None, all_organisations: bool = False) -> RecoveryReport:
     """Recovery efficiency per element and recycler: element out in recovered products ÷ element in with the
     black mass, for runs started in the period, against Annex XII Part C of Regulation (EU) 2023/1542 and the
     MIIT 2024 规范条件 minimums (indicative). ``overall`` divides by the element in the waste shredded into black
@@ -239,17 +258,16 @@ def recovery(store: SqlStore, *, recycler: str | None = None, period: str = "202
     for f in flows:
         if not bd.holds(f.site) and recycler is None:  # a recycler asked for by id is reported whoever runs it
             continue
-        els: dict[str, Any] = {}
+        els: dict[str, RecoveryElement] = {}
         for e in sorted(set(f.black_mass_in) | set(f.recovered_out)):
             i, o, w = f.black_mass_in.get(e, 0), f.recovered_out.get(e, 0), f.waste_in.get(e, 0)
             r = o / i if i else None
-            els[e] = {"black_mass_in_kg": i / (S * 1e6), "recovered_kg": o / (S * 1e6), "recovery": r,
-                      "waste_in_kg": w / (S * 1e6), "overall": o / w if w else None,
-                      "targets": compare(r, "material_recovery", e)}
-        out.append({"site": f.site, "runs": f.runs, "elements": els})
-    return {"period": _period_json(start, end), "organisation": bd.to_json(), "status": "indicative comparison",
-            "basis": "element in recovered_salt outputs / element in black_mass consumed, runs started in period",
-            "recyclers": out}
+            els[e] = RecoveryElement(i / (S * 1e6), o / (S * 1e6), r, w / (S * 1e6), o / w if w else None,
+                                     compare(r, "material_recovery", e))
+        out.append(RecyclerRecovery(f.site, f.runs, els))
+    return RecoveryReport(_span(start, end), _org(bd), "indicative comparison",
+                          "element in recovered_salt outputs / element in black_mass consumed, runs started in "
+                          "period", tuple(out))
 
 
 def secondary_material(store: SqlStore, lot: str, *, order_number: str | None = None,
@@ -269,25 +287,26 @@ def secondary_material(store: SqlStore, lot: str, *, order_number: str | None = 
         raise ValueError(f"basis must be auto, physical or allocated, not {basis!r}")
     r = recycled(store, lot)
     b_snap = load_snapshot(store).snapshot
-    i = b_snap.index_of(r["lot"])
+    i = b_snap.index_of(r.lot)
     lo, hi = b_snap.up_indptr[i], b_snap.up_indptr[i + 1]
-    mb_models = {c["element"]: c["model"].startswith("mass_balance") for c in r["claims"]}
+    mb_models = {c.element: c.model.startswith("mass_balance") for c in r.claims}
     contents = []
-    for e, v in r["elements"].items():
-        if v["recycled"] is None or v["element_kg"] <= 0:
+    for e, v in r.elements.items():
+        if v.recycled is None or v.element_kg <= 0:
             continue
         k = b_snap.element_index(e)
         gross = float((b_snap.up_kg[lo:hi] * b_snap.lot_assay[b_snap.up_src[lo:hi], k]).sum()) if hi > lo \
-            else v["element_kg"]
+            else v.element_kg
         use_alloc = basis == "allocated" or (basis == "auto" and e in mb_models)
-        pre = v["allocated_pre_consumer"] if use_alloc else v["pre_consumer"]
-        post = v["allocated_post_consumer"] if use_alloc else v["post_consumer"]
-        contents.append(ElementContent(e, v["element_kg"], gross, 1.0 - pre - post, pre, post,
-                                       use_alloc and mb_models.get(e, False), f"lot {r['lot']}."))
+        pre = v.allocated_pre_consumer if use_alloc else v.pre_consumer
+        post = v.allocated_post_consumer if use_alloc else v.post_consumer
+        assert pre is not None and post is not None  # defined whenever recycled is
+        contents.append(ElementContent(e, v.element_kg, gross, 1.0 - pre - post, pre, post,
+                                       use_alloc and mb_models.get(e, False), f"lot {r.lot}."))
     if order_number is None:
         with store.read() as conn:
-            ships = claims_sql.shipments_of(conn, r["lot"])
-        order_number = ships[0] if ships else r["lot"]
+            ships = claims_sql.shipments_of(conn, r.lot)
+        order_number = ships[0] if ships else r.lot
     payload = secondary_material_payload(contents, order_number, automotive=automotive)
     problems = validate_secondary_material(payload)
     if problems:

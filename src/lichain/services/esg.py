@@ -29,6 +29,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping
+from dataclasses import asdict
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -75,8 +76,8 @@ def _recovery(store: SqlStore, p: Period) -> dict[str, Any]:
     from lichain.services.circularity import recovery
 
     r = recovery(store, period=f"{p.start.isoformat()}..{p.end.isoformat()}", all_organisations=True)
-    return {x["site"]: {"runs": x["runs"], "basis": r["basis"], "status": r["status"],
-                        "elements": x["elements"]} for x in r["recyclers"]}
+    return {x.site: {"runs": x.runs, "basis": r.basis, "status": r.status,
+                     "elements": {e: asdict(v) for e, v in x.elements.items()}} for x in r.recyclers}
 
 
 def _footprints(store: SqlStore, lot_idx: list[int]) -> dict[int, tuple[float, float, bool]]:

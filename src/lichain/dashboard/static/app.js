@@ -1,0 +1,307 @@
+/* lichain dashboard: pages over the REST API (same results as the CLI). No network beyond this origin. */
+"use strict";
+
+const ELEMENTS = ["Ni", "Co", "Mn", "Li"];
+const STAGE_LABEL = {
+  ore: "Mines (ore)", concentrate: "Concentrate", intermediate: "Intermediates (MHP, Co(OH)2)",
+  refined_salt: "Refined salts", recovered_salt: "Recovered salts", reagent: "Reagents", pcam: "pCAM",
+  cam: "CAM", cell: "Cells (customers)", scrap: "Scrap", black_mass: "Black mass",
+};
+const enc = encodeURIComponent;
+const API = {
+  me: () => "/api/me",
+  head: () => "/api/verify",
+  flows: (el, period) => `/api/flows?element=${enc(el)}` + (period ? `&period=${enc(period)}` : ""),
+  lots: (q) => `/api/lots?q=${enc(q)}&limit=20`,
+  lot: (id) => `/api/lots/${enc(id)}`,
+  trace: (id) => `/api/lots/${enc(id)}/trace?graph=true`,
+  footprint: (id) => `/api/lots/${enc(id)}/footprint`,
+  recycled: (id) => `/api/lots/${enc(id)}/recycled`,
+  diligence: (id) => `/api/lots/${enc(id)}/diligence`,
+  passport: (id) => `/api/lots/${enc(id)}/passport`,
+  art8: (period) => `/api/art8?period=${enc(period)}`,
+  recovery: (period) => `/api/recovery?period=${enc(period)}`,
+  esg: (period) => `/api/reports/esg?period=${enc(period)}`,
+};
+
+const state = { key: sessionStorage.getItem("lichain-key") || "", me: null, charts: [] };
+const $ = (sel) => document.querySelector(sel);
+const view = () => $("#view");
+
+function h(tag, attrs = {}, ...kids) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === null || v === undefined || v === false) continue;
+    if (k === "class") el.className = v; else if (k.startsWith("on")) el.addEventListener(k.slice(2), v);
+    else el.setAttribute(k, v === true ? "" : v);
+  }
+  for (const kid of kids.flat()) if (kid !== null && kid !== undefined) el.append(kid instanceof Node ? kid : String(kid));
+  return el;
+}
+
+const fmt = (x, digits = 1) => (x === null || x === undefined || Number.isNaN(x)) ? "—"
+  : Number(x).toLocaleString("en-GB", { maximumFractionDigits: digits, minimumFractionDigits: digits });
+const pct = (x) => (x === null || x === undefined) ? "—" : `${fmt(100 * x, 1)} %`;
+
+class HttpError extends Error {
+  constructor(status, body) { super(body && (body.detail || body.title) ? (body.detail || body.title) : `HTTP ${status}`); this.status = status; this.body = body; }
+}
+
+async function api(url) {
+  const headers = { Accept: "application/json" };
+  if (state.key) headers.Authorization = `Bearer ${state.key}`;
+  const r = await fetch(url, { headers });
+  const text = await r.text();
+  let body = null;
+  try { body = text ? JSON.parse(text) : null; } catch (e) { body = { detail: text }; }
+  if (!r.ok) throw new HttpError(r.status, body);
+  return body;
+}
+
+/* A section that loads its own data: shows the error in place (never a console error) and what is missing. */
+function section(title, loader, { testid = null } = {}) {
+  const box = h("section", { class: "card", "data-testid": testid }, h("h2", {}, title), h("p", { class: "muted" }, "loading…"));
+  loader().then((content) => { box.replaceChildren(h("h2", {}, title), ...[content].flat()); })
+    .catch((e) => {
+      const msg = e instanceof HttpError && e.status === 403 ? "not available to your role" :
+        e instanceof HttpError && e.status === 404 ? "nothing on record" : e.message;
+      box.replaceChildren(h("h2", {}, title), h("p", { class: e.status === 403 ? "muted" : "error", "data-testid": "section-error" }, msg));
+    });
+  return box;
+}
+
+function chart(el, option) {
+  const c = echarts.init(el, null, { renderer: "svg" });
+  c.setOption(option);
+  state.charts.push(c);
+  return c;
+}
+
+function table(cols, rows, attrs = {}) {
+  return h("table", attrs,
+    h("thead", {}, h("tr", {}, cols.map((c) => h("th", { class: c.num ? "num" : null }, c.label)))),
+    h("tbody", {}, rows.map((r) => h("tr", { "data-testid": attrs["data-row"] || null }, r.map((v, i) => h("td", { class: cols[i].num ? "num" : null }, v))))));
+}
+
+/* ---------------------------------------------------------------------------------------- chain overview */
+function overview(params) {
+  const el = params.get("element") || "Ni";
+  const period = params.get("period") || "";
+  const sel = h("select", { id: "element", "aria-label": "element" }, ELEMENTS.map((e) => h("option", { value: e, selected: e === el }, e)));
+  const per = h("input", { id: "period", value: period, placeholder: "2026, 2026-Q1, 2026-03 …", size: 22, "aria-label": "period" });
+  const go = () => { location.hash = `#/overview?element=${enc(sel.value)}&period=${enc(per.value.trim())}`; };
+  sel.addEventListener("change", go);
+  per.addEventListener("change", go);
+  const box = h("div", { id: "sankey", class: "chart tall", "data-testid": "sankey" });
+  const body = h("div", {}, h("p", { class: "muted" }, "loading…"));
+  view().replaceChildren(
+    h("h1", {}, "Chain overview"),
+    h("div", { class: "controls" }, h("label", {}, "Element", sel), h("label", {}, "Period (lots made in it)", per)),
+    h("div", { class: "card" }, box, body));
+  api(API.flows(el, period)).then((d) => {
+    const ranks = [...new Set(d.nodes.filter((n) => !n.returned).map((n) => n.rank))].sort((a, b) => a - b);
+    const depth = (n) => n.returned ? ranks.length : ranks.indexOf(n.rank);
+    const label = (id) => id.endsWith(" (returned)") ? `${STAGE_LABEL[id.replace(" (returned)", "")] || id} ↩ recycled back` : (STAGE_LABEL[id] || id);
+    chart(box, {
+      tooltip: { trigger: "item", valueFormatter: (v) => `${fmt(v, 0)} kg ${d.element}` },
+      series: [{
+        type: "sankey", left: 10, right: 160, nodeAlign: "left", emphasis: { focus: "adjacency" },
+        data: d.nodes.map((n) => ({ name: n.id, depth: depth(n), label: { formatter: label(n.id) } })),
+        links: d.links.map((k) => ({ source: k.source, target: k.target, value: k.element_kg })),
+        lineStyle: { color: "gradient", opacity: 0.4 },
+      }],
+    });
+    body.replaceChildren(
+      h("p", {}, `${d.element} moved between stages: `, h("strong", { "data-testid": "flow-total" }, fmt(d.total_kg, 0)), ` kg, lots made in ${d.period || "the whole ledger"}.`),
+      h("p", { class: "muted" }, d.meaning),
+      table([{ label: "from" }, { label: "to" }, { label: `${d.element} kg`, num: true }, { label: "lot-graph edges", num: true }],
+        d.links.map((k) => [label(k.source), label(k.target), fmt(k.element_kg, 0), k.edges]), { "data-row": "flow-row" }),
+      d.within_stage.length ? h("p", { class: "muted" }, "Within one stage (not drawn): " + d.within_stage.map((k) => `${label(k.source)} ${fmt(k.element_kg, 0)} kg`).join(", ")) : null);
+  }).catch((e) => body.replaceChildren(h("p", { class: "error", "data-testid": "section-error" }, e.message)));
+}
+
+/* ---------------------------------------------------------------------------------------------- lot page */
+function lotPage(id) {
+  view().replaceChildren(h("h1", {}, "Lot ", h("code", { "data-testid": "lot-id" }, id)));
+  const grid = h("div", { class: "grid" });
+  view().append(
+    section("Summary", async () => {
+      const l = await api(API.lot(id));
+      const rows = [["material", `${l.material} (${l.stage})`], ["site", l.site], ["produced", l.produced_at], ["mass", `${fmt(l.mass_kg, 3)} kg`],
+        ["remaining", l.remaining_kg === undefined ? "—" : `${fmt(l.remaining_kg, 3)} kg`],
+        ["assay (mass fraction)", Object.entries(l.assay || {}).map(([e, x]) => `${e} ${fmt(x, 4)}`).join(", ")],
+        ["origin class of this lot", l.origin_class || l.origin]];
+      return table([{ label: "field" }, { label: "value" }], rows);
+    }, { testid: "lot-summary" }),
+    grid);
+  grid.append(
+    section("Upstream trace", async () => {
+      const t = await api(API.trace(id));
+      const g = t.graph;
+      const el = h("div", { class: "chart", "data-testid": "trace-graph" });
+      const byDepth = {};
+      g.nodes.forEach((n) => { (byDepth[n.depth] = byDepth[n.depth] || []).push(n); });
+      const pos = {};
+      Object.entries(byDepth).forEach(([dep, ns]) => ns.forEach((n, i) => { pos[n.lot] = [-Number(dep) * 160, (i - ns.length / 2) * 40]; }));
+      setTimeout(() => chart(el, {
+        tooltip: { formatter: (p) => p.dataType === "edge" ? `${fmt(p.data.value, 1)} kg` : `${p.data.name}<br>${p.data.stage} at ${p.data.site}` },
+        series: [{
+          type: "graph", layout: "none", roam: true, edgeSymbol: ["none", "arrow"], label: { show: false },
+          data: g.nodes.map((n) => ({ name: n.lot, x: pos[n.lot][0], y: pos[n.lot][1], stage: n.stage, site: n.site, symbolSize: n.depth === 0 ? 18 : 10, category: n.stage })),
+          links: g.edges.map((e) => ({ source: e.src, target: e.dst, value: e.kg })),
+          categories: [...new Set(g.nodes.map((n) => n.stage))].map((s) => ({ name: s })),
+        }],
+        legend: { bottom: 0, data: [...new Set(g.nodes.map((n) => n.stage))] },
+      }), 0);
+      return [el, h("p", { class: "muted" }, `${t.sources ?? g.nodes.filter((n) => n.leaf).length} source lots; ${g.edges.length} edges. Hover a node for its stage and site.`)];
+    }, { testid: "lot-trace" }),
+    section("Carbon footprint", async () => {
+      const f = await api(API.footprint(id));
+      const el = h("div", { class: "chart", "data-testid": "footprint-chart" });
+      const stages = Object.entries(f.by_stage || {});
+      const causes = Object.entries(f.by_cause || {});
+      let acc = 0;
+      const bars = stages.map(([, v]) => { const base = acc; acc += v; return [base, v]; });
+      setTimeout(() => chart(el, {
+        tooltip: { trigger: "axis", axisPointer: { type: "shadow" }, valueFormatter: (v) => `${fmt(v, 3)} kg CO2e/kg` },
+        grid: { left: 60, right: 20, bottom: 90 },
+        xAxis: { type: "category", data: [...stages.map(([s]) => s.replaceAll("_", " ")), "total"], axisLabel: { rotate: 25, interval: 0 } },
+        yAxis: { type: "value", name: "kg CO2e/kg" },
+        series: [
+          { type: "bar", stack: "w", itemStyle: { color: "transparent" }, data: [...bars.map((b) => b[0]), 0], tooltip: { show: false } },
+          { type: "bar", stack: "w", name: "by stage", data: [...bars.map((b) => b[1]), f.kg_co2e_per_kg] },
+        ],
+      }), 0);
+      const missing = (f.missing_inputs || []).length ? h("p", { class: "missing" }, `Missing inputs: ${f.missing_inputs.length} (the figure is incomplete)`) : null;
+      return [h("p", {}, h("strong", { "data-testid": "footprint-value" }, fmt(f.kg_co2e_per_kg, 3)), " kg CO2e/kg (", f.basis?.replace("_", "-") || "location-based", ", ", f.complete ? "complete" : "incomplete", ")"),
+        el, table([{ label: "cause" }, { label: "kg CO2e/kg", num: true }], causes.map(([c, v]) => [c, fmt(v, 3)])), missing];
+    }, { testid: "lot-footprint" }),
+    section("Recycled content", async () => {
+      const r = await api(API.recycled(id));
+      const per = r.elements || r.recycled_content || {};
+      return [table([{ label: "element" }, { label: "pre-consumer", num: true }, { label: "post-consumer", num: true }, { label: "recycled", num: true }],
+        Object.entries(per).map(([e, v]) => [e, pct(v.pre_consumer), pct(v.post_consumer), pct(v.recycled)])),
+      h("p", { class: "muted" }, "Physical shares, element-mass weighted over the lot's inputs (mass fraction of the element).")];
+    }, { testid: "lot-recycled" }),
+    section("Risk flags", async () => {
+      const d = await api(API.diligence(id));
+      const flags = d.flags || [];
+      return [flags.length ? h("ul", {}, flags.map((f) => h("li", { "data-testid": "risk-flag" }, h("span", { class: f.kind === "red_flag" ? "flag bad" : "flag" }, f.kind),
+        `${f.site}: ${f.category_label || f.status}, ${Object.entries(f.share || {}).filter(([, x]) => x > 0).map(([e, x]) => `${e} ${pct(x)}`).join(", ")} [${f.source}]`)))
+        : h("p", {}, h("span", { class: "flag ok" }, "none"), "no risk in force at an upstream site while this lot's material was there"),
+      (d.sites_not_assessed || []).length ? h("p", { class: "missing" }, `Not assessed: ${d.sites_not_assessed.join(", ")}`) : null];
+    }, { testid: "lot-diligence" }),
+    section("Battery passport", async () => {
+      const p = await api(API.passport(id));
+      return [h("p", {}, h("a", { href: API.passport(id), "data-testid": "passport-link" }, "Passport (JSON)"), ` version ${p.version ?? "1"}`)];
+    }, { testid: "lot-passport" }));
+}
+
+/* ----------------------------------------------------------------------------------------- compliance */
+function periodControl(page, params) {
+  const period = params.get("period") || String(new Date().getUTCFullYear() - 1);
+  const per = h("input", { id: "period", value: period, size: 22, "aria-label": "period" });
+  per.addEventListener("change", () => { location.hash = `#/${page}?period=${enc(per.value.trim())}`; });
+  return [period, h("div", { class: "controls" }, h("label", {}, "Period", per))];
+}
+
+function compliance(params) {
+  const [period, controls] = periodControl("compliance", params);
+  view().replaceChildren(h("h1", {}, "Compliance"), controls,
+    section("Recycled content vs Art. 8 minimums (CAM lots made in the period)", async () => {
+      const a = await api(API.art8(period));
+      const rows = [];
+      for (const [e, v] of Object.entries(a.elements || {})) for (const t of v.vs_physical || []) rows.push([e, pct(v.recycled), pct(t.minimum), t.applies_from, h("span", { class: t.meets ? "flag ok" : "flag bad" }, t.meets ? "meets" : "below")]);
+      return [h("p", { class: "muted" }, `${a.status}. ${a.regulation}.`),
+        table([{ label: "element" }, { label: "recycled", num: true }, { label: "minimum", num: true }, { label: "from" }, { label: "" }], rows, { "data-testid": "art8-table" })];
+    }, { testid: "art8" }),
+    section("Recovery (Annex XII Part C)", async () => {
+      const r = await api(API.recovery(period));
+      const rows = [];
+      for (const rec of r.recyclers || []) for (const [e, v] of Object.entries(rec.elements || {})) {
+        const t = (v.targets || [])[0];
+        rows.push([rec.site, e, fmt(v.black_mass_in_kg, 0), fmt(v.recovered_kg, 0), pct(v.recovery), t ? pct(t.minimum) : "—", t ? h("span", { class: t.meets ? "flag ok" : "flag bad" }, t.meets ? "meets" : "below") : ""]);
+      }
+      return [h("p", { class: "muted" }, `${r.status}; ${r.basis}.`),
+        table([{ label: "recycler" }, { label: "element" }, { label: "in, kg", num: true }, { label: "recovered, kg", num: true }, { label: "recovery", num: true }, { label: "target", num: true }, { label: "" }], rows)];
+    }, { testid: "recovery" }));
+}
+
+/* ------------------------------------------------------------------------------------------------ ESG */
+function esg(params) {
+  const [period, controls] = periodControl("esg", params);
+  view().replaceChildren(h("h1", {}, "ESG"), controls,
+    section("Indicators", async () => {
+      const r = await api(API.esg(period));
+      const k = (r.kpis && r.kpis.figures) || [];
+      return [h("p", { class: "muted" }, r.organisation.boundary),
+        table([{ label: "indicator" }, { label: "value", num: true }, { label: "unit" }, { label: "previous", num: true }], k.map((f) => [f.label, fmt(f.value, 1), f.unit, fmt(f.previous, 1)]), { "data-testid": "kpi-table" }),
+        h("h2", {}, "Sites inside the organisation boundary"),
+        table([{ label: "site" }, { label: "country" }, { label: "runs", num: true }, { label: "electricity, kWh", num: true }],
+          r.sites.map((s) => [s.id, s.country, s.runs, fmt(s.energy.electricity_kwh_total, 0)])),
+        h("p", { class: "muted" }, `Scope 3 context: ${r.scope3_context.sites.length} supplier and customer sites, never summed into the totals.`)];
+    }, { testid: "esg-kpis" }));
+}
+
+/* ---------------------------------------------------------------------------------------- search, auth */
+async function search(q) {
+  q = q.trim();
+  if (!q) return;
+  try {
+    const r = await api(API.lots(q));
+    const items = r.items || r;
+    if (items.length === 1 || items.some((l) => l.id === q)) { location.hash = `#/lot/${enc(items.length === 1 ? items[0].id : q)}`; return; }
+    view().replaceChildren(h("h1", {}, `Lots matching “${q}”`), items.length ? table([{ label: "lot" }, { label: "material" }, { label: "site" }, { label: "kg", num: true }],
+      items.map((l) => [h("a", { href: `#/lot/${enc(l.id)}` }, l.id), l.material, l.site, fmt(l.mass_kg, 1)])) : h("p", {}, "No lot matches."));
+  } catch (e) { view().replaceChildren(h("p", { class: "error" }, e.message)); }
+}
+
+async function whoami() {
+  try {
+    state.me = await api(API.me());
+    $("#who").textContent = `${state.me.organisation} · ${state.me.role}`;
+    $("#signout").hidden = !state.key;
+    for (const a of document.querySelectorAll("nav a")) a.hidden = !(state.me.pages || ["overview", "compliance", "esg"]).includes(a.dataset.page);
+    return true;
+  } catch (e) {
+    if (e instanceof HttpError && e.status === 401) return false;
+    throw e;
+  }
+}
+
+function showLogin(message = "") {
+  $("#login").hidden = false;
+  view().replaceChildren();
+  $("#login-error").textContent = message;
+}
+
+async function route() {
+  state.charts.forEach((c) => c.dispose());
+  state.charts = [];
+  if (!state.me && !(await whoami())) { showLogin(state.key ? "This key is not valid (revoked or mistyped)." : ""); return; }
+  $("#login").hidden = true;
+  const [path, query] = (location.hash.slice(1) || "/overview").split("?");
+  const params = new URLSearchParams(query || "");
+  const page = path.split("/")[1];
+  for (const a of document.querySelectorAll("nav a")) a.classList.toggle("active", a.dataset.page === page);
+  if (page === "lot") lotPage(decodeURIComponent(path.slice("/lot/".length)));
+  else if (page === "compliance") compliance(params);
+  else if (page === "esg") esg(params);
+  else overview(params);
+  api(API.head()).then((v) => { $("#head").textContent = (v.head || v.chain_head || "").slice(0, 16); }).catch(() => { $("#head").textContent = "not available to your role"; });
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  $("#login-form").addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    state.key = $("#api-key").value.trim();
+    sessionStorage.setItem("lichain-key", state.key);
+    state.me = null;
+    route();
+  });
+  $("#signout").addEventListener("click", () => { sessionStorage.removeItem("lichain-key"); state.key = ""; state.me = null; location.hash = "#/overview"; route(); });
+  $("#search").addEventListener("submit", (ev) => { ev.preventDefault(); search($("#search-input").value); });
+  window.addEventListener("hashchange", route);
+  window.addEventListener("resize", () => state.charts.forEach((c) => c.resize()));
+  route();
+});
