@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from lichain.services.corrections import RetractResult
     from lichain.services.demo import DemoReport
     from lichain.services.diligence import DiligenceReport
+    from lichain.services.footprint_results import LotFootprint
     from lichain.services.ingest import IngestResult
     from lichain.services.query import BalanceCheck, LedgerSummary, LotDetail, LotSummary
     from lichain.services.trace import TraceResult
@@ -186,11 +187,11 @@ class Ledger:
 
         return trace_lot(self._sql("tracing"), lot_id, down=down, element=element, by=by, max_depth=max_depth)
 
-    def footprint(self, lot_id: str) -> dict[str, Any]:
+    def footprint(self, lot_id: str) -> LotFootprint:
         """Cradle-to-gate carbon footprint of one lot [kg CO2e per kg] with its breakdowns and gaps."""
-        from lichain.services.footprint import footprint_of
+        from lichain.services.footprint import lot_footprint
 
-        return footprint_of(self._sql("the footprint"), lot_id)
+        return lot_footprint(self._sql("the footprint"), lot_id)
 
     def diligence(self, lot_id: str) -> DiligenceReport:
         """Origins of each element of a lot and the share that passed through a site while it carried a risk."""

@@ -83,6 +83,10 @@ def test_outputs_validate(ledger: tuple[str, dict[str, Any]]) -> None:
     fl = _json(["flows", "--element", "Co", "--db", db])
     assert fl["links"] and all(k["element_kg"] > 0 for k in fl["links"])
     _validator("flows").validate(fl)
+    fp = _json(["footprint", cam, "--db", db])
+    assert sum(fp["by_stage"].values()) == pytest.approx(fp["kg_co2e_per_kg"], rel=1e-9)
+    assert fp["per_kwh"]["kg_co2e_per_kwh"] == pytest.approx(fp["kg_co2e_per_kg"] / fp["per_kwh"]["kwh_per_kg"])
+    _validator("footprint").validate(fp)
     rc = _json(["recycled", cam, "--db", db])
     assert set(rc["elements"]) == set(dd_elements := {e["element"] for e in dd["elements"]}) and dd_elements
     _validator("recycled").validate(rc)

@@ -108,7 +108,7 @@ def test_hand_chain_economic_allocation_and_missing_factor(store: SqlStore) -> N
     assert d["by_cause"]["process"] == pytest.approx(0.9 * 100 / 10, rel=1e-9)
     assert not d["complete"]
     assert any(p["kind"] == "missing" and "Unobtainium" in p["message"] for p in d["problems"])
-    assert "per_kwh" not in d  # not a CAM
+    assert d["per_kwh"] is None  # not a CAM: no per-kWh figure
     assert footprint_of(store, "L3")["kg_co2e"] == pytest.approx(0.1 * (run_kg + 500 * x1), rel=1e-9)
     with pytest.raises(NotFoundError):
         footprint_of(store, "nope")

@@ -337,15 +337,17 @@ class CamEnergy:
         return self.capacity_mah_per_g * self.voltage_v / 1000.0
 
 
-_CATENAX = ("Catena-X io.catenax.pcf_for_battery_component_supplier 1.0.0 example payload "
+_CATENAX = ("capacity from the Catena-X io.catenax.pcf_for_battery_component_supplier 1.0.0 example payload "
             "(\"specific capacity of NMC811: 200 mAh/g\")")
-#: Default capacity and voltage per CAM formula (spaces removed). [S] retrieved, [R] recalled: verify, or pass
-#: the measured values of the material (first-discharge capacity at the cell maker's cut-off voltages).
+_TYPICAL = "a typical value, not a measurement of this material: give the measured values to replace it"
+#: Default capacity and voltage per CAM formula (spaces removed), used only when none are given; each says so.
+#: Pass the measured values of the material (first-discharge capacity at the cell maker's cut-off voltages).
 CAM_DEFAULTS: dict[str, CamEnergy] = {
-    "LiNi0.8Co0.1Mn0.1O2": CamEnergy(200.0, 3.7, f"capacity [S] {_CATENAX}; voltage [R] typical average vs graphite"),
-    "LiNi0.6Co0.2Mn0.2O2": CamEnergy(175.0, 3.7, "capacity [R] 170-180 mAh/g at 4.3 V; voltage [R]"),
-    "LiNi0.5Co0.2Mn0.3O2": CamEnergy(160.0, 3.7, "capacity [R] 155-165 mAh/g at 4.3 V; voltage [R]"),
-    "LiFePO4": CamEnergy(160.0, 3.3, "capacity [R] ~160 of 170 mAh/g theoretical; voltage [R] 3.2-3.3 V"),
+    "LiNi0.8Co0.1Mn0.1O2": CamEnergy(200.0, 3.7, f"{_CATENAX}; average voltage 3.7 V vs graphite: {_TYPICAL}"),
+    "LiNi0.6Co0.2Mn0.2O2": CamEnergy(175.0, 3.7, f"capacity 175 mAh/g at 4.3 V and average voltage 3.7 V: {_TYPICAL}"),
+    "LiNi0.5Co0.2Mn0.3O2": CamEnergy(160.0, 3.7, f"capacity 160 mAh/g at 4.3 V and average voltage 3.7 V: {_TYPICAL}"),
+    "LiFePO4": CamEnergy(160.0, 3.3, f"capacity 160 mAh/g (of 170 mAh/g theoretical) and average voltage 3.3 V: "
+                                     f"{_TYPICAL}"),
 }
 
 

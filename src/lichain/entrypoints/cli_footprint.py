@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
+
+if TYPE_CHECKING:
+    from lichain.services.footprint_results import LotFootprint
 
 __all__ = ["export_pcf", "footprint", "register"]
 
@@ -32,6 +35,17 @@ def _footprint(db: str | None, lot: str, capacity: float | None, voltage: float 
         fail(str(exc))
 
 
+def _lot_footprint(db: str | None, lot: str, capacity: float | None, voltage: float | None) -> LotFootprint:
+    from lichain.core.errors import LichainError
+    from lichain.entrypoints.console import fail, store_for
+    from lichain.services.footprint import lot_footprint
+
+    try:
+        return lot_footprint(store_for(db), lot, capacity, voltage)
+    except (LichainError, ValueError) as exc:
+        fail(str(exc))
+
+
 def _table(title: str, rows: dict[str, float], total: float, unit: str = "kg CO2e/kg") -> Table:
     t = Table(title=title)
     t.add_column("")
@@ -42,34 +56,33 @@ def _table(title: str, rows: dict[str, float], total: float, unit: str = "kg CO2
     return t
 
 
-def _render(d: dict[str, Any]) -> None:
+def _render(d: LotFootprint) -> None:
     out = Console()
-    out.print(f"[bold]{d['lot']}[/bold]  {d['material']} ({d['stage']}) at {d['site']}, {d['mass_kg']:,.3f} kg")
-    loc, mkt = d["location_based"], d["market_based"]
-    out.print(f"cradle-to-gate footprint: [bold]{loc['kg_co2e_per_kg']:.4f} kg CO2e/kg[/bold] location-based "
-              f"({loc['kg_co2e']:,.1f} kg CO2e), market-based {mkt['kg_co2e_per_kg']:.4f} kg CO2e/kg")
-    out.print(f"own step (this lot's share of its run, commissioning and shipments): {d['own_kg_co2e']:,.2f} kg CO2e; "
-              f"from inputs: {d['upstream_kg_co2e']:,.2f} kg CO2e")
-    total = d["kg_co2e_per_kg"]
-    for key, title in (("by_stage", "by life-cycle stage"), ("by_cause", "by cause"), ("by_site", "by site")):
-        out.print(_table(title, d[key], total))
-    if "per_kwh" in d:
-        k = d["per_kwh"]
-        out.print(f"per kWh: {k['kg_co2e_per_kwh']:.3f} kg CO2e/kWh at {k['capacity_mah_per_g']:g} mAh/g × "
-                  f"{k['voltage_v']:g} V ({k['kwh_per_kg']:.3f} kWh/kg); {k['note']}", highlight=False)
-    if not d["complete"]:
+    out.print(f"[bold]{d.lot}[/bold]  {d.material} ({d.stage}) at {d.site}, {d.mass_kg:,.3f} kg")
+    loc, mkt = d.location_based, d.market_based
+    out.print(f"cradle-to-gate footprint: [bold]{loc.kg_co2e_per_kg:.4f} kg CO2e/kg[/bold] location-based "
+              f"({loc.kg_co2e:,.1f} kg CO2e), market-based {mkt.kg_co2e_per_kg:.4f} kg CO2e/kg")
+    out.print(f"own step (this lot's share of its run, commissioning and shipments): {d.own_kg_co2e:,.2f} kg CO2e; "
+              f"from inputs: {d.upstream_kg_co2e:,.2f} kg CO2e")
+    total = d.kg_co2e_per_kg
+    for rows, title in ((d.by_stage, "by life-cycle stage"), (d.by_cause, "by cause"), (d.by_site, "by site")):
+        out.print(_table(title, rows, total))
+    if d.per_kwh is not None:
+        k = d.per_kwh
+        out.print(f"per kWh: {k.kg_co2e_per_kwh:.3f} kg CO2e/kWh at {k.capacity_mah_per_g:g} mAh/g × "
+                  f"{k.voltage_v:g} V ({k.kwh_per_kg:.3f} kWh/kg); {k.note}", highlight=False)
+    if not d.complete:
         out.print("[yellow]incomplete:[/yellow] the lot's upstream lacks data (a datum without an emission factor, "
                   "or a purchased lot without activity data or a supplier PCF):")
-    if d.get("contributions"):
+    if d.contributions:
         out.print("by source (what each part rests on):")
-    for c in d.get("contributions", []):
-        out.print(f"  {c['kg_co2e_per_kg']:.4g} kg CO2e/kg from {c['source']}", markup=False, highlight=False)
-    for p in d["problems"][:20]:
-        out.print(f"  {p['kind']} ({p['count']}×, e.g. {p['location']}): {p['message']}", markup=False,
-                  highlight=False)
-    if len(d["problems"]) > 20:
-        out.print(f"showing 20 of {len(d['problems']):,} problems; --json for all", highlight=False)
-    for n in d["notes"]:
+    for c in d.contributions:
+        out.print(f"  {c.kg_co2e_per_kg:.4g} kg CO2e/kg from {c.source}", markup=False, highlight=False)
+    for p in d.problems[:20]:
+        out.print(f"  {p.kind} ({p.count}×, e.g. {p.location}): {p.message}", markup=False, highlight=False)
+    if len(d.problems) > 20:
+        out.print(f"showing 20 of {len(d.problems):,} problems; --json for all", highlight=False)
+    for n in d.notes:
         out.print(f"[dim]{n}[/dim]", highlight=False)
 
 
@@ -85,7 +98,7 @@ def footprint(
     """Cradle-to-gate carbon footprint of one lot, with its breakdown by stage, cause and site."""
     from lichain.entrypoints.console import emit
 
-    d = _footprint(db, lot, capacity, voltage)
+    d = _lot_footprint(db, lot, capacity, voltage)
     if json_:
         emit(d)
     else:

@@ -23,6 +23,7 @@ def _outputs() -> dict[str, Any]:
     from lichain.services.demo import DemoReport
     from lichain.services.diligence import DiligenceReport
     from lichain.services.flows import FlowDiagram
+    from lichain.services.footprint_results import LotFootprint
     from lichain.services.ingest import IngestReport
     from lichain.services.lists import MaterialList, OrganisationList, ShipmentList, SiteList
     from lichain.services.query import BalanceCheck, LotDetail, LotSummary
@@ -39,6 +40,7 @@ def _outputs() -> dict[str, Any]:
         "retract": RetractResult,
         "diligence": DiligenceReport,
         "flows": FlowDiagram,
+        "footprint": LotFootprint,
         "recycled": RecycledContent,
         "art8": Art8Report,
         "recovery": RecoveryReport,

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -29,6 +29,18 @@ from lichain.analysis.propagate import intensity
 from lichain.analysis.snapshot import F64, I64, Snapshot
 from lichain.core.errors import NotFoundError
 from lichain.core.factors import FactorLibrary, default_library
+from lichain.core.targets import SourceRef
+from lichain.services.footprint_results import (
+    Delivery,
+    FactorUsed,
+    FootprintTotals,
+    InputLot,
+    LotFootprint,
+    MarketTotals,
+    OwnStep,
+    PerKwh,
+    RunAllocation,
+)
 from lichain.services.footprint_sources import closure_quality, lot_inputs
 from lichain.services.query import canonical_lot_id
 from lichain.services.snapshot import cache_dir_for, load_snapshot
@@ -37,17 +49,17 @@ from lichain.storage.emissions_reader import EmissionArrays, read_emissions
 from lichain.storage.queries import find_lot
 from lichain.storage.sql import SqlStore
 
-__all__ = ["LedgerFootprint", "footprint_of", "ledger_footprint"]
+__all__ = ["LedgerFootprint", "footprint_of", "ledger_footprint", "lot_footprint"]
 
-_FORMAT = 2  # 2: per-lot problem owners, source-lot inputs, cause supplier_pcf
+_FORMAT = 3  # 2: per-lot problem owners, source-lot inputs, cause supplier_pcf; 3: factors with public sources
 _memo: dict[str, LedgerFootprint] = {}
 
 NOTES = (
     "Breakdowns (by_stage, by_site, by_cause) are location-based, in kg CO2e per kg of this lot; each sums to "
     "kg_co2e_per_kg.",
     "Stages are the producer's view of its own steps. In a cell maker's Art. 7 declaration a pCAM or CAM lot "
-    "would most likely enter whole as 'raw material acquisition and pre-processing' ([R]: check Annex II of "
-    "Regulation (EU) 2023/1542 and the delegated act once adopted).",
+    "would most likely enter whole as 'raw material acquisition and pre-processing' (Regulation (EU) 2023/1542 "
+    "Annex II; the life-cycle stages are fixed by the delegated act, not adopted).",
     "The EV carbon-footprint delegated act (draft Ares(2024)3131389) is not adopted: no compliance is claimed.",
 )
 
@@ -174,7 +186,7 @@ def _compute(store: SqlStore, library: FactorLibrary | None, use_cache: bool = T
     if bad.size:  # the allocation problem is owned by every run that fell back to mass allocation
         issue_runs = np.concatenate([issue_runs, np.column_stack([bad, np.full(bad.size, len(em.problems))])])
     return LedgerFootprint(ls.head, "built", snap_a, ls.store_lot_idx, ls.store_run_idx, o, x, alloc.factor,
-                           alloc.economic, tuple(problems), tuple(f.to_json() for f in em.factors_used),
+                           alloc.economic, tuple(problems), tuple(f.public_json() for f in em.factors_used),
                            em.library_version, issue_runs.astype(np.int64), em.issue_lots, em.lot_source,
                            lot_inputs(em))
 
@@ -284,43 +296,63 @@ def _energy(formula: str | None, stage: str, capacity: float | None, voltage: fl
     return fp.CamEnergy(float(capacity), float(voltage), source)
 
 
-def _per_kwh(e: fp.CamEnergy, x: F64) -> dict[str, Any]:
+def _per_kwh(e: fp.CamEnergy, x: F64) -> PerKwh:
     k = e.kwh_per_kg
-    return {
-        "kg_co2e_per_kwh": fp.per_kwh(float(x[0]), e.capacity_mah_per_g, e.voltage_v),
-        "market_based_kg_co2e_per_kwh": fp.per_kwh(float(x[1]), e.capacity_mah_per_g, e.voltage_v),
-        "by_stage": {s: v / k for s, v in fp.named(x, "stage:").items()},
-        "capacity_mah_per_g": e.capacity_mah_per_g, "voltage_v": e.voltage_v, "kwh_per_kg": k,
-        "source": e.source,
-        "basis": ("given" if e.source.startswith("given") and "default" not in e.source
-                  else "default" if not e.source.startswith("given") else "given and default"),
-        "note": "per kWh of the CAM's nominal energy (capacity × average voltage); the Art. 7 functional unit is "
-                "the energy delivered over the battery's service life, which the cell maker derives further",
-    }
+    return PerKwh(
+        fp.per_kwh(float(x[0]), e.capacity_mah_per_g, e.voltage_v),
+        fp.per_kwh(float(x[1]), e.capacity_mah_per_g, e.voltage_v),
+        {s: v / k for s, v in fp.named(x, "stage:").items()},
+        e.capacity_mah_per_g, e.voltage_v, k, e.source,
+        ("given" if e.source.startswith("given") and "default" not in e.source
+         else "default" if not e.source.startswith("given") else "given and default"),
+        "per kWh of the CAM's nominal energy (capacity × average voltage); the Art. 7 functional unit is the "
+        "energy delivered over the battery's service life, which the cell maker derives further",
+    )
 
 
-def _run_and_inputs(store: SqlStore, lf: LedgerFootprint, i: int) -> tuple[dict[str, Any] | None,
-                                                                         list[dict[str, Any]]]:
+def _run_and_inputs(store: SqlStore, lf: LedgerFootprint, i: int) -> tuple[RunAllocation | None,
+                                                                         tuple[InputLot, ...]]:
     snap = lf.snapshot
     r = int(snap.lot_run[i])
     if r < 0:
-        return None, []
+        return None, ()
     ident = fsql.run_identity(store, int(lf.store_run_idx[r]))
     assert ident is not None  # the snapshot's runs are the store's
-    run = {"id": ident[0], "kind": ident[1], "site": ident[2],
-           "allocation": "economic" if lf.economic[r] else "mass", "allocation_factor": float(lf.alloc[i])}
+    run = RunAllocation(ident[0], ident[1], ident[2], "economic" if lf.economic[r] else "mass", float(lf.alloc[i]))
     a = float(lf.alloc[i])
     inputs = []
     for j in range(int(snap.up_indptr[i]), int(snap.up_indptr[i + 1])):
         s = int(snap.up_src[j])
         kg = float(snap.up_kg[j])
-        inputs.append({"lot": snap.lot_id(s), "consumed_kg": kg / a if a > 0 else None, "allocated_kg": kg,
-                       "kg_co2e_per_kg": float(lf.x[s, 0])})
-    return run, inputs
+        inputs.append(InputLot(snap.lot_id(s), kg / a if a > 0 else None, kg, float(lf.x[s, 0])))
+    return run, tuple(inputs)
 
 
 def footprint_of(store: SqlStore, lot_id: str, capacity_mah_per_g: float | None = None,
                  voltage_v: float | None = None, *, library: FactorLibrary | None = None) -> dict[str, Any]:
+    """:func:`lot_footprint` as JSON-ready data (the ``footprint --json`` shape)."""
+    out: dict[str, Any] = _lists(asdict(lot_footprint(store, lot_id, capacity_mah_per_g, voltage_v, library=library)))
+    return out
+
+
+def _lists(v: Any) -> Any:
+    """Tuples as lists, recursively (the JSON shape)."""
+    if isinstance(v, dict):
+        return {k: _lists(x) for k, x in v.items()}
+    if isinstance(v, list | tuple):
+        return [_lists(x) for x in v]
+    return v
+
+
+def _factor(d: dict[str, Any]) -> FactorUsed:
+    return FactorUsed(d["key"], d["value"], d["unit"], d["low"], d["high"], d["basis"], d["year"],
+                      d["description"], d["source"], d["version"],
+                      tuple(SourceRef(c["title"], c["publisher"], c["year"], c["url"]) for c in d["citations"]),
+                      d["derivation"])
+
+
+def lot_footprint(store: SqlStore, lot_id: str, capacity_mah_per_g: float | None = None,
+                  voltage_v: float | None = None, *, library: FactorLibrary | None = None) -> LotFootprint:
     """Cradle-to-gate footprint of one lot with its breakdowns (the ``footprint --json`` shape).
 
     Parameters
@@ -338,7 +370,7 @@ def footprint_of(store: SqlStore, lot_id: str, capacity_mah_per_g: float | None 
 
     Returns
     -------
-    dict
+    LotFootprint
         ``lot``, ``kg_co2e_per_kg`` [kg CO2e kg⁻¹] and ``kg_co2e`` (location-based), ``own_kg_co2e`` (this
         lot's allocated share of its run's emissions, including the inbound transport of what the run consumed, plus
         its commissioning) [kg CO2e],
@@ -371,37 +403,30 @@ def footprint_of(store: SqlStore, lot_id: str, capacity_mah_per_g: float | None 
     sites = fp.upstream_breakdown(snap, lf.own[:, 0], i, snap.lot_site)
     run, inputs = _run_and_inputs(store, lf, i)
 
-    def totals(c: int) -> dict[str, float]:
-        return {"kg_co2e_per_kg": float(x[c]), "kg_co2e": float(x[c]) * m, "own_kg_co2e": float(own[c]) * m}
+    def totals(c: int) -> tuple[float, float, float]:
+        return float(x[c]), float(x[c]) * m, float(own[c]) * m
 
-    market = totals(1)
-    market["electricity_kg_co2e_per_kg"] = float(x[fp.column("cause:electricity")] + x[1] - x[0])
-    out: dict[str, Any] = {
-        "lot": row.id, "material": row.material, "formula": formula, "stage": row.stage, "site": row.site,
-        "produced_at": _iso(row.produced_us), "mass_kg": m,
-        "assay": {e: v / 1e9 for e, v in sorted(row.assay.items())}, "origin": row.origin,
-        "basis": "location_based",
-        "kg_co2e_per_kg": float(x[0]), "kg_co2e": float(x[0]) * m, "own_kg_co2e": float(own[0]) * m,
-        "upstream_kg_co2e": float(x[0] - own[0]) * m,
-        "location_based": totals(0), "market_based": market,
-        "by_stage": dict(fp.named(x, "stage:")),
-        "by_site": {snap.site_ids[s] if 0 <= s < len(snap.site_ids) else str(s): v
-                    for s, v in sorted(sites.items(), key=lambda kv: -kv[1])},
-        "by_cause": dict(fp.named(x, "cause:")),
-        "own": {"kg_co2e": float(own[0]) * m, "by_stage_kg_co2e": {k: v * m for k, v in fp.named(own, "stage:").items()},
-                "by_cause_kg_co2e": {k: v * m for k, v in fp.named(own, "cause:").items()}},
-        "run": run, "inputs": inputs,
-        **closure_quality(store, lf, i),
-        "factor_library": lf.library_version, "factors": list(lf.factors),
-        "computed_at_head": lf.head, "notes": list(NOTES),
-    }
-    out["deliveries"] = _deliveries(store, row.idx, float(x[0]), library)
-    if energy is not None:
-        out["per_kwh"] = _per_kwh(energy, x)
-    return out
+    q = closure_quality(store, lf, i)
+    return LotFootprint(
+        row.id, row.material, formula, row.stage, row.site, _iso(row.produced_us), m,
+        {e: v / 1e9 for e, v in sorted(row.assay.items())}, row.origin, "location_based",
+        float(x[0]), float(x[0]) * m, float(own[0]) * m, float(x[0] - own[0]) * m,
+        FootprintTotals(*totals(0)),
+        MarketTotals(*totals(1), electricity_kg_co2e_per_kg=float(x[fp.column("cause:electricity")] + x[1] - x[0])),
+        dict(fp.named(x, "stage:")),
+        {snap.site_ids[s] if 0 <= s < len(snap.site_ids) else str(s): v
+         for s, v in sorted(sites.items(), key=lambda kv: -kv[1])},
+        dict(fp.named(x, "cause:")),
+        OwnStep(float(own[0]) * m, {k: v * m for k, v in fp.named(own, "stage:").items()},
+                {k: v * m for k, v in fp.named(own, "cause:").items()}),
+        run, inputs, q.complete, q.problems, q.missing_inputs, q.contributions, q.source_lots,
+        q.source_lots_total, lf.library_version, tuple(_factor(f) for f in lf.factors), lf.head, NOTES,
+        _deliveries(store, row.idx, float(x[0]), library),
+        None if energy is None else _per_kwh(energy, x),
+    )
 
 
-def _deliveries(store: SqlStore, lot_idx: int, x0: float, library: FactorLibrary | None) -> list[dict[str, Any]]:
+def _deliveries(store: SqlStore, lot_idx: int, x0: float, library: FactorLibrary | None) -> tuple[Delivery, ...]:
     """Each live shipment of the lot with its delivered footprint per kg shipped (gate + earlier legs + this leg)."""
     em = read_emissions(store, np.zeros(0, np.int64), np.array([lot_idx], np.int64), library=library)
     names = fsql.shipment_ends(store, lot_idx)
@@ -409,7 +434,5 @@ def _deliveries(store: SqlStore, lot_idx: int, x0: float, library: FactorLibrary
     for k, i in enumerate(em.ship_idx.tolist()):
         sid, to, org = names[i]
         e, m, tau = float(em.ship_kg_co2e[k]), float(em.ship_mass_kg[k]), float(em.ship_origin_kg_co2e_per_kg[k])
-        out.append({"shipment": sid, "to_site": to, "to_organisation": org, "mass_kg": m, "transport_kg_co2e": e,
-                    "earlier_legs_kg_co2e_per_kg": tau,
-                    "delivered_kg_co2e_per_kg": x0 + tau + (e / m if m > 0 else 0.0)})
-    return out
+        out.append(Delivery(sid, to, org, m, e, tau, x0 + tau + (e / m if m > 0 else 0.0)))
+    return tuple(out)

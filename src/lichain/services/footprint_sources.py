@@ -10,12 +10,20 @@ split by source with the same propagation kernel as the footprint itself, so the
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from lichain.analysis import footprint as fp
 from lichain.analysis.trace import trace_up
+from lichain.services.footprint_results import (
+    Contribution,
+    FootprintProblem,
+    MissingInput,
+    SourceLot,
+    SupplierPcfRef,
+)
 from lichain.storage.emissions_reader import (
     SOURCE_ACTIVITY,
     SOURCE_CUTOFF,
@@ -29,7 +37,7 @@ if TYPE_CHECKING:
     from lichain.services.footprint import LedgerFootprint
     from lichain.storage.sql import SqlStore
 
-__all__ = ["OWN_RUNS", "closure_quality", "lot_inputs"]
+__all__ = ["OWN_RUNS", "ClosureQuality", "closure_quality", "lot_inputs"]
 
 #: Source label of the burden of our own runs (their activity data and the inbound transport they carry).
 OWN_RUNS = "activity data of the ledger's runs (incl. inbound transport)"
@@ -116,7 +124,19 @@ def _problems(store: SqlStore, lf: LedgerFootprint, lots: np.ndarray[Any, Any],
     return out, gaps
 
 
-def closure_quality(store: SqlStore, lf: LedgerFootprint, i: int) -> dict[str, Any]:
+@dataclass(frozen=True, slots=True)
+class ClosureQuality:
+    """What one lot's footprint rests on and lacks (see :func:`closure_quality`)."""
+
+    complete: bool
+    problems: tuple[FootprintProblem, ...]
+    missing_inputs: tuple[MissingInput, ...]
+    contributions: tuple[Contribution, ...]
+    source_lots: tuple[SourceLot, ...]
+    source_lots_total: int
+
+
+def closure_quality(store: SqlStore, lf: LedgerFootprint, i: int) -> ClosureQuality:
     """``complete``, ``problems``, ``missing_inputs``, ``contributions`` and ``source_lots`` of lot ``i``'s footprint.
 
     ``contributions`` split the lot's footprint [kg CO2e per kg of the lot] by source (our runs' activity data;
@@ -139,16 +159,18 @@ def closure_quality(store: SqlStore, lf: LedgerFootprint, i: int) -> dict[str, A
     code = np.full(snap.n_lots, -1, np.int64)
     code[lots] = [names.index(label) for label in labels]
     split = fp.upstream_breakdown(snap, lf.own[:, 0], i, code)
-    contributions = [{"source": names[c], "kg_co2e_per_kg": v, "citations": cites.get(names[c], [])}
-                     for c, v in sorted(split.items(), key=lambda kv: -kv[1]) if c >= 0]
+    contributions = tuple(Contribution(names[c], v, tuple(cites.get(names[c], [])))
+                          for c, v in sorted(split.items(), key=lambda kv: -kv[1]) if c >= 0)
     src_lots = [int(q) for q in lots.tolist() if snap.lot_run[q] < 0]
     source_lots = []
     for q in src_lots[:_LIST_LIMIT]:
-        source_lots.append({"lot": snap.lot_id(q), "material": snap.material_codes[int(snap.lot_material[q])],
-                            "own_kg_co2e_per_kg": float(lf.own[q, 0]), "source": _label(lf, q),
-                            "citations": cites.get(_label(lf, q), []),
-                            **({"supplier_pcf": (lf.lot_inputs or {})[q]["supplier_pcf"]}
-                               if lf.lot_source is not None and lf.lot_source[q] == SOURCE_PCF else {})})
+        pcf = ((lf.lot_inputs or {})[q]["supplier_pcf"]
+               if lf.lot_source is not None and lf.lot_source[q] == SOURCE_PCF else None)
+        source_lots.append(SourceLot(snap.lot_id(q), snap.material_codes[int(snap.lot_material[q])],
+                                     float(lf.own[q, 0]), _label(lf, q), tuple(cites.get(_label(lf, q), [])),
+                                     None if pcf is None else SupplierPcfRef(**pcf)))
     complete = bool(lf.x[i, -1] == 0)
-    return {"complete": complete, "problems": problems, "missing_inputs": gaps, "contributions": contributions,
-            "source_lots": source_lots, "source_lots_total": len(src_lots)}
+    return ClosureQuality(complete, tuple(FootprintProblem(p["kind"], p["location"], p["message"], p["count"])
+                                          for p in problems),
+                          tuple(MissingInput(g["record"], g["missing"]) for g in gaps), contributions,
+                          tuple(source_lots), len(src_lots))
