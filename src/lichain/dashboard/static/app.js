@@ -9,19 +9,18 @@ const STAGE_LABEL = {
 };
 const enc = encodeURIComponent;
 const API = {
-  me: () => "/api/me",
-  head: () => "/api/verify",
-  flows: (el, period) => `/api/flows?element=${enc(el)}` + (period ? `&period=${enc(period)}` : ""),
-  lots: (q) => `/api/lots?q=${enc(q)}&limit=20`,
-  lot: (id) => `/api/lots/${enc(id)}`,
-  trace: (id) => `/api/lots/${enc(id)}/trace?graph=true`,
-  footprint: (id) => `/api/lots/${enc(id)}/footprint`,
-  recycled: (id) => `/api/lots/${enc(id)}/recycled`,
-  diligence: (id) => `/api/lots/${enc(id)}/diligence`,
-  passport: (id) => `/api/lots/${enc(id)}/passport`,
-  art8: (period) => `/api/art8?period=${enc(period)}`,
-  recovery: (period) => `/api/recovery?period=${enc(period)}`,
-  esg: (period) => `/api/reports/esg?period=${enc(period)}`,
+  me: () => "/me",
+  head: () => "/verify",
+  flows: (el, period) => `/flows?element=${enc(el)}` + (period ? `&period=${enc(period)}` : ""),
+  lot: (id) => `/lots/${enc(id)}`,
+  trace: (id) => `/trace/${enc(id)}?graph=true`,
+  footprint: (id) => `/footprint/${enc(id)}`,
+  recycled: (id) => `/recycled/${enc(id)}`,
+  diligence: (id) => `/diligence/${enc(id)}`,
+  passport: (id) => `/passports/${enc(id)}?level=public`,
+  art8: (period) => `/art8?period=${enc(period)}`,
+  recovery: (period) => `/recovery?period=${enc(period)}`,
+  esg: (period) => `/reports/esg?period=${enc(period)}`,
 };
 
 const state = { key: sessionStorage.getItem("lichain-key") || "", me: null, charts: [] };
@@ -126,7 +125,8 @@ function lotPage(id) {
   const grid = h("div", { class: "grid" });
   view().append(
     section("Summary", async () => {
-      const l = await api(API.lot(id));
+      const d = await api(API.lot(id));
+      const l = d.lot || d;  // a receiver sees the lot's own fields and its shipments to it
       const rows = [["material", `${l.material} (${l.stage})`], ["site", l.site], ["produced", l.produced_at], ["mass", `${fmt(l.mass_kg, 3)} kg`],
         ["remaining", l.remaining_kg === undefined ? "—" : `${fmt(l.remaining_kg, 3)} kg`],
         ["assay (mass fraction)", Object.entries(l.assay || {}).map(([e, x]) => `${e} ${fmt(x, 4)}`).join(", ")],
@@ -248,12 +248,12 @@ async function search(q) {
   q = q.trim();
   if (!q) return;
   try {
-    const r = await api(API.lots(q));
-    const items = r.items || r;
-    if (items.length === 1 || items.some((l) => l.id === q)) { location.hash = `#/lot/${enc(items.length === 1 ? items[0].id : q)}`; return; }
-    view().replaceChildren(h("h1", {}, `Lots matching “${q}”`), items.length ? table([{ label: "lot" }, { label: "material" }, { label: "site" }, { label: "kg", num: true }],
-      items.map((l) => [h("a", { href: `#/lot/${enc(l.id)}` }, l.id), l.material, l.site, fmt(l.mass_kg, 1)])) : h("p", {}, "No lot matches."));
-  } catch (e) { view().replaceChildren(h("p", { class: "error" }, e.message)); }
+    await api(API.lot(q));
+    location.hash = `#/lot/${enc(q)}`;
+  } catch (e) {
+    view().replaceChildren(h("h1", {}, "Find a lot"), h("p", { class: "error", "data-testid": "search-error" },
+      e instanceof HttpError && e.status === 404 ? `No lot ${q} in your scope.` : e.message));
+  }
 }
 
 async function whoami() {
