@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from lichain.core.errors import LichainError
 
@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from lichain.services.corrections import RetractResult
     from lichain.services.demo import DemoReport
     from lichain.services.diligence import DiligenceReport
+    from lichain.services.esg_results import EsgReport
     from lichain.services.footprint_results import LotFootprint
     from lichain.services.ingest import IngestResult
     from lichain.services.query import BalanceCheck, LedgerSummary, LotDetail, LotSummary
@@ -205,7 +206,7 @@ class Ledger:
 
         return recycled(self._sql("recycled content"), lot_id)
 
-    def esg_report(self, period: str) -> dict[str, Any]:
+    def esg_report(self, period: str) -> EsgReport:
         """The ESG report's data for a period (e.g. ``"2026"``, ``"2026-Q1"``, ``"2026-01-01..2026-06-30"``)."""
         from lichain.services.esg import esg_report
 

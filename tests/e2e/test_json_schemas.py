@@ -94,6 +94,9 @@ def test_outputs_validate(ledger: tuple[str, dict[str, Any]]) -> None:
         a8 = _json(["art8", *args, "--db", db])
         assert set(a8["elements"]) == {"Co", "Li", "Ni"}
         _validator("art8").validate(a8)
+    esg = _json(["report", "esg", "--period", "2026", "--db", db])
+    assert esg["sites"] and all(s["organisation"] == esg["organisation"]["name"] for s in esg["sites"])
+    _validator("report-esg").validate(esg)
     rv = _json(["recovery", "--period", "2026", "--db", db])
     assert rv["recyclers"] and all(0 < v["recovery"] <= 1 for r in rv["recyclers"] for v in r["elements"].values())
     _validator("recovery").validate(rv)

@@ -31,6 +31,7 @@ from lichain.core.model import (
     Site,
 )
 from lichain.core.validate import LocatedEvent
+from lichain.entrypoints.present import jsonable
 from lichain.io.report_html import render_esg_html
 from lichain.services.esg import esg_report, parse_period
 from lichain.services.footprint import footprint_of
@@ -156,7 +157,7 @@ def _site(report: dict[str, Any], sid: str) -> dict[str, Any]:
 
 
 def test_indicators_match_hand_arithmetic(loaded: SqlStore) -> None:
-    r = esg_report(loaded, "2026")
+    r = jsonable(esg_report(loaded, "2026"))
     assert r["period"] == {"label": "2026", "start": "2026-01-01T00:00:00Z", "end": "2027-01-01T00:00:00Z"}
     assert {s["id"] for s in r["sites"]} == {"M1", "H1", "R1", "Y1", "C1"}
     approx = pytest.approx
@@ -257,13 +258,13 @@ def test_indicators_match_hand_arithmetic(loaded: SqlStore) -> None:
 
 
 def test_periods(loaded: SqlStore) -> None:
-    assert [s["id"] for s in esg_report(loaded, "2026-Q2")["sites"]] == ["C1"]
-    assert {s["id"] for s in esg_report(loaded, "2026-01")["sites"]} == {"M1", "H1"}
-    half = esg_report(loaded, "2026-01-01..2026-03-31")
+    assert [s["id"] for s in jsonable(esg_report(loaded, "2026-Q2"))["sites"]] == ["C1"]
+    assert {s["id"] for s in jsonable(esg_report(loaded, "2026-01"))["sites"]} == {"M1", "H1"}
+    half = jsonable(esg_report(loaded, "2026-01-01..2026-03-31"))
     assert {s["id"] for s in half["sites"]} == {"M1", "H1", "R1", "Y1"}
-    nxt = esg_report(loaded, "2027")  # R-2 ended exactly at 2027-01-01T00:00Z
+    nxt = jsonable(esg_report(loaded, "2027"))  # R-2 ended exactly at 2027-01-01T00:00Z
     assert [(s["id"], s["energy"]["electricity_kwh"]) for s in nxt["sites"]] == [("R1", {"grid": 999})]
-    assert esg_report(loaded, "2025")["sites"][0]["energy"]["fuel_mj"] == {"diesel": 54}
+    assert jsonable(esg_report(loaded, "2025"))["sites"][0]["energy"]["fuel_mj"] == {"diesel": 54}
 
 
 @pytest.mark.parametrize("text,start,end", [
@@ -355,7 +356,7 @@ def test_html_numbers_equal_json(loaded: SqlStore, tmp_path: Path) -> None:
                                    "--json"])
     assert res.exit_code == 0, res.output
     report = json.loads(res.stdout)
-    assert report == json.loads(json.dumps(esg_report(loaded, "2026")))
+    assert report == json.loads(json.dumps(jsonable(esg_report(loaded, "2026"))))
     text = out.read_text(encoding="utf-8")
     assert text == render_esg_html(report)
 

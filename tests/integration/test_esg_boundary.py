@@ -98,7 +98,7 @@ def loaded(store: SqlStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
 
 def test_owner_scope_1_2_excludes_other_organisations(loaded: SqlStore) -> None:
     assert ledger_owners(loaded) == {OWN: ["OWN-REF"]}
-    r = esg_report(loaded, "2026")  # default: the ledger owner declared in master data
+    r = jsonable(esg_report(loaded, "2026"))  # default: the ledger owner declared in master data
     assert r["organisation"]["name"] == OWN and "OWN-REF" in r["organisation"]["chosen_by"]
     assert {s["id"] for s in r["sites"]} == {"OWN-CAM", "OWN-REF"}
     s1, s2 = _expected({OWN})  # 200 MJ × 0.07 = 14; (1000 + 3000) kWh × 0.5 = 2000
@@ -120,7 +120,7 @@ def test_owner_scope_1_2_excludes_other_organisations(loaded: SqlStore) -> None:
 
 
 def test_another_organisation_as_boundary(loaded: SqlStore) -> None:
-    r = esg_report(loaded, "2026", organisation=CUS)
+    r = jsonable(esg_report(loaded, "2026", organisation=CUS))
     assert r["organisation"] == {**r["organisation"], "name": CUS, "chosen_by": "--organisation"}
     assert [s["id"] for s in r["sites"]] == ["CUS-CELL"]
     s1, s2 = _expected({CUS})
@@ -128,7 +128,7 @@ def test_another_organisation_as_boundary(loaded: SqlStore) -> None:
     assert r["totals"]["emissions"]["scope2_location_kg_co2e"] == pytest.approx(s2)
     assert {s["id"] for s in r["scope3_context"]["sites"]} == {"SUP-MINE", "OWN-REF", "OWN-CAM"}
     with pytest.raises(NotFoundError, match="did you mean 'Own Group'"):
-        esg_report(loaded, "2026", organisation="Own Grup")
+        jsonable(esg_report(loaded, "2026", organisation="Own Grup"))
 
 
 def test_no_declared_owner_among_several_organisations_is_refused(store: SqlStore, tmp_path: Path,
@@ -137,7 +137,7 @@ def test_no_declared_owner_among_several_organisations_is_refused(store: SqlStor
     assert ingest_events(chain(owner=False), store).ok
     assert ledger_owners(store) == {}
     with pytest.raises(NotFoundError, match="no ledger owner declared"):
-        esg_report(store, "2026")
+        jsonable(esg_report(store, "2026"))
 
 
 class _Svg(HTMLParser):
@@ -170,7 +170,7 @@ class _Svg(HTMLParser):
 def test_chart_labels_lie_inside_the_view_box(loaded: SqlStore) -> None:
     """Every chart text, at 12 px with glyphs up to 0.62 em wide, starts and ends inside its SVG's viewBox."""
     long = "A-SITE-ID-" + "X" * 60  # a long site id: the label column grows, nothing is cut
-    html = render_esg_html(_renamed(esg_report(loaded, "2026"), "OWN-REF", long))
+    html = render_esg_html(_renamed(jsonable(esg_report(loaded, "2026")), "OWN-REF", long))
     p = _Svg()
     p.feed(html)
     assert len(p.charts) >= 4  # energy, scopes, footprints, recycled content (+ recovery when a recycler ran)

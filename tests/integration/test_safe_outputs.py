@@ -36,6 +36,7 @@ from lichain.core.model import (
 )
 from lichain.core.validate import LocatedEvent
 from lichain.entrypoints.cli import app
+from lichain.entrypoints.present import jsonable
 from lichain.io.report_html import render_esg_html
 from lichain.services.esg import esg_report
 from lichain.services.ingest import ingest_events
@@ -112,7 +113,7 @@ def test_report_html_escapes_every_user_text(store: SqlStore, tmp_path: Path,
     monkeypatch.setenv("LICHAIN_CACHE", str(tmp_path / "cache"))
     r = ingest_events(hostile_chain(), store)
     assert r.ok, r.problems
-    report = esg_report(store, "2026")
+    report = jsonable(esg_report(store, "2026"))
     html = render_esg_html(report)
     page = _Page()
     page.feed(html)
@@ -155,7 +156,7 @@ def test_every_report_string_is_escaped(store: SqlStore, tmp_path: Path, monkeyp
     """Whatever string of the report JSON holds markup (even ones the ledger validates), the page has none."""
     monkeypatch.setenv("LICHAIN_CACHE", str(tmp_path / "cache"))
     assert ingest_events(hostile_chain(), store).ok
-    report = json.loads(json.dumps(esg_report(store, "2026")))
+    report = json.loads(json.dumps(jsonable(esg_report(store, "2026"))))
     paths = list(_strings(report))
     assert len(paths) >= 40
     for path, _ in paths:

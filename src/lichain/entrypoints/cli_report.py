@@ -41,17 +41,20 @@ def esg(
     from lichain.services.esg import esg_report
 
     check_out(out_path)
+    from lichain.entrypoints.present import jsonable
+
     try:
-        report = esg_report(store_for(db), period, organisation)
+        result = esg_report(store_for(db), period, organisation)
     except LichainError as exc:
         fail(str(exc))
+    report = jsonable(result)
     if out_path is not None:
         try:
             out_path.write_text(render_esg_html(report), encoding="utf-8")
         except OSError as exc:
             fail(f"cannot write {out_path}: {exc}")
     if json_:
-        emit(report)
+        emit(result)
         return
     con = Console()
     per, org = report["period"], report["organisation"]

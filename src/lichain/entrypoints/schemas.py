@@ -22,6 +22,7 @@ def _outputs() -> dict[str, Any]:
     from lichain.services.corrections import RetractResult
     from lichain.services.demo import DemoReport
     from lichain.services.diligence import DiligenceReport
+    from lichain.services.esg_results import EsgReport
     from lichain.services.flows import FlowDiagram
     from lichain.services.footprint_results import LotFootprint
     from lichain.services.ingest import IngestReport
@@ -40,6 +41,7 @@ def _outputs() -> dict[str, Any]:
         "retract": RetractResult,
         "diligence": DiligenceReport,
         "flows": FlowDiagram,
+        "report-esg": EsgReport,
         "footprint": LotFootprint,
         "recycled": RecycledContent,
         "art8": Art8Report,

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping
-from dataclasses import asdict
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -41,7 +40,26 @@ from lichain.core.factors import Factor
 from lichain.core.period import Period, parse_period
 from lichain.services.boundary import reporting_boundary
 from lichain.services.esg_kpi import key_figures, previous_period
+from lichain.services.esg_results import (
+    EmissionsBlock,
+    EnergyBlock,
+    EsgReport,
+    IndicatorTotals,
+    KeyFigures,
+    ProductLine,
+    ProductRecycled,
+    RecycledInput,
+    ReportOrganisation,
+    ReportPeriod,
+    ReportProblem,
+    Scope3Context,
+    SiteIndicators,
+    SiteProblem,
+    SiteRecovery,
+    WasteBlock,
+)
 from lichain.services.esg_sums import Acc, read_period, recycled_inputs
+from lichain.services.footprint_results import factor_from_json
 from lichain.storage.sql import SqlStore
 
 __all__ = ["KWH_TO_MJ", "Period", "PeriodError", "esg_report", "parse_period"]
@@ -71,13 +89,12 @@ _METHOD = {
 }
 
 
-def _recovery(store: SqlStore, p: Period) -> dict[str, Any]:
+def _recovery(store: SqlStore, p: Period) -> dict[str, SiteRecovery]:
     """Recovery per recycler site from the circularity service (runs started in the period)."""
     from lichain.services.circularity import recovery
 
     r = recovery(store, period=f"{p.start.isoformat()}..{p.end.isoformat()}", all_organisations=True)
-    return {x.site: {"runs": x.runs, "basis": r.basis, "status": r.status,
-                     "elements": {e: asdict(v) for e, v in x.elements.items()}} for x in r.recyclers}
+    return {x.site: SiteRecovery(x.runs, r.basis, r.status, x.elements) for x in r.recyclers}
 
 
 def _footprints(store: SqlStore, lot_idx: list[int]) -> dict[int, tuple[float, float, bool]]:
@@ -107,71 +124,58 @@ def _nums(m: Mapping[str, Decimal | int], scale: Decimal = Decimal(1)) -> dict[s
     return {k: _num(Decimal(v) * scale) for k, v in sorted(m.items())}
 
 
-def _energy(elec: dict[str, Decimal], fuel: dict[str, Decimal]) -> dict[str, Any]:
+def _energy(elec: dict[str, Decimal], fuel: dict[str, Decimal]) -> EnergyBlock:
     e, f = sum(elec.values(), _ZERO), sum(fuel.values(), _ZERO)
-    return {"electricity_kwh": _nums(elec), "electricity_kwh_total": _num(e), "fuel_mj": _nums(fuel),
-            "fuel_mj_total": _num(f), "total_mj": _num(e * KWH_TO_MJ + f)}
+    return EnergyBlock(_nums(elec), _num(e), _nums(fuel), _num(f), _num(e * KWH_TO_MJ + f))
 
 
 def _emissions(s1: dict[str, Decimal], loc: dict[str, Decimal], mkt: dict[str, Decimal],
-               complete: bool) -> dict[str, Any]:
+               complete: bool) -> EmissionsBlock:
     t1, tl, tm = (sum(x.values(), _ZERO) for x in (s1, loc, mkt))
-    return {"scope1_kg_co2e": _num(t1),
-            "scope1_by_cause_kg_co2e": {c: _num(s1.get(c, _ZERO)) for c in _SCOPE1_CAUSES},
-            "scope2_location_kg_co2e": _num(tl), "scope2_market_kg_co2e": _num(tm),
-            "scope2_location_by_source_kg_co2e": _nums(loc), "scope2_market_by_source_kg_co2e": _nums(mkt),
-            "scope1_2_location_kg_co2e": _num(t1 + tl), "scope1_2_market_kg_co2e": _num(t1 + tm),
-            "complete": complete}
+    return EmissionsBlock(_num(t1), {c: _num(s1.get(c, _ZERO)) for c in _SCOPE1_CAUSES}, _num(tl), _num(tm),
+                          _nums(loc), _nums(mkt), _num(t1 + tl), _num(t1 + tm), complete)
 
 
-def _waste(losses: dict[str, int], scrap_mg: int) -> dict[str, Any]:
-    return {"element_losses_kg": _nums(losses, _KG_PER_MG),
-            "element_losses_kg_total": _num(sum(losses.values()) * _KG_PER_MG),
-            "scrap_output_kg": _num(scrap_mg * _KG_PER_MG)}
+def _waste(losses: dict[str, int], scrap_mg: int) -> WasteBlock:
+    return WasteBlock(_nums(losses, _KG_PER_MG), _num(sum(losses.values()) * _KG_PER_MG), _num(scrap_mg * _KG_PER_MG))
 
 
-def _recycled(rec: dict[str, list[float]]) -> dict[str, Any]:
+def _recycled(rec: dict[str, list[float]]) -> dict[str, RecycledInput]:
     k = float(_KG_PER_MG_PPB)
-    return {el: {"consumed_kg": _num(int(t) * _KG_PER_MG_PPB), "recycled_kg": (pre + post) * k,
-                 "pre_consumer_kg": pre * k, "post_consumer_kg": post * k, "share": (pre + post) / t,
-                 "pre_consumer_share": pre / t, "post_consumer_share": post / t}
+    return {el: RecycledInput(_num(int(t) * _KG_PER_MG_PPB), (pre + post) * k, pre * k, post * k, (pre + post) / t,
+                              pre / t, post / t)
             for el, (t, pre, post) in sorted(rec.items())}
 
 
-def _products(a: Acc, ctx: dict[str, Any], fp: dict[int, tuple[float, float, bool]]) -> list[dict[str, Any]]:
+def _products(a: Acc, ctx: dict[str, Any], fp: dict[int, tuple[float, float, bool]]) -> tuple[ProductLine, ...]:
     k = float(_KG_PER_MG_PPB)
     out = []
     for mat, lots in sorted(a.products.items()):
         got = [(fp[i], m) for i, m in lots if i in fp]
         w = sum(m for _, m in got)
-        out.append({
-            "material": mat, "name": ctx["names"].get(mat, mat), "stage": ctx["stage"].get(mat),
-            "lots": len(lots),
-            "mass_kg": _num(sum(m for _, m in lots) * _KG_PER_MG),
-            "intensity_location_kg_co2e_per_kg": sum(v[0] * m for v, m in got) / w if w else None,
-            "intensity_market_kg_co2e_per_kg": sum(v[1] * m for v, m in got) / w if w else None,
-            "footprint_complete": all(v[2] for v, _ in got) and len(got) == len(lots) if w else None,
-            "recycled_content": {e: {"element_kg": t * k, "recycled_kg": r * k, "share": r / t}
-                                 for e, (t, r) in sorted(a.made_recycled.get(mat, {}).items())},
-        })
-    return out
+        out.append(ProductLine(
+            mat, ctx["names"].get(mat, mat), ctx["stage"].get(mat), len(lots),
+            _num(sum(m for _, m in lots) * _KG_PER_MG),
+            sum(v[0] * m for v, m in got) / w if w else None,
+            sum(v[1] * m for v, m in got) / w if w else None,
+            all(v[2] for v, _ in got) and len(got) == len(lots) if w else None,
+            {e: ProductRecycled(t * k, r * k, r / t) for e, (t, r) in sorted(a.made_recycled.get(mat, {}).items())},
+        ))
+    return tuple(out)
 
 
 def _site_json(a: Acc, ctx: dict[str, Any], fp: dict[int, tuple[float, float, bool]],
-               rec: dict[str, Any]) -> dict[str, Any]:
+               rec: dict[str, SiteRecovery]) -> SiteIndicators:
     st = a.site
-    return {
-        "id": st.id, "name": st.name, "kind": st.kind, "country": st.country, "grid_region": st.grid_region,
-        "organisation": st.organisation, "runs": a.runs, "commissioned_lots": a.commissioned,
-        "energy": _energy(a.elec, a.fuel), "emissions": _emissions(a.s1, a.s2_loc, a.s2_mkt, a.complete),
-        "water_m3": _num(a.water), "waste": _waste(a.losses, a.scrap_mg),
-        "recycled_input": _recycled(a.recycled), "recovery": rec.get(st.id),
-        "products": _products(a, ctx, fp),
-        "problems": [{"kind": k, "message": m, "count": n} for (k, m), n in sorted(a.problems.items())],
-    }
+    return SiteIndicators(
+        st.id, st.name, st.kind, st.country, st.grid_region, st.organisation, a.runs, a.commissioned,
+        _energy(a.elec, a.fuel), _emissions(a.s1, a.s2_loc, a.s2_mkt, a.complete), _num(a.water),
+        _waste(a.losses, a.scrap_mg), _recycled(a.recycled), rec.get(st.id), _products(a, ctx, fp),
+        tuple(SiteProblem(k, m, n) for (k, m), n in sorted(a.problems.items())),
+    )
 
 
-def _totals(accs: list[Acc]) -> dict[str, Any]:
+def _totals(accs: list[Acc]) -> IndicatorTotals:
     def add(attr: str) -> dict[str, Any]:
         out: defaultdict[str, Any] = defaultdict(int)
         for a in accs:
@@ -179,10 +183,10 @@ def _totals(accs: list[Acc]) -> dict[str, Any]:
                 out[k] += v
         return out
 
-    return {"sites": len(accs), "energy": _energy(add("elec"), add("fuel")),
-            "emissions": _emissions(add("s1"), add("s2_loc"), add("s2_mkt"), all(a.complete for a in accs)),
-            "water_m3": _num(sum((a.water for a in accs), _ZERO)),
-            "waste": _waste(add("losses"), sum(a.scrap_mg for a in accs))}
+    return IndicatorTotals(len(accs), _energy(add("elec"), add("fuel")),
+                           _emissions(add("s1"), add("s2_loc"), add("s2_mkt"), all(a.complete for a in accs)),
+                           _num(sum((a.water for a in accs), _ZERO)),
+                           _waste(add("losses"), sum(a.scrap_mg for a in accs)))
 
 
 def _iso(t: datetime) -> str:
@@ -206,8 +210,8 @@ def _part(store: SqlStore, p: Period, org: str) -> tuple[list[Acc], list[Acc], d
     return own, [a for a in order if a.site.organisation != org], ctx, used
 
 
-def esg_report(store: SqlStore, period: str | Period, organisation: str | None = None) -> dict[str, Any]:
-    """The ESG management report of ``period`` as JSON-ready data (the ``report esg --json`` shape).
+def esg_report(store: SqlStore, period: str | Period, organisation: str | None = None) -> EsgReport:
+    """The ESG management report of ``period`` (the ``report esg --json`` shape).
 
     Parameters
     ----------
@@ -221,7 +225,7 @@ def esg_report(store: SqlStore, period: str | Period, organisation: str | None =
 
     Returns
     -------
-    dict
+    EsgReport
         ``period``; ``organisation`` (name, how it was chosen, boundary rule); ``kpis`` (key figures with their
         trend against ``previous_period``); ``sites``, one entry per site of the organisation with runs or
         commissioned lots in the period: energy [kWh, MJ], emissions [kg CO2e] (Scope 1; Scope 2 location- and
@@ -251,21 +255,16 @@ def esg_report(store: SqlStore, period: str | Period, organisation: str | None =
     p_sites = [_site_json(a, ctx, p_fp, p_rec) for a in p_own]
     kpis = key_figures(sites, totals, p_sites, _totals(p_own), p)
     _, head = store.head()
-    return {
-        "report": "esg",
-        "period": {"label": p.label, "start": _iso(p.start), "end": _iso(p.end)},
-        "organisation": {"name": org, "chosen_by": chosen, "boundary": _BOUNDARY},
-        "ledger_head": head,
-        "factor_library": ctx["resolver"].library.version,
-        "kpis": {"previous_period": {"label": pp.label, "start": _iso(pp.start), "end": _iso(pp.end)},
-                 "figures": [k.to_json() for k in kpis]},
-        "sites": sites,
-        "totals": totals,
-        "scope3_context": {
-            "note": "sites of suppliers and customers recorded in the ledger: their Scope 1 and 2 are upstream "
-                    "or downstream Scope 3 context of the reporting organisation, not part of its totals",
-            "sites": [_site_json(a, ctx, fp, rec) for a in other], "totals": _totals(other)},
-        "method": dict(_METHOD),
-        "factors_used": [f.public_json() for f in sorted(used, key=lambda f: (f.key.casefold(), f.source))],
-        "problems": [{"kind": q.kind, "message": q.message} for q in ctx["resolver"].problems],
-    }
+    def span(q: Period) -> ReportPeriod:
+        return ReportPeriod(q.label, _iso(q.start), _iso(q.end))
+
+    return EsgReport(
+        "esg", span(p), ReportOrganisation(org, chosen, _BOUNDARY), head, ctx["resolver"].library.version,
+        KeyFigures(span(pp), tuple(k.figure() for k in kpis)), tuple(sites), totals,
+        Scope3Context("sites of suppliers and customers recorded in the ledger: their Scope 1 and 2 are upstream "
+                      "or downstream Scope 3 context of the reporting organisation, not part of its totals",
+                      tuple(_site_json(a, ctx, fp, rec) for a in other), _totals(other)),
+        dict(_METHOD),
+        tuple(factor_from_json(f.public_json()) for f in sorted(used, key=lambda f: (f.key.casefold(), f.source))),
+        tuple(ReportProblem(q.kind, q.message) for q in ctx["resolver"].problems),
+    )

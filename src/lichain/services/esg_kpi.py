@@ -2,8 +2,8 @@
 
 Why a module of its own: the summary is computed from the report's own site figures (the reporting
 organisation's sites only), for this period and the one before, so each key figure names the report fields it
-comes from and a reader can redo the arithmetic. Figures are frozen dataclasses; :meth:`Kpi.to_json` gives the
-``kpis`` part of ``report esg --json``.
+comes from and a reader can redo the arithmetic. Figures are frozen dataclasses; :meth:`Kpi.figure` gives the
+report's :class:`~lichain.services.esg_results.KeyFigure`.
 
 * ``t CO2e``: Scope 1 + Scope 2 of the organisation's sites (location- and market-based) ÷ 1000;
 * ``kg CO2e per kg CAM``: mass-weighted mean cradle-to-gate intensity of the CAM (stage ``cam``) its sites made;
@@ -18,13 +18,14 @@ comes from and a reader can redo the arithmetic. Figures are frozen dataclasses;
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from lichain.core.period import Period
 from lichain.core.targets import targets_for
+from lichain.services.esg_results import IndicatorTotals, KeyFigure, SiteIndicators
 
 __all__ = ["Kpi", "key_figures", "previous_period"]
 
@@ -56,6 +57,12 @@ class Kpi:
         if c is None:
             return "n/a"
         return "flat" if abs(c) <= 1e-12 * max(abs(self.value or 0), 1.0) else ("up" if c > 0 else "down")
+
+    def figure(self) -> KeyFigure:
+        """The figure as it appears in the report."""
+        meets = None if self.value is None or self.target is None else self.value >= self.target
+        return KeyFigure(self.key, self.label, self.unit, self.value, self.previous, self.change, self.trend,
+                         self.source, self.target, self.target_key, meets)
 
     def to_json(self) -> dict[str, Any]:
         """Plain JSON of the figure."""
@@ -90,24 +97,23 @@ def previous_period(p: Period) -> Period:
     return Period(f"{start.isoformat()}..{p.start.isoformat()}", start, p.start)
 
 
-def _intensity(sites: Sequence[Mapping[str, Any]]) -> float | None:
-    got = [(q["intensity_location_kg_co2e_per_kg"], q["mass_kg"]) for s in sites for q in s["products"]
-           if q["stage"] == "cam" and q["intensity_location_kg_co2e_per_kg"] is not None]
+def _intensity(sites: Sequence[SiteIndicators]) -> float | None:
+    got = [(q.intensity_location_kg_co2e_per_kg, q.mass_kg) for s in sites for q in s.products
+           if q.stage == "cam" and q.intensity_location_kg_co2e_per_kg is not None]
     w = sum(m for _, m in got)
     return sum(v * m for v, m in got) / w if w else None
 
 
-def _recycled(sites: Sequence[Mapping[str, Any]], el: str) -> float | None:
-    rc = [q["recycled_content"][el] for s in sites for q in s["products"]
-          if q["stage"] == "cam" and el in q.get("recycled_content", {})]
-    t = sum(r["element_kg"] for r in rc)
-    return sum(r["recycled_kg"] for r in rc) / t if t else None
+def _recycled(sites: Sequence[SiteIndicators], el: str) -> float | None:
+    rc = [q.recycled_content[el] for s in sites for q in s.products if q.stage == "cam" and el in q.recycled_content]
+    t = sum(r.element_kg for r in rc)
+    return sum(r.recycled_kg for r in rc) / t if t else None
 
 
-def _recovery(sites: Sequence[Mapping[str, Any]], el: str) -> float | None:
-    got = [s["recovery"]["elements"][el] for s in sites if s.get("recovery") and el in s["recovery"]["elements"]]
-    bm = sum(r["black_mass_in_kg"] for r in got)
-    return sum(r["recovered_kg"] for r in got) / bm if bm else None
+def _recovery(sites: Sequence[SiteIndicators], el: str) -> float | None:
+    got = [s.recovery.elements[el] for s in sites if s.recovery is not None and el in s.recovery.elements]
+    bm = sum(r.black_mass_in_kg for r in got)
+    return sum(r.recovered_kg for r in got) / bm if bm else None
 
 
 def _target(metric: str, el: str, end: datetime) -> tuple[float | None, str | None]:
@@ -121,8 +127,8 @@ def _target(metric: str, el: str, end: datetime) -> tuple[float | None, str | No
     return float(t.minimum), t.key
 
 
-def key_figures(sites: Sequence[Mapping[str, Any]], totals: Mapping[str, Any],
-                prev_sites: Sequence[Mapping[str, Any]], prev_totals: Mapping[str, Any],
+def key_figures(sites: Sequence[SiteIndicators], totals: IndicatorTotals,
+                prev_sites: Sequence[SiteIndicators], prev_totals: IndicatorTotals,
                 period: Period) -> list[Kpi]:
     """Key figures of the organisation's sites (``sites``/``totals``) against the previous period's.
 
@@ -133,8 +139,8 @@ def key_figures(sites: Sequence[Mapping[str, Any]], totals: Mapping[str, Any],
     for basis in ("location", "market"):
         k = f"scope1_2_{basis}_kg_co2e"
         out.append(Kpi(f"scope1_2_{basis}_t_co2e", f"Scope 1+2 ({basis}-based)", "t CO2e",
-                       totals["emissions"][k] / 1000 if sites else None,
-                       prev_totals["emissions"][k] / 1000 if prev_sites else None,
+                       getattr(totals.emissions, k) / 1000 if sites else None,
+                       getattr(prev_totals.emissions, k) / 1000 if prev_sites else None,
                        f"/totals/emissions/{k} ÷ 1000"))
     out.append(Kpi("cam_intensity_kg_co2e_per_kg", "Footprint of CAM made (location-based)", "kg CO2e/kg CAM",
                    _intensity(sites), _intensity(prev_sites),

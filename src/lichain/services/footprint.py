@@ -29,10 +29,8 @@ from lichain.analysis.propagate import intensity
 from lichain.analysis.snapshot import F64, I64, Snapshot
 from lichain.core.errors import NotFoundError
 from lichain.core.factors import FactorLibrary, default_library
-from lichain.core.targets import SourceRef
 from lichain.services.footprint_results import (
     Delivery,
-    FactorUsed,
     FootprintTotals,
     InputLot,
     LotFootprint,
@@ -40,6 +38,7 @@ from lichain.services.footprint_results import (
     OwnStep,
     PerKwh,
     RunAllocation,
+    factor_from_json,
 )
 from lichain.services.footprint_sources import closure_quality, lot_inputs
 from lichain.services.query import canonical_lot_id
@@ -344,13 +343,6 @@ def _lists(v: Any) -> Any:
     return v
 
 
-def _factor(d: dict[str, Any]) -> FactorUsed:
-    return FactorUsed(d["key"], d["value"], d["unit"], d["low"], d["high"], d["basis"], d["year"],
-                      d["description"], d["source"], d["version"],
-                      tuple(SourceRef(c["title"], c["publisher"], c["year"], c["url"]) for c in d["citations"]),
-                      d["derivation"])
-
-
 def lot_footprint(store: SqlStore, lot_id: str, capacity_mah_per_g: float | None = None,
                   voltage_v: float | None = None, *, library: FactorLibrary | None = None) -> LotFootprint:
     """Cradle-to-gate footprint of one lot with its breakdowns (the ``footprint --json`` shape).
@@ -420,7 +412,7 @@ def lot_footprint(store: SqlStore, lot_id: str, capacity_mah_per_g: float | None
         OwnStep(float(own[0]) * m, {k: v * m for k, v in fp.named(own, "stage:").items()},
                 {k: v * m for k, v in fp.named(own, "cause:").items()}),
         run, inputs, q.complete, q.problems, q.missing_inputs, q.contributions, q.source_lots,
-        q.source_lots_total, lf.library_version, tuple(_factor(f) for f in lf.factors), lf.head, NOTES,
+        q.source_lots_total, lf.library_version, tuple(factor_from_json(f) for f in lf.factors), lf.head, NOTES,
         _deliveries(store, row.idx, float(x[0]), library),
         None if energy is None else _per_kwh(energy, x),
     )

@@ -9,12 +9,13 @@ one frozen type. Units are in the field names: ``kg_co2e`` [kg CO2e], ``*_per_kg
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from lichain.core.targets import SourceRef
 
 __all__ = ["Contribution", "Delivery", "FactorUsed", "FootprintProblem", "FootprintTotals", "InputLot",
            "LotFootprint", "MarketTotals", "MissingInput", "OwnStep", "PerKwh", "RunAllocation", "SourceLot",
-           "SupplierPcfRef"]
+           "SupplierPcfRef", "factor_from_json"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,3 +208,11 @@ class LotFootprint:
     notes: tuple[str, ...]
     deliveries: tuple[Delivery, ...]
     per_kwh: PerKwh | None = None
+
+
+def factor_from_json(d: dict[str, Any]) -> FactorUsed:
+    """A factor's public JSON (:meth:`lichain.core.factors.Factor.public_json`) as :class:`FactorUsed`."""
+    return FactorUsed(d["key"], d["value"], d["unit"], d["low"], d["high"], d["basis"], d["year"],
+                      d["description"], d["source"], d["version"],
+                      tuple(SourceRef(c["title"], c["publisher"], c["year"], c["url"]) for c in d["citations"]),
+                      d["derivation"])
