@@ -31,6 +31,10 @@ def test_claim_then_no_second_claim_on_the_same_lots(tmp_path: Path) -> None:
                          "--json", "--db", db])
     first = json.loads(res.stdout)
     assert res.exit_code == 0 and first["recorded"] and first["allocations"] > 0
+    from jsonschema import Draft202012Validator
+
+    Draft202012Validator(json.loads((Path(__file__).parents[2] / "docs/schemas/claim.schema.json").read_text())
+                         ).validate(first)
     assert first["allocated_kg"]["Ni"]["pre_consumer"] > 0
     # the runs' known proportions are used up: a second proposal allocates nothing
     res = r.invoke(app, ["claim", PCAM, "--period", "2026", "--model", "controlled_blending", "--json",

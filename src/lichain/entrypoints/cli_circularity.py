@@ -179,39 +179,18 @@ def claim(
 ) -> None:
     """Propose the largest chain-of-custody claim the ledger allows for a site and period; --record writes it."""
     from lichain.entrypoints.console import fail
-    from lichain.services import circularity as circ
+    from lichain.services.circularity import claim as run
 
-    def run(store: Any) -> dict[str, Any]:
-        start, end = circ.parse_period(period)
-        c = circ.propose_claim(store, claim_id or f"{site}/{period}/{model}", site, start, end, model)
-        out: dict[str, Any] = {
-            "id": c.id, "site": c.site, "model": c.model, "period": {"start": start.isoformat(),
-                                                                      "end": end.isoformat()},
-            "allocations": len(c.allocations),
-            "allocated_kg": {k: {"pre_consumer": sum(a.pre_consumer_mg for a in c.allocations if a.element == k)
-                                 / 1e6, "post_consumer": sum(a.post_consumer_mg for a in c.allocations
-                                                              if a.element == k) / 1e6}
-                             for k in sorted({a.element for a in c.allocations})},
-            "recorded": False,
-        }
-        if record and not c.allocations:
-            out["problems"] = [{"location": c.id, "message": "nothing left to claim for this site and period"}]
-        elif record:
-            r = circ.record_claim(store, c)
-            out["recorded"] = r.ok
-            out["problems"] = [{"location": p.location, "message": p.message} for p in r.problems]
-        return out
-
-    d = _run(db, run)
+    d = _run(db, lambda s: run(s, site, period, model, claim_id=claim_id, record=record))
     if json_:
         _emit(d)
     else:
-        Console().print(f"claim {d['id']}: {d['allocations']} allocations, "
-                        + ", ".join(f"{e} pre {v['pre_consumer']:,.3f} kg / post {v['post_consumer']:,.3f} kg"
-                                    for e, v in d["allocated_kg"].items())
-                        + (" — recorded" if d["recorded"] else " (not recorded; add --record)"))
-    if record and not d["recorded"] and d["allocations"]:
-        fail("claim refused: " + "; ".join(p["message"] for p in d.get("problems", [])), 1)
+        Console().print(f"claim {d.id}: {d.allocations} allocations, "
+                        + ", ".join(f"{e} pre {v.pre_consumer:,.3f} kg / post {v.post_consumer:,.3f} kg"
+                                    for e, v in d.allocated_kg.items())
+                        + (" — recorded" if d.recorded else " (not recorded; add --record)"))
+    if record and not d.recorded and d.allocations:
+        fail("claim refused: " + "; ".join(p.message for p in d.problems), 1)
 
 
 def register(app: typer.Typer, export_app: typer.Typer) -> None:

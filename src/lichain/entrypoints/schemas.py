@@ -18,7 +18,12 @@ __all__ = ["OUTPUTS", "schema_of", "write_schemas"]
 
 def _outputs() -> dict[str, Any]:
     from lichain.services.checkpoint import CheckpointCheck, SavedCheckpoint
-    from lichain.services.circularity_results import Art8Report, RecoveryReport, RecycledContent
+    from lichain.services.circularity_results import (
+        Art8Report,
+        ClaimProposal,
+        RecoveryReport,
+        RecycledContent,
+    )
     from lichain.services.corrections import RetractResult
     from lichain.services.demo import DemoReport
     from lichain.services.diligence import DiligenceReport
@@ -46,6 +51,7 @@ def _outputs() -> dict[str, Any]:
         "recycled": RecycledContent,
         "art8": Art8Report,
         "recovery": RecoveryReport,
+        "claim": ClaimProposal,
         "trace": TraceResult,
         "lots": list[LotSummary],
         "show": LotDetail,

@@ -24,18 +24,20 @@ from lichain.analysis.shares import ORIGINS, Shares, origin_shares
 from lichain.analysis.snapshot import Snapshot
 from lichain.core.claims import BATCH_MODELS, Flows, Split, boundary_flows, load_lots
 from lichain.core.codec import canonical_payload, content_event_id, format_time
-from lichain.core.errors import NotFoundError
+from lichain.core.errors import NotFoundError, Problem
 from lichain.core.model import Allocation, CustodyClaim, CustodyModel, Event, EventKind
 from lichain.core.period import parse_period as core_parse_period
 from lichain.core.quantities import FRACTION_SCALE as S
 from lichain.core.targets import INDICATIVE, compare
 from lichain.core.validate import LocatedEvent
 from lichain.services.circularity_results import (
+    AllocatedKg,
     Art8Plant,
     Art8Report,
     Art8Scope,
     Art8Shares,
     ClaimPart,
+    ClaimProposal,
     ElementShares,
     OrganisationRef,
     PeriodSpan,
@@ -50,7 +52,7 @@ from lichain.services.snapshot import load_snapshot
 from lichain.storage import claims_sql
 from lichain.storage.sql import SqlStore
 
-__all__ = ["ART8_ELEMENTS", "art8", "parse_period", "propose_claim", "record_claim", "recovery", "recycled",
+__all__ = ["ART8_ELEMENTS", "art8", "claim", "parse_period", "propose_claim", "record_claim", "recovery", "recycled",
            "secondary_material"]
 
 #: Elements with Art. 8 minimums in active materials.
@@ -387,3 +389,21 @@ def propose_claim(store: SqlStore, claim_id: str, site: str, start: datetime, en
                 for j in (0, 1):
                     left[(e, j)] -= v[j] * S
     return CustodyClaim(claim_id, site, start, end, model, tuple(allocs), frac)
+
+
+def claim(store: SqlStore, site: str, period: str, model: str, *, claim_id: str | None = None,
+          record: bool = False) -> ClaimProposal:
+    """Propose the largest claim for ``site``, ``period`` and ``model`` (:func:`propose_claim`; id default
+    ``SITE/PERIOD/MODEL``) and, with ``record``, write it through the ledger rules (all or nothing)."""
+    start, end = parse_period(period)
+    c = propose_claim(store, claim_id or f"{site}/{period}/{model}", site, start, end, model)
+    kg = {e: AllocatedKg(sum(a.pre_consumer_mg for a in c.allocations if a.element == e) / 1e6,
+                         sum(a.post_consumer_mg for a in c.allocations if a.element == e) / 1e6)
+          for e in sorted({a.element for a in c.allocations})}
+    recorded, problems = False, tuple[Problem, ...]()
+    if record and not c.allocations:
+        problems = (Problem(c.id, "nothing left to claim for this site and period"),)
+    elif record:
+        r = record_claim(store, c)
+        recorded, problems = r.ok, tuple(r.problems)
+    return ClaimProposal(c.id, c.site, c.model, _span(start, end), len(c.allocations), kg, recorded, problems)

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from lichain.core.errors import Problem
 from lichain.core.targets import TargetCheck
 
-__all__ = ["Art8Plant", "Art8Report", "Art8Scope", "Art8Shares", "ClaimPart", "ElementShares", "OrganisationRef",
+__all__ = ["AllocatedKg", "Art8Plant", "Art8Report", "Art8Scope", "Art8Shares", "ClaimPart", "ClaimProposal", "ElementShares", "OrganisationRef",
            "PeriodSpan", "RecoveryElement", "RecoveryReport", "RecycledContent", "RecycledShares", "RecyclerRecovery"]
 
 
@@ -155,3 +156,26 @@ class RecoveryReport:
     status: str
     basis: str
     recyclers: tuple[RecyclerRecovery, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class AllocatedKg:
+    """Recycled element mass a claim allocates [kg], pre- and post-consumer."""
+
+    pre_consumer: float
+    post_consumer: float
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimProposal:
+    """The largest chain-of-custody claim the ledger allows for a site, period and model; ``recorded`` when it
+    was written (``problems`` say why not)."""
+
+    id: str
+    site: str
+    model: str
+    period: PeriodSpan
+    allocations: int
+    allocated_kg: dict[str, AllocatedKg]
+    recorded: bool
+    problems: tuple[Problem, ...] = ()
