@@ -48,7 +48,7 @@ from lichain.services.circularity_results import (
     RecyclerRecovery,
 )
 from lichain.services.ingest import IngestResult, ingest_events
-from lichain.services.snapshot import load_snapshot
+from lichain.services.snapshot import load_snapshot, lot_position
 from lichain.storage import claims_sql
 from lichain.storage.sql import SqlStore
 
@@ -72,17 +72,6 @@ def _span(start: datetime, end: datetime) -> PeriodSpan:
 
 def _org(bd: Any) -> OrganisationRef:
     return OrganisationRef(bd.name, bd.chosen_by)
-
-
-def _index(snap: Snapshot, lot_id: str) -> int:
-    from lichain.services.query import canonical_lot_id
-
-    for cand in (lot_id, canonical_lot_id(lot_id)):
-        try:
-            return snap.index_of(cand)
-        except KeyError:
-            continue
-    raise NotFoundError(f"unknown lot {lot_id}")
 
 
 def _find(snap: Snapshot, lot_id: str) -> int:
@@ -147,7 +136,7 @@ def recycled(store: SqlStore, lot: str) -> RecycledContent:
     Art. 8) beside the shares allocated to it by custody claims (the ``recycled --json`` shape)."""
     b = _Book(store)
     snap = b.snap
-    i = _index(snap, lot)
+    i = lot_position(snap, lot)
     lot_id = snap.lot_id(i)
     alloc = b.allocated_mg([lot_id])
     with store.read() as conn:
@@ -204,7 +193,7 @@ def art8(store: SqlStore, *, lot: str | None = None, customer: str | None = None
     b = _Book(store)
     snap = b.snap
     if lot is not None:
-        i = _index(snap, lot)
+        i = lot_position(snap, lot)
         return Art8Report(*_ART8, Art8Scope(lot=snap.lot_id(i)),
                           _art8_rows(b, np.array([i]), snap.lot_mass_kg[[i]]))
     start, end = parse_period(period) if period else (None, None)
