@@ -17,10 +17,12 @@ __all__ = ["OUTPUTS", "schema_of", "write_schemas"]
 
 
 def _outputs() -> dict[str, Any]:
+    from lichain.core.diligence_emrt import EmrtDeclaration
     from lichain.services.checkpoint import CheckpointCheck, SavedCheckpoint
     from lichain.services.corrections import RetractResult
     from lichain.services.demo import DemoReport
     from lichain.services.diligence import DiligenceReport
+    from lichain.services.diligence_report import DiligenceManagementReport
     from lichain.services.ingest import IngestReport
     from lichain.services.lists import MaterialList, OrganisationList, ShipmentList, SiteList
     from lichain.services.query import BalanceCheck, LotDetail, LotSummary
@@ -36,6 +38,8 @@ def _outputs() -> dict[str, Any]:
         "demo": DemoReport,
         "retract": RetractResult,
         "diligence": DiligenceReport,
+        "emrt": EmrtDeclaration,
+        "report-diligence": DiligenceManagementReport,
         "trace": TraceResult,
         "lots": list[LotSummary],
         "show": LotDetail,
@@ -46,6 +50,8 @@ def _outputs() -> dict[str, Any]:
     }
 
 
+#: Commands whose schema name is not ``COMMAND`` or ``COMMAND-OPTION``.
+_TITLES = {"emrt": "export emrt", "report-diligence": "report diligence"}
 #: Command (as ``lichain COMMAND --json``) → result type; filled on first use.
 OUTPUTS: dict[str, Any] = {}
 
@@ -62,7 +68,7 @@ def schema_of(command: str) -> dict[str, Any]:
             obj["required"] = list(obj["properties"])  # applicable), and no other member appears
             obj["additionalProperties"] = False
     return {"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": f"lichain:{command}.schema.json",
-            **schema, "title": f"lichain {command.replace('-', ' --')} --json"}
+            **schema, "title": f"lichain {_TITLES.get(command, command.replace('-', ' --'))} --json"}
 
 
 def write_schemas(folder: Path) -> list[Path]:
