@@ -34,7 +34,7 @@ def export_emrt(
 
     Example: lichain export emrt --customer 'Demo Cell Korea Co., Ltd.' --period 2026 --out emrt.xlsx
     """
-    from lichain.core.errors import LichainError
+    from lichain.core.errors import LichainError, PeriodError
     from lichain.entrypoints.console import EXIT_REFUSED, emit, fail, out, store_for
     from lichain.entrypoints.outpath import check_out
     from lichain.entrypoints.tables import Col, print_table
@@ -45,6 +45,8 @@ def export_emrt(
         fail(f"--out {out_path}: give a .xlsx or .json file name")
     try:
         d = emrt_declaration(store_for(db), customer, period, organisation=organisation)
+    except PeriodError as exc:
+        fail(str(exc))
     except LichainError as exc:
         fail(str(exc), EXIT_REFUSED)
     if out_path is not None:
@@ -92,7 +94,7 @@ def report_diligence(
 
     Example: lichain report diligence --period 2026 --out diligence.html
     """
-    from lichain.core.errors import LichainError
+    from lichain.core.errors import LichainError, PeriodError
     from lichain.entrypoints.console import EXIT_REFUSED, emit, fail, out, store_for
     from lichain.entrypoints.outpath import check_out
     from lichain.services.diligence_report import diligence_report
@@ -100,6 +102,8 @@ def report_diligence(
     check_out(out_path)
     try:
         r = diligence_report(store_for(db), period, organisation=organisation)
+    except PeriodError as exc:
+        fail(str(exc))
     except LichainError as exc:
         fail(str(exc), EXIT_REFUSED)
     if out_path is not None:
