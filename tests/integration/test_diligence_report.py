@@ -140,3 +140,18 @@ def test_cli_report_json_html_and_text(tmp_path: Path) -> None:
     assert html.startswith("<!DOCTYPE html>") and "DDP-1" in html and "<script" not in html
     assert "engage the supplier on a CAHRA sourcing plan" in html
     assert runner.invoke(app, ["report", "diligence", "--period", "20x6", "--db", db]).exit_code == 2
+
+
+
+def test_python_api_gives_the_same_typed_results(tmp_path: Path) -> None:
+    import lichain
+
+    db = str(tmp_path / "api.db")
+    s = open_store(db)
+    _records(s)
+    s.close()
+    with lichain.open_ledger(db) as ledger:
+        e = ledger.emrt("Cust", "2026")
+        r = ledger.diligence_report("2026", organisation="Us")
+    assert [m.metal for m in e.metals] == ["Cobalt", "Nickel"] and e.company is None  # no ledger owner declared
+    assert r.policy is not None and r.policy.id == "DDP-1" and r.customers == ("Cust",)

@@ -69,13 +69,15 @@ def export_emrt(
               f"{d.period}: {sum(p.lots for p in d.products)} lots of {len(d.products)} products",
               highlight=False, markup=False, soft_wrap=True)
     print_table(out, [Col("metal"), Col("kg", "num"), Col("recycled", "num"), Col("at risk", "num"),
-                      Col("processors"), Col("mines")],
-                [[m.metal, f"{m.element_kg:,.1f}", f"{100 * m.recycled_share:.1f} %",
-                  f"{100 * m.at_risk_share:.1f} %",
-                  ", ".join(f"{s.smelter_identification} {100 * s.share:.0f} %" for s in d.smelters
-                            if s.element == m.element),
-                  ", ".join(f"{r.mine_identification} {100 * r.share:.0f} %" for r in d.mines
-                            if r.element == m.element)] for m in d.metals])
+                      Col("CAHRA", "num")],
+                [[m.metal, f"{m.element_kg:,.1f}", f"{100 * m.recycled_share:.1f} %", f"{100 * m.at_risk_share:.1f} %",
+                  f"{100 * m.cahra_share:.1f} %"] for m in d.metals])
+    rows = [[s.metal, "processor", s.smelter_identification, s.smelter_country, f"{100 * s.share:.1f} %",
+             "; ".join(s.audit_status) or "-", ", ".join(r.id for r in s.risks) or "-"] for s in d.smelters]
+    rows += [[m.metal, "mine", m.mine_identification, m.mine_country, f"{100 * m.share:.1f} %",
+              "; ".join(m.audit_status) or "-", ", ".join(r.id for r in m.risks) or "-"] for m in d.mines]
+    print_table(out, [Col("metal"), Col("list"), Col("site", "id"), Col("country"), Col("share", "num"), Col("audit"),
+                      Col("risks met")], sorted(rows, key=lambda r: (r[0], r[1] != "processor")))
     out.print(f"  {len(d.missing)} fields not on record (listed in the Missing sheet / 'missing' in JSON)",
               highlight=False, markup=False)
     if out_path is not None:
@@ -140,7 +142,7 @@ def _print_report(r: object) -> None:
                       Col("recycled", "num")],
                 [[m.metal, f"{m.element_kg:,.1f}", f"{100 * m.at_risk_share:.1f} %", f"{100 * m.cahra_share:.1f} %",
                   f"{100 * m.recycled_share:.1f} %"] for m in r.metals])
-    print_table(out, [Col("site"), Col("risk"), Col("status"), Col("from"), Col("to"), Col("shipped share"),
+    print_table(out, [Col("site", "id"), Col("risk"), Col("status"), Col("from"), Col("to"), Col("shipped share"),
                       Col("measures")],
                 [[f.site, f"{f.kind} {f.id}", f.category_label or f.status, f.start[:10], (f.end or "now")[:10],
                   ", ".join(f"{e} {100 * x:.1f} %" for e, x in f.shipped_share.items()) or "-",

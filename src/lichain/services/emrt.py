@@ -37,7 +37,7 @@ __all__ = ["EmrtDeclaration", "emrt_declaration"]
 _SCOPE = "B. Product (or List of Products)"
 _SOURCES = (
     "RMI Extended Minerals Reporting Template, https://www.responsiblemineralsinitiative.org/reporting-templates/"
-    "emrt/ (EMRT 2.0 of 25 April 2025 added lithium, nickel, natural graphite and the Mine List; 2.1 of "
+    "cobalt-reporting-template/ (EMRT 2.0 of 25 April 2025 added lithium, nickel, natural graphite and the Mine List; 2.1 of "
     "17 October 2025 added requester product fields)",
     "OECD (2016) Due Diligence Guidance for Responsible Supply Chains of Minerals from Conflict-Affected and "
     "High-Risk Areas, 3rd ed., five-step framework and Annex II",
