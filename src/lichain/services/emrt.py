@@ -31,6 +31,7 @@ from lichain.core.errors import NotFoundError
 from lichain.core.limits import ledger_now
 from lichain.core.period import parse_period
 from lichain.services.emrt_build import build_lists
+from lichain.storage.sql import SqlStore
 
 __all__ = ["EmrtDeclaration", "emrt_declaration"]
 
@@ -109,7 +110,7 @@ def _company_answers(policy: dict[str, str] | None) -> list[EmrtAnswer]:
             _answer("G", None, "Does the review process include corrective action management?", None, why)]
 
 
-def emrt_declaration(store: object, customer: str, period: str, *, organisation: str | None = None,
+def emrt_declaration(store: SqlStore, customer: str, period: str, *, organisation: str | None = None,
                      now: datetime | None = None) -> EmrtDeclaration:
     """The declaration for ``customer`` over ``period`` (see the module documentation).
 
@@ -125,9 +126,7 @@ def emrt_declaration(store: object, customer: str, period: str, *, organisation:
     from lichain.services.lists import require_organisation
     from lichain.services.snapshot import load_snapshot
     from lichain.storage import claims_sql
-    from lichain.storage.sql import SqlStore
 
-    assert isinstance(store, SqlStore)
     require_organisation(store, customer)
     p = parse_period(period)
     now = now or ledger_now()

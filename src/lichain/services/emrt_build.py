@@ -28,6 +28,7 @@ from lichain.core.diligence_emrt import (
 )
 from lichain.core.diligence_status import audit_status_at
 from lichain.services.emrt_calc import RECYCLED_CLASSES, Bool, Delivered
+from lichain.storage.sql import SqlStore
 
 __all__ = ["Lists", "SiteFacts", "build_lists", "site_facts"]
 
@@ -59,11 +60,11 @@ class SiteFacts:
     certifications: tuple[str, ...]
 
 
-def site_facts(store: object) -> dict[str, SiteFacts]:
+def site_facts(store: SqlStore) -> dict[str, SiteFacts]:
     from lichain.storage.lists_sql import declared_payloads, site_rows
 
-    rows = site_rows(store)  # type: ignore[arg-type]
-    payloads = declared_payloads(store, "site", [r.id for r in rows])  # type: ignore[arg-type]
+    rows = site_rows(store)
+    payloads = declared_payloads(store, "site", [r.id for r in rows])
     return {r.id: SiteFacts(r.id, r.name, r.kind, r.country, r.organisation,
                         tuple(json.loads(payloads[r.id]).get("certifications", ())) if r.id in payloads else ())
             for r in rows}
@@ -72,12 +73,10 @@ def site_facts(store: object) -> dict[str, SiteFacts]:
 class _Walk:
     """Masks of the ledger's sites and risks, and the per-metal shares over the delivered lots."""
 
-    def __init__(self, store: object, dl: Delivered, at: datetime, now: datetime,
+    def __init__(self, store: SqlStore, dl: Delivered, at: datetime, now: datetime,
                  next_steps: dict[str, str]) -> None:
         from lichain.services.diligence import lot_risks
-        from lichain.storage.sql import SqlStore
 
-        assert isinstance(store, SqlStore)
         snap = dl.snap
         self.dl, self.next_steps = dl, next_steps
         self.sites = site_facts(store)
@@ -176,7 +175,7 @@ class _Walk:
 
 
 
-def build_lists(store: object, dl: Delivered, at: datetime, now: datetime,
+def build_lists(store: SqlStore, dl: Delivered, at: datetime, now: datetime,
                 next_steps: dict[str, str] | None = None) -> Lists:
     """Per-metal figures and the Smelter and Mine Lists of the delivered lots (audit status at ``at``)."""
     from lichain.storage.lists_sql import material_rows
@@ -199,5 +198,5 @@ def build_lists(store: object, dl: Delivered, at: datetime, now: datetime,
                 MissingField(sheet, f"{what} Street / City / State-Province", "site addresses are not recorded "
                              "in the ledger"),
                 MissingField(sheet, f"{what} Contact Name / Email", "site contacts are not recorded in the ledger")]
-    names = {r.code: r.name for r in material_rows(store)}  # type: ignore[arg-type]
+    names = {r.code: r.name for r in material_rows(store)}
     return Lists(tuple(metals), tuple(smelters), tuple(mines), tuple(missing), names)
