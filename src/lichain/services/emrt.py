@@ -144,18 +144,14 @@ def emrt_declaration(store: SqlStore, customer: str, period: str, *, organisatio
     from lichain.services.diligence_policy import next_steps
 
     lists = build_lists(store, dl, at, now, next_steps(store, at))
-    products: dict[str, list[float]] = {}
-    ships: dict[str, set[str]] = {}
+    shipped: dict[str, tuple[set[str], set[str], list[float]]] = {}  # code -> lots, shipments, [kg]
     for i, kg, ship in picked:
-        code = snap.material_codes[snap.lot_material[i]]
-        products.setdefault(code, [0.0, 0.0])
-        products[code][1] += kg
-        ships.setdefault(code, set()).add(ship)
-    lots_per = {code: len({snap.lot_id(i) for i, _, _ in picked if snap.material_codes[snap.lot_material[i]] == code})
-                for code in products}
-    names = lists.material_names
-    product_rows = tuple(ProductRow(code, names.get(code, code), None, None, lots_per[code], len(ships[code]),
-                                    round(v[1], 6), None) for code, v in sorted(products.items()))
+        lots, ships, mass = shipped.setdefault(snap.material_codes[snap.lot_material[i]], (set(), set(), [0.0]))
+        lots.add(snap.lot_id(i))
+        ships.add(ship)
+        mass[0] += kg
+    product_rows = tuple(ProductRow(code, lists.material_names.get(code, code), None, None, len(lots), len(ships),
+                                    round(mass[0], 6), None) for code, (lots, ships, mass) in sorted(shipped.items()))
     boundary = reporting_boundary(store, organisation, required=False)
     policy = policy_in_force(store, boundary.name, at)
     answers: list[EmrtAnswer] = []
