@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 from lichain.core.errors import LichainError
 
 if TYPE_CHECKING:
+    from lichain.core.diligence_emrt import EmrtDeclaration
     from lichain.core.model import Event, EventBody
     from lichain.core.ports import LedgerStore
     from lichain.core.validate import BalancePolicy
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
     from lichain.services.corrections import RetractResult
     from lichain.services.demo import DemoReport
     from lichain.services.diligence import DiligenceReport
+    from lichain.services.diligence_report import DiligenceManagementReport
     from lichain.services.esg_results import EsgReport
     from lichain.services.footprint_results import LotFootprint
     from lichain.services.ingest import IngestResult
@@ -199,6 +201,18 @@ class Ledger:
         from lichain.services.diligence import diligence
 
         return diligence(self._sql("due diligence"), lot_id)
+
+    def emrt(self, customer: str, period: str) -> EmrtDeclaration:
+        """The customer declaration in the layout of RMI's EMRT for lots shipped to ``customer`` in ``period``."""
+        from lichain.services.emrt import emrt_declaration
+
+        return emrt_declaration(self._sql("the customer declaration"), customer, period)
+
+    def diligence_report(self, period: str, organisation: str | None = None) -> DiligenceManagementReport:
+        """The due-diligence management-system report of a period (OECD steps 1-5)."""
+        from lichain.services.diligence_report import diligence_report
+
+        return diligence_report(self._sql("the due-diligence report"), period, organisation=organisation)
 
     def recycled(self, lot_id: str) -> RecycledContent:
         """Recycled content per element of one lot (pre- and post-consumer, EU 2023/1542 Art. 8)."""

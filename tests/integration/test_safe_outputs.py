@@ -248,6 +248,8 @@ def _out_commands(db: str, lot: str) -> list[list[str]]:
     return [["template"], ["export", "epcis", "--db", db], ["export", "parquet", "--db", db],
             ["export", "pcf", lot, "--db", db], ["export", "secondary-material", lot, "--db", db],
             ["report", "esg", "--period", "2026", "--organisation", "Example Materials", "--db", db], ["export", "workbook", "--db", db],
+            ["export", "emrt", "--customer", "Example Cathode Korea", "--period", "2024", "--db", db],
+            ["report", "diligence", "--period", "2024", "--organisation", "Example Materials", "--db", db],
             ["checkpoint", "--key", str(Path(db).parent / "keys" / "lichain.key.pem"), "--db", db],
             ["keys", "generate", "--name", "other"]]
 
@@ -304,6 +306,6 @@ def test_bad_out_paths_are_usage_errors(tmp_path: Path, monkeypatch: pytest.Monk
     for c in commands:
         target = tmp_path / "ok" / "-".join(c[:2])
         target.parent.mkdir(exist_ok=True)
-        xlsx = c[0] == "template" or c[:2] == ["export", "workbook"]
+        xlsx = c[0] == "template" or c[:2] in (["export", "workbook"], ["export", "emrt"])
         res = CliRunner().invoke(app, [*c, "--out", str(target) + (".xlsx" if xlsx else "")])
         assert res.exit_code == 0, (c, res.output)

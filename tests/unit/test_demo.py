@@ -7,7 +7,7 @@ Balances are recomputed here from the events with integer arithmetic (mg × ppb)
 from __future__ import annotations
 
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import given, settings
@@ -226,11 +226,14 @@ def test_batches_respect_size_and_start() -> None:
     assert all(len(b) <= 400 for b in batches[:-1]) and len(batches) > 2
     kinds = [ev.kind.value for ev in demo.master_events]
     assert {ev.time for ev in demo.master_events} == {start}
-    assert (kinds.count("site"), kinds.count("material"), kinds.count("site_risk")) == (14, 29, 3)  # in force
+    assert (kinds.count("site"), kinds.count("material"), kinds.count("site_risk"),
+            kinds.count("diligence_policy")) == (14, 29, 3, 1)  # in force
     assert start < batches[0][0].time  # master data only on request
-    assert next(iter(demo.batches(include_master=True)))[:46] == demo.master_events
+    assert next(iter(demo.batches(include_master=True)))[:47] == demo.master_events
     later = [ev.body for b in batches for ev in b if ev.kind.value == "site_risk"]  # on their own dates
     assert [(r.id, r.status) for r in later] == [("RMAP-KALAHARI", "lapsed"), ("RF-HALMAHERA-BIODIVERSITY", "open")]
+    measures = [ev for b in batches for ev in b if ev.kind.value == "risk_measure"]  # the response to the lapse
+    assert [(ev.body.id, ev.time - start) for ev in measures] == [("M-KALAHARI-REAUDIT", timedelta(days=33))]
     n = sum(len(b) for b in batches)
     assert abs(demo.expected_events - n) <= 0.05 * n
     with pytest.raises(ValueError, match="timezone"):

@@ -11,6 +11,7 @@ import hashlib
 import json
 import uuid
 from collections.abc import Mapping
+from dataclasses import fields
 from datetime import UTC, datetime
 from decimal import Decimal
 from functools import lru_cache
@@ -21,6 +22,7 @@ from lichain.core.model import (
     Allocation,
     Consumption,
     CustodyClaim,
+    DiligencePolicy,
     Electricity,
     Event,
     EventBody,
@@ -31,6 +33,7 @@ from lichain.core.model import (
     Material,
     Reagent,
     Retraction,
+    RiskMeasure,
     Run,
     Shipment,
     Site,
@@ -67,6 +70,8 @@ _KIND_OF: dict[type, EventKind] = {
     CustodyClaim: EventKind.CUSTODY_CLAIM,
     SupplierPcf: EventKind.SUPPLIER_PCF,
     SiteRisk: EventKind.SITE_RISK,
+    DiligencePolicy: EventKind.DILIGENCE_POLICY,
+    RiskMeasure: EventKind.RISK_MEASURE,
 }
 _NS = uuid.UUID("6f1d2c1e-8a53-5d0e-9a57-6c6963686169")  # lichain's UUIDv5 namespace
 
@@ -268,6 +273,27 @@ def _risk_from_json(d: Mapping[str, Any]) -> SiteRisk:
                     d.get("reference"))
 
 
+#: Time fields of the management-system records (policy adopted, measure status date and due date).
+_RECORD_TIMES = frozenset({"adopted", "valid_from", "due"})
+
+
+def _record_to_json(b: DiligencePolicy | RiskMeasure) -> dict[str, Any]:
+    """Canonical JSON form of a due-diligence policy or risk measure (fields present only when set)."""
+    out: dict[str, Any] = {}
+    for f in fields(b):
+        v = getattr(b, f.name)
+        if v is not None:
+            out[f.name] = format_time(v) if isinstance(v, datetime) else v
+    return out
+
+
+def _record_from_json(cls: type[DiligencePolicy] | type[RiskMeasure], d: Mapping[str, Any]
+                      ) -> DiligencePolicy | RiskMeasure:
+    """Inverse of :func:`_record_to_json`."""
+    kwargs: dict[str, Any] = {k: parse_time(v) if k in _RECORD_TIMES else v for k, v in d.items()}
+    return cls(**kwargs)
+
+
 def body_to_json(body: EventBody) -> dict[str, Any]:
     """A plain-JSON dict of an event body (decimals as strings, times as UTC ISO 8601)."""
     if isinstance(body, Lot):
@@ -325,6 +351,8 @@ def body_to_json(body: EventBody) -> dict[str, Any]:
         return _pcf_to_json(body)
     if isinstance(body, SiteRisk):
         return _risk_to_json(body)
+    if isinstance(body, DiligencePolicy | RiskMeasure):
+        return _record_to_json(body)
     raise TypeError(f"not an event body: {type(body).__name__}")
 
 
@@ -362,6 +390,10 @@ def body_from_json(kind: EventKind | str, d: Mapping[str, Any]) -> EventBody:
         return _pcf_from_json(d)
     if kind is EventKind.SITE_RISK:
         return _risk_from_json(d)
+    if kind is EventKind.DILIGENCE_POLICY:
+        return _record_from_json(DiligencePolicy, d)
+    if kind is EventKind.RISK_MEASURE:
+        return _record_from_json(RiskMeasure, d)
     return FactorOverride(
         d["key"], Decimal(d["value"]), d["unit"], d["source"], d.get("site"),
         parse_time(d["valid_from"]) if d.get("valid_from") else None,

@@ -21,6 +21,7 @@ __all__ = [
     "Consumption",
     "CustodyClaim",
     "CustodyModel",
+    "DiligencePolicy",
     "Electricity",
     "Event",
     "EventBody",
@@ -33,6 +34,7 @@ __all__ = [
     "Origin",
     "Reagent",
     "Retraction",
+    "RiskMeasure",
     "Run",
     "Shipment",
     "Site",
@@ -95,6 +97,8 @@ class EventKind(StrEnum):
     CUSTODY_CLAIM = "custody_claim"
     SUPPLIER_PCF = "supplier_pcf"
     SITE_RISK = "site_risk"
+    DILIGENCE_POLICY = "diligence_policy"
+    RISK_MEASURE = "risk_measure"
 
 
 #: Electricity source types: grid (location-based), captive plants, a direct line to a generator, and the
@@ -355,8 +359,49 @@ class SiteRisk:
     reference: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class DiligencePolicy:
+    """An organisation's supply-chain due-diligence policy, adopted on a date (rules in
+    :mod:`lichain.core.diligence_records`; OECD Due Diligence Guidance step 1, Regulation (EU) 2023/1542 Art. 49).
+
+    ``reference`` names the policy document (id or URL); ``public_url`` where it is published, when it is;
+    ``verification`` the third-party verification of the due-diligence policy (body and report), when done. A
+    later statement with the same ``id`` supersedes it.
+    """
+
+    id: str
+    organisation: str
+    title: str
+    adopted: datetime
+    reference: str
+    public_url: str | None = None
+    verification: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RiskMeasure:
+    """A risk-mitigation measure at a site, with its status from a date (OECD Due Diligence Guidance step 3;
+    rules in :mod:`lichain.core.diligence_records`).
+
+    ``risk`` is the id of the risk statement it answers (a red flag, audit, listing); ``strategy`` one of OECD's
+    responses (continue trade with mitigation, suspend while mitigating, disengage); ``owner`` who carries it out.
+    A later statement with the same ``id`` updates its status.
+    """
+
+    id: str
+    site: str
+    action: str
+    owner: str
+    status: str
+    valid_from: datetime
+    risk: str | None = None
+    strategy: str | None = None
+    due: datetime | None = None
+    reference: str | None = None
+
+
 EventBody = (Site | Material | Lot | Run | Shipment | Retraction | FactorOverride | CustodyClaim | SupplierPcf
-             | SiteRisk)
+             | SiteRisk | DiligencePolicy | RiskMeasure)
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,11 +20,13 @@ from lichain.core.claims import ClaimChecker
 from lichain.core.codec import body_from_json, body_to_json, canonical_json
 from lichain.core.custody import CustodyBook, shipment_lots
 from lichain.core.diligence import site_risk_problems
+from lichain.core.diligence_records import record_problems
 from lichain.core.errors import Problem
 from lichain.core.fieldcheck import field_problems
 from lichain.core.model import (
     DEFAULT_ELEMENTS,
     CustodyClaim,
+    DiligencePolicy,
     Event,
     EventKind,
     FactorOverride,
@@ -33,6 +35,7 @@ from lichain.core.model import (
     Material,
     Origin,
     Retraction,
+    RiskMeasure,
     Run,
     Shipment,
     Site,
@@ -151,7 +154,7 @@ class _Checker:
                 ships.add(b.id)
                 lot_refs.add(b.lot)
                 sites.update((b.from_site, b.to_site))
-            elif isinstance(b, FactorOverride | CustodyClaim | SiteRisk):
+            elif isinstance(b, FactorOverride | CustodyClaim | SiteRisk | RiskMeasure):
                 if b.site:
                     sites.add(b.site)
             elif isinstance(b, SupplierPcf):
@@ -441,6 +444,11 @@ class _Checker:
                 if not self.site_known(b.site):
                     self.add(f"{loc}/site", f"unknown site {b.site!r}: declare it before stating its risks")
                 for suffix, message in site_risk_problems(b):
+                    self.add(f"{loc}{suffix}", message)
+            elif isinstance(b, DiligencePolicy | RiskMeasure):
+                if isinstance(b, RiskMeasure) and not self.site_known(b.site):
+                    self.add(f"{loc}/site", f"unknown site {b.site!r}: declare it before recording measures there")
+                for suffix, message in record_problems(b):
                     self.add(f"{loc}{suffix}", message)
             if len(self.problems) == n:
                 new_events.append(ev)

@@ -17,13 +17,13 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from lichain.core.codec import canonical_payload, content_event_id
+from lichain.core.codec import canonical_payload, content_event_id, kind_of
 from lichain.core.model import Event, EventKind
 from lichain.core.validate import LocatedEvent
 from lichain.demo.chain import DemoStats
 from lichain.demo.loop import Loop
 from lichain.demo.plan import LOTS_PER_YEAR, Plan, make_plan
-from lichain.demo.sites import MATERIALS, SITES, risk_statements
+from lichain.demo.sites import MATERIALS, SITES, diligence_records, record_time
 
 __all__ = [
     "DEFAULT_BATCH",
@@ -62,7 +62,7 @@ class DemoChain:
         t = self.start
         return [*(Event("", EventKind.SITE, t, s) for s in SITES),
                 *(Event("", EventKind.MATERIAL, t, m.material()) for m in MATERIALS.values()),
-                *(Event("", EventKind.SITE_RISK, t, r) for r in risk_statements(t) if r.valid_from <= t)]
+                *(Event("", kind_of(r), t, r) for r in diligence_records(t) if record_time(r) <= t)]
 
     @property
     def expected_events(self) -> int:
@@ -77,8 +77,8 @@ class DemoChain:
             for ev in self.master_events:
                 n += 1
                 yield ev
-        later = [Event("", EventKind.SITE_RISK, r.valid_from, r) for r in sorted(risk_statements(self.start), key=lambda r: r.valid_from)
-                 if r.valid_from > self.start]
+        later = [Event("", kind_of(r), record_time(r), r) for r in sorted(diligence_records(self.start), key=record_time)
+                 if record_time(r) > self.start]
         for day in Loop(self.plan, self.seed, self.start, stats).days():
             while later and later[0].time <= day[0].time:  # a statement enters the ledger on its date
                 n += 1

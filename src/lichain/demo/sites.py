@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from lichain.core.model import Material, Site, SiteRisk
+from lichain.core.model import DiligencePolicy, Material, RiskMeasure, Site, SiteRisk
 
 __all__ = [
     "CUSTOMERS",
@@ -29,8 +29,10 @@ __all__ = [
     "MaterialSpec",
     "Route",
     "S",
+    "diligence_records",
     "gtin14",
     "lot_uri",
+    "record_time",
     "risk_statements",
 ]
 
@@ -247,3 +249,22 @@ def risk_statements(start: datetime) -> tuple[SiteRisk, ...]:
         SiteRisk("RF-HALMAHERA-BIODIVERSITY", S.MINE, "red_flag", "open", start + 45 * day,
                  "NGO grievance on forest clearing (demo statement)", category="biodiversity"),
     )
+
+
+def diligence_records(start: datetime) -> tuple[SiteRisk | DiligencePolicy | RiskMeasure, ...]:
+    """The risk statements above, the group's due-diligence policy (adopted before the demo year) and the measure
+    it takes when the Kalahari audit lapses (day 33: re-assessment requested, new ore purchases suspended)."""
+    day = timedelta(days=1)
+    return (
+        *risk_statements(start),
+        DiligencePolicy("DDP-2025-01", ORG_OWN, "Responsible minerals sourcing policy (demo)", start - 60 * day,
+                        "DDP-2025-01 rev. 1 (demo document)"),
+        RiskMeasure("M-KALAHARI-REAUDIT", S.ZA, "request an RMAP re-assessment; no new manganese ore contracts "
+                    "until conformant (demo)", "Procurement, " + ORG_OWN, "in_progress", start + 33 * day,
+                    risk="RMAP-KALAHARI", strategy="suspend_mitigation", due=start + 120 * day),
+    )
+
+
+def record_time(r: SiteRisk | DiligencePolicy | RiskMeasure) -> datetime:
+    """When a demo due-diligence record takes effect (and enters the ledger, if after the start)."""
+    return r.adopted if isinstance(r, DiligencePolicy) else r.valid_from

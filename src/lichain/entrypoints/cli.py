@@ -379,6 +379,7 @@ def _register_extensions() -> None:
         cli_circularity,
         cli_corrections,
         cli_diligence,
+        cli_emrt,
         cli_factors,
         cli_flows,
         cli_footprint,
@@ -396,6 +397,7 @@ def _register_extensions() -> None:
     cli_lists.register(app)
     cli_diligence.register(app)
     cli_flows.register(app)
+    cli_emrt.register(app, export_app)
 
 
 _register_extensions()

@@ -17,6 +17,7 @@ __all__ = ["OUTPUTS", "schema_of", "write_schemas"]
 
 
 def _outputs() -> dict[str, Any]:
+    from lichain.core.diligence_emrt import EmrtDeclaration
     from lichain.services.checkpoint import CheckpointCheck, SavedCheckpoint
     from lichain.services.circularity_results import (
         Art8Report,
@@ -27,6 +28,7 @@ def _outputs() -> dict[str, Any]:
     from lichain.services.corrections import RetractResult
     from lichain.services.demo import DemoReport
     from lichain.services.diligence import DiligenceReport
+    from lichain.services.diligence_report import DiligenceManagementReport
     from lichain.services.esg_results import EsgReport
     from lichain.services.flows import FlowDiagram
     from lichain.services.footprint_results import LotFootprint
@@ -52,6 +54,8 @@ def _outputs() -> dict[str, Any]:
         "art8": Art8Report,
         "recovery": RecoveryReport,
         "claim": ClaimProposal,
+        "emrt": EmrtDeclaration,
+        "report-diligence": DiligenceManagementReport,
         "trace": TraceResult,
         "lots": list[LotSummary],
         "show": LotDetail,
@@ -62,6 +66,8 @@ def _outputs() -> dict[str, Any]:
     }
 
 
+#: Commands whose schema name is not ``COMMAND`` or ``COMMAND-OPTION``.
+_TITLES = {"emrt": "export emrt", "report-diligence": "report diligence"}
 #: Command (as ``lichain COMMAND --json``) → result type; filled on first use.
 OUTPUTS: dict[str, Any] = {}
 
@@ -78,7 +84,7 @@ def schema_of(command: str) -> dict[str, Any]:
             obj["required"] = list(obj["properties"])  # applicable), and no other member appears
             obj["additionalProperties"] = False
     return {"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": f"lichain:{command}.schema.json",
-            **schema, "title": f"lichain {command.replace('-', ' --')} --json"}
+            **schema, "title": f"lichain {_TITLES.get(command, command.replace('-', ' --'))} --json"}
 
 
 def write_schemas(folder: Path) -> list[Path]:

@@ -14,9 +14,11 @@ from collections.abc import Iterable, Sequence
 from lichain.core.errors import Problem
 from lichain.core.model import (
     CustodyClaim,
+    DiligencePolicy,
     EventBody,
     LocatedEvent,
     Lot,
+    RiskMeasure,
     Run,
     Shipment,
     SiteRisk,
@@ -113,6 +115,10 @@ def document_pointer(body: EventBody, suffix: str) -> str:
         found = "/lichain:supplierPcf" + suffix
     elif isinstance(body, SiteRisk):
         found = "/lichain:siteRisk" + suffix
+    elif isinstance(body, DiligencePolicy):
+        found = "/lichain:diligencePolicy" + suffix
+    elif isinstance(body, RiskMeasure):
+        found = "/lichain:riskMeasure" + suffix
     return found or ""
 
 

@@ -34,7 +34,13 @@ from lichain.io.epcis_fields import LOT_KEYS, canonical, esc
 from lichain.io.epcis_hash import event_hash
 from lichain.io.epcis_master import MasterDataReader
 from lichain.io.epcis_vocab import GS1_CONTEXTS, LICHAIN_CONTEXT, LICHAIN_CONTEXT_URL, URI, from_uri
-from lichain.io.epcis_write import CLAIM_EVENT_TYPE, PCF_EVENT_TYPE, RISK_EVENT_TYPE
+from lichain.io.epcis_write import (
+    CLAIM_EVENT_TYPE,
+    MEASURE_EVENT_TYPE,
+    PCF_EVENT_TYPE,
+    POLICY_EVENT_TYPE,
+    RISK_EVENT_TYPE,
+)
 from lichain.io.json_limits import JsonProblem, load_json
 
 __all__ = ["EVENT_LISTS", "EpcisReader", "read_epcis"]
@@ -82,6 +88,16 @@ _PCF_KEYS = frozenset({"lot", "value", "unit", "supplier", "document", "boundary
 #: Members of lichain:siteRisk (the canonical JSON form of :class:`lichain.core.model.SiteRisk`).
 _RISK_KEYS = frozenset({"id", "site", "kind", "status", "valid_from", "valid_to", "source", "category", "scheme",
                         "reference"})
+
+#: lichain's due-diligence management record events: type → (member, kind, members, what it is).
+_RECORDS = {
+    POLICY_EVENT_TYPE: ("diligencePolicy", EventKind.DILIGENCE_POLICY, frozenset(
+        {"id", "organisation", "title", "adopted", "reference", "public_url", "verification"}),
+        "due-diligence policy"),
+    MEASURE_EVENT_TYPE: ("riskMeasure", EventKind.RISK_MEASURE, frozenset(
+        {"id", "site", "action", "owner", "status", "valid_from", "risk", "strategy", "due", "reference"}),
+        "risk-mitigation measure"),
+}
 
 
 class EpcisReader(MasterDataReader):
@@ -215,6 +231,10 @@ class EpcisReader(MasterDataReader):
             return
         if etype == RISK_EVENT_TYPE:
             self.risk_event(ev, ptr)
+            return
+        if etype in _RECORDS:
+            member, kind, keys, what = _RECORDS[etype]
+            self.extension_event(ev, ptr, etype, member, kind, keys, what)
             return
         if etype in _UNSUPPORTED:
             self.add(f"{ptr}/type", f"{etype} is not supported by the ledger: it records lots (ObjectEvent ADD "

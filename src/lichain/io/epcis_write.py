@@ -29,12 +29,14 @@ from lichain.core.errors import NotFoundError
 from lichain.core.model import (
     Activity,
     CustodyClaim,
+    DiligencePolicy,
     Event,
     EventKind,
     FactorOverride,
     Lot,
     Material,
     Retraction,
+    RiskMeasure,
     Run,
     Shipment,
     Site,
@@ -309,10 +311,9 @@ class _Writer:
             self.count += 1
             return {"type": CLAIM_EVENT_TYPE, "eventTime": _time(ev.time), "eventTimeZoneOffset": "+00:00",
                     "eventID": ev.event_id or assign_event_id(ev), "lichain:claim": body_to_json(body)}
-        if isinstance(body, SupplierPcf | SiteRisk):
+        if isinstance(body, SupplierPcf | SiteRisk | DiligencePolicy | RiskMeasure):
             self.count += 1
-            etype, member = ((PCF_EVENT_TYPE, "supplierPcf") if isinstance(body, SupplierPcf)
-                             else (RISK_EVENT_TYPE, "siteRisk"))
+            etype, member = EXTENSION_EVENTS[type(body).__name__]
             return {"type": etype, "eventTime": _time(ev.time), "eventTimeZoneOffset": "+00:00",
                     "eventID": ev.event_id or assign_event_id(ev), f"lichain:{member}": body_to_json(body)}
         if not ev.event_id and not isinstance(body, Retraction):
@@ -345,6 +346,13 @@ CLAIM_EVENT_TYPE = "lichain:CustodyClaim"
 PCF_EVENT_TYPE = "lichain:SupplierPcf"
 #: lichain's extension event for a dated due-diligence statement about a site (same terms as above).
 RISK_EVENT_TYPE = "lichain:SiteRisk"
+#: lichain's extension events for the due-diligence management records (same terms as above).
+POLICY_EVENT_TYPE = "lichain:DiligencePolicy"
+MEASURE_EVENT_TYPE = "lichain:RiskMeasure"
+#: Body class name → (extension event type, member holding the canonical body).
+EXTENSION_EVENTS = {"SupplierPcf": (PCF_EVENT_TYPE, "supplierPcf"), "SiteRisk": (RISK_EVENT_TYPE, "siteRisk"),
+                    "DiligencePolicy": (POLICY_EVENT_TYPE, "diligencePolicy"),
+                    "RiskMeasure": (MEASURE_EVENT_TYPE, "riskMeasure")}
 
 
 def _document_head(created: datetime | None) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from lichain.core.model import (
     ELECTRICITY_SOURCES,
     Activity,
     Consumption,
+    DiligencePolicy,
     Electricity,
     Event,
     EventBody,
@@ -28,6 +29,7 @@ from lichain.core.model import (
     Lot,
     Material,
     Reagent,
+    RiskMeasure,
     Run,
     Shipment,
     Site,
@@ -239,6 +241,26 @@ def _risk(r: Row) -> tuple[SiteRisk, datetime] | None:
                     r.text("reference")), at or vf
 
 
+def _policy(r: Row) -> DiligencePolicy | None:
+    """A due-diligence policy row."""
+    rid, org, title, ref = (r.text(c, required=True) for c in ("id", "organisation", "title", "reference"))
+    adopted = r.time("adopted", required=True)
+    if not r.ok or rid is None or org is None or title is None or ref is None or adopted is None:
+        return None
+    return DiligencePolicy(rid, org, title, adopted, ref, r.text("public_url"), r.text("verification"))
+
+
+def _measure(r: Row) -> RiskMeasure | None:
+    """A risk-mitigation measure row."""
+    rid, site, action, owner, status = (r.text(c, required=True) for c in ("id", "site", "action", "owner",
+                                                                           "status"))
+    vf, due = r.time("valid_from", required=True), r.time("due")
+    if not r.ok or rid is None or site is None or action is None or owner is None or status is None or vf is None:
+        return None
+    return RiskMeasure(rid, site, action, owner, status, vf, r.text("risk"), r.text("strategy"), due,
+                       r.text("reference"))
+
+
 class _Reader:
     def __init__(self, tables: dict[str, Table], problems: list[Problem]) -> None:
         self.tables, self.problems = tables, problems
@@ -352,11 +374,17 @@ class _Reader:
         timed.sort(key=lambda x: x[:3])
         pcfs = [(r.loc("lot"), p) for r in self.rows("supplier_pcfs") if (p := _pcf(r)) is not None]
         risks = [(r.loc("id"), x) for r in self.rows("site_risks") if (x := _risk(r)) is not None]
+        records: list[tuple[str, tuple[DiligencePolicy | RiskMeasure, datetime]]] = [
+            (r.loc("id"), (dp, dp.adopted)) for r in self.rows("diligence_policies")
+            if (dp := _policy(r)) is not None]
+        records += [(r.loc("id"), (rm, rm.valid_from)) for r in self.rows("risk_measures")
+                    if (rm := _measure(r)) is not None]
         times = [_time(b) for _, b in head if isinstance(b, Lot)] + [t[0] for t in timed]
         first = min(times, default=_NO_TIME)
         return ([_located(loc, b, first) for loc, b in head] + [_located(t[3], t[4], first) for t in timed]
                 + [LocatedEvent(loc, Event("", kind_of(b), at or first, b)) for loc, (b, at) in pcfs]
-                + [LocatedEvent(loc, Event("", kind_of(x), at, x)) for loc, (x, at) in risks])
+                + [LocatedEvent(loc, Event("", kind_of(x), at, x)) for loc, (x, at) in risks]
+                + [LocatedEvent(loc, Event("", kind_of(y), at, y)) for loc, (y, at) in records])
 
 
 def _time(b: EventBody) -> datetime:

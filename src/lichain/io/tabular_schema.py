@@ -283,6 +283,38 @@ SHEETS: dict[str, Sheet] = {
             ),
         ),
         Sheet(
+            "diligence_policies",
+            "the organisation's supply-chain due-diligence policy (OECD Due Diligence Guidance step 1, Regulation "
+            "(EU) 2023/1542 Art. 49), from the day it was adopted; a later row with the same id supersedes it "
+            "(docs/diligence.md)",
+            (
+                Column("id", True, "", "id of the policy (its document number or a name)"),
+                Column("organisation", True, "", "whose policy it is"),
+                Column("title", True, "", "the policy's title"),
+                Column("adopted", True, "time", "when it was adopted (the statement enters then)"),
+                Column("reference", True, "", "the policy document: a document id or URL"),
+                Column("public_url", False, "", "where the policy is published (http or https)"),
+                Column("verification", False, "", "third-party verification of the policy: body and report"),
+            ),
+        ),
+        Sheet(
+            "risk_measures",
+            "risk-mitigation measures at sites (OECD Due Diligence Guidance step 3), each in its status from a "
+            "date; a later row with the same id updates it (docs/diligence.md)",
+            (
+                Column("id", True, "", "id of the measure"),
+                Column("site", True, "", "site the measure is about (sites sheet or ledger)"),
+                Column("action", True, "", "what is done"),
+                Column("owner", True, "", "who carries it out"),
+                Column("status", True, "", "planned, in_progress, completed or abandoned"),
+                Column("valid_from", True, "time", "from when the status holds (the record enters then)"),
+                Column("risk", False, "", "id of the risk statement it answers (site_risks)"),
+                Column("strategy", False, "", "continue_mitigation, suspend_mitigation or disengage (OECD step 3)"),
+                Column("due", False, "time", "when it is due"),
+                Column("reference", False, "", "a document id or URL"),
+            ),
+        ),
+        Sheet(
             "corrections",
             "records entered by mistake: each row retracts one (it stays on record, out of balances and "
             "traces); enter the corrected record in the other sheets and name it in corrected_by",

@@ -15,14 +15,16 @@ from pathlib import Path
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
-from lichain.core.codec import format_time
+from lichain.core.codec import body_to_json, format_time
 from lichain.core.model import (
     DEFAULT_ELEMENTS,
     Activity,
+    DiligencePolicy,
     Event,
     Lot,
     Material,
     Retraction,
+    RiskMeasure,
     Run,
     Shipment,
     Site,
@@ -305,6 +307,9 @@ def write_workbook(events: Iterable[Event], path: Path) -> None:
             tables["supplier_pcfs"].append(_pcf_cells(b, ev))
         elif isinstance(b, SiteRisk):
             tables["site_risks"].append(_risk_cells(b, ev))
+        elif isinstance(b, DiligencePolicy | RiskMeasure):
+            tables["diligence_policies" if isinstance(b, DiligencePolicy) else "risk_measures"].append(
+                body_to_json(b))
         else:
             raise _refuse(f"event {ev.event_id} ({ev.kind.value})")
     _save(
