@@ -248,7 +248,10 @@ def _out_commands(db: str, lot: str) -> list[list[str]]:
             ["export", "pcf", lot, "--db", db], ["export", "secondary-material", lot, "--db", db],
             ["report", "esg", "--period", "2026", "--organisation", "Example Materials", "--db", db], ["export", "workbook", "--db", db],
             ["checkpoint", "--key", str(Path(db).parent / "keys" / "lichain.key.pem"), "--db", db],
-            ["keys", "generate", "--name", "other"]]
+            ["keys", "generate", "--name", "other"],
+            ["keys", "rotate", "--key", str(Path(db).parent / "keys" / "lichain.key.pem"), "--db", db],
+            ["keys", "jwks", "--db", db],
+            ["export", "package", "SHP-1", "--sign", str(Path(db).parent / "keys" / "lichain.key.pem"), "--db", db]]
 
 
 def _commands_with_out() -> set[str]:
@@ -287,7 +290,7 @@ def test_bad_out_paths_are_usage_errors(tmp_path: Path, monkeypatch: pytest.Monk
     for c in commands:
         if c[0] == "template" or c[:2] == ["export", "workbook"]:  # a workbook (.xlsx) or a CSV folder
             bads = [missing.with_suffix(".xlsx"), missing, tmp_path / "d.xlsx", a_file]
-        elif c[:2] in (["export", "parquet"], ["keys", "generate"]):  # a folder
+        elif c[:2] in (["export", "parquet"], ["keys", "generate"], ["keys", "rotate"], ["export", "package"]):
             bads = [missing, a_file]
         else:
             bads = [missing, a_dir]

@@ -27,6 +27,7 @@ from lichain.core.model import (
     EventKind,
     FactorOverride,
     Fuel,
+    KeyStatement,
     Lot,
     Material,
     Reagent,
@@ -67,6 +68,7 @@ _KIND_OF: dict[type, EventKind] = {
     CustodyClaim: EventKind.CUSTODY_CLAIM,
     SupplierPcf: EventKind.SUPPLIER_PCF,
     SiteRisk: EventKind.SITE_RISK,
+    KeyStatement: EventKind.SIGNING_KEY,
 }
 _NS = uuid.UUID("6f1d2c1e-8a53-5d0e-9a57-6c6963686169")  # lichain's UUIDv5 namespace
 
@@ -268,6 +270,13 @@ def _risk_from_json(d: Mapping[str, Any]) -> SiteRisk:
                     d.get("reference"))
 
 
+def _key_to_json(k: KeyStatement) -> dict[str, Any]:
+    """Canonical JSON form of a signing-key statement (optional fields only when present)."""
+    out: dict[str, Any] = {"kid": k.kid, "organisation": k.organisation, "x": k.x, "status": k.status,
+                           "at": format_time(k.at)}
+    return {**out, **{f: getattr(k, f) for f in ("reason", "successor") if getattr(k, f) is not None}}
+
+
 def body_to_json(body: EventBody) -> dict[str, Any]:
     """A plain-JSON dict of an event body (decimals as strings, times as UTC ISO 8601)."""
     if isinstance(body, Lot):
@@ -325,6 +334,8 @@ def body_to_json(body: EventBody) -> dict[str, Any]:
         return _pcf_to_json(body)
     if isinstance(body, SiteRisk):
         return _risk_to_json(body)
+    if isinstance(body, KeyStatement):
+        return _key_to_json(body)
     raise TypeError(f"not an event body: {type(body).__name__}")
 
 
@@ -362,6 +373,9 @@ def body_from_json(kind: EventKind | str, d: Mapping[str, Any]) -> EventBody:
         return _pcf_from_json(d)
     if kind is EventKind.SITE_RISK:
         return _risk_from_json(d)
+    if kind is EventKind.SIGNING_KEY:
+        return KeyStatement(d["kid"], d["organisation"], d["x"], d["status"], parse_time(d["at"]), d.get("reason"),
+                            d.get("successor"))
     return FactorOverride(
         d["key"], Decimal(d["value"]), d["unit"], d["source"], d.get("site"),
         parse_time(d["valid_from"]) if d.get("valid_from") else None,

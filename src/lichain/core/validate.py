@@ -22,12 +22,14 @@ from lichain.core.custody import CustodyBook, shipment_lots
 from lichain.core.diligence import site_risk_problems
 from lichain.core.errors import Problem
 from lichain.core.fieldcheck import field_problems
+from lichain.core.keys import key_problems
 from lichain.core.model import (
     DEFAULT_ELEMENTS,
     CustodyClaim,
     Event,
     EventKind,
     FactorOverride,
+    KeyStatement,
     LocatedEvent,
     Lot,
     Material,
@@ -441,6 +443,9 @@ class _Checker:
                 if not self.site_known(b.site):
                     self.add(f"{loc}/site", f"unknown site {b.site!r}: declare it before stating its risks")
                 for suffix, message in site_risk_problems(b):
+                    self.add(f"{loc}{suffix}", message)
+            elif isinstance(b, KeyStatement):
+                for suffix, message in key_problems(b):
                     self.add(f"{loc}{suffix}", message)
             if len(self.problems) == n:
                 new_events.append(ev)

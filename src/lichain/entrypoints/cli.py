@@ -381,7 +381,9 @@ def _register_extensions() -> None:
         cli_diligence,
         cli_factors,
         cli_footprint,
+        cli_keys,
         cli_lists,
+        cli_package,
         cli_report,
         cli_verify,
     )
@@ -394,6 +396,8 @@ def _register_extensions() -> None:
     cli_verify.register(app)
     cli_lists.register(app)
     cli_diligence.register(app)
+    cli_keys.register(app)
+    cli_package.register(app, export_app)
 
 
 _register_extensions()

@@ -21,7 +21,9 @@ def _outputs() -> dict[str, Any]:
     from lichain.services.corrections import RetractResult
     from lichain.services.demo import DemoReport
     from lichain.services.diligence import DiligenceReport
+    from lichain.services.documents import DocumentCheck
     from lichain.services.ingest import IngestReport
+    from lichain.services.keys import KeyChange, KeyList
     from lichain.services.lists import MaterialList, OrganisationList, ShipmentList, SiteList
     from lichain.services.query import BalanceCheck, LotDetail, LotSummary
     from lichain.services.trace import TraceResult
@@ -36,6 +38,9 @@ def _outputs() -> dict[str, Any]:
         "demo": DemoReport,
         "retract": RetractResult,
         "diligence": DiligenceReport,
+        "document-check": DocumentCheck,
+        "key-list": KeyList,
+        "key-change": KeyChange,
         "trace": TraceResult,
         "lots": list[LotSummary],
         "show": LotDetail,
@@ -45,6 +50,10 @@ def _outputs() -> dict[str, Any]:
         "shipments": ShipmentList,
     }
 
+
+#: Schemas named after their result rather than their command: the command each describes.
+_TITLES = {"document-check": "verify-doc", "key-list": "keys list", "key-change": "keys generate|rotate|revoke",
+           "package": "export package", "package-import": "import package"}
 
 #: Command (as ``lichain COMMAND --json``) → result type; filled on first use.
 OUTPUTS: dict[str, Any] = {}
@@ -62,7 +71,7 @@ def schema_of(command: str) -> dict[str, Any]:
             obj["required"] = list(obj["properties"])  # applicable), and no other member appears
             obj["additionalProperties"] = False
     return {"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": f"lichain:{command}.schema.json",
-            **schema, "title": f"lichain {command.replace('-', ' --')} --json"}
+            **schema, "title": f"lichain {_TITLES.get(command, command.replace('-', ' --'))} --json"}
 
 
 def write_schemas(folder: Path) -> list[Path]:

@@ -15,6 +15,7 @@ from lichain.core.errors import Problem
 from lichain.core.model import (
     CustodyClaim,
     EventBody,
+    KeyStatement,
     LocatedEvent,
     Lot,
     Run,
@@ -113,6 +114,8 @@ def document_pointer(body: EventBody, suffix: str) -> str:
         found = "/lichain:supplierPcf" + suffix
     elif isinstance(body, SiteRisk):
         found = "/lichain:siteRisk" + suffix
+    elif isinstance(body, KeyStatement):
+        found = "/lichain:signingKey" + suffix
     return found or ""
 
 

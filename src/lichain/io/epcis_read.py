@@ -34,7 +34,7 @@ from lichain.io.epcis_fields import LOT_KEYS, canonical, esc
 from lichain.io.epcis_hash import event_hash
 from lichain.io.epcis_master import MasterDataReader
 from lichain.io.epcis_vocab import GS1_CONTEXTS, LICHAIN_CONTEXT, LICHAIN_CONTEXT_URL, URI, from_uri
-from lichain.io.epcis_write import CLAIM_EVENT_TYPE, PCF_EVENT_TYPE, RISK_EVENT_TYPE
+from lichain.io.epcis_write import CLAIM_EVENT_TYPE, KEY_EVENT_TYPE, PCF_EVENT_TYPE, RISK_EVENT_TYPE
 from lichain.io.json_limits import JsonProblem, load_json
 
 __all__ = ["EVENT_LISTS", "EpcisReader", "read_epcis"]
@@ -80,6 +80,7 @@ def _no_constants(name: str) -> Any:
 _PCF_KEYS = frozenset({"lot", "value", "unit", "supplier", "document", "boundary", "standard", "data_quality_rating",
                        "primary_data_share", "valid_from", "valid_until"})
 #: Members of lichain:siteRisk (the canonical JSON form of :class:`lichain.core.model.SiteRisk`).
+_KEY_KEYS = frozenset({"kid", "organisation", "x", "status", "at", "reason", "successor"})
 _RISK_KEYS = frozenset({"id", "site", "kind", "status", "valid_from", "valid_to", "source", "category", "scheme",
                         "reference"})
 
@@ -215,6 +216,10 @@ class EpcisReader(MasterDataReader):
             return
         if etype == RISK_EVENT_TYPE:
             self.risk_event(ev, ptr)
+            return
+        if etype == KEY_EVENT_TYPE:
+            self.extension_event(ev, ptr, KEY_EVENT_TYPE, "signingKey", EventKind.SIGNING_KEY, _KEY_KEYS,
+                                 "signing-key statement")
             return
         if etype in _UNSUPPORTED:
             self.add(f"{ptr}/type", f"{etype} is not supported by the ledger: it records lots (ObjectEvent ADD "

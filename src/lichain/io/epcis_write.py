@@ -32,6 +32,7 @@ from lichain.core.model import (
     Event,
     EventKind,
     FactorOverride,
+    KeyStatement,
     Lot,
     Material,
     Retraction,
@@ -309,10 +310,11 @@ class _Writer:
             self.count += 1
             return {"type": CLAIM_EVENT_TYPE, "eventTime": _time(ev.time), "eventTimeZoneOffset": "+00:00",
                     "eventID": ev.event_id or assign_event_id(ev), "lichain:claim": body_to_json(body)}
-        if isinstance(body, SupplierPcf | SiteRisk):
+        if isinstance(body, SupplierPcf | SiteRisk | KeyStatement):
             self.count += 1
             etype, member = ((PCF_EVENT_TYPE, "supplierPcf") if isinstance(body, SupplierPcf)
-                             else (RISK_EVENT_TYPE, "siteRisk"))
+                             else (RISK_EVENT_TYPE, "siteRisk") if isinstance(body, SiteRisk)
+                             else (KEY_EVENT_TYPE, "signingKey"))
             return {"type": etype, "eventTime": _time(ev.time), "eventTimeZoneOffset": "+00:00",
                     "eventID": ev.event_id or assign_event_id(ev), f"lichain:{member}": body_to_json(body)}
         if not ev.event_id and not isinstance(body, Retraction):
@@ -345,6 +347,8 @@ CLAIM_EVENT_TYPE = "lichain:CustodyClaim"
 PCF_EVENT_TYPE = "lichain:SupplierPcf"
 #: lichain's extension event for a dated due-diligence statement about a site (same terms as above).
 RISK_EVENT_TYPE = "lichain:SiteRisk"
+#: lichain's extension event for a dated statement about a document-signing key (same terms as above).
+KEY_EVENT_TYPE = "lichain:SigningKey"
 
 
 def _document_head(created: datetime | None) -> dict[str, Any]:

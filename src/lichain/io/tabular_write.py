@@ -20,6 +20,7 @@ from lichain.core.model import (
     DEFAULT_ELEMENTS,
     Activity,
     Event,
+    KeyStatement,
     Lot,
     Material,
     Retraction,
@@ -305,6 +306,8 @@ def write_workbook(events: Iterable[Event], path: Path) -> None:
             tables["supplier_pcfs"].append(_pcf_cells(b, ev))
         elif isinstance(b, SiteRisk):
             tables["site_risks"].append(_risk_cells(b, ev))
+        elif isinstance(b, KeyStatement):
+            continue  # signing-key statements travel in EPCIS exports only (docs/signing.md)
         else:
             raise _refuse(f"event {ev.event_id} ({ev.kind.value})")
     _save(
