@@ -142,3 +142,22 @@ def test_a_tampered_package_is_refused_and_nothing_is_written(producer: tuple[Sq
     assert r.problems[0].location == "pcf.json" and "differs from the signed manifest" in r.problems[0].message
     c = verify_document(bad, jwks=d / "jwks.json")
     assert not c.ok and c.signature_ok and "pcf.json" in (c.reason or "")
+
+
+def test_results_match_their_published_schemas(producer: tuple[SqlStore, Path, str], tmp_path: Path) -> None:
+    import jsonschema
+
+    from lichain.entrypoints.present import jsonable
+
+    store, d, shipment = producer
+    root = Path(__file__).resolve().parents[2] / "docs" / "schemas"
+    out = export_package(store, shipment, tmp_path / "again", d / "keys" / "lichain.key.pem")
+    check = verify_document(d / "package", store=store)
+    for name, result in (("package", out), ("document-check", check)):
+        schema = json.loads((root / f"{name}.schema.json").read_text())
+        jsonschema.validate(json.loads(json.dumps(jsonable(result))), schema)
+    import hashlib
+
+    # the same shipment on the same ledger state gives byte-identical files (what makes recomputation possible)
+    assert [f.sha256 for f in out.files] == [hashlib.sha256((d / "package" / f.path).read_bytes()).hexdigest()
+                                             for f in out.files]

@@ -25,6 +25,8 @@ def _outputs() -> dict[str, Any]:
     from lichain.services.ingest import IngestReport
     from lichain.services.keys import KeyChange, KeyList
     from lichain.services.lists import MaterialList, OrganisationList, ShipmentList, SiteList
+    from lichain.services.package import PackageResult
+    from lichain.services.package_import import PackageImport
     from lichain.services.query import BalanceCheck, LotDetail, LotSummary
     from lichain.services.trace import TraceResult
     from lichain.services.verify import Verification
@@ -41,6 +43,8 @@ def _outputs() -> dict[str, Any]:
         "document-check": DocumentCheck,
         "key-list": KeyList,
         "key-change": KeyChange,
+        "package": PackageResult,
+        "package-import": PackageImport,
         "trace": TraceResult,
         "lots": list[LotSummary],
         "show": LotDetail,
