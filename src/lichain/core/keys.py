@@ -103,8 +103,8 @@ def key_states(statements: Iterable[KeyStatement]) -> dict[str, KeyState]:
         elif k.status == "retired":
             s = replace(s, retired_at=_earliest(s.retired_at, k.at), successor=k.successor or s.successor,
                         reason=s.reason if s.revoked_at else (k.reason or s.reason))
-        elif k.status == "revoked":
-            s = replace(s, revoked_at=_earliest(s.revoked_at, k.at), reason=k.reason or "unspecified")
+        elif k.status == "revoked" and (s.revoked_at is None or k.at < s.revoked_at):  # the earliest holds
+            s = replace(s, revoked_at=k.at, reason=k.reason or "unspecified")
         out[k.kid] = s
     return out
 
