@@ -125,7 +125,10 @@ def keys_list(db: Db = None, json_: Json = False) -> None:
     if json_:
         emit(result)
         return
-    rows = [[k.kid, k.organisation, k.status, k.active_from or "", k.retired_at or "", k.revoked_at or "",
+    def when(t: str | None) -> str:
+        return (t or "").replace("T", " ").removesuffix(":00Z").removesuffix("Z")
+
+    rows = [[k.kid, k.organisation, k.status, when(k.active_from), when(k.retired_at), when(k.revoked_at),
              k.reason or ""] for k in result.keys]
     print_table(out, [Col("kid", "id"), Col("organisation"), Col("status"), Col("active from"), Col("retired"),
                       Col("revoked"), Col("reason")], rows)
