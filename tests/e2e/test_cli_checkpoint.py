@@ -26,7 +26,7 @@ def test_checkpoint_round_trip_and_tamper(tmp_path: Path) -> None:
     db = str(tmp_path / "l.db")
     store = open_store(db)
     assert ingest_events(parse_chain(CHAIN), store).ok
-    r = runner.invoke(app, ["keys", "generate", "--out", str(tmp_path / "keys"), "--json"])
+    r = runner.invoke(app, ["keys", "generate", "--out", str(tmp_path / "keys"), "--no-record", "--json"])
     assert r.exit_code == 0, r.output
     keys = json.loads(r.stdout)
     cp = tmp_path / "cp.jws"

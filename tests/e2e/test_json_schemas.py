@@ -55,7 +55,7 @@ def test_outputs_validate(ledger: tuple[str, dict[str, Any]]) -> None:
     assert deep["deep"] and deep["rows_compared"]["lots"] > 0
     _validator("verify").validate(deep)
     _validator("balance").validate(_json(["balance", "--db", db]))
-    keys = json.loads(runner.invoke(app, ["keys", "generate", "--out", str(tmp / "k"), "--json"]).stdout)
+    keys = json.loads(runner.invoke(app, ["keys", "generate", "--out", str(tmp / "k"), "--no-record", "--json"]).stdout)
     saved = _json(["checkpoint", "--key", keys["private_key"], "--out", str(tmp / "cp.jws"), "--db", db])
     _validator("checkpoint").validate(saved)
     check = _json(["verify", "--against", str(tmp / "cp.jws"), "--public-key", keys["public_key"], "--db", db])

@@ -29,6 +29,7 @@ from lichain.core.model import (
     EventKind,
     FactorOverride,
     Fuel,
+    KeyStatement,
     Lot,
     Material,
     Reagent,
@@ -72,6 +73,7 @@ _KIND_OF: dict[type, EventKind] = {
     SiteRisk: EventKind.SITE_RISK,
     DiligencePolicy: EventKind.DILIGENCE_POLICY,
     RiskMeasure: EventKind.RISK_MEASURE,
+    KeyStatement: EventKind.SIGNING_KEY,
 }
 _NS = uuid.UUID("6f1d2c1e-8a53-5d0e-9a57-6c6963686169")  # lichain's UUIDv5 namespace
 
@@ -292,6 +294,11 @@ def _record_from_json(cls: type[DiligencePolicy] | type[RiskMeasure], d: Mapping
     """Inverse of :func:`_record_to_json`."""
     kwargs: dict[str, Any] = {k: parse_time(v) if k in _RECORD_TIMES else v for k, v in d.items()}
     return cls(**kwargs)
+def _key_to_json(k: KeyStatement) -> dict[str, Any]:
+    """Canonical JSON form of a signing-key statement (optional fields only when present)."""
+    out: dict[str, Any] = {"kid": k.kid, "organisation": k.organisation, "x": k.x, "status": k.status,
+                           "at": format_time(k.at)}
+    return {**out, **{f: getattr(k, f) for f in ("reason", "successor") if getattr(k, f) is not None}}
 
 
 def body_to_json(body: EventBody) -> dict[str, Any]:
@@ -353,6 +360,8 @@ def body_to_json(body: EventBody) -> dict[str, Any]:
         return _risk_to_json(body)
     if isinstance(body, DiligencePolicy | RiskMeasure):
         return _record_to_json(body)
+    if isinstance(body, KeyStatement):
+        return _key_to_json(body)
     raise TypeError(f"not an event body: {type(body).__name__}")
 
 
@@ -394,6 +403,9 @@ def body_from_json(kind: EventKind | str, d: Mapping[str, Any]) -> EventBody:
         return _record_from_json(DiligencePolicy, d)
     if kind is EventKind.RISK_MEASURE:
         return _record_from_json(RiskMeasure, d)
+    if kind is EventKind.SIGNING_KEY:
+        return KeyStatement(d["kid"], d["organisation"], d["x"], d["status"], parse_time(d["at"]), d.get("reason"),
+                            d.get("successor"))
     return FactorOverride(
         d["key"], Decimal(d["value"]), d["unit"], d["source"], d.get("site"),
         parse_time(d["valid_from"]) if d.get("valid_from") else None,

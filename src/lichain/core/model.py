@@ -28,6 +28,7 @@ __all__ = [
     "EventKind",
     "FactorOverride",
     "Fuel",
+    "KeyStatement",
     "LocatedEvent",
     "Lot",
     "Material",
@@ -99,6 +100,7 @@ class EventKind(StrEnum):
     SITE_RISK = "site_risk"
     DILIGENCE_POLICY = "diligence_policy"
     RISK_MEASURE = "risk_measure"
+    SIGNING_KEY = "signing_key"
 
 
 #: Electricity source types: grid (location-based), captive plants, a direct line to a generator, and the
@@ -400,8 +402,26 @@ class RiskMeasure:
     reference: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class KeyStatement:
+    """A dated statement about an organisation's document-signing key (rules in :mod:`lichain.core.keys`).
+
+    ``kid`` is the RFC 7638 thumbprint of the Ed25519 public key ``x`` (base64url, RFC 8037); ``status`` is
+    active, retired (rotated out: signs nothing from ``at`` on) or revoked (compromised or withdrawn; final);
+    ``reason`` why it was retired or revoked; ``successor`` the kid of the key that replaces a retired one.
+    """
+
+    kid: str
+    organisation: str
+    x: str
+    status: str
+    at: datetime
+    reason: str | None = None
+    successor: str | None = None
+
+
 EventBody = (Site | Material | Lot | Run | Shipment | Retraction | FactorOverride | CustodyClaim | SupplierPcf
-             | SiteRisk | DiligencePolicy | RiskMeasure)
+             | SiteRisk | DiligencePolicy | RiskMeasure | KeyStatement)
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,6 +23,7 @@ from lichain.core.diligence import site_risk_problems
 from lichain.core.diligence_records import record_problems
 from lichain.core.errors import Problem
 from lichain.core.fieldcheck import field_problems
+from lichain.core.keys import key_problems
 from lichain.core.model import (
     DEFAULT_ELEMENTS,
     CustodyClaim,
@@ -30,6 +31,7 @@ from lichain.core.model import (
     Event,
     EventKind,
     FactorOverride,
+    KeyStatement,
     LocatedEvent,
     Lot,
     Material,
@@ -449,6 +451,9 @@ class _Checker:
                 if isinstance(b, RiskMeasure) and not self.site_known(b.site):
                     self.add(f"{loc}/site", f"unknown site {b.site!r}: declare it before recording measures there")
                 for suffix, message in record_problems(b):
+                    self.add(f"{loc}{suffix}", message)
+            elif isinstance(b, KeyStatement):
+                for suffix, message in key_problems(b):
                     self.add(f"{loc}{suffix}", message)
             if len(self.problems) == n:
                 new_events.append(ev)

@@ -383,7 +383,9 @@ def _register_extensions() -> None:
         cli_factors,
         cli_flows,
         cli_footprint,
+        cli_keys,
         cli_lists,
+        cli_package,
         cli_report,
         cli_verify,
     )
@@ -398,6 +400,8 @@ def _register_extensions() -> None:
     cli_diligence.register(app)
     cli_flows.register(app)
     cli_emrt.register(app, export_app)
+    cli_keys.register(app)
+    cli_package.register(app, export_app)
 
 
 _register_extensions()

@@ -118,49 +118,49 @@ def export_pcf(
         "--allow-incomplete", help="Write an incomplete footprint anyway, marked: data-quality ratings 5 and "
         "INCOMPLETE with the missing inputs in productQualityParameter (absPcfValue is then a lower bound). "
         "Without it an incomplete lot is refused with exit 1.")] = False,
+    sign: Annotated[Path | None, typer.Option("--sign", help="Sign with this private key (PEM, recorded in the "
+                                                             "ledger): the file is then a JWS (docs/signing.md).")]
+    = None,
 ) -> None:
     """Write the Catena-X pcf_for_battery_component_supplier 1.0.0 payload of one lot (schema-checked).
 
     A lot whose upstream lacks activity data or a supplier PCF is refused (exit 1) with the missing inputs named.
     """
-    from lichain.entrypoints.console import EXIT_REFUSED, err, fail, out
+    from lichain.core.errors import LichainError
+    from lichain.entrypoints.console import EXIT_REFUSED, err, fail, out, store_for
     from lichain.entrypoints.outpath import check_out
-    from lichain.io.pcf import (
-        PLACEHOLDER_BPNL,
-        PLACEHOLDER_BPNS,
-        IncompleteFootprintError,
-        pcf_payload,
-        validate_pcf,
-    )
+    from lichain.io.pcf import PLACEHOLDER_BPNL, PLACEHOLDER_BPNS, IncompleteFootprintError
+    from lichain.services.pcf_doc import PCF_DOC, PcfParameters, pcf_document
 
     check_out(out_path)
-    d = _footprint(db, lot, None, None)
-    from lichain.entrypoints.console import store_for
-    from lichain.services.lot_origin import lot_origins
-
-    origin = lot_origins(store_for(db), [d["lot"]]).get(d["lot"])  # the lot's own class and recycled content
-    d = {**d, **(origin.to_json() if origin else {})}
+    store = store_for(db)
+    params = PcfParameters(bpnl or PLACEHOLDER_BPNL, bpns or PLACEHOLDER_BPNS, customer_part_id, study_url,
+                           allow_incomplete)
     try:
-        payload = pcf_payload(d, legal_identifier=bpnl or PLACEHOLDER_BPNL, site_identifier=bpns or PLACEHOLDER_BPNS,
-                              customer_part_id=customer_part_id, study_url=study_url,
-                              allow_incomplete=allow_incomplete)
+        payload, d = pcf_document(store, lot, params)
     except IncompleteFootprintError as exc:
         fail(f"{exc}; record the missing data, or pass --allow-incomplete to write a marked lower bound",
              EXIT_REFUSED)
-    problems = validate_pcf(payload)
-    if problems:
-        fail("payload does not match the Catena-X schema: " + "; ".join(problems[:5]))
+    except (LichainError, ValueError) as exc:
+        fail(str(exc))
     if not (bpnl and bpns):
         err.print("warning: placeholder BPNs written; give --bpnl and --bpns", highlight=False)
     if not d["complete"]:
         err.print("warning: the footprint is incomplete; written marked INCOMPLETE with data-quality ratings 5 "
                   "(see `lichain footprint LOT`)", highlight=False)
     text = json.dumps(payload, indent=2, ensure_ascii=False) + "\n"
+    if sign is not None:
+        from lichain.services.documents import sign_from_ledger
+
+        try:
+            text = sign_from_ledger(store, payload, sign, PCF_DOC, d["lot"]) + "\n"
+        except LichainError as exc:
+            fail(str(exc), EXIT_REFUSED)
     if out_path is None:
         typer.echo(text, nl=False)
         return
     out_path.write_text(text, encoding="utf-8")
-    out.print(f"PCF payload of {d['lot']} written to {out_path}")
+    out.print(f"{'signed ' if sign else ''}PCF payload of {d['lot']} written to {out_path}")
 
 
 def register(app: typer.Typer, export_app: typer.Typer) -> None:

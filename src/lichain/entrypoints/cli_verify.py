@@ -1,5 +1,5 @@
 """The integrity commands: ``lichain verify`` (chains, ``--deep`` projections, ``--against`` a checkpoint),
-``lichain checkpoint`` and ``lichain keys generate``.
+and ``lichain checkpoint`` (keys: :mod:`lichain.entrypoints.cli_keys`).
 
 Kept in its own module so the main CLI wires it in with one line; the shared helpers of
 :mod:`lichain.entrypoints.cli` are imported when a command runs. The use cases are in
@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-__all__ = ["checkpoint", "keys_generate", "register", "verify"]
+__all__ = ["checkpoint", "register", "verify"]
 
 _Db = Annotated[str | None, typer.Option("--db", help="Database URL or SQLite path (default: LICHAIN_DB or "
                                                       "./lichain.db).")]
@@ -96,34 +96,7 @@ def checkpoint(
         out.print(f"checkpoint of seq {cp.payload.seq} (head {cp.payload.chain_hash}) written to {out_}")
 
 
-def keys_generate(
-    out_: Annotated[Path, typer.Option("--out", help="Folder for NAME.key.pem (mode 0600) and NAME.pub.pem.")],
-    name: Annotated[str, typer.Option("--name", help="Key file name stem.")] = "lichain",
-    json_: _Json = False,
-) -> None:
-    """Generate an Ed25519 signing key pair; print its kid and public JWK."""
-    from lichain.core.errors import LichainError
-    from lichain.entrypoints.console import emit, fail, out
-    from lichain.entrypoints.outpath import check_out
-    from lichain.io.signing import generate_key as gen
-    from lichain.io.signing import jwk, load_private_key
-
-    check_out(out_, folder=True)
-    try:
-        priv, pub = gen(out_, name)
-    except (LichainError, OSError) as exc:
-        fail(str(exc))
-    k = jwk(load_private_key(priv).public)
-    if json_:
-        emit({"private_key": str(priv), "public_key": str(pub), "jwk": k})
-    else:
-        out.print(f"private key {priv} (keep it secret), public key {pub}, kid {k['kid']}")
-
-
 def register(app: typer.Typer) -> None:
     """Add the integrity commands to the CLI."""
-    keys = typer.Typer(no_args_is_help=True, help="Signing keys for checkpoints and documents.")
-    keys.command("generate")(keys_generate)
-    app.add_typer(keys, name="keys")
     app.command("verify")(verify)
     app.command("checkpoint")(checkpoint)

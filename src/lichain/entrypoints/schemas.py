@@ -29,11 +29,15 @@ def _outputs() -> dict[str, Any]:
     from lichain.services.demo import DemoReport
     from lichain.services.diligence import DiligenceReport
     from lichain.services.diligence_report import DiligenceManagementReport
+    from lichain.services.documents import DocumentCheck
     from lichain.services.esg_results import EsgReport
     from lichain.services.flows import FlowDiagram
     from lichain.services.footprint_results import LotFootprint
     from lichain.services.ingest import IngestReport
+    from lichain.services.keys import KeyChange, KeyList
     from lichain.services.lists import MaterialList, OrganisationList, ShipmentList, SiteList
+    from lichain.services.package import PackageResult
+    from lichain.services.package_import import PackageImport
     from lichain.services.query import BalanceCheck, LotDetail, LotSummary
     from lichain.services.trace import TraceResult
     from lichain.services.verify import Verification
@@ -56,6 +60,11 @@ def _outputs() -> dict[str, Any]:
         "claim": ClaimProposal,
         "emrt": EmrtDeclaration,
         "report-diligence": DiligenceManagementReport,
+        "document-check": DocumentCheck,
+        "key-list": KeyList,
+        "key-change": KeyChange,
+        "package": PackageResult,
+        "package-import": PackageImport,
         "trace": TraceResult,
         "lots": list[LotSummary],
         "show": LotDetail,
@@ -67,7 +76,9 @@ def _outputs() -> dict[str, Any]:
 
 
 #: Commands whose schema name is not ``COMMAND`` or ``COMMAND-OPTION``.
-_TITLES = {"emrt": "export emrt", "report-diligence": "report diligence"}
+_TITLES = {"emrt": "export emrt", "report-diligence": "report diligence", "document-check": "verify-doc", "key-list": "keys list", "key-change": "keys generate|rotate|revoke",
+           "package": "export package", "package-import": "import package"}
+
 #: Command (as ``lichain COMMAND --json``) → result type; filled on first use.
 OUTPUTS: dict[str, Any] = {}
 

@@ -16,6 +16,7 @@ from lichain.core.model import (
     CustodyClaim,
     DiligencePolicy,
     EventBody,
+    KeyStatement,
     LocatedEvent,
     Lot,
     RiskMeasure,
@@ -119,6 +120,8 @@ def document_pointer(body: EventBody, suffix: str) -> str:
         found = "/lichain:diligencePolicy" + suffix
     elif isinstance(body, RiskMeasure):
         found = "/lichain:riskMeasure" + suffix
+    elif isinstance(body, KeyStatement):
+        found = "/lichain:signingKey" + suffix
     return found or ""
 
 

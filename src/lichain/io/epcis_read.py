@@ -36,6 +36,7 @@ from lichain.io.epcis_master import MasterDataReader
 from lichain.io.epcis_vocab import GS1_CONTEXTS, LICHAIN_CONTEXT, LICHAIN_CONTEXT_URL, URI, from_uri
 from lichain.io.epcis_write import (
     CLAIM_EVENT_TYPE,
+    KEY_EVENT_TYPE,
     MEASURE_EVENT_TYPE,
     PCF_EVENT_TYPE,
     POLICY_EVENT_TYPE,
@@ -86,6 +87,7 @@ def _no_constants(name: str) -> Any:
 _PCF_KEYS = frozenset({"lot", "value", "unit", "supplier", "document", "boundary", "standard", "data_quality_rating",
                        "primary_data_share", "valid_from", "valid_until"})
 #: Members of lichain:siteRisk (the canonical JSON form of :class:`lichain.core.model.SiteRisk`).
+_KEY_KEYS = frozenset({"kid", "organisation", "x", "status", "at", "reason", "successor"})
 _RISK_KEYS = frozenset({"id", "site", "kind", "status", "valid_from", "valid_to", "source", "category", "scheme",
                         "reference"})
 
@@ -97,6 +99,7 @@ _RECORDS = {
     MEASURE_EVENT_TYPE: ("riskMeasure", EventKind.RISK_MEASURE, frozenset(
         {"id", "site", "action", "owner", "status", "valid_from", "risk", "strategy", "due", "reference"}),
         "risk-mitigation measure"),
+    KEY_EVENT_TYPE: ("signingKey", EventKind.SIGNING_KEY, _KEY_KEYS, "signing-key statement"),
 }
 
 

@@ -33,6 +33,7 @@ from lichain.core.model import (
     Event,
     EventKind,
     FactorOverride,
+    KeyStatement,
     Lot,
     Material,
     Retraction,
@@ -311,7 +312,7 @@ class _Writer:
             self.count += 1
             return {"type": CLAIM_EVENT_TYPE, "eventTime": _time(ev.time), "eventTimeZoneOffset": "+00:00",
                     "eventID": ev.event_id or assign_event_id(ev), "lichain:claim": body_to_json(body)}
-        if isinstance(body, SupplierPcf | SiteRisk | DiligencePolicy | RiskMeasure):
+        if isinstance(body, SupplierPcf | SiteRisk | DiligencePolicy | RiskMeasure | KeyStatement):
             self.count += 1
             etype, member = EXTENSION_EVENTS[type(body).__name__]
             return {"type": etype, "eventTime": _time(ev.time), "eventTimeZoneOffset": "+00:00",
@@ -346,13 +347,15 @@ CLAIM_EVENT_TYPE = "lichain:CustodyClaim"
 PCF_EVENT_TYPE = "lichain:SupplierPcf"
 #: lichain's extension event for a dated due-diligence statement about a site (same terms as above).
 RISK_EVENT_TYPE = "lichain:SiteRisk"
+#: lichain's extension event for a dated statement about a document-signing key (same terms as above).
+KEY_EVENT_TYPE = "lichain:SigningKey"
 #: lichain's extension events for the due-diligence management records (same terms as above).
 POLICY_EVENT_TYPE = "lichain:DiligencePolicy"
 MEASURE_EVENT_TYPE = "lichain:RiskMeasure"
 #: Body class name → (extension event type, member holding the canonical body).
 EXTENSION_EVENTS = {"SupplierPcf": (PCF_EVENT_TYPE, "supplierPcf"), "SiteRisk": (RISK_EVENT_TYPE, "siteRisk"),
                     "DiligencePolicy": (POLICY_EVENT_TYPE, "diligencePolicy"),
-                    "RiskMeasure": (MEASURE_EVENT_TYPE, "riskMeasure")}
+                    "RiskMeasure": (MEASURE_EVENT_TYPE, "riskMeasure"), "KeyStatement": (KEY_EVENT_TYPE, "signingKey")}
 
 
 def _document_head(created: datetime | None) -> dict[str, Any]:

@@ -15,6 +15,7 @@ import hashlib
 import json
 import os
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,17 +24,22 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from lichain.core.errors import LichainError
+from lichain.core.keys import KeyState, thumbprint
 
 __all__ = [
+    "KeySet",
     "SignatureError",
     "SigningKey",
     "generate_key",
     "jwk",
+    "jwk_of_state",
     "jwks",
     "kid",
+    "load_keyset",
     "load_private_key",
     "load_public_key",
     "public_key_from_jwk",
+    "public_x",
     "sign_jws",
     "verify_jws",
 ]
@@ -71,6 +77,78 @@ def kid(pub: Ed25519PublicKey) -> str:
     canonical = json.dumps({"crv": "Ed25519", "kty": "OKP", "x": b64url(_raw(pub))}, separators=(",", ":"),
                            sort_keys=True)
     return b64url(hashlib.sha256(canonical.encode()).digest())
+
+
+def public_x(pub: Ed25519PublicKey) -> str:
+    """The raw public key, base64url (the JWK's ``x``)."""
+    return b64url(_raw(pub))
+
+
+def _seconds(t: datetime) -> int:
+    return int(t.timestamp())
+
+
+def jwk_of_state(s: KeyState) -> dict[str, Any]:
+    """A key as published in a JWKS with its lifecycle (OpenID Federation 1.0 historical-key members).
+
+    ``iat``: when it started signing; ``exp``: when it was retired (rotated out); ``revoked``: ``revoked_at`` and
+    ``reason``. Times are NumericDate (seconds since the epoch). Ordinary JOSE tools ignore the extra members.
+    """
+    d: dict[str, Any] = {"crv": "Ed25519", "kty": "OKP", "x": s.x, "kid": s.kid, "alg": "EdDSA", "use": "sig"}
+    if s.active_from is not None:
+        d["iat"] = _seconds(s.active_from)
+    if s.retired_at is not None:
+        d["exp"] = _seconds(s.retired_at)
+    if s.revoked_at is not None:
+        d["revoked"] = {"revoked_at": _seconds(s.revoked_at), "reason": s.reason or "unspecified"}
+    return d
+
+
+def _time(v: Any, what: str) -> datetime | None:
+    if v is None:
+        return None
+    if not isinstance(v, int | float) or isinstance(v, bool):
+        raise SignatureError(f"JWK {what} must be a NumericDate (seconds since the epoch), got {v!r}")
+    return datetime.fromtimestamp(v, UTC)
+
+
+def _state_of_jwk(d: dict[str, Any]) -> KeyState:
+    x = d.get("x")
+    public_key_from_jwk(d)  # refuses anything but an Ed25519 JWK
+    assert isinstance(x, str)
+    revoked = d.get("revoked")
+    if revoked is not None and not isinstance(revoked, dict):
+        raise SignatureError("JWK revoked must be an object with revoked_at and reason")
+    rev = revoked or {}
+    if revoked is not None and "revoked_at" not in rev:
+        raise SignatureError("JWK revoked needs revoked_at")
+    return KeyState(thumbprint(x), "", x, _time(d.get("iat"), "iat"), _time(d.get("exp"), "exp"),
+                    _time(rev.get("revoked_at"), "revoked_at"), rev.get("reason"))
+
+
+@dataclass(frozen=True, slots=True)
+class KeySet:
+    """Public keys a verifier trusts, and what is known of their lifecycle (from a JWKS or the ledger)."""
+
+    keys: tuple[Ed25519PublicKey, ...]
+    states: dict[str, KeyState]
+
+
+def load_keyset(path: Path) -> KeySet:
+    """Public keys from a PEM file or a JWKS, with the lifecycle members a lichain JWKS carries."""
+    data = path.read_bytes() if path.exists() else b""
+    if data.lstrip().startswith(b"{"):
+        try:
+            doc = json.loads(data)
+        except ValueError as exc:
+            raise SignatureError(f"{path}: not JSON: {exc}") from None
+        items = doc.get("keys") if isinstance(doc, dict) else None
+        items = items if isinstance(items, list) else [doc]
+        if not all(isinstance(k, dict) for k in items):
+            raise SignatureError(f"{path}: every member of keys must be a JWK object")
+        states = {st.kid: st for st in (_state_of_jwk(k) for k in items)}
+        return KeySet(tuple(public_key_from_jwk(k) for k in items), states)
+    return KeySet(tuple(load_public_key(path)), {})
 
 
 def jwks(keys: list[Ed25519PublicKey]) -> dict[str, list[dict[str, str]]]:

@@ -21,6 +21,7 @@ from lichain.core.model import (
     Activity,
     DiligencePolicy,
     Event,
+    KeyStatement,
     Lot,
     Material,
     Retraction,
@@ -310,6 +311,8 @@ def write_workbook(events: Iterable[Event], path: Path) -> None:
         elif isinstance(b, DiligencePolicy | RiskMeasure):
             tables["diligence_policies" if isinstance(b, DiligencePolicy) else "risk_measures"].append(
                 body_to_json(b))
+        elif isinstance(b, KeyStatement):
+            continue  # signing-key statements travel in EPCIS exports only (docs/signing.md)
         else:
             raise _refuse(f"event {ev.event_id} ({ev.kind.value})")
     _save(

@@ -16,8 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from lichain.core.codec import format_time
+from lichain.core.keys import KeyState, unusable_reason
+from lichain.core.limits import ledger_now
 from lichain.core.ports import LedgerStore
-from lichain.io.signing import SignatureError, load_private_key, load_public_key, sign_jws, verify_jws
+from lichain.io.signing import SignatureError, load_keyset, load_private_key, sign_jws, verify_jws
 from lichain.services.verify import Verification, verify_chain
 from lichain.storage.urls import redact_url
 
@@ -79,24 +81,44 @@ class CheckpointCheck:
 def make_checkpoint(store: LedgerStore, key_path: Path, *, now: datetime | None = None) -> Checkpoint:
     """Sign the current head. The chain must verify first."""
     key = load_private_key(key_path)
+    from lichain.services.keys import key_registry
+
+    t = now or ledger_now()
+    state = key_registry(store).get(key.kid)
+    why = unusable_reason(state, t) if state is not None else None
+    if why:
+        raise SignatureError(f"key {key.kid} cannot sign: {why}; sign with the organisation's active key")
     v = verify_chain(store)
     if not v.ok:
         raise SignatureError(f"the chain does not verify (first bad event {v.first_bad_event}: {v.reason});"
                              " a checkpoint of a broken chain would anchor the damage")
     seq, _ = store.head()
-    t = now or datetime.now(UTC)
     payload = CheckpointPayload("lichain ledger checkpoint", redact_url(store.url), seq, v.events, v.head,
                                 v.record_head, int(t.timestamp()), format_time(t))
     return Checkpoint(sign_jws(asdict(payload), key, typ=CHECKPOINT_TYPE), payload)
 
 
+def _lifecycle_reason(states: list[KeyState | None], iat: object) -> str | None:
+    """Why a signature issued at ``iat`` does not count for a key retired or revoked in a JWKS or the ledger."""
+    if not isinstance(iat, int) or isinstance(iat, bool):
+        return "it has no iat (issued-at time)" if any(states) else None
+    t = datetime.fromtimestamp(iat, UTC)
+    return next((why for s in states if s is not None and (why := unusable_reason(s, t))), None)
+
+
 def verify_against(store: LedgerStore, token: str, public_key: Path) -> CheckpointCheck:
     """Check a checkpoint's signature and that the ledger still extends it."""
     try:
-        header, payload = verify_jws(token, load_public_key(public_key))
+        keyset = load_keyset(public_key)
+        header, payload = verify_jws(token, list(keyset.keys))
     except SignatureError as exc:
         return CheckpointCheck(False, False, False, str(exc))
     kid = header.get("kid")
+    from lichain.services.keys import key_registry
+
+    why = _lifecycle_reason([keyset.states.get(str(kid)), key_registry(store).get(str(kid))], payload.get("iat"))
+    if why:
+        return CheckpointCheck(False, False, False, f"the checkpoint's key does not count: {why}", kid, payload)
 
     def refused(reason: str, chain: Verification | None = None) -> CheckpointCheck:
         return CheckpointCheck(False, True, False, reason, kid, payload, chain)
