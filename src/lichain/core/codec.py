@@ -37,6 +37,7 @@ from lichain.core.model import (
     SiteRisk,
     SupplierPcf,
 )
+from lichain.core.quality_model import Certificate, Deviation, ProcessBatch, SpcAlarm, Specification
 
 __all__ = [
     "GENESIS",
@@ -67,6 +68,11 @@ _KIND_OF: dict[type, EventKind] = {
     CustodyClaim: EventKind.CUSTODY_CLAIM,
     SupplierPcf: EventKind.SUPPLIER_PCF,
     SiteRisk: EventKind.SITE_RISK,
+    Specification: EventKind.SPECIFICATION,
+    Certificate: EventKind.COA,
+    Deviation: EventKind.DEVIATION,
+    SpcAlarm: EventKind.SPC_ALARM,
+    ProcessBatch: EventKind.PROCESS_BATCH,
 }
 _NS = uuid.UUID("6f1d2c1e-8a53-5d0e-9a57-6c6963686169")  # lichain's UUIDv5 namespace
 
@@ -325,6 +331,10 @@ def body_to_json(body: EventBody) -> dict[str, Any]:
         return _pcf_to_json(body)
     if isinstance(body, SiteRisk):
         return _risk_to_json(body)
+    from lichain.core.quality_codec import QUALITY_BODIES, quality_to_json  # manufacturing and quality events
+
+    if isinstance(body, QUALITY_BODIES):
+        return quality_to_json(body)
     raise TypeError(f"not an event body: {type(body).__name__}")
 
 
@@ -362,6 +372,10 @@ def body_from_json(kind: EventKind | str, d: Mapping[str, Any]) -> EventBody:
         return _pcf_from_json(d)
     if kind is EventKind.SITE_RISK:
         return _risk_from_json(d)
+    if kind is not EventKind.FACTOR_OVERRIDE:  # manufacturing and quality events
+        from lichain.core.quality_codec import quality_from_json
+
+        return quality_from_json(kind.value, d)  # type: ignore[return-value]
     return FactorOverride(
         d["key"], Decimal(d["value"]), d["unit"], d["source"], d.get("site"),
         parse_time(d["valid_from"]) if d.get("valid_from") else None,

@@ -12,6 +12,8 @@ from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 
+from lichain.core.quality_model import Certificate, Deviation, ProcessBatch, SpcAlarm, Specification
+
 __all__ = [
     "CUSTODY_MODELS",
     "DEFAULT_ELEMENTS",
@@ -95,6 +97,11 @@ class EventKind(StrEnum):
     CUSTODY_CLAIM = "custody_claim"
     SUPPLIER_PCF = "supplier_pcf"
     SITE_RISK = "site_risk"
+    SPECIFICATION = "specification"
+    COA = "coa"
+    DEVIATION = "deviation"
+    SPC_ALARM = "spc_alarm"
+    PROCESS_BATCH = "process_batch"
 
 
 #: Electricity source types: grid (location-based), captive plants, a direct line to a generator, and the
@@ -356,7 +363,7 @@ class SiteRisk:
 
 
 EventBody = (Site | Material | Lot | Run | Shipment | Retraction | FactorOverride | CustodyClaim | SupplierPcf
-             | SiteRisk)
+             | SiteRisk | Specification | Certificate | Deviation | SpcAlarm | ProcessBatch)
 
 
 @dataclass(frozen=True, slots=True)

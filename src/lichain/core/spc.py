@@ -26,6 +26,7 @@ Quality Technology* 16(4), 237–239. doi:10.1080/00224065.1984.11978921.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -130,7 +131,7 @@ def imr_limits(values: Sequence[float]) -> tuple[Limits, Limits, float]:
     if len(values) < 2:
         raise ValueError("an I-MR chart needs at least two observations")
     f = FACTORS[2]
-    mrbar = _mean([abs(b - a) for a, b in zip(values, values[1:], strict=False)])
+    mrbar = _mean([abs(b - a) for a, b in itertools.pairwise(values)])
     xbar = _mean(values)
     sigma = mrbar / f.d2
     return Limits(xbar, xbar - 3 * sigma, xbar + 3 * sigma), Limits(mrbar, 0.0, f.big_d4 * mrbar), sigma
