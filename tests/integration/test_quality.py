@@ -117,3 +117,35 @@ def test_bad_quality_records_are_located_refusals(sqlite_store: SqlStore, body: 
     ok, problems = ingest(sqlite_store, [body])
     assert not ok
     assert any(loc == where and words in msg for loc, msg in problems), problems
+
+
+def test_quality_view_and_cli(tmp_path: object) -> None:
+    import json
+    from pathlib import Path
+
+    from typer.testing import CliRunner
+
+    from lichain.entrypoints.cli import app
+    from lichain.services.quality import lot_quality
+    from lichain.storage.sql import open_store
+
+    db = str(Path(str(tmp_path)) / "q.db")
+    s = open_store(db)
+    assert ingest(s, [], CHAIN)[0]
+    assert ingest(s, [SPEC, coa("COA-A", "PA", "10.4"), coa("COA-B", "PB", "13.1")])[0]
+    assert lot_quality(s, "PA").status == "in_spec"
+    q = lot_quality(s, "PB")
+    assert q.status == "out_of_spec" and q.failing == ("D50 = 13.1 µm > high limit 12 µm",)
+    d50 = next(v for v in q.certificates[0].values if v.property == "D50")
+    assert (d50.value, d50.low, d50.high, d50.ok) == ("13.1", "9", "12", False)
+    assert ingest(s, [Deviation("DEV-3", "PB", "Q. Manager", "agreed", t("2026-01-04"), ("D50",), None)])[0]
+    assert lot_quality(s, "PB").status == "released_under_deviation"
+    assert lot_quality(s, "S1").status == "not_certified"
+    s.close()
+    res = CliRunner().invoke(app, ["quality", "PB", "--db", db, "--json"])
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.stdout)
+    assert out["status"] == "released_under_deviation" and out["deviations"][0]["id"] == "DEV-3"
+    res = CliRunner().invoke(app, ["quality", "PB", "--db", db])
+    assert res.exit_code == 0 and "COA-B" in res.stdout and "NO" in res.stdout
+    assert CliRunner().invoke(app, ["quality", "NOPE", "--db", db]).exit_code == 1
