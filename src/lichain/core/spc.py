@@ -41,6 +41,7 @@ __all__ = [
     "RuleHit",
     "capability",
     "imr_limits",
+    "revised_limits",
     "rule_hits",
     "xbar_r_limits",
 ]
@@ -135,6 +136,34 @@ def imr_limits(values: Sequence[float]) -> tuple[Limits, Limits, float]:
     xbar = _mean(values)
     sigma = mrbar / f.d2
     return Limits(xbar, xbar - 3 * sigma, xbar + 3 * sigma), Limits(mrbar, 0.0, f.big_d4 * mrbar), sigma
+
+
+def revised_limits(points: Sequence[Sequence[float]], chart: str = "xbar-r",
+                   max_rounds: int = 20) -> tuple[Limits, Limits, float, tuple[int, ...]]:
+    """Phase-I limits revised by dropping points beyond the trial limits until none is (Montgomery §6.2.1).
+
+    ``points`` are subgroups (``chart`` "xbar-r") or one-value sequences (``"i-mr"``, individuals in time
+    order). A point whose X̄ (or I) or R (or MR) lies beyond the trial limits is excluded and the limits are
+    computed again from the rest; the excluded indices are returned with the final limits.
+
+    Returns
+    -------
+    (centre-chart limits, spread-chart limits, sigma within, excluded point indices)
+    """
+    keep = list(range(len(points)))
+    for _ in range(max_rounds):
+        if chart == "xbar-r":
+            lc, ls, sigma = xbar_r_limits([points[i] for i in keep])
+            stat = {i: (_mean(points[i]), max(points[i]) - min(points[i])) for i in keep}
+        else:
+            xs = [points[i][0] for i in keep]
+            lc, ls, sigma = imr_limits(xs)
+            stat = {i: (x, abs(x - xs[k - 1]) if k else 0.0) for k, (i, x) in enumerate(zip(keep, xs, strict=True))}
+        out = {i for i, (c, s) in stat.items() if not lc.lcl <= c <= lc.ucl or not ls.lcl <= s <= ls.ucl}
+        if not out or len(keep) - len(out) < 2:
+            break
+        keep = [i for i in keep if i not in out]
+    return lc, ls, sigma, tuple(sorted(set(range(len(points))) - set(keep)))
 
 
 def _side(x: float, center: float) -> int:

@@ -8,7 +8,7 @@ presents them.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -132,7 +132,7 @@ def spc(
     Example: lichain spc --line PCAM-L1 --param pH --period 2026-01 --json
     """
     from lichain.core.errors import LichainError
-    from lichain.entrypoints.console import emit, fail, out, store_for
+    from lichain.entrypoints.console import emit, fail, store_for
     from lichain.entrypoints.outpath import check_out
     from lichain.services.spc import spc_chart
 
@@ -150,9 +150,63 @@ def spc(
     if json_:
         emit(r)
         return
-    from lichain.entrypoints.spc_view import print_spc
+    _print_spc(r)
 
-    print_spc(out, r)
+
+def _print_spc(r: object) -> None:
+    """The chart's limits, signals, capability and affected lots as text."""
+    from lichain.entrypoints.console import out
+    from lichain.entrypoints.tables import Col, print_table
+
+    s: Any = r
+    names = ("X̄", "R") if s.chart == "xbar-r" else ("I", "MR")
+    c, d = s.center_limits, s.spread_limits
+    out.print(f"{s.parameter} [{s.unit}] on line {s.line}, {s.period}: {len(s.points)} points from {s.readings:,} "
+              f"readings ({s.chart}, {s.every}, {s.rules}): {'in control' if s.in_control else 'OUT OF CONTROL'}",
+              highlight=False, markup=False, soft_wrap=True)
+    out.print(f"  {names[0]}: CL {c.center:.4g}, LCL {c.lcl:.4g}, UCL {c.ucl:.4g}; {names[1]}: CL {d.center:.4g}, "
+              f"LCL {d.lcl:.4g}, UCL {d.ucl:.4g}", highlight=False, markup=False, soft_wrap=True)
+    if s.capability is not None:
+        k = s.capability
+
+        def f(v: float | None) -> str:
+            return "n/a" if v is None else f"{v:.2f}"
+
+        out.print(f"  capability against specification {k.spec_version} ({k.lsl} .. {k.usl}): Cp {f(k.cp)}, "
+                  f"Cpk {f(k.cpk)}, Pp {f(k.pp)}, Ppk {f(k.ppk)}", highlight=False, markup=False, soft_wrap=True)
+    if s.alarms:
+        episodes = _episodes(s.alarms)
+        print_table(out, [Col("from"), Col("to"), Col("points", "num"), Col("charts"), Col("rules")],
+                    [[e[0], e[1], str(e[2]), e[3], e[4]] for e in episodes[:15]])
+        if len(episodes) > 15:
+            out.print(f"showing 15 of {len(episodes)} signalled intervals; --json for all", highlight=False,
+                      markup=False)
+        out.print(f"  runs in the signalled intervals: {', '.join(s.runs_in_alarm) or 'none'}", highlight=False,
+                  markup=False, soft_wrap=True)
+        out.print(f"  lots they made: {len(s.lots_made)}; lots made from those downstream: {len(s.downstream_lots)} "
+                  "(--json lists them)", highlight=False, markup=False, soft_wrap=True)
+    if s.alarms_recorded:
+        out.print(f"  {s.alarms_recorded} alarms recorded on the ledger", highlight=False, markup=False)
+
+
+def _episodes(alarms: Any) -> list[tuple[str, str, int, str, str]]:
+    """Signals grouped into intervals of consecutive chart points: (from, to, points, charts, rules)."""
+    out: list[tuple[str, str, int, str, str]] = []
+    group: list[Any] = []
+    for a in sorted(alarms, key=lambda a: a.index):
+        if group and a.index > group[-1].index + 1:
+            out.append(_episode(group))
+            group = []
+        group.append(a)
+    if group:
+        out.append(_episode(group))
+    return out
+
+
+def _episode(group: list[Any]) -> tuple[str, str, int, str, str]:
+    rules = sorted({a.rule for a in group}, key=lambda r: (r[0], int(r.lstrip("WEN"))))
+    return (group[0].window_start, group[-1].window_end, len({a.index for a in group}),
+            ", ".join(sorted({a.chart for a in group})), ", ".join(rules))
 
 
 def register(app: typer.Typer) -> None:

@@ -113,6 +113,10 @@ def document_pointer(body: EventBody, suffix: str) -> str:
         found = "/lichain:supplierPcf" + suffix
     elif isinstance(body, SiteRisk):
         found = "/lichain:siteRisk" + suffix
+    else:
+        from lichain.io.process_epcis import member_pointer
+
+        found = member_pointer(body, suffix)
     return found or ""
 
 

@@ -36,6 +36,7 @@ from lichain.io.epcis_master import MasterDataReader
 from lichain.io.epcis_vocab import GS1_CONTEXTS, LICHAIN_CONTEXT, LICHAIN_CONTEXT_URL, URI, from_uri
 from lichain.io.epcis_write import CLAIM_EVENT_TYPE, PCF_EVENT_TYPE, RISK_EVENT_TYPE
 from lichain.io.json_limits import JsonProblem, load_json
+from lichain.io.process_epcis import is_quality_type, read_quality_event
 
 __all__ = ["EVENT_LISTS", "EpcisReader", "read_epcis"]
 
@@ -215,6 +216,11 @@ class EpcisReader(MasterDataReader):
             return
         if etype == RISK_EVENT_TYPE:
             self.risk_event(ev, ptr)
+            return
+        if is_quality_type(etype):  # CoAs, specifications, deviations, SPC alarms, process batches
+            got = read_quality_event(ev, ptr, self.add)
+            if got is not None:
+                self.events.append(LocatedEvent(f"{self.src}#{ptr}", got))
             return
         if etype in _UNSUPPORTED:
             self.add(f"{ptr}/type", f"{etype} is not supported by the ledger: it records lots (ObjectEvent ADD "

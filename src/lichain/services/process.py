@@ -23,6 +23,7 @@ from lichain.core.model import Event, EventKind, LocatedEvent
 from lichain.core.quality_check import batch_digest
 from lichain.core.quality_model import ProcessBatch, ProcessFile
 from lichain.core.quality_vocab import PROCESS_PARAMETERS
+from lichain.core.validate import BalancePolicy
 from lichain.io.process_read import ReadingsRefused, read_readings
 from lichain.services.ingest import ingest_events
 from lichain.services.record import assign_ids
@@ -38,7 +39,7 @@ from lichain.storage.process_store import (
 )
 
 __all__ = ["ProcessCheck", "ProcessIngest", "Reading", "ReadingSeries", "check_process_files", "ingest_readings",
-           "run_readings",
+           "root_of", "run_readings",
            "with_process_check"]
 
 
@@ -96,8 +97,21 @@ class ProcessCheck:
     problems: tuple[str, ...] = ()
 
 
-def _refused(line: str, src: str, root: Path, problems: list[Problem]) -> ProcessIngest:
-    return ProcessIngest(False, line, src, 0, None, None, (), None, None, (), {}, False, str(root), tuple(problems))
+def _refused(line: str, src: str, root: Path | None, problems: list[Problem]) -> ProcessIngest:
+    return ProcessIngest(False, line, src, 0, None, None, (), None, None, (), {}, False, str(root or ""),
+                         tuple(problems))
+
+
+_NO_ROOT = ("LICHAIN_PROCESS_DIR", "readings are kept in a folder beside the ledger; a server database has none: "
+                                   "set LICHAIN_PROCESS_DIR to the folder for this ledger's readings")
+
+
+def root_of(store: Any, root: Path | None = None) -> Path:
+    """The readings folder of ``store`` (NotFoundError naming LICHAIN_PROCESS_DIR when there is none)."""
+    found = root or process_root(store.url)
+    if found is None:
+        raise NotFoundError(_NO_ROOT[1])
+    return found
 
 
 class _RunCheck:
@@ -138,10 +152,13 @@ class _RunCheck:
         return f"{self.src}:{i + 2}" if self.csv else f"{self.src}#row{i + 1}"
 
 
-def ingest_readings(store: Any, path: Path, line: str, *, root: Path | None = None) -> ProcessIngest:
+def ingest_readings(store: Any, path: Path, line: str, *, root: Path | None = None,
+                    policy: BalancePolicy | None = None) -> ProcessIngest:
     """Ingest one CSV or Parquet file of readings for ``line``; all or nothing (see the module doc)."""
     root = root or process_root(store.url)
     src = path.name
+    if root is None:
+        return _refused(line, src, root, [Problem(*_NO_ROOT)])
     if not LINE_ID.match(line):
         return _refused(line, src, root, [Problem("--line", f"a line id is letters, digits, '.', '_' and '-' "
                                                             f"(it names a folder), got {line!r}")])
@@ -183,7 +200,7 @@ def ingest_readings(store: Any, path: Path, line: str, *, root: Path | None = No
                         tuple(sorted((p, PROCESS_PARAMETERS[p]) for p in params)), tuple(files),
                         tuple(sorted(runs.windows)))
     ev = assign_ids([Event("", EventKind.PROCESS_BATCH, datetime.now(UTC).replace(microsecond=0), body)])[0]
-    result = ingest_events([LocatedEvent(src, ev)], store, source=src)
+    result = ingest_events([LocatedEvent(src, ev)], store, source=src, policy=policy)
     if not result.ok:
         writer.abort(files)
         return _refused(line, src, root, list(result.problems))
@@ -193,7 +210,7 @@ def ingest_readings(store: Any, path: Path, line: str, *, root: Path | None = No
 
 def run_readings(store: Any, run: str, parameter: str, *, limit: int = 50, root: Path | None = None) -> ReadingSeries:
     """One run's readings of ``parameter`` (all counted and summarised; the first ``limit`` listed, 0: all)."""
-    root = root or process_root(store.url)
+    root = root_of(store, root)
     if parameter not in PROCESS_PARAMETERS:
         raise NotFoundError(f"unknown parameter {parameter!r} (known: {', '.join(PROCESS_PARAMETERS)})")
     batches = [b for _, b in process_batches(store) if run in b.runs]
@@ -222,8 +239,10 @@ def with_process_check(store: Any, v: Verification) -> Verification:
 
 def check_process_files(store: Any, root: Path | None = None) -> ProcessCheck:
     """Every file of every live batch exists and has the SHA-256 recorded at ingest."""
-    root = root or process_root(store.url)
     batches = process_batches(store)
+    root = root or process_root(store.url)
+    if root is None:
+        return ProcessCheck(not batches, len(batches), 0, (f"{_NO_ROOT[0]}: {_NO_ROOT[1]}",) if batches else ())
     files = [f for _, b in batches for f in b.files]
     problems = [f"process file {p}: {why}" for p, why in file_problems(root, files)]
     for eid, b in batches:

@@ -11,7 +11,7 @@ readings must be joined in SQL or written by many concurrent clients; this store
 keeps the ledger's tables small.
 
 Layout: ``ROOT/line=<line>/month=<YYYY-MM>/part-<batch>-<n>.parquet``. ``ROOT`` is ``LICHAIN_PROCESS_DIR`` when
-set, else ``<ledger>.process`` beside a SQLite ledger file, else ``./lichain.process``.
+set, else ``<ledger>.process`` beside a SQLite ledger file; a server database needs ``LICHAIN_PROCESS_DIR``.
 """
 
 from __future__ import annotations
@@ -40,15 +40,16 @@ LINE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 _ROW_GROUP = 131_072
 
 
-def process_root(url: str) -> Path:
-    """Where the readings of the ledger at ``url`` are kept (see the module doc)."""
+def process_root(url: str) -> Path | None:
+    """Where the readings of the ledger at ``url`` are kept (see the module doc); None for a server database
+    without ``LICHAIN_PROCESS_DIR`` (it has no folder beside it)."""
     env = os.environ.get("LICHAIN_PROCESS_DIR")
     if env:
         return Path(env)
     if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
         db = Path(url.removeprefix("sqlite:///"))
         return db.with_name(db.stem + ".process")
-    return Path("lichain.process")
+    return None
 
 
 def sha256_of(path: Path) -> str:
