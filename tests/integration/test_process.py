@@ -101,6 +101,8 @@ def test_parquet_input_and_two_months(sqlite_store: SqlStore, tmp_path: Path) ->
     assert r.ok, r.problems
     assert [f.rows for f in r.files] == [1, 1] and [f.path.split("/")[1] for f in r.files] == ["month=2026-01",
                                                                                                "month=2026-02"]
+    s = run_readings(sqlite_store, "R2", "pH", root=tmp_path / "p")  # the run spans both month partitions
+    assert [x.value for x in s.readings] == [11.0, 11.1]
 
 
 @pytest.mark.parametrize(("row", "where", "words"), [

@@ -148,8 +148,10 @@ def _parquet_chunks(path: Path) -> Iterator[pa.Table]:
 
 def _header_problem(path: Path, src: str, csv: bool) -> Problem | None:
     if csv:
-        with path.open("r", encoding="utf-8", errors="replace") as fh:
-            names = [c.strip() for c in fh.readline().rstrip("\n").split(",")]
+        import csv as csv_text
+
+        with path.open("r", newline="", encoding="utf-8-sig", errors="replace") as fh:
+            names = [c.strip() for c in next(csv_text.reader(fh), [])]
     else:
         names = pq.ParquetFile(path).schema_arrow.names
     missing = [c for c in COLUMNS if c not in names]

@@ -122,26 +122,32 @@ class _RunCheck:
         self.windows: dict[str, RunWindow] = {}
 
     def check(self, t: pa.Table, offset: int) -> list[Problem]:
-        runs = t.column("run")
-        names = [r for r in pc.unique(runs).to_pylist() if r is not None]
+        runs, times = t.column("run"), t.column("time")
+        g = t.select(["run", "time"]).group_by("run", use_threads=False).aggregate([("time", "min"),
+                                                                                     ("time", "max")])
+        names = [r for r in g.column("run").to_pylist() if r is not None]
         new = [r for r in names if r not in self.windows]
         if new:
             self.windows.update(run_windows(self.store, new))
         out: list[Problem] = []
-        for r in names:
-            where = self._first_row(pc.equal(runs, r), offset)
+        for r, lo, hi in zip(g.column("run").to_pylist(), g.column("time_min").to_pylist(),
+                             g.column("time_max").to_pylist(), strict=True):
+            if r is None:
+                continue
             w = self.windows.get(r)
             if w is None:
-                out.append(Problem(f"{where}/run", f"unknown run {r!r}: readings link to runs on record"))
+                out.append(Problem(f"{self._first_row(pc.equal(runs, r), offset)}/run",
+                                   f"unknown run {r!r}: readings link to runs on record"))
                 continue
             if self.site is None:
                 self.site = w[0]
             elif w[0] != self.site:
-                out.append(Problem(f"{where}/run", f"run {r} is at site {w[0]}, but the line's readings are at "
-                                                   f"site {self.site}"))
-            mask = pc.and_(pc.equal(runs, r), pc.or_(pc.less(t.column("time"), pa.scalar(w[1], t.column("time").type)),
-                                                     pc.greater(t.column("time"), pa.scalar(w[2], t.column("time").type))))
-            if pc.any(mask).as_py():
+                out.append(Problem(f"{self._first_row(pc.equal(runs, r), offset)}/run",
+                                   f"run {r} is at site {w[0]}, but the line's readings are at site {self.site}"))
+            if lo < w[1] or hi > w[2]:
+                kind = times.type
+                mask = pc.and_(pc.equal(runs, r), pc.or_(pc.less(times, pa.scalar(w[1], kind)),
+                                                         pc.greater(times, pa.scalar(w[2], kind))))
                 out.append(Problem(f"{self._first_row(mask, offset)}/time",
                                    f"reading of run {r} outside the run's window {format_time(w[1])} .. "
                                    f"{format_time(w[2])}"))
@@ -216,7 +222,8 @@ def run_readings(store: Any, run: str, parameter: str, *, limit: int = 50, root:
     batches = [b for _, b in process_batches(store) if run in b.runs]
     if not batches:
         raise NotFoundError(f"no readings of run {run!r} are on record")
-    files = [f.path for b in batches for f in b.files]
+    window = run_windows(store, [run]).get(run)
+    files = [f.path for b in batches for f in b.files if window is None or _month_overlaps(f.path, window)]
     t = read_files(root, files, run=run, parameter=parameter)
     values = t.column("value")
     n = t.num_rows
@@ -235,6 +242,17 @@ def with_process_check(store: Any, v: Verification) -> Verification:
     if c.batches == 0:
         return v
     return replace(v, ok=v.ok and c.ok, process_ok=c.ok, process_problems=c.problems)
+
+
+def _month_overlaps(path: str, window: RunWindow) -> bool:
+    """True when the month partition of ``path`` (``…/month=YYYY-MM/…``) can hold readings of the run's window."""
+    part = next((p for p in path.split("/") if p.startswith("month=")), None)
+    if part is None:
+        return True
+    y, m = (int(x) for x in part.removeprefix("month=").split("-"))
+    start = datetime(y, m, 1, tzinfo=UTC)
+    end = datetime(y + (m == 12), m % 12 + 1, 1, tzinfo=UTC)
+    return window[1] < end and window[2] >= start
 
 
 def check_process_files(store: Any, root: Path | None = None) -> ProcessCheck:

@@ -75,10 +75,12 @@ class PartitionWriter:
     def write(self, table: pa.Table) -> None:
         """Add checked readings (columns of :data:`STORED`, extra columns ignored)."""
         t = table.select(list(STORED.names)).cast(STORED)
-        months = pc.strftime(t.column("time"), format="%Y-%m")
-        for month in pc.unique(months).to_pylist():
-            part = t.filter(pc.equal(months, month)).sort_by([("run", "ascending"), ("parameter", "ascending"),
-                                                                ("time", "ascending")])
+        stamp = t.column("time")
+        months = pc.add(pc.multiply(pc.year(stamp), 100), pc.month(stamp))  # YYYYMM in UTC
+        for code in pc.unique(months).to_pylist():
+            month = f"{code // 100:04d}-{code % 100:02d}"
+            part = t.filter(pc.equal(months, code)).sort_by([("run", "ascending"), ("parameter", "ascending"),
+                                                               ("time", "ascending")])
             w = self.writers.get(month)
             if w is None:
                 path = self._path(month)
