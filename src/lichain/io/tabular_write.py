@@ -30,6 +30,7 @@ from lichain.core.model import (
     SupplierPcf,
 )
 from lichain.core.quantities import mg_to_kg, ppb_to_fraction
+from lichain.io.process_tabular import quality_cells
 from lichain.io.tabular_schema import README_INTRO, SHEETS, Sheet, match_pattern
 from lichain.io.tabular_template import TEMPLATE
 
@@ -305,6 +306,8 @@ def write_workbook(events: Iterable[Event], path: Path) -> None:
             tables["supplier_pcfs"].append(_pcf_cells(b, ev))
         elif isinstance(b, SiteRisk):
             tables["site_risks"].append(_risk_cells(b, ev))
+        elif (quality := quality_cells(b, ev)) is not None:  # specifications, CoAs, deviations, SPC, batches
+            tables[quality[0]].extend(quality[1])
         else:
             raise _refuse(f"event {ev.event_id} ({ev.kind.value})")
     _save(
