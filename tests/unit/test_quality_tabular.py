@@ -48,7 +48,7 @@ def _events() -> list[Event]:
 
 
 def _at(b: object) -> datetime:
-    return getattr(b, "issued_at", None) or getattr(b, "declared_at")  # type: ignore[no-any-return]
+    return getattr(b, "issued_at", None) or b.declared_at  # type: ignore[no-any-return]
 
 
 @pytest.mark.parametrize("name", ["q.xlsx", "qcsv"])
