@@ -35,7 +35,9 @@ if TYPE_CHECKING:
     from lichain.services.demo import DemoReport
     from lichain.services.diligence import DiligenceReport
     from lichain.services.ingest import IngestResult
+    from lichain.services.quality import LotQuality
     from lichain.services.query import BalanceCheck, LedgerSummary, LotDetail, LotSummary
+    from lichain.services.spc import SpcResult
     from lichain.services.trace import TraceResult
     from lichain.services.verify import Verification
     from lichain.storage.sql import SqlStore
@@ -196,6 +198,19 @@ class Ledger:
         from lichain.services.diligence import diligence
 
         return diligence(self._sql("due diligence"), lot_id)
+
+    def quality(self, lot_id: str) -> LotQuality:
+        """A lot's certificates of analysis against its specification, its status and deviations."""
+        from lichain.services.quality import lot_quality
+
+        return lot_quality(self._store, lot_id)
+
+    def spc(self, line: str, parameter: str, period: str, **options: Any) -> SpcResult:
+        """Control chart of a line's parameter over a period (options as ``lichain spc``: chart, rules, every,
+        size, record)."""
+        from lichain.services.spc import spc_chart
+
+        return spc_chart(self._sql("SPC"), line, parameter, period, **options)
 
     def recycled(self, lot_id: str) -> dict[str, Any]:
         """Recycled content per element of one lot (pre- and post-consumer, EU 2023/1542 Art. 8)."""

@@ -158,3 +158,23 @@ def test_cli_ingest_show_and_verify(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     assert res.exit_code == 1
     v = json.loads(res.stdout)
     assert v["process_ok"] is False and "changed" in v["process_problems"][0]
+
+
+def test_a_server_ledger_needs_a_process_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from lichain.storage.process_store import process_root
+
+    monkeypatch.delenv("LICHAIN_PROCESS_DIR", raising=False)
+    assert process_root("postgresql+psycopg://u@h/db") is None
+    assert process_root("sqlite:////data/ledger.db") == Path("/data/ledger.process")
+    monkeypatch.setenv("LICHAIN_PROCESS_DIR", str(tmp_path / "x"))
+    assert process_root("postgresql+psycopg://u@h/db") == tmp_path / "x"
+    monkeypatch.delenv("LICHAIN_PROCESS_DIR")
+
+    class Server:
+        url = "postgresql+psycopg://u@h/db"
+
+    (tmp_path / "r.csv").write_text("time,run,parameter,value,unit\n", encoding="utf-8")
+    r = ingest_readings(Server(), tmp_path / "r.csv", "L1")
+    assert not r.ok and r.problems[0].location == "LICHAIN_PROCESS_DIR"
+    with pytest.raises(Exception, match="LICHAIN_PROCESS_DIR"):
+        run_readings(Server(), "R1", "pH")
