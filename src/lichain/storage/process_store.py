@@ -68,6 +68,7 @@ class PartitionWriter:
         self.root, self.line, self.batch = root, line, batch
         self.writers: dict[str, pq.ParquetWriter] = {}
         self.rows: dict[str, int] = {}
+        self.tmp = f".{os.getpid()}-{os.urandom(4).hex()}.tmp"  # one writer's own temporary files
 
     def _path(self, month: str) -> Path:
         return self.root / f"line={self.line}" / f"month={month}" / f"part-{self.batch}.parquet"
@@ -85,7 +86,7 @@ class PartitionWriter:
             if w is None:
                 path = self._path(month)
                 path.parent.mkdir(parents=True, exist_ok=True)
-                w = pq.ParquetWriter(str(path) + ".tmp", STORED, compression="zstd",
+                w = pq.ParquetWriter(str(path) + self.tmp, STORED, compression="zstd",
                                      use_dictionary=["run", "parameter"], write_statistics=True)
                 self.writers[month] = w
                 self.rows[month] = 0
@@ -98,7 +99,7 @@ class PartitionWriter:
         for month, w in sorted(self.writers.items()):
             w.close()
             path = self._path(month)
-            os.replace(str(path) + ".tmp", path)
+            os.replace(str(path) + self.tmp, path)
             out.append(ProcessFile(path.relative_to(self.root).as_posix(), sha256_of(path), self.rows[month]))
         self.writers.clear()
         return out
@@ -107,7 +108,7 @@ class PartitionWriter:
         """Remove what this batch wrote (open temporary files and sealed ones)."""
         for month, w in self.writers.items():
             w.close()
-            Path(str(self._path(month)) + ".tmp").unlink(missing_ok=True)
+            Path(str(self._path(month)) + self.tmp).unlink(missing_ok=True)
         self.writers.clear()
         for f in files:
             (self.root / f.path).unlink(missing_ok=True)
