@@ -27,12 +27,8 @@ __all__ = ["batch_digest", "check_quality_event", "quality_book"]
 def quality_book(view: object, events: Sequence[LocatedEvent], lots: Iterable[str]) -> QualityBook:
     """The book of stored quality records for the lots a document names (a view without them gives none)."""
     lookup = getattr(view, "quality_records", None)
-    wanted = set(lots)
-    for le in events:
-        b = le.event.body
-        if isinstance(b, Certificate | Deviation):
-            wanted.add(b.lot)
-    records = lookup(wanted) if lookup is not None else QualityRecords({}, [], [], [])
+    named = {le.event.body.lot for le in events if isinstance(le.event.body, Certificate | Deviation)}
+    records = lookup(set(lots) | named, named) if lookup is not None else QualityRecords({}, [], [], [])
     return QualityBook(records, events)
 
 

@@ -81,7 +81,7 @@ def _resolve(store: Any, lot: str) -> str:
 def lot_quality(store: Any, lot: str) -> LotQuality:
     """The quality view of one lot (see the module doc); NotFoundError when the lot is not on record."""
     lot_id = _resolve(store, lot)
-    book = QualityBook(store.quality_records([lot_id]), ())
+    book = QualityBook(store.quality_records([lot_id], [lot_id]), ())
     status = book.status(lot_id)
     views = []
     coas = book.coas.get(lot_id, [])

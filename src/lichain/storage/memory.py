@@ -147,13 +147,13 @@ class MemoryStore:
             elif isinstance(used, Shipment):
                 s.lot_rows[used.lot].shipped_mg -= used.mass_mg
 
-    def quality_records(self, lots: Iterable[str]) -> Any:
+    def quality_records(self, lots: Iterable[str], named: Iterable[str] = ()) -> Any:
         """Specifications, and the certificates and deviations of ``lots`` (the quality rule's stored state)."""
         import json
 
         from lichain.storage.quality_sql import records_from
 
-        wanted, materials = set(lots), dict[str, str]()
+        wanted, materials = set(lots) | set(named), dict[str, str]()
         live = [e for e in self._s.events if e.event_id not in self._s.retracted_ids]
         for e in live:
             if e.kind in ("lot", "run"):

@@ -49,11 +49,14 @@ def records_from(rows: Iterable[tuple[str, str]], materials: dict[str, str], lot
     return QualityRecords(materials, specs, coas, devs)
 
 
-def quality_records(conn: Any, lots: Iterable[str]) -> QualityRecords:
-    """Materials of the stored ``lots``, every specification, and the lots' certificates and deviations."""
-    wanted = set(lots)
-    materials: dict[str, str] = {}
-    for part in chunks(sorted(wanted)):
-        materials.update(conn.execute(select(s.lots.c.id, s.lots.c.material).where(s.lots.c.id.in_(part))).all())
+def quality_records(conn: Any, lots: Iterable[str], named: Iterable[str] = ()) -> QualityRecords:
+    """Every specification, the certificates and deviations of ``lots``, and the materials of those of them
+    that have any and of the ``named`` lots (a document's certificates and deviations name them)."""
+    wanted = set(lots) | set(named)
     rows = [(k, p) for k, _, p in events_of_kinds(conn, _KINDS)]
-    return records_from(rows, materials, wanted)
+    records = records_from(rows, {}, wanted)
+    need = {c.lot for c in records.certificates} | {d.lot for d in records.deviations} | set(named)
+    for part in chunks(sorted(need)):
+        records.materials.update(conn.execute(select(s.lots.c.id, s.lots.c.material)
+                                              .where(s.lots.c.id.in_(part))).all())
+    return records
