@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from lichain.core.errors import LichainError
 
@@ -40,7 +40,9 @@ if TYPE_CHECKING:
     from lichain.services.esg_results import EsgReport
     from lichain.services.footprint_results import LotFootprint
     from lichain.services.ingest import IngestResult
+    from lichain.services.quality import LotQuality
     from lichain.services.query import BalanceCheck, LedgerSummary, LotDetail, LotSummary
+    from lichain.services.spc import SpcResult
     from lichain.services.trace import TraceResult
     from lichain.services.verify import Verification
     from lichain.storage.sql import SqlStore
@@ -213,6 +215,19 @@ class Ledger:
         from lichain.services.diligence_report import diligence_report
 
         return diligence_report(self._sql("the due-diligence report"), period, organisation=organisation)
+
+    def quality(self, lot_id: str) -> LotQuality:
+        """A lot's certificates of analysis against its specification, its status and deviations."""
+        from lichain.services.quality import lot_quality
+
+        return lot_quality(self._store, lot_id)
+
+    def spc(self, line: str, parameter: str, period: str, **options: Any) -> SpcResult:
+        """Control chart of a line's parameter over a period (options as ``lichain spc``: chart, rules, every,
+        size, record)."""
+        from lichain.services.spc import spc_chart
+
+        return spc_chart(self._sql("SPC"), line, parameter, period, **options)
 
     def recycled(self, lot_id: str) -> RecycledContent:
         """Recycled content per element of one lot (pre- and post-consumer, EU 2023/1542 Art. 8)."""

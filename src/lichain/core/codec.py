@@ -41,6 +41,7 @@ from lichain.core.model import (
     SiteRisk,
     SupplierPcf,
 )
+from lichain.core.quality_model import Certificate, Deviation, ProcessBatch, SpcAlarm, Specification
 
 __all__ = [
     "GENESIS",
@@ -74,6 +75,11 @@ _KIND_OF: dict[type, EventKind] = {
     DiligencePolicy: EventKind.DILIGENCE_POLICY,
     RiskMeasure: EventKind.RISK_MEASURE,
     KeyStatement: EventKind.SIGNING_KEY,
+    Specification: EventKind.SPECIFICATION,
+    Certificate: EventKind.COA,
+    Deviation: EventKind.DEVIATION,
+    SpcAlarm: EventKind.SPC_ALARM,
+    ProcessBatch: EventKind.PROCESS_BATCH,
 }
 _NS = uuid.UUID("6f1d2c1e-8a53-5d0e-9a57-6c6963686169")  # lichain's UUIDv5 namespace
 
@@ -362,6 +368,10 @@ def body_to_json(body: EventBody) -> dict[str, Any]:
         return _record_to_json(body)
     if isinstance(body, KeyStatement):
         return _key_to_json(body)
+    from lichain.core.quality_codec import QUALITY_BODIES, quality_to_json  # manufacturing and quality events
+
+    if isinstance(body, QUALITY_BODIES):
+        return quality_to_json(body)
     raise TypeError(f"not an event body: {type(body).__name__}")
 
 
@@ -406,6 +416,10 @@ def body_from_json(kind: EventKind | str, d: Mapping[str, Any]) -> EventBody:
     if kind is EventKind.SIGNING_KEY:
         return KeyStatement(d["kid"], d["organisation"], d["x"], d["status"], parse_time(d["at"]), d.get("reason"),
                             d.get("successor"))
+    if kind is not EventKind.FACTOR_OVERRIDE:  # manufacturing and quality events
+        from lichain.core.quality_codec import quality_from_json
+
+        return quality_from_json(kind.value, d)  # type: ignore[return-value]
     return FactorOverride(
         d["key"], Decimal(d["value"]), d["unit"], d["source"], d.get("site"),
         parse_time(d["valid_from"]) if d.get("valid_from") else None,

@@ -12,6 +12,8 @@ from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 
+from lichain.core.quality_model import Certificate, Deviation, ProcessBatch, SpcAlarm, Specification
+
 __all__ = [
     "CUSTODY_MODELS",
     "DEFAULT_ELEMENTS",
@@ -101,6 +103,11 @@ class EventKind(StrEnum):
     DILIGENCE_POLICY = "diligence_policy"
     RISK_MEASURE = "risk_measure"
     SIGNING_KEY = "signing_key"
+    SPECIFICATION = "specification"
+    COA = "coa"
+    DEVIATION = "deviation"
+    SPC_ALARM = "spc_alarm"
+    PROCESS_BATCH = "process_batch"
 
 
 #: Electricity source types: grid (location-based), captive plants, a direct line to a generator, and the
@@ -421,7 +428,8 @@ class KeyStatement:
 
 
 EventBody = (Site | Material | Lot | Run | Shipment | Retraction | FactorOverride | CustodyClaim | SupplierPcf
-             | SiteRisk | DiligencePolicy | RiskMeasure | KeyStatement)
+             | SiteRisk | DiligencePolicy | RiskMeasure | KeyStatement | Specification | Certificate | Deviation
+             | SpcAlarm | ProcessBatch)
 
 
 @dataclass(frozen=True, slots=True)

@@ -47,6 +47,7 @@ from lichain.core.model import (
     SupplierPcf,
 )
 from lichain.core.ports import LedgerView, LotState, Movement
+from lichain.core.quality_check import check_quality_event, quality_book
 from lichain.core.quantities import FRACTION_SCALE
 from lichain.core.supplier_pcf import LotFacts, pcf_problems
 
@@ -179,6 +180,7 @@ class _Checker:
         retracted_ids = {s.event_id for s in self.stored_lots.values()} | set(targets)
         self.stored_retracted = self.view.retracted(retracted_ids)
         self.claims = ClaimChecker(self.view, events)
+        self.quality = quality_book(self.view, events, lot_refs)
 
     # --- lookups --------------------------------------------------------------------------------------------
     def site_known(self, s: str) -> bool:
@@ -240,6 +242,7 @@ class _Checker:
     def check_run(self, loc: str, run: Run, event_id: str) -> None:
         if run.id in self.doc_records["run"] or run.id in self.stored_runs:
             self.add(loc, f"run {run.id} already recorded")
+        self.quality.check_run(loc, run, self.add)  # out-of-specification inputs need a deviation
         if not self.site_known(run.site):
             self.add(loc, f"run {run.id}: unknown site {run.site!r}")
         if run.ended_at < run.started_at:
@@ -455,6 +458,8 @@ class _Checker:
             elif isinstance(b, KeyStatement):
                 for suffix, message in key_problems(b):
                     self.add(f"{loc}{suffix}", message)
+            else:  # specifications, certificates, deviations, SPC alarms, process batches
+                check_quality_event(self.quality, loc, b, self.add, ok=len(self.problems) == n)
             if len(self.problems) == n:
                 new_events.append(ev)
                 payloads.append(payload)

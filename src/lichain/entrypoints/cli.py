@@ -385,6 +385,7 @@ def _register_extensions() -> None:
         cli_footprint,
         cli_keys,
         cli_lists,
+        cli_mfg,
         cli_package,
         cli_report,
         cli_verify,
@@ -402,6 +403,7 @@ def _register_extensions() -> None:
     cli_emrt.register(app, export_app)
     cli_keys.register(app)
     cli_package.register(app, export_app)
+    cli_mfg.register(app)
 
 
 _register_extensions()

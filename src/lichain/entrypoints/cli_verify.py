@@ -55,6 +55,9 @@ def verify(
             raise typer.Exit(1)
         return
     v = verify_deep(store) if deep else verify_chain(store)
+    from lichain.services.process import with_process_check
+
+    v = with_process_check(store, v)
     if json_:
         emit(v)
     elif v.ok:
@@ -69,6 +72,8 @@ def verify(
                       f"rebuilt {m.expected or '-'}", highlight=False, markup=False)
         if v.mismatch_count > len(v.mismatches):
             err.print(f"... {v.mismatch_count} differences in all")
+        for p in v.process_problems:
+            err.print(p, highlight=False, markup=False)
     if not v.ok:
         raise typer.Exit(1)
 

@@ -36,6 +36,11 @@ def print_demo_report(out: Console, r: DemoReport) -> None:
     out.print(f"mass balance: {b.runs_checked:,} runs checked (Ni, Co, Mn, Li): {status}")
     c = r.verify
     out.print(f"hash chain: {'ok' if c.ok else 'BROKEN'}, {c.events:,} events, head {c.head[:16]}…")
+    m = r.manufacturing
+    if m:
+        out.print(f"manufacturing: {m.readings:,} process readings on {len(m.lines)} lines, {m.certificates:,} "
+                  f"certificates of analysis; out of specification: {m.out_of_spec_lot or '-'} (deviation "
+                  f"{m.deviation or '-'}) (docs/manufacturing.md)", highlight=False, soft_wrap=True)
     lot = r.sample_cam_lot
     if lot:
         out.print(f"\nsample CAM lot [bold]{lot.id}[/bold] ({lot.material}, {lot.mass_kg} kg at {lot.site})")

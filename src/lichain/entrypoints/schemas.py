@@ -38,7 +38,10 @@ def _outputs() -> dict[str, Any]:
     from lichain.services.lists import MaterialList, OrganisationList, ShipmentList, SiteList
     from lichain.services.package import PackageResult
     from lichain.services.package_import import PackageImport
+    from lichain.services.process import ProcessIngest, ReadingSeries
+    from lichain.services.quality import LotQuality
     from lichain.services.query import BalanceCheck, LotDetail, LotSummary
+    from lichain.services.spc import SpcResult
     from lichain.services.trace import TraceResult
     from lichain.services.verify import Verification
 
@@ -72,6 +75,10 @@ def _outputs() -> dict[str, Any]:
         "materials": MaterialList,
         "organisations": OrganisationList,
         "shipments": ShipmentList,
+        "process-ingest": ProcessIngest,
+        "process-show": ReadingSeries,
+        "quality": LotQuality,
+        "spc": SpcResult,
     }
 
 

@@ -122,6 +122,10 @@ def document_pointer(body: EventBody, suffix: str) -> str:
         found = "/lichain:riskMeasure" + suffix
     elif isinstance(body, KeyStatement):
         found = "/lichain:signingKey" + suffix
+    else:
+        from lichain.io.process_epcis import member_pointer
+
+        found = member_pointer(body, suffix)
     return found or ""
 
 

@@ -43,6 +43,7 @@ from lichain.io.epcis_write import (
     RISK_EVENT_TYPE,
 )
 from lichain.io.json_limits import JsonProblem, load_json
+from lichain.io.process_epcis import is_quality_type, read_quality_event
 
 __all__ = ["EVENT_LISTS", "EpcisReader", "read_epcis"]
 
@@ -238,6 +239,11 @@ class EpcisReader(MasterDataReader):
         if etype in _RECORDS:
             member, kind, keys, what = _RECORDS[etype]
             self.extension_event(ev, ptr, etype, member, kind, keys, what)
+            return
+        if is_quality_type(etype):  # CoAs, specifications, deviations, SPC alarms, process batches
+            got = read_quality_event(ev, ptr, self.add)
+            if got is not None:
+                self.events.append(LocatedEvent(f"{self.src}#{ptr}", got))
             return
         if etype in _UNSUPPORTED:
             self.add(f"{ptr}/type", f"{etype} is not supported by the ledger: it records lots (ObjectEvent ADD "

@@ -317,6 +317,12 @@ class _Writer:
             etype, member = EXTENSION_EVENTS[type(body).__name__]
             return {"type": etype, "eventTime": _time(ev.time), "eventTimeZoneOffset": "+00:00",
                     "eventID": ev.event_id or assign_event_id(ev), f"lichain:{member}": body_to_json(body)}
+        from lichain.io.process_epcis import quality_element  # CoAs, specifications, deviations, SPC, batches
+
+        ext = quality_element(ev, ev.event_id or assign_event_id(ev))
+        if ext is not None:
+            self.count += 1
+            return ext
         if not ev.event_id and not isinstance(body, Retraction):
             ev = Event(assign_event_id(ev), ev.kind, ev.time, ev.body)
         target = None

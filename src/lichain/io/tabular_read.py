@@ -371,6 +371,11 @@ class _Reader:
         for i, r in enumerate(self.rows("shipments")):
             if (s := _shipment(r)) is not None:
                 timed.append((s.shipped_at, 1, i, r.loc("id"), s))
+        from lichain.io.process_tabular import read_quality  # specifications, CoAs, deviations, SPC, batches
+
+        quality = read_quality(self.rows)
+        timed += [(when, 2, i, loc, b) for i, (when, loc, b, _) in enumerate(quality)]
+        event_time = {id(b): at for _, _, b, at in quality}
         timed.sort(key=lambda x: x[:3])
         pcfs = [(r.loc("lot"), p) for r in self.rows("supplier_pcfs") if (p := _pcf(r)) is not None]
         risks = [(r.loc("id"), x) for r in self.rows("site_risks") if (x := _risk(r)) is not None]
@@ -379,9 +384,12 @@ class _Reader:
             if (dp := _policy(r)) is not None]
         records += [(r.loc("id"), (rm, rm.valid_from)) for r in self.rows("risk_measures")
                     if (rm := _measure(r)) is not None]
-        times = [_time(b) for _, b in head if isinstance(b, Lot)] + [t[0] for t in timed]
+        times = [_time(b) for _, b in head if isinstance(b, Lot)] + [t[0] for t in timed if id(t[4]) not in
+                                                                      event_time]
         first = min(times, default=_NO_TIME)
-        return ([_located(loc, b, first) for loc, b in head] + [_located(t[3], t[4], first) for t in timed]
+        return ([_located(loc, b, first) for loc, b in head]
+                + [LocatedEvent(t[3], Event("", kind_of(t[4]), event_time[id(t[4])], t[4])) if id(t[4]) in event_time
+                   else _located(t[3], t[4], first) for t in timed]
                 + [LocatedEvent(loc, Event("", kind_of(b), at or first, b)) for loc, (b, at) in pcfs]
                 + [LocatedEvent(loc, Event("", kind_of(x), at, x)) for loc, (x, at) in risks]
                 + [LocatedEvent(loc, Event("", kind_of(y), at, y)) for loc, (y, at) in records])

@@ -315,6 +315,99 @@ SHEETS: dict[str, Sheet] = {
             ),
         ),
         Sheet(
+            "specifications",
+            "versioned specification limits, one row per property: of a material's certificate of analysis "
+            "(scope material, subject the material code) or of a line's process parameters (scope process, "
+            "subject the line); rows with the same subject, scope and version form one specification "
+            "(docs/manufacturing.md)",
+            (
+                Column("subject", True, "", "material code (scope material) or line id (scope process)"),
+                Column("version", True, "", "version of the specification, e.g. QS-PCAM-811/3"),
+                Column("scope", False, "", "material (default) or process"),
+                Column("issued_at", True, "time", "when this version was issued"),
+                Column("property", True, "", "CoA property (assay_Ni, D50, tap_density, BET, Na, moisture, "
+                                             "magnetic …) or process parameter (pH, temperature …)"),
+                Column("unit", True, "as named", "the property's unit: kg/kg, µm, g/cm3, m2/g, ppm, %, ppb; pH, "
+                                                 "°C, g/L, rpm, L/h, h, L/min"),
+                Column("low", False, "unit", "lowest value in specification"),
+                Column("high", False, "unit", "highest value in specification"),
+                Column("source", False, "", "the specification document"),
+            ),
+        ),
+        Sheet(
+            "certificates",
+            "certificates of analysis of lots, one row per measured property; rows with the same id form one "
+            "certificate, judged against the named version of its material's specification",
+            (
+                Column("id", True, "", "certificate number"),
+                Column("lot", True, "", "the lot analysed (lots or runs sheets, or ledger)"),
+                Column("spec_version", True, "", "version of the lot's material specification it is judged "
+                                                 "against"),
+                Column("issued_at", True, "time", "when the certificate was issued"),
+                Column("lab", True, "", "laboratory that issued it"),
+                Column("method", False, "", "methods, e.g. laser diffraction, ICP-OES"),
+                Column("property", True, "", "assay_Ni, assay_Co, assay_Mn, assay_Li, assay_Al, D10, D50, D90, "
+                                             "tap_density, BET, Na, S, Fe, Cu, Zn, moisture, magnetic"),
+                Column("value", True, "unit", "the measured value"),
+                Column("unit", True, "as named", "kg/kg (assays, 0..1), µm (D10/D50/D90), g/cm3, m2/g, ppm "
+                                                 "(Na, S, Fe, Cu, Zn), % (moisture), ppb (magnetic)"),
+            ),
+        ),
+        Sheet(
+            "deviations",
+            "approved deviations: an out-of-specification lot may be consumed (by any run, or by the named "
+            "one)",
+            (
+                Column("id", True, "", "deviation number"),
+                Column("lot", True, "", "the lot released"),
+                Column("approved_by", True, "", "who approved it"),
+                Column("reason", True, "", "why"),
+                Column("declared_at", True, "time", "when it was approved"),
+                Column("properties", False, "", "failing properties it covers, separated by ';' (empty: all)"),
+                Column("run", False, "", "the one run it permits (empty: any run)"),
+            ),
+        ),
+        Sheet(
+            "spc_alarms",
+            "control-chart signals recorded for a line's parameter (lichain spc --record-alarms)",
+            (
+                Column("id", True, "", "line/parameter/chart/rule/interval start"),
+                Column("line", True, "", "production line"),
+                Column("parameter", True, "", "process parameter, e.g. pH"),
+                Column("chart", True, "", "xbar, r, i or mr"),
+                Column("rule", True, "", "WE1..WE4 (Western Electric) or N1..N8 (Nelson)"),
+                Column("window_start", True, "time", "start of the signalled interval"),
+                Column("window_end", True, "time", "end of the signalled interval"),
+                Column("value", True, "unit", "the chart point"),
+                Column("center", True, "unit", "centre line"),
+                Column("lcl", True, "unit", "lower control limit"),
+                Column("ucl", True, "unit", "upper control limit"),
+                Column("unit", True, "as named", "the parameter's unit"),
+                Column("declared_at", True, "time", "when the alarm was recorded"),
+            ),
+        ),
+        Sheet(
+            "process_batches",
+            "manifests of ingested process readings, one row per Parquet partition file; rows with the same id "
+            "form one batch (the files stay in the process folder beside the ledger)",
+            (
+                Column("id", True, "", "batch id"),
+                Column("line", True, "", "production line"),
+                Column("site", False, "", "the line's site"),
+                Column("source", True, "", "file the readings came from"),
+                Column("digest", True, "", "SHA-256 of the sorted 'path sha256' lines of the batch's files"),
+                Column("rows", True, "readings", "readings in the batch"),
+                Column("time_from", True, "time", "first reading"),
+                Column("time_to", True, "time", "last reading"),
+                Column("units", True, "", "unit per parameter, e.g. pH=pH; temperature=°C"),
+                Column("runs", False, "", "runs the readings link to, separated by ';'"),
+                Column("file", True, "", "partition file, relative to the process folder"),
+                Column("sha256", True, "", "SHA-256 of the file"),
+                Column("file_rows", True, "readings", "readings in the file"),
+                Column("declared_at", False, "time", "when the batch was recorded; default time_to"),
+            ),
+        ),
+        Sheet(
             "corrections",
             "records entered by mistake: each row retracts one (it stays on record, out of balances and "
             "traces); enter the corrected record in the other sheets and name it in corrected_by",

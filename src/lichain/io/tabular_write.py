@@ -33,6 +33,7 @@ from lichain.core.model import (
     SupplierPcf,
 )
 from lichain.core.quantities import mg_to_kg, ppb_to_fraction
+from lichain.io.process_tabular import quality_cells
 from lichain.io.tabular_schema import README_INTRO, SHEETS, Sheet, match_pattern
 from lichain.io.tabular_template import TEMPLATE
 
@@ -313,6 +314,8 @@ def write_workbook(events: Iterable[Event], path: Path) -> None:
                 body_to_json(b))
         elif isinstance(b, KeyStatement):
             continue  # signing-key statements travel in EPCIS exports only (docs/signing.md)
+        elif (quality := quality_cells(b, ev)) is not None:  # specifications, CoAs, deviations, SPC, batches
+            tables[quality[0]].extend(quality[1])
         else:
             raise _refuse(f"event {ev.event_id} ({ev.kind.value})")
     _save(

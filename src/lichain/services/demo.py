@@ -12,6 +12,7 @@ from lichain.core.limits import ledger_now
 from lichain.core.model import Event
 from lichain.core.validate import BalancePolicy
 from lichain.services import query
+from lichain.services.process_demo import ManufacturingDemo
 from lichain.services.record import ingest_batches
 from lichain.services.verify import verify_chain
 from lichain.storage.sql import SqlStore
@@ -57,6 +58,7 @@ class DemoReport:
     balance: BalanceStatus | None = None
     verify: ChainStatus | None = None
     sample_cam_lot: query.LotDetail | None = None
+    manufacturing: ManufacturingDemo | None = None
 
 
 def run_demo(store: SqlStore, *, lots: int | None = None, seed: int = 0,
@@ -86,10 +88,13 @@ def run_demo(store: SqlStore, *, lots: int | None = None, seed: int = 0,
     if not result.ok:
         return DemoReport(False, db, seed, result.events_written, result.events_skipped, tuple(result.problems),
                           round(time.perf_counter() - t0, 2))
+    from lichain.services.process_demo import record_manufacturing  # readings, CoAs, one deviation
+
+    mfg = record_manufacturing(store, seed, policy)
     bal = query.balance(store)
     v = verify_chain(store)
     cams = query.list_lots(store, stage="cam", limit=1)
     return DemoReport(
         True, db, seed, result.events_written, result.events_skipped, (), round(time.perf_counter() - t0, 2),
         query.summary(store).stages, BalanceStatus(bal.runs_checked, len(bal.problems)),
-        ChainStatus(v.ok, v.events, v.head), query.show_lot(store, cams[0].id) if cams else None)
+        ChainStatus(v.ok, v.events, v.head), query.show_lot(store, cams[0].id) if cams else None, mfg)

@@ -50,6 +50,9 @@ class Verification:
     mismatch_count: int = 0
     rows_per_s: int | None = None
     mismatches: tuple[ProjectionMismatch, ...] = ()
+    #: Process-reading partition files against the SHA-256 their batch events recorded (None: no batches).
+    process_ok: bool | None = None
+    process_problems: tuple[str, ...] = ()
 
 
 def verify_chain(store: LedgerStore, *, upto: int | None = None) -> Verification:

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from lichain.core.codec import GENESIS, chain_hash, format_time, record_hash
 from lichain.core.model import Event, Lot, Material, Retraction, Run, Shipment, Site
@@ -145,6 +146,23 @@ class MemoryStore:
                     s.lot_rows[c.lot].consumed_mg -= c.mass_mg
             elif isinstance(used, Shipment):
                 s.lot_rows[used.lot].shipped_mg -= used.mass_mg
+
+    def quality_records(self, lots: Iterable[str], named: Iterable[str] = ()) -> Any:
+        """Specifications, and the certificates and deviations of ``lots`` (the quality rule's stored state)."""
+        import json
+
+        from lichain.storage.quality_sql import records_from
+
+        wanted, materials = set(lots) | set(named), dict[str, str]()
+        live = [e for e in self._s.events if e.event_id not in self._s.retracted_ids]
+        for e in live:
+            if e.kind in ("lot", "run"):
+                d = json.loads(e.payload)
+                for lot in [d] if e.kind == "lot" else d["outputs"]:
+                    if lot["id"] in wanted:
+                        materials[lot["id"]] = lot["material"]
+        rows = [(e.kind, e.payload) for e in live if e.kind in ("specification", "coa", "deviation")]
+        return records_from(rows, materials, wanted)
 
     # --- LedgerView -----------------------------------------------------------------------------------------
     def lots(self, ids: Iterable[str]) -> dict[str, LotState]:

@@ -377,6 +377,13 @@ class SqlStore:
                 out.append(body)
         return out
 
+    def quality_records(self, lots: Iterable[str], named: Iterable[str] = ()) -> Any:
+        """Specifications, and the certificates and deviations of ``lots`` (the quality rule's stored state)."""
+        from lichain.storage.quality_sql import quality_records
+
+        with self.read() as conn:
+            return quality_records(conn, lots, named)
+
     def chain_hash_at(self, seq: int) -> str | None:
         """The content chain's hash after event ``seq`` (None when there is no such event)."""
         with self.read() as conn:

@@ -1,0 +1,62 @@
+"""Reads of the manufacturing and quality events: what the quality rule and the quality views need.
+
+Why this exists: specifications, certificates of analysis, deviations, SPC alarms and process batches have no
+projection table; they are read from the hash-chained events by kind (index ``ix_events_kind``), so ``verify``
+covers them as it covers every event. Retracted events are left out.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import select
+
+from lichain.core.quality import QualityRecords
+from lichain.core.quality_codec import quality_from_json
+from lichain.core.quality_model import Certificate, Deviation, Specification
+from lichain.storage import schema as s
+from lichain.storage.sql import chunks
+
+__all__ = ["events_of_kinds", "quality_records", "records_from"]
+
+_KINDS = ("specification", "coa", "deviation")
+
+
+def events_of_kinds(conn: Any, kinds: Iterable[str]) -> list[tuple[str, str, str]]:
+    """Live events of ``kinds`` as (kind, event id, payload), in recorded order."""
+    retracted = select(s.retractions.c.target_seq)
+    q = (select(s.events.c.kind, s.events.c.event_id, s.events.c.payload)
+         .where(s.events.c.kind.in_(list(kinds))).where(s.events.c.seq.not_in(retracted))
+         .order_by(s.events.c.seq))
+    return [(k, e, p) for k, e, p in conn.execute(q).all()]
+
+
+def records_from(rows: Iterable[tuple[str, str]], materials: dict[str, str], lots: set[str]) -> QualityRecords:
+    """Quality records of ``lots`` from (kind, payload) rows (every specification is kept)."""
+    specs: list[Specification] = []
+    coas: list[Certificate] = []
+    devs: list[Deviation] = []
+    for kind, payload in rows:
+        body = quality_from_json(kind, json.loads(payload))
+        if isinstance(body, Specification):
+            specs.append(body)
+        elif isinstance(body, Certificate) and body.lot in lots:
+            coas.append(body)
+        elif isinstance(body, Deviation) and body.lot in lots:
+            devs.append(body)
+    return QualityRecords(materials, specs, coas, devs)
+
+
+def quality_records(conn: Any, lots: Iterable[str], named: Iterable[str] = ()) -> QualityRecords:
+    """Every specification, the certificates and deviations of ``lots``, and the materials of those of them
+    that have any and of the ``named`` lots (a document's certificates and deviations name them)."""
+    wanted = set(lots) | set(named)
+    rows = [(k, p) for k, _, p in events_of_kinds(conn, _KINDS)]
+    records = records_from(rows, {}, wanted)
+    need = {c.lot for c in records.certificates} | {d.lot for d in records.deviations} | set(named)
+    for part in chunks(sorted(need)):
+        records.materials.update(conn.execute(select(s.lots.c.id, s.lots.c.material)
+                                              .where(s.lots.c.id.in_(part))).all())
+    return records
