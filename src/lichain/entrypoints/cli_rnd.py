@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 import typer
 
-__all__ = ["chem", "register", "scenario"]
+__all__ = ["chem", "recipe", "register", "scenario"]
 
 Db = Annotated[str | None, typer.Option("--db", help="Database URL or SQLite path (default: LICHAIN_DB or ./lichain.db).")]
 Json = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
@@ -111,4 +111,105 @@ def scenario(
 def register(app: typer.Typer) -> None:
     """Add ``chem`` and ``scenario`` (and ``recipe``) to ``app``."""
     app.command("chem")(chem)
+    app.command("recipe")(recipe)
     app.command("scenario")(scenario)
+
+
+def _pairs(items: list[str] | None, what: str) -> dict[str, str]:
+    from lichain.entrypoints.console import fail
+
+    out: dict[str, str] = {}
+    for item in items or []:
+        k, sep, v = item.partition("=")
+        if not sep or not k.strip() or not v.strip():
+            fail(f"{what} {item!r}: write ELEMENT=VALUE")
+        out[k.strip()] = v.strip()
+    return out
+
+
+def _render_recipe(r: Any) -> None:
+    from rich.table import Table
+
+    from lichain.entrypoints.console import out
+
+    dop = ", ".join(f"{e} {v:g} ppm" for e, v in r.dopants_ppm.items())
+    out.print(f"[bold]{r.cam_formula}[/bold]{' + ' + dop if dop else ''} from {r.pcam_formula}; Li/Me "
+              f"{r.li_me_ratio:g}, yields pCAM {r.pcam_yield:g} and CAM {r.cam_yield:g}", highlight=False)
+    t = Table(title="inputs")
+    for c in ("step", "supplies", "input", "assay", "kg/kg product", "kg/kg CAM", "kg CO2e/kg", "from"):
+        t.add_column(c, justify="right" if c.startswith(("kg", "assay")) else "left")
+    for ln in r.inputs:
+        s = ln.source
+        t.add_row(ln.step, ln.element, ln.name, f"{ln.assay:.4f}", f"{ln.kg_per_kg_product:.4f}",
+                  f"{ln.kg_per_kg_cam:.4f}", "—" if s.kg_co2e_per_kg is None else f"{s.kg_co2e_per_kg:.3f}",
+                  f"{s.kind} {s.ref}")
+    out.print(t)
+    out.print(f"pCAM per kg CAM: {r.pcam_kg_per_kg_cam:.4f} kg", highlight=False)
+    out.print(f"footprint: pCAM {r.pcam_kg_co2e_per_kg:.3f}, CAM {r.cam_kg_co2e_per_kg:.3f} kg CO2e/kg "
+              f"(market-based {r.pcam_market_kg_co2e_per_kg:.3f}, {r.cam_market_kg_co2e_per_kg:.3f})"
+              + ("" if r.complete else " — incomplete, without: " + "; ".join(r.missing)), highlight=False)
+    rec = ", ".join(f"{e} {v:.1%}" for e, v in r.cam_recycled.items() if v is not None)
+    out.print(f"recycled content of the CAM (element-mass weighted): {rec}", highlight=False)
+
+
+def recipe(
+    target: Annotated[str, typer.Option("--target", help="NCM111/523/622/811/955, NCA, LFP, or a layered formula "
+                                        "such as LiNi0.88Co0.09Al0.03O2.")] = "",
+    li_me: Annotated[str | None, typer.Option("--li-me", help="Li fed per mol of host metal (default 1.04).")] = None,
+    pcam_yield: Annotated[str | None, typer.Option("--pcam-yield", help="Metal yield of co-precipitation, 0..1 "
+                                                   "(default 1).")] = None,
+    cam_yield: Annotated[str | None, typer.Option("--cam-yield", help="Metal yield of calcination, 0..1 "
+                                                  "(default 1).")] = None,
+    dopant: Annotated[list[str] | None, typer.Option("--dopant", help="ELEMENT=PPM in the CAM (Al, Zr, Ti, W); "
+                                                     "repeatable.")] = None,
+    input_: Annotated[list[str] | None, typer.Option("--input", help="ELEMENT=LOT (a ledger lot: its assay, "
+                                                     "footprint, recycled shares), ELEMENT=@SITE[:MATERIAL] (a "
+                                                     "supplier's lots, mass-weighted) or ELEMENT=FORMULA[@ASSAY]; "
+                                                     "repeatable.")] = None,
+    spec: Annotated[Path | None, typer.Option("--spec", help="TOML file: [recipe] defaults and [[input]] "
+                                              "specifications (assay, kg_co2e_per_kg, recycled).")] = None,
+    pcam_own: Annotated[str | None, typer.Option("--pcam-own", help="Own burden of co-precipitation "
+                                                 "[kg CO2e/kg pCAM] (default 0).")] = None,
+    cam_own: Annotated[str | None, typer.Option("--cam-own", help="Own burden of calcination [kg CO2e/kg CAM] "
+                                                "(default 0).")] = None,
+    db: Db = None,
+    json_: Json = False,
+) -> None:
+    """Recipe design: inputs per kg pCAM and per kg CAM for a target, with the footprint and recycled content the
+    recipe would carry when made from the given lots, suppliers or specifications (nothing is written)."""
+    import os
+
+    from lichain.core.errors import LichainError, ValidationFailed
+    from lichain.entrypoints.console import EXIT_REFUSED, emit, fail, store_for
+    from lichain.services.recipe import design_recipe, read_spec
+
+    inputs = _pairs(input_, "--input")
+    needs_ledger = any(not _formula_like(v) for v in inputs.values()) or spec is not None
+    try:
+        store = store_for(db) if needs_ledger and (db or os.environ.get("LICHAIN_DB") or Path("lichain.db").exists()) \
+            else None
+        r = design_recipe(store, target, li_me=li_me, pcam_yield=pcam_yield, cam_yield=cam_yield,
+                          dopants=_pairs(dopant, "--dopant"), inputs=inputs,
+                          spec=read_spec(spec) if spec else None, pcam_own=pcam_own, cam_own=cam_own)
+    except ValidationFailed as exc:
+        fail("; ".join(str(p) for p in exc.problems), EXIT_REFUSED)
+    except LichainError as exc:
+        fail(str(exc))
+    if json_:
+        emit(r)
+    else:
+        _render_recipe(r)
+
+
+def _formula_like(v: str) -> bool:
+    """A formula (optionally @assay), not a lot id or a site."""
+    from lichain.core.chemistry import parse_formula
+    from lichain.core.errors import LichainError
+
+    if v.startswith("@"):
+        return False
+    try:
+        parse_formula(v.partition("@")[0])
+        return True
+    except (LichainError, ValueError):
+        return False
