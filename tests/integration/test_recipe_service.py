@@ -38,7 +38,7 @@ def test_footprint_and_recycled_content_from_lots_a_site_and_a_spec(chain: SqlSt
                     'assay = "0.2080"\nkg_co2e_per_kg = "6.5"\nrecycled = { Co = "0.25" }\n', encoding="utf-8")
     r = design_recipe(chain, "NCM811", li_me="1.03", cam_yield="0.98", inputs={"Ni": "SALT0", "Li": "LI0",
                       "Mn": "MnSO4·H2O"}, spec=read_spec(spec), pcam_own="1.5", cam_own="2")
-    x, m = figures(chain)
+    x, _ = figures(chain)
     by = {(ln.step, ln.element): ln for ln in r.inputs}
     assert by[("pcam", "Ni")].source.kind == "lot" and by[("pcam", "Ni")].source.kg_co2e_per_kg == x["SALT0"]
     assert by[("pcam", "Ni")].assay == pytest.approx(0.2233, abs=1e-12)  # the lot's recorded assay

@@ -155,11 +155,14 @@ class Rewired:
     skipped: I64
 
 
-def swap_sources(snap: Snapshot, from_lots: Bool, consumers: Bool, pool: I64) -> Rewired:
-    """Every edge from a ``from_lots`` lot into a ``consumers`` lot now comes from a ``pool`` lot, kg for kg.
+def swap_sources(snap: Snapshot, from_lots: Bool, consumers: Bool, pool: I64, element: int | None = None
+                 ) -> Rewired:
+    """Every edge from a ``from_lots`` lot into a ``consumers`` lot now comes from a ``pool`` lot.
 
     The replacement is the newest pool lot older than the consuming lot (what the supplier had made by then);
-    a consumer older than every pool lot keeps its recorded inputs (``skipped``). Only ``up_src`` is rewritten.
+    a consumer older than every pool lot keeps its recorded inputs (``skipped``). Kg for kg by default (only
+    ``up_src`` is rewritten); with ``element`` (a column of ``lot_assay``) the kg are scaled so that the edge
+    carries the same mass of that element (a change of route: another material for the same element).
     """
     dst = snap.edge_dst()
     hit = np.flatnonzero(from_lots[snap.up_src] & consumers[dst])
@@ -170,9 +173,16 @@ def swap_sources(snap: Snapshot, from_lots: Bool, consumers: Bool, pool: I64) ->
     hit, new = hit[new >= 0], new[new >= 0]
     if not hit.size:
         return Rewired(snap, np.zeros(0, np.int64), skipped)
+    up_kg = snap.up_kg
+    if element is not None:
+        f_new = snap.lot_assay[new, element]
+        if (f_new <= 0).any():
+            raise EdgeProblem("a replacement lot holds none of the element", int(dst[hit][np.argmin(f_new)]))
+        up_kg = snap.up_kg.copy()
+        up_kg[hit] *= snap.lot_assay[snap.up_src[hit], element] / f_new
     up_src = snap.up_src.copy()
     up_src[hit] = new
-    return Rewired(_cow(snap, snap.up_indptr, up_src, snap.up_kg), np.unique(dst[hit]).astype(np.int64), skipped)
+    return Rewired(_cow(snap, snap.up_indptr, up_src, up_kg), np.unique(dst[hit]).astype(np.int64), skipped)
 
 
 def blend_sources(snap: Snapshot, from_lots: Bool, consumers: Bool, pool: I64, share: float) -> Rewired:

@@ -10,7 +10,8 @@ Change kinds (``kind`` of each ``[[change]]`` table):
 
 - ``supplier``: consumptions of lots made at ``from_site`` (optionally only of ``material``, only by runs at
   ``at_site``) come instead, kg for kg, from ``to_site``'s newest lot (of ``to_material``, default the same
-  material) made before the consuming lot; with another material this is a change of route.
+  material) made before the consuming lot; with another material this is a change of route, and the kg are
+  scaled to bring the same mass of the new material's main tracked element.
 - ``electricity``: the site's grid electricity at ``kg_co2e_per_kwh``; ``basis = "grid"`` (default: the grid mix
   of the site, both totals) or ``"ppa"`` (a power purchase agreement: market-based total only). The same as
   recording a site-scoped factor override of ``grid:…`` (or ``residual:…``) for that site.

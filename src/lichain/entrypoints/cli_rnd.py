@@ -86,6 +86,8 @@ def scenario(
     db: Db = None,
     json_: Json = False,
     lots: Annotated[int, typer.Option("--lots", help="How many of the most changed lots to list.")] = 20,
+    write_example: Annotated[bool, typer.Option("--write-example", help="Write an example scenario (the demo's "
+                                                "names) to FILE instead of evaluating it.")] = False,
 ) -> None:
     """What-if: a scenario's effect on every product's footprint and Art. 8 recycled shares (ledger unchanged).
 
@@ -96,6 +98,9 @@ def scenario(
     from lichain.entrypoints.console import EXIT_REFUSED, emit, fail, store_for
     from lichain.services.scenario import evaluate_file
 
+    if write_example:
+        _write_example(file)
+        return
     try:
         r = evaluate_file(store_for(db), file, lots=lots)
     except ValidationFailed as exc:
@@ -106,6 +111,18 @@ def scenario(
         emit(r)
     else:
         _render(r)
+
+
+def _write_example(file: Path) -> None:
+    from importlib import resources
+
+    from lichain.entrypoints.console import fail, out
+
+    if file.exists():
+        fail(f"{file} exists: not overwritten")
+    text = resources.files("lichain").joinpath("data/scenario-example.toml").read_text(encoding="utf-8")
+    file.write_text(text, encoding="utf-8")
+    out.print(f"example scenario written to {file} (edit it, then: lichain scenario {file})", highlight=False)
 
 
 def register(app: typer.Typer) -> None:

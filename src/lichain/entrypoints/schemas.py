@@ -24,6 +24,8 @@ def _outputs() -> dict[str, Any]:
     from lichain.services.ingest import IngestReport
     from lichain.services.lists import MaterialList, OrganisationList, ShipmentList, SiteList
     from lichain.services.query import BalanceCheck, LotDetail, LotSummary
+    from lichain.services.recipe import RecipeResult
+    from lichain.services.scenario import ScenarioResult
     from lichain.services.trace import TraceResult
     from lichain.services.verify import Verification
 
@@ -43,6 +45,8 @@ def _outputs() -> dict[str, Any]:
         "materials": MaterialList,
         "organisations": OrganisationList,
         "shipments": ShipmentList,
+        "recipe": RecipeResult,
+        "scenario": ScenarioResult,
     }
 
 

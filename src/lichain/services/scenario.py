@@ -177,12 +177,18 @@ def _supplier(snap: Snapshot, c: Change, names: _Names) -> eng.Rewired | None:
             names.problems.append(Problem(c.location, f"site {c.get('to_site')} has no lot of material "
                                                       f"{snap.material_codes[want]}"))
             return None
-        r = eng.swap_sources(snap, src & (snap.lot_material == mat), cons, pool)
+        r = eng.swap_sources(snap, src & (snap.lot_material == mat), cons, pool,
+                             None if want == mat else _main_element(snap, pool))
         snap = r.snap
         lots.append(r.lots)
         skipped.append(r.skipped)
     return eng.Rewired(snap, np.unique(np.concatenate([np.zeros(0, np.int64), *lots])),
                        np.unique(np.concatenate([np.zeros(0, np.int64), *skipped])))
+
+
+def _main_element(snap: Snapshot, pool: np.ndarray) -> int:
+    """The tracked element with the largest mass fraction in the pool's lots (what a route change conserves)."""
+    return int(np.argmax((snap.lot_mass_kg[pool, None] * snap.lot_assay[pool]).sum(axis=0)))
 
 
 def _recycled(store: SqlStore, snap: Snapshot, c: Change, names: _Names,
