@@ -279,7 +279,7 @@ def design_recipe(store: SqlStore | None, target: str, *, li_me: str | None = No
                 s, so = InputSpec(e, name, Fraction(Decimal(assay)) if assay else None), Source("formula", name)
                 s.assay_of()
         except (RecipeError, KeyError, ArithmeticError, ValueError) as exc:
-            problems.append(Problem(where, str(exc).strip("'\"")))
+            problems.append(Problem(where, str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc)))
             continue
         chosen[key(e)], sources[key(e)] = s, so
     if problems:
