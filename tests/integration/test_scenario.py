@@ -81,7 +81,7 @@ class Spec:
     r2: list[tuple[int, int]]
     rec: list[int]  # early recovered-salt lots [kg]
     pcam: list[tuple[list[tuple[int, int]], int, int]]  # ([(salt lot number, kg)], recovered kg, kWh)
-    cam: list[tuple[int, int, int]]  # (pCAM lot number, LiOH g, kWh)
+    cam: list[tuple[int, int, int]]  # (pCAM lot number, g LiOH per kg pCAM, kWh)
     salt_kg: list[int] = field(default_factory=list)
 
 
@@ -177,6 +177,7 @@ def bodies(spec: Spec, change: Change | None = None) -> list[object]:
     out.append(Lot("REC-R", "NISO4-REC", "REC", day(4), 1_000_000 * KG, {"Ni": ppb(NI_SALT)}, "post_consumer",
                    activity=_elec(300)))
     ships += [("SALT-R2", 1_000_000 * KG, "R2", "P1", day(5)), ("REC-R", 1_000_000 * KG, "REC", "P1", day(5))]
+    pcam_ni: list[int] = []
     site_of = {f"SALT{i}": s for i, (s, _, _) in enumerate(refiners)}
     for j, (takes, rec_kg, kwh) in enumerate(spec.pcam):
         cons: dict[str, int] = {}
@@ -192,17 +193,20 @@ def bodies(spec: Spec, change: Change | None = None) -> list[object]:
         if rec_kg:
             cons[f"REC{len(spec.rec) - 1}"] = rec_kg * KG
         ni = sum(v for v in cons.values()) * ppb(NI_SALT) // PPB
+        pcam_ni.append(ni)
         inputs = tuple(Consumption(k, v) for k, v in cons.items() if v > 0)
         out.append(Run(f"P{j}", "P1", "co_precipitation", day(10 + j), day(11 + j), inputs,
                        (Lot(f"PCAM{j}", "PCAM", "P1", day(11 + j), ni * 10 // 6, {"Ni": ppb(D("0.6"))}),),
                        activity=_elec(kwh)))
         ships.append((f"PCAM{j}", ni * 10 // 6, "P1", "C1", day(25)))
+    pcam_mg = {f"PCAM{j}": ni_mg * 10 // 6 for j, ni_mg in enumerate(pcam_ni)}
     for j, (p, li_g, kwh) in enumerate(spec.cam):
-        pcam_kg = KG  # 1 kg of the pCAM lot per cathode run (never more than a pCAM lot holds)
-        ni, li = pcam_kg * 6 // 10, li_g * 1000 * 165 // 1000
+        pcam_kg = pcam_mg[f"PCAM{p}"] // 8  # an eighth of the pCAM lot per cathode run (at most 3 runs)
+        lioh = pcam_kg * li_g // 1000  # 0.05 to 0.5 kg LiOH per kg pCAM
+        ni, li = pcam_kg * 6 // 10, lioh * 165 // 1000
         mass = ni * 2
         out.append(Run(f"C{j}", "C1", "calcination", day(30 + j), day(31 + j),
-                       (Consumption(f"PCAM{p}", pcam_kg), Consumption("LI0", li_g * 1000)),
+                       (Consumption(f"PCAM{p}", pcam_kg), Consumption("LI0", lioh)),
                        (Lot(f"CAM{j}", "CAM", "C1", day(31 + j), mass,
                             {"Ni": ppb(D("0.5")), "Li": li * PPB // mass}),), activity=_elec(kwh)))
     for k, (lot, mg, a, b, when) in enumerate(ships):

@@ -159,7 +159,7 @@ def _consumers(snap: Snapshot, site: int | None) -> np.ndarray:
     return out
 
 
-def _supplier(snap: Snapshot, c: Change, names: _Names) -> eng.Rewired | None:
+def _supplier(snap: Snapshot, graph: eng.Graph, c: Change, names: _Names) -> eng.Rewired | None:
     a, b, at = names.site(c, "from_site"), names.site(c, "to_site"), names.site(c, "at_site")
     m, m2 = names.material(c, "material"), names.material(c, "to_material")
     if -2 in (a, b, at, m, m2):
@@ -168,7 +168,7 @@ def _supplier(snap: Snapshot, c: Change, names: _Names) -> eng.Rewired | None:
     if m is not None:
         src &= snap.lot_material == m
     cons = _consumers(snap, at)
-    used = np.unique(snap.lot_material[snap.up_src[src[snap.up_src] & cons[snap.edge_dst()]]])
+    used = np.unique(snap.lot_material[graph.src[src[graph.src] & cons[graph.dst()]]])
     lots, skipped = [], []
     for mat in used.tolist():
         want = m2 if m2 is not None else mat
@@ -177,12 +177,12 @@ def _supplier(snap: Snapshot, c: Change, names: _Names) -> eng.Rewired | None:
             names.problems.append(Problem(c.location, f"site {c.get('to_site')} has no lot of material "
                                                       f"{snap.material_codes[want]}"))
             return None
-        r = eng.swap_sources(snap, src & (snap.lot_material == mat), cons, pool,
+        r = eng.swap_sources(snap, graph, src & (snap.lot_material == mat), cons, pool,
                              None if want == mat else _main_element(snap, pool))
-        snap = r.snap
+        graph = r.graph
         lots.append(r.lots)
         skipped.append(r.skipped)
-    return eng.Rewired(snap, np.unique(np.concatenate([np.zeros(0, np.int64), *lots])),
+    return eng.Rewired(graph, np.unique(np.concatenate([np.zeros(0, np.int64), *lots])),
                        np.unique(np.concatenate([np.zeros(0, np.int64), *skipped])))
 
 
@@ -191,7 +191,7 @@ def _main_element(snap: Snapshot, pool: np.ndarray) -> int:
     return int(np.argmax((snap.lot_mass_kg[pool, None] * snap.lot_assay[pool]).sum(axis=0)))
 
 
-def _recycled(store: SqlStore, snap: Snapshot, c: Change, names: _Names,
+def _recycled(store: SqlStore, snap: Snapshot, graph: eng.Graph, c: Change, names: _Names,
               store_run_idx: np.ndarray) -> eng.Rewired | None:
     site, m = names.site(c, "site"), names.material(c, "material")
     rec_site, m2 = names.site(c, "from_site"), names.material(c, "from_material")
@@ -207,7 +207,7 @@ def _recycled(store: SqlStore, snap: Snapshot, c: Change, names: _Names,
     else:
         cons = _consumers(snap, site)
     from_lots = snap.lot_material == m
-    if not (from_lots[snap.up_src] & cons[snap.edge_dst()]).any():
+    if not (from_lots[graph.src] & cons[graph.dst()]).any():
         names.problems.append(Problem(c.location, f"no matching run consumes material {c.get('material')}"))
         return None
     pool = np.flatnonzero((snap.lot_site == rec_site) & (snap.lot_material == (m if m2 is None else m2)))
@@ -215,7 +215,7 @@ def _recycled(store: SqlStore, snap: Snapshot, c: Change, names: _Names,
         names.problems.append(Problem(c.location, f"site {c.get('from_site')} has no lot of material "
                                                   f"{c.get('from_material') or c.get('material')}"))
         return None
-    return eng.blend_sources(snap, from_lots, cons, pool, float(c.number("share")))
+    return eng.blend_sources(graph, from_lots, cons, pool, float(c.number("share")))
 
 
 def _override(store: SqlStore, c: Change, names: _Names) -> tuple[FactorOverride, int | None] | None:
@@ -289,17 +289,18 @@ def outcome_of(store: SqlStore, scenario: Scenario) -> tuple[eng.Base, eng.Outco
     problems: list[Problem] = []
     names = _Names(base.snap, problems)
     snap = base.snap
+    graph = eng.Graph.of(snap)
     edge_lots: list[np.ndarray] = []
     overrides: list[FactorOverride] = []
     sites: set[int | None] = set()
     applied: list[dict[str, Any]] = []
     for c in scenario.changes:
         if c.kind in ("supplier", "recycled_input"):
-            fn = _supplier(snap, c, names) if c.kind == "supplier" else _recycled(store, snap, c, names,
-                                                                                  ls.store_run_idx)
+            fn = (_supplier(snap, graph, c, names) if c.kind == "supplier"
+                  else _recycled(store, snap, graph, c, names, ls.store_run_idx))
             if fn is None:
                 continue
-            snap = fn.snap
+            graph = fn.graph
             edge_lots.append(fn.lots)
             applied.append({"change": c.location, "kind": c.kind, "lots_rewired": int(fn.lots.size),
                             "consumers_left_as_recorded": int(fn.skipped.size)})
@@ -318,7 +319,7 @@ def outcome_of(store: SqlStore, scenario: Scenario) -> tuple[eng.Base, eng.Outco
         own_lots, own_delta, n_runs, n_lots = _own_delta(store, base, lf, overrides, sites)
         applied.append({"change": "overrides", "kind": "factor", "runs_recosted": n_runs, "lots_recosted": n_lots})
     lots_changed = np.unique(np.concatenate([np.zeros(0, np.int64), *edge_lots]))
-    return base, eng.evaluate(base, snap, lots_changed, own_lots, own_delta), str(lf.head), tuple(applied)
+    return base, eng.evaluate(base, graph, lots_changed, own_lots, own_delta), str(lf.head), tuple(applied)
 
 
 def evaluate_scenario(store: SqlStore, scenario: Scenario, *, lots: int = 20) -> ScenarioResult:
