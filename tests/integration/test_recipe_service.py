@@ -60,7 +60,7 @@ def test_a_recycler_as_supplier_brings_its_mass_weighted_footprint_and_recycled_
     x, m = figures(chain)
     rec = [k for k in m if k.startswith("REC")]
     ni = next(ln for ln in r.inputs if ln.element == "Ni")
-    assert ni.source.kind == "site" and ni.name == "NISO4-REC"
+    assert ni.source.kind == "site" and ni.source.ref == "REC" and ni.name == f"NISO4-REC ({len(rec)} lots, mass-weighted)"
     assert ni.source.kg_co2e_per_kg == pytest.approx(sum(m[k] * x[k] for k in rec) / sum(m[k] for k in rec),
                                                      rel=1e-12)
     assert r.cam_recycled["Ni"] == pytest.approx(1.0, rel=1e-12)  # every Ni atom is post-consumer

@@ -343,3 +343,18 @@ def test_unknown_names_are_refused_located_and_nothing_is_written(demo: SqlStore
     where = [p.location for p in exc.value.problems]
     assert where == ["bad.toml:change[0].to_site", "bad.toml:change[1].run"]
     assert demo.head() == head
+
+
+def test_a_run_scoped_recycled_share_reaches_only_that_runs_products(demo: SqlStore) -> None:
+    text = ('[[change]]\nkind = "recycled_input"\nrun = "P1"\nmaterial = "NISO4"\nshare = "0.5"\n'
+            'from_site = "REC"\nfrom_material = "NISO4-REC"\n')
+    scenario, problems = parse_scenario(text, "run.toml")
+    assert scenario is not None, problems
+    base, out, _, applied = outcome_of(demo, scenario)
+    snap = base.snap
+    assert applied[0]["lots_rewired"] == 1
+    assert {snap.lot_id(int(i)) for i in np.flatnonzero(out.shares_changed)} == {"PCAM1"}  # CAM0 is from PCAM0
+    i = [snap.lot_id(k) for k in range(snap.n_lots)].index("PCAM1")
+    # P1 drew 150 kg of salt (Ni 0.2233, virgin): now 75 kg of it and 75 kg of post-consumer salt, same assay
+    assert out.recycled["Ni"][0][i] == pytest.approx(0.5, rel=1e-12)
+    assert base.recycled["Ni"][0][i] == 0.0

@@ -51,6 +51,15 @@ def _num(v: float | None, fmt: str = ".4f") -> str:
     return "—" if v is None else format(v, fmt)
 
 
+def _shares(d: dict[str, Any]) -> str:
+    """The recycled shares that changed, as 'Ni 8.4% → 35.9%'."""
+    out = []
+    for e, v in d.items():
+        if v.delta is not None and abs(v.delta) > 5e-5:
+            out.append(f"{e} {v.base:.1%} → {v.scenario:.1%}")
+    return ", ".join(out)
+
+
 def _render(r: Any) -> None:
     from rich.table import Table
 
@@ -60,23 +69,21 @@ def _render(r: Any) -> None:
               f"{r.lots_reached:,} lots reached; nothing written", highlight=False)
     for a in r.applied:
         out.print("  " + ", ".join(f"{k}={v}" for k, v in a.items()), markup=False, highlight=False)
-    t = Table(title="per material (mass-weighted; recycled shares element-mass weighted)")
-    for c in ("material", "lots", "kg CO2e/kg base", "scenario", "delta", "change", *[f"{e} recycled" for e in
-                                                                                         r.elements]):
-        t.add_column(c, justify="left" if c == "material" else "right")
+    t = Table(title="per material: kg CO2e/kg (mass-weighted, location-based), recycled shares that change")
+    for c in ("material", "lots", "base", "scenario", "change", "recycled"):
+        t.add_column(c, justify="left" if c in ("material", "recycled") else "right")
     for m in r.materials:
         f = m.kg_co2e_per_kg
-        t.add_row(m.material, f"{m.lots:,}", _num(f.base), _num(f.scenario), _num(f.delta, "+.4f"), _pct(f.change),
-                  *[f"{_num(m.recycled[e].base, '.3f')} → {_num(m.recycled[e].scenario, '.3f')}" for e in r.elements])
+        t.add_row(m.material, f"{m.lots:,}", _num(f.base), _num(f.scenario), _pct(f.change), _shares(m.recycled))
     out.print(t)
     if r.lots:
-        t = Table(title=f"most changed lots ({len(r.lots)})")
-        for c in ("lot", "material", "base", "scenario", "change"):
-            t.add_column(c, justify="left" if c in ("lot", "material") else "right")
-        for lot in r.lots:
-            f = lot.kg_co2e_per_kg
-            t.add_row(lot.lot, lot.material, _num(f.base), _num(f.scenario), _pct(f.change))
-        out.print(t)
+        from lichain.entrypoints.tables import Col, print_table
+
+        rows = [[lot.lot, lot.material, _num(lot.kg_co2e_per_kg.base), _num(lot.kg_co2e_per_kg.scenario),
+                 _pct(lot.kg_co2e_per_kg.change)] for lot in r.lots]
+        print_table(out, [Col("lot", "id"), Col("material"), Col("base", "num"), Col("scenario", "num"),
+                          Col("change", "num")], rows, title="most changed lots (kg CO2e/kg)",
+                    total=r.lots_reached, how="--lots N for more")
     for n in r.notes:
         out.print(f"[dim]{n}[/dim]", highlight=False)
 
@@ -145,22 +152,24 @@ def _pairs(items: list[str] | None, what: str) -> dict[str, str]:
 
 
 def _render_recipe(r: Any) -> None:
-    from rich.table import Table
 
     from lichain.entrypoints.console import out
 
     dop = ", ".join(f"{e} {v:g} ppm" for e, v in r.dopants_ppm.items())
     out.print(f"[bold]{r.cam_formula}[/bold]{' + ' + dop if dop else ''} from {r.pcam_formula}; Li/Me "
               f"{r.li_me_ratio:g}, yields pCAM {r.pcam_yield:g} and CAM {r.cam_yield:g}", highlight=False)
-    t = Table(title="inputs")
-    for c in ("step", "supplies", "input", "assay", "kg/kg product", "kg/kg CAM", "kg CO2e/kg", "from"):
-        t.add_column(c, justify="right" if c.startswith(("kg", "assay")) else "left")
+    from lichain.entrypoints.tables import Col, elide_middle, print_table
+
+    rows = []
     for ln in r.inputs:
         s = ln.source
-        t.add_row(ln.step, ln.element, ln.name, f"{ln.assay:.4f}", f"{ln.kg_per_kg_product:.4f}",
-                  f"{ln.kg_per_kg_cam:.4f}", "—" if s.kg_co2e_per_kg is None else f"{s.kg_co2e_per_kg:.3f}",
-                  f"{s.kind} {s.ref}")
-    out.print(t)
+        origin = s.kind if s.kind in ("formula", "spec") else f"{s.kind} {elide_middle(s.ref, 40)}"
+        rows.append([ln.step, ln.element, ln.name, f"{ln.assay:.4f}", f"{ln.kg_per_kg_product:.4f}",
+                     f"{ln.kg_per_kg_cam:.4f}", "—" if s.kg_co2e_per_kg is None else f"{s.kg_co2e_per_kg:.3f}",
+                     origin])
+    print_table(out, [Col("step"), Col("for"), Col("input"), Col("assay", "num"), Col("kg/kg step", "num"),
+                      Col("kg/kg CAM", "num"), Col("kg CO2e/kg", "num"), Col("from")], rows,
+                title="inputs (assay: mass fraction of the element it supplies)")
     out.print(f"pCAM per kg CAM: {r.pcam_kg_per_kg_cam:.4f} kg", highlight=False)
     out.print(f"footprint: pCAM {r.pcam_kg_co2e_per_kg:.3f}, CAM {r.cam_kg_co2e_per_kg:.3f} kg CO2e/kg "
               f"(market-based {r.pcam_market_kg_co2e_per_kg:.3f}, {r.cam_market_kg_co2e_per_kg:.3f})"
@@ -194,20 +203,19 @@ def recipe(
 ) -> None:
     """Recipe design: inputs per kg pCAM and per kg CAM for a target, with the footprint and recycled content the
     recipe would carry when made from the given lots, suppliers or specifications (nothing is written)."""
-    import os
-
     from lichain.core.errors import LichainError, ValidationFailed
     from lichain.entrypoints.console import EXIT_REFUSED, emit, fail, store_for
     from lichain.services.recipe import design_recipe, read_spec
 
     inputs = _pairs(input_, "--input")
-    needs_ledger = any(not _formula_like(v) for v in inputs.values()) or spec is not None
+    spec_doc = read_spec(spec) if spec else None
+    from_ledger = any(not _formula_like(v) for v in inputs.values()) or any(
+        isinstance(i, dict) and ("lot" in i or "site" in i) for i in (spec_doc or {}).get("input", []))
     try:
-        store = store_for(db) if needs_ledger and (db or os.environ.get("LICHAIN_DB") or Path("lichain.db").exists()) \
-            else None
+        store = store_for(db) if from_ledger else None
         r = design_recipe(store, target, li_me=li_me, pcam_yield=pcam_yield, cam_yield=cam_yield,
                           dopants=_pairs(dopant, "--dopant"), inputs=inputs,
-                          spec=read_spec(spec) if spec else None, pcam_own=pcam_own, cam_own=cam_own)
+                          spec=spec_doc, pcam_own=pcam_own, cam_own=cam_own)
     except ValidationFailed as exc:
         fail("; ".join(str(p) for p in exc.problems), EXIT_REFUSED)
     except LichainError as exc:

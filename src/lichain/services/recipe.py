@@ -163,7 +163,7 @@ class _Ledger:
         if not idx.size:
             raise RecipeError(f"site {site} has no lot{' of ' + material if material else ''} with {element}")
         mat = s.material_codes[int(s.lot_material[idx[0]])]
-        return self._figures(element, idx, mat, "site", f"{site} ({idx.size} lots, mass-weighted)")
+        return self._figures(element, idx, f"{mat} ({idx.size} lots, mass-weighted)", "site", site)
 
     def _figures(self, element: str, idx: np.ndarray, name: str, kind: str, ref: str) -> tuple[InputSpec, Source]:
         s = self.snap
@@ -276,6 +276,8 @@ def design_recipe(store: SqlStore | None, target: str, *, li_me: str | None = No
                 s, so = ledger.site(e, v[1:]) if v.startswith("@") else ledger.lot(e, v)
             else:
                 name, _, assay = v.partition("@")
+                if not _formula(name):
+                    raise RecipeError(f"{v!r} is neither a lot of the ledger, nor @SITE[:MATERIAL], nor a formula")
                 s, so = InputSpec(e, name, Fraction(Decimal(assay)) if assay else None), Source("formula", name)
                 s.assay_of()
         except (RecipeError, KeyError, ArithmeticError, ValueError) as exc:
@@ -292,6 +294,16 @@ def design_recipe(store: SqlStore | None, target: str, *, li_me: str | None = No
     except (RecipeError, ArithmeticError, ValueError) as exc:
         raise ValidationFailed([Problem(src, str(exc))]) from exc
     return _price(d, sources, own)
+
+
+def _formula(text: str) -> bool:
+    from lichain.core.chemistry import parse_formula
+
+    try:
+        parse_formula(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _is_lot(store: SqlStore | None, text: str) -> bool:
