@@ -309,7 +309,9 @@ def outcome_of(store: SqlStore, scenario: Scenario) -> tuple[eng.Base, eng.Outco
             if ov is None:
                 continue
             overrides.append(ov[0])
-            sites.add(ov[1])
+            # a transport factor of a site is charged to the runs its shipments feed, wherever they are
+            everywhere = c.kind == "factor" and (ov[1] is None or ov[0].key.casefold().startswith("transport"))
+            sites.add(None if everywhere else ov[1])
             applied.append({"change": c.location, "kind": c.kind, "override": {
                 "key": ov[0].key, "value": str(ov[0].value), "unit": ov[0].unit, "site": ov[0].site}})
     if problems:
