@@ -65,30 +65,6 @@ def init(db: Db = None) -> None:
 
 
 @app.command()
-def chem(formula: str, json_: Json = False) -> None:
-    """Molar mass (g/mol) and element mass fractions of a chemical formula."""
-    from lichain.core.chemistry import mass_fractions, molar_mass
-
-    try:
-        mm, fr = molar_mass(formula), mass_fractions(formula)
-    except LichainError as exc:
-        fail(str(exc))
-    data = {"formula": formula, "molar_mass_g_per_mol": float(mm),
-            "mass_fractions": {e: float(v) for e, v in fr.items()}}
-    if json_:
-        emit(data)
-        return
-    from rich.table import Table
-
-    t = Table(title=f"{formula}  M = {mm:.4f} g/mol")
-    t.add_column("element")
-    t.add_column("mass fraction", justify="right")
-    for e, v in fr.items():
-        t.add_row(e, f"{v:.6f}")
-    out.print(t)
-
-
-@app.command()
 def ingest(
     files: list[Path], db: Db = None, json_: Json = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Check every document against the ledger; write nothing.")]
@@ -388,6 +364,7 @@ def _register_extensions() -> None:
         cli_mfg,
         cli_package,
         cli_report,
+        cli_rnd,
         cli_verify,
     )
 
@@ -404,6 +381,7 @@ def _register_extensions() -> None:
     cli_keys.register(app)
     cli_package.register(app, export_app)
     cli_mfg.register(app)
+    cli_rnd.register(app)
 
 
 _register_extensions()

@@ -41,6 +41,8 @@ def _outputs() -> dict[str, Any]:
     from lichain.services.process import ProcessIngest, ReadingSeries
     from lichain.services.quality import LotQuality
     from lichain.services.query import BalanceCheck, LotDetail, LotSummary
+    from lichain.services.recipe import RecipeResult
+    from lichain.services.scenario import ScenarioResult
     from lichain.services.spc import SpcResult
     from lichain.services.trace import TraceResult
     from lichain.services.verify import Verification
@@ -79,6 +81,8 @@ def _outputs() -> dict[str, Any]:
         "process-show": ReadingSeries,
         "quality": LotQuality,
         "spc": SpcResult,
+        "recipe": RecipeResult,
+        "scenario": ScenarioResult,
     }
 
 

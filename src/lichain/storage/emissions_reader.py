@@ -290,6 +290,7 @@ def read_emissions(
     store_lot_idx: I64,
     *,
     library: FactorLibrary | None = None,
+    extra_overrides: Sequence[FactorOverride] = (),
 ) -> EmissionArrays:
     """Own emissions per run and per source lot, and transport emissions per lot [kg CO2e].
 
@@ -304,6 +305,8 @@ def read_emissions(
         transport of an old lot shipped later needs that lot in ``store_lot_idx``).
     library : FactorLibrary, optional
         Factor library (default: the shipped one). The ledger's live factor overrides always apply.
+    extra_overrides : sequence of FactorOverride, optional
+        Overrides applied after the ledger's, as if recorded last (what-if scenarios; undated only).
 
     Returns
     -------
@@ -340,7 +343,7 @@ def read_emissions(
 
     overrides = [FactorOverride(r[0], Decimal(r[1]), r[2], r[3], r[4],
                                 None if r[5] is None else _time(r[5]), None if r[6] is None else _time(r[6]))
-                 for r in ov_rows]
+                 for r in ov_rows] + list(extra_overrides)
     c = _Context(
         sites=[Site(r[0], r[1], r[2], r[3], r[4], r[5]) for r in site_rows],
         site_pos={r[0]: i for i, r in enumerate(site_rows)}, ctx=ctx,
