@@ -19,6 +19,8 @@ from typing import Any
 from lichain.core.model import (
     Activity,
     Allocation,
+    BatteryRegistration,
+    CellSpec,
     Consumption,
     CustodyClaim,
     Electricity,
@@ -67,6 +69,8 @@ _KIND_OF: dict[type, EventKind] = {
     CustodyClaim: EventKind.CUSTODY_CLAIM,
     SupplierPcf: EventKind.SUPPLIER_PCF,
     SiteRisk: EventKind.SITE_RISK,
+    CellSpec: EventKind.CELL_SPEC,
+    BatteryRegistration: EventKind.BATTERY_REGISTRATION,
 }
 _NS = uuid.UUID("6f1d2c1e-8a53-5d0e-9a57-6c6963686169")  # lichain's UUIDv5 namespace
 
@@ -325,6 +329,10 @@ def body_to_json(body: EventBody) -> dict[str, Any]:
         return _pcf_to_json(body)
     if isinstance(body, SiteRisk):
         return _risk_to_json(body)
+    if isinstance(body, CellSpec | BatteryRegistration):
+        from lichain.core.passport import record_to_json  # local: passport builds on this module
+
+        return record_to_json(body)
     raise TypeError(f"not an event body: {type(body).__name__}")
 
 
@@ -362,6 +370,10 @@ def body_from_json(kind: EventKind | str, d: Mapping[str, Any]) -> EventBody:
         return _pcf_from_json(d)
     if kind is EventKind.SITE_RISK:
         return _risk_from_json(d)
+    if kind in (EventKind.CELL_SPEC, EventKind.BATTERY_REGISTRATION):
+        from lichain.core.passport import record_from_json
+
+        return record_from_json(CellSpec if kind is EventKind.CELL_SPEC else BatteryRegistration, d)
     return FactorOverride(
         d["key"], Decimal(d["value"]), d["unit"], d["source"], d.get("site"),
         parse_time(d["valid_from"]) if d.get("valid_from") else None,

@@ -13,6 +13,8 @@ from collections.abc import Iterable, Sequence
 
 from lichain.core.errors import Problem
 from lichain.core.model import (
+    BatteryRegistration,
+    CellSpec,
     CustodyClaim,
     EventBody,
     LocatedEvent,
@@ -113,6 +115,10 @@ def document_pointer(body: EventBody, suffix: str) -> str:
         found = "/lichain:supplierPcf" + suffix
     elif isinstance(body, SiteRisk):
         found = "/lichain:siteRisk" + suffix
+    elif isinstance(body, CellSpec):
+        found = "/lichain:cellSpec" + suffix
+    elif isinstance(body, BatteryRegistration):
+        found = "/lichain:batteryRegistration" + suffix
     return found or ""
 
 

@@ -28,6 +28,8 @@ from lichain.core.codec import body_to_json, canonical_payload, content_event_id
 from lichain.core.errors import NotFoundError
 from lichain.core.model import (
     Activity,
+    BatteryRegistration,
+    CellSpec,
     CustodyClaim,
     Event,
     EventKind,
@@ -309,10 +311,9 @@ class _Writer:
             self.count += 1
             return {"type": CLAIM_EVENT_TYPE, "eventTime": _time(ev.time), "eventTimeZoneOffset": "+00:00",
                     "eventID": ev.event_id or assign_event_id(ev), "lichain:claim": body_to_json(body)}
-        if isinstance(body, SupplierPcf | SiteRisk):
+        if isinstance(body, SupplierPcf | SiteRisk | CellSpec | BatteryRegistration):
             self.count += 1
-            etype, member = ((PCF_EVENT_TYPE, "supplierPcf") if isinstance(body, SupplierPcf)
-                             else (RISK_EVENT_TYPE, "siteRisk"))
+            etype, member = EXTENSION_EVENTS[type(body)]
             return {"type": etype, "eventTime": _time(ev.time), "eventTimeZoneOffset": "+00:00",
                     "eventID": ev.event_id or assign_event_id(ev), f"lichain:{member}": body_to_json(body)}
         if not ev.event_id and not isinstance(body, Retraction):
@@ -345,6 +346,14 @@ CLAIM_EVENT_TYPE = "lichain:CustodyClaim"
 PCF_EVENT_TYPE = "lichain:SupplierPcf"
 #: lichain's extension event for a dated due-diligence statement about a site (same terms as above).
 RISK_EVENT_TYPE = "lichain:SiteRisk"
+#: lichain's extension events for a cell maker's cell data and for battery ids registered in a cell lot.
+CELL_SPEC_EVENT_TYPE = "lichain:CellSpec"
+BATTERY_EVENT_TYPE = "lichain:BatteryRegistration"
+#: Extension event type and member name of each body kind carried as one canonical JSON object.
+EXTENSION_EVENTS: dict[type, tuple[str, str]] = {
+    SupplierPcf: (PCF_EVENT_TYPE, "supplierPcf"), SiteRisk: (RISK_EVENT_TYPE, "siteRisk"),
+    CellSpec: (CELL_SPEC_EVENT_TYPE, "cellSpec"), BatteryRegistration: (BATTERY_EVENT_TYPE, "batteryRegistration"),
+}
 
 
 def _document_head(created: datetime | None) -> dict[str, Any]:

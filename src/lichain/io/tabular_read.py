@@ -17,6 +17,8 @@ from pathlib import Path
 from lichain.core.codec import kind_of
 from lichain.core.errors import Problem
 from lichain.core.model import (
+    BatteryRegistration,
+    CellSpec,
     DEFAULT_ELEMENTS,
     ELECTRICITY_SOURCES,
     Activity,
@@ -36,6 +38,7 @@ from lichain.core.model import (
 )
 from lichain.core.quantities import kg_to_mg
 from lichain.core.validate import LocatedEvent
+from lichain.io.passport_sheets import read_registration, read_spec
 from lichain.io.tabular_cells import Row, Table, load_tables
 
 __all__ = ["read_workbook"]
@@ -352,11 +355,16 @@ class _Reader:
         timed.sort(key=lambda x: x[:3])
         pcfs = [(r.loc("lot"), p) for r in self.rows("supplier_pcfs") if (p := _pcf(r)) is not None]
         risks = [(r.loc("id"), x) for r in self.rows("site_risks") if (x := _risk(r)) is not None]
+        cells: list[tuple[str, tuple[CellSpec | BatteryRegistration, datetime | None]]] = [
+            (r.loc("lot"), c) for r in self.rows("cell_specs") if (c := read_spec(r)) is not None]
+        cells += [(r.loc("lot"), g) for r in self.rows("battery_registrations")
+                  if (g := read_registration(r)) is not None]
         times = [_time(b) for _, b in head if isinstance(b, Lot)] + [t[0] for t in timed]
         first = min(times, default=_NO_TIME)
         return ([_located(loc, b, first) for loc, b in head] + [_located(t[3], t[4], first) for t in timed]
                 + [LocatedEvent(loc, Event("", kind_of(b), at or first, b)) for loc, (b, at) in pcfs]
-                + [LocatedEvent(loc, Event("", kind_of(x), at, x)) for loc, (x, at) in risks])
+                + [LocatedEvent(loc, Event("", kind_of(x), at, x)) for loc, (x, at) in risks]
+                + [LocatedEvent(loc, Event("", kind_of(b), at or first, b)) for loc, (b, at) in cells])
 
 
 def _time(b: EventBody) -> datetime:

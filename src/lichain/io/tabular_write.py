@@ -19,6 +19,8 @@ from lichain.core.codec import format_time
 from lichain.core.model import (
     DEFAULT_ELEMENTS,
     Activity,
+    BatteryRegistration,
+    CellSpec,
     Event,
     Lot,
     Material,
@@ -30,6 +32,7 @@ from lichain.core.model import (
     SupplierPcf,
 )
 from lichain.core.quantities import mg_to_kg, ppb_to_fraction
+from lichain.io.passport_sheets import registration_cells, spec_cells
 from lichain.io.tabular_schema import README_INTRO, SHEETS, Sheet, match_pattern
 from lichain.io.tabular_template import TEMPLATE
 
@@ -305,6 +308,10 @@ def write_workbook(events: Iterable[Event], path: Path) -> None:
             tables["supplier_pcfs"].append(_pcf_cells(b, ev))
         elif isinstance(b, SiteRisk):
             tables["site_risks"].append(_risk_cells(b, ev))
+        elif isinstance(b, CellSpec):
+            tables["cell_specs"].append(spec_cells(b, ev))
+        elif isinstance(b, BatteryRegistration):
+            tables["battery_registrations"].append(registration_cells(b, ev))
         else:
             raise _refuse(f"event {ev.event_id} ({ev.kind.value})")
     _save(
