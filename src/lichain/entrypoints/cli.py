@@ -382,6 +382,7 @@ def _register_extensions() -> None:
         cli_factors,
         cli_footprint,
         cli_lists,
+        cli_passport,
         cli_report,
         cli_verify,
     )
@@ -394,6 +395,7 @@ def _register_extensions() -> None:
     cli_verify.register(app)
     cli_lists.register(app)
     cli_diligence.register(app)
+    cli_passport.register(app)
 
 
 _register_extensions()

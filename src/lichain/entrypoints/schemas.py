@@ -23,6 +23,7 @@ def _outputs() -> dict[str, Any]:
     from lichain.services.diligence import DiligenceReport
     from lichain.services.ingest import IngestReport
     from lichain.services.lists import MaterialList, OrganisationList, ShipmentList, SiteList
+    from lichain.services.passport import Passport
     from lichain.services.query import BalanceCheck, LotDetail, LotSummary
     from lichain.services.trace import TraceResult
     from lichain.services.verify import Verification
@@ -36,6 +37,7 @@ def _outputs() -> dict[str, Any]:
         "demo": DemoReport,
         "retract": RetractResult,
         "diligence": DiligenceReport,
+        "passport": Passport,
         "trace": TraceResult,
         "lots": list[LotSummary],
         "show": LotDetail,

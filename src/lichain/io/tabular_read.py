@@ -17,11 +17,11 @@ from pathlib import Path
 from lichain.core.codec import kind_of
 from lichain.core.errors import Problem
 from lichain.core.model import (
-    BatteryRegistration,
-    CellSpec,
     DEFAULT_ELEMENTS,
     ELECTRICITY_SOURCES,
     Activity,
+    BatteryRegistration,
+    CellSpec,
     Consumption,
     Electricity,
     Event,
