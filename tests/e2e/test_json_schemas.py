@@ -80,6 +80,9 @@ def test_outputs_validate(ledger: tuple[str, dict[str, Any]]) -> None:
     dd = _json(["diligence", cam, "--db", db])
     assert dd["lot"] == cam and {e["element"] for e in dd["elements"]} >= {"Ni", "Co", "Mn", "Li"}
     _validator("diligence").validate(dd)
+    cell = _json(["lots", "--db", db, "--stage", "cell"])[0]["id"]  # the demo's first cell lots carry cell data
+    for args in (["--level", "public"], ["--level", "authority", "--format", "aas"]):
+        _validator("passport").validate(_json(["passport", cell, *args, "--db", db]))
     lot = json.loads(runner.invoke(app, ["lots", "--db", db, "--stage", "scrap", "--json"]).stdout)[-1]["id"]
     gone = _json(["retract", lot, "--reason", "did_not_occur", "--db", db])
     assert gone["ok"] and gone["events_written"] == 1

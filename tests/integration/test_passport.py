@@ -174,7 +174,7 @@ def test_versions_link_by_digest_and_a_signed_old_version_still_verifies(store: 
     assert old == json.loads(json.dumps(v1)) and digest_matches(old) and header["typ"] == "lichain-passport+jws"
     (tmp_path / "v1.jws").write_text(token, encoding="utf-8")
     assert read_passport(tmp_path / "v1.jws", pub)["digest"] == v1["digest"]
-    h, p, s = token.split(".")
+    h, _, s = token.split(".")
     forged = json.loads(json.dumps(v1))
     forged["aspects"]["CarbonFootprint"]["batteryCarbonFootprint"] = 1.0
     from lichain.io.signing import b64url
@@ -185,8 +185,10 @@ def test_versions_link_by_digest_and_a_signed_old_version_still_verifies(store: 
     assert not digest_matches(forged)
     with pytest.raises(ChoiceError, match="altered"):
         passport(store, "BAT-1", previous=forged)
-    with pytest.raises(ChoiceError, match="not"):
+    with pytest.raises(ChoiceError, match="passport_id"):
         passport(store, "BAT-2", previous=v1)
+    with pytest.raises(ChoiceError, match="level"):
+        passport(store, "BAT-1", level="authority", previous=v1)
 
 
 def test_a_second_life_gets_a_new_passport_linked_to_the_original(store: SqlStore) -> None:

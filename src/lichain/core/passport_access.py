@@ -120,23 +120,31 @@ def level_of(path: str, rules: Sequence[Access]) -> Access:
     return best or Access(path, LEVELS[-1], "not listed: the highest level")
 
 
+_DROP = object()  # a value withheld inside a container that stays
+
+
 def _filter(node: Any, path: str, level: int, rules: Sequence[Access], withheld: list[str], ptr: str) -> Any:
     if isinstance(node, Mapping):
         out = {}
         for k, v in node.items():
             sub = f"{path}/{k}" if path else str(k)
-            if rank(level_of(sub, rules).level) > level and not _has_lower(sub, level, rules):
+            above = rank(level_of(sub, rules).level) > level
+            if above and not (isinstance(v, Mapping | list) and _has_lower(sub, level, rules)):
                 withheld.append(f"{ptr}/{k}")
                 continue
             kept = _filter(v, sub, level, rules, withheld, f"{ptr}/{k}")
-            if rank(level_of(sub, rules).level) > level and kept in ({}, []):
+            if kept is _DROP or (above and kept in ({}, []) and not _has_lower(sub, level, rules)):
                 withheld.append(f"{ptr}/{k}")
                 continue
             out[k] = kept
         return out
     if isinstance(node, list):
-        return [_filter(v, path, level, rules, withheld, f"{ptr}/{i}") for i, v in enumerate(node)]
-    return node if rank(level_of(path, rules).level) <= level else None
+        items = [_filter(v, path, level, rules, withheld, f"{ptr}/{i}") for i, v in enumerate(node)]
+        return [x for x in items if x is not _DROP]
+    if rank(level_of(path, rules).level) <= level:
+        return node
+    withheld.append(ptr)
+    return _DROP
 
 
 def _has_lower(path: str, level: int, rules: Sequence[Access]) -> bool:
@@ -150,4 +158,4 @@ def filter_level(aspects: Mapping[str, Any], level: str, rules: Sequence[Access]
     withheld: list[str] = []
     out = _filter(aspects, "", rank(level), rules, withheld, "")
     assert isinstance(out, dict)
-    return out, tuple(withheld)
+    return out, tuple(dict.fromkeys(withheld))

@@ -34,18 +34,22 @@ def digest_matches(doc: Mapping[str, Any]) -> bool:
     return doc.get("digest") == content_digest(doc)
 
 
-def next_version(previous: Mapping[str, Any] | None, passport_id: str, digest: str
+def next_version(previous: Mapping[str, Any] | None, current: Mapping[str, Any]
                  ) -> tuple[int, dict[str, Any] | None]:
     """Version number and previous-version link of a passport with ``digest``, given the last issued one.
 
     No previous: version 1. Same content as the previous: its version and link again (nothing changed). Else the
-    next number, linked to the previous version's number and digest. A previous passport of another battery, or
-    one whose digest does not match its content, is refused (ValueError).
+    next number, linked to the previous version's number and digest. ``current`` holds the new passport's
+    ``passport_id``, ``level``, ``format`` and ``digest``. A previous passport of another battery, level or format,
+    or one whose digest does not match its content, is refused (ValueError).
     """
     if previous is None:
         return 1, None
-    if previous.get("passport_id") != passport_id:
-        raise ValueError(f"the previous passport is {previous.get('passport_id')!r}, not {passport_id!r}")
+    for key in ("passport_id", "level", "format"):
+        if previous.get(key) != current[key]:
+            raise ValueError(f"the previous passport's {key} is {previous.get(key)!r}, not {current[key]!r}: "
+                             "versions link passports of one battery at one level in one format")
+    digest = current["digest"]
     if not digest_matches(previous):
         raise ValueError("the previous passport's digest does not match its content: it was altered")
     version = previous.get("version")

@@ -53,8 +53,9 @@ def _text(path: str) -> str:
     return raw.decode("utf-8-sig")
 
 
+@cache
 def load_schema(path: str) -> dict[str, Any]:
-    """A shipped schema by its package path (UTF-16 with BOM or UTF-8; a fresh copy each call)."""
+    """A shipped schema by its package path (UTF-16 with BOM or UTF-8), parsed once: read it, do not change it."""
     out: dict[str, Any] = json.loads(_text(path))
     return out
 

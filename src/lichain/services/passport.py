@@ -212,7 +212,8 @@ def build(d: PassportData, *, level: str = "public", fmt: str = "batterypass", h
                  d.spec_event, head, visible, tuple(missing), withheld, d.notes)
     digest = content_digest(asdict(p))
     try:
-        version, link = next_version(previous, d.passport_id, digest)
+        version, link = next_version(previous, {"passport_id": d.passport_id, "level": level, "format": fmt,
+                                                "digest": digest})
     except ValueError as exc:
         raise ChoiceError(str(exc)) from None
     return replace(p, digest=digest, version=version,
