@@ -43,6 +43,7 @@ from lichain.storage.sql import SqlStore
 from lichain.storage.urls import redact_url
 from tests.conftest import _pg_store
 from tests.support.chain_text import event
+from tests.support.passport_fixture import CELL_LOT, add_cell_lot
 
 KG = 1_000_000  # mg per kg
 
@@ -248,7 +249,7 @@ def _out_commands(db: str, lot: str) -> list[list[str]]:
             ["export", "pcf", lot, "--db", db], ["export", "secondary-material", lot, "--db", db],
             ["report", "esg", "--period", "2026", "--organisation", "Example Materials", "--db", db], ["export", "workbook", "--db", db],
             ["checkpoint", "--key", str(Path(db).parent / "keys" / "lichain.key.pem"), "--db", db],
-            ["keys", "generate", "--name", "other"]]
+            ["keys", "generate", "--name", "other"], ["passport", CELL_LOT, "--db", db]]
 
 
 def _commands_with_out() -> set[str]:
@@ -276,6 +277,7 @@ def test_bad_out_paths_are_usage_errors(tmp_path: Path, monkeypatch: pytest.Monk
     listed = CliRunner().invoke(app, ["lots", "--db", db, "--json", "--stage", "refined_salt"]).stdout
     lot = json.loads(listed)[0]["id"]
     assert _cli("keys", "generate", "--out", str(tmp_path / "keys"))[0] == 0
+    add_cell_lot(db, "REF-CN-01")
     commands = _out_commands(db, lot)
     assert {" ".join(c[:2]) if c[0] in ("export", "report", "keys") else c[0] for c in commands} == _commands_with_out()
     missing = tmp_path / "no" / "such" / "dir" / "x.out"

@@ -41,11 +41,13 @@ def passport(
     """
     from lichain.core.errors import LichainError, NotFoundError
     from lichain.entrypoints.console import EXIT_REFUSED, emit, fail, out, store_for
+    from lichain.entrypoints.outpath import check_out
     from lichain.entrypoints.present import jsonable
     from lichain.io.passport_sign import read_passport, sign_passport
     from lichain.services.passport import passport as run
     from lichain.services.record import dumps
 
+    check_out(out_file)
     store = store_for(db)
     try:
         prev = read_passport(previous) if previous is not None else None
