@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from functools import cache
 from importlib import resources
 from typing import Any
 
-__all__ = ["BATTERYPASS_SCHEMAS", "IDTA_SCHEMAS", "absent_required", "aspect_problems", "load_schema"]
+__all__ = ["BATTERYPASS_SCHEMAS", "IDTA_SCHEMAS", "absent_required", "aspect_problems", "load_schema",
+           "passport_problems"]
 
 _BP = "data/schemas/batterypass/BatteryPass/"
 #: Battery Pass Data Model 1.2 aspect name → shipped schema path.
@@ -126,3 +127,20 @@ def aspect_problems(path: str, payload: Mapping[str, Any], absent: set[str]) -> 
                 continue
         out.append(f"{where or '/'}: {e.message}")
     return sorted(out)
+
+
+def passport_problems(fmt: str, aspects: Mapping[str, Mapping[str, Any]], missing: Iterable[tuple[str, str]],
+                      withheld: Iterable[str]) -> list[str]:
+    """Schema problems of every aspect of a passport (``fmt`` batterypass or aas): ``"<aspect><pointer>: msg"``.
+
+    A required property may be absent when it is a missing input (``(aspect, pointer)``) or withheld at this level
+    (``/<aspect><pointer>``); nothing else is excused.
+    """
+    schemas = BATTERYPASS_SCHEMAS if fmt == "batterypass" else IDTA_SCHEMAS
+    excused: dict[str, set[str]] = {a: set() for a in schemas}
+    for aspect, ptr in missing:
+        excused.setdefault(aspect, set()).add(ptr)
+    for w in withheld:
+        _, aspect, *rest = w.split("/")
+        excused.setdefault(aspect, set()).add("/" + "/".join(rest))
+    return [f"{a}{p}" for a, payload in aspects.items() for p in aspect_problems(schemas[a], payload, excused[a])]

@@ -197,7 +197,8 @@ def _path(m: MissingInput) -> str:
 
 def build(d: PassportData, *, level: str = "public", fmt: str = "batterypass", head: str = "",
           previous: Mapping[str, Any] | None = None) -> Passport:
-    """A passport document from its facts: rendered, filtered for ``level``, digested and versioned."""
+    """A passport document from its facts: rendered, filtered for ``level``, checked against the standard's
+    schemas (RuntimeError if a writer produced an invalid aspect), digested and versioned."""
     if level not in LEVELS:
         raise ChoiceError(f"level must be one of {', '.join(LEVELS)}, got {level!r}")
     aspects, missing = render(d, fmt)
@@ -208,6 +209,11 @@ def build(d: PassportData, *, level: str = "public", fmt: str = "batterypass", h
     withheld = tuple(sorted({*withheld, *(f"/{m.aspect}{m.field}" for m, ok in zip(missing, readable, strict=True)
                                           if not ok)}))
     missing = [m for m, ok in zip(missing, readable, strict=True) if ok]
+    from lichain.io.passport_schemas import passport_problems
+
+    bad = passport_problems(fmt, visible, ((m.aspect, m.field) for m in missing), withheld)
+    if bad:  # a writer bug: never hand out a passport its own standard refuses
+        raise RuntimeError(f"passport of {d.passport_id} is not valid against its {fmt} schemas: {bad[:3]}")
     p = Passport(d.passport_id, d.battery_id, d.lot, fmt, level, d.status, d.predecessor_passport, 1, None, "",
                  d.spec_event, head, visible, tuple(missing), withheld, d.notes)
     digest = content_digest(asdict(p))
