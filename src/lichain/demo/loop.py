@@ -223,12 +223,11 @@ class Loop(Sim):
 
     def cell_data(self, site: str, org: str, chem: str, lot: str, end: int) -> None:
         """The cell maker's passport data for its first cell lots, an hour after the run (:mod:`lichain.demo.cells`)."""
-        done = self.spec_count.get(site, 0) if hasattr(self, "spec_count") else 0
+        counts: dict[str, int] = self.__dict__.setdefault("_spec_lots", {})  # per simulation, made on first use
+        done = counts.get(site, 0)
         if done >= cells_demo.SPEC_LOTS:
             return
-        if not hasattr(self, "spec_count"):
-            self.spec_count: dict[str, int] = {}
-        self.spec_count[site] = done + 1
+        counts[site] = done + 1
         t = end + 60
         spec = cells_demo.cell_spec(lot, site, org, chem)
         self.emit(t, Event("", EventKind.CELL_SPEC, self.f.time(t), spec))
