@@ -100,6 +100,9 @@ def test_outputs_validate(ledger: tuple[str, dict[str, Any]]) -> None:
     rv = _json(["recovery", "--period", "2026", "--db", db])
     assert rv["recyclers"] and all(0 < v["recovery"] <= 1 for r in rv["recyclers"] for v in r["elements"].values())
     _validator("recovery").validate(rv)
+    cell = _json(["lots", "--db", db, "--stage", "cell"])[0]["id"]  # the demo's first cell lots carry cell data
+    for args in (["--level", "public"], ["--level", "authority", "--format", "aas"]):
+        _validator("passport").validate(_json(["passport", cell, *args, "--db", db]))
     lot = json.loads(runner.invoke(app, ["lots", "--db", db, "--stage", "scrap", "--json"]).stdout)[-1]["id"]
     gone = _json(["retract", lot, "--reason", "did_not_occur", "--db", db])
     assert gone["ok"] and gone["events_written"] == 1

@@ -44,6 +44,7 @@ from lichain.storage.sql import SqlStore
 from lichain.storage.urls import redact_url
 from tests.conftest import _pg_store
 from tests.support.chain_text import event
+from tests.support.passport_fixture import CELL_LOT, add_cell_lot
 
 KG = 1_000_000  # mg per kg
 
@@ -254,7 +255,8 @@ def _out_commands(db: str, lot: str) -> list[list[str]]:
             ["keys", "generate", "--name", "other", "--db", db, "--organisation", "Example Materials"],
             ["keys", "rotate", "--key", str(Path(db).parent / "keys" / "lichain.key.pem"), "--db", db],
             ["keys", "jwks", "--db", db],
-            ["export", "package", "SHP-1", "--sign", str(Path(db).parent / "keys" / "lichain.key.pem"), "--db", db]]
+            ["export", "package", "SHP-1", "--sign", str(Path(db).parent / "keys" / "lichain.key.pem"), "--db", db],
+            ["passport", CELL_LOT, "--db", db]]
 
 
 def _commands_with_out() -> set[str]:
@@ -282,6 +284,7 @@ def test_bad_out_paths_are_usage_errors(tmp_path: Path, monkeypatch: pytest.Monk
     listed = CliRunner().invoke(app, ["lots", "--db", db, "--json", "--stage", "refined_salt"]).stdout
     lot = json.loads(listed)[0]["id"]
     assert _cli("keys", "generate", "--out", str(tmp_path / "keys"), "--db", db, "--organisation", "Example Materials")[0] == 0
+    add_cell_lot(db, "REF-CN-01")
     commands = _out_commands(db, lot)
     assert {" ".join(c[:2]) if c[0] in ("export", "report", "keys") else c[0] for c in commands} == _commands_with_out()
     missing = tmp_path / "no" / "such" / "dir" / "x.out"

@@ -20,6 +20,8 @@ from typing import Any
 from lichain.core.model import (
     Activity,
     Allocation,
+    BatteryRegistration,
+    CellSpec,
     Consumption,
     CustodyClaim,
     DiligencePolicy,
@@ -80,6 +82,8 @@ _KIND_OF: dict[type, EventKind] = {
     Deviation: EventKind.DEVIATION,
     SpcAlarm: EventKind.SPC_ALARM,
     ProcessBatch: EventKind.PROCESS_BATCH,
+    CellSpec: EventKind.CELL_SPEC,
+    BatteryRegistration: EventKind.BATTERY_REGISTRATION,
 }
 _NS = uuid.UUID("6f1d2c1e-8a53-5d0e-9a57-6c6963686169")  # lichain's UUIDv5 namespace
 
@@ -372,6 +376,10 @@ def body_to_json(body: EventBody) -> dict[str, Any]:
 
     if isinstance(body, QUALITY_BODIES):
         return quality_to_json(body)
+    if isinstance(body, CellSpec | BatteryRegistration):
+        from lichain.core.passport import record_to_json  # local: passport builds on this module
+
+        return record_to_json(body)
     raise TypeError(f"not an event body: {type(body).__name__}")
 
 
@@ -416,6 +424,10 @@ def body_from_json(kind: EventKind | str, d: Mapping[str, Any]) -> EventBody:
     if kind is EventKind.SIGNING_KEY:
         return KeyStatement(d["kid"], d["organisation"], d["x"], d["status"], parse_time(d["at"]), d.get("reason"),
                             d.get("successor"))
+    if kind in (EventKind.CELL_SPEC, EventKind.BATTERY_REGISTRATION):
+        from lichain.core.passport import record_from_json
+
+        return record_from_json(CellSpec if kind is EventKind.CELL_SPEC else BatteryRegistration, d)
     if kind is not EventKind.FACTOR_OVERRIDE:  # manufacturing and quality events
         from lichain.core.quality_codec import quality_from_json
 

@@ -20,6 +20,8 @@ __all__ = [
     "ELECTRICITY_SOURCES",
     "Activity",
     "Allocation",
+    "BatteryRegistration",
+    "CellSpec",
     "Consumption",
     "CustodyClaim",
     "CustodyModel",
@@ -108,6 +110,8 @@ class EventKind(StrEnum):
     DEVIATION = "deviation"
     SPC_ALARM = "spc_alarm"
     PROCESS_BATCH = "process_batch"
+    CELL_SPEC = "cell_spec"
+    BATTERY_REGISTRATION = "battery_registration"
 
 
 #: Electricity source types: grid (location-based), captive plants, a direct line to a generator, and the
@@ -427,9 +431,72 @@ class KeyStatement:
     successor: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class CellSpec:
+    """The cell maker's data of one battery (cell, module or pack) of a cell lot (rules in
+    :mod:`lichain.core.passport`): rating, chemistry, mass, manufacturer, lifetime, performance and durability.
+
+    Every figure is per battery in the unit its name ends with; a later statement for the same lot supersedes the
+    earlier one (which stays on record, and the passport built from it stays what it was).
+    """
+
+    lot: str
+    model: str
+    category: str
+    chemistry: str
+    rated_capacity_ah: Decimal
+    nominal_voltage_v: Decimal
+    rated_energy_kwh: Decimal
+    mass_kg: Decimal
+    manufacturer: str
+    expected_lifetime_cycles: int
+    expected_lifetime_years: Decimal
+    chemistry_name: str | None = None
+    manufacturer_id: str | None = None
+    manufacturer_street: str | None = None
+    manufacturer_postal_code: str | None = None
+    manufacturer_country: str | None = None
+    manufactured_at: datetime | None = None
+    place_street: str | None = None
+    place_postal_code: str | None = None
+    min_voltage_v: Decimal | None = None
+    max_voltage_v: Decimal | None = None
+    rated_max_power_kw: Decimal | None = None
+    round_trip_efficiency_pct: Decimal | None = None
+    round_trip_efficiency_50_pct: Decimal | None = None
+    round_trip_efficiency_fade_pct: Decimal | None = None
+    power_fade_pct: Decimal | None = None
+    capacity_fade_pct: Decimal | None = None
+    capacity_threshold_exhaustion_pct: Decimal | None = None
+    internal_resistance_ohm: Decimal | None = None
+    internal_resistance_level: str | None = None
+    self_discharge_pct_per_month: Decimal | None = None
+    c_rate: Decimal | None = None
+    c_rate_life_cycle_test: Decimal | None = None
+    temp_idle_min_c: Decimal | None = None
+    temp_idle_max_c: Decimal | None = None
+    lifetime_reference_test: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BatteryRegistration:
+    """Battery ids registered under a cell lot (rules in :mod:`lichain.core.passport`).
+
+    ``status`` is ``original`` for batteries made in the lot; ``reused``, ``repurposed`` or ``remanufactured``
+    registers the new id of a battery given a second life, with ``predecessor`` the id it had (its passport is a new
+    one linked to the original, Art. 77(6) of Regulation (EU) 2023/1542) and ``operator`` who took it over.
+    """
+
+    lot: str
+    battery_ids: tuple[str, ...]
+    status: str = "original"
+    predecessor: str | None = None
+    operator: str | None = None
+
+
 EventBody = (Site | Material | Lot | Run | Shipment | Retraction | FactorOverride | CustodyClaim | SupplierPcf
              | SiteRisk | DiligencePolicy | RiskMeasure | KeyStatement | Specification | Certificate | Deviation
-             | SpcAlarm | ProcessBatch)
+             | SpcAlarm | ProcessBatch | CellSpec | BatteryRegistration)
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,6 +26,8 @@ from lichain.core.fieldcheck import field_problems
 from lichain.core.keys import key_problems
 from lichain.core.model import (
     DEFAULT_ELEMENTS,
+    BatteryRegistration,
+    CellSpec,
     CustodyClaim,
     DiligencePolicy,
     Event,
@@ -160,7 +162,7 @@ class _Checker:
             elif isinstance(b, FactorOverride | CustodyClaim | SiteRisk | RiskMeasure):
                 if b.site:
                     sites.add(b.site)
-            elif isinstance(b, SupplierPcf):
+            elif isinstance(b, SupplierPcf | CellSpec | BatteryRegistration):
                 lot_refs.add(b.lot)
             elif isinstance(b, Site):  # a re-declaration is checked against the record, not left to the database
                 sites.add(b.id)
@@ -458,6 +460,8 @@ class _Checker:
             elif isinstance(b, KeyStatement):
                 for suffix, message in key_problems(b):
                     self.add(f"{loc}{suffix}", message)
+            elif isinstance(b, CellSpec | BatteryRegistration):
+                self.check_passport_source(loc, b)
             else:  # specifications, certificates, deviations, SPC alarms, process batches
                 check_quality_event(self.quality, loc, b, self.add, ok=len(self.problems) == n)
             if len(self.problems) == n:
@@ -485,6 +489,28 @@ class _Checker:
             if kind_payload is not None and kind_payload[0] == EventKind.RUN.value:
                 made_by = f"run {json.loads(kind_payload[1]).get('id', eid)}"
         return LotFacts(assay, produced_at, made_by, retracted)  # type: ignore[arg-type]
+
+    def check_passport_source(self, loc: str, b: CellSpec | BatteryRegistration) -> None:
+        """A cell maker's statement or a battery registration (rules in :mod:`lichain.core.passport`)."""
+        from lichain.core.passport import registration_problems, spec_problems
+
+        facts = self.lot_facts(b.lot)
+        if facts is None or facts.retracted:
+            self.add(f"{loc}/lot", f"unknown lot {b.lot!r}: record the lot before its cell data or batteries")
+        if isinstance(b, CellSpec):
+            found = spec_problems(b)
+        else:
+            if not hasattr(self, "batteries"):
+                self.batteries: dict[str, str] = {}
+            ids = [i for i in (*b.battery_ids, b.predecessor) if i and i not in self.batteries]
+            lookup = getattr(self.view, "battery_lots", None)  # optional: a view without it checks the document
+            if lookup is not None and ids:
+                self.batteries.update(lookup(ids))
+            found = registration_problems(b, self.batteries)
+            if not found:
+                self.batteries.update(dict.fromkeys(b.battery_ids, b.lot))
+        for suffix, message in found:
+            self.add(f"{loc}{suffix}", message)
 
     def redeclared(self, body: Site | Material, kind: str, key: str) -> str:
         """Refusal naming the attributes that differ from the declaration on record (or earlier in the document)."""

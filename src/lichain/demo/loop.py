@@ -16,6 +16,7 @@ from operator import itemgetter
 
 from lichain.core.model import Event, EventKind, Lot
 from lichain.demo import activity as act
+from lichain.demo import cells as cells_demo
 from lichain.demo.chain import DAY, POST, PRE, W_CAM, W_PCAM, Sim
 from lichain.demo.plan import CAM_CHEMS, RECIPES, P, wf
 from lichain.demo.sites import CUSTOMERS, S
@@ -198,7 +199,7 @@ class Loop(Sim):
     def cells(self, now: int) -> None:
         """Cell plants: each arrived CAM lot → one cell lot + one production-scrap lot (scrap back to recycling)."""
         rng, f = self.rng, self.f
-        for site, _org, _ in CUSTOMERS:
+        for site, org, _ in CUSTOMERS:
             st, cc, base = self.stocks[f"cells:{site}"], site[:2], P.SCRAP_RATE[site]
             while st.items:
                 taken: list[tuple[Item, int]] = []
@@ -217,7 +218,21 @@ class Loop(Sim):
                 waste = f.lot(f"SCRAP-{cc}", site, end, int(cam_mass * rate / P.SCRAP_CAM_SHARE), scrap, PRE,
                               {"chemistry": chem})
                 self.run(site, "cell_manufacturing", start, end, taken, inp, [cells, waste], act.cells(site, kwh))
+                self.cell_data(site, org, chem, cells.id, end)
                 self.ship(waste, site, S.RECYCLER, end + 3 * DAY + int(rng.random() * 7 * DAY), "waste")
+
+    def cell_data(self, site: str, org: str, chem: str, lot: str, end: int) -> None:
+        """The cell maker's passport data for its first cell lots, an hour after the run (:mod:`lichain.demo.cells`)."""
+        counts: dict[str, int] = self.__dict__.setdefault("_spec_lots", {})  # per simulation, made on first use
+        done = counts.get(site, 0)
+        if done >= cells_demo.SPEC_LOTS:
+            return
+        counts[site] = done + 1
+        t = end + 60
+        spec = cells_demo.cell_spec(lot, site, org, chem)
+        self.emit(t, Event("", EventKind.CELL_SPEC, self.f.time(t), spec))
+        if done == 0:
+            self.emit(t, Event("", EventKind.BATTERY_REGISTRATION, self.f.time(t), cells_demo.battery_ids(lot, site)))
 
     # --- recycling ------------------------------------------------------------------------------------------------
     def eol(self, now: int) -> None:

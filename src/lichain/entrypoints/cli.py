@@ -363,6 +363,7 @@ def _register_extensions() -> None:
         cli_lists,
         cli_mfg,
         cli_package,
+        cli_passport,
         cli_report,
         cli_rnd,
         cli_verify,
@@ -382,6 +383,7 @@ def _register_extensions() -> None:
     cli_package.register(app, export_app)
     cli_mfg.register(app)
     cli_rnd.register(app)
+    cli_passport.register(app)
 
 
 _register_extensions()

@@ -38,6 +38,7 @@ def _outputs() -> dict[str, Any]:
     from lichain.services.lists import MaterialList, OrganisationList, ShipmentList, SiteList
     from lichain.services.package import PackageResult
     from lichain.services.package_import import PackageImport
+    from lichain.services.passport import Passport
     from lichain.services.process import ProcessIngest, ReadingSeries
     from lichain.services.quality import LotQuality
     from lichain.services.query import BalanceCheck, LotDetail, LotSummary
@@ -70,6 +71,7 @@ def _outputs() -> dict[str, Any]:
         "key-change": KeyChange,
         "package": PackageResult,
         "package-import": PackageImport,
+        "passport": Passport,
         "trace": TraceResult,
         "lots": list[LotSummary],
         "show": LotDetail,

@@ -13,6 +13,8 @@ from collections.abc import Iterable, Sequence
 
 from lichain.core.errors import Problem
 from lichain.core.model import (
+    BatteryRegistration,
+    CellSpec,
     CustodyClaim,
     DiligencePolicy,
     EventBody,
@@ -122,6 +124,10 @@ def document_pointer(body: EventBody, suffix: str) -> str:
         found = "/lichain:riskMeasure" + suffix
     elif isinstance(body, KeyStatement):
         found = "/lichain:signingKey" + suffix
+    elif isinstance(body, CellSpec):
+        found = "/lichain:cellSpec" + suffix
+    elif isinstance(body, BatteryRegistration):
+        found = "/lichain:batteryRegistration" + suffix
     else:
         from lichain.io.process_epcis import member_pointer
 

@@ -35,6 +35,8 @@ from lichain.io.epcis_hash import event_hash
 from lichain.io.epcis_master import MasterDataReader
 from lichain.io.epcis_vocab import GS1_CONTEXTS, LICHAIN_CONTEXT, LICHAIN_CONTEXT_URL, URI, from_uri
 from lichain.io.epcis_write import (
+    BATTERY_EVENT_TYPE,
+    CELL_SPEC_EVENT_TYPE,
     CLAIM_EVENT_TYPE,
     KEY_EVENT_TYPE,
     MEASURE_EVENT_TYPE,
@@ -245,6 +247,9 @@ class EpcisReader(MasterDataReader):
             if got is not None:
                 self.events.append(LocatedEvent(f"{self.src}#{ptr}", got))
             return
+        if etype in (CELL_SPEC_EVENT_TYPE, BATTERY_EVENT_TYPE):
+            self.passport_event(ev, ptr, etype)
+            return
         if etype in _UNSUPPORTED:
             self.add(f"{ptr}/type", f"{etype} is not supported by the ledger: it records lots (ObjectEvent ADD "
                                     "commissioning), runs (TransformationEvent) and shipments (ObjectEvent shipping)")
@@ -304,6 +309,17 @@ class EpcisReader(MasterDataReader):
         self.extension_event(ev, ptr, RISK_EVENT_TYPE, "siteRisk", EventKind.SITE_RISK, _RISK_KEYS,
                              "site risk statement")
 
+    def passport_event(self, ev: dict[str, Any], ptr: str, etype: str) -> None:
+        """A cell maker's cell data or a battery registration, in its canonical JSON form."""
+        from lichain.core.passport import REGISTRATION_FIELDS, SPEC_FIELDS
+
+        if etype == CELL_SPEC_EVENT_TYPE:
+            self.extension_event(ev, ptr, etype, "cellSpec", EventKind.CELL_SPEC,
+                                 frozenset(f.name for f in SPEC_FIELDS), "cell data")
+        else:
+            self.extension_event(ev, ptr, etype, "batteryRegistration", EventKind.BATTERY_REGISTRATION,
+                                 frozenset(f.name for f in REGISTRATION_FIELDS), "battery registration")
+
     def extension_event(self, ev: dict[str, Any], ptr: str, etype: str, member: str, kind: EventKind,
                         keys: frozenset[str], what: str) -> None:
         """A lichain extension event carrying one canonical body as ``lichain:<member>`` (text values only)."""
@@ -317,7 +333,8 @@ class EpcisReader(MasterDataReader):
             self.add(f"{op}/{esc(unknown[0])}", f"unknown field {unknown[0]!r} of lichain:{member} "
                                                 f"(known: {', '.join(sorted(keys))})")
             return
-        bad = [k for k, v in body.items() if v is not None and not isinstance(v, str)]
+        bad = [k for k, v in body.items() if v is not None and not isinstance(v, str)
+               and not (k == "battery_ids" and isinstance(v, list) and all(isinstance(x, str) for x in v))]
         if bad:
             self.add(f"{op}/{esc(bad[0])}", f"{bad[0]} must be a string (numbers as decimal text, e.g. \"5.0\")")
             return

@@ -28,6 +28,8 @@ from lichain.core.codec import body_to_json, canonical_payload, content_event_id
 from lichain.core.errors import NotFoundError
 from lichain.core.model import (
     Activity,
+    BatteryRegistration,
+    CellSpec,
     CustodyClaim,
     DiligencePolicy,
     Event,
@@ -312,9 +314,9 @@ class _Writer:
             self.count += 1
             return {"type": CLAIM_EVENT_TYPE, "eventTime": _time(ev.time), "eventTimeZoneOffset": "+00:00",
                     "eventID": ev.event_id or assign_event_id(ev), "lichain:claim": body_to_json(body)}
-        if isinstance(body, SupplierPcf | SiteRisk | DiligencePolicy | RiskMeasure | KeyStatement):
+        if type(body) in EXTENSION_EVENTS:
             self.count += 1
-            etype, member = EXTENSION_EVENTS[type(body).__name__]
+            etype, member = EXTENSION_EVENTS[type(body)]
             return {"type": etype, "eventTime": _time(ev.time), "eventTimeZoneOffset": "+00:00",
                     "eventID": ev.event_id or assign_event_id(ev), f"lichain:{member}": body_to_json(body)}
         from lichain.io.process_epcis import quality_element  # CoAs, specifications, deviations, SPC, batches
@@ -358,10 +360,16 @@ KEY_EVENT_TYPE = "lichain:SigningKey"
 #: lichain's extension events for the due-diligence management records (same terms as above).
 POLICY_EVENT_TYPE = "lichain:DiligencePolicy"
 MEASURE_EVENT_TYPE = "lichain:RiskMeasure"
-#: Body class name → (extension event type, member holding the canonical body).
-EXTENSION_EVENTS = {"SupplierPcf": (PCF_EVENT_TYPE, "supplierPcf"), "SiteRisk": (RISK_EVENT_TYPE, "siteRisk"),
-                    "DiligencePolicy": (POLICY_EVENT_TYPE, "diligencePolicy"),
-                    "RiskMeasure": (MEASURE_EVENT_TYPE, "riskMeasure"), "KeyStatement": (KEY_EVENT_TYPE, "signingKey")}
+#: lichain's extension events for a cell maker's cell data and for battery ids registered in a cell lot.
+CELL_SPEC_EVENT_TYPE = "lichain:CellSpec"
+BATTERY_EVENT_TYPE = "lichain:BatteryRegistration"
+#: Extension event type and member name of each body kind carried as one canonical JSON object.
+EXTENSION_EVENTS: dict[type, tuple[str, str]] = {
+    SupplierPcf: (PCF_EVENT_TYPE, "supplierPcf"), SiteRisk: (RISK_EVENT_TYPE, "siteRisk"),
+    CellSpec: (CELL_SPEC_EVENT_TYPE, "cellSpec"), BatteryRegistration: (BATTERY_EVENT_TYPE, "batteryRegistration"),
+    DiligencePolicy: (POLICY_EVENT_TYPE, "diligencePolicy"), RiskMeasure: (MEASURE_EVENT_TYPE, "riskMeasure"),
+    KeyStatement: (KEY_EVENT_TYPE, "signingKey"),
+}
 
 
 def _document_head(created: datetime | None) -> dict[str, Any]:

@@ -20,6 +20,8 @@ from lichain.core.model import (
     DEFAULT_ELEMENTS,
     ELECTRICITY_SOURCES,
     Activity,
+    BatteryRegistration,
+    CellSpec,
     Consumption,
     DiligencePolicy,
     Electricity,
@@ -38,6 +40,7 @@ from lichain.core.model import (
 )
 from lichain.core.quantities import kg_to_mg
 from lichain.core.validate import LocatedEvent
+from lichain.io.passport_sheets import read_registration, read_spec
 from lichain.io.tabular_cells import Row, Table, load_tables
 
 __all__ = ["read_workbook"]
@@ -386,13 +389,18 @@ class _Reader:
                     if (rm := _measure(r)) is not None]
         times = [_time(b) for _, b in head if isinstance(b, Lot)] + [t[0] for t in timed if id(t[4]) not in
                                                                       event_time]
+        cells: list[tuple[str, tuple[CellSpec | BatteryRegistration, datetime | None]]] = [
+            (r.loc("lot"), c) for r in self.rows("cell_specs") if (c := read_spec(r)) is not None]
+        cells += [(r.loc("lot"), g) for r in self.rows("battery_registrations")
+                  if (g := read_registration(r)) is not None]
         first = min(times, default=_NO_TIME)
         return ([_located(loc, b, first) for loc, b in head]
                 + [LocatedEvent(t[3], Event("", kind_of(t[4]), event_time[id(t[4])], t[4])) if id(t[4]) in event_time
                    else _located(t[3], t[4], first) for t in timed]
                 + [LocatedEvent(loc, Event("", kind_of(b), at or first, b)) for loc, (b, at) in pcfs]
                 + [LocatedEvent(loc, Event("", kind_of(x), at, x)) for loc, (x, at) in risks]
-                + [LocatedEvent(loc, Event("", kind_of(y), at, y)) for loc, (y, at) in records])
+                + [LocatedEvent(loc, Event("", kind_of(y), at, y)) for loc, (y, at) in records]
+                + [LocatedEvent(loc, Event("", kind_of(b), at or first, b)) for loc, (b, at) in cells])
 
 
 def _time(b: EventBody) -> datetime:

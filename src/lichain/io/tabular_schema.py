@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 
 from lichain.core.model import DEFAULT_ELEMENTS, ELECTRICITY_SOURCES
+from lichain.core.passport import REGISTRATION_FIELDS, SPEC_FIELDS
 
 __all__ = [
     "MASS_UNIT_HINT",
@@ -406,6 +407,23 @@ SHEETS: dict[str, Sheet] = {
                 Column("file_rows", True, "readings", "readings in the file"),
                 Column("declared_at", False, "time", "when the batch was recorded; default time_to"),
             ),
+        ),
+        Sheet(
+            "cell_specs",
+            "the cell maker's data of one battery of a cell lot, for its battery passport (Regulation (EU) "
+            "2023/1542 Art. 77, Annex XIII; docs/passport.md): figures per battery, units in the column names; a "
+            "later row for the same lot supersedes",
+            (*(Column(f.name, f.required, f.unit, f.meaning) for f in SPEC_FIELDS),
+             Column("declared_at", False, "time", "when the data were stated; default the earliest time in the "
+                                                  "workbook")),
+        ),
+        Sheet(
+            "battery_registrations",
+            "battery ids registered in a cell lot, each the id of one battery's passport; a second life (reused, "
+            "repurposed, remanufactured) registers the new id with its predecessor (docs/passport.md)",
+            (*(Column(f.name, f.required, f.unit, f.meaning) for f in REGISTRATION_FIELDS),
+             Column("registered_at", False, "time", "when the batteries were registered; default the earliest "
+                                                    "time in the workbook")),
         ),
         Sheet(
             "corrections",

@@ -19,6 +19,8 @@ from lichain.core.codec import body_to_json, format_time
 from lichain.core.model import (
     DEFAULT_ELEMENTS,
     Activity,
+    BatteryRegistration,
+    CellSpec,
     DiligencePolicy,
     Event,
     KeyStatement,
@@ -33,6 +35,7 @@ from lichain.core.model import (
     SupplierPcf,
 )
 from lichain.core.quantities import mg_to_kg, ppb_to_fraction
+from lichain.io.passport_sheets import registration_cells, spec_cells
 from lichain.io.process_tabular import quality_cells
 from lichain.io.tabular_schema import README_INTRO, SHEETS, Sheet, match_pattern
 from lichain.io.tabular_template import TEMPLATE
@@ -316,6 +319,10 @@ def write_workbook(events: Iterable[Event], path: Path) -> None:
             continue  # signing-key statements travel in EPCIS exports only (docs/signing.md)
         elif (quality := quality_cells(b, ev)) is not None:  # specifications, CoAs, deviations, SPC, batches
             tables[quality[0]].extend(quality[1])
+        elif isinstance(b, CellSpec):
+            tables["cell_specs"].append(spec_cells(b, ev))
+        elif isinstance(b, BatteryRegistration):
+            tables["battery_registrations"].append(registration_cells(b, ev))
         else:
             raise _refuse(f"event {ev.event_id} ({ev.kind.value})")
     _save(

@@ -245,6 +245,12 @@ class SqlStore:
 
         return declared_payloads(self, kind, ids)
 
+    def battery_lots(self, ids: Iterable[str]) -> dict[str, str]:
+        """Registered battery ids among ``ids`` → their lot (the ledger's one-id-one-battery rule)."""
+        from lichain.storage.passport_sql import battery_lots
+
+        return battery_lots(self, ids)
+
     def _present(self, col: Any, ids: Iterable[str]) -> set[str]:
         ids = sorted(set(ids))
         found: set[str] = set()
