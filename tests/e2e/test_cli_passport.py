@@ -41,7 +41,7 @@ def test_levels_formats_signing_and_versions(db: str, tmp_path: Path) -> None:
     aas = _json(["passport", BATTERY, "--format", "aas", "--db", db])
     assert set(aas["aspects"]) == {"Nameplate", "TechnicalData", "CarbonFootprint", "MaterialComposition",  # type: ignore[arg-type]
                                    "Circularity"}
-    keys = json.loads(runner.invoke(app, ["keys", "generate", "--out", str(tmp_path / "k"), "--json"]).stdout)
+    keys = json.loads(runner.invoke(app, ["keys", "generate", "--out", str(tmp_path / "k"), "--no-record", "--json"]).stdout)
     out = tmp_path / "p.jws"
     r = runner.invoke(app, ["passport", BATTERY, "--sign", keys["private_key"], "--out", str(out), "--db", db])
     assert r.exit_code == 0, r.output
