@@ -36,6 +36,7 @@ from lichain.core.model import (
     Site,
     SiteRisk,
     SupplierPcf,
+    VerbatimEvent,
 )
 
 __all__ = [
@@ -67,6 +68,7 @@ _KIND_OF: dict[type, EventKind] = {
     CustodyClaim: EventKind.CUSTODY_CLAIM,
     SupplierPcf: EventKind.SUPPLIER_PCF,
     SiteRisk: EventKind.SITE_RISK,
+    VerbatimEvent: EventKind.EPCIS_VERBATIM,
 }
 _NS = uuid.UUID("6f1d2c1e-8a53-5d0e-9a57-6c6963686169")  # lichain's UUIDv5 namespace
 
@@ -325,6 +327,8 @@ def body_to_json(body: EventBody) -> dict[str, Any]:
         return _pcf_to_json(body)
     if isinstance(body, SiteRisk):
         return _risk_to_json(body)
+    if isinstance(body, VerbatimEvent):  # as received: the EPCIS event's own JSON, under its prefixes
+        return {"context": body.context, "event": body.event}
     raise TypeError(f"not an event body: {type(body).__name__}")
 
 
@@ -362,6 +366,8 @@ def body_from_json(kind: EventKind | str, d: Mapping[str, Any]) -> EventBody:
         return _pcf_from_json(d)
     if kind is EventKind.SITE_RISK:
         return _risk_from_json(d)
+    if kind is EventKind.EPCIS_VERBATIM:
+        return VerbatimEvent(dict(d["event"]), dict(d.get("context", {})))
     return FactorOverride(
         d["key"], Decimal(d["value"]), d["unit"], d["source"], d.get("site"),
         parse_time(d["valid_from"]) if d.get("valid_from") else None,

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
+from typing import Any
 
 __all__ = [
     "CUSTODY_MODELS",
@@ -39,6 +40,7 @@ __all__ = [
     "SiteKind",
     "Stage",
     "SupplierPcf",
+    "VerbatimEvent",
 ]
 
 #: Elements whose mass is tracked and balanced by default (DESIGN §2).
@@ -95,6 +97,7 @@ class EventKind(StrEnum):
     CUSTODY_CLAIM = "custody_claim"
     SUPPLIER_PCF = "supplier_pcf"
     SITE_RISK = "site_risk"
+    EPCIS_VERBATIM = "epcis_verbatim"
 
 
 #: Electricity source types: grid (location-based), captive plants, a direct line to a generator, and the
@@ -355,8 +358,30 @@ class SiteRisk:
     reference: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class VerbatimEvent:
+    """An EPCIS 2.0 event the lot graph does not model, captured and kept exactly as received.
+
+    ``event`` is the event object as received, without an ``@context`` of its own; ``context`` maps the namespace
+    prefixes its member names use to their IRIs (from the document's or the event's inline ``@context``), so the
+    event keeps its meaning outside its document. The event is in the hash chain and in every export and query,
+    and creates, moves or consumes no lot (the rule deciding "modelled or verbatim" is in docs/ledger.md).
+    ``note`` says why it stays out of the lot graph; it is not stored (it follows from the event).
+    """
+
+    event: dict[str, Any]
+    context: dict[str, str] = field(default_factory=dict)
+    note: str = field(default="", compare=False)
+
+    @property
+    def event_type(self) -> str:
+        """The EPCIS event type (ObjectEvent, AggregationEvent, ...)."""
+        t = self.event.get("type")
+        return t if isinstance(t, str) else ""
+
+
 EventBody = (Site | Material | Lot | Run | Shipment | Retraction | FactorOverride | CustodyClaim | SupplierPcf
-             | SiteRisk)
+             | SiteRisk | VerbatimEvent)
 
 
 @dataclass(frozen=True, slots=True)

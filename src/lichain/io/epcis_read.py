@@ -28,11 +28,29 @@ from typing import Any
 
 from lichain.core.codec import body_from_json, canonical_payload, content_event_id, parse_time
 from lichain.core.errors import Problem
-from lichain.core.model import Activity, Consumption, Event, EventKind, Lot, Retraction, Run, Shipment
+from lichain.core.model import (
+    Activity,
+    Consumption,
+    Event,
+    EventKind,
+    Lot,
+    Retraction,
+    Run,
+    Shipment,
+    VerbatimEvent,
+)
 from lichain.core.validate import LocatedEvent
 from lichain.io.epcis_fields import LOT_KEYS, canonical, esc
 from lichain.io.epcis_hash import event_hash
 from lichain.io.epcis_master import MasterDataReader
+from lichain.io.epcis_verbatim import (
+    STANDARD_TYPES,
+    VERBATIM_FIELDS,
+    captured,
+    claims_ledger,
+    verbatim_id,
+    verbatim_note,
+)
 from lichain.io.epcis_vocab import GS1_CONTEXTS, LICHAIN_CONTEXT, LICHAIN_CONTEXT_URL, URI, from_uri
 from lichain.io.epcis_write import CLAIM_EVENT_TYPE, PCF_EVENT_TYPE, RISK_EVENT_TYPE
 from lichain.io.json_limits import JsonProblem, load_json
@@ -43,16 +61,6 @@ __all__ = ["EVENT_LISTS", "EpcisReader", "read_epcis"]
 EVENT_LISTS = ("/epcisBody/eventList", "/epcisBody/queryResults/resultsBody/eventList")
 
 _UNSUPPORTED = ("AggregationEvent", "AssociationEvent", "TransactionEvent")
-_COMMON = frozenset({
-    "type", "eventTime", "eventTimeZoneOffset", "recordTime", "eventID", "certificationInfo", "errorDeclaration",
-    "readPoint", "bizLocation", "bizStep", "disposition", "persistentDisposition", "bizTransactionList",
-    "sourceList", "destinationList", "sensorElementList",
-})  # fmt: skip
-_FIELDS = {
-    "ObjectEvent": _COMMON | {"epcList", "quantityList", "action", "ilmd"},
-    "TransformationEvent": _COMMON | {"inputEPCList", "inputQuantityList", "outputEPCList", "outputQuantityList",
-                                      "transformationID", "ilmd"},
-}  # fmt: skip
 _TZ = re.compile(r"[+-](?:(?:0\d|1[0-3]):[0-5]\d|14:00)\Z", re.ASCII)
 _RUN_KEYS = frozenset({"kind", "startedAt", "endedAt", "lossesKg", "activity", "allocation", "outputValues"})
 _SHIP_KEYS = frozenset({"id", "mode", "distanceKm", "toOrganisation", "shippedAt"})
@@ -216,11 +224,7 @@ class EpcisReader(MasterDataReader):
         if etype == RISK_EVENT_TYPE:
             self.risk_event(ev, ptr)
             return
-        if etype in _UNSUPPORTED:
-            self.add(f"{ptr}/type", f"{etype} is not supported by the ledger: it records lots (ObjectEvent ADD "
-                                    "commissioning), runs (TransformationEvent) and shipments (ObjectEvent shipping)")
-            return
-        if etype not in _FIELDS:
+        if etype not in STANDARD_TYPES:
             self.add(f"{ptr}/type", f"unknown event type {etype!r} (EPCIS 2.0: ObjectEvent, AggregationEvent, "
                                     "TransformationEvent, TransactionEvent, AssociationEvent)")
             return
@@ -231,9 +235,67 @@ class EpcisReader(MasterDataReader):
                 if isinstance(item, dict):
                     self.bind(item)
         try:
-            self.event_body(ev, etype, ptr)
+            if not claims_ledger(ev, etype, self.lichain_key):
+                self.verbatim(ev, etype, ptr)
+            elif etype in _UNSUPPORTED:
+                self.add(f"{ptr}/type", f"{etype} with lichain extensions is not supported by the ledger: it "
+                                        "records lots (ObjectEvent ADD commissioning), runs (TransformationEvent) "
+                                        "and shipments (ObjectEvent shipping); without them it is kept verbatim")
+            else:
+                self.event_body(ev, etype, ptr)
         finally:
             self.prefixes, self.ours = saved
+
+    def lichain_key(self, key: str) -> bool:
+        """True for a member name in lichain's namespace (or an undeclared ``lichain:``)."""
+        return self.local(key) is not None or key.startswith("lichain:")
+
+    def event_head(self, ev: dict[str, Any], etype: str, ptr: str) -> datetime | None:
+        """Check what every EPCIS event has (members, times, id, action, vocabulary); return its eventTime."""
+        fields = VERBATIM_FIELDS[etype]
+        for key in ev:
+            if key not in fields and not key.startswith("@") and ":" not in key:
+                self.add(f"{ptr}/{esc(key)}", f"unknown field {key!r} for {etype} "
+                                               "(extension fields must be namespaced, e.g. lichain:run)")
+        time = self.time(ev.get("eventTime"), f"{ptr}/eventTime", "eventTime")
+        tz = ev.get("eventTimeZoneOffset")
+        if tz is None:
+            self.add(f"{ptr}/eventTimeZoneOffset", "missing eventTimeZoneOffset")
+        elif not isinstance(tz, str) or not _TZ.match(tz):
+            self.add(f"{ptr}/eventTimeZoneOffset", f"eventTimeZoneOffset {tz!r} is not ±hh:mm within -14:00..+14:00")
+        if "recordTime" in ev:
+            self.time(ev["recordTime"], f"{ptr}/recordTime", "recordTime")
+        event_id = ev.get("eventID")
+        if event_id is not None and (not isinstance(event_id, str) or not URI.match(event_id)):
+            self.add(f"{ptr}/eventID", f"eventID must be a URI, got {event_id!r}")
+        action = ev.get("action")
+        if etype != "TransformationEvent" and action not in ("ADD", "OBSERVE", "DELETE"):
+            self.add(f"{ptr}/action", "missing action" if action is None else
+                     f"action must be ADD, OBSERVE or DELETE, got {action!r}")
+        if "disposition" in ev:
+            self.cbv(ev["disposition"], "disposition", f"{ptr}/disposition")
+        return time
+
+    def verbatim(self, ev: dict[str, Any], etype: str, ptr: str) -> None:
+        """An event the lot graph does not model: checked as EPCIS, then kept as received (docs/ledger.md)."""
+        n = len(self.problems)
+        time = self.event_head(ev, etype, ptr)
+        if "bizStep" in ev:
+            self.cbv(ev["bizStep"], "bizStep", f"{ptr}/bizStep")
+        own = ev.get("@context")
+        for k, item in enumerate(own if isinstance(own, list) else [] if own is None else [own]):
+            if not isinstance(item, dict) and item not in GS1_CONTEXTS:
+                self.add(f"{ptr}/@context" + (f"/{k}" if isinstance(own, list) else ""),
+                         "an event's own @context may only declare prefixes inline (contexts are never fetched)")
+        event, context, inexact = captured(ev, self.prefixes)
+        for p in inexact[:1]:
+            self.add(f"{ptr}{p}", "number has more significant digits than a JSON double carries: an event kept "
+                                  "verbatim keeps its numbers exactly (send it as a string, or with fewer digits)")
+        if len(self.problems) > n or time is None:
+            return
+        body = VerbatimEvent(event, context, verbatim_note(ev, etype))
+        self.events.append(LocatedEvent(f"{self.src}#{ptr}", Event(verbatim_id(body), EventKind.EPCIS_VERBATIM,
+                                                                   time, body)))
 
     def extension_object(self, ev: dict[str, Any], ptr: str, name: str, keys: frozenset[str],
                          what: str) -> tuple[dict[str, Any], str]:
@@ -302,29 +364,8 @@ class EpcisReader(MasterDataReader):
 
     def event_body(self, ev: dict[str, Any], etype: str, ptr: str) -> None:
         n = len(self.problems)
-        fields = _FIELDS[etype]
-        for key in ev:
-            if key not in fields and not key.startswith("@") and ":" not in key:
-                self.add(f"{ptr}/{esc(key)}", f"unknown field {key!r} for {etype} "
-                                               "(extension fields must be namespaced, e.g. lichain:run)")
-        time = self.time(ev.get("eventTime"), f"{ptr}/eventTime", "eventTime")
-        tz = ev.get("eventTimeZoneOffset")
-        if tz is None:
-            self.add(f"{ptr}/eventTimeZoneOffset", "missing eventTimeZoneOffset")
-        elif not isinstance(tz, str) or not _TZ.match(tz):
-            self.add(f"{ptr}/eventTimeZoneOffset", f"eventTimeZoneOffset {tz!r} is not ±hh:mm within -14:00..+14:00")
-        if "recordTime" in ev:
-            self.time(ev["recordTime"], f"{ptr}/recordTime", "recordTime")
-        event_id = ev.get("eventID")
-        if event_id is not None and (not isinstance(event_id, str) or not URI.match(event_id)):
-            self.add(f"{ptr}/eventID", f"eventID must be a URI, got {event_id!r}")
-        action = ev.get("action")
-        if etype == "ObjectEvent" and action not in ("ADD", "OBSERVE", "DELETE"):
-            self.add(f"{ptr}/action", "missing action" if action is None else
-                     f"action must be ADD, OBSERVE or DELETE, got {action!r}")
+        time = self.event_head(ev, etype, ptr)
         step = self.cbv(ev["bizStep"], "bizStep", f"{ptr}/bizStep") if "bizStep" in ev else None
-        if "disposition" in ev:
-            self.cbv(ev["disposition"], "disposition", f"{ptr}/disposition")
         if "errorDeclaration" in ev:
             self.retraction(ev, ptr, n)
             return
