@@ -13,6 +13,8 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
+from lichain.core.errors import Problem
+
 __all__ = [
     "CUSTODY_MODELS",
     "DEFAULT_ELEMENTS",
@@ -372,6 +374,12 @@ class VerbatimEvent:
     event: dict[str, Any]
     context: dict[str, str] = field(default_factory=dict)
     note: str = field(default="", compare=False)
+    #: Set by a reader for an event shaped like a lot, run or shipment without lichain extensions, and never
+    #: stored: what it names (("site" | "lot" | "material", id), ...) and its reading as a lot-graph event (or the
+    #: problems of that reading). When it names anything of the ledger it is that event, else it is kept verbatim.
+    names: tuple[tuple[str, str], ...] = field(default=(), compare=False)
+    modelled: Event | None = field(default=None, compare=False)
+    modelled_problems: tuple[Problem, ...] = field(default=(), compare=False)
 
     @property
     def event_type(self) -> str:

@@ -121,6 +121,8 @@ def ingest(
             if r.ok:
                 verb = "would be written (dry run: nothing written)" if dry_run else "written"
                 out.print(f"{f}: {r.events_written} events {verb}, {r.events_skipped} already on record")
+                if r.kept_verbatim:  # EPCIS events the lot graph does not model: in the chain, not in the graph
+                    out.print(f"  {r.kept_verbatim} kept verbatim, outside the lot graph (--json lists each, why)")
             else:
                 err.print(f"{f}: refused, nothing written ({len(r.problems)} problems)")
                 for p in r.problems:
@@ -379,6 +381,7 @@ def _register_extensions() -> None:
         cli_circularity,
         cli_corrections,
         cli_diligence,
+        cli_events,
         cli_factors,
         cli_footprint,
         cli_lists,
@@ -394,6 +397,7 @@ def _register_extensions() -> None:
     cli_verify.register(app)
     cli_lists.register(app)
     cli_diligence.register(app)
+    cli_events.register(app)
 
 
 _register_extensions()

@@ -21,6 +21,7 @@ def _outputs() -> dict[str, Any]:
     from lichain.services.corrections import RetractResult
     from lichain.services.demo import DemoReport
     from lichain.services.diligence import DiligenceReport
+    from lichain.services.epcis_query import EventPage
     from lichain.services.ingest import IngestReport
     from lichain.services.lists import MaterialList, OrganisationList, ShipmentList, SiteList
     from lichain.services.query import BalanceCheck, LotDetail, LotSummary
@@ -43,6 +44,7 @@ def _outputs() -> dict[str, Any]:
         "materials": MaterialList,
         "organisations": OrganisationList,
         "shipments": ShipmentList,
+        "events": EventPage,
     }
 
 

@@ -48,6 +48,8 @@ from lichain.io.epcis_verbatim import (
     VERBATIM_FIELDS,
     captured,
     claims_ledger,
+    lot_graph_shape,
+    names_of,
     verbatim_id,
     verbatim_note,
 )
@@ -235,8 +237,8 @@ class EpcisReader(MasterDataReader):
                 if isinstance(item, dict):
                     self.bind(item)
         try:
-            if not claims_ledger(ev, etype, self.lichain_key):
-                self.verbatim(ev, etype, ptr)
+            if not claims_ledger(ev, self.lichain_key):
+                self.unclaimed(ev, etype, ptr)
             elif etype in _UNSUPPORTED:
                 self.add(f"{ptr}/type", f"{etype} with lichain extensions is not supported by the ledger: it "
                                         "records lots (ObjectEvent ADD commissioning), runs (TransformationEvent) "
@@ -276,7 +278,27 @@ class EpcisReader(MasterDataReader):
             self.cbv(ev["disposition"], "disposition", f"{ptr}/disposition")
         return time
 
-    def verbatim(self, ev: dict[str, Any], etype: str, ptr: str) -> None:
+    def unclaimed(self, ev: dict[str, Any], etype: str, ptr: str) -> None:
+        """An event without lichain extensions: kept verbatim, unless shaped like a lot, run or shipment.
+
+        Such an event is also read as a lot-graph event (or its problems are kept); the ledger rules use that
+        reading when it names a site, lot or material the ledger knows (docs/ledger.md, "Events kept verbatim").
+        """
+        if not lot_graph_shape(ev, etype):
+            self.verbatim(ev, etype, ptr)
+            return
+        n, m = len(self.problems), len(self.events)
+        self.event_body(ev, etype, ptr)
+        problems, self.problems = tuple(self.problems[n:]), self.problems[:n]
+        modelled, self.events = self.events[m:], self.events[:m]
+        if not self.verbatim(ev, etype, ptr, names_of(ev), modelled[0].event if modelled and not problems else None,
+                             problems):
+            del self.problems[n:]  # it cannot be kept verbatim: it is read as the lot-graph event it is shaped as
+            self.problems += problems
+            self.events += modelled
+
+    def verbatim(self, ev: dict[str, Any], etype: str, ptr: str, names: tuple[tuple[str, str], ...] = (),
+                 modelled: Event | None = None, modelled_problems: tuple[Problem, ...] = ()) -> bool:
         """An event the lot graph does not model: checked as EPCIS, then kept as received (docs/ledger.md)."""
         n = len(self.problems)
         time = self.event_head(ev, etype, ptr)
@@ -292,10 +314,11 @@ class EpcisReader(MasterDataReader):
             self.add(f"{ptr}{p}", "number has more significant digits than a JSON double carries: an event kept "
                                   "verbatim keeps its numbers exactly (send it as a string, or with fewer digits)")
         if len(self.problems) > n or time is None:
-            return
-        body = VerbatimEvent(event, context, verbatim_note(ev, etype))
+            return False
+        body = VerbatimEvent(event, context, verbatim_note(ev, etype), names, modelled, modelled_problems)
         self.events.append(LocatedEvent(f"{self.src}#{ptr}", Event(verbatim_id(body), EventKind.EPCIS_VERBATIM,
                                                                    time, body)))
+        return True
 
     def extension_object(self, ev: dict[str, Any], ptr: str, name: str, keys: frozenset[str],
                          what: str) -> tuple[dict[str, Any], str]:

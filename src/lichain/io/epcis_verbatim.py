@@ -6,14 +6,14 @@ report, a business step the lot graph has no meaning for) is kept exactly as rec
 every export and query, and creates, moves or consumes no lot. An event that does claim lichain semantics is read
 into the lot graph and refused with its location when it breaks a rule; it is never downgraded to verbatim.
 
-The rule (``docs/ledger.md``, "Events kept verbatim"), :func:`claims_ledger`: an EPCIS event is **modelled** when
+The rule (``docs/ledger.md``, "Events kept verbatim"): an EPCIS event is **modelled** when
 
 1. it has a member in lichain's namespace at its top level, in its ``ilmd`` or in its ``errorDeclaration``
-   (any prefix bound to ``https://lichain.dev/ns/epcis#``, or an undeclared ``lichain:``), or
-2. it is a TransformationEvent, or an ObjectEvent with bizStep ``commissioning`` or ``shipping``, that speaks
-   only of kilograms of lots: its quantity lists name at least one quantity, every quantity is in a mass unit
-   (KGM, TNE, GRM, MGM, LBR), and it lists no serialised items (``epcList``, ``inputEPCList``,
-   ``outputEPCList``); or one of its quantity lists is not a list of objects (refused where it is malformed).
+   (any prefix bound to lichain's namespace, or an undeclared ``lichain:``) — :func:`claims_ledger`; or
+2. it is a TransformationEvent, or an ObjectEvent with bizStep ``commissioning`` or ``shipping``
+   (:func:`lot_graph_shape`), and it names a site (read point, business location, source or destination
+   location), a lot or a lot's GTIN material (quantity ``epcClass``) that the ledger knows: on record, or declared
+   or made earlier in the same document (:func:`names_of`; decided by :mod:`lichain.core.validate`).
 
 Every other event of the five EPCIS 2.0 types is **kept verbatim**. lichain's own extension event types are
 always modelled; any other type is refused.
@@ -28,17 +28,19 @@ an error declaration, which the event hash leaves out, gets the content id of it
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any
 
 from lichain.core.codec import canonical_json, content_event_id
 from lichain.core.model import EventKind, VerbatimEvent
+from lichain.io.epcis_fields import canonical
 from lichain.io.epcis_hash import event_hash, normalise_cbv
-from lichain.io.epcis_vocab import MASS_UOMS
+from lichain.io.epcis_vocab import from_uri
 
-__all__ = ["STANDARD_TYPES", "VERBATIM_FIELDS", "bizstep", "captured", "claims_ledger", "exported", "verbatim_id",
-           "verbatim_note"]  # fmt: skip
+__all__ = ["STANDARD_TYPES", "VERBATIM_FIELDS", "bizstep", "captured", "claims_ledger", "exported", "lot_graph_shape",
+           "names_of", "verbatim_id", "verbatim_note"]  # fmt: skip
 
 #: The event types of EPCIS 2.0 (§7.4).
 STANDARD_TYPES = frozenset({"ObjectEvent", "AggregationEvent", "TransformationEvent", "TransactionEvent",
@@ -62,7 +64,7 @@ _CBV_STEP = "https://ref.gs1.org/cbv/BizStep-"
 _MAPPED_STEPS = frozenset({_CBV_STEP + "commissioning", _CBV_STEP + "shipping"})
 _WHAT = {"AggregationEvent": "aggregations", "AssociationEvent": "associations",
          "TransactionEvent": "business transactions"}
-_EPC_LISTS = ("epcList", "inputEPCList", "outputEPCList")
+_DL_LOT_GTIN = re.compile(r"(https://id\.gs1\.org/01/\d{14})/10/")
 _QTY_LISTS = {"ObjectEvent": ("quantityList",), "TransformationEvent": ("inputQuantityList", "outputQuantityList")}
 
 
@@ -71,8 +73,8 @@ def bizstep(value: Any) -> str | None:
     return normalise_cbv(value, "bizStep") if isinstance(value, str) and value.strip() else None
 
 
-def claims_ledger(ev: Mapping[str, Any], etype: str, lichain_key: Callable[[str], bool]) -> bool:
-    """True when an event claims lichain semantics (the rule in the module docstring): it is modelled.
+def claims_ledger(ev: Mapping[str, Any], lichain_key: Callable[[str], bool]) -> bool:
+    """Rule 1: the event has a member in lichain's namespace at its top level, in ``ilmd`` or ``errorDeclaration``.
 
     ``lichain_key`` tells whether a member name is in lichain's namespace under the prefixes in force.
     """
@@ -82,20 +84,47 @@ def claims_ledger(ev: Mapping[str, Any], etype: str, lichain_key: Callable[[str]
         obj = ev.get(member)
         if isinstance(obj, Mapping) and any(lichain_key(k) for k in obj):
             return True
-    lists = _QTY_LISTS.get(etype)
-    if lists is None or (etype == "ObjectEvent" and bizstep(ev.get("bizStep")) not in _MAPPED_STEPS):
-        return False
-    mass = False
-    for name in lists:
-        q = ev.get(name)
-        if q is None:
-            continue
-        if not isinstance(q, list) or not all(isinstance(el, Mapping) for el in q):
-            return True  # malformed: the lot-graph reader refuses it at its place
-        if any(el.get("uom") not in MASS_UOMS for el in q):
-            return False  # counts or other units: not kilograms of lots
-        mass = mass or bool(q)
-    return mass and not any(ev.get(name) for name in _EPC_LISTS)
+    return False
+
+
+def lot_graph_shape(ev: Mapping[str, Any], etype: str) -> bool:
+    """Rule 2's shape: a TransformationEvent, or an ObjectEvent with bizStep commissioning or shipping."""
+    return etype == "TransformationEvent" or (
+        etype == "ObjectEvent" and bizstep(ev.get("bizStep")) in _MAPPED_STEPS
+    )
+
+
+def _site(value: Any, out: list[tuple[str, str]]) -> None:
+    if isinstance(value, str) and value.strip():
+        out.append(("site", from_uri(value.strip(), "site")))
+
+
+def names_of(ev: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
+    """What an event names that a ledger could know: sites (read point, business location, source/destination
+    locations), lots and their GTIN material (quantity epcClasses), as the lot-graph reader would name them."""
+    out: list[tuple[str, str]] = []
+    for member in ("readPoint", "bizLocation"):
+        loc = ev.get(member)
+        if isinstance(loc, Mapping):
+            _site(loc.get("id"), out)
+    for name, member in (("sourceList", "source"), ("destinationList", "destination")):
+        items = ev.get(name)
+        for item in items if isinstance(items, list) else []:
+            if isinstance(item, Mapping) and isinstance(t := item.get("type"), str) and t.endswith("location"):
+                _site(item.get(member), out)
+    for name in ("quantityList", "inputQuantityList", "outputQuantityList"):
+        items = ev.get(name)
+        for q in items if isinstance(items, list) else []:
+            raw = q.get("epcClass") if isinstance(q, Mapping) else None
+            if not isinstance(raw, str) or not raw.strip():
+                continue
+            local = from_uri(raw.strip(), "lot")
+            lot = local if local != raw.strip() else canonical(raw.strip())
+            out.append(("lot", lot))
+            m = _DL_LOT_GTIN.match(lot)
+            if m:
+                out.append(("material", m[1]))
+    return tuple(dict.fromkeys(out))
 
 
 def verbatim_note(ev: Mapping[str, Any], etype: str) -> str:
@@ -110,8 +139,7 @@ def verbatim_note(ev: Mapping[str, Any], etype: str) -> str:
         name = "none" if step is None else step.removeprefix(_CBV_STEP)
         return (f"ObjectEvent{sensor} with bizStep {name}: in the lot graph only commissioning (a new lot) and "
                 "shipping (a lot moves) carry kilograms")
-    return (f"{etype}{sensor} does not speak only of kilograms of lots: serialised items (EPCs), counts and "
-            "other units carry no kilograms")
+    return f"{etype}{sensor} names no site, lot or material of this ledger"
 
 
 def _prefixes(value: Any, out: set[str]) -> None:
