@@ -311,3 +311,33 @@ def test_reader_keeps_the_prefixes_an_event_uses() -> None:
     body = located[0].event.body
     assert isinstance(body, VerbatimEvent)
     assert body.context and set(body.context) <= set(_inline(doc))
+
+
+def test_a_streamed_document_keeps_the_same_events_verbatim(store: SqlStore, tmp_path: Path) -> None:
+    """The streaming path (chunks in one transaction) captures what the whole-document path captures."""
+    from lichain.services.record import ingest_file
+
+    name = "epcisDocWithVariousEventTypes"
+    path = tmp_path / f"{name}.jsonld"
+    path.write_bytes((GS1 / f"{name}.jsonld").read_bytes())
+    whole = MemoryStore()
+    w = ingest_file(whole, path)
+    r = ingest_file(store, path, stream_above=0, chunk_events=4)
+    assert w.ok and r.ok
+    assert r.events_written == r.kept_verbatim == w.kept_verbatim == len(_events(_doc(name)))
+    assert [n.location for n in r.verbatim] == [n.location for n in w.verbatim]
+    assert store.head() == whole.head()
+
+
+def test_the_cli_says_how_many_events_were_kept_verbatim(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from lichain.entrypoints.cli import app
+
+    name = "epcisDocWithVariousEventTypes.jsonld"
+    db = str(tmp_path / "l.db")
+    r = CliRunner().invoke(app, ["ingest", str(GS1 / name), "--db", db])
+    assert r.exit_code == 0 and "13 kept verbatim" in r.output
+    r = CliRunner().invoke(app, ["ingest", str(GS1 / name), "--db", db, "--json"])
+    got = json.loads(r.output)
+    assert got["kept_verbatim"] == 0 and got["events_skipped"] == 13  # already on record
