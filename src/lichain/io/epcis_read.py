@@ -1,12 +1,13 @@
 """GS1 EPCIS 2.0 JSON-LD into ledger events, read as the standard means it and never guessed at.
 
 Why this exists: suppliers, recyclers and our own exports send EPCIS 2.0 documents; the ledger balances
-kilograms of identified lots. Every fact that cannot enter a kg balance without a guess is refused with a
-located problem (JSON pointer into the document) instead of being dropped or approximated: a quantity without
-``uom`` counts instances, a GTIN without lot is a product class, serialised items carry no mass, and
-Aggregation/Association/Transaction events have no ledger meaning. The parser reports every problem of a
-document in one pass; events are returned for the parts that parsed, but a caller writes nothing while any
-problem is left (``lichain.services.ingest``).
+kilograms of identified lots. In an event that claims lichain semantics, every fact that cannot enter a kg
+balance without a guess is refused with a located problem (JSON pointer into the document) instead of being
+dropped or approximated: a quantity without ``uom`` counts instances, a GTIN without lot is a product class,
+serialised items carry no mass. An event that claims none (an observation, an aggregation, a sensor report …) is
+kept verbatim, outside the lot graph (:mod:`lichain.io.epcis_verbatim` states the rule). The parser reports every
+problem of a document in one pass; events are returned for the parts that parsed, but a caller writes nothing
+while any problem is left (``lichain.services.ingest``).
 
 Identifiers: an EPC URN and the GS1 Digital Link URI of the same lot are one lot. Lot and material ids pass
 through :func:`lichain.io.epcis_hash.normalise_epc`, so the ledger stores the canonical Digital Link form
@@ -37,22 +38,11 @@ from lichain.core.model import (
     Retraction,
     Run,
     Shipment,
-    VerbatimEvent,
 )
 from lichain.core.validate import LocatedEvent
 from lichain.io.epcis_fields import LOT_KEYS, canonical, esc
 from lichain.io.epcis_hash import event_hash
-from lichain.io.epcis_master import MasterDataReader
-from lichain.io.epcis_verbatim import (
-    STANDARD_TYPES,
-    VERBATIM_FIELDS,
-    captured,
-    claims_ledger,
-    lot_graph_shape,
-    names_of,
-    verbatim_id,
-    verbatim_note,
-)
+from lichain.io.epcis_verbatim import STANDARD_TYPES, VerbatimReader, claims_ledger
 from lichain.io.epcis_vocab import GS1_CONTEXTS, LICHAIN_CONTEXT, LICHAIN_CONTEXT_URL, URI, from_uri
 from lichain.io.epcis_write import CLAIM_EVENT_TYPE, PCF_EVENT_TYPE, RISK_EVENT_TYPE
 from lichain.io.json_limits import JsonProblem, load_json
@@ -63,7 +53,6 @@ __all__ = ["EVENT_LISTS", "EpcisReader", "read_epcis"]
 EVENT_LISTS = ("/epcisBody/eventList", "/epcisBody/queryResults/resultsBody/eventList")
 
 _UNSUPPORTED = ("AggregationEvent", "AssociationEvent", "TransactionEvent")
-_TZ = re.compile(r"[+-](?:(?:0\d|1[0-3]):[0-5]\d|14:00)\Z", re.ASCII)
 _RUN_KEYS = frozenset({"kind", "startedAt", "endedAt", "lossesKg", "activity", "allocation", "outputValues"})
 _SHIP_KEYS = frozenset({"id", "mode", "distanceKm", "toOrganisation", "shippedAt"})
 
@@ -94,7 +83,7 @@ _RISK_KEYS = frozenset({"id", "site", "kind", "status", "valid_from", "valid_to"
                         "reference"})
 
 
-class EpcisReader(MasterDataReader):
+class EpcisReader(VerbatimReader):
     """One pass over one document: located events and every problem found."""
 
     def __init__(self, source: str) -> None:
@@ -247,78 +236,6 @@ class EpcisReader(MasterDataReader):
                 self.event_body(ev, etype, ptr)
         finally:
             self.prefixes, self.ours = saved
-
-    def lichain_key(self, key: str) -> bool:
-        """True for a member name in lichain's namespace (or an undeclared ``lichain:``)."""
-        return self.local(key) is not None or key.startswith("lichain:")
-
-    def event_head(self, ev: dict[str, Any], etype: str, ptr: str) -> datetime | None:
-        """Check what every EPCIS event has (members, times, id, action, vocabulary); return its eventTime."""
-        fields = VERBATIM_FIELDS[etype]
-        for key in ev:
-            if key not in fields and not key.startswith("@") and ":" not in key:
-                self.add(f"{ptr}/{esc(key)}", f"unknown field {key!r} for {etype} "
-                                               "(extension fields must be namespaced, e.g. lichain:run)")
-        time = self.time(ev.get("eventTime"), f"{ptr}/eventTime", "eventTime")
-        tz = ev.get("eventTimeZoneOffset")
-        if tz is None:
-            self.add(f"{ptr}/eventTimeZoneOffset", "missing eventTimeZoneOffset")
-        elif not isinstance(tz, str) or not _TZ.match(tz):
-            self.add(f"{ptr}/eventTimeZoneOffset", f"eventTimeZoneOffset {tz!r} is not ±hh:mm within -14:00..+14:00")
-        if "recordTime" in ev:
-            self.time(ev["recordTime"], f"{ptr}/recordTime", "recordTime")
-        event_id = ev.get("eventID")
-        if event_id is not None and (not isinstance(event_id, str) or not URI.match(event_id)):
-            self.add(f"{ptr}/eventID", f"eventID must be a URI, got {event_id!r}")
-        action = ev.get("action")
-        if etype != "TransformationEvent" and action not in ("ADD", "OBSERVE", "DELETE"):
-            self.add(f"{ptr}/action", "missing action" if action is None else
-                     f"action must be ADD, OBSERVE or DELETE, got {action!r}")
-        if "disposition" in ev:
-            self.cbv(ev["disposition"], "disposition", f"{ptr}/disposition")
-        return time
-
-    def unclaimed(self, ev: dict[str, Any], etype: str, ptr: str) -> None:
-        """An event without lichain extensions: kept verbatim, unless shaped like a lot, run or shipment.
-
-        Such an event is also read as a lot-graph event (or its problems are kept); the ledger rules use that
-        reading when it names a site, lot or material the ledger knows (docs/ledger.md, "Events kept verbatim").
-        """
-        if not lot_graph_shape(ev, etype):
-            self.verbatim(ev, etype, ptr)
-            return
-        n, m = len(self.problems), len(self.events)
-        self.event_body(ev, etype, ptr)
-        problems, self.problems = tuple(self.problems[n:]), self.problems[:n]
-        modelled, self.events = self.events[m:], self.events[:m]
-        if not self.verbatim(ev, etype, ptr, names_of(ev), modelled[0].event if modelled and not problems else None,
-                             problems):
-            del self.problems[n:]  # it cannot be kept verbatim: it is read as the lot-graph event it is shaped as
-            self.problems += problems
-            self.events += modelled
-
-    def verbatim(self, ev: dict[str, Any], etype: str, ptr: str, names: tuple[tuple[str, str], ...] = (),
-                 modelled: Event | None = None, modelled_problems: tuple[Problem, ...] = ()) -> bool:
-        """An event the lot graph does not model: checked as EPCIS, then kept as received (docs/ledger.md)."""
-        n = len(self.problems)
-        time = self.event_head(ev, etype, ptr)
-        if "bizStep" in ev:
-            self.cbv(ev["bizStep"], "bizStep", f"{ptr}/bizStep")
-        own = ev.get("@context")
-        for k, item in enumerate(own if isinstance(own, list) else [] if own is None else [own]):
-            if not isinstance(item, dict) and item not in GS1_CONTEXTS:
-                self.add(f"{ptr}/@context" + (f"/{k}" if isinstance(own, list) else ""),
-                         "an event's own @context may only declare prefixes inline (contexts are never fetched)")
-        event, context, inexact = captured(ev, self.prefixes)
-        for p in inexact[:1]:
-            self.add(f"{ptr}{p}", "number has more significant digits than a JSON double carries: an event kept "
-                                  "verbatim keeps its numbers exactly (send it as a string, or with fewer digits)")
-        if len(self.problems) > n or time is None:
-            return False
-        body = VerbatimEvent(event, context, verbatim_note(ev, etype), names, modelled, modelled_problems)
-        self.events.append(LocatedEvent(f"{self.src}#{ptr}", Event(verbatim_id(body), EventKind.EPCIS_VERBATIM,
-                                                                   time, body)))
-        return True
 
     def extension_object(self, ev: dict[str, Any], ptr: str, name: str, keys: frozenset[str],
                          what: str) -> tuple[dict[str, Any], str]:

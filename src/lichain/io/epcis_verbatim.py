@@ -30,16 +30,20 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from lichain.core.codec import canonical_json, content_event_id
-from lichain.core.model import EventKind, VerbatimEvent
-from lichain.io.epcis_fields import canonical
+from lichain.core.errors import Problem
+from lichain.core.model import Event, EventKind, VerbatimEvent
+from lichain.core.validate import LocatedEvent
+from lichain.io.epcis_fields import canonical, esc
 from lichain.io.epcis_hash import event_hash, normalise_cbv
-from lichain.io.epcis_vocab import from_uri
+from lichain.io.epcis_master import MasterDataReader
+from lichain.io.epcis_vocab import GS1_CONTEXTS, URI, from_uri
 
-__all__ = ["STANDARD_TYPES", "VERBATIM_FIELDS", "bizstep", "captured", "claims_ledger", "exported", "lot_graph_shape",
+__all__ = ["STANDARD_TYPES", "VERBATIM_FIELDS", "VerbatimReader", "bizstep", "captured", "claims_ledger", "exported", "lot_graph_shape",
            "names_of", "verbatim_id", "verbatim_note"]  # fmt: skip
 
 #: The event types of EPCIS 2.0 (§7.4).
@@ -60,6 +64,7 @@ VERBATIM_FIELDS = {
     "TransformationEvent": _COMMON | {"inputEPCList", "inputQuantityList", "outputEPCList", "outputQuantityList",
                                       "transformationID", "ilmd"},
 }  # fmt: skip
+_TZ = re.compile(r"[+-](?:(?:0\d|1[0-3]):[0-5]\d|14:00)\Z", re.ASCII)
 _CBV_STEP = "https://ref.gs1.org/cbv/BizStep-"
 _MAPPED_STEPS = frozenset({_CBV_STEP + "commissioning", _CBV_STEP + "shipping"})
 _WHAT = {"AggregationEvent": "aggregations", "AssociationEvent": "associations",
@@ -196,3 +201,86 @@ def verbatim_id(body: VerbatimEvent) -> str:
 def exported(body: VerbatimEvent) -> dict[str, Any]:
     """The event as received, with the prefixes it uses as its own ``@context`` when it uses any."""
     return {"@context": dict(body.context), **body.event} if body.context else dict(body.event)
+
+
+class VerbatimReader(MasterDataReader):
+    """What the EPCIS event reader (:class:`lichain.io.epcis_read.EpcisReader`) does with events that claim no
+    lichain semantics: the checks every EPCIS event gets, and the verbatim reading with its lot-graph alternative."""
+
+    events: list[LocatedEvent]
+
+    def event_body(self, ev: dict[str, Any], etype: str, ptr: str) -> None:
+        """The lot-graph reading of an event (implemented by the event reader)."""
+        raise NotImplementedError
+
+    def lichain_key(self, key: str) -> bool:
+        """True for a member name in lichain's namespace (or an undeclared ``lichain:``)."""
+        return self.local(key) is not None or key.startswith("lichain:")
+
+    def event_head(self, ev: dict[str, Any], etype: str, ptr: str) -> datetime | None:
+        """Check what every EPCIS event has (members, times, id, action, vocabulary); return its eventTime."""
+        fields = VERBATIM_FIELDS[etype]
+        for key in ev:
+            if key not in fields and not key.startswith("@") and ":" not in key:
+                self.add(f"{ptr}/{esc(key)}", f"unknown field {key!r} for {etype} "
+                                               "(extension fields must be namespaced, e.g. lichain:run)")
+        time = self.time(ev.get("eventTime"), f"{ptr}/eventTime", "eventTime")
+        tz = ev.get("eventTimeZoneOffset")
+        if tz is None:
+            self.add(f"{ptr}/eventTimeZoneOffset", "missing eventTimeZoneOffset")
+        elif not isinstance(tz, str) or not _TZ.match(tz):
+            self.add(f"{ptr}/eventTimeZoneOffset", f"eventTimeZoneOffset {tz!r} is not ±hh:mm within -14:00..+14:00")
+        if "recordTime" in ev:
+            self.time(ev["recordTime"], f"{ptr}/recordTime", "recordTime")
+        event_id = ev.get("eventID")
+        if event_id is not None and (not isinstance(event_id, str) or not URI.match(event_id)):
+            self.add(f"{ptr}/eventID", f"eventID must be a URI, got {event_id!r}")
+        action = ev.get("action")
+        if etype != "TransformationEvent" and action not in ("ADD", "OBSERVE", "DELETE"):
+            self.add(f"{ptr}/action", "missing action" if action is None else
+                     f"action must be ADD, OBSERVE or DELETE, got {action!r}")
+        if "disposition" in ev:
+            self.cbv(ev["disposition"], "disposition", f"{ptr}/disposition")
+        return time
+
+    def unclaimed(self, ev: dict[str, Any], etype: str, ptr: str) -> None:
+        """An event without lichain extensions: kept verbatim, unless shaped like a lot, run or shipment.
+
+        Such an event is also read as a lot-graph event (or its problems are kept); the ledger rules use that
+        reading when it names a site, lot or material the ledger knows (docs/ledger.md, "Events kept verbatim").
+        """
+        if not lot_graph_shape(ev, etype):
+            self.verbatim(ev, etype, ptr)
+            return
+        n, m = len(self.problems), len(self.events)
+        self.event_body(ev, etype, ptr)
+        problems, self.problems = tuple(self.problems[n:]), self.problems[:n]
+        modelled, self.events = self.events[m:], self.events[:m]
+        if not self.verbatim(ev, etype, ptr, names_of(ev), modelled[0].event if modelled and not problems else None,
+                             problems):
+            del self.problems[n:]  # it cannot be kept verbatim: it is read as the lot-graph event it is shaped as
+            self.problems += problems
+            self.events += modelled
+
+    def verbatim(self, ev: dict[str, Any], etype: str, ptr: str, names: tuple[tuple[str, str], ...] = (),
+                 modelled: Event | None = None, modelled_problems: tuple[Problem, ...] = ()) -> bool:
+        """An event the lot graph does not model: checked as EPCIS, then kept as received (docs/ledger.md)."""
+        n = len(self.problems)
+        time = self.event_head(ev, etype, ptr)
+        if "bizStep" in ev:
+            self.cbv(ev["bizStep"], "bizStep", f"{ptr}/bizStep")
+        own = ev.get("@context")
+        for k, item in enumerate(own if isinstance(own, list) else [] if own is None else [own]):
+            if not isinstance(item, dict) and item not in GS1_CONTEXTS:
+                self.add(f"{ptr}/@context" + (f"/{k}" if isinstance(own, list) else ""),
+                         "an event's own @context may only declare prefixes inline (contexts are never fetched)")
+        event, context, inexact = captured(ev, self.prefixes)
+        for p in inexact[:1]:
+            self.add(f"{ptr}{p}", "number has more significant digits than a JSON double carries: an event kept "
+                                  "verbatim keeps its numbers exactly (send it as a string, or with fewer digits)")
+        if len(self.problems) > n or time is None:
+            return False
+        body = VerbatimEvent(event, context, verbatim_note(ev, etype), names, modelled, modelled_problems)
+        self.events.append(LocatedEvent(f"{self.src}#{ptr}", Event(verbatim_id(body), EventKind.EPCIS_VERBATIM,
+                                                                   time, body)))
+        return True
