@@ -42,6 +42,7 @@ from lichain.core.model import (
     Site,
     SiteRisk,
     SupplierPcf,
+    VerbatimEvent,
 )
 from lichain.core.quality_model import Certificate, Deviation, ProcessBatch, SpcAlarm, Specification
 
@@ -84,6 +85,7 @@ _KIND_OF: dict[type, EventKind] = {
     ProcessBatch: EventKind.PROCESS_BATCH,
     CellSpec: EventKind.CELL_SPEC,
     BatteryRegistration: EventKind.BATTERY_REGISTRATION,
+    VerbatimEvent: EventKind.EPCIS_VERBATIM,
 }
 _NS = uuid.UUID("6f1d2c1e-8a53-5d0e-9a57-6c6963686169")  # lichain's UUIDv5 namespace
 
@@ -380,6 +382,8 @@ def body_to_json(body: EventBody) -> dict[str, Any]:
         from lichain.core.passport import record_to_json  # local: passport builds on this module
 
         return record_to_json(body)
+    if isinstance(body, VerbatimEvent):  # as received: the EPCIS event's own JSON, under its prefixes
+        return {"context": body.context, "event": body.event}
     raise TypeError(f"not an event body: {type(body).__name__}")
 
 
@@ -428,6 +432,8 @@ def body_from_json(kind: EventKind | str, d: Mapping[str, Any]) -> EventBody:
         from lichain.core.passport import record_from_json
 
         return record_from_json(CellSpec if kind is EventKind.CELL_SPEC else BatteryRegistration, d)
+    if kind is EventKind.EPCIS_VERBATIM:
+        return VerbatimEvent(dict(d["event"]), dict(d.get("context", {})))
     if kind is not EventKind.FACTOR_OVERRIDE:  # manufacturing and quality events
         from lichain.core.quality_codec import quality_from_json
 

@@ -25,8 +25,9 @@ from lichain.core.limits import (
     text_problem,
     time_problem,
 )
-from lichain.core.model import Event
+from lichain.core.model import Event, VerbatimEvent
 from lichain.core.quantities import MG_PER_KG
+from lichain.core.verbatim import verbatim_problems
 
 __all__ = ["field_problems"]
 
@@ -149,6 +150,8 @@ def field_problems(ev: Event, now: datetime | None = None, body: Mapping[str, An
         out.append(("", p))
     body = body if body is not None else body_to_json(ev.body)
     text = payload if payload is not None else canonical_json(body)
+    if isinstance(ev.body, VerbatimEvent):  # kept as received: its own bounds (lichain.core.verbatim)
+        return out + verbatim_problems(ev.body, text)
     if text.isascii():  # the usual case: only an escape or DEL can hide a control character
         clean = "\\" not in text and "\x7f" not in text
     else:

@@ -11,7 +11,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
+from typing import Any
 
+from lichain.core.errors import Problem
 from lichain.core.quality_model import Certificate, Deviation, ProcessBatch, SpcAlarm, Specification
 
 __all__ = [
@@ -46,6 +48,7 @@ __all__ = [
     "SiteKind",
     "Stage",
     "SupplierPcf",
+    "VerbatimEvent",
 ]
 
 #: Elements whose mass is tracked and balanced by default (DESIGN §2).
@@ -112,6 +115,7 @@ class EventKind(StrEnum):
     PROCESS_BATCH = "process_batch"
     CELL_SPEC = "cell_spec"
     BATTERY_REGISTRATION = "battery_registration"
+    EPCIS_VERBATIM = "epcis_verbatim"
 
 
 #: Electricity source types: grid (location-based), captive plants, a direct line to a generator, and the
@@ -494,9 +498,37 @@ class BatteryRegistration:
     operator: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class VerbatimEvent:
+    """An EPCIS 2.0 event the lot graph does not model, captured and kept exactly as received.
+
+    ``event`` is the event object as received, without an ``@context`` of its own; ``context`` maps the namespace
+    prefixes its member names use to their IRIs (from the document's or the event's inline ``@context``), so the
+    event keeps its meaning outside its document. The event is in the hash chain and in every export and query,
+    and creates, moves or consumes no lot (the rule deciding "modelled or verbatim" is in docs/ledger.md).
+    ``note`` says why it stays out of the lot graph; it is not stored (it follows from the event).
+    """
+
+    event: dict[str, Any]
+    context: dict[str, str] = field(default_factory=dict)
+    note: str = field(default="", compare=False)
+    #: Set by a reader for an event shaped like a lot, run or shipment without lichain extensions, and never
+    #: stored: what it names (("site" | "lot" | "material", id), ...) and its reading as a lot-graph event (or the
+    #: problems of that reading). When it names anything of the ledger it is that event, else it is kept verbatim.
+    names: tuple[tuple[str, str], ...] = field(default=(), compare=False)
+    modelled: Event | None = field(default=None, compare=False)
+    modelled_problems: tuple[Problem, ...] = field(default=(), compare=False)
+
+    @property
+    def event_type(self) -> str:
+        """The EPCIS event type (ObjectEvent, AggregationEvent, ...)."""
+        t = self.event.get("type")
+        return t if isinstance(t, str) else ""
+
+
 EventBody = (Site | Material | Lot | Run | Shipment | Retraction | FactorOverride | CustodyClaim | SupplierPcf
              | SiteRisk | DiligencePolicy | RiskMeasure | KeyStatement | Specification | Certificate | Deviation
-             | SpcAlarm | ProcessBatch | CellSpec | BatteryRegistration)
+             | SpcAlarm | ProcessBatch | CellSpec | BatteryRegistration | VerbatimEvent)
 
 
 @dataclass(frozen=True, slots=True)

@@ -47,6 +47,7 @@ from lichain.core.model import (
     SiteRisk,
     Stage,
     SupplierPcf,
+    VerbatimEvent,
 )
 from lichain.core.ports import LedgerView, LotState, Movement
 from lichain.core.quality_check import check_quality_event, quality_book
@@ -84,6 +85,7 @@ class CheckResult:
     new_events: list[Event]
     payloads: list[str]
     skipped: int = 0
+    verbatim: list[LocatedEvent] = field(default_factory=list)  # new events kept verbatim, where they stand
 
 
 @dataclass(slots=True)
@@ -130,6 +132,7 @@ class _Checker:
         self.retracting: set[str] = set()
         self.doc_kinds: dict[str, EventKind] = {}
         self.doc_uses: dict[str, Run | Shipment] = {}  # accepted runs and shipments of this document
+        self.verbatim: list[LocatedEvent] = []
 
     def add(self, loc: str, msg: str) -> None:
         self.problems.append(Problem(loc, msg))
@@ -141,6 +144,16 @@ class _Checker:
         materials: set[str] = set()
         runs: set[str] = set()
         ships: set[str] = set()
+        refs = {"lot": lot_refs, "site": sites, "material": materials}
+        alternatives = []
+        for le in events:
+            v = le.event.body
+            if isinstance(v, VerbatimEvent) and v.names:
+                for kind, name in v.names:
+                    refs[kind].add(name)
+                if v.modelled is not None:
+                    alternatives.append(LocatedEvent(le.location, v.modelled))
+        events = [*events, *alternatives]
         for le in events:
             b = le.event.body
             if isinstance(b, Run):
@@ -407,6 +420,11 @@ class _Checker:
         skipped = 0
         for le in events:
             ev, loc, b = le.event, le.location, le.event.body
+            if isinstance(b, VerbatimEvent) and b.names and self.names_ledger(b):  # docs/ledger.md: modelled
+                if b.modelled is None:
+                    self.problems += b.modelled_problems
+                    continue
+                ev, b = b.modelled, b.modelled.body
             body_json = body_to_json(b)
             payload = canonical_json(body_json)
             if ev.event_id in self.doc_events:
@@ -416,7 +434,9 @@ class _Checker:
             self.doc_kinds[ev.event_id] = ev.kind
             stored = self.stored_events.get(ev.event_id)
             if stored is not None:
-                if stored == (ev.kind.value, payload):
+                # an event kept verbatim is identified by its CBV 2.0 hash, which leaves out eventID, recordTime
+                # and comments: the same hash is the same event, already on record
+                if stored == (ev.kind.value, payload) or stored[0] == ev.kind.value == EventKind.EPCIS_VERBATIM:
                     skipped += 1
                     continue
                 self.add(loc, f"event id {ev.event_id} is already recorded with different content")
@@ -467,9 +487,16 @@ class _Checker:
             if len(self.problems) == n:
                 new_events.append(ev)
                 payloads.append(payload)
+                if isinstance(b, VerbatimEvent):
+                    self.verbatim.append(LocatedEvent(loc, ev))
                 if isinstance(b, Run | Shipment):
                     self.doc_uses[ev.event_id] = b
-        return CheckResult(self.problems, new_events, payloads, skipped)
+        return CheckResult(self.problems, new_events, payloads, skipped, self.verbatim)
+
+    def names_ledger(self, v: VerbatimEvent) -> bool:
+        """True when an event shaped like a lot, run or shipment names a site, lot or material of the ledger."""
+        known = {"site": self.site_known, "lot": self.lot_known, "material": self.material_known}
+        return any(known[kind](name) for kind, name in v.names)
 
     def lot_facts(self, lot_id: str) -> LotFacts | None:
         """What the supplier-PCF rules need of a lot: assay, production time, the run that made it, if any."""

@@ -97,6 +97,8 @@ def ingest(
             if r.ok:
                 verb = "would be written (dry run: nothing written)" if dry_run else "written"
                 out.print(f"{f}: {r.events_written} events {verb}, {r.events_skipped} already on record")
+                if r.kept_verbatim:  # EPCIS events the lot graph does not model: in the chain, not in the graph
+                    out.print(f"  {r.kept_verbatim} kept verbatim, outside the lot graph (--json lists each, why)")
             else:
                 err.print(f"{f}: refused, nothing written ({len(r.problems)} problems)")
                 for p in r.problems:
@@ -356,6 +358,7 @@ def _register_extensions() -> None:
         cli_corrections,
         cli_diligence,
         cli_emrt,
+        cli_events,
         cli_factors,
         cli_flows,
         cli_footprint,
@@ -384,6 +387,7 @@ def _register_extensions() -> None:
     cli_mfg.register(app)
     cli_rnd.register(app)
     cli_passport.register(app)
+    cli_events.register(app)
 
 
 _register_extensions()

@@ -30,6 +30,7 @@ def _outputs() -> dict[str, Any]:
     from lichain.services.diligence import DiligenceReport
     from lichain.services.diligence_report import DiligenceManagementReport
     from lichain.services.documents import DocumentCheck
+    from lichain.services.epcis_query import EventPage
     from lichain.services.esg_results import EsgReport
     from lichain.services.flows import FlowDiagram
     from lichain.services.footprint_results import LotFootprint
@@ -85,6 +86,7 @@ def _outputs() -> dict[str, Any]:
         "spc": SpcResult,
         "recipe": RecipeResult,
         "scenario": ScenarioResult,
+        "events": EventPage,
     }
 
 

@@ -1,12 +1,13 @@
 """GS1 EPCIS 2.0 JSON-LD into ledger events, read as the standard means it and never guessed at.
 
 Why this exists: suppliers, recyclers and our own exports send EPCIS 2.0 documents; the ledger balances
-kilograms of identified lots. Every fact that cannot enter a kg balance without a guess is refused with a
-located problem (JSON pointer into the document) instead of being dropped or approximated: a quantity without
-``uom`` counts instances, a GTIN without lot is a product class, serialised items carry no mass, and
-Aggregation/Association/Transaction events have no ledger meaning. The parser reports every problem of a
-document in one pass; events are returned for the parts that parsed, but a caller writes nothing while any
-problem is left (``lichain.services.ingest``).
+kilograms of identified lots. In an event that claims lichain semantics, every fact that cannot enter a kg
+balance without a guess is refused with a located problem (JSON pointer into the document) instead of being
+dropped or approximated: a quantity without ``uom`` counts instances, a GTIN without lot is a product class,
+serialised items carry no mass. An event that claims none (an observation, an aggregation, a sensor report …) is
+kept verbatim, outside the lot graph (:mod:`lichain.io.epcis_verbatim` states the rule). The parser reports every
+problem of a document in one pass; events are returned for the parts that parsed, but a caller writes nothing
+while any problem is left (``lichain.services.ingest``).
 
 Identifiers: an EPC URN and the GS1 Digital Link URI of the same lot are one lot. Lot and material ids pass
 through :func:`lichain.io.epcis_hash.normalise_epc`, so the ledger stores the canonical Digital Link form
@@ -28,11 +29,20 @@ from typing import Any
 
 from lichain.core.codec import body_from_json, canonical_payload, content_event_id, parse_time
 from lichain.core.errors import Problem
-from lichain.core.model import Activity, Consumption, Event, EventKind, Lot, Retraction, Run, Shipment
+from lichain.core.model import (
+    Activity,
+    Consumption,
+    Event,
+    EventKind,
+    Lot,
+    Retraction,
+    Run,
+    Shipment,
+)
 from lichain.core.validate import LocatedEvent
 from lichain.io.epcis_fields import LOT_KEYS, canonical, esc
 from lichain.io.epcis_hash import event_hash
-from lichain.io.epcis_master import MasterDataReader
+from lichain.io.epcis_verbatim import STANDARD_TYPES, VerbatimReader, claims_ledger
 from lichain.io.epcis_vocab import GS1_CONTEXTS, LICHAIN_CONTEXT, LICHAIN_CONTEXT_URL, URI, from_uri
 from lichain.io.epcis_write import (
     BATTERY_EVENT_TYPE,
@@ -53,17 +63,6 @@ __all__ = ["EVENT_LISTS", "EpcisReader", "read_epcis"]
 EVENT_LISTS = ("/epcisBody/eventList", "/epcisBody/queryResults/resultsBody/eventList")
 
 _UNSUPPORTED = ("AggregationEvent", "AssociationEvent", "TransactionEvent")
-_COMMON = frozenset({
-    "type", "eventTime", "eventTimeZoneOffset", "recordTime", "eventID", "certificationInfo", "errorDeclaration",
-    "readPoint", "bizLocation", "bizStep", "disposition", "persistentDisposition", "bizTransactionList",
-    "sourceList", "destinationList", "sensorElementList",
-})  # fmt: skip
-_FIELDS = {
-    "ObjectEvent": _COMMON | {"epcList", "quantityList", "action", "ilmd"},
-    "TransformationEvent": _COMMON | {"inputEPCList", "inputQuantityList", "outputEPCList", "outputQuantityList",
-                                      "transformationID", "ilmd"},
-}  # fmt: skip
-_TZ = re.compile(r"[+-](?:(?:0\d|1[0-3]):[0-5]\d|14:00)\Z", re.ASCII)
 _RUN_KEYS = frozenset({"kind", "startedAt", "endedAt", "lossesKg", "activity", "allocation", "outputValues"})
 _SHIP_KEYS = frozenset({"id", "mode", "distanceKm", "toOrganisation", "shippedAt"})
 
@@ -106,7 +105,7 @@ _RECORDS = {
 }
 
 
-class EpcisReader(MasterDataReader):
+class EpcisReader(VerbatimReader):
     """One pass over one document: located events and every problem found."""
 
     def __init__(self, source: str) -> None:
@@ -250,11 +249,7 @@ class EpcisReader(MasterDataReader):
         if etype in (CELL_SPEC_EVENT_TYPE, BATTERY_EVENT_TYPE):
             self.passport_event(ev, ptr, etype)
             return
-        if etype in _UNSUPPORTED:
-            self.add(f"{ptr}/type", f"{etype} is not supported by the ledger: it records lots (ObjectEvent ADD "
-                                    "commissioning), runs (TransformationEvent) and shipments (ObjectEvent shipping)")
-            return
-        if etype not in _FIELDS:
+        if etype not in STANDARD_TYPES:
             self.add(f"{ptr}/type", f"unknown event type {etype!r} (EPCIS 2.0: ObjectEvent, AggregationEvent, "
                                     "TransformationEvent, TransactionEvent, AssociationEvent)")
             return
@@ -265,7 +260,14 @@ class EpcisReader(MasterDataReader):
                 if isinstance(item, dict):
                     self.bind(item)
         try:
-            self.event_body(ev, etype, ptr)
+            if not claims_ledger(ev, self.lichain_key):
+                self.unclaimed(ev, etype, ptr)
+            elif etype in _UNSUPPORTED:
+                self.add(f"{ptr}/type", f"{etype} with lichain extensions is not supported by the ledger: it "
+                                        "records lots (ObjectEvent ADD commissioning), runs (TransformationEvent) "
+                                        "and shipments (ObjectEvent shipping); without them it is kept verbatim")
+            else:
+                self.event_body(ev, etype, ptr)
         finally:
             self.prefixes, self.ours = saved
 
@@ -348,29 +350,8 @@ class EpcisReader(MasterDataReader):
 
     def event_body(self, ev: dict[str, Any], etype: str, ptr: str) -> None:
         n = len(self.problems)
-        fields = _FIELDS[etype]
-        for key in ev:
-            if key not in fields and not key.startswith("@") and ":" not in key:
-                self.add(f"{ptr}/{esc(key)}", f"unknown field {key!r} for {etype} "
-                                               "(extension fields must be namespaced, e.g. lichain:run)")
-        time = self.time(ev.get("eventTime"), f"{ptr}/eventTime", "eventTime")
-        tz = ev.get("eventTimeZoneOffset")
-        if tz is None:
-            self.add(f"{ptr}/eventTimeZoneOffset", "missing eventTimeZoneOffset")
-        elif not isinstance(tz, str) or not _TZ.match(tz):
-            self.add(f"{ptr}/eventTimeZoneOffset", f"eventTimeZoneOffset {tz!r} is not ±hh:mm within -14:00..+14:00")
-        if "recordTime" in ev:
-            self.time(ev["recordTime"], f"{ptr}/recordTime", "recordTime")
-        event_id = ev.get("eventID")
-        if event_id is not None and (not isinstance(event_id, str) or not URI.match(event_id)):
-            self.add(f"{ptr}/eventID", f"eventID must be a URI, got {event_id!r}")
-        action = ev.get("action")
-        if etype == "ObjectEvent" and action not in ("ADD", "OBSERVE", "DELETE"):
-            self.add(f"{ptr}/action", "missing action" if action is None else
-                     f"action must be ADD, OBSERVE or DELETE, got {action!r}")
+        time = self.event_head(ev, etype, ptr)
         step = self.cbv(ev["bizStep"], "bizStep", f"{ptr}/bizStep") if "bizStep" in ev else None
-        if "disposition" in ev:
-            self.cbv(ev["disposition"], "disposition", f"{ptr}/disposition")
         if "errorDeclaration" in ev:
             self.retraction(ev, ptr, n)
             return

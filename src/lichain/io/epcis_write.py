@@ -45,9 +45,11 @@ from lichain.core.model import (
     Site,
     SiteRisk,
     SupplierPcf,
+    VerbatimEvent,
 )
 from lichain.io.epcis_hash import event_hash
 from lichain.io.epcis_master import factor_element, material_element, site_element
+from lichain.io.epcis_verbatim import exported
 from lichain.io.epcis_vocab import (
     EPCIS_CONTEXT,
     ERROR_REASONS,
@@ -65,7 +67,7 @@ from lichain.io.epcis_vocab import (
     to_uri,
 )
 
-__all__ = ["assign_event_id", "render_event", "write_epcis", "write_epcis_stream"]
+__all__ = ["assign_event_id", "event_json", "render_event", "write_epcis", "write_epcis_stream"]
 
 _EXACT_FLOAT_MG = 10**15  # below this, mg / 10⁶ has ≤ 15 significant digits and a float repr keeps them all
 _EPCIS_KINDS = (EventKind.LOT, EventKind.RUN, EventKind.SHIPMENT)
@@ -310,6 +312,9 @@ class _Writer:
             self.factors.append(factor_element(body, eid, ev.time))
             self.count += 1
             return None
+        if isinstance(body, VerbatimEvent):  # an EPCIS event the lot graph does not model: as received
+            self.count += 1
+            return exported(body)
         if isinstance(body, CustodyClaim):
             self.count += 1
             return {"type": CLAIM_EVENT_TYPE, "eventTime": _time(ev.time), "eventTimeZoneOffset": "+00:00",
@@ -370,6 +375,14 @@ EXTENSION_EVENTS: dict[type, tuple[str, str]] = {
     DiligencePolicy: (POLICY_EVENT_TYPE, "diligencePolicy"), RiskMeasure: (MEASURE_EVENT_TYPE, "riskMeasure"),
     KeyStatement: (KEY_EVENT_TYPE, "signingKey"),
 }
+
+
+def event_json(event: Event, resolve: Callable[[str], Event | None] | None = None) -> dict[str, Any] | None:
+    """One ledger event as :func:`write_epcis` writes it into the event list; None for master data (header).
+
+    ``resolve`` finds a retraction's target (``event_id → Event``), as for :func:`write_epcis`.
+    """
+    return _Writer(resolve).event(event)
 
 
 def _document_head(created: datetime | None) -> dict[str, Any]:

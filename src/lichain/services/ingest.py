@@ -10,10 +10,34 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from lichain.core.errors import ConflictError, Problem
+from lichain.core.model import VerbatimEvent
 from lichain.core.ports import LedgerStore
 from lichain.core.validate import BalancePolicy, LocatedEvent, check_document
 
-__all__ = ["IngestReport", "IngestResult", "IngestedDocument", "ingest_chunks", "ingest_events", "ingest_stream"]
+__all__ = ["IngestReport", "IngestResult", "IngestedDocument", "VerbatimNote", "ingest_chunks", "ingest_events",
+           "ingest_stream"]
+
+#: At most this many events kept verbatim are listed one by one in a result (all are counted).
+MAX_NOTES = 1_000
+
+
+@dataclass(frozen=True, slots=True)
+class VerbatimNote:
+    """An event kept verbatim (in the chain, not in the lot graph): where it stands, its id and type, and why."""
+
+    location: str
+    event_id: str
+    event_type: str
+    reason: str
+
+
+def _notes(kept: Sequence[LocatedEvent]) -> tuple[VerbatimNote, ...]:
+    out = []
+    for le in kept[:MAX_NOTES]:
+        b = le.event.body
+        if isinstance(b, VerbatimEvent):
+            out.append(VerbatimNote(le.location, le.event.event_id, b.event_type, b.note))
+    return tuple(out)
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,7 +46,9 @@ class IngestResult:
 
     ``events_written`` counts events appended (with ``dry_run``: that would have been; nothing was written);
     ``events_skipped`` counts events already on record (identical content: a re-ingest is a no-op); a refused
-    document lists every problem with its location and writes nothing.
+    document lists every problem with its location and writes nothing. ``kept_verbatim`` counts the written
+    events the lot graph does not model (EPCIS events kept as received), ``verbatim`` lists them (the first
+    1,000) with their location and the reason.
     """
 
     ok: bool
@@ -30,12 +56,15 @@ class IngestResult:
     events_skipped: int = 0
     problems: tuple[Problem, ...] = ()
     dry_run: bool = False
+    kept_verbatim: int = 0
+    verbatim: tuple[VerbatimNote, ...] = ()
 
     def then(self, later: IngestResult) -> IngestResult:
         """This result followed by a later document's (counts added; the later problems when it was refused)."""
         return IngestResult(self.ok and later.ok, self.events_written + later.events_written,
                             self.events_skipped + later.events_skipped, self.problems + later.problems,
-                            self.dry_run or later.dry_run)
+                            self.dry_run or later.dry_run, self.kept_verbatim + later.kept_verbatim,
+                            (self.verbatim + later.verbatim)[:MAX_NOTES])
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +76,8 @@ class IngestedDocument:
     events_written: int
     events_skipped: int
     problems: tuple[Problem, ...]
+    kept_verbatim: int = 0
+    verbatim: tuple[VerbatimNote, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,13 +94,16 @@ class IngestReport:
     events_skipped: int
     problems: tuple[Problem, ...]
     documents: tuple[IngestedDocument, ...]
+    kept_verbatim: int = 0
 
     @staticmethod
     def of(results: Sequence[tuple[str, IngestResult]], dry_run: bool = False) -> IngestReport:
         """The report of documents ingested one after the other."""
-        docs = tuple(IngestedDocument(f, r.ok, r.events_written, r.events_skipped, r.problems) for f, r in results)
+        docs = tuple(IngestedDocument(f, r.ok, r.events_written, r.events_skipped, r.problems, r.kept_verbatim,
+                                      r.verbatim) for f, r in results)  # fmt: skip
         return IngestReport(all(d.ok for d in docs), dry_run, sum(d.events_written for d in docs),
-                            sum(d.events_skipped for d in docs), tuple(p for d in docs for p in d.problems), docs)
+                            sum(d.events_skipped for d in docs), tuple(p for d in docs for p in d.problems), docs,
+                            sum(d.kept_verbatim for d in docs))
 
 
 def ingest_events(
@@ -90,15 +124,16 @@ def ingest_events(
     with store.writing() as uow:
         result = check_document(located, uow, policy)
         problems = [*parse_problems, *result.problems]
+        kept = (len(result.verbatim), _notes(result.verbatim)) if not problems else (0, ())
         if problems or dry_run:
             uow.discard()
             return IngestResult(not problems, 0 if problems else len(result.new_events),
-                                result.skipped if not problems else 0, tuple(problems), dry_run=dry_run)
+                                result.skipped if not problems else 0, tuple(problems), dry_run, *kept)
         try:
             written = uow.append(result.new_events, result.payloads, source)
         except ConflictError as exc:
             return IngestResult(False, 0, 0, (Problem(source or "document", str(exc)),))
-    return IngestResult(True, written, result.skipped)
+    return IngestResult(True, written, result.skipped, (), False, *kept)
 
 
 def ingest_chunks(
@@ -121,6 +156,8 @@ def ingest_chunks(
     problems: list[Problem] = []
     written = skipped = 0
     seen = _SeenIds()
+    kept: list[LocatedEvent] = []
+    n_kept = 0
     with store.writing() as uow:
         for located, parse_problems in chunks:
             chunk_problems = list(parse_problems)
@@ -134,6 +171,8 @@ def ingest_chunks(
                 problems += relocate(chunk_problems, located) if relocate else chunk_problems
                 continue
             if not problems:  # written into the open transaction even for a dry run: later chunks build on it
+                n_kept += len(result.verbatim)
+                kept += result.verbatim[: MAX_NOTES - len(kept)]
                 try:
                     written += uow.append(result.new_events, result.payloads, source)
                 except ConflictError as exc:
@@ -141,8 +180,8 @@ def ingest_chunks(
         if problems or dry_run:
             uow.discard()
             return IngestResult(not problems, 0 if problems else written, 0 if problems else skipped, tuple(problems),
-                                dry_run=dry_run)
-    return IngestResult(True, written, skipped)
+                                dry_run, *((0, ()) if problems else (n_kept, _notes(kept))))
+    return IngestResult(True, written, skipped, (), False, n_kept, _notes(kept))
 
 
 class _SeenIds:
