@@ -394,6 +394,10 @@ def _register_extensions() -> None:
     cli_verify.register(app)
     cli_lists.register(app)
     cli_diligence.register(app)
+    from lichain.entrypoints import cli_access, cli_serve
+
+    cli_access.register(app)
+    cli_serve.register(app)
 
 
 _register_extensions()
