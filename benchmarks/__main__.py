@@ -11,7 +11,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from benchmarks import bench_cli, bench_footprint, bench_graph, bench_ingest, bench_stream
+from benchmarks import bench_cli, bench_footprint, bench_graph, bench_ingest, bench_service, bench_stream
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -20,7 +20,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--quick", action="store_true", help="CI mode: 100 k lots, short runs")
     p.add_argument("--lots", default=None, help="comma-separated graph sizes (default 100000,1000000,5000000)")
     p.add_argument("--ingest-lots", type=int, default=None, help="demo size for the ingest benchmark")
-    p.add_argument("--only", choices=["graph", "ingest", "footprint", "stream", "cli"], default=None)
+    p.add_argument("--only", choices=["graph", "ingest", "footprint", "stream", "cli", "service"], default=None)
     p.add_argument("--stream-lots", type=int, default=None, help="demo size for the streaming-ingest benchmark")
     p.add_argument("--footprint-lots", type=int, default=None, help="demo size for the footprint benchmark")
     p.add_argument("--out", default="bench-out", type=Path)
@@ -40,6 +40,8 @@ def main(argv: list[str] | None = None) -> int:
                            "--out", str(a.out / "stream.json")] + (["--quick"] if a.quick else []))
     if a.only in (None, "cli"):
         bench_cli.main(["--out", str(a.out / "cli.json")] + (["--quick"] if a.quick else []))
+    if a.only in (None, "service"):
+        bench_service.main(["--out", str(a.out / "service.json")] + (["--quick"] if a.quick else []))
     return 0
 
 

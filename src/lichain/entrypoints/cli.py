@@ -396,6 +396,10 @@ def _register_extensions() -> None:
     cli_lists.register(app)
     cli_diligence.register(app)
     cli_flows.register(app)
+    from lichain.entrypoints import cli_access, cli_serve
+
+    cli_access.register(app)
+    cli_serve.register(app)
 
 
 _register_extensions()

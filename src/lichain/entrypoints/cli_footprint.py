@@ -123,33 +123,21 @@ def export_pcf(
 
     A lot whose upstream lacks activity data or a supplier PCF is refused (exit 1) with the missing inputs named.
     """
-    from lichain.entrypoints.console import EXIT_REFUSED, err, fail, out
+    from lichain.core.errors import LichainError
+    from lichain.entrypoints.console import EXIT_REFUSED, err, fail, out, store_for
     from lichain.entrypoints.outpath import check_out
-    from lichain.io.pcf import (
-        PLACEHOLDER_BPNL,
-        PLACEHOLDER_BPNS,
-        IncompleteFootprintError,
-        pcf_payload,
-        validate_pcf,
-    )
+    from lichain.io.pcf import IncompleteFootprintError
+    from lichain.services.pcf_export import pcf_document
 
     check_out(out_path)
-    d = _footprint(db, lot, None, None)
-    from lichain.entrypoints.console import store_for
-    from lichain.services.lot_origin import lot_origins
-
-    origin = lot_origins(store_for(db), [d["lot"]]).get(d["lot"])  # the lot's own class and recycled content
-    d = {**d, **(origin.to_json() if origin else {})}
     try:
-        payload = pcf_payload(d, legal_identifier=bpnl or PLACEHOLDER_BPNL, site_identifier=bpns or PLACEHOLDER_BPNS,
-                              customer_part_id=customer_part_id, study_url=study_url,
-                              allow_incomplete=allow_incomplete)
+        payload, d = pcf_document(store_for(db), lot, bpnl=bpnl, bpns=bpns, customer_part_id=customer_part_id,
+                                  study_url=study_url, allow_incomplete=allow_incomplete)
     except IncompleteFootprintError as exc:
         fail(f"{exc}; record the missing data, or pass --allow-incomplete to write a marked lower bound",
              EXIT_REFUSED)
-    problems = validate_pcf(payload)
-    if problems:
-        fail("payload does not match the Catena-X schema: " + "; ".join(problems[:5]))
+    except (LichainError, ValueError) as exc:
+        fail(str(exc))
     if not (bpnl and bpns):
         err.print("warning: placeholder BPNs written; give --bpnl and --bpns", highlight=False)
     if not d["complete"]:
