@@ -121,6 +121,8 @@ def _matrix() -> dict[tuple[str, str], list[Call]]:
         ("GET", "/exports/parquet/{table}"): [Call("GET", "/exports/parquet/lots", ledger)],
         ("GET", "/events"): [Call("GET", "/events?perPage=5", ledger)],
         ("GET", "/access/users"): [Call("GET", "/access/users", frozenset({"owner"}))],
+        ("GET", "/me"): [Call("GET", "/me", keyed)],
+        ("GET", "/flows"): [Call("GET", "/flows?element=Ni", ledger)],
     }
 
 
@@ -135,13 +137,14 @@ def _operations(served: Served) -> dict[tuple[str, str], dict[str, Any]]:
 
 def test_every_route_is_in_the_matrix_and_states_its_rule(served_sqlite: Served) -> None:
     """A route added without an access rule or without a row here fails; no route hides from the document."""
-    from lichain.web import epcis_rest, routes_analysis, routes_exports, routes_ledger
+    from lichain.web import epcis_rest, routes_analysis, routes_dashboard, routes_exports, routes_ledger
 
     ops = _operations(served_sqlite)
     assert set(ops) == {(m, p.replace(":path", "")) for m, p in MATRIX}
     for (m, p), op in ops.items():
         assert op.get("x-access") in ("public", "ledger", "read", "write", "owner"), (m, p)
-    for router in (routes_ledger.router, routes_analysis.router, routes_exports.router, epcis_rest.router):
+    for router in (routes_ledger.router, routes_analysis.router, routes_exports.router, epcis_rest.router,
+                   routes_dashboard.router):
         assert all(isinstance(r, APIRoute) and r.include_in_schema for r in router.routes)
 
 

@@ -16,7 +16,7 @@ from fastapi import Depends, FastAPI, Query
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from lichain.storage.sql import SqlStore, open_store
-from lichain.web import epcis_rest, routes_analysis, routes_exports, routes_ledger
+from lichain.web import epcis_rest, routes_analysis, routes_dashboard, routes_exports, routes_ledger
 from lichain.web.access import Principal
 from lichain.web.problems import install, problem_response
 from lichain.web.service import MAX_PAGE, Service, Settings, guard, service
@@ -55,10 +55,14 @@ def create_app(store: SqlStore | str | None = None, settings: Settings | None = 
                   openapi_url="/openapi.json", docs_url="/docs", redoc_url=None)
     app.state.lichain = Service(s, settings)
     install(app)
-    for r in (routes_ledger.router, routes_analysis.router, routes_exports.router, epcis_rest.router):
+    for r in (routes_ledger.router, routes_analysis.router, routes_exports.router, epcis_rest.router,
+              routes_dashboard.router):
         app.include_router(r)
     app.add_api_route("/access/users", _users, methods=["GET"], openapi_extra={"x-access": "owner"},
                       summary="Users of your organisation")
+    from lichain.dashboard import mount_dashboard
+
+    mount_dashboard(app)
     app.add_middleware(_SizeLimit, limit=settings.max_body_bytes)
     return app
 
