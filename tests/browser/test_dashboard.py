@@ -85,6 +85,7 @@ def test_lot_search_opens_its_trace_and_figures(tab: Tab, site: Site) -> None:
     assert nodes == len(trace["graph"]["nodes"]) > 1
     page.wait_for_selector("[data-testid=footprint-value]")
     status, fp = _api(site, "esg", f"/footprint/{cam}")
+    assert status == 200
     assert float(page.inner_text("[data-testid=footprint-value]")) == pytest.approx(fp["kg_co2e_per_kg"], abs=5e-4)
     page.wait_for_selector("[data-testid=lot-recycled] table")
     page.wait_for_selector("[data-testid=lot-diligence] h2")
@@ -98,12 +99,14 @@ def test_compliance_and_esg_pages(tab: Tab, site: Site) -> None:
     page.goto(f"{site.url}/dashboard/#/compliance?period=2026")
     page.wait_for_selector("[data-testid=art8-table] tbody tr")
     status, a8 = _api(site, "esg", "/art8?period=2026")
+    assert status == 200
     rows = len(page.query_selector_all("[data-testid=art8-table] tbody tr"))
     assert rows == sum(len(v["vs_physical"]) for v in a8["elements"].values()) > 0
     shot(page, "compliance")
     page.goto(f"{site.url}/dashboard/#/esg?period=2026")
     page.wait_for_selector("[data-testid=kpi-table] tbody tr")
     status, esg = _api(site, "esg", "/reports/esg?period=2026")
+    assert status == 200
     assert len(page.query_selector_all("[data-testid=kpi-table] tbody tr")) == len(esg["kpis"]["figures"])
     shot(page, "esg")
     assert tab.errors == []
