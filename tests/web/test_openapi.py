@@ -29,3 +29,15 @@ def test_served_document_states_each_rule_and_the_result_models() -> None:
     assert rules == {"public", "ledger", "read", "write", "owner"}
     assert {"TraceResult", "LotDetail", "LotSummary", "IngestResult", "Verification", "DiligenceReport"} <= set(
         doc["components"]["schemas"])
+
+
+def test_every_error_response_is_documented_as_problem_details() -> None:
+    """4xx/5xx responses are described as application/problem+json; keyed routes document 401 and 403."""
+    doc = json.loads(DOC.read_text(encoding="utf-8"))
+    assert "HTTPValidationError" not in doc["components"]["schemas"]
+    for path, ops in doc["paths"].items():
+        for op in ops.values():
+            errors = {s: r for s, r in op["responses"].items() if s[0] in "45"}
+            assert all(list(r["content"]) == ["application/problem+json"] for r in errors.values()), path
+            if op["x-access"] != "public":
+                assert {"401", "403"} <= set(errors), path

@@ -7,7 +7,9 @@ lots from the middle of the order.
 
 Several processes (the REST API's workers) share one cache folder: each writes a new snapshot into a folder of
 its own and renames it into place, so a reader sees a whole snapshot or none, and the OS shares the
-memory-mapped pages between them. Within a process the last snapshot is kept while the chain head stays put.
+memory-mapped pages between them. Within a process the last snapshot is kept while the chain head stays put; an
+extension is written back to the folder only once it adds 1,000 lots or 1 % of the ledger (rewriting a 1 M-lot
+snapshot for every appended document would cost more than reading the few new lots again).
 """
 
 from __future__ import annotations
@@ -57,6 +59,9 @@ def cache_dir_for(store: SqlStore) -> Path:
     return root / hashlib.sha256(url.encode()).hexdigest()[:20]
 
 
+#: An extension is written back to the cache folder once it adds this many lots (or 1 % of the ledger): a
+#: service whose writers append a lot at a time must not rewrite the whole snapshot on every chain head.
+_PERSIST_MIN_LOTS = 1_000
 _MEMO: dict[Path, LoadedSnapshot] = {}  # this process's last snapshot per cache folder
 _MEMO_LOCK = threading.Lock()
 
@@ -162,8 +167,8 @@ def load_snapshot(store: SqlStore, *, as_of: datetime | None = None, use_cache: 
                 result = LoadedSnapshot(snap, "extended", head,
                                         np.concatenate([cached.store_lot_idx, delta.store_lot_idx]),
                                         np.concatenate([cached.store_run_idx, delta.store_run_idx]))
-                if use_cache:
-                    _save(d, result, seq, delta.retractions)
+                if use_cache and delta.store_lot_idx.size >= max(_PERSIST_MIN_LOTS, snap.n_lots // 100):
+                    _save(d, result, seq, delta.retractions)  # else kept in memory, re-extended by others
     if result is None:
         result, retractions = _build(store)
         if use_cache and seq:

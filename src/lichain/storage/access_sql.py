@@ -214,14 +214,13 @@ def authenticate(store: SqlStore, token: str) -> UserRow | None:
     parts = token.split("_", 2)
     if len(parts) != 3 or parts[0] != "lck" or len(parts[1]) != 16:
         return None
-    q = (select(keys.c.secret_sha256, keys.c.user_id).where(keys.c.key_id == parts[1])
-         .where(keys.c.revoked_at.is_(None)))
+    q = (select(keys.c.secret_sha256, users).join(users, users.c.id == keys.c.user_id)
+         .where(keys.c.key_id == parts[1], keys.c.revoked_at.is_(None), users.c.revoked_at.is_(None)))
     with store.engine.connect() as c:
-        r = c.execute(q).first()
+        r = c.execute(q).first()  # one indexed read per request
     if r is None or not hmac.compare_digest(r.secret_sha256, _digest(parts[2])):
         return None
-    u = _user(store, r.user_id)
-    return None if u.revoked_at is not None else u
+    return UserRow(r.id, r.organisation, r.role, tuple(json.loads(r.scope)), r.created_at, r.revoked_at, 0)
 
 
 # --- capture jobs ---------------------------------------------------------------------------------------------

@@ -64,7 +64,50 @@ def create_app(store: SqlStore | str | None = None, settings: Settings | None = 
 
     mount_dashboard(app)
     app.add_middleware(_SizeLimit, limit=settings.max_body_bytes)
+    app.openapi = lambda: _document(app)  # type: ignore[method-assign]
     return app
+
+
+_PROBLEM_SCHEMA: dict[str, Any] = {
+    "title": "ProblemDetails", "type": "object", "description": "RFC 9457 problem details",
+    "required": ["type", "title", "status", "detail"],
+    "properties": {
+        "type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "problems": {"type": "array", "description": "each problem with its location (as lichain ingest prints)",
+                     "items": {"type": "object", "required": ["location", "message"],
+                               "properties": {"location": {"type": "string"}, "message": {"type": "string"}}}},
+    },
+}
+
+
+def _document(app: FastAPI) -> Any:
+    """The OpenAPI document with every error response described as RFC 9457 problem details (FastAPI's default
+    422 schema is replaced: this API answers a bad parameter with a located problem list too)."""
+    from fastapi.openapi.utils import get_openapi
+
+    if app.openapi_schema is None:
+        doc = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+        schemas = doc.setdefault("components", {}).setdefault("schemas", {})
+        schemas.pop("HTTPValidationError", None)
+        schemas.pop("ValidationError", None)
+        schemas["ProblemDetails"] = _PROBLEM_SCHEMA
+        ref = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/ProblemDetails"}}}
+        for path, ops in doc["paths"].items():
+            for op in ops.values():
+                if op.get("x-access") != "public":
+                    op["responses"].setdefault("401", {"description": "API key missing or not valid"})
+                    op["responses"].setdefault("403", {"description": "Not allowed for this key"})
+                if "{" in path:
+                    op["responses"].setdefault("404", {"description": "Not on record, or outside your scope"})
+                for status, resp in op.get("responses", {}).items():
+                    if status.startswith(("4", "5")):
+                        resp["content"] = ref
+                        resp.setdefault("description", "Problem details")
+                        if status == "422" and resp.get("description") == "Validation Error":
+                            resp["description"] = "Refused: the located problems; nothing written"
+        app.openapi_schema = doc
+    return app.openapi_schema
 
 
 def _users(p: Principal = guard("owner"), svc: Service = Depends(service),
