@@ -18,6 +18,7 @@ from benchmarks import (
     bench_ingest,
     bench_process,
     bench_scenario,
+    bench_service,
     bench_stream,
 )
 
@@ -28,8 +29,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--quick", action="store_true", help="CI mode: 100 k lots, short runs")
     p.add_argument("--lots", default=None, help="comma-separated graph sizes (default 100000,1000000,5000000)")
     p.add_argument("--ingest-lots", type=int, default=None, help="demo size for the ingest benchmark")
-    p.add_argument("--only", choices=["graph", "ingest", "footprint", "stream", "cli", "process", "scenario"],
-                   default=None)
+    p.add_argument("--only", choices=["graph", "ingest", "footprint", "stream", "cli", "process", "scenario",
+                                       "service"], default=None)
     p.add_argument("--stream-lots", type=int, default=None, help="demo size for the streaming-ingest benchmark")
     p.add_argument("--footprint-lots", type=int, default=None, help="demo size for the footprint benchmark")
     p.add_argument("--out", default="bench-out", type=Path)
@@ -53,6 +54,8 @@ def main(argv: list[str] | None = None) -> int:
         bench_cli.main(["--out", str(a.out / "cli.json")] + (["--quick"] if a.quick else []))
     if a.only in (None, "process"):
         bench_process.main(["--out", str(a.out / "process.json")] + (["--quick"] if a.quick else []))
+    if a.only in (None, "service"):
+        bench_service.main(["--out", str(a.out / "service.json")] + (["--quick"] if a.quick else []))
     return 0
 
 

@@ -388,6 +388,10 @@ def _register_extensions() -> None:
     cli_rnd.register(app)
     cli_passport.register(app)
     cli_events.register(app)
+    from lichain.entrypoints import cli_access, cli_serve
+
+    cli_access.register(app)
+    cli_serve.register(app)
 
 
 _register_extensions()

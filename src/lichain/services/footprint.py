@@ -16,7 +16,7 @@ claims compliance with it.
 from __future__ import annotations
 
 import json
-import shutil
+import uuid
 from dataclasses import asdict, dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -196,10 +196,10 @@ def _cache_dir(store: SqlStore) -> Path:
 
 
 def _save(store: SqlStore, lf: LedgerFootprint) -> None:
+    from lichain.services.snapshot import new_cache_dir, put_in_place
+
     d = _cache_dir(store)
-    tmp = d.with_name(d.name + ".tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
+    tmp = new_cache_dir(d)
     np.save(tmp / "own.npy", lf.own)
     np.save(tmp / "alloc.npy", lf.alloc)
     np.save(tmp / "economic.npy", lf.economic)
@@ -207,11 +207,11 @@ def _save(store: SqlStore, lf: LedgerFootprint) -> None:
         if getattr(lf, name) is not None:
             np.save(tmp / f"{name}.npy", getattr(lf, name))
     meta = {"format": _FORMAT, "head": lf.head, "columns": list(fp.COLUMNS), "n_lots": lf.snapshot.n_lots,
+            "nonce": uuid.uuid4().hex,
             "library_version": lf.library_version, "problems": list(lf.problems), "factors": list(lf.factors),
             "lot_inputs": {str(k): v for k, v in (lf.lot_inputs or {}).items()}}
     (tmp / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
-    shutil.rmtree(d, ignore_errors=True)
-    tmp.rename(d)
+    put_in_place(tmp, d)
 
 
 def _load(store: SqlStore, head: str) -> LedgerFootprint | None:
@@ -230,6 +230,10 @@ def _load(store: SqlStore, head: str) -> LedgerFootprint | None:
         issues = [np.load(d / f"{n}.npy") for n in ("issue_runs", "issue_lots", "lot_source")]
         inputs = {int(k): v for k, v in meta["lot_inputs"].items()}
     except (OSError, ValueError, KeyError):
+        return None
+    from lichain.services.snapshot import same_cache
+
+    if not same_cache(d, meta) or own.shape[0] != ls.snapshot.n_lots:  # replaced by another process meanwhile
         return None
     snap = fp.reallocated(ls.snapshot, fp.Allocation(alloc, economic, np.zeros_like(economic)))
     x = intensity(snap, own)

@@ -268,6 +268,6 @@ def list_shipments(store: SqlStore, organisation: str | None = None, *, limit: i
 
 
 def count_lots(store: SqlStore, *, stage: str | None = None, site: str | None = None, material: str | None = None,
-               customer: str | None = None) -> int:
+               customer: str | None = None, operators: Sequence[str] | None = None) -> int:
     """How many live lots match the ``lots`` filters (to say how many a limited listing left out)."""
-    return q.count_lots(store, stage=stage, site=site, material=material, customer=customer)
+    return q.count_lots(store, stage=stage, site=site, material=material, customer=customer, operators=operators)

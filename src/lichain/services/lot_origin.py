@@ -109,17 +109,19 @@ def _save(d: Path, head: str, ids: Any, origins: Sequence[str], elements: Sequen
           cls: Any) -> None:
     import numpy as np
 
-    tmp = d.with_name(f"{d.name}.{os.getpid()}.tmp")
+    from lichain.services.snapshot import new_cache_dir, put_in_place
+
     try:
-        shutil.rmtree(tmp, ignore_errors=True)
-        tmp.mkdir(parents=True)
+        tmp = new_cache_dir(d)
+    except OSError:  # a cache that cannot be written is only slower next time
+        return
+    try:
         np.save(tmp / "lot_ids.npy", ids)
         np.save(tmp / "shares.npy", vals)
         np.save(tmp / "origin.npy", cls)
         (tmp / "meta.json").write_text(json.dumps({"format": _FORMAT, "head": head, "elements": list(elements),
                                                    "origins": list(origins)}), encoding="utf-8")
-        shutil.rmtree(d, ignore_errors=True)
-        tmp.rename(d)
+        put_in_place(tmp, d)
     except OSError:  # a cache that cannot be written is only slower next time
         shutil.rmtree(tmp, ignore_errors=True)
 

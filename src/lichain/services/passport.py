@@ -32,7 +32,7 @@ from lichain.core.passport_version import content_digest, next_version
 from lichain.storage import passport_sql
 from lichain.storage.sql import SqlStore
 
-__all__ = ["FORMATS", "Passport", "PreviousVersion", "gather", "passport"]
+__all__ = ["FORMATS", "Passport", "PreviousVersion", "gather", "passport", "passport_lot"]
 
 #: Output formats: Battery Pass Data Model 1.2 aspects, or IDTA-02035 submodels.
 FORMATS: tuple[str, ...] = ("batterypass", "aas")
@@ -91,6 +91,11 @@ def _resolve(store: SqlStore, ident: str) -> tuple[str, str | None, BatteryRegis
     if row is None:
         raise NotFoundError(f"unknown lot or battery {ident}")
     return row.id, None, None
+
+
+def passport_lot(store: SqlStore, ident: str) -> str:
+    """The cell lot a battery id (or a lot id) names; NotFoundError when neither is on record."""
+    return _resolve(store, ident)[0]
 
 
 def _composition(store: SqlStore, lot: str, spec: CellSpec, assay: Mapping[str, float]

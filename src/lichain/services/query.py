@@ -6,6 +6,7 @@ rendered once here, in kg and mass fractions (exact decimal strings converted to
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -161,11 +162,11 @@ def _summaries(store: SqlStore, rows: list[LotRow]) -> list[LotSummary]:
 
 def list_lots(store: SqlStore, *, stage: str | None = None, site: str | None = None,
               material: str | None = None, limit: int | None = 100, offset: int = 0,
-              customer: str | None = None) -> list[LotSummary]:
+              customer: str | None = None, operators: Sequence[str] | None = None) -> list[LotSummary]:
     """Live lots in creation order, each with its origin class and recycled content; ``customer``: only lots
-    shipped to it."""
+    shipped to it; ``operators``: only lots made at sites these organisations operate."""
     return _summaries(store, lot_rows(store, stage=stage, site=site, material=material, limit=limit, offset=offset,
-                                      customer=customer))
+                                      customer=customer, operators=operators))
 
 
 def show_lot(store: SqlStore, lot_id: str) -> LotDetail:

@@ -4,6 +4,12 @@ A query on a ledger that has not changed loads the cached arrays (memory-mapped 
 reading the database. When events were appended since, only the new lots and runs are read and appended
 (the ledger is append-only). A retraction recorded since the cache forces a full rebuild, since it removes
 lots from the middle of the order.
+
+Several processes (the REST API's workers) share one cache folder: each writes a new snapshot into a folder of
+its own and renames it into place, so a reader sees a whole snapshot or none, and the OS shares the
+memory-mapped pages between them. Within a process the last snapshot is kept while the chain head stays put; an
+extension is written back to the folder only once it adds 1,000 lots or 1 % of the ledger (rewriting a 1 M-lot
+snapshot for every appended document would cost more than reading the few new lots again).
 """
 
 from __future__ import annotations
@@ -12,7 +18,9 @@ import hashlib
 import json
 import os
 import shutil
-from dataclasses import dataclass, fields
+import threading
+import uuid
+from dataclasses import dataclass, fields, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -24,7 +32,8 @@ from lichain.analysis.snapshot import Snapshot
 from lichain.storage.arrays import read_arrays
 from lichain.storage.sql import SqlStore, to_us
 
-__all__ = ["LoadedSnapshot", "cache_dir_for", "load_snapshot", "lot_position"]
+__all__ = ["LoadedSnapshot", "cache_dir_for", "load_snapshot", "lot_position", "new_cache_dir", "put_in_place",
+           "same_cache"]
 
 _TABLES = ("site_ids", "site_country", "site_org", "material_codes", "stage_names")
 _FORMAT = 2
@@ -50,12 +59,46 @@ def cache_dir_for(store: SqlStore) -> Path:
     return root / hashlib.sha256(url.encode()).hexdigest()[:20]
 
 
-def _save(d: Path, ls: LoadedSnapshot, seq: int, retractions: int) -> None:
-    tmp = d.with_name(d.name + ".tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
+#: An extension is written back to the cache folder once it adds this many lots (or 1 % of the ledger): a
+#: service whose writers append a lot at a time must not rewrite the whole snapshot on every chain head.
+_PERSIST_MIN_LOTS = 1_000
+_MEMO: dict[Path, LoadedSnapshot] = {}  # this process's last snapshot per cache folder
+_MEMO_LOCK = threading.Lock()
+
+
+def new_cache_dir(d: Path) -> Path:
+    """A new, empty folder beside cache folder ``d`` to write its next content into (one per writer: worker
+    processes and their threads race here)."""
+    tmp = d.with_name(f"{d.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:12]}")
     tmp.mkdir(parents=True)
+    return tmp
+
+
+def same_cache(d: Path, meta: dict[str, Any]) -> bool:
+    """True when cache folder ``d`` still holds the content ``meta`` was read from (its nonce is unchanged)."""
+    try:
+        return bool(json.loads((d / "meta.json").read_text(encoding="utf-8")).get("nonce") == meta.get("nonce"))
+    except (OSError, ValueError):
+        return False
+
+
+def put_in_place(tmp: Path, d: Path) -> None:
+    """Replace cache folder ``d`` by ``tmp`` whole; if another writer got there first, keep its folder."""
+    old = d.with_name(f"{d.name}.old-{os.getpid()}-{uuid.uuid4().hex[:12]}")
+    try:
+        if d.exists():
+            d.rename(old)  # readers holding memory maps keep their (unlinked) files
+        tmp.rename(d)
+    except OSError:
+        shutil.rmtree(tmp, ignore_errors=True)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _save(d: Path, ls: LoadedSnapshot, seq: int, retractions: int) -> None:
+    tmp = new_cache_dir(d)
     s = ls.snapshot
     meta: dict[str, Any] = {"format": _FORMAT, "head": ls.head, "seq": seq, "retractions": retractions,
+                            "nonce": uuid.uuid4().hex,
                             "elements": list(s.elements), "tables": {t: list(getattr(s, t)) for t in _TABLES}}
     for f in fields(s):
         if f.name in _TABLES or f.name in ("elements", "lot_ids"):
@@ -67,8 +110,7 @@ def _save(d: Path, ls: LoadedSnapshot, seq: int, retractions: int) -> None:
     np.save(tmp / "store_lot_idx.npy", ls.store_lot_idx)
     np.save(tmp / "store_run_idx.npy", ls.store_run_idx)
     (tmp / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
-    shutil.rmtree(d, ignore_errors=True)
-    tmp.rename(d)
+    put_in_place(tmp, d)
 
 
 def _load(d: Path) -> tuple[LoadedSnapshot, dict[str, Any]] | None:
@@ -85,8 +127,11 @@ def _load(d: Path) -> tuple[LoadedSnapshot, dict[str, Any]] | None:
         for t, v in meta["tables"].items():
             cols[t] = tuple(v)
         snap = Snapshot(elements=tuple(meta["elements"]), lot_ids=ids, **cols)
-        return (LoadedSnapshot(snap, "cache", meta["head"], np.load(d / "store_lot_idx.npy"),
-                               np.load(d / "store_run_idx.npy")), meta)
+        loaded = (LoadedSnapshot(snap, "cache", meta["head"], np.load(d / "store_lot_idx.npy"),
+                                 np.load(d / "store_run_idx.npy")), meta)
+        if not same_cache(d, meta):  # another process put a new snapshot in place while this one was read
+            return None
+        return loaded
     except (OSError, ValueError, KeyError):
         return None
 
@@ -102,6 +147,10 @@ def load_snapshot(store: SqlStore, *, as_of: datetime | None = None, use_cache: 
     """The ledger's snapshot: from cache if the chain head is unchanged, extended if only appended to."""
     seq, head = store.head()
     d = cache_dir_for(store)
+    with _MEMO_LOCK:
+        memo = _MEMO.get(d) if use_cache else None
+    if memo is not None and memo.head == head:
+        return _as_of(replace(memo, how="cache"), as_of)
     loaded = _load(d) if use_cache else None
     result: LoadedSnapshot | None = None
     if loaded is not None:
@@ -118,16 +167,23 @@ def load_snapshot(store: SqlStore, *, as_of: datetime | None = None, use_cache: 
                 result = LoadedSnapshot(snap, "extended", head,
                                         np.concatenate([cached.store_lot_idx, delta.store_lot_idx]),
                                         np.concatenate([cached.store_run_idx, delta.store_run_idx]))
-                if use_cache:
-                    _save(d, result, seq, delta.retractions)
+                if use_cache and delta.store_lot_idx.size >= max(_PERSIST_MIN_LOTS, snap.n_lots // 100):
+                    _save(d, result, seq, delta.retractions)  # else kept in memory, re-extended by others
     if result is None:
         result, retractions = _build(store)
         if use_cache and seq:
             _save(d, result, seq, retractions)
-    if as_of is not None:
-        result = LoadedSnapshot(result.snapshot.as_of(to_us(as_of) // 1_000_000), result.how, result.head,
-                                result.store_lot_idx, result.store_run_idx)
-    return result
+    if use_cache:
+        with _MEMO_LOCK:
+            _MEMO[d] = result
+    return _as_of(result, as_of)
+
+
+def _as_of(result: LoadedSnapshot, as_of: datetime | None) -> LoadedSnapshot:
+    if as_of is None:
+        return result
+    return LoadedSnapshot(result.snapshot.as_of(to_us(as_of) // 1_000_000), result.how, result.head,
+                          result.store_lot_idx, result.store_run_idx)
 
 
 def _is_prefix(store: SqlStore, seq: int, chain_hash: str) -> bool:

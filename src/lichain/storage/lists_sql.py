@@ -7,7 +7,7 @@ else (their rows stay on record in ``events``). Raw units: masses in mg, times i
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -176,12 +176,13 @@ def declared_payloads(store: SqlStore, kind: str, ids: Iterable[str]) -> dict[st
 
 
 def count_lots(store: SqlStore, *, stage: str | None = None, site: str | None = None, material: str | None = None,
-               customer: str | None = None) -> int:
+               customer: str | None = None, operators: Sequence[str] | None = None) -> int:
     """How many live lots ``lots`` would list with these filters and no limit."""
     from lichain.storage.queries import lot_filters
 
     q = (select(func.count()).select_from(s.lots).join(s.materials, s.materials.c.code == s.lots.c.material)
          .where(_live(s.lots.c.event_seq)))
-    q = lot_filters(q, stage=stage, site=site, material=material, customer=customer)  # the same as `lots` lists
+    q = lot_filters(q, stage=stage, site=site, material=material, customer=customer,
+                    operators=operators)  # the same as `lots` lists
     with store.read() as conn:
         return int(conn.execute(q).scalar_one())

@@ -6,7 +6,7 @@ balances, stock and traces but stay on record in ``events``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,8 +38,9 @@ def _live(seq_col: Any) -> Any:
 
 
 def lot_filters(q: Any, *, stage: str | None = None, site: str | None = None, material: str | None = None,
-                customer: str | None = None) -> Any:
-    """``q`` (over lots joined to materials) narrowed to a stage, site, material and customer, where given."""
+                customer: str | None = None, operators: Sequence[str] | None = None) -> Any:
+    """``q`` (over lots joined to materials) narrowed to a stage, site, material, customer and the organisations
+    operating the lot's site, where given."""
     if stage:
         q = q.where(s.materials.c.stage == stage)
     if site:
@@ -50,19 +51,21 @@ def lot_filters(q: Any, *, stage: str | None = None, site: str | None = None, ma
         from lichain.storage.lists_sql import delivered_lots
 
         q = q.where(s.lots.c.idx.in_(delivered_lots(customer)))
+    if operators is not None:
+        q = q.where(s.lots.c.site.in_(select(s.sites.c.id).where(s.sites.c.organisation.in_(list(operators)))))
     return q
 
 
 def lot_rows(
     store: SqlStore, *, stage: str | None = None, site: str | None = None, material: str | None = None,
-    limit: int | None = 100, offset: int = 0, customer: str | None = None,
+    limit: int | None = 100, offset: int = 0, customer: str | None = None, operators: Sequence[str] | None = None,
 ) -> list[LotRow]:
     """Live lots in creation order, filtered (``customer``: lots with a live shipment to that organisation)."""
     q = (select(s.lots.c.idx, s.lots.c.id, s.lots.c.material, s.materials.c.stage, s.lots.c.site,
                 s.lots.c.produced_us, s.lots.c.mass_mg, s.lots.c.origin)
          .join(s.materials, s.materials.c.code == s.lots.c.material)
          .where(_live(s.lots.c.event_seq)).order_by(s.lots.c.idx))
-    q = lot_filters(q, stage=stage, site=site, material=material, customer=customer)
+    q = lot_filters(q, stage=stage, site=site, material=material, customer=customer, operators=operators)
     if limit is not None:
         q = q.limit(limit)
     if offset:

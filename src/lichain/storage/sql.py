@@ -40,7 +40,7 @@ __all__ = ["DEFAULT_URL", "SCHEMA_REVISION", "SqlStore", "chunks", "open_store",
 
 DEFAULT_URL = "sqlite:///lichain.db"
 #: The newest Alembic revision (a test checks it against the migration scripts).
-SCHEMA_REVISION = "0005"
+SCHEMA_REVISION = "0008"
 _CHUNK = 500
 _READ_CACHE_KIB = -200_000  # SQLite page cache of a reader [KiB, negative = size]: bulk snapshot reads
 _WRITE_CACHE_KIB = -32_000  # of a writer: inserts are appends, a big cache only holds dirty pages

@@ -18,9 +18,10 @@ const API = {
   recycled: (id) => `/recycled/${enc(id)}`,
   diligence: (id) => `/diligence/${enc(id)}`,
   passport: (id) => `/passports/${enc(id)}?level=public`,
-  art8: (period) => `/art8?period=${enc(period)}`,
-  recovery: (period) => `/recovery?period=${enc(period)}`,
-  esg: (period) => `/reports/esg?period=${enc(period)}`,
+  art8: (period, org) => `/art8?period=${enc(period)}` + (org ? `&organisation=${enc(org)}` : ""),
+  recovery: (period, org) => `/recovery?period=${enc(period)}` + (org ? `&organisation=${enc(org)}` : ""),
+  esg: (period, org) => `/reports/esg?period=${enc(period)}` + (org ? `&organisation=${enc(org)}` : ""),
+  received: (offset) => `/lots?received=true&limit=50&offset=${offset}`,
 };
 
 const state = { key: sessionStorage.getItem("lichain-key") || "", me: null, charts: [] };
@@ -60,7 +61,7 @@ async function api(url) {
 /* A section that loads its own data: shows the error in place (never a console error) and what is missing. */
 function section(title, loader, { testid = null } = {}) {
   const box = h("section", { class: "card", "data-testid": testid }, h("h2", {}, title), h("p", { class: "muted" }, "loading…"));
-  loader().then((content) => { box.replaceChildren(h("h2", {}, title), ...[content].flat()); })
+  loader().then((content) => { box.replaceChildren(h("h2", {}, title), ...[content].flat().filter((x) => x !== null && x !== undefined)); })
     .catch((e) => {
       const msg = e instanceof HttpError && e.status === 403 ? "not available to your role" :
         e instanceof HttpError && e.status === 404 ? "nothing on record" : e.message;
@@ -71,7 +72,7 @@ function section(title, loader, { testid = null } = {}) {
 
 function chart(el, option) {
   const c = echarts.init(el, null, { renderer: "svg" });
-  c.setOption(option);
+  c.setOption({ animation: false, ...option });  // figures appear at once (and screenshots show them whole)
   state.charts.push(c);
   return c;
 }
@@ -98,14 +99,18 @@ function overview(params) {
     h("div", { class: "controls" }, h("label", {}, "Element", sel), h("label", {}, "Period (lots made in it)", per)),
     h("div", { class: "card" }, box, body));
   api(API.flows(el, period)).then((d) => {
+    // columns in chain order; a return node one column right of where its flow comes from
     const ranks = [...new Set(d.nodes.filter((n) => !n.returned).map((n) => n.rank))].sort((a, b) => a - b);
-    const depth = (n) => n.returned ? ranks.length : ranks.indexOf(n.rank);
+    const col = Object.fromEntries(d.nodes.filter((n) => !n.returned).map((n) => [n.id, ranks.indexOf(n.rank)]));
+    for (const n of d.nodes.filter((x) => x.returned)) col[n.id] = 1 + Math.max(...d.links.filter((k) => k.target === n.id).map((k) => col[k.source]));
+    const depth = (n) => col[n.id];
     const label = (id) => id.endsWith(" (returned)") ? `${STAGE_LABEL[id.replace(" (returned)", "")] || id} ↩ recycled back` : (STAGE_LABEL[id] || id);
     chart(box, {
       tooltip: { trigger: "item", valueFormatter: (v) => `${fmt(v, 0)} kg ${d.element}` },
       series: [{
         type: "sankey", left: 10, right: 160, nodeAlign: "left", emphasis: { focus: "adjacency" },
         data: d.nodes.map((n) => ({ name: n.id, depth: depth(n), label: { formatter: label(n.id) } })),
+        layoutIterations: 64,
         links: d.links.map((k) => ({ source: k.source, target: k.target, value: k.element_kg })),
         lineStyle: { color: "gradient", opacity: 0.4 },
       }],
@@ -115,17 +120,28 @@ function overview(params) {
       h("p", { class: "muted" }, d.meaning),
       table([{ label: "from" }, { label: "to" }, { label: `${d.element} kg`, num: true }, { label: "lot-graph edges", num: true }],
         d.links.map((k) => [label(k.source), label(k.target), fmt(k.element_kg, 0), k.edges]), { "data-row": "flow-row" }),
-      d.within_stage.length ? h("p", { class: "muted" }, "Within one stage (not drawn): " + d.within_stage.map((k) => `${label(k.source)} ${fmt(k.element_kg, 0)} kg`).join(", ")) : null);
+      ...(d.within_stage.length ? [h("p", { class: "muted" }, "Within one stage (not drawn): " + d.within_stage.map((k) => `${label(k.source)} ${fmt(k.element_kg, 0)} kg`).join(", "))] : []));
   }).catch((e) => body.replaceChildren(h("p", { class: "error", "data-testid": "section-error" }, e.message)));
 }
 
 /* ---------------------------------------------------------------------------------------------- lot page */
+function refused(title, testid) {
+  return h("section", { class: "card", "data-testid": testid }, h("h2", {}, title),
+    h("p", { class: "muted", "data-testid": "section-error" }, "not available to your role (the lot's history belongs to its producer)"));
+}
+
 function lotPage(id) {
   view().replaceChildren(h("h1", {}, "Lot ", h("code", { "data-testid": "lot-id" }, id)));
+  api(API.lot(id)).then((d) => lotSections(id, d)).catch((e) => view().append(h("p", { class: "error", "data-testid": "section-error" },
+    e instanceof HttpError && e.status === 404 ? `No lot ${id} in your scope.` : e.message)));
+}
+
+function lotSections(id, detail) {
+  const full = !detail.lot;  // a receiver gets {lot, shipments}: the lot's own fields, not its history
   const grid = h("div", { class: "grid" });
   view().append(
     section("Summary", async () => {
-      const d = await api(API.lot(id));
+      const d = detail;
       const l = d.lot || d;  // a receiver sees the lot's own fields and its shipments to it
       const rows = [["material", `${l.material} (${l.stage})`], ["site", l.site], ["produced", l.produced_at], ["mass", `${fmt(l.mass_kg, 3)} kg`],
         ["remaining", l.remaining_kg === undefined ? "—" : `${fmt(l.remaining_kg, 3)} kg`],
@@ -134,8 +150,8 @@ function lotPage(id) {
       return table([{ label: "field" }, { label: "value" }], rows);
     }, { testid: "lot-summary" }),
     grid);
-  grid.append(
-    section("Upstream trace", async () => {
+  const parts = [
+    full ? section("Upstream trace", async () => {
       const t = await api(API.trace(id));
       const g = t.graph;
       const el = h("div", { class: "chart", "data-testid": "trace-graph" });
@@ -154,7 +170,7 @@ function lotPage(id) {
         legend: { bottom: 0, data: [...new Set(g.nodes.map((n) => n.stage))] },
       }), 0);
       return [el, h("p", { class: "muted" }, `${t.sources ?? g.nodes.filter((n) => n.leaf).length} source lots; ${g.edges.length} edges. Hover a node for its stage and site.`)];
-    }, { testid: "lot-trace" }),
+    }, { testid: "lot-trace" }) : refused("Upstream trace", "lot-trace"),
     section("Carbon footprint", async () => {
       const f = await api(API.footprint(id));
       const el = h("div", { class: "chart", "data-testid": "footprint-chart" });
@@ -183,7 +199,7 @@ function lotPage(id) {
         Object.entries(per).map(([e, v]) => [e, pct(v.pre_consumer), pct(v.post_consumer), pct(v.recycled)])),
       h("p", { class: "muted" }, "Physical shares, element-mass weighted over the lot's inputs (mass fraction of the element).")];
     }, { testid: "lot-recycled" }),
-    section("Risk flags", async () => {
+    !full ? refused("Risk flags", "lot-diligence") : section("Risk flags", async () => {
       const d = await api(API.diligence(id));
       const flags = d.flags || [];
       return [flags.length ? h("ul", {}, flags.map((f) => h("li", { "data-testid": "risk-flag" }, h("span", { class: f.kind === "red_flag" ? "flag bad" : "flag" }, f.kind),
@@ -191,10 +207,11 @@ function lotPage(id) {
         : h("p", {}, h("span", { class: "flag ok" }, "none"), "no risk in force at an upstream site while this lot's material was there"),
       (d.sites_not_assessed || []).length ? h("p", { class: "missing" }, `Not assessed: ${d.sites_not_assessed.join(", ")}`) : null];
     }, { testid: "lot-diligence" }),
-    section("Battery passport", async () => {
-      const p = await api(API.passport(id));
-      return [h("p", {}, h("a", { href: API.passport(id), "data-testid": "passport-link" }, "Passport (JSON)"), ` version ${p.version ?? "1"}`)];
-    }, { testid: "lot-passport" }));
+    (detail.lot || detail).stage !== "cell" ? null : h("section", { class: "card", "data-testid": "lot-passport" },
+      h("h2", {}, "Battery passport"),
+      h("p", {}, h("a", { href: API.passport(id), "data-testid": "passport-link" }, "Passport of this cell lot (public fields, BatteryPass 1.2 JSON)")),
+      h("p", { class: "muted" }, "Higher access levels (legitimate interest, authorities) with a key: GET /passports/ID?level=…; a lot without the cell maker's data has none."))];
+  grid.append(...parts.filter((x) => x !== null));
 }
 
 /* ----------------------------------------------------------------------------------------- compliance */
@@ -209,14 +226,14 @@ function compliance(params) {
   const [period, controls] = periodControl("compliance", params);
   view().replaceChildren(h("h1", {}, "Compliance"), controls,
     section("Recycled content vs Art. 8 minimums (CAM lots made in the period)", async () => {
-      const a = await api(API.art8(period));
+      const a = await api(API.art8(period, state.me.report_organisation));
       const rows = [];
       for (const [e, v] of Object.entries(a.elements || {})) for (const t of v.vs_physical || []) rows.push([e, pct(v.recycled), pct(t.minimum), t.applies_from, h("span", { class: t.meets ? "flag ok" : "flag bad" }, t.meets ? "meets" : "below")]);
       return [h("p", { class: "muted" }, `${a.status}. ${a.regulation}.`),
         table([{ label: "element" }, { label: "recycled", num: true }, { label: "minimum", num: true }, { label: "from" }, { label: "" }], rows, { "data-testid": "art8-table" })];
     }, { testid: "art8" }),
     section("Recovery (Annex XII Part C)", async () => {
-      const r = await api(API.recovery(period));
+      const r = await api(API.recovery(period, state.me.report_organisation));
       const rows = [];
       for (const rec of r.recyclers || []) for (const [e, v] of Object.entries(rec.elements || {})) {
         const t = (v.targets || [])[0];
@@ -232,7 +249,7 @@ function esg(params) {
   const [period, controls] = periodControl("esg", params);
   view().replaceChildren(h("h1", {}, "ESG"), controls,
     section("Indicators", async () => {
-      const r = await api(API.esg(period));
+      const r = await api(API.esg(period, state.me.report_organisation));
       const k = (r.kpis && r.kpis.figures) || [];
       return [h("p", { class: "muted" }, r.organisation.boundary),
         table([{ label: "indicator" }, { label: "value", num: true }, { label: "unit" }, { label: "previous", num: true }], k.map((f) => [f.label, fmt(f.value, 1), f.unit, fmt(f.previous, 1)]), { "data-testid": "kpi-table" }),
@@ -241,6 +258,20 @@ function esg(params) {
           r.sites.map((s) => [s.id, s.country, s.runs, fmt(s.energy.electricity_kwh_total, 0)])),
         h("p", { class: "muted" }, `Scope 3 context: ${r.scope3_context.sites.length} supplier and customer sites, never summed into the totals.`)];
     }, { testid: "esg-kpis" }));
+}
+
+/* ------------------------------------------------------------------------------- lots shipped to the caller */
+function received(params) {
+  const offset = Number(params.get("offset") || 0);
+  view().replaceChildren(h("h1", {}, "Lots shipped to ", state.me.organisation || "you"),
+    section("Received lots", async () => {
+      const r = await api(API.received(offset));
+      const pager = h("p", { class: "muted", "data-testid": "received-count" }, `${r.total} lots shipped to ${state.me.organisation}; showing ${r.lots.length ? offset + 1 : 0}–${offset + r.lots.length}.`,
+        offset > 0 ? h("a", { href: `#/received?offset=${Math.max(0, offset - 50)}` }, " ← previous") : null,
+        offset + r.lots.length < r.total ? h("a", { href: `#/received?offset=${offset + 50}` }, " next →") : null);
+      return [pager, table([{ label: "lot" }, { label: "material" }, { label: "produced" }, { label: "kg", num: true }],
+        r.lots.map((l) => [h("a", { href: `#/lot/${enc(l.id)}`, "data-testid": "received-lot" }, l.id), l.material, l.produced_at, fmt(l.mass_kg, 1)]))];
+    }, { testid: "received" }));
 }
 
 /* ---------------------------------------------------------------------------------------- search, auth */
@@ -261,7 +292,7 @@ async function whoami() {
     state.me = await api(API.me());
     $("#who").textContent = `${state.me.organisation} · ${state.me.role}`;
     $("#signout").hidden = !state.key;
-    for (const a of document.querySelectorAll("nav a")) a.hidden = !(state.me.pages || ["overview", "compliance", "esg"]).includes(a.dataset.page);
+    for (const a of document.querySelectorAll("nav a")) a.hidden = !state.me.pages.includes(a.dataset.page);
     return true;
   } catch (e) {
     if (e instanceof HttpError && e.status === 401) return false;
@@ -278,17 +309,26 @@ function showLogin(message = "") {
 async function route() {
   state.charts.forEach((c) => c.dispose());
   state.charts = [];
-  if (!state.me && !(await whoami())) { showLogin(state.key ? "This key is not valid (revoked or mistyped)." : ""); return; }
+  if (!state.key) { showLogin(""); return; }  // nothing is asked of the API without a key
+  if (!state.me && !(await whoami())) { showLogin("This key is not valid (revoked or mistyped)."); return; }
   $("#login").hidden = true;
-  const [path, query] = (location.hash.slice(1) || "/overview").split("?");
+  const home = state.me.pages.includes("overview") ? "/overview" : `/${state.me.pages[0] || "received"}`;
+  let [path, query] = (location.hash.slice(1) || home).split("?");
+  let page = path.split("/")[1];
+  if (!location.hash || (page !== "lot" && !state.me.pages.includes(page))) {
+    [path, query] = [home, ""];
+    page = home.slice(1);
+    history.replaceState(null, "", "#" + home);
+  }
   const params = new URLSearchParams(query || "");
-  const page = path.split("/")[1];
   for (const a of document.querySelectorAll("nav a")) a.classList.toggle("active", a.dataset.page === page);
   if (page === "lot") lotPage(decodeURIComponent(path.slice("/lot/".length)));
   else if (page === "compliance") compliance(params);
   else if (page === "esg") esg(params);
+  else if (page === "received") received(params);
   else overview(params);
-  api(API.head()).then((v) => { $("#head").textContent = (v.head || v.chain_head || "").slice(0, 16); }).catch(() => { $("#head").textContent = "not available to your role"; });
+  if (state.me.whole_ledger) api(API.head()).then((v) => { $("#head").textContent = (v.head || v.chain_head || "").slice(0, 16); }).catch((e) => { $("#head").textContent = e.message; });
+  else $("#head").textContent = "(read by whole-ledger keys)";
 }
 
 document.addEventListener("DOMContentLoaded", () => {

@@ -1,0 +1,212 @@
+"""Load on the REST API: concurrent readers (trace, footprint) while writers ingest, on SQLite and PostgreSQL.
+
+A demo ledger (``--lots``; ``--quick`` 1,000) is served by ``lichain.web.app:app_from_env`` under uvicorn on
+127.0.0.1 (``--workers`` processes). For ``--seconds`` (``--quick`` 3 s), ``--readers`` threads GET the trace and
+the footprint of random CAM lots as the ledger owner, and ``--writers`` threads POST one-lot EPCIS documents
+as the operator of a mine. Reported per kind: requests, throughput [1/s], p50 and p99 latency [ms]. Afterwards
+nothing may be lost or duplicated: the chain verifies, and the events on record grew by exactly the number of
+documents accepted. PostgreSQL runs when ``LICHAIN_TEST_PG_URL`` is set (a database of its own is created).
+Loopback only; bounded in time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+__all__ = ["main"]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _pct(xs: list[float], q: float) -> float:
+    if not xs:
+        return float("nan")
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(q * len(xs)))] * 1e3
+
+
+def _prepare(url: str, lots: int) -> dict[str, Any]:
+    """Demo ledger, an owner and a mine operator with keys, CAM lot ids, and a template for written lots."""
+    from lichain.services.demo import run_demo
+    from lichain.services.query import list_lots
+    from lichain.storage import access_sql as acc
+    from lichain.storage.sql import open_store
+
+    store = open_store(url)
+    run_demo(store, lots=lots, seed=7)
+    owner_org = sorted(store.owner_organisations())[0]
+    mine = next(x for x in list_lots(store, stage="ore", limit=50))
+    mine_org = acc.site_organisations(store)[mine.site]
+    acc.add_user(store, "bench-owner", owner_org, "owner")
+    acc.add_user(store, "bench-mine", mine_org, "operator")
+    cams = [x.id for x in list_lots(store, stage="cam", limit=400)]
+    keys = {"owner": acc.new_key(store, "bench-owner")[1], "mine": acc.new_key(store, "bench-mine")[1]}
+    events = store.counts()["events"]
+    store.close()
+    return {"keys": keys, "cams": cams, "mine": mine, "events": events}
+
+
+def _lot_doc(mine: Any, n: int) -> bytes:
+    from lichain.core.codec import parse_time
+    from lichain.core.model import Event, EventKind, Lot
+    from lichain.io.epcis import write_epcis
+    from lichain.services.record import assign_ids
+
+    t = parse_time(mine.produced_at) + timedelta(seconds=n + 1)
+    assay = {e: round(v * 1e9) for e, v in mine.assay.items()}
+    lot = Lot(f"BENCH-{os.getpid()}-{n}", mine.material, mine.site, t, 1_000_000, assay)
+    return json.dumps(write_epcis(assign_ids([Event("", EventKind.LOT, t, lot)]))).encode()
+
+
+def run_backend(name: str, url: str, a: argparse.Namespace, tmp: Path) -> dict[str, Any]:
+    """Serve ``url``, load it for ``a.seconds``, check nothing was lost; the figures."""
+    import httpx
+
+    prep = _prepare(url, a.lots)
+    port = _free_port()
+    env = {**os.environ, "LICHAIN_DB": url, "LICHAIN_CACHE": str(tmp / f"cache-{name}")}
+    server = subprocess.Popen([sys.executable, "-m", "uvicorn", "lichain.web.app:app_from_env", "--factory",
+                               "--host", "127.0.0.1", "--port", str(port), "--workers", str(a.workers),
+                               "--log-level", "warning"], env=env)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(600):
+            try:
+                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        owner = {"Authorization": f"Bearer {prep['keys']['owner']}"}
+        mine_h = {"Authorization": f"Bearer {prep['keys']['mine']}", "Content-Type": "application/ld+json"}
+        with httpx.Client(base_url=base, headers=owner, timeout=120) as warm:  # one cold snapshot build, apart
+            t0 = time.perf_counter()
+            warm.get(f"/footprint/{prep['cams'][0]}")
+            warm.get(f"/trace/{prep['cams'][0]}")
+            cold = time.perf_counter() - t0
+        lat: dict[str, list[float]] = {"trace": [], "footprint": [], "ingest": []}
+        errors: list[str] = []
+        accepted = [0]
+        lock = threading.Lock()
+        stop = time.perf_counter() + a.seconds
+        counter = iter(range(10**9))
+
+        def reader(seed: int) -> None:
+            rng = random.Random(seed)
+            with httpx.Client(base_url=base, headers=owner, timeout=120) as c:
+                while time.perf_counter() < stop:
+                    kind = rng.choice(("trace", "footprint"))
+                    lot = rng.choice(prep["cams"])
+                    t = time.perf_counter()
+                    try:
+                        r = c.get(f"/{kind}/{lot}")
+                    except httpx.HTTPError as exc:
+                        with lock:
+                            errors.append(f"{kind} {exc!r}")
+                        continue
+                    dt = time.perf_counter() - t
+                    with lock:
+                        (lat[kind].append(dt) if r.status_code == 200 else errors.append(f"{kind} {r.status_code}"))
+
+        def writer() -> None:
+            with httpx.Client(base_url=base, headers=mine_h, timeout=120) as c:
+                while time.perf_counter() < stop:
+                    with lock:
+                        n = next(counter)
+                    t = time.perf_counter()
+                    try:
+                        r = c.post("/ingest", content=_lot_doc(prep["mine"], n))
+                    except httpx.HTTPError as exc:
+                        with lock:
+                            errors.append(f"ingest {exc!r}")
+                        continue
+                    dt = time.perf_counter() - t
+                    with lock:
+                        if r.status_code == 200 and r.json()["events_written"] == 1:
+                            lat["ingest"].append(dt)
+                            accepted[0] += 1
+                        else:
+                            errors.append(f"ingest {r.status_code} {r.text[:200]}")
+
+        threads = [threading.Thread(target=reader, args=(i,)) for i in range(a.readers)]
+        threads += [threading.Thread(target=writer) for _ in range(a.writers)]
+        t0 = time.perf_counter()
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join()
+        wall = time.perf_counter() - t0
+        with httpx.Client(base_url=base, headers=owner, timeout=600) as c:
+            v = c.get("/verify").json()
+        kinds = {k: {"requests": len(x), "per_s": len(x) / wall, "p50_ms": _pct(x, 0.5), "p99_ms": _pct(x, 0.99)}
+                 for k, x in lat.items()}
+        result = {"backend": name, "lots": a.lots, "workers": a.workers, "readers": a.readers,
+                  "writers": a.writers, "seconds": wall, "cold_first_reads_s": cold, "kinds": kinds,
+                  "errors": errors[:5], "error_count": len(errors), "documents_accepted": accepted[0],
+                  "chain_ok": v["ok"], "events_before": prep["events"], "events_after": v["events"],
+                  "nothing_lost_or_duplicated": v["ok"] and v["events"] == prep["events"] + accepted[0]}
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    return result
+
+
+def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
+    """Run and print the service load benchmark; returns the figures per backend."""
+    p = argparse.ArgumentParser()
+    p.add_argument("--lots", type=int, default=None)
+    p.add_argument("--seconds", type=float, default=None)
+    p.add_argument("--readers", type=int, default=8)
+    p.add_argument("--writers", type=int, default=2)
+    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--quick", action="store_true")
+    p.add_argument("--out", type=Path, default=None)
+    a = p.parse_args(argv)
+    a.lots = a.lots or (1000 if a.quick else 20_000)
+    a.seconds = a.seconds or (3.0 if a.quick else 20.0)
+    os.environ.setdefault("LICHAIN_NOW", datetime.now(UTC).isoformat())
+    results = []
+    with tempfile.TemporaryDirectory(prefix="lichain-bench-service-") as tmp:
+        backends = [("sqlite", f"sqlite:///{tmp}/service.db")]
+        pg = os.environ.get("LICHAIN_TEST_PG_URL")
+        if pg:
+            import sqlalchemy as sa
+
+            db = f"bench_service_{os.getpid()}"
+            admin = sa.create_engine(pg, isolation_level="AUTOCOMMIT")
+            with admin.connect() as c:
+                c.execute(sa.text(f'CREATE DATABASE "{db}"'))
+            backends.append(("postgresql", pg.rsplit("/", 1)[0] + "/" + db))
+        for name, url in backends:
+            r = run_backend(name, url, a, Path(tmp))
+            results.append(r)
+            print(f"service on {name}: {a.lots:,} lots, {a.workers} workers, {a.readers} readers + {a.writers} "
+                  f"writers for {r['seconds']:.1f} s (first trace+footprint {r['cold_first_reads_s']:.2f} s)")
+            for k, v in r["kinds"].items():
+                print(f"  {k:9s} {v['requests']:6d} requests {v['per_s']:8.1f}/s  p50 {v['p50_ms']:8.1f} ms  "
+                      f"p99 {v['p99_ms']:8.1f} ms")
+            print(f"  accepted {r['documents_accepted']} documents; chain ok {r['chain_ok']}; events "
+                  f"{r['events_before']} -> {r['events_after']}; nothing lost or duplicated: "
+                  f"{r['nothing_lost_or_duplicated']}; errors {r['error_count']}")
+    if a.out is not None:
+        a.out.write_text(json.dumps(results, indent=2), encoding="utf-8")
+    return results
+
+
+if __name__ == "__main__":
+    main()
