@@ -159,3 +159,38 @@ def test_jsonable_declaration_has_no_nan(store: SqlStore) -> None:
     _ledger(store)
     text = json.dumps(jsonable(emrt_declaration(store, "Cust", "2026", now=d(2027, 6))), allow_nan=False)
     assert "Cobalt" in text
+
+
+def test_signed_declaration_is_recomputed_by_verify_doc_and_a_forged_share_is_named(tmp_path: Path) -> None:
+    """The declaration signed with the issuer's recorded key verifies and every figure matches the ledger; the
+    same key signing a declaration with one changed share is caught at that share."""
+    from lichain.io.envelope import sign_document
+    from lichain.io.signing import load_private_key, verify_jws
+
+    db = str(tmp_path / "e.db")
+    s = open_store(db)
+    _ledger(s)
+    s.close()
+    runner = CliRunner()
+    keys = json.loads(runner.invoke(app, ["keys", "generate", "--out", str(tmp_path / "k"), "--db", db,
+                                          "--organisation", "Us", "--json"]).stdout)
+    out = tmp_path / "emrt.json"
+    res = runner.invoke(app, ["export", "emrt", "--customer", "Cust", "--period", "2026", "--db", db, "--out",
+                              str(out), "--sign", keys["private_key"]])
+    assert res.exit_code == 0, res.output
+    signed = tmp_path / "emrt.jws"
+    header, claims = verify_jws(signed.read_text(encoding="utf-8").strip(),
+                                [load_private_key(Path(keys["private_key"])).public])
+    assert header["typ"] == "lichain-doc+jwt" and claims["doc_type"] == "rmi-emrt-2.1-declaration"
+    assert claims["doc"] == json.loads(out.read_text(encoding="utf-8")) and claims["sub"] == "Cust"
+    ok = json.loads(runner.invoke(app, ["verify-doc", str(signed), "--db", db, "--json"]).stdout)
+    assert ok["ok"] and ok["recomputed"] and ok["figures_checked"] > 20 and ok["mismatches"] == []
+    forged = json.loads(json.dumps(claims["doc"]))
+    forged["smelters"][0]["share"] = forged["smelters"][0]["share"] / 2
+    bad = tmp_path / "forged.jws"
+    bad.write_text(sign_document(forged, load_private_key(Path(keys["private_key"])), claims["doc_type"],
+                                 issuer=claims["iss"], subject="Cust", ledger=claims["ledger"]), encoding="utf-8")
+    res = runner.invoke(app, ["verify-doc", str(bad), "--db", db, "--json"])
+    check = json.loads(res.stdout)
+    assert res.exit_code == 1 and not check["ok"] and check["signature_ok"]
+    assert [m["path"] for m in check["mismatches"]] == ["/smelters/0/share"]

@@ -39,11 +39,13 @@ from lichain.core.model import (
 from lichain.core.passport_data import passport_id
 from lichain.core.passport_version import digest_matches
 from lichain.entrypoints.present import jsonable
+from lichain.io.envelope import sign_document
 from lichain.io.passport_schemas import BATTERYPASS_SCHEMAS, IDTA_SCHEMAS, aspect_problems
-from lichain.io.passport_sign import read_passport, sign_passport
-from lichain.io.signing import SignatureError, generate_key, load_public_key, verify_jws
+from lichain.io.passport_sign import read_passport
+from lichain.io.signing import SignatureError, generate_key, load_private_key, load_public_key, verify_jws
 from lichain.services.ingest import ingest_events
 from lichain.services.passport import passport
+from lichain.services.signed_docs import PASSPORT_DOC
 from lichain.storage.sql import SqlStore
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -161,7 +163,7 @@ def test_versions_link_by_digest_and_a_signed_old_version_still_verifies(store: 
     priv, pub = generate_key(tmp_path / "keys")
     v1 = jsonable(passport(store, "BAT-1"))
     assert (v1["version"], v1["previous"]) == (1, None) and digest_matches(v1)
-    token = sign_passport(v1, priv)
+    token = sign_document(v1, load_private_key(priv), PASSPORT_DOC, issuer="Cell Maker", subject=v1["passport_id"])
     again = jsonable(passport(store, "BAT-1", previous=v1))  # nothing changed: the same version
     assert (again["version"], again["digest"]) == (1, v1["digest"])
     corrected = dataclasses.replace(SPEC, rated_capacity_ah=D("81"), rated_energy_kwh=D("0.2957"))
@@ -170,8 +172,10 @@ def test_versions_link_by_digest_and_a_signed_old_version_still_verifies(store: 
     assert v2["version"] == 2 and v2["previous"] == {"version": 1, "digest": v1["digest"]}
     assert v2["digest"] != v1["digest"] and v2["passport_id"] == v1["passport_id"]
     assert v2["aspects"]["PerformanceAndDurability"]["batteryTechicalProperties"]["ratedCapacity"] == 81.0
-    header, old = verify_jws(token, load_public_key(pub))  # the old one still verifies as what it was
-    assert old == json.loads(json.dumps(v1)) and digest_matches(old) and header["typ"] == "lichain-passport+jws"
+    header, claims = verify_jws(token, load_public_key(pub))  # the old one still verifies as what it was
+    old = claims["doc"]
+    assert old == json.loads(json.dumps(v1)) and digest_matches(old) and header["typ"] == "lichain-doc+jwt"
+    assert claims["doc_type"] == PASSPORT_DOC
     (tmp_path / "v1.jws").write_text(token, encoding="utf-8")
     assert read_passport(tmp_path / "v1.jws", pub)["digest"] == v1["digest"]
     h, _, s = token.split(".")

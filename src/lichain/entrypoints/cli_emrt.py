@@ -27,6 +27,9 @@ def export_emrt(
     out_path: Annotated[Path | None, typer.Option(
         "--out", help="Write the declaration: FILE.xlsx (workbook in the EMRT layout) or FILE.json.")] = None,
     organisation: Organisation = None,
+    sign: Annotated[Path | None, typer.Option("--sign", metavar="KEY", help=(
+        "Also write the declaration signed (JWS envelope, docs/signing.md) with this private key, which the "
+        "ledger must record: FILE.jws beside --out (or declaration.jws).") )] = None,
     db: Db = None, json_: Json = False,
 ) -> None:
     """Customer declaration in the layout of RMI's EMRT 2.x: the smelters, refiners, processors and mines behind
@@ -62,6 +65,17 @@ def export_emrt(
                 out_path.write_text(dumps(jsonable(d)) + "\n", encoding="utf-8")
         except OSError as exc:
             fail(f"cannot write {out_path}: {exc}")
+    if sign is not None:
+        from lichain.entrypoints.present import jsonable
+        from lichain.services.signed_docs import sign_declaration
+
+        signed = (out_path.with_suffix(".jws") if out_path is not None else Path("declaration.jws"))
+        try:
+            signed.write_text(sign_declaration(store_for(db), jsonable(d), sign) + "\n", encoding="utf-8")
+        except LichainError as exc:
+            fail(str(exc), EXIT_REFUSED)
+        except OSError as exc:
+            fail(f"cannot write {signed}: {exc}")
     if json_:
         emit(d)
         return

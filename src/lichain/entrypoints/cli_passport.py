@@ -43,7 +43,7 @@ def passport(
     from lichain.entrypoints.console import EXIT_REFUSED, emit, fail, out, store_for
     from lichain.entrypoints.outpath import check_out
     from lichain.entrypoints.present import jsonable
-    from lichain.io.passport_sign import read_passport, sign_passport
+    from lichain.io.passport_sign import read_passport
     from lichain.services.passport import passport as run
     from lichain.services.record import dumps
 
@@ -59,7 +59,15 @@ def passport(
     except LichainError as exc:
         fail(str(exc), EXIT_REFUSED)
     doc = jsonable(p)
-    text = sign_passport(doc, sign) if sign is not None else dumps(doc)
+    if sign is not None:
+        from lichain.services.signed_docs import sign_passport_doc
+
+        try:
+            text = sign_passport_doc(store, doc, sign)
+        except LichainError as exc:
+            fail(str(exc), EXIT_REFUSED)
+    else:
+        text = dumps(doc)
     if out_file is not None:
         out_file.write_text(text + "\n", encoding="utf-8")
     if json_:

@@ -133,7 +133,8 @@ def recompute(check: DocumentCheck, env: Envelope, store: SqlStore | None) -> Do
     """``check`` with the document's figures recomputed from ``store`` when it is the issuer's ledger."""
     from dataclasses import replace
 
-    import lichain.services.pcf_doc  # noqa: F401 - registers the recomputers of the built-in document types
+    import lichain.services.pcf_doc
+    import lichain.services.signed_docs  # noqa: F401
 
     fn = _RECOMPUTERS.get(env.doc_type)
     note = (None if fn is not None and store is not None and env.kid in key_registry(store) else

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -334,17 +334,10 @@ def _run_and_inputs(store: SqlStore, lf: LedgerFootprint, i: int) -> tuple[RunAl
 def footprint_of(store: SqlStore, lot_id: str, capacity_mah_per_g: float | None = None,
                  voltage_v: float | None = None, *, library: FactorLibrary | None = None) -> dict[str, Any]:
     """:func:`lot_footprint` as JSON-ready data (the ``footprint --json`` shape)."""
-    out: dict[str, Any] = _lists(asdict(lot_footprint(store, lot_id, capacity_mah_per_g, voltage_v, library=library)))
+    from lichain.core.plain import jsonable
+
+    out: dict[str, Any] = jsonable(lot_footprint(store, lot_id, capacity_mah_per_g, voltage_v, library=library))
     return out
-
-
-def _lists(v: Any) -> Any:
-    """Tuples as lists, recursively (the JSON shape)."""
-    if isinstance(v, dict):
-        return {k: _lists(x) for k, x in v.items()}
-    if isinstance(v, list | tuple):
-        return [_lists(x) for x in v]
-    return v
 
 
 def lot_footprint(store: SqlStore, lot_id: str, capacity_mah_per_g: float | None = None,

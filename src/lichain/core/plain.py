@@ -1,0 +1,39 @@
+"""Typed results as plain JSON-ready data: the one conversion every front door and every signed document uses.
+
+Why this exists: use cases return frozen dataclasses; the CLI's ``--json``, the REST API, the published JSON
+schemas and the documents lichain signs (passports, declarations) all turn them into JSON the same way. Field
+order is the dataclass's; tuples become arrays, exact decimals become numbers (integers when whole), times
+ISO 8601 UTC text, enumerations their value.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from datetime import datetime
+from decimal import Decimal
+from enum import Enum
+from typing import Any
+
+__all__ = ["jsonable"]
+
+
+def jsonable(obj: Any) -> Any:
+    """``obj`` (a result dataclass, or containers and scalars of them) as JSON-ready Python data."""
+    if obj is None or isinstance(obj, str | bool | int | float):
+        return obj
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return {f.name: jsonable(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+    if isinstance(obj, Mapping):
+        return {str(k): jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple | set | frozenset):
+        return [jsonable(v) for v in obj]
+    if isinstance(obj, Decimal):
+        return int(obj) if obj == obj.to_integral_value() else float(obj)
+    if isinstance(obj, datetime):
+        from lichain.core.codec import format_time
+
+        return format_time(obj)
+    if isinstance(obj, Enum):
+        return jsonable(obj.value)
+    return str(obj)
