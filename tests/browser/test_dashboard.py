@@ -151,3 +151,22 @@ def test_a_revoked_or_wrong_key_is_refused_in_place(tab: Tab, site: Site) -> Non
     assert "not valid" in page.inner_text("#login-error")
     shot(page, "sign-in")
     assert [e for e in tab.errors if "401" not in e] == []
+
+
+def test_process_control_page_shows_the_demo_ph_shift(tab: Tab, site: Site) -> None:
+    """The demo's pH shift on PCAM-L1 in March 2026 (docs/manufacturing.md): the chart has the API's points,
+    the signals it reports, and says the line was out of control."""
+    page = tab.page
+    sign_in(page, site, "esg")
+    page.goto(f"{site.url}/dashboard/#/quality?line=PCAM-L1&param=pH&period=2026-03&rules=western_electric")
+    page.wait_for_selector("[data-testid=spc-state]")
+    status, r = _api(site, "esg", "/spc?line=PCAM-L1&param=pH&period=2026-03&rules=western_electric")
+    assert status == 200 and r["points"]
+    assert not r["in_control"] and page.inner_text("[data-testid=spc-state]") == "out of control"
+    assert int(page.inner_text("[data-testid=spc-alarms]")) == len(r["alarms"]) > 0
+    page.wait_for_selector("[data-testid=spc-chart] svg")
+    drawn = page.evaluate("() => echarts.getInstanceByDom(document.querySelector('[data-testid=spc-chart]'))"
+                          ".getOption().series[0].data")
+    assert drawn == [p["value"] for p in r["points"]]
+    shot(page, "process-control")
+    assert tab.errors == []

@@ -125,6 +125,9 @@ def _matrix() -> dict[tuple[str, str], list[Call]]:
         ("GET", "/flows"): [Call("GET", "/flows?element=Ni", ledger)],
         # the template has no cell lot: an allowed caller reaches the passport use case, which refuses a lot that
         # is not a cell lot (400); public level for everyone, the authority level only for who reads MHP in full
+        # the template records no certificate (status not_certified) and no process reading (404: no such line)
+        ("GET", "/quality/{lot_id:path}"): _lot_calls("/quality/{lot_id}", "delivered"),
+        ("GET", "/spc"): [Call("GET", "/spc?line=L1&param=pH&period=2024", ledger, ok=(404,))],
         ("GET", "/passports/{ident:path}"): [
             Call("GET", f"/passports/{MHP}?level=public", every, ok=(400,)),
             Call("GET", f"/passports/{MHP}?level=authority", frozenset(FULL[MHP]), ok=(400,)),
@@ -150,6 +153,7 @@ def test_every_route_is_in_the_matrix_and_states_its_rule(served_sqlite: Served)
         routes_exports,
         routes_ledger,
         routes_passport,
+        routes_quality,
     )
 
     ops = _operations(served_sqlite)
@@ -157,7 +161,7 @@ def test_every_route_is_in_the_matrix_and_states_its_rule(served_sqlite: Served)
     for (m, p), op in ops.items():
         assert op.get("x-access") in ("public", "ledger", "read", "write", "owner"), (m, p)
     for router in (routes_ledger.router, routes_analysis.router, routes_exports.router, epcis_rest.router,
-                   routes_dashboard.router, routes_passport.router):
+                   routes_dashboard.router, routes_passport.router, routes_quality.router):
         assert all(isinstance(r, APIRoute) and r.include_in_schema for r in router.routes)
 
 

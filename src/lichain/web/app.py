@@ -23,6 +23,7 @@ from lichain.web import (
     routes_exports,
     routes_ledger,
     routes_passport,
+    routes_quality,
 )
 from lichain.web.access import Principal
 from lichain.web.problems import install, problem_response
@@ -63,7 +64,7 @@ def create_app(store: SqlStore | str | None = None, settings: Settings | None = 
     app.state.lichain = Service(s, settings)
     install(app)
     for r in (routes_ledger.router, routes_analysis.router, routes_exports.router, epcis_rest.router,
-              routes_dashboard.router, routes_passport.router):
+              routes_dashboard.router, routes_passport.router, routes_quality.router):
         app.include_router(r)
     app.add_api_route("/access/users", _users, methods=["GET"], openapi_extra={"x-access": "owner"},
                       summary="Users of your organisation")

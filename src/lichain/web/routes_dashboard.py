@@ -44,7 +44,7 @@ class Me:
 def me(p: Principal = guard("read")) -> Me:
     """Who the key belongs to and what the dashboard shows it."""
     if p.whole_ledger:
-        pages: tuple[str, ...] = ("overview", "compliance", "esg", "received")
+        pages: tuple[str, ...] = ("overview", "compliance", "esg", "quality", "received")
         report = None
     elif p.role == "customer":
         pages, report = ("received",), None

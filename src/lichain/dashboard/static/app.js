@@ -21,6 +21,8 @@ const API = {
   art8: (period, org) => `/art8?period=${enc(period)}` + (org ? `&organisation=${enc(org)}` : ""),
   recovery: (period, org) => `/recovery?period=${enc(period)}` + (org ? `&organisation=${enc(org)}` : ""),
   esg: (period, org) => `/reports/esg?period=${enc(period)}` + (org ? `&organisation=${enc(org)}` : ""),
+  quality: (id) => `/quality/${enc(id)}`,
+  spc: (line, param, period, rules) => `/spc?line=${enc(line)}&param=${enc(param)}&period=${enc(period)}&rules=${enc(rules)}`,
   received: (offset) => `/lots?received=true&limit=50&offset=${offset}`,
 };
 
@@ -207,6 +209,14 @@ function lotSections(id, detail) {
         : h("p", {}, h("span", { class: "flag ok" }, "none"), "no risk in force at an upstream site while this lot's material was there"),
       (d.sites_not_assessed || []).length ? h("p", { class: "missing" }, `Not assessed: ${d.sites_not_assessed.join(", ")}`) : null];
     }, { testid: "lot-diligence" }),
+    section("Quality (certificates of analysis)", async () => {
+      const q = await api(API.quality(id));
+      const cls = q.status === "in_spec" ? "flag ok" : q.status === "not_certified" ? "flag" : "flag bad";
+      return [h("p", {}, h("span", { class: cls, "data-testid": "quality-status" }, q.status.replaceAll("_", " ")),
+        q.failing.length ? ` failing: ${q.failing.join(", ")}` : ""),
+        q.certificates.length ? h("p", { class: "muted" }, `${q.certificates.length} certificate(s); ${q.deviations.length} deviation(s) on record.`)
+          : h("p", { class: "missing" }, "No certificate of analysis on record for this lot.")];
+    }, { testid: "lot-quality" }),
     (detail.lot || detail).stage !== "cell" ? null : h("section", { class: "card", "data-testid": "lot-passport" },
       h("h2", {}, "Battery passport"),
       h("p", {}, h("a", { href: API.passport(id), "data-testid": "passport-link" }, "Passport of this cell lot (public fields, BatteryPass 1.2 JSON)")),
@@ -258,6 +268,43 @@ function esg(params) {
           r.sites.map((s) => [s.id, s.country, s.runs, fmt(s.energy.electricity_kwh_total, 0)])),
         h("p", { class: "muted" }, `Scope 3 context: ${r.scope3_context.sites.length} supplier and customer sites, never summed into the totals.`)];
     }, { testid: "esg-kpis" }));
+}
+
+/* -------------------------------------------------------------------------------------- process control */
+function qualityPage(params) {
+  const line = params.get("line") || "PCAM-L1", param = params.get("param") || "pH";
+  const period = params.get("period") || "2026-03", rules = params.get("rules") || "western_electric";
+  const inputs = {
+    line: h("input", { id: "spc-line", value: line, size: 10, "aria-label": "line" }),
+    param: h("input", { id: "spc-param", value: param, size: 10, "aria-label": "parameter" }),
+    period: h("input", { id: "spc-period", value: period, size: 12, "aria-label": "period" }),
+    rules: h("select", { id: "spc-rules", "aria-label": "rules" }, ["western_electric", "nelson"].map((r) => h("option", { value: r, selected: r === rules }, r.replace("_", " ")))),
+  };
+  const go = () => { location.hash = `#/quality?line=${enc(inputs.line.value)}&param=${enc(inputs.param.value)}&period=${enc(inputs.period.value)}&rules=${enc(inputs.rules.value)}`; };
+  Object.values(inputs).forEach((el) => el.addEventListener("change", go));
+  const box = h("div", { class: "chart", "data-testid": "spc-chart" });
+  view().replaceChildren(h("h1", {}, "Process control"),
+    h("div", { class: "controls" }, ...Object.entries(inputs).map(([k, el]) => h("label", {}, k, el))),
+    section(`X̄ chart of ${param} on ${line}, ${period}`, async () => {
+      const r = await api(API.spc(line, param, period, rules));
+      const alarmed = new Set(r.alarms.filter((a) => a.chart === "xbar" || a.chart === "i").map((a) => a.index));
+      const lim = r.center_limits;
+      setTimeout(() => chart(box, {
+        tooltip: { trigger: "axis" }, grid: { left: 60, right: 30 },
+        xAxis: { type: "category", data: r.points.map((p) => p.start.slice(0, 16).replace("T", " ")) },
+        yAxis: { type: "value", name: r.unit, scale: true },
+        series: [{ type: "line", name: param, data: r.points.map((p) => p.value), symbolSize: 4,
+          markLine: { symbol: "none", data: [{ yAxis: lim.ucl, name: "UCL" }, { yAxis: lim.center, name: "CL" }, { yAxis: lim.lcl, name: "LCL" }] } },
+        { type: "scatter", name: "signal", itemStyle: { color: "#b42318" }, symbolSize: 8,
+          data: r.points.map((p) => (alarmed.has(p.index) ? p.value : null)) }],
+      }), 0);
+      const cap = r.capability;
+      return [h("p", {}, h("span", { class: r.in_control ? "flag ok" : "flag bad", "data-testid": "spc-state" }, r.in_control ? "in control" : "out of control"),
+        ` ${r.readings.toLocaleString("en-GB")} readings in ${r.points.length} subgroups (${r.chart}, ${r.rules.replace("_", " ")} rules); `,
+        h("strong", { "data-testid": "spc-alarms" }, String(r.alarms.length)), " signal(s)."), box,
+        cap ? h("p", {}, `Cp ${fmt(cap.cp, 2)}, Cpk ${fmt(cap.cpk, 2)} against the line's specification.`) : h("p", { class: "missing" }, "No process specification on record: no capability."),
+        h("p", {}, `While out of control: ${r.runs_in_alarm.length} run(s) made ${r.lots_made.length} lot(s); ${r.downstream_lots.length} lot(s) downstream were made from them.`)];
+    }, { testid: "spc" }));
 }
 
 /* ------------------------------------------------------------------------------- lots shipped to the caller */
@@ -326,6 +373,7 @@ async function route() {
   else if (page === "compliance") compliance(params);
   else if (page === "esg") esg(params);
   else if (page === "received") received(params);
+  else if (page === "quality") qualityPage(params);
   else overview(params);
   if (state.me.whole_ledger) api(API.head()).then((v) => { $("#head").textContent = (v.head || v.chain_head || "").slice(0, 16); }).catch((e) => { $("#head").textContent = e.message; });
   else $("#head").textContent = "(read by whole-ledger keys)";
