@@ -48,7 +48,7 @@ def producer(tmp_path_factory: pytest.TempPathFactory) -> tuple[SqlStore, Path, 
     out = d / "package"
     r = export_package(store, shipment, out, d / "keys" / "lichain.key.pem")
     assert r.ok and [f.path for f in r.files] == ["pcf.json", "secondary-material.json", "due-diligence.json",
-                                                  "events.jsonld"]
+                                                  "events.jsonld", "quality.json"]
     return store, d, shipment
 
 
@@ -63,7 +63,14 @@ def test_package_documents_validate_and_verify_on_the_issuer_ledger(producer: tu
     assert validate_secondary_material(json.loads((pkg / "secondary-material.json").read_text())) == []
     c = verify_document(pkg, store=store)
     assert c.ok and c.recomputed and c.mismatches == () and c.subject == shipment and c.figures_checked > 100
-    assert all(f["ok"] for f in c.files) and len(c.files) == 4
+    assert all(f["ok"] for f in c.files) and len(c.files) == 5
+    quality = json.loads((pkg / "quality.json").read_text())  # the shipped lot's certificates travel with it
+    from lichain.core.plain import jsonable
+    from lichain.services.quality import lot_quality
+
+    mine = jsonable(lot_quality(store, quality["lot"]))
+    assert (quality["status"], len(quality["certificates"])) == (mine["status"], len(mine["certificates"]))
+    assert all("run" not in dv for dv in quality["deviations"])
     customer_view = verify_document(pkg, jwks=d / "jwks.json")
     assert customer_view.ok and not customer_view.recomputed
 

@@ -9,6 +9,8 @@ document envelope (:mod:`lichain.io.envelope`, ``manifest.jws``):
 * ``secondary-material.json``: recycled content per element, Catena-X ``secondary_material_content_calculated``;
 * ``due-diligence.json``: per element the share through sites at risk, origin by country, and each risk met by
   kind, category and share, with upstream sites counted, never named;
+* ``quality.json``: the shipped lot's certificates of analysis against its material specification, its quality
+  status and deviations (docs/manufacturing.md);
 * ``events.jsonld``: EPCIS 2.0, the one-hop view: the shipment, and the producing run reduced to the shipped lot's
   output facts (no inputs, no activity data, no losses), with the master data of the sites named in them.
 
@@ -42,6 +44,7 @@ MANIFEST_DOC = "lichain-package-manifest-1"
 SECONDARY_DOC = "catenax-secondary-material-content-calculated-1.0.0"
 DILIGENCE_DOC = "lichain-due-diligence-summary-1"
 EVENTS_DOC = "epcis-2.0-one-hop-view"
+QUALITY_DOC = "lichain-lot-quality-1"
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,7 +156,20 @@ def package_files(store: SqlStore, shipment_id: str, *, bpnl: str | None = None,
         "secondary-material.json": (SECONDARY_DOC, secondary_material(store, f.lot.id, order_number=shipment_id)),
         "due-diligence.json": (DILIGENCE_DOC, _diligence(store, f.lot.id)),
         "events.jsonld": (EVENTS_DOC, _one_hop(f)),
+        "quality.json": (QUALITY_DOC, _quality(store, f.lot.id)),
     }
+
+
+def _quality(store: SqlStore, lot: str) -> dict[str, Any]:
+    """The shipped lot's certificates of analysis against its specification, its status and deviations (the
+    consuming run a deviation names is ours, not the customer's: left out)."""
+    from lichain.core.plain import jsonable
+    from lichain.services.quality import lot_quality
+
+    doc: dict[str, Any] = jsonable(lot_quality(store, lot))
+    for d in doc["deviations"]:
+        d.pop("run", None)
+    return doc
 
 
 def file_bytes(doc: Mapping[str, Any]) -> bytes:
