@@ -26,19 +26,25 @@ from typing import Literal
 
 from lichain.core.errors import Problem
 from lichain.core.model import (
+    BatteryRegistration,
+    CellSpec,
     CustodyClaim,
+    DiligencePolicy,
     Event,
     FactorOverride,
+    KeyStatement,
     LocatedEvent,
     Lot,
     Material,
     Retraction,
+    RiskMeasure,
     Run,
     Shipment,
     Site,
     SiteRisk,
     SupplierPcf,
 )
+from lichain.core.quality_model import Certificate, Deviation, ProcessBatch
 from lichain.storage.access_sql import ALL, LotParties, UserRow
 
 __all__ = ["ACCESS_KINDS", "AccessKind", "Level", "Principal", "allows", "document_problems", "lot_level",
@@ -123,9 +129,15 @@ def _owner_of(ev: Event, sites: dict[str, str], lots: dict[str, LotParties | Non
         return sites.get(b.from_site)
     if isinstance(b, FactorOverride):
         return None if b.site is None else sites.get(b.site)
-    if isinstance(b, SupplierPcf):
+    if isinstance(b, SupplierPcf | CellSpec | BatteryRegistration | Certificate | Deviation):
         lp = lots.get(b.lot)
         return None if lp is None else lp.organisation
+    if isinstance(b, RiskMeasure):
+        return sites.get(b.site)
+    if isinstance(b, DiligencePolicy | KeyStatement):
+        return b.organisation
+    if isinstance(b, ProcessBatch) and b.site:
+        return sites.get(b.site)
     if isinstance(b, Retraction):
         t = target.get(b.target_event_id)
         return None if t is None else _owner_of(t, sites, lots, {})
@@ -161,6 +173,8 @@ def document_problems(p: Principal, located: Sequence[LocatedEvent], sites: dict
             if lp is not None and (lp.organisation == org or org in lp.receivers):
                 continue
         owner = _owner_of(le.event, known, lots, targets)
+        if owner is None and p.role == "owner":
+            continue  # ledger-wide records (factors, specifications, SPC alarms, events kept verbatim): the owner's
         if owner != org:
             whose = "no single organisation" if owner is None else repr(owner)
             out.append(Problem(le.location, f"this {le.event.kind.value} belongs to {whose}; a key of {org!r} "

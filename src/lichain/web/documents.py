@@ -19,7 +19,8 @@ from typing import Any, Literal
 
 from lichain.core.codec import event_from_payload
 from lichain.core.errors import Problem
-from lichain.core.model import Event, LocatedEvent, Retraction, SupplierPcf
+from lichain.core.model import BatteryRegistration, CellSpec, Event, LocatedEvent, Retraction, SupplierPcf
+from lichain.core.quality_model import Certificate, Deviation
 from lichain.entrypoints.present import jsonable
 from lichain.services.ingest import IngestResult, ingest_events
 from lichain.storage import access_sql as acc
@@ -81,7 +82,8 @@ def _access(svc: Service, p: Principal, located: list[LocatedEvent]) -> list[Pro
 
     store = svc.store
     lots = {b.lot: acc.lot_parties(store, (b.lot, canonical_lot_id(b.lot)))
-            for b in (le.event.body for le in located) if isinstance(b, SupplierPcf)}
+            for b in (le.event.body for le in located)
+            if isinstance(b, SupplierPcf | CellSpec | BatteryRegistration | Certificate | Deviation)}
     targets: dict[str, Event | None] = {}
     for le in located:
         b = le.event.body
