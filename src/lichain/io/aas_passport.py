@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from lichain.core.passport_data import MissingInput, PassportData
-from lichain.io.passport_batterypass import REASONS
+from lichain.io.passport_batterypass import REASONS, clean
 from lichain.io.passport_schemas import IDTA_SCHEMAS, absent_required, load_schema
 
 __all__ = ["idta_submodels"]
@@ -45,19 +45,9 @@ def _f(v: Any) -> float | None:
     return None if v is None else float(v)
 
 
-def _clean(d: dict[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for k, v in d.items():
-        if isinstance(v, dict):
-            v = _clean(v)
-        if v is not None and v != {}:
-            out[k] = v
-    return out
-
-
 def _nameplate(d: PassportData) -> dict[str, Any]:
     s = d.spec
-    return _clean({
+    return clean({
         "ManufacturerName": _t(s.manufacturer),
         "AddressInformation": {"NationalCode": _t(s.manufacturer_country), "Street": _t(s.manufacturer_street),
                                "ZipCode": _t(s.manufacturer_postal_code)},
@@ -71,7 +61,7 @@ def _technical(d: PassportData) -> dict[str, Any]:
     s = d.spec
     level = s.internal_resistance_level or "cell"
     res = _f(s.internal_resistance_ohm)
-    return _clean({
+    return clean({
         "GeneralInformation": {"ManufacturerName": s.manufacturer, "ManufacturerIdentifier": s.manufacturer_id,
                                "BatteryCategory": s.category, "BatteryMass": float(s.mass_kg)},
         "TechnicalPropertyAreas": {
@@ -109,7 +99,7 @@ def _carbon(d: PassportData) -> dict[str, Any]:
 
 def _composition(d: PassportData) -> dict[str, Any]:
     s = d.spec
-    return _clean({
+    return clean({
         "BatteryChemistry": {"ShortName": s.chemistry, "ClearName": s.chemistry_name},
         "BatteryMaterials": [{"BatteryMaterialLocation": {"ComponentName": m.component},
                               "BatteryMaterialIdentifier": m.cas, "BatteryMaterialName": m.name,

@@ -21,7 +21,7 @@ from lichain.core.codec import format_time
 from lichain.core.passport_data import MissingInput, PassportData
 from lichain.io.passport_schemas import BATTERYPASS_SCHEMAS, absent_required, load_schema
 
-__all__ = ["REASONS", "batterypass_aspects"]
+__all__ = ["REASONS", "batterypass_aspects", "clean"]
 
 _STATUS = {"original": "Original", "reused": "Reused", "repurposed": "Repurposed",
            "remanufactured": "Remanufactured"}
@@ -53,12 +53,12 @@ def _num(v: Any) -> float | None:
     return None if v is None else float(v)
 
 
-def _clean(d: dict[str, Any]) -> dict[str, Any]:
+def clean(d: dict[str, Any]) -> dict[str, Any]:
     """Drop None values and emptied objects (what is left out is listed missing)."""
     out: dict[str, Any] = {}
     for k, v in d.items():
         if isinstance(v, dict):
-            v = _clean(v)
+            v = clean(v)
         if v is not None and v != {}:
             out[k] = v
     return out
@@ -66,7 +66,7 @@ def _clean(d: dict[str, Any]) -> dict[str, Any]:
 
 def _general(d: PassportData) -> dict[str, Any]:
     s = d.spec
-    return _clean({
+    return clean({
         "productIdentifier": s.model, "batteryPassportIdentifier": d.passport_id, "batteryCategory": s.category,
         "manufacturerInformation": {"contactName": s.manufacturer, "identifier": s.manufacturer_id,
                                     "postalAddress": {"addressCountry": s.manufacturer_country,
@@ -85,7 +85,7 @@ def _carbon(d: PassportData) -> dict[str, Any]:
               (("RawMaterialExtraction", d.per_kwh(d.upstream_kg_co2e_per_kg)),
                ("MainProduction", d.per_kwh(d.own_kg_co2e_per_kg))) if v is not None]
     total = d.footprint_kg_co2e_per_kg
-    return _clean({
+    return clean({
         "batteryCarbonFootprint": d.per_kwh(total), "carbonFootprintPerLifecycleStage": stages or None,
         "absoluteCarbonFootprint": None if total is None else total * float(d.spec.mass_kg),
     })
@@ -93,7 +93,7 @@ def _carbon(d: PassportData) -> dict[str, Any]:
 
 def _composition(d: PassportData) -> dict[str, Any]:
     s = d.spec
-    return _clean({
+    return clean({
         "batteryChemistry": {"shortName": s.chemistry, "clearName": s.chemistry_name},
         "batteryMaterials": [{"batteryMaterialLocation": {"componentName": m.component},
                               "batteryMaterialIdentifier": m.cas, "batteryMaterialName": m.name,
@@ -113,7 +113,7 @@ def _circularity(d: PassportData) -> dict[str, Any]:
         if r is not None and r.pre_consumer is not None and r.post_consumer is not None:
             rows.append({"recycledMaterial": name, "preConsumerShare": 100 * r.pre_consumer,
                          "postConsumerShare": 100 * r.post_consumer})
-    return _clean({"recycledContent": rows or None})
+    return clean({"recycledContent": rows or None})
 
 
 def _performance(d: PassportData) -> dict[str, Any]:
@@ -138,7 +138,7 @@ def _performance(d: PassportData) -> dict[str, Any]:
     if s.capacity_fade_pct is not None:
         cond = {"capacityFade": {"capacityFadeValue": float(s.capacity_fade_pct),
                                  "lastUpdate": format_time(d.manufactured_at)}}
-    return _clean({"batteryTechicalProperties": props, "batteryCondition": cond})
+    return clean({"batteryTechicalProperties": props, "batteryCondition": cond})
 
 
 def _missing(aspect: str, payload: dict[str, Any]) -> list[MissingInput]:
@@ -153,7 +153,7 @@ def batterypass_aspects(d: PassportData) -> tuple[dict[str, dict[str, Any]], lis
     """The seven Battery Pass 1.2 aspects of a passport, and every field left empty with the reason."""
     aspects = {
         "GeneralProductInformation": _general(d), "CarbonFootprint": _carbon(d),
-        "SupplyChainDueDiligence": _clean({"supplyChainDueDiligenceReport": d.diligence_report}),
+        "SupplyChainDueDiligence": clean({"supplyChainDueDiligenceReport": d.diligence_report}),
         "MaterialComposition": _composition(d), "Circularity": _circularity(d),
         "PerformanceAndDurability": _performance(d), "Labeling": {},
     }
