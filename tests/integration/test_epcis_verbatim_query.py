@@ -183,3 +183,18 @@ def test_cli_events(ledger: SqlStore, tmp_path: Path) -> None:
     assert r.exit_code == 0 and "--page-token" in r.output
     r = CliRunner().invoke(app, ["events", "--db", url, "--action", "LOOK"])
     assert r.exit_code == 2 and "ADD, OBSERVE or DELETE" in r.output
+
+
+def test_on_the_demo_every_event_kind_is_queried_as_exported(store: SqlStore) -> None:
+    """The demo records every kind of event lichain writes (lots, runs, shipments, claims, supplier PCFs, site
+    risks, policies, measures, cell data, battery ids, specifications, certificates, deviations, process batches):
+    the query, page by page, is the export, and each extension event type selects exactly its events."""
+    from lichain.services.demo import run_demo
+
+    assert run_demo(store, lots=300).ok
+    exported = _exported(store)
+    assert _all_pages(store, {"perPage": "1000"}) == exported
+    types = {e["type"] for e in exported}
+    assert {"lichain:CellSpec", "lichain:CertificateOfAnalysis", "lichain:DiligencePolicy"} <= types
+    for t in sorted(x for x in types if x.startswith("lichain:")):
+        assert _all_pages(store, {"eventType": t, "perPage": "1000"}) == [e for e in exported if e["type"] == t], t

@@ -47,6 +47,7 @@ from lichain.core.model import (
 from lichain.core.quality_model import Certificate, Deviation, ProcessBatch, SpcAlarm, Specification
 
 __all__ = [
+    "BODY_KINDS",
     "GENESIS",
     "body_from_json",
     "body_to_json",
@@ -64,7 +65,8 @@ __all__ = [
 #: The chain hash that precedes the first event.
 GENESIS = "0" * 64
 
-_KIND_OF: dict[type, EventKind] = {
+#: The event kind of each body type.
+BODY_KINDS: dict[type, EventKind] = {
     Site: EventKind.SITE,
     Material: EventKind.MATERIAL,
     Lot: EventKind.LOT,
@@ -92,7 +94,7 @@ _NS = uuid.UUID("6f1d2c1e-8a53-5d0e-9a57-6c6963686169")  # lichain's UUIDv5 name
 
 def kind_of(body: EventBody) -> EventKind:
     """The event kind that records ``body``."""
-    return _KIND_OF[type(body)]
+    return BODY_KINDS[type(body)]
 
 
 @lru_cache(maxsize=65536)  # events of one batch share few distinct times: formatting is a hot path of ingest

@@ -25,12 +25,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from lichain.core.codec import event_from_payload, format_time, parse_time
+from lichain.core.codec import BODY_KINDS, event_from_payload, format_time, parse_time
 from lichain.core.errors import ChoiceError
 from lichain.core.model import Event, EventKind
 from lichain.io.epcis_hash import normalise_cbv, normalise_epc
 from lichain.io.epcis_vocab import GS1_EPCIS_CONTEXT, LICHAIN_CONTEXT
-from lichain.io.epcis_write import CLAIM_EVENT_TYPE, PCF_EVENT_TYPE, RISK_EVENT_TYPE, event_json
+from lichain.io.epcis_write import (
+    CLAIM_EVENT_TYPE,
+    EXTENSION_EVENTS,
+    PCF_EVENT_TYPE,
+    RISK_EVENT_TYPE,
+    event_json,
+)
+from lichain.io.process_epcis import EVENT_TYPES as QUALITY_EVENT_TYPES
 from lichain.storage.epcis_sql import events_after
 from lichain.storage.sql import SqlStore
 
@@ -53,6 +60,10 @@ _KINDS_OF_TYPE = {
     CLAIM_EVENT_TYPE: (EventKind.CUSTODY_CLAIM.value,),
     PCF_EVENT_TYPE: (EventKind.SUPPLIER_PCF.value,),
     RISK_EVENT_TYPE: (EventKind.SITE_RISK.value,),
+    # lichain's other extension events (due diligence, keys, passports; quality and process data)
+    **{etype: (BODY_KINDS[cls].value,) for cls, (etype, _member) in EXTENSION_EVENTS.items()
+       if etype not in (PCF_EVENT_TYPE, RISK_EVENT_TYPE)},
+    **{etype: (kind,) for kind, (etype, _member) in QUALITY_EVENT_TYPES.items()},
 }
 _ALL_KINDS = tuple(sorted({k for kinds in _KINDS_OF_TYPE.values() for k in kinds}))
 _ACTIONS = ("ADD", "OBSERVE", "DELETE")
