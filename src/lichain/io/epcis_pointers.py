@@ -13,21 +13,15 @@ from collections.abc import Iterable, Sequence
 
 from lichain.core.errors import Problem
 from lichain.core.model import (
-    BatteryRegistration,
-    CellSpec,
     CustodyClaim,
-    DiligencePolicy,
     EventBody,
-    KeyStatement,
     LocatedEvent,
     Lot,
-    RiskMeasure,
     Run,
     Shipment,
-    SiteRisk,
-    SupplierPcf,
 )
 from lichain.io.epcis_fields import esc
+from lichain.io.epcis_write import EXTENSION_EVENTS
 
 __all__ = ["document_pointer", "relocate"]
 
@@ -114,20 +108,8 @@ def document_pointer(body: EventBody, suffix: str) -> str:
         found = _shipment(parts)
     elif isinstance(body, CustodyClaim):
         found = "/lichain:claim" + suffix
-    elif isinstance(body, SupplierPcf):
-        found = "/lichain:supplierPcf" + suffix
-    elif isinstance(body, SiteRisk):
-        found = "/lichain:siteRisk" + suffix
-    elif isinstance(body, DiligencePolicy):
-        found = "/lichain:diligencePolicy" + suffix
-    elif isinstance(body, RiskMeasure):
-        found = "/lichain:riskMeasure" + suffix
-    elif isinstance(body, KeyStatement):
-        found = "/lichain:signingKey" + suffix
-    elif isinstance(body, CellSpec):
-        found = "/lichain:cellSpec" + suffix
-    elif isinstance(body, BatteryRegistration):
-        found = "/lichain:batteryRegistration" + suffix
+    elif type(body) in EXTENSION_EVENTS:  # one canonical body under its member (the writer's own table)
+        found = f"/lichain:{EXTENSION_EVENTS[type(body)][1]}" + suffix
     else:
         from lichain.io.process_epcis import member_pointer
 
