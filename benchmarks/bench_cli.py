@@ -11,6 +11,8 @@ ledger size:
 - **no bytecode**: today's code without the byte-compiled files (``PYTHONPYCACHEPREFIX`` set to an empty folder
   with ``PYTHONDONTWRITEBYTECODE=1``), i.e. an environment installed without ``--compile-bytecode`` where
   ``__pycache__`` cannot be written: every import compiles its source.
+- **show through SQLAlchemy**: the same ``show`` with the lot read through the full SQL store (the path every
+  ``show`` took before the standard-library SQLite reader, :mod:`lichain.storage.sqlite_read`).
 - **eager imports**: ``python -c 'import lichain.entrypoints.cli, <every service>, sqlalchemy, numpy, numba'``,
   what a command paid before the CLI loaded services lazily (an import, no work).
 """
@@ -36,6 +38,9 @@ ISSUE_COMMIT = "3b5034c"
 EAGER = ("import lichain.entrypoints.cli, lichain.services.query, lichain.services.trace, "
          "lichain.services.footprint, lichain.services.circularity, lichain.services.esg, lichain.storage.sql, "
          "sqlalchemy, numpy, numba")
+#: ``lichain show`` with the lot read through the SQL store (SQLAlchemy), as before the SQLite reader.
+SQL_SHOW = ("import sys; import lichain.entrypoints.cli as c; c.lot_reader_for = c.store_for; "
+            "sys.argv = ['lichain', *sys.argv[1:]]; c.main()")
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -101,6 +106,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             "help, no bytecode": _time([cli, "--help"], nocache, tmp, runs),
             "show, no bytecode": _time([cli, *show], nocache, tmp, runs),
             "eager imports": _time([py, "-c", EAGER], env, tmp, runs),
+            "show through SQLAlchemy": _time([py, "-c", SQL_SHOW, *show], env, tmp, runs),
         }
         old = _issue_src(tmp, py)
         if old is not None:

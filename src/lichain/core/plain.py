@@ -9,13 +9,14 @@ ISO 8601 UTC text, enumerations their value.
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
 from enum import Enum
 from typing import Any
 
-__all__ = ["jsonable"]
+__all__ = ["dumps", "jsonable"]
 
 
 def jsonable(obj: Any) -> Any:
@@ -37,3 +38,8 @@ def jsonable(obj: Any) -> Any:
     if isinstance(obj, Enum):
         return jsonable(obj.value)
     return str(obj)
+
+
+def dumps(data: object) -> str:
+    """JSON for the CLI: stable key order, UTF-8."""
+    return json.dumps(data, indent=2, ensure_ascii=False, sort_keys=False, default=str)

@@ -50,6 +50,7 @@ from lichain.entrypoints.console import (  # noqa: E402 - after the Typer apps t
     emit,
     err,
     fail,
+    lot_reader_for,
     out,
     store_for,
 )
@@ -177,7 +178,7 @@ def show(lot: str, db: Db = None, json_: Json = False) -> None:
     from lichain.services import query
 
     try:
-        d = jsonable(query.show_lot(store_for(db), lot))
+        d = jsonable(query.show_lot(lot_reader_for(db), lot))
     except NotFoundError:
         from lichain.entrypoints.cli_lists import fail_unknown_lot
 

@@ -59,8 +59,8 @@ def export_emrt(
 
                 write_emrt_xlsx(d, out_path)
             else:
+                from lichain.core.plain import dumps
                 from lichain.entrypoints.present import jsonable
-                from lichain.services.record import dumps
 
                 out_path.write_text(dumps(jsonable(d)) + "\n", encoding="utf-8")
         except OSError as exc:

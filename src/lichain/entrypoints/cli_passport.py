@@ -40,12 +40,12 @@ def passport(
     Example: lichain passport BATTERY-ID --level legitimate --format aas --json
     """
     from lichain.core.errors import LichainError, NotFoundError
+    from lichain.core.plain import dumps
     from lichain.entrypoints.console import EXIT_REFUSED, emit, fail, out, store_for
     from lichain.entrypoints.outpath import check_out
     from lichain.entrypoints.present import jsonable
     from lichain.io.passport_sign import read_passport
     from lichain.services.passport import passport as run
-    from lichain.services.record import dumps
 
     check_out(out_file)
     store = store_for(db)

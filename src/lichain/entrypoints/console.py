@@ -19,8 +19,20 @@ from lichain.core.errors import LichainError
 if TYPE_CHECKING:
     from lichain.storage.sql import SqlStore
 
-__all__ = ["EXIT_INTERNAL", "EXIT_REFUSED", "EXIT_USAGE", "KINDS", "Db", "Json", "emit", "err", "fail", "out",
-           "store_for"]
+__all__ = [
+    "EXIT_INTERNAL",
+    "EXIT_REFUSED",
+    "EXIT_USAGE",
+    "KINDS",
+    "Db",
+    "Json",
+    "emit",
+    "err",
+    "fail",
+    "lot_reader_for",
+    "out",
+    "store_for",
+]
 
 out = Console()
 err = Console(stderr=True, soft_wrap=True)  # one problem per line, never wrapped: scripts grep them
@@ -90,9 +102,17 @@ def store_for(db: str | None, create: bool = False) -> SqlStore:
         fail(str(exc))
 
 
+def lot_reader_for(db: str | None) -> Any:
+    """A reader for showing one lot: the standard library's ``sqlite3`` on a SQLite ledger at the newest schema
+    (no SQLAlchemy import, :mod:`lichain.storage.sqlite_read`), else the full store (opened, migrated, checked)."""
+    from lichain.storage.sqlite_read import open_sqlite_reader
+
+    return open_sqlite_reader(db) or store_for(db)
+
+
 def emit(data: Any) -> None:
     """Print a result (a typed result dataclass or JSON-ready data) as JSON to stdout."""
+    from lichain.core.plain import dumps
     from lichain.entrypoints.present import jsonable
-    from lichain.services.record import dumps
 
     sys.stdout.write(dumps(jsonable(data)) + "\n")

@@ -76,11 +76,16 @@ def _cache_dir(store: Any) -> Path:
 
 
 def _from_cache(d: Path, head: str, lot_ids: Sequence[str]) -> dict[str, LotOrigin] | None:
-    """Origins from the shares cached at chain head ``head``; None when there is no such cache."""
+    """Origins from the shares cached at chain head ``head``; None when there is no such cache.
+
+    A few lots (``lichain show``) are found in the memory-mapped files without numpy
+    (:mod:`lichain.storage.npy_lite`); many at once with numpy."""
     try:
         meta = json.loads((d / "meta.json").read_text(encoding="utf-8"))
         if meta.get("format") != _FORMAT or meta.get("head") != head:
             return None
+        if len(lot_ids) <= 8:
+            return _few_from_cache(d, meta, lot_ids)
         import numpy as np
 
         ids = np.load(d / "lot_ids.npy", mmap_mode="r")
@@ -88,20 +93,33 @@ def _from_cache(d: Path, head: str, lot_ids: Sequence[str]) -> dict[str, LotOrig
         cls = np.load(d / "origin.npy", mmap_mode="r")
     except (OSError, ValueError):
         return None
-    if len(lot_ids) > 8:
-        where = {v: i for i, v in enumerate(ids.tolist())}
-        pos = [where.get(x.encode()) for x in lot_ids]
-    else:
-        pos = [int(h[0]) if (h := np.flatnonzero(ids == x.encode())).size else None for x in lot_ids]
+    where = {v: i for i, v in enumerate(ids.tolist())}
+    pos = [where.get(x.encode()) for x in lot_ids]
     return {lot: _origin(lot, meta["origins"][int(cls[i])], meta["elements"], vals[i])
             for lot, i in zip(lot_ids, pos, strict=True) if i is not None}
 
 
+def _few_from_cache(d: Path, meta: dict[str, Any], lot_ids: Sequence[str]) -> dict[str, LotOrigin]:
+    from lichain.storage.npy_lite import open_npy
+
+    ids, vals, cls = open_npy(d / "lot_ids.npy"), open_npy(d / "shares.npy"), open_npy(d / "origin.npy")
+    n_el = len(meta["elements"])
+    out = {}
+    for lot in lot_ids:
+        i = ids.find_bytes(lot.encode())
+        if i is None:
+            continue
+        flat = vals.row(i)
+        row = [(flat[2 * k], flat[2 * k + 1]) for k in range(n_el)]
+        out[lot] = _origin(lot, meta["origins"][int(cls.row(i)[0])], meta["elements"], row)
+    return out
+
+
 def _origin(lot: str, cls: str, elements: Sequence[str], row: Any) -> LotOrigin:
     """A :class:`LotOrigin` from one row ``[element, (pre, post)]`` of shares (NaN where undefined)."""
-    rows = tuple(ElementRecycled(e, _opt(float(row[k, 0]) + float(row[k, 1])), _opt(float(row[k, 0])),
-                                 _opt(float(row[k, 1])))
-                 for k, e in enumerate(elements) if row[k, 0] == row[k, 0])
+    rows = tuple(ElementRecycled(e, _opt(float(row[k][0]) + float(row[k][1])), _opt(float(row[k][0])),
+                                 _opt(float(row[k][1])))
+                 for k, e in enumerate(elements) if row[k][0] == row[k][0])
     return LotOrigin(lot, cls, rows)
 
 
@@ -142,9 +160,10 @@ def lot_origins(store: Any, lot_ids: Sequence[str]) -> dict[str, LotOrigin]:
     import numpy as np
 
     from lichain.analysis.shares import ORIGINS, origin_shares
+    from lichain.core.lot_reader import LotReader
     from lichain.services.snapshot import load_snapshot
 
-    ls = load_snapshot(store)
+    ls = load_snapshot(store.full_store() if isinstance(store, LotReader) else store)
     snap = ls.snapshot
     pre, post = ORIGINS.index("pre_consumer"), ORIGINS.index("post_consumer")
     vals = np.full((snap.n_lots, len(snap.elements), 2), np.nan)

@@ -15,13 +15,14 @@ from typing import TYPE_CHECKING
 from lichain.core.balance import element_balance
 from lichain.core.codec import format_time
 from lichain.core.errors import NotFoundError
+from lichain.core.lot_reader import LotReader, LotRow
 from lichain.core.model import DEFAULT_ELEMENTS
 from lichain.core.quantities import mg_to_kg, ppb_to_fraction
-from lichain.storage.queries import LotRow, balance_rows, counts_by_stage, find_lot, lot_detail, lot_rows
-from lichain.storage.sql import SqlStore
 
-if TYPE_CHECKING:  # the write-time rules load only when balances are re-checked, not for `lichain show`
+if TYPE_CHECKING:  # SQLAlchemy loads only when a use case reads through the SQL store, not for `lichain show` on
+    # SQLite (lichain.storage.sqlite_read); the write-time rules only when balances are re-checked
     from lichain.core.validate import BalancePolicy
+    from lichain.storage.sql import SqlStore
 
 __all__ = [
     "BalanceCheck",
@@ -144,7 +145,7 @@ class LotDetail(LotSummary):
     shipments: tuple[LotShipment, ...]
 
 
-def _summaries(store: SqlStore, rows: list[LotRow]) -> list[LotSummary]:
+def _summaries(store: SqlStore | LotReader, rows: list[LotRow]) -> list[LotSummary]:
     from lichain.services.lot_origin import ORIGIN_CLASS_MEANING, lot_origins
 
     got = lot_origins(store, [r.id for r in rows])
@@ -165,23 +166,34 @@ def list_lots(store: SqlStore, *, stage: str | None = None, site: str | None = N
               customer: str | None = None, operators: Sequence[str] | None = None) -> list[LotSummary]:
     """Live lots in creation order, each with its origin class and recycled content; ``customer``: only lots
     shipped to it; ``operators``: only lots made at sites these organisations operate."""
+    from lichain.storage.queries import lot_rows
+
     return _summaries(store, lot_rows(store, stage=stage, site=site, material=material, limit=limit, offset=offset,
                                       customer=customer, operators=operators))
 
 
-def show_lot(store: SqlStore, lot_id: str) -> LotDetail:
-    """One lot with its direct inputs, use so far, stock per site and shipments."""
-    r = find_lot(store, lot_id) or find_lot(store, canonical_lot_id(lot_id))
+def show_lot(store: SqlStore | LotReader, lot_id: str) -> LotDetail:
+    """One lot with its direct inputs, use so far, stock per site and shipments.
+
+    ``store``: the SQL store, or any :class:`LotReader` (e.g. the SQLAlchemy-free SQLite reader of ``show``).
+    """
+    if isinstance(store, LotReader):
+        reader: LotReader = store
+    else:
+        from lichain.storage.queries import SqlLotReader
+
+        reader = SqlLotReader(store)
+    r = reader.find_lot(lot_id) or reader.find_lot(canonical_lot_id(lot_id))
     if r is None:
         raise NotFoundError(f"unknown lot {lot_id}")
-    d = lot_detail(store, r.idx)
+    d = reader.lot_detail(r.idx)
     consumed = sum(m for _, m in d["consumed_by"])
     shipped = sum(x["mass_mg"] for x in d["shipments"])
     by_site: dict[str, int] = {}  # stock per site now: produced + arrived − shipped out − consumed there
-    for mv in store.movements([r.id]).get(r.id, ()):
+    for mv in reader.movements([r.id]).get(r.id, ()):
         by_site[mv.site] = by_site.get(mv.site, 0) + mv.mass_mg
     run = d["run"]
-    summary = _summaries(store, [r])[0]
+    summary = _summaries(reader, [r])[0]
     return LotDetail(
         summary.id, summary.material, summary.stage, summary.site, summary.produced_at, summary.mass_kg,
         summary.assay, summary.origin, summary.origin_class, summary.origin_class_meaning, summary.recycled_content,
@@ -243,6 +255,7 @@ class LedgerSummary:
 def balance(store: SqlStore, policy: BalancePolicy | None = None) -> BalanceCheck:
     """Re-check the element balance of every live run by the write-time rule."""
     from lichain.core.validate import BalancePolicy
+    from lichain.storage.queries import balance_rows
 
     policy = policy or BalancePolicy()
     runs = 0
@@ -259,5 +272,7 @@ def balance(store: SqlStore, policy: BalancePolicy | None = None) -> BalanceChec
 
 def summary(store: SqlStore) -> LedgerSummary:
     """Counts per stage and table."""
+    from lichain.storage.queries import counts_by_stage
+
     stages = {k: StageCount(int(v["lots"]), v["mass_kg"]) for k, v in counts_by_stage(store).items()}
     return LedgerSummary(stages, store.counts(), tuple(DEFAULT_ELEMENTS))

@@ -7,7 +7,6 @@ rendering for lots, runs and shipments, a content UUID for master data.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -15,6 +14,7 @@ from pathlib import Path
 from lichain.core.codec import canonical_payload, content_event_id
 from lichain.core.errors import Problem
 from lichain.core.model import Event, EventKind
+from lichain.core.plain import dumps
 from lichain.core.ports import LedgerStore
 from lichain.core.validate import BalancePolicy, LocatedEvent
 from lichain.services.ingest import IngestResult, ingest_chunks, ingest_events, ingest_stream
@@ -126,6 +126,3 @@ def ingest_batches(
     return ingest_stream(located, store, policy=policy, source=label, on_batch=on_batch)
 
 
-def dumps(data: object) -> str:
-    """JSON for the CLI: stable key order, UTF-8."""
-    return json.dumps(data, indent=2, ensure_ascii=False, sort_keys=False, default=str)

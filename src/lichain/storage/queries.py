@@ -6,31 +6,17 @@ balances, stock and traces but stay on record in ``events``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from sqlalchemy import and_, func, select
 
+from lichain.core.lot_reader import LotRow
+from lichain.core.ports import Movement
 from lichain.storage import schema as s
 from lichain.storage.sql import SqlStore
 
-__all__ = ["LotRow", "balance_rows", "counts_by_stage", "find_lot", "lot_detail", "lot_filters", "lot_rows"]
-
-
-@dataclass(frozen=True, slots=True)
-class LotRow:
-    """A lot as listed: masses in mg, assay in parts per 10⁹."""
-
-    idx: int
-    id: str
-    material: str
-    stage: str
-    site: str
-    produced_us: int
-    mass_mg: int
-    origin: str
-    assay: dict[str, int]
+__all__ = ["LotRow", "SqlLotReader", "balance_rows", "counts_by_stage", "find_lot", "lot_detail", "lot_filters", "lot_rows"]
 
 
 def _live(seq_col: Any) -> Any:
@@ -123,6 +109,35 @@ def lot_detail(store: SqlStore, idx: int) -> dict[str, Any]:
             .where(s.shipments.c.lot_idx == idx, _live(s.shipments.c.event_seq)).order_by(s.shipments.c.idx))]
     return {"event_id": lot.event_id, "retracted": retracted, "run": run, "inputs": inputs,
             "consumed_by": consumed_by, "shipments": shipments}
+
+
+class SqlLotReader:
+    """:class:`lichain.core.lot_reader.LotReader` over a :class:`SqlStore` (SQLite or PostgreSQL)."""
+
+    def __init__(self, store: SqlStore) -> None:
+        self.store = store
+        self.url = store.url
+        self.is_sqlite = store.is_sqlite
+
+    def head(self) -> tuple[int, str]:
+        """(last seq, chain hash)."""
+        return self.store.head()
+
+    def find_lot(self, lot_id: str) -> LotRow | None:
+        """One lot by id, or None."""
+        return find_lot(self.store, lot_id)
+
+    def lot_detail(self, idx: int) -> dict[str, Any]:
+        """See :func:`lot_detail`."""
+        return lot_detail(self.store, idx)
+
+    def movements(self, ids: Iterable[str]) -> dict[str, list[Movement]]:
+        """Live movements of the stored lots among ``ids``."""
+        return self.store.movements(ids)
+
+    def full_store(self) -> SqlStore:
+        """The store itself."""
+        return self.store
 
 
 def balance_rows(

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import copy
 import json
-import os
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime
@@ -34,25 +33,15 @@ from lichain.core.ports import (
     StoredEvent,
 )
 from lichain.storage import schema as s
+from lichain.storage.location import DEFAULT_URL, SCHEMA_REVISION, resolve_url
 from lichain.storage.rows import as_tuples, event_rows
 
 __all__ = ["DEFAULT_URL", "SCHEMA_REVISION", "SqlStore", "chunks", "open_store", "resolve_url", "to_us"]
 
-DEFAULT_URL = "sqlite:///lichain.db"
-#: The newest Alembic revision (a test checks it against the migration scripts).
-SCHEMA_REVISION = "0008"
 _CHUNK = 500
 _READ_CACHE_KIB = -200_000  # SQLite page cache of a reader [KiB, negative = size]: bulk snapshot reads
 _WRITE_CACHE_KIB = -32_000  # of a writer: inserts are appends, a big cache only holds dirty pages
 _PG_LOCK = 0x6C6963686169  # "lichai": advisory lock key serialising writers
-
-
-def resolve_url(url: str | None = None) -> str:
-    """``--db`` value, else ``LICHAIN_DB``, else ``./lichain.db``; a bare path means a SQLite file."""
-    url = url or os.environ.get("LICHAIN_DB") or DEFAULT_URL
-    if "://" not in url:
-        url = f"sqlite:///{url}"
-    return url
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
