@@ -54,18 +54,28 @@ class StagedFolder:
 
 
 def decode_chunks(f: Path, enc: str, problems: list[Problem] | None,
-                  chunk: int = CHUNK_BYTES) -> Iterator[tuple[int, str]]:
+                  chunk: int | None = None) -> Iterator[tuple[int, str]]:
     """The text of a CSV file, chunk by chunk, with the bytes read so far; a problem (and the end) where the
     bytes are not text in ``enc``, located at the offset :func:`lichain.io.tabular_cells.load_tables` gives."""
+    if f.stat().st_size < 3:  # too short to tell a BOM from its first bytes incrementally: decode it whole
+        data = f.read_bytes()
+        try:
+            text = data.decode(enc)
+        except UnicodeDecodeError as exc:
+            if problems is not None:
+                problems.append(undecodable(f, enc, exc.start, data[exc.start:exc.start + 1]))
+            return
+        yield len(data), text
+        return
     dec = codecs.getincrementaldecoder(enc)()
     bom = 3 if enc == "utf-8-sig" else 0
     with f.open("rb") as fp:
         if bom:
             bom = 3 if fp.read(3) == codecs.BOM_UTF8 else 0
             fp.seek(0)
-        fed = 0
+        fed, size = 0, chunk or CHUNK_BYTES
         while True:
-            data = fp.read(chunk)
+            data = fp.read(size)
             final = not data
             buffered = len(getattr(dec, "buffer", b""))
             first = fed == 0
