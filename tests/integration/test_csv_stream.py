@@ -10,6 +10,7 @@ hostile corpus, and a ledger-rule refusal. Chunk sizes are shrunk so that chunk 
 
 from __future__ import annotations
 
+import itertools
 import json
 import shutil
 import sqlite3
@@ -18,10 +19,10 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from benchmarks.bench_csv_stream import tabular_form
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from benchmarks.bench_csv_stream import tabular_form
 from lichain.core.codec import canonical_payload
 from lichain.core.errors import Problem
 from lichain.core.validate import LocatedEvent
@@ -259,7 +260,7 @@ def test_split_lines_is_splitlines_of_the_whole_text(text: str, cut: list[int]) 
     points = sorted({0, len(text), *(c for c in cut if c <= len(text))})
 
     def chunks() -> Iterator[str]:
-        for x, y in zip(points, points[1:], strict=False):
+        for x, y in itertools.pairwise(points):
             yield text[x:y]
 
     assert list(split_lines(chunks())) == text.splitlines(keepends=True)
