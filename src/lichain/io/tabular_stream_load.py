@@ -141,10 +141,11 @@ def _screen(f: Path, problems: list[Problem]) -> str | None:
     return enc
 
 
-def _stage_file(f: Path, enc: str, db: sqlite3.Connection, sheet: str,
-                tick: Callable[[int], None]) -> tuple[tuple[str, ...], set[int], int, list[tuple[int, list[str]]]]:
+def _stage_file(f: Path, enc: str, db: sqlite3.Connection, table: Table,
+                tick: Callable[[int], None]) -> tuple[tuple[str, ...], set[int], int, list[Problem]]:
     """Stage one file's non-blank rows; its header, the columns holding a value below it, its row count and the
-    rows with values beyond the header (line, cells), which the caller refuses."""
+    refusals of values beyond the header."""
+    sheet = table.sheet.name
     db.execute(f'CREATE TABLE "raw_{sheet}" (n INTEGER PRIMARY KEY, cells TEXT NOT NULL)')
     texts = _tick(decode_chunks(f, enc, None), tick)
     head = ""
@@ -157,7 +158,8 @@ def _stage_file(f: Path, enc: str, db: sqlite3.Connection, sheet: str,
     reader = csv.reader(split_lines(_chain(head, texts)), delimiter=delimiter)
     header: tuple[str, ...] = ()
     filled: set[int] = set()
-    wide: list[tuple[int, list[str]]] = []
+    wide: list[Problem] = []
+    blanks: set[int] = set()
     batch: list[tuple[int, str]] = []
     rows = 0
     start = 1
@@ -172,8 +174,8 @@ def _stage_file(f: Path, enc: str, db: sqlite3.Connection, sheet: str,
         if not any(blank(v) is not None for v in rec):
             continue
         rows += 1
-        if len(rec) > len(header):
-            wide.append((n, rec))
+        if len(rec) > len(header) and (p := extra_cell(table, len(header), n, rec)) is not None:
+            wide.append(p)
         for i in blanks:
             if i < len(rec) and blank(rec[i]) is not None:
                 filled.add(i)
@@ -214,7 +216,7 @@ def stage_csv_dir(path: Path, db: sqlite3.Connection,
         if progress is not None:
             progress(read, 0)
 
-    found: dict[str, tuple[Table, set[int], int, list[tuple[int, list[str]]]]] = {}
+    found: dict[str, tuple[Table, set[int], int, list[Problem]]] = {}
     for f in files:
         if f.stem.lower() in IGNORED:
             continue
@@ -225,16 +227,16 @@ def stage_csv_dir(path: Path, db: sqlite3.Connection,
         enc = _screen(f, problems)
         if enc is None:
             continue
-        header, filled, rows, wide = _stage_file(f, enc, db, f.stem, tick)
-        table = Table(SHEETS[f.stem], str(f), False, [(1, header)])
+        table = Table(SHEETS[f.stem], str(f), False, [])
+        header, filled, rows, wide = _stage_file(f, enc, db, table, tick)
+        table.rows = [(1, header)]
         found[f.stem] = (table, filled, rows, wide)
     db.commit()
     for name in SHEETS:
         if name not in found or found[name][2] == 0:
             continue
         table, filled, _, wide = found[name]
-        width = len(table.rows[0][1])
         read_header(table, problems, filled)
-        problems += [p for n, values in wide if (p := extra_cell(table, width, n, values)) is not None]
+        problems += wide
         staged.tables[name] = table
     return staged
