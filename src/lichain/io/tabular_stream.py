@@ -87,6 +87,7 @@ class StreamReader:
                 values = tuple(json.loads(cells))
                 if any(blank(v) is not None for v in values):
                     yield Row(t, n, values, self.problems)
+        self.db.execute(f'DROP TABLE "raw_{sheet}"')  # each sheet is read once: its pages hold the events next
 
     def put(self, sec: int, loc: str, body: EventBody, *, at: datetime | None = None, sort: datetime | None = None,
             grp: int = 0, idx: int | None = None, first: datetime | None = None) -> None:
@@ -207,6 +208,8 @@ class StreamReader:
                 run = Run(rid, site, kind, started, ended, tuple(pickle.loads(x) for x in ins), tuple(lots), losses,
                           activity, allocation, values)
                 self.put(_TIMED, loc, run, at=ended, sort=started, grp=0, idx=idx, first=started)
+        self.flush()
+        self.db.executescript("DROP TABLE run_in; DROP TABLE run_out; DROP TABLE run_head;")
 
     # --- the whole folder ----------------------------------------------------------------------------------------
 
