@@ -13,6 +13,7 @@ from pathlib import Path
 
 from benchmarks import (
     bench_cli,
+    bench_csv_stream,
     bench_footprint,
     bench_graph,
     bench_ingest,
@@ -29,8 +30,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--quick", action="store_true", help="CI mode: 100 k lots, short runs")
     p.add_argument("--lots", default=None, help="comma-separated graph sizes (default 100000,1000000,5000000)")
     p.add_argument("--ingest-lots", type=int, default=None, help="demo size for the ingest benchmark")
-    p.add_argument("--only", choices=["graph", "ingest", "footprint", "stream", "cli", "process", "scenario",
-                                       "service"], default=None)
+    p.add_argument("--only", choices=["graph", "ingest", "footprint", "stream", "csvstream", "cli", "process",
+                                       "scenario", "service"], default=None)
     p.add_argument("--stream-lots", type=int, default=None, help="demo size for the streaming-ingest benchmark")
     p.add_argument("--footprint-lots", type=int, default=None, help="demo size for the footprint benchmark")
     p.add_argument("--out", default="bench-out", type=Path)
@@ -48,6 +49,9 @@ def main(argv: list[str] | None = None) -> int:
     if a.only in (None, "stream"):
         bench_stream.main(["--lots", str(a.stream_lots or (3000 if a.quick else 100_000)),
                            "--out", str(a.out / "stream.json")] + (["--quick"] if a.quick else []))
+    if a.only in (None, "csvstream"):
+        bench_csv_stream.main(["--lots", str(a.stream_lots or (2000 if a.quick else 100_000)),
+                               "--out", str(a.out / "csv_stream.json")] + (["--quick"] if a.quick else []))
     if a.only in (None, "scenario"):
         bench_scenario.main(["--out", str(a.out / "scenario.json")] + (["--quick"] if a.quick else []))
     if a.only in (None, "cli"):

@@ -112,20 +112,20 @@ def ingest(
 
 
 def _ingest_with_progress(s: SqlStore, f: Path, dry_run: bool, policy: Any, *, show: bool) -> Any:
-    """Ingest one file; on a terminal, a progress bar of bytes read for streamed documents."""
+    """Ingest one file or CSV folder; on a terminal, a progress bar of bytes read for streamed documents."""
     from lichain.services.record import ingest_file
 
-    if not show or not f.is_file():
+    if not show or not (f.is_file() or f.is_dir()):
         return ingest_file(s, f, policy, dry_run=dry_run)
     from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
-    size = f.stat().st_size
+    size = f.stat().st_size if f.is_file() else sum(c.stat().st_size for c in f.glob("*.csv"))  # a CSV folder
     with Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TextColumn("{task.fields[n]}"),
                   TimeRemainingColumn(), console=err, transient=True) as bar:
         task = bar.add_task(f"{f.name}: checking", total=size, n="")
 
         def progress(done: int, events: int) -> None:
-            phase = "reading events" if events else "checking JSON"
+            phase = "reading events" if events else "reading rows" if f.is_dir() else "checking JSON"
             bar.update(task, completed=min(done, size), description=f"{f.name}: {phase}",
                        n=f"{events:,} events" if events else "")
 

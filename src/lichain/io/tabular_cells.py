@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -30,10 +30,11 @@ from lichain.core.quantities import (
 )
 from lichain.io.tabular_schema import MASS_UNIT_HINT, SHEETS, Sheet, match_pattern
 
-__all__ = ["Row", "Table", "load_tables"]
+__all__ = ["IGNORED", "Row", "Table", "blank", "csv_encoding", "extra_cell", "load_tables", "nul_problem",
+           "read_header", "undecodable"]
 
 _TIME_HINT = "write ISO 8601 text with a UTC offset or Z, e.g. 2024-03-01T08:00:00Z"
-_IGNORED = {"readme"}
+IGNORED = frozenset({"readme"})  # sheet names (lower case) that are documentation, not records
 
 
 @dataclass(slots=True)
@@ -62,15 +63,15 @@ class Table:
     def records(self, problems: list[Problem]) -> Iterator[Row]:
         """The non-empty rows, as typed-cell readers."""
         for n, values in self.rows:
-            if any(_blank(v) is not None for v in values):
+            if any(blank(v) is not None for v in values):
                 yield Row(self, n, values, problems)
 
 
 def _has_values(rows: Sequence[tuple[int, Sequence[object]]]) -> bool:
-    return any(_blank(v) is not None for _, r in rows for v in r)
+    return any(blank(v) is not None for _, r in rows for v in r)
 
 
-def _blank(v: object) -> object | None:
+def blank(v: object) -> object | None:
     """A cell value, or None when the cell is empty or only whitespace."""
     if isinstance(v, str):
         v = v.strip()
@@ -104,7 +105,7 @@ class Row:
         i = self.table.cols.get(col)
         if i is None or i >= len(self.values):
             return None
-        return _blank(self.values[i])
+        return blank(self.values[i])
 
     def family(self, name: str) -> list[tuple[str, str]]:
         """The headers of a column family present in this sheet, with their variable part."""
@@ -201,7 +202,9 @@ def _unknown_column(sheet: Sheet, header: str) -> str:
     return f"unknown column {header!r} in sheet {sheet.name} (known: {known})"
 
 
-def _read_header(t: Table, problems: list[Problem]) -> None:
+def read_header(t: Table, problems: list[Problem], filled: Collection[int] | None = None) -> None:
+    """Read row 1 of a table into its columns, checking names; ``filled``: the column indices that hold a value
+    in some later row (default: found in ``t.rows``; a streamed table passes them)."""
     header = t.rows[0][1] if t.rows and t.rows[0][0] == 1 else ()
     fixed, seen = t.sheet.fixed(), set[str]()
     if t.rows and t.rows[0][0] == 1:
@@ -211,9 +214,10 @@ def _read_header(t: Table, problems: list[Problem]) -> None:
         return f"{t.label}#{t.sheet.name}!{get_column_letter(i + 1)}1" if t.xlsx else f"{t.label}:1:{name}"
 
     for i, h in enumerate(header):
-        name = "" if _blank(h) is None else str(h).strip()
+        name = "" if blank(h) is None else str(h).strip()
         if not name:
-            if any(i < len(v) and _blank(v[i]) is not None for _, v in t.rows):
+            if (i in filled if filled is not None
+                    else any(i < len(v) and blank(v[i]) is not None for _, v in t.rows)):
                 problems.append(
                     Problem(at(i, f"#{i + 1}"), f"column {i + 1} has values but no name in row 1")
                 )
@@ -250,7 +254,7 @@ def _load_xlsx(path: Path, problems: list[Problem]) -> dict[str, Table]:
     try:
         for ws in wb.worksheets:
             name = str(ws.title).strip()
-            if name.lower() in _IGNORED:
+            if name.lower() in IGNORED:
                 continue
             ws.reset_dimensions()  # some writers store wrong dimensions; read every row that is there
             rows: list[tuple[int, Sequence[object]]] = [
@@ -270,26 +274,37 @@ def _load_xlsx(path: Path, problems: list[Problem]) -> dict[str, Table]:
 def _decode_csv(f: Path, problems: list[Problem]) -> str | None:
     """The text of a CSV file in UTF-8 (with or without BOM) or UTF-16 with BOM; anything else is refused."""
     data = f.read_bytes()
-    enc = "utf-16" if data[:2] in (b"\xff\xfe", b"\xfe\xff") else "utf-8-sig"
+    enc = csv_encoding(data)
     try:
         text = data.decode(enc)
     except UnicodeDecodeError as exc:
-        bad = data[exc.start:exc.start + 1].hex().upper()
-        problems.append(Problem(str(f), f"not {'UTF-16' if enc == 'utf-16' else 'UTF-8'} text: byte 0x{bad} at "
-                                        f"offset {exc.start} cannot be decoded (save the sheet as CSV UTF-8, or "
-                                        "UTF-16 with a byte-order mark)"))
+        problems.append(undecodable(f, enc, exc.start, data[exc.start:exc.start + 1]))
         return None
     if "\x00" in text:
-        at = data.index(0)
-        if data.count(0) * 4 > len(data):
-            problems.append(Problem(str(f), f"NUL bytes from offset {at}: the file looks like UTF-16 without a "
-                                            "byte-order mark (save it as CSV UTF-8)"))
-        else:
-            problems.append(Problem(f"{f}:{text.count(chr(10), 0, text.index(chr(0))) + 1}",
-                                    f"a NUL byte at offset {at}: a CSV cell cannot hold the control character "
-                                    "U+0000"))
+        problems.append(nul_problem(f, data.index(0), data.count(0), len(data),
+                                    text.count(chr(10), 0, text.index(chr(0))) + 1))
         return None
     return text
+
+
+def csv_encoding(start: bytes) -> str:
+    """The codec of a CSV file from its first two bytes: UTF-16 with a byte-order mark, else UTF-8 (BOM or not)."""
+    return "utf-16" if start[:2] in (b"\xff\xfe", b"\xfe\xff") else "utf-8-sig"
+
+
+def undecodable(f: Path, enc: str, offset: int, byte: bytes) -> Problem:
+    """The refusal of a CSV file that is not text in its encoding (``byte`` at ``offset`` cannot be decoded)."""
+    return Problem(str(f), f"not {'UTF-16' if enc == 'utf-16' else 'UTF-8'} text: byte 0x{byte.hex().upper()} at "
+                           f"offset {offset} cannot be decoded (save the sheet as CSV UTF-8, or UTF-16 with a "
+                           "byte-order mark)")
+
+
+def nul_problem(f: Path, at: int, zeros: int, size: int, line: int) -> Problem:
+    """The refusal of a CSV file holding NUL: ``zeros`` zero bytes of ``size``, the first at ``at``, on ``line``."""
+    if zeros * 4 > size:
+        return Problem(str(f), f"NUL bytes from offset {at}: the file looks like UTF-16 without a byte-order mark "
+                               "(save it as CSV UTF-8)")
+    return Problem(f"{f}:{line}", f"a NUL byte at offset {at}: a CSV cell cannot hold the control character U+0000")
 
 
 def _formula_cells(path: Path, problems: list[Problem]) -> None:
@@ -318,22 +333,28 @@ def _formula_cells(path: Path, problems: list[Problem]) -> None:
         cached.close()
 
 
+def extra_cell(t: Table, width: int, n: int, values: Sequence[object]) -> Problem | None:
+    """The refusal of row ``n``'s first value beyond the header row's ``width`` cells (it would be dropped)."""
+    for i in range(width, len(values)):
+        if blank(values[i]) is not None:
+            where = (f"{t.label}#{t.sheet.name}!{get_column_letter(i + 1)}{n}" if t.xlsx
+                     else f"{t.label}:{n}:column {i + 1}")
+            return Problem(where, f"a value in column {i + 1}, beyond the {width} columns of the header row: add "
+                                  "the column's name to row 1 or remove the value")
+    return None
+
+
 def _extra_cells(t: Table, width: int, problems: list[Problem]) -> None:
     """Values beyond the header row's last cell are refused with their cell (they would be dropped)."""
     for n, values in t.rows:
-        for i in range(width, len(values)):
-            if _blank(values[i]) is not None:
-                where = (f"{t.label}#{t.sheet.name}!{get_column_letter(i + 1)}{n}" if t.xlsx
-                         else f"{t.label}:{n}:column {i + 1}")
-                problems.append(Problem(where, f"a value in column {i + 1}, beyond the {width} columns of the "
-                                               "header row: add the column's name to row 1 or remove the value"))
-                break
+        if (p := extra_cell(t, width, n, values)) is not None:
+            problems.append(p)
 
 
 def _load_csv_dir(path: Path, problems: list[Problem]) -> dict[str, Table]:
     tables: dict[str, Table] = {}
     for f in sorted(path.glob("*.csv")):
-        if f.stem.lower() in _IGNORED:
+        if f.stem.lower() in IGNORED:
             continue
         if f.stem not in SHEETS:
             problems.append(
@@ -374,6 +395,6 @@ def load_tables(path: Path, problems: list[Problem]) -> dict[str, Table]:
     tables = {name: tables[name] for name in SHEETS if name in tables and _has_values(tables[name].rows)}
     for t in tables.values():
         width = len(t.rows[0][1]) if t.rows and t.rows[0][0] == 1 else 0
-        _read_header(t, problems)
+        read_header(t, problems)
         _extra_cells(t, width, problems)
     return tables

@@ -43,10 +43,11 @@ from lichain.core.validate import LocatedEvent
 from lichain.io.passport_sheets import read_registration, read_spec
 from lichain.io.tabular_cells import Row, Table, load_tables
 
-__all__ = ["read_workbook"]
+__all__ = ["NO_TIME", "read_lot", "read_material", "read_measure", "read_pcf", "read_policy", "read_risk",
+           "read_run_head", "read_shipment", "read_site", "read_workbook"]
 
 #: Time of site and material events when the workbook holds no dated record at all.
-_NO_TIME = datetime(1970, 1, 1, tzinfo=UTC)
+NO_TIME = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(slots=True)
@@ -117,7 +118,7 @@ def _activity(r: Row) -> Activity:
     )
 
 
-def _lot(
+def read_lot(
     r: Row,
     id_col: str,
     *,
@@ -156,7 +157,8 @@ def _lot(
     )
 
 
-def _run_head(r: Row) -> _RunHead | None:
+def read_run_head(r: Row) -> _RunHead | None:
+    """A runs row: the run without its input and output rows (None after a problem)."""
     rid, site, kind = (r.text(c, required=True) for c in ("id", "site", "kind"))
     started, ended = r.time("started_at", required=True), r.time("ended_at", required=True)
     activity = _activity(r)
@@ -173,7 +175,8 @@ def _run_head(r: Row) -> _RunHead | None:
     return _RunHead(r, rid, site, kind, started, ended, activity, losses, allocation)
 
 
-def _site(r: Row) -> Site | None:
+def read_site(r: Row) -> Site | None:
+    """A sites row (None after a problem)."""
     vals = [r.text(c, required=True) for c in ("id", "name", "kind", "country", "organisation")]
     if not r.ok or any(v is None for v in vals):
         return None
@@ -195,14 +198,16 @@ def _site(r: Row) -> Site | None:
     )
 
 
-def _material(r: Row) -> Material | None:
+def read_material(r: Row) -> Material | None:
+    """A materials row (None after a problem)."""
     code, name, stage = (r.text(c, required=True) for c in ("code", "name", "stage"))
     if code is None or name is None or stage is None:
         return None
     return Material(code, name, stage, r.text("formula"))
 
 
-def _shipment(r: Row) -> Shipment | None:
+def read_shipment(r: Row) -> Shipment | None:
+    """A shipments row (None after a problem)."""
     sid, lot, frm, to = (r.text(c, required=True) for c in ("id", "lot", "from_site", "to_site"))
     mass, at = r.mass_mg(), r.time("shipped_at", required=True)
     dist = r.number("distance_km", unit="km")
@@ -221,7 +226,7 @@ def _shipment(r: Row) -> Shipment | None:
     )
 
 
-def _pcf(r: Row) -> tuple[SupplierPcf, datetime | None] | None:
+def read_pcf(r: Row) -> tuple[SupplierPcf, datetime | None] | None:
     """A supplier PCF row and its declaration time (None: not given)."""
     lot, supplier, doc = (r.text(c, required=True) for c in ("lot", "supplier", "document"))
     value = r.number("value", required=True)
@@ -234,7 +239,7 @@ def _pcf(r: Row) -> tuple[SupplierPcf, datetime | None] | None:
     return pcf, at or vf
 
 
-def _risk(r: Row) -> tuple[SiteRisk, datetime] | None:
+def read_risk(r: Row) -> tuple[SiteRisk, datetime] | None:
     """A site risk statement row and when it was made (declared_at, default valid_from)."""
     rid, site, kind, status, source = (r.text(c, required=True) for c in ("id", "site", "kind", "status", "source"))
     vf, vt, at = r.time("valid_from", required=True), r.time("valid_to"), r.time("declared_at")
@@ -244,7 +249,7 @@ def _risk(r: Row) -> tuple[SiteRisk, datetime] | None:
                     r.text("reference")), at or vf
 
 
-def _policy(r: Row) -> DiligencePolicy | None:
+def read_policy(r: Row) -> DiligencePolicy | None:
     """A due-diligence policy row."""
     rid, org, title, ref = (r.text(c, required=True) for c in ("id", "organisation", "title", "reference"))
     adopted = r.time("adopted", required=True)
@@ -253,7 +258,7 @@ def _policy(r: Row) -> DiligencePolicy | None:
     return DiligencePolicy(rid, org, title, adopted, ref, r.text("public_url"), r.text("verification"))
 
 
-def _measure(r: Row) -> RiskMeasure | None:
+def read_measure(r: Row) -> RiskMeasure | None:
     """A risk-mitigation measure row."""
     rid, site, action, owner, status = (r.text(c, required=True) for c in ("id", "site", "action", "owner",
                                                                            "status"))
@@ -292,7 +297,7 @@ class _Reader:
             if rid is not None and (rid in self.runs or rid in self.bad_runs):
                 r.bad("id", f"run {rid} appears twice in the runs sheet")
                 continue
-            h = _run_head(r)
+            h = read_run_head(r)
             if h is None:
                 self.bad_runs.add(rid or "")
             else:
@@ -312,8 +317,8 @@ class _Reader:
         for r in self.rows("run_outputs"):
             head = self.run_of(r)
             # an unknown run gives dummy defaults: the row is still checked, and then dropped
-            lot = _lot(
-                r, "lot", site=head.site if head else "", produced_at=head.ended_at if head else _NO_TIME
+            lot = read_lot(
+                r, "lot", site=head.site if head else "", produced_at=head.ended_at if head else NO_TIME
             )
             value = r.number("value")
             if head is None:
@@ -360,19 +365,19 @@ class _Reader:
 
     def read(self) -> list[LocatedEvent]:
         head: list[tuple[str, EventBody]] = []
-        for sheet, parse, key in (("sites", _site, "id"), ("materials", _material, "code")):
+        for sheet, parse, key in (("sites", read_site, "id"), ("materials", read_material, "code")):
             for r in self.rows(sheet):
                 if (b := parse(r)) is not None:
                     head.append((r.loc(key), b))
         for r in self.rows("lots"):
-            if (lot := _lot(r, "id", activity=True)) is not None:
+            if (lot := read_lot(r, "id", activity=True)) is not None:
                 head.append((r.loc("id"), lot))
         self.read_runs()
         self.read_inputs()
         self.read_outputs()
         timed = self.finish_runs()
         for i, r in enumerate(self.rows("shipments")):
-            if (s := _shipment(r)) is not None:
+            if (s := read_shipment(r)) is not None:
                 timed.append((s.shipped_at, 1, i, r.loc("id"), s))
         from lichain.io.process_tabular import read_quality  # specifications, CoAs, deviations, SPC, batches
 
@@ -380,20 +385,20 @@ class _Reader:
         timed += [(when, 2, i, loc, b) for i, (when, loc, b, _) in enumerate(quality)]
         event_time = {id(b): at for _, _, b, at in quality}
         timed.sort(key=lambda x: x[:3])
-        pcfs = [(r.loc("lot"), p) for r in self.rows("supplier_pcfs") if (p := _pcf(r)) is not None]
-        risks = [(r.loc("id"), x) for r in self.rows("site_risks") if (x := _risk(r)) is not None]
+        pcfs = [(r.loc("lot"), p) for r in self.rows("supplier_pcfs") if (p := read_pcf(r)) is not None]
+        risks = [(r.loc("id"), x) for r in self.rows("site_risks") if (x := read_risk(r)) is not None]
         records: list[tuple[str, tuple[DiligencePolicy | RiskMeasure, datetime]]] = [
             (r.loc("id"), (dp, dp.adopted)) for r in self.rows("diligence_policies")
-            if (dp := _policy(r)) is not None]
+            if (dp := read_policy(r)) is not None]
         records += [(r.loc("id"), (rm, rm.valid_from)) for r in self.rows("risk_measures")
-                    if (rm := _measure(r)) is not None]
+                    if (rm := read_measure(r)) is not None]
         times = [_time(b) for _, b in head if isinstance(b, Lot)] + [t[0] for t in timed if id(t[4]) not in
                                                                       event_time]
         cells: list[tuple[str, tuple[CellSpec | BatteryRegistration, datetime | None]]] = [
             (r.loc("lot"), c) for r in self.rows("cell_specs") if (c := read_spec(r)) is not None]
         cells += [(r.loc("lot"), g) for r in self.rows("battery_registrations")
                   if (g := read_registration(r)) is not None]
-        first = min(times, default=_NO_TIME)
+        first = min(times, default=NO_TIME)
         return ([_located(loc, b, first) for loc, b in head]
                 + [LocatedEvent(t[3], Event("", kind_of(t[4]), event_time[id(t[4])], t[4])) if id(t[4]) in event_time
                    else _located(t[3], t[4], first) for t in timed]

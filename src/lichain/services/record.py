@@ -81,9 +81,9 @@ def ingest_file(
 ) -> IngestResult:
     """Ingest one document, all or nothing (``dry_run``: check it, write nothing).
 
-    EPCIS documents larger than ``stream_above`` bytes are streamed in bounded memory
-    (:func:`lichain.io.epcis_stream.iter_epcis_chunks`, ``chunk_events`` events at a time); ``progress`` gets
-    (bytes read, events read).
+    EPCIS documents and CSV folders larger than ``stream_above`` bytes are streamed in bounded memory
+    (:func:`lichain.io.epcis_stream.iter_epcis_chunks`, :func:`lichain.services.ingest_csv.ingest_csv_folder`;
+    ``chunk_events`` events at a time); ``progress`` gets (bytes read, events read).
     """
     is_epcis = path.suffix.lower() in (".json", ".jsonld")
     if is_epcis and path.is_file() and path.stat().st_size > stream_above:
@@ -95,6 +95,12 @@ def ingest_file(
         from lichain.io.epcis_pointers import relocate
 
         return ingest_chunks(chunks, store, policy=policy, source=path.name, dry_run=dry_run, relocate=relocate)
+    if not is_epcis:  # a CSV folder above stream_above bytes is staged on disk and streamed (services/ingest_csv)
+        from lichain.services.ingest_csv import csv_folder_to_stream, ingest_csv_folder
+
+        if (folder := csv_folder_to_stream(path, stream_above)) is not None:
+            return ingest_csv_folder(store, folder, policy, dry_run=dry_run, progress=progress,
+                                     chunk_events=chunk_events, source=path.name)
     located, problems = read_document(path, store)
     if problems:
         return IngestResult(False, 0, 0, tuple(problems))
