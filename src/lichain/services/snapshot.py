@@ -48,6 +48,7 @@ class LoadedSnapshot:
     head: str
     store_lot_idx: npt.NDArray[np.int64]
     store_run_idx: npt.NDArray[np.int64]
+    seq: int = -1  # the event ``head`` is of (-1: unknown)
 
 
 def cache_dir_for(store: SqlStore) -> Path:
@@ -128,7 +129,7 @@ def _load(d: Path) -> tuple[LoadedSnapshot, dict[str, Any]] | None:
             cols[t] = tuple(v)
         snap = Snapshot(elements=tuple(meta["elements"]), lot_ids=ids, **cols)
         loaded = (LoadedSnapshot(snap, "cache", meta["head"], np.load(d / "store_lot_idx.npy"),
-                                 np.load(d / "store_run_idx.npy")), meta)
+                                 np.load(d / "store_run_idx.npy"), int(meta["seq"])), meta)
         if not same_cache(d, meta):  # another process put a new snapshot in place while this one was read
             return None
         return loaded
@@ -137,9 +138,9 @@ def _load(d: Path) -> tuple[LoadedSnapshot, dict[str, Any]] | None:
 
 
 def _build(store: SqlStore) -> tuple[LoadedSnapshot, int]:
-    _seq, head = store.head()
+    seq, head = store.head()
     sa = read_arrays(store)
-    return LoadedSnapshot(Snapshot.build(sa.arrays), "built", head, sa.store_lot_idx, sa.store_run_idx), \
+    return LoadedSnapshot(Snapshot.build(sa.arrays), "built", head, sa.store_lot_idx, sa.store_run_idx, seq), \
         sa.retractions
 
 
@@ -166,7 +167,7 @@ def load_snapshot(store: SqlStore, *, as_of: datetime | None = None, use_cache: 
                 snap = cached.snapshot.extend(delta.arrays)
                 result = LoadedSnapshot(snap, "extended", head,
                                         np.concatenate([cached.store_lot_idx, delta.store_lot_idx]),
-                                        np.concatenate([cached.store_run_idx, delta.store_run_idx]))
+                                        np.concatenate([cached.store_run_idx, delta.store_run_idx]), seq)
                 if use_cache and delta.store_lot_idx.size >= max(_PERSIST_MIN_LOTS, snap.n_lots // 100):
                     _save(d, result, seq, delta.retractions)  # else kept in memory, re-extended by others
     if result is None:
@@ -183,7 +184,7 @@ def _as_of(result: LoadedSnapshot, as_of: datetime | None) -> LoadedSnapshot:
     if as_of is None:
         return result
     return LoadedSnapshot(result.snapshot.as_of(to_us(as_of) // 1_000_000), result.how, result.head,
-                          result.store_lot_idx, result.store_run_idx)
+                          result.store_lot_idx, result.store_run_idx, result.seq)
 
 
 def _is_prefix(store: SqlStore, seq: int, chain_hash: str) -> bool:
