@@ -53,6 +53,7 @@ __all__ = ["LedgerFootprint", "footprint_of", "ledger_footprint", "lot_footprint
 
 _FORMAT = 3  # 2: per-lot problem owners, source-lot inputs, cause supplier_pcf; 3: factors with public sources
 _memo: dict[str, LedgerFootprint] = {}
+_results: dict[tuple[str, int, float | None, float | None], tuple[LedgerFootprint, LotFootprint]] = {}
 _LOCK = threading.Lock()
 
 NOTES = (
@@ -298,8 +299,9 @@ def ledger_footprint(store: SqlStore, *, library: FactorLibrary | None = None,
 
 def stale_for_lot(store: SqlStore, lot_idx: int) -> LedgerFootprint | None:
     """The cached footprint if it holds lot ``lot_idx`` (store index) and nothing recorded since changes the
-    figures of lots already on record: that lot's row is then the current head's (appended lots change no earlier
-    lot). A background thread brings the cache to the head meanwhile. None when there is no such cache."""
+    figures of lots already on record: that lot's figures are then the current head's too (appended lots change
+    no earlier lot), and its ``head`` says where they were computed. A background thread brings the cache to the
+    head meanwhile. None when there is no such cache."""
     hit = _memo.get(store.url)
     if hit is None or hit.seq < 0 or not hit.store_lot_idx.size or lot_idx > int(hit.store_lot_idx[-1]):
         return None
@@ -313,7 +315,7 @@ def stale_for_lot(store: SqlStore, lot_idx: int) -> LedgerFootprint | None:
     if _LOCK.acquire(blocking=False):  # refresh in the background unless a refresh already runs
         _LOCK.release()
         threading.Thread(target=_refresh, args=(store,), daemon=True).start()
-    return replace(hit, head=head, seq=-1, how="appended since")
+    return hit
 
 
 def _refresh(store: SqlStore) -> None:
@@ -429,6 +431,20 @@ def lot_footprint(store: SqlStore, lot_id: str, capacity_mah_per_g: float | None
     if row is None:
         raise NotFoundError(f"unknown lot {lot_id}")
     lf = (stale_for_lot(store, row.idx) if library is None else None) or ledger_footprint(store, library=library)
+    key = (store.url, row.idx, capacity_mah_per_g, voltage_v)
+    got = _results.get(key) if library is None else None
+    if got is not None and got[0] is lf:  # the same whole-ledger footprint: the same answer (all else it reads
+        return got[1]                      # changes only with kinds that replace that footprint)
+    out = _lot_footprint(store, lf, row, capacity_mah_per_g, voltage_v, library)
+    if library is None:
+        if len(_results) > 4096:
+            _results.clear()
+        _results[key] = (lf, out)
+    return out
+
+
+def _lot_footprint(store: SqlStore, lf: LedgerFootprint, row: Any, capacity_mah_per_g: float | None,
+                   voltage_v: float | None, library: FactorLibrary | None) -> LotFootprint:
     snap = lf.snapshot
     i = int(np.searchsorted(lf.store_lot_idx, row.idx))
     if i >= lf.store_lot_idx.shape[0] or lf.store_lot_idx[i] != row.idx:
@@ -465,8 +481,10 @@ def lot_footprint(store: SqlStore, lot_id: str, capacity_mah_per_g: float | None
 
 def _deliveries(store: SqlStore, lot_idx: int, x0: float, library: FactorLibrary | None) -> tuple[Delivery, ...]:
     """Each live shipment of the lot with its delivered footprint per kg shipped (gate + earlier legs + this leg)."""
-    em = read_emissions(store, np.zeros(0, np.int64), np.array([lot_idx], np.int64), library=library)
     names = fsql.shipment_ends(store, lot_idx)
+    if not names:
+        return ()
+    em = read_emissions(store, np.zeros(0, np.int64), np.array([lot_idx], np.int64), library=library)
     out = []
     for k, i in enumerate(em.ship_idx.tolist()):
         sid, to, org = names[i]

@@ -49,18 +49,23 @@ if TYPE_CHECKING:
     from lichain.services.snapshot import LoadedSnapshot
     from lichain.storage.sql import SqlStore
 
-__all__ = ["CHANGES_EARLIER", "appended_only", "extend_footprint"]
+__all__ = ["CHANGES_EARLIER", "CHANGES_GRAPH", "appended_only", "extend_footprint"]
 
 #: Event kinds after which the figures of lots already on record may differ: a full recomputation follows.
 CHANGES_EARLIER = frozenset({"retraction", "factor_override", "supplier_pcf", "shipment", "site", "material"})
 
-_KINDS: dict[tuple[str, int, str, int, str], bool] = {}  # (url, seq, head, seq, head) -> appended only
+#: Event kinds after which the lot graph of lots already on record (what an upstream trace reads) may differ.
+CHANGES_GRAPH = frozenset({"retraction", "site", "material"})
+
+_KINDS: dict[tuple[str, int, str, int, str, frozenset[str]], bool] = {}  # (url, seq, head, seq, head) -> appended only
 _LOCK = threading.Lock()
 
 
-def appended_only(store: SqlStore, seq_from: int, head_from: str, seq_to: int, head_to: str) -> bool:
+def appended_only(store: SqlStore, seq_from: int, head_from: str, seq_to: int, head_to: str,
+                  changing: frozenset[str] = CHANGES_EARLIER) -> bool:
     """True when no event after ``seq_from`` (chain hash ``head_from``) up to ``seq_to`` (``head_to``) is of a
-    kind that changes earlier lots' figures.
+    kind that changes earlier lots' figures (``changing``: :data:`CHANGES_EARLIER`, or :data:`CHANGES_GRAPH` for
+    the lot graph alone).
 
     The answer is remembered per ledger and pair of heads (recorded events never change), so asking again for
     the same heads reads nothing. Kinds recorded after ``seq_to`` by the time of the query count too (a
@@ -68,12 +73,12 @@ def appended_only(store: SqlStore, seq_from: int, head_from: str, seq_to: int, h
     """
     if seq_to <= seq_from:
         return seq_to == seq_from and head_to == head_from
-    key = (store.url, seq_from, head_from, seq_to, head_to)
+    key = (store.url, seq_from, head_from, seq_to, head_to, changing)
     with _LOCK:
         known = _KINDS.get(key)
     if known is not None:
         return known
-    ok = not fsql.event_kinds_since(store, seq_from) & CHANGES_EARLIER
+    ok = not fsql.event_kinds_since(store, seq_from) & changing
     with _LOCK:
         if len(_KINDS) > 256:
             _KINDS.clear()

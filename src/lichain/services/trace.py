@@ -16,7 +16,7 @@ import numpy as np
 
 from lichain.analysis.trace import aggregate, trace_down, trace_graph, trace_up
 from lichain.core.errors import ChoiceError, NotFoundError
-from lichain.services.snapshot import load_snapshot, lot_position
+from lichain.services.snapshot import load_snapshot, lot_position, snapshot_holding
 from lichain.storage.sql import SqlStore, to_us
 
 __all__ = ["SHARES_MEANING", "Contribution", "GroupShare", "StageGroup", "StageSplit", "TraceResult", "per_stage",
@@ -131,7 +131,7 @@ def trace_lot(
     graph: bool = False,
 ) -> TraceResult:
     """Contributions of source lots (upstream) or reached lots (downstream), per element."""
-    snap = load_snapshot(store).snapshot
+    snap = load_snapshot(store).snapshot if down else snapshot_holding(store, lot_id)  # upstream: appends change nothing
     root = lot_position(snap, lot_id)
     if by is not None and by not in _BY:
         raise ChoiceError(f"a trace groups by one of {', '.join(_BY)}, not {by!r}")
