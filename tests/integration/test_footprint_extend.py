@@ -82,7 +82,7 @@ class Ledger:
         self.n = 0
         self.left: dict[str, int] = {}  # lot id -> mg still at P1
         self.sources: list[str] = []
-        self.events: list[str] = []  # event ids of unconsumed lots' events (retractable)
+        self.events: list[tuple[str, str]] = []  # (event id, lot) of source lots never consumed nor shipped
         self.shipped: set[str] = set()
         self.t = T0
         self.put([Site("P1", "Plant", "refinery", "CN", "Org", "CN-EAST"), Site("P2", "Depot", "warehouse", "KR",
@@ -107,7 +107,7 @@ class Ledger:
         (eid,) = self.put([Lot(i, "ORE", "P1", self.t, (100 + self.n) * KG, {}, origin=origin, activity=act)])
         self.left[i] = (100 + self.n) * KG
         self.sources.append(i)
-        self.events.append(eid)
+        self.events.append((eid, i))
 
     def run(self, economic: bool, two: bool) -> bool:
         """Append a run; True when none of its inputs was shipped (else its inbound transport needs a full pass)."""
@@ -128,6 +128,7 @@ class Ledger:
         self.put([run])
         for k, v in take.items():
             self.left[k] -= v
+        self.events = [e for e in self.events if e[1] not in take]
         for o in outs:
             self.left[o.id] = o.mass_mg
         return not set(ins) & self.shipped
@@ -142,20 +143,24 @@ class Ledger:
             return self.run(kind == "run_economic", kind == "run_two")
         if kind == "shipment":
             k = max(self.left, key=lambda x: self.left[x])
-            self.put([Shipment(f"S{self.n}-{len(self.events)}", k, KG, "P1", "P2", self.t, "road", D(100))])
+            self.put([Shipment(f"S{self.n}", k, KG, "P1", "P2", self.t, "road", D(100))])
             self.left[k] -= KG
             self.shipped.add(k)
+            self.events = [e for e in self.events if e[1] != k]
             self.n += 1
         elif kind == "override":
             self.put([FactorOverride("grid:CN-EAST", D("0.4") + D(self.n) / 100, "kg CO2/kWh", "test", "P1")])
             self.n += 1
         elif kind == "pcf":
+            if not self.sources:
+                return False
             self.put([SupplierPcf(self.sources[-1], D("2.5"), "Supplier", f"DOC-{self.n}")])
             self.n += 1
-        elif kind == "retract" and len(self.events) > 1:
-            victim = self.events.pop()
+        elif kind == "retract" and self.events:
+            victim, lot = self.events.pop()
             self.put([Retraction(victim, self.t, "incorrect_data")])
-            self.left.pop(self.sources.pop(), None)
+            self.left.pop(lot, None)
+            self.sources.remove(lot)
         return False
 
 

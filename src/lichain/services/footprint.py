@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import threading
 import uuid
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any

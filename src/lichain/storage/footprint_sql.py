@@ -10,12 +10,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from lichain.storage import schema as s
 from lichain.storage.sql import SqlStore
 
-__all__ = ["alloc_values", "consumes_shipped", "event_kinds_since", "material_formula", "run_identity", "run_ids",
+__all__ = ["alloc_values", "consumes_shipped", "event_kinds_since", "last_seq_of", "material_formula", "run_identity", "run_ids",
            "run_kinds", "shipment_ends", "site_kinds"]
 
 
@@ -49,6 +49,13 @@ def event_kinds_since(store: SqlStore, seq: int) -> set[str]:
     """The kinds of the events recorded after event ``seq``."""
     with store.read() as conn:
         return {str(r[0]) for r in conn.execute(select(s.events.c.kind).where(s.events.c.seq > seq).distinct())}
+
+
+def last_seq_of(store: SqlStore, kinds: Iterable[str]) -> int:
+    """The sequence number of the last event of one of ``kinds`` (0: none)."""
+    with store.read() as conn:
+        return int(conn.execute(select(func.max(s.events.c.seq)).where(s.events.c.kind.in_(list(kinds)))).scalar()
+                   or 0)
 
 
 def consumes_shipped(store: SqlStore, run_from: int) -> bool:

@@ -63,9 +63,10 @@ def trace(lot_id: str, request: Request, p: Principal = guard("read"), svc: Serv
     from lichain.services.trace import trace_lot
 
     parties = lot_for(svc, p, lot_id, "full")
-    return conditional(request, svc, p, lambda: jsonable(trace_lot(
-        svc.store, parties.id, down=direction == "down", element=element, by=by, max_depth=depth, stages=stage,
-        graph=graph)))
+    return conditional(request, svc, p, lambda: rendered(
+        ("trace", parties.id, direction, element, by, depth, tuple(stage or ()), graph), trace_lot(
+            svc.store, parties.id, down=direction == "down", element=element, by=by, max_depth=depth,
+            stages=stage, graph=graph)))
 
 
 @router.get("/footprint/{lot_id:path}", openapi_extra=access("read"))
