@@ -55,6 +55,8 @@ _FORMAT = 3  # 2: per-lot problem owners, source-lot inputs, cause supplier_pcf;
 _memo: dict[str, LedgerFootprint] = {}
 _results: dict[tuple[str, int, float | None, float | None], tuple[LedgerFootprint, LotFootprint]] = {}
 _LOCK = threading.Lock()
+_REFRESHING = threading.Lock()  # held by the background refresh (at most one waits or runs)
+_last_refresh = [0.0]
 
 NOTES = (
     "Breakdowns (by_stage, by_site, by_cause) are location-based, in kg CO2e per kg of this lot; each sums to "
@@ -312,17 +314,24 @@ def stale_for_lot(store: SqlStore, lot_idx: int) -> LedgerFootprint | None:
         return hit
     if not appended_only(store, hit.seq, hit.head, seq, head):
         return None
-    if _LOCK.acquire(blocking=False):  # refresh in the background unless a refresh already runs
-        _LOCK.release()
+    if _REFRESHING.acquire(blocking=False):  # refresh in the background unless one already runs
         threading.Thread(target=_refresh, args=(store,), daemon=True).start()
     return hit
 
 
 def _refresh(store: SqlStore) -> None:
+    import time
+
+    from lichain.services.snapshot import REFRESH_EVERY_S
+
     try:
+        time.sleep(max(0.0, _last_refresh[0] + REFRESH_EVERY_S - time.monotonic()))
         ledger_footprint(store)
+        _last_refresh[0] = time.monotonic()
     except Exception:  # a failed background refresh leaves the cache as it was; reads recompute
         return
+    finally:
+        _REFRESHING.release()
 
 
 def _iso(us: int) -> str:

@@ -211,11 +211,19 @@ def snapshot_holding(store: SqlStore, lot_id: str) -> Snapshot:
 
 
 _REFRESH = threading.Lock()  # held while a background refresh runs
+#: Background refreshes start at most this often [s]: reads of lots already held do not need them, reads of new
+#: lots extend at once, and a busy writer moves the head many times a second.
+REFRESH_EVERY_S = 1.0
+_last_refresh = [0.0]
 
 
 def _refresh(store: SqlStore) -> None:
+    import time
+
     try:
+        time.sleep(max(0.0, _last_refresh[0] + REFRESH_EVERY_S - time.monotonic()))
         load_snapshot(store)
+        _last_refresh[0] = time.monotonic()
     except Exception:  # a failed background refresh leaves the last snapshot; reads load their own
         pass
     finally:
