@@ -213,7 +213,7 @@ def snapshot_holding(store: SqlStore, lot_id: str) -> Snapshot:
 _REFRESH = threading.Lock()  # held while a background refresh runs
 #: Background refreshes start at most this often [s]: reads of lots already held do not need them, reads of new
 #: lots extend at once, and a busy writer moves the head many times a second.
-REFRESH_EVERY_S = 1.0
+REFRESH_EVERY_S = 10.0
 _last_refresh = [0.0]
 
 

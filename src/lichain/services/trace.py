@@ -125,9 +125,10 @@ def per_stage(contributions: Sequence[Contribution], by: str, elements: Sequence
     return out
 
 
-#: Kinds of the events an upstream trace's due-diligence risks read (site risk statements, and each source lot's
-#: stay at its site: its shipments and the runs that consumed it).
-_RISK_KINDS = ("site_risk", "risk_measure", "shipment", "run", "retraction", "site")
+#: Kinds of the events an upstream trace reads besides appended lots: what changes an earlier lot's upstream
+#: (retraction, site, material) and its due-diligence risks (site risk statements, measures, and each source
+#: lot's stay at its site: its shipments and the runs that consumed it).
+_RISK_KINDS = ("site_risk", "risk_measure", "shipment", "run", "retraction", "site", "material")
 _TRACES: dict[tuple[Any, ...], tuple[Any, int, datetime | None, TraceResult]] = {}
 _STARTS: dict[tuple[str, int], list[datetime]] = {}
 
@@ -151,8 +152,10 @@ def trace_lot(
 ) -> TraceResult:
     """Contributions of source lots (upstream) or reached lots (downstream), per element.
 
-    An upstream trace's answer is kept while the snapshot it ran on still answers for the lot (nothing since
-    changes the lot's upstream), no event its risks read was recorded, and no risk interval has begun since.
+    An upstream trace's answer is kept while no event it reads was recorded since — none that changes an earlier
+    lot's upstream (retraction, site, material) nor its due-diligence risks (site risks, measures, shipments, runs)
+    — and no risk interval has begun since: only appended lots and events it does not read may have moved the
+    head, and they change nothing of it.
     """
     if down:
         return _trace(store, load_snapshot(store).snapshot, lot_id, False, element, by, max_depth, stages, as_of,
@@ -166,7 +169,7 @@ def trace_lot(
     now = datetime.now(UTC)
     key = (store.url, lot_id, element, by, max_depth, tuple(stages or ()), as_of, graph)
     got = _TRACES.get(key)
-    if got is not None and got[0] is snap and got[1] == version and (got[2] is None or now < got[2]):
+    if got is not None and got[1] == version and (got[2] is None or now < got[2]):
         return got[3]
     out = _trace(store, snap, lot_id, True, element, by, max_depth, stages, as_of, graph)
     if len(_TRACES) > 4096:

@@ -48,7 +48,7 @@ def alloc_values(store: SqlStore, lot_from: int = 0) -> list[tuple[int, str]]:
 def event_kinds_since(store: SqlStore, seq: int) -> set[str]:
     """The kinds of the events recorded after event ``seq``."""
     with store.read() as conn:
-        return {str(r[0]) for r in conn.execute(select(s.events.c.kind).where(s.events.c.seq > seq).distinct())}
+        return {str(r[0]) for r in conn.execute(select(s.events.c.kind).where(s.events.c.seq > seq))}  # by key
 
 
 def last_seq_of(store: SqlStore, kinds: Iterable[str]) -> int:
