@@ -7,7 +7,8 @@ a random CAM lot (one of the first 400) as the ledger owner, without ``If-None-M
 case), and each of ``--writers`` threads POSTs one-lot EPCIS documents as the operator of a mine, one after the
 other. Reported per kind: requests, throughput [1/s], p50 and p99 of the latency the client measured [ms] and
 of the server's own time per request (its ``Server-Timing`` header: from the request reaching the app to the
-response starting, so without the queueing before it). Afterwards nothing may be lost or duplicated: the chain
+response starting; on 2 cores it includes waiting for the process's interpreter lock) and the workers' CPU time
+per request (from /proc: what a request costs, apart from any queueing). Afterwards nothing may be lost or duplicated: the chain
 verifies, and the events on record grew by exactly the number of documents accepted.
 
 PostgreSQL runs when ``LICHAIN_TEST_PG_URL`` is set (a database of its own is created). Big ledgers take minutes
@@ -89,6 +90,19 @@ def _server_ms(r: Any) -> float | None:
         if part.strip().startswith("app;dur="):
             return float(part.strip()[8:]) / 1e3
     return None
+
+
+def _cpu_s(pid: int) -> float:
+    """CPU time [s] (user + system) of the children of process ``pid`` (the server's workers), from /proc."""
+    total = 0.0
+    try:
+        kids = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        for k in kids:
+            f = Path(f"/proc/{k}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")
+    except OSError:
+        return float("nan")
+    return total
 
 
 def run_backend(name: str, url: str, a: argparse.Namespace, tmp: Path, built: bool = False) -> dict[str, Any]:
@@ -178,12 +192,15 @@ def run_backend(name: str, url: str, a: argparse.Namespace, tmp: Path, built: bo
 
         threads = [threading.Thread(target=reader, args=(i,)) for i in range(a.readers)]
         threads += [threading.Thread(target=writer) for _ in range(a.writers)]
+        cpu0 = _cpu_s(server.pid)
         t0 = time.perf_counter()
         for th in threads:
             th.start()
         for th in threads:
             th.join()
         wall = time.perf_counter() - t0
+        cpu = _cpu_s(server.pid) - cpu0
+        load = os.getloadavg()[0]
         with httpx.Client(base_url=base, headers=owner, timeout=600) as c:
             v = c.get("/verify").json()
         kinds = {k: {"requests": len(x), "per_s": len(x) / wall, "p50_ms": _pct(x, 0.5), "p99_ms": _pct(x, 0.99),
@@ -191,6 +208,8 @@ def run_backend(name: str, url: str, a: argparse.Namespace, tmp: Path, built: bo
                  for k, x in lat.items()}
         result = {"backend": name, "lots": a.lots, "workers": a.workers, "readers": a.readers,
                   "writers": a.writers, "seconds": wall, "cold_first_reads_s": cold, "kinds": kinds,
+                  "server_cpu_s": cpu, "cpu_ms_per_request": cpu * 1e3 / max(1, sum(len(x) for x in lat.values())),
+                  "load_average_1min": load,
                   "errors": errors[:5], "error_count": len(errors), "documents_accepted": accepted[0],
                   "chain_ok": v["ok"], "events_before": prep["events"], "events_after": v["events"],
                   "nothing_lost_or_duplicated": v["ok"] and v["events"] == prep["events"] + accepted[0]}
@@ -241,6 +260,8 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
                 print(f"  {k:9s} {v['requests']:6d} requests {v['per_s']:8.1f}/s  p50 {v['p50_ms']:8.1f} ms  "
                       f"p99 {v['p99_ms']:8.1f} ms  server p50 {v['server_p50_ms']:7.1f} ms  "
                       f"p99 {v['server_p99_ms']:7.1f} ms")
+            print(f"  workers' CPU {r['server_cpu_s']:.1f} s = {r['cpu_ms_per_request']:.1f} ms per request; "
+                  f"load average {r['load_average_1min']:.1f}")
             print(f"  accepted {r['documents_accepted']} documents; chain ok {r['chain_ok']}; events "
                   f"{r['events_before']} -> {r['events_after']}; nothing lost or duplicated: "
                   f"{r['nothing_lost_or_duplicated']}; errors {r['error_count']}")
