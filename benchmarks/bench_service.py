@@ -13,7 +13,8 @@ verifies, and the events on record grew by exactly the number of documents accep
 
 PostgreSQL runs when ``LICHAIN_TEST_PG_URL`` is set (a database of its own is created). Big ledgers take minutes
 to build: ``--sqlite PATH`` and ``--pg URL`` serve a ledger built before (``lichain demo --lots 1000000 --seed 7
---db ...``) instead, and ``--cache DIR`` keeps the analysis cache between runs. Loopback only; bounded in time.
+--db ...``) instead, and ``--cache DIR`` keeps the analysis cache between runs. ``--in-process`` measures the
+per-request times in one process instead (:func:`in_process`). Loopback only; bounded in time.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -219,6 +221,45 @@ def run_backend(name: str, url: str, a: argparse.Namespace, tmp: Path, built: bo
     return result
 
 
+def in_process(url: str, lots: int = 100) -> dict[str, dict[str, float]]:
+    """Per-request times in one warm process, one request at a time (no HTTP, no queueing): key check, lot scope
+    check, and the trace and footprint use cases on the first ``lots`` CAM lots, each read twice (first read,
+    then again: kept answers). p50 and p99 [ms] per step."""
+    from lichain.services.footprint import footprint_of
+    from lichain.services.query import list_lots
+    from lichain.services.trace import trace_lot
+    from lichain.storage import access_sql as acc
+    from lichain.storage.sql import open_store
+    from lichain.web.access import principal_of
+    from lichain.web.service import Service, lot_for
+
+    store = open_store(url)
+    user = f"bench-inproc-{os.getpid()}-{int(time.time())}"
+    acc.add_user(store, user, sorted(store.owner_organisations())[0], "owner")
+    key = acc.new_key(store, user)[1]
+    cams = [x.id for x in list_lots(store, stage="cam", limit=lots)]
+    svc = Service(store)
+    footprint_of(store, cams[-1])  # the process's snapshot and whole-ledger footprint, apart
+    trace_lot(store, cams[-1])
+    p = principal_of(acc.authenticate(store, key))
+    steps: dict[str, Callable[[str], object]] = {"authenticate": lambda lot: acc.authenticate(store, key),
+             "lot scope": lambda lot: lot_for(svc, p, lot, "full"),
+             "trace first": lambda lot: trace_lot(store, lot), "trace again": lambda lot: trace_lot(store, lot),
+             "footprint first": lambda lot: footprint_of(store, lot),
+             "footprint again": lambda lot: footprint_of(store, lot)}
+    out = {}
+    for name, f in steps.items():
+        xs = []
+        for lot in cams:
+            t = time.perf_counter()
+            f(lot)
+            xs.append(time.perf_counter() - t)
+        out[name] = {"p50_ms": _pct(xs, 0.5), "p99_ms": _pct(xs, 0.99)}
+        print(f"  {name:16s} p50 {out[name]['p50_ms']:7.2f} ms  p99 {out[name]['p99_ms']:7.2f} ms")
+    store.close()
+    return out
+
+
 def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
     """Run and print the service load benchmark; returns the figures per backend."""
     p = argparse.ArgumentParser()
@@ -232,7 +273,15 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
     p.add_argument("--sqlite", type=Path, default=None, help="serve this SQLite ledger (built before)")
     p.add_argument("--pg", default=None, help="serve this PostgreSQL ledger (built before)")
     p.add_argument("--cache", type=Path, default=None, help="analysis cache folder kept between runs")
+    p.add_argument("--in-process", action="store_true",
+                   help="per-request times in one process on the --sqlite/--pg ledger instead of the load run")
     a = p.parse_args(argv)
+    if a.in_process:
+        os.environ.setdefault("LICHAIN_NOW", datetime.now(UTC).isoformat())
+        if a.cache:
+            os.environ["LICHAIN_CACHE"] = str(a.cache / "cache-inprocess")
+        return [{"backend": u.split(":", 1)[0], "in_process": in_process(u)}
+                for u in (a.sqlite and f"sqlite:///{a.sqlite.resolve()}", a.pg) if u]
     a.lots = a.lots or (1000 if a.quick else 20_000)
     a.seconds = a.seconds or (3.0 if a.quick else 20.0)
     os.environ.setdefault("LICHAIN_NOW", datetime.now(UTC).isoformat())
