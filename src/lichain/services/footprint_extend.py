@@ -178,14 +178,15 @@ def _factors(old: tuple[dict[str, Any], ...], new: list[dict[str, Any]]) -> tupl
 
 
 def extend_footprint(store: SqlStore, base: LedgerFootprint, ls: LoadedSnapshot, seq: int) -> LedgerFootprint | None:
-    """``base`` carried to the snapshot ``ls`` (at event ``seq``) by its appended lots and runs; None when a full
-    recomputation is needed (see the module docstring)."""
+    """``base`` carried to the snapshot ``ls`` by its appended lots and runs; None when a full recomputation is
+    needed (see the module docstring). ``seq`` is the event ``ls.head`` is of when ``ls`` does not say."""
     from dataclasses import replace
 
     from lichain.services.footprint import _aligned, _alloc_problems, _own, _value
 
     old = base.snapshot
     n0, r0, snap = old.n_lots, old.n_runs, ls.snapshot
+    seq = ls.seq if ls.seq >= 0 else seq
     if (base.lot_source is None or snap.n_lots < n0 or snap.n_runs < r0 or seq < base.seq
             or not np.array_equal(ls.store_lot_idx[:n0], base.store_lot_idx)
             or not np.array_equal(ls.store_run_idx[:r0], base.store_run_idx)
