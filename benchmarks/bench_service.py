@@ -1,12 +1,20 @@
 """Load on the REST API: concurrent readers (trace, footprint) while writers ingest, on SQLite and PostgreSQL.
 
 A demo ledger (``--lots``; ``--quick`` 1,000) is served by ``lichain.web.app:app_from_env`` under uvicorn on
-127.0.0.1 (``--workers`` processes). For ``--seconds`` (``--quick`` 3 s), ``--readers`` threads GET the trace and
-the footprint of random CAM lots as the ledger owner, and ``--writers`` threads POST one-lot EPCIS documents
-as the operator of a mine. Reported per kind: requests, throughput [1/s], p50 and p99 latency [ms]. Afterwards
-nothing may be lost or duplicated: the chain verifies, and the events on record grew by exactly the number of
-documents accepted. PostgreSQL runs when ``LICHAIN_TEST_PG_URL`` is set (a database of its own is created).
-Loopback only; bounded in time.
+127.0.0.1 (``--workers`` processes). Load model: closed loop without think time. For ``--seconds`` (``--quick``
+3 s), each of ``--readers`` threads GETs, one after the other, the trace or the footprint (chosen at random) of
+a random CAM lot (one of the first 400) as the ledger owner, without ``If-None-Match`` (every read runs the use
+case), and each of ``--writers`` threads POSTs one-lot EPCIS documents as the operator of a mine, one after the
+other. Reported per kind: requests, throughput [1/s], p50 and p99 of the latency the client measured [ms] and
+of the server's own time per request (its ``Server-Timing`` header: from the request reaching the app to the
+response starting; on 2 cores it includes waiting for the process's interpreter lock) and the workers' CPU time
+per request (from /proc: what a request costs, apart from any queueing). Afterwards nothing may be lost or duplicated: the chain
+verifies, and the events on record grew by exactly the number of documents accepted.
+
+PostgreSQL runs when ``LICHAIN_TEST_PG_URL`` is set (a database of its own is created). Big ledgers take minutes
+to build: ``--sqlite PATH`` and ``--pg URL`` serve a ledger built before (``lichain demo --lots 1000000 --seed 7
+--db ...``) instead, and ``--cache DIR`` keeps the analysis cache between runs. ``--in-process`` measures the
+per-request times in one process instead (:func:`in_process`). Loopback only; bounded in time.
 """
 
 from __future__ import annotations
@@ -21,6 +29,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -41,22 +50,25 @@ def _pct(xs: list[float], q: float) -> float:
     return xs[min(len(xs) - 1, int(q * len(xs)))] * 1e3
 
 
-def _prepare(url: str, lots: int) -> dict[str, Any]:
-    """Demo ledger, an owner and a mine operator with keys, CAM lot ids, and a template for written lots."""
+def _prepare(url: str, lots: int, built: bool) -> dict[str, Any]:
+    """Demo ledger (unless ``built``), an owner and a mine operator with keys, CAM lot ids, and a template for
+    written lots."""
     from lichain.services.demo import run_demo
     from lichain.services.query import list_lots
     from lichain.storage import access_sql as acc
     from lichain.storage.sql import open_store
 
     store = open_store(url)
-    run_demo(store, lots=lots, seed=7)
+    if not built:
+        run_demo(store, lots=lots, seed=7)
     owner_org = sorted(store.owner_organisations())[0]
     mine = next(x for x in list_lots(store, stage="ore", limit=50))
     mine_org = acc.site_organisations(store)[mine.site]
-    acc.add_user(store, "bench-owner", owner_org, "owner")
-    acc.add_user(store, "bench-mine", mine_org, "operator")
+    tag = f"{os.getpid()}-{int(time.time())}"
+    acc.add_user(store, f"bench-owner-{tag}", owner_org, "owner")
+    acc.add_user(store, f"bench-mine-{tag}", mine_org, "operator")
     cams = [x.id for x in list_lots(store, stage="cam", limit=400)]
-    keys = {"owner": acc.new_key(store, "bench-owner")[1], "mine": acc.new_key(store, "bench-mine")[1]}
+    keys = {"owner": acc.new_key(store, f"bench-owner-{tag}")[1], "mine": acc.new_key(store, f"bench-mine-{tag}")[1]}
     events = store.counts()["events"]
     store.close()
     return {"keys": keys, "cams": cams, "mine": mine, "events": events}
@@ -70,17 +82,39 @@ def _lot_doc(mine: Any, n: int) -> bytes:
 
     t = parse_time(mine.produced_at) + timedelta(seconds=n + 1)
     assay = {e: round(v * 1e9) for e, v in mine.assay.items()}
-    lot = Lot(f"BENCH-{os.getpid()}-{n}", mine.material, mine.site, t, 1_000_000, assay)
+    lot = Lot(f"BENCH-{os.getpid()}-{int(time.time())}-{n}", mine.material, mine.site, t, 1_000_000, assay)
     return json.dumps(write_epcis(assign_ids([Event("", EventKind.LOT, t, lot)]))).encode()
 
 
-def run_backend(name: str, url: str, a: argparse.Namespace, tmp: Path) -> dict[str, Any]:
+def _server_ms(r: Any) -> float | None:
+    """The app's own time of a response [s] from its ``Server-Timing`` header."""
+    for part in r.headers.get("server-timing", "").split(","):
+        if part.strip().startswith("app;dur="):
+            return float(part.strip()[8:]) / 1e3
+    return None
+
+
+def _cpu_s(pid: int) -> float:
+    """CPU time [s] (user + system) of the children of process ``pid`` (the server's workers), from /proc."""
+    total = 0.0
+    try:
+        kids = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        for k in kids:
+            f = Path(f"/proc/{k}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")
+    except OSError:
+        return float("nan")
+    return total
+
+
+def run_backend(name: str, url: str, a: argparse.Namespace, tmp: Path, built: bool = False) -> dict[str, Any]:
     """Serve ``url``, load it for ``a.seconds``, check nothing was lost; the figures."""
     import httpx
 
-    prep = _prepare(url, a.lots)
+    prep = _prepare(url, a.lots, built)
     port = _free_port()
-    env = {**os.environ, "LICHAIN_DB": url, "LICHAIN_CACHE": str(tmp / f"cache-{name}")}
+    cache = a.cache / f"cache-{name}" if a.cache else tmp / f"cache-{name}"
+    env = {**os.environ, "LICHAIN_DB": url, "LICHAIN_CACHE": str(cache)}
     server = subprocess.Popen([sys.executable, "-m", "uvicorn", "lichain.web.app:app_from_env", "--factory",
                                "--host", "127.0.0.1", "--port", str(port), "--workers", str(a.workers),
                                "--log-level", "warning"], env=env)
@@ -94,12 +128,20 @@ def run_backend(name: str, url: str, a: argparse.Namespace, tmp: Path) -> dict[s
                 time.sleep(0.1)
         owner = {"Authorization": f"Bearer {prep['keys']['owner']}"}
         mine_h = {"Authorization": f"Bearer {prep['keys']['mine']}", "Content-Type": "application/ld+json"}
-        with httpx.Client(base_url=base, headers=owner, timeout=120) as warm:  # one cold snapshot build, apart
+        with httpx.Client(base_url=base, headers=owner, timeout=1800) as warm:  # cold builds, apart (each worker)
             t0 = time.perf_counter()
             warm.get(f"/footprint/{prep['cams'][0]}")
             warm.get(f"/trace/{prep['cams'][0]}")
             cold = time.perf_counter() - t0
+            ths = [threading.Thread(target=lambda: [httpx.get(f"{base}/{k}/{lot}", headers=owner, timeout=1800)
+                                                    for lot in prep["cams"][:3] for k in ("footprint", "trace")])
+                   for _ in range(2 * a.workers)]
+            for th in ths:
+                th.start()
+            for th in ths:
+                th.join()
         lat: dict[str, list[float]] = {"trace": [], "footprint": [], "ingest": []}
+        srv: dict[str, list[float]] = {"trace": [], "footprint": [], "ingest": []}
         errors: list[str] = []
         accepted = [0]
         lock = threading.Lock()
@@ -121,7 +163,12 @@ def run_backend(name: str, url: str, a: argparse.Namespace, tmp: Path) -> dict[s
                         continue
                     dt = time.perf_counter() - t
                     with lock:
-                        (lat[kind].append(dt) if r.status_code == 200 else errors.append(f"{kind} {r.status_code}"))
+                        if r.status_code == 200:
+                            lat[kind].append(dt)
+                            if (ms := _server_ms(r)) is not None:
+                                srv[kind].append(ms)
+                        else:
+                            errors.append(f"{kind} {r.status_code}")
 
         def writer() -> None:
             with httpx.Client(base_url=base, headers=mine_h, timeout=120) as c:
@@ -139,24 +186,32 @@ def run_backend(name: str, url: str, a: argparse.Namespace, tmp: Path) -> dict[s
                     with lock:
                         if r.status_code == 200 and r.json()["events_written"] == 1:
                             lat["ingest"].append(dt)
+                            if (ms := _server_ms(r)) is not None:
+                                srv["ingest"].append(ms)
                             accepted[0] += 1
                         else:
                             errors.append(f"ingest {r.status_code} {r.text[:200]}")
 
         threads = [threading.Thread(target=reader, args=(i,)) for i in range(a.readers)]
         threads += [threading.Thread(target=writer) for _ in range(a.writers)]
+        cpu0 = _cpu_s(server.pid)
         t0 = time.perf_counter()
         for th in threads:
             th.start()
         for th in threads:
             th.join()
         wall = time.perf_counter() - t0
+        cpu = _cpu_s(server.pid) - cpu0
+        load = os.getloadavg()[0]
         with httpx.Client(base_url=base, headers=owner, timeout=600) as c:
             v = c.get("/verify").json()
-        kinds = {k: {"requests": len(x), "per_s": len(x) / wall, "p50_ms": _pct(x, 0.5), "p99_ms": _pct(x, 0.99)}
+        kinds = {k: {"requests": len(x), "per_s": len(x) / wall, "p50_ms": _pct(x, 0.5), "p99_ms": _pct(x, 0.99),
+                     "server_p50_ms": _pct(srv[k], 0.5), "server_p99_ms": _pct(srv[k], 0.99)}
                  for k, x in lat.items()}
         result = {"backend": name, "lots": a.lots, "workers": a.workers, "readers": a.readers,
                   "writers": a.writers, "seconds": wall, "cold_first_reads_s": cold, "kinds": kinds,
+                  "server_cpu_s": cpu, "cpu_ms_per_request": cpu * 1e3 / max(1, sum(len(x) for x in lat.values())),
+                  "load_average_1min": load,
                   "errors": errors[:5], "error_count": len(errors), "documents_accepted": accepted[0],
                   "chain_ok": v["ok"], "events_before": prep["events"], "events_after": v["events"],
                   "nothing_lost_or_duplicated": v["ok"] and v["events"] == prep["events"] + accepted[0]}
@@ -164,6 +219,45 @@ def run_backend(name: str, url: str, a: argparse.Namespace, tmp: Path) -> dict[s
         server.terminate()
         server.wait(timeout=30)
     return result
+
+
+def in_process(url: str, lots: int = 100) -> dict[str, dict[str, float]]:
+    """Per-request times in one warm process, one request at a time (no HTTP, no queueing): key check, lot scope
+    check, and the trace and footprint use cases on the first ``lots`` CAM lots, each read twice (first read,
+    then again: kept answers). p50 and p99 [ms] per step."""
+    from lichain.services.footprint import footprint_of
+    from lichain.services.query import list_lots
+    from lichain.services.trace import trace_lot
+    from lichain.storage import access_sql as acc
+    from lichain.storage.sql import open_store
+    from lichain.web.access import principal_of
+    from lichain.web.service import Service, lot_for
+
+    store = open_store(url)
+    user = f"bench-inproc-{os.getpid()}-{int(time.time())}"
+    acc.add_user(store, user, sorted(store.owner_organisations())[0], "owner")
+    key = acc.new_key(store, user)[1]
+    cams = [x.id for x in list_lots(store, stage="cam", limit=lots)]
+    svc = Service(store)
+    footprint_of(store, cams[-1])  # the process's snapshot and whole-ledger footprint, apart
+    trace_lot(store, cams[-1])
+    p = principal_of(acc.authenticate(store, key))
+    steps: dict[str, Callable[[str], object]] = {"authenticate": lambda lot: acc.authenticate(store, key),
+             "lot scope": lambda lot: lot_for(svc, p, lot, "full"),
+             "trace first": lambda lot: trace_lot(store, lot), "trace again": lambda lot: trace_lot(store, lot),
+             "footprint first": lambda lot: footprint_of(store, lot),
+             "footprint again": lambda lot: footprint_of(store, lot)}
+    out = {}
+    for name, f in steps.items():
+        xs = []
+        for lot in cams:
+            t = time.perf_counter()
+            f(lot)
+            xs.append(time.perf_counter() - t)
+        out[name] = {"p50_ms": _pct(xs, 0.5), "p99_ms": _pct(xs, 0.99)}
+        print(f"  {name:16s} p50 {out[name]['p50_ms']:7.2f} ms  p99 {out[name]['p99_ms']:7.2f} ms")
+    store.close()
+    return out
 
 
 def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
@@ -176,7 +270,18 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--quick", action="store_true")
     p.add_argument("--out", type=Path, default=None)
+    p.add_argument("--sqlite", type=Path, default=None, help="serve this SQLite ledger (built before)")
+    p.add_argument("--pg", default=None, help="serve this PostgreSQL ledger (built before)")
+    p.add_argument("--cache", type=Path, default=None, help="analysis cache folder kept between runs")
+    p.add_argument("--in-process", action="store_true",
+                   help="per-request times in one process on the --sqlite/--pg ledger instead of the load run")
     a = p.parse_args(argv)
+    if a.in_process:
+        os.environ.setdefault("LICHAIN_NOW", datetime.now(UTC).isoformat())
+        if a.cache:
+            os.environ["LICHAIN_CACHE"] = str(a.cache / "cache-inprocess")
+        return [{"backend": u.split(":", 1)[0], "in_process": in_process(u)}
+                for u in (a.sqlite and f"sqlite:///{a.sqlite.resolve()}", a.pg) if u]
     a.lots = a.lots or (1000 if a.quick else 20_000)
     a.seconds = a.seconds or (3.0 if a.quick else 20.0)
     os.environ.setdefault("LICHAIN_NOW", datetime.now(UTC).isoformat())
@@ -184,7 +289,10 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
     with tempfile.TemporaryDirectory(prefix="lichain-bench-service-") as tmp:
         backends = [("sqlite", f"sqlite:///{tmp}/service.db")]
         pg = os.environ.get("LICHAIN_TEST_PG_URL")
-        if pg:
+        if a.sqlite or a.pg:
+            backends = [(n, u) for n, u in (("sqlite", a.sqlite and f"sqlite:///{a.sqlite.resolve()}"),
+                                             ("postgresql", a.pg)) if u]
+        elif pg:
             import sqlalchemy as sa
 
             db = f"bench_service_{os.getpid()}"
@@ -193,13 +301,16 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
                 c.execute(sa.text(f'CREATE DATABASE "{db}"'))
             backends.append(("postgresql", pg.rsplit("/", 1)[0] + "/" + db))
         for name, url in backends:
-            r = run_backend(name, url, a, Path(tmp))
+            r = run_backend(name, url, a, Path(tmp), built=bool(a.sqlite or a.pg))
             results.append(r)
             print(f"service on {name}: {a.lots:,} lots, {a.workers} workers, {a.readers} readers + {a.writers} "
                   f"writers for {r['seconds']:.1f} s (first trace+footprint {r['cold_first_reads_s']:.2f} s)")
             for k, v in r["kinds"].items():
                 print(f"  {k:9s} {v['requests']:6d} requests {v['per_s']:8.1f}/s  p50 {v['p50_ms']:8.1f} ms  "
-                      f"p99 {v['p99_ms']:8.1f} ms")
+                      f"p99 {v['p99_ms']:8.1f} ms  server p50 {v['server_p50_ms']:7.1f} ms  "
+                      f"p99 {v['server_p99_ms']:7.1f} ms")
+            print(f"  workers' CPU {r['server_cpu_s']:.1f} s = {r['cpu_ms_per_request']:.1f} ms per request; "
+                  f"load average {r['load_average_1min']:.1f}")
             print(f"  accepted {r['documents_accepted']} documents; chain ok {r['chain_ok']}; events "
                   f"{r['events_before']} -> {r['events_after']}; nothing lost or duplicated: "
                   f"{r['nothing_lost_or_duplicated']}; errors {r['error_count']}")

@@ -73,15 +73,16 @@ def _prop1(indptr: I64, src: I32, w: F64, div: F64 | None, own: F64, x: F64) -> 
 
 
 @numba.njit(cache=True, nogil=True, fastmath={"contract"})
-def _propk(indptr: I64, src: I32, w: F64, div: F64 | None, own: F64, x: F64, width_of: tuple[float, ...]) -> None:
+def _propk(indptr: I64, src: I32, w: F64, div: F64 | None, own: F64, x: F64, width_of: tuple[float, ...],
+           start: int) -> None:
     kk = len(width_of)  # a compile-time constant: the tuple's length is part of its type
     acc = carray(_stack_f64(width_of), kk)
     u1 = numba.uint64(1)
     width = numba.uint64(kk)
     of = own.ravel()
     xf = x.ravel()
-    b = numba.uint64(indptr[0])
-    for o in range(own.shape[0]):
+    b = numba.uint64(indptr[start])
+    for o in range(start, own.shape[0]):
         e = numba.uint64(indptr[o + 1])
         row = numba.uint64(o) * width
         j = b
@@ -214,7 +215,7 @@ def _first_bad_edge(indptr: I64, src: I32) -> int:
 
 
 def propagate(indptr: I64, src: I32, weights: F64, own: F64, *, divisor: F64 | None = None,
-              out: F64 | None = None, check: bool = False) -> F64:
+              out: F64 | None = None, check: bool = False, start: int = 0) -> F64:
     r"""Solve :math:`x = \mathrm{own} + W x` over a DAG whose lots are numbered topologically.
 
     .. math:: x_{o,k} = \mathrm{own}_{o,k} + \frac{1}{d_o} \sum_{j \in \mathrm{row}(o)} w_j \, x_{\mathrm{src}_j, k}
@@ -239,6 +240,10 @@ def propagate(indptr: I64, src: I32, weights: F64, own: F64, *, divisor: F64 | N
         Optional output array of ``own``'s shape; may be ``own`` itself (the pass is safe in place).
     check
         Verify the topological-order precondition first (one extra pass).
+    start
+        First row to solve (K indicators only): rows before it are taken from ``out`` as they are, so a ledger
+        extended by appended lots solves only the new rows, with the very operations of a full pass (the same
+        compiled kernel, the same order of additions): the result equals the full pass bit for bit.
 
     Returns
     -------
@@ -264,10 +269,12 @@ def propagate(indptr: I64, src: I32, weights: F64, own: F64, *, divisor: F64 | N
     div = None if divisor is None else np.ascontiguousarray(divisor, dtype=np.float64)
     if div is not None and div.shape != (n,):
         raise ValueError(f"divisor must have shape ({n},)")
+    if start and (out is None or own.ndim != 2 or own.shape[1] > _MAX_K or not 0 <= start <= n):
+        raise ValueError("start needs out (holding the rows before it) and 2 to 16 indicators")
     if own.ndim == 1 or own.shape[1] == 1:
         _prop1(indptr, src, w, div, own.reshape(n), x.reshape(n))
     elif own.shape[1] <= _MAX_K:
-        _propk(indptr, src, w, div, own, x, (0.0,) * own.shape[1])
+        _propk(indptr, src, w, div, own, x, (0.0,) * own.shape[1], start)
     else:  # wide K: blocks of _MAX_K columns, each a contiguous copy
         for c in range(0, own.shape[1], _MAX_K):
             block = np.ascontiguousarray(own[:, c:c + _MAX_K])
@@ -280,7 +287,7 @@ def mass_weights(snap: Snapshot) -> F64:
     return snap.up_w
 
 
-def intensity(snap: Snapshot, own: F64, *, out: F64 | None = None) -> F64:
+def intensity(snap: Snapshot, own: F64, *, out: F64 | None = None, start: int = 0) -> F64:
     r"""Cradle-to-gate intensity of every lot, e.g. carbon footprint [kg CO2e kg⁻¹].
 
     .. math:: x_o = \mathrm{own}_o + \frac{1}{m_o}\sum_{i \to o} \mathrm{kg}_{io}\, x_i
@@ -294,6 +301,8 @@ def intensity(snap: Snapshot, own: F64, *, out: F64 | None = None) -> F64:
         lot's allocation factor, divided by its mass) [unit kg⁻¹].
     out
         Optional output array shaped like ``own`` (may be ``own``).
+    start
+        With ``out`` holding rows ``< start`` already solved (several indicators only): solve the rest.
 
     Returns
     -------
@@ -303,7 +312,8 @@ def intensity(snap: Snapshot, own: F64, *, out: F64 | None = None) -> F64:
     with the lot masses as row divisors.
     """
     if np.ndim(own) != 1:
-        return propagate(snap.up_indptr, snap.up_src, snap.up_kg, own, divisor=snap.lot_mass_kg, out=out)
+        return propagate(snap.up_indptr, snap.up_src, snap.up_kg, own, divisor=snap.lot_mass_kg, out=out,
+                         start=start)
     p = plan_of(snap)
     own = np.ascontiguousarray(own, dtype=np.float64)
     if own.shape != (snap.n_lots,):

@@ -229,8 +229,14 @@ class Snapshot:
         cols = {k: np.concatenate([getattr(self, k), v]) for k, v in new.items() if k != "lot_ids"}
         cols["lot_ids"] = np.concatenate([self.lot_ids, new["lot_ids"]])
         indptr = np.concatenate([self.up_indptr, up_indptr[1:] + self.up_indptr[-1]])
-        return self._assemble(cols, tables, self.elements, indptr, np.concatenate([self.up_src, up_src]),
-                              np.concatenate([self.up_kg, up_kg]))
+        out = self._assemble(cols, tables, self.elements, indptr, np.concatenate([self.up_src, up_src]),
+                             np.concatenate([self.up_kg, up_kg]))
+        ids = self.__dict__.get("_id_index")
+        if ids is not None:  # the id index grows with the lots (shared: earlier snapshots check the position)
+            n0 = self.n_lots
+            ids.update({_as_str(v): n0 + k for k, v in enumerate(new["lot_ids"])})
+            out.__dict__["_id_index"] = ids
+        return out
 
     def as_of(self, t: int) -> Snapshot:
         """The graph as it stood at ``t`` [epoch s]: lots with ``lot_time ≤ t``, runs with ``run_time ≤ t``.
@@ -351,10 +357,10 @@ class Snapshot:
             if hits.size:
                 return int(hits[0])
             raise KeyError(f"unknown lot {lot_id!r}")
-        try:
-            return self._id_index[lot_id]
-        except KeyError:
-            raise KeyError(f"unknown lot {lot_id!r}") from None
+        pos = self._id_index.get(lot_id, -1)
+        if not 0 <= pos < self.n_lots:  # the index may be shared with an extension holding later lots
+            raise KeyError(f"unknown lot {lot_id!r}")
+        return pos
 
     def lot_id(self, lot: int) -> str:
         """External id of lot number ``lot``."""

@@ -16,6 +16,7 @@ claims compliance with it.
 from __future__ import annotations
 
 import json
+import threading
 import uuid
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -48,10 +49,14 @@ from lichain.storage.emissions_reader import EmissionArrays, read_emissions
 from lichain.storage.queries import find_lot
 from lichain.storage.sql import SqlStore
 
-__all__ = ["LedgerFootprint", "footprint_of", "ledger_footprint", "lot_footprint"]
+__all__ = ["LedgerFootprint", "footprint_of", "ledger_footprint", "lot_footprint", "stale_for_lot"]
 
 _FORMAT = 3  # 2: per-lot problem owners, source-lot inputs, cause supplier_pcf; 3: factors with public sources
 _memo: dict[str, LedgerFootprint] = {}
+_results: dict[tuple[str, int, float | None, float | None], tuple[LedgerFootprint, LotFootprint]] = {}
+_LOCK = threading.Lock()
+_REFRESHING = threading.Lock()  # held by the background refresh (at most one waits or runs)
+_last_refresh = [0.0]
 
 NOTES = (
     "Breakdowns (by_stage, by_site, by_cause) are location-based, in kg CO2e per kg of this lot; each sums to "
@@ -91,6 +96,7 @@ class LedgerFootprint:
     issue_lots: I64 | None = None
     lot_source: np.ndarray[Any, np.dtype[np.int8]] | None = None
     lot_inputs: dict[int, dict[str, Any]] | None = None
+    seq: int = -1  # the event the head is of (-1: unknown; then it is never extended)
 
 
 def _aligned(store_idx: I64, rows: list[Any], default: Any, dtype: Any) -> np.ndarray[Any, Any]:
@@ -131,11 +137,13 @@ def _stage_codes(kind: I64, kind_names: list[str], mat: I64, site: I64, snap: Sn
     return out
 
 
-def _own(store: SqlStore, snap: Snapshot, lot_idx: I64, run_idx: I64, em: EmissionArrays) -> fp.OwnEmissions:
-    """Own emissions with the life-cycle stage of every run and commissioned lot."""
+def _own(store: SqlStore, snap: Snapshot, lot_idx: I64, run_idx: I64, em: EmissionArrays,
+         run_from: int | None = 0) -> fp.OwnEmissions:
+    """Own emissions with the life-cycle stage of every run and commissioned lot (run kinds read from store index
+    ``run_from`` on; None: there are no runs)."""
     site_kind = fsql.site_kinds(store)
     names: dict[str, int] = {}
-    rows = fsql.run_kinds(store)
+    rows = fsql.run_kinds(store, run_from) if run_from is not None else []
     kind = _aligned(run_idx, [(i, names.setdefault(k, len(names))) for i, k in rows], -1, np.int64)
     # material stage of each run's heaviest output
     has = snap.lot_run >= 0
@@ -169,7 +177,8 @@ def _alloc_problems(store: SqlStore, run_idx: I64, fallback: np.ndarray[Any, Any
                         "mass allocation used"}]
 
 
-def _compute(store: SqlStore, library: FactorLibrary | None, use_cache: bool = True) -> LedgerFootprint:
+def _compute(store: SqlStore, library: FactorLibrary | None, use_cache: bool = True,
+             seq: int = -1) -> LedgerFootprint:
     ls = load_snapshot(store, use_cache=use_cache)
     snap = ls.snapshot
     em = read_emissions(store, ls.store_run_idx, ls.store_lot_idx, library=library)
@@ -187,7 +196,7 @@ def _compute(store: SqlStore, library: FactorLibrary | None, use_cache: bool = T
     return LedgerFootprint(ls.head, "built", snap_a, ls.store_lot_idx, ls.store_run_idx, o, x, alloc.factor,
                            alloc.economic, tuple(problems), tuple(f.public_json() for f in em.factors_used),
                            em.library_version, issue_runs.astype(np.int64), em.issue_lots, em.lot_source,
-                           lot_inputs(em))
+                           lot_inputs(em), seq if ls.seq == seq else -1)
 
 
 def _cache_dir(store: SqlStore) -> Path:
@@ -214,7 +223,7 @@ def _save(store: SqlStore, lf: LedgerFootprint) -> None:
     put_in_place(tmp, d)
 
 
-def _load(store: SqlStore, head: str) -> LedgerFootprint | None:
+def _load(store: SqlStore, head: str, seq: int) -> LedgerFootprint | None:
     d = _cache_dir(store)
     try:
         meta = json.loads((d / "meta.json").read_text(encoding="utf-8"))
@@ -239,12 +248,15 @@ def _load(store: SqlStore, head: str) -> LedgerFootprint | None:
     x = intensity(snap, own)
     return LedgerFootprint(head, "cache", snap, ls.store_lot_idx, ls.store_run_idx, own, x, alloc, economic,
                            tuple(meta["problems"]), tuple(meta["factors"]), meta["library_version"], issues[0],
-                           issues[1], issues[2], inputs)
+                           issues[1], issues[2], inputs, seq)
 
 
 def ledger_footprint(store: SqlStore, *, library: FactorLibrary | None = None,
                      use_cache: bool = True) -> LedgerFootprint:
     """Footprint of every lot (whole-ledger arrays), cached per chain head when the default library is used.
+
+    When the head moved by appended lots and runs only, the cached footprint is extended by the new rows
+    (:mod:`lichain.services.footprint_extend`); else it is recomputed.
 
     Parameters
     ----------
@@ -257,23 +269,70 @@ def ledger_footprint(store: SqlStore, *, library: FactorLibrary | None = None,
         Use and refresh the caches (this footprint cache, in memory and on disk, and the snapshot cache); False
         computes everything from the store.
     """
-    _seq, head = store.head()
+    seq, head = store.head()
     key = store.url
     cacheable = use_cache and library is None
-    if cacheable:
+    if not cacheable:
+        return _compute(store, library, use_cache, seq)
+    hit = _memo.get(key)
+    if hit is not None and hit.head == head:
+        return hit
+    with _LOCK:  # one extension or computation at a time per process; the others then find it done
+        seq, head = store.head()
         hit = _memo.get(key)
         if hit is not None and hit.head == head:
             return hit
-        loaded = _load(store, head)
-        if loaded is not None:
-            _memo[key] = loaded
-            return loaded
-    lf = _compute(store, library, use_cache)
-    if cacheable and lf.head == head:
-        _save(store, lf)
-        _memo.clear()
-        _memo[key] = lf
+        lf = None
+        if hit is not None and hit.seq >= 0:
+            from lichain.services.footprint_extend import extend_footprint
+
+            lf = extend_footprint(store, hit, load_snapshot(store), seq)
+        if lf is None:
+            lf = _load(store, head, seq)
+        if lf is None:
+            lf = _compute(store, library, use_cache, seq)
+            if lf.head == head:
+                _save(store, lf)
+        if lf.head == head:
+            _memo.clear()
+            _memo[key] = lf
     return lf
+
+
+def stale_for_lot(store: SqlStore, lot_idx: int) -> LedgerFootprint | None:
+    """The cached footprint if it holds lot ``lot_idx`` (store index) and nothing recorded since changes the
+    figures of lots already on record: that lot's figures are then the current head's too (appended lots change
+    no earlier lot), and its ``head`` says where they were computed. A background thread brings the cache to the
+    head meanwhile. None when there is no such cache."""
+    hit = _memo.get(store.url)
+    if hit is None or hit.seq < 0 or not hit.store_lot_idx.size or lot_idx > int(hit.store_lot_idx[-1]):
+        return None
+    from lichain.services.footprint_extend import appended_only
+
+    seq, head = store.head()
+    if hit.head == head:
+        return hit
+    if not appended_only(store, hit.seq, hit.head, seq, head):
+        return None
+    if _REFRESHING.acquire(blocking=False):  # refresh in the background unless one already runs
+        threading.Thread(target=_refresh, args=(store,), daemon=True).start()
+    return hit
+
+
+def _refresh(store: SqlStore) -> None:
+    import time
+
+    from lichain.services.snapshot import REFRESH_EVERY_S
+
+    try:
+        time.sleep(max(0.0, _last_refresh[0] + REFRESH_EVERY_S - time.monotonic()))
+        ledger_footprint(store)
+        _last_refresh[0] = time.monotonic()
+    except Exception:  # a failed background refresh leaves the cache as it was; reads recompute
+        return
+    finally:
+        _REFRESHING.release()
+
 
 def _iso(us: int) -> str:
     from datetime import UTC, datetime, timedelta
@@ -380,7 +439,21 @@ def lot_footprint(store: SqlStore, lot_id: str, capacity_mah_per_g: float | None
     row = find_lot(store, lot_id) or find_lot(store, canonical_lot_id(lot_id))
     if row is None:
         raise NotFoundError(f"unknown lot {lot_id}")
-    lf = ledger_footprint(store, library=library)
+    lf = (stale_for_lot(store, row.idx) if library is None else None) or ledger_footprint(store, library=library)
+    key = (store.url, row.idx, capacity_mah_per_g, voltage_v)
+    got = _results.get(key) if library is None else None
+    if got is not None and got[0] is lf:  # the same whole-ledger footprint: the same answer (all else it reads
+        return got[1]                      # changes only with kinds that replace that footprint)
+    out = _lot_footprint(store, lf, row, capacity_mah_per_g, voltage_v, library)
+    if library is None:
+        if len(_results) > 4096:
+            _results.clear()
+        _results[key] = (lf, out)
+    return out
+
+
+def _lot_footprint(store: SqlStore, lf: LedgerFootprint, row: Any, capacity_mah_per_g: float | None,
+                   voltage_v: float | None, library: FactorLibrary | None) -> LotFootprint:
     snap = lf.snapshot
     i = int(np.searchsorted(lf.store_lot_idx, row.idx))
     if i >= lf.store_lot_idx.shape[0] or lf.store_lot_idx[i] != row.idx:
@@ -417,8 +490,10 @@ def lot_footprint(store: SqlStore, lot_id: str, capacity_mah_per_g: float | None
 
 def _deliveries(store: SqlStore, lot_idx: int, x0: float, library: FactorLibrary | None) -> tuple[Delivery, ...]:
     """Each live shipment of the lot with its delivered footprint per kg shipped (gate + earlier legs + this leg)."""
-    em = read_emissions(store, np.zeros(0, np.int64), np.array([lot_idx], np.int64), library=library)
     names = fsql.shipment_ends(store, lot_idx)
+    if not names:
+        return ()
+    em = read_emissions(store, np.zeros(0, np.int64), np.array([lot_idx], np.int64), library=library)
     out = []
     for k, i in enumerate(em.ship_idx.tolist()):
         sid, to, org = names[i]

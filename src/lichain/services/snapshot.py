@@ -33,7 +33,7 @@ from lichain.storage.arrays import read_arrays
 from lichain.storage.sql import SqlStore, to_us
 
 __all__ = ["LoadedSnapshot", "cache_dir_for", "load_snapshot", "lot_position", "new_cache_dir", "put_in_place",
-           "same_cache"]
+           "same_cache", "snapshot_holding"]
 
 _TABLES = ("site_ids", "site_country", "site_org", "material_codes", "stage_names")
 _FORMAT = 2
@@ -48,6 +48,8 @@ class LoadedSnapshot:
     head: str
     store_lot_idx: npt.NDArray[np.int64]
     store_run_idx: npt.NDArray[np.int64]
+    seq: int = -1  # the event ``head`` is of (-1: unknown)
+    retractions: int = -1  # retractions on record at ``head`` (-1: unknown)
 
 
 def cache_dir_for(store: SqlStore) -> Path:
@@ -128,7 +130,8 @@ def _load(d: Path) -> tuple[LoadedSnapshot, dict[str, Any]] | None:
             cols[t] = tuple(v)
         snap = Snapshot(elements=tuple(meta["elements"]), lot_ids=ids, **cols)
         loaded = (LoadedSnapshot(snap, "cache", meta["head"], np.load(d / "store_lot_idx.npy"),
-                                 np.load(d / "store_run_idx.npy")), meta)
+                                 np.load(d / "store_run_idx.npy"), int(meta["seq"]),
+                                 int(meta["retractions"])), meta)
         if not same_cache(d, meta):  # another process put a new snapshot in place while this one was read
             return None
         return loaded
@@ -137,10 +140,10 @@ def _load(d: Path) -> tuple[LoadedSnapshot, dict[str, Any]] | None:
 
 
 def _build(store: SqlStore) -> tuple[LoadedSnapshot, int]:
-    _seq, head = store.head()
+    seq, head = store.head()
     sa = read_arrays(store)
-    return LoadedSnapshot(Snapshot.build(sa.arrays), "built", head, sa.store_lot_idx, sa.store_run_idx), \
-        sa.retractions
+    return LoadedSnapshot(Snapshot.build(sa.arrays), "built", head, sa.store_lot_idx, sa.store_run_idx, seq,
+                          sa.retractions), sa.retractions
 
 
 def load_snapshot(store: SqlStore, *, as_of: datetime | None = None, use_cache: bool = True) -> LoadedSnapshot:
@@ -152,6 +155,8 @@ def load_snapshot(store: SqlStore, *, as_of: datetime | None = None, use_cache: 
     if memo is not None and memo.head == head:
         return _as_of(replace(memo, how="cache"), as_of)
     loaded = _load(d) if use_cache else None
+    if memo is not None and memo.seq >= 0 and memo.retractions >= 0 and (loaded is None or memo.seq > loaded[1]["seq"]):
+        loaded = (memo, {"seq": memo.seq, "head": memo.head, "retractions": memo.retractions})  # newer than disk
     result: LoadedSnapshot | None = None
     if loaded is not None:
         cached, meta = loaded
@@ -166,7 +171,8 @@ def load_snapshot(store: SqlStore, *, as_of: datetime | None = None, use_cache: 
                 snap = cached.snapshot.extend(delta.arrays)
                 result = LoadedSnapshot(snap, "extended", head,
                                         np.concatenate([cached.store_lot_idx, delta.store_lot_idx]),
-                                        np.concatenate([cached.store_run_idx, delta.store_run_idx]))
+                                        np.concatenate([cached.store_run_idx, delta.store_run_idx]), seq,
+                                        delta.retractions)
                 if use_cache and delta.store_lot_idx.size >= max(_PERSIST_MIN_LOTS, snap.n_lots // 100):
                     _save(d, result, seq, delta.retractions)  # else kept in memory, re-extended by others
     if result is None:
@@ -179,11 +185,56 @@ def load_snapshot(store: SqlStore, *, as_of: datetime | None = None, use_cache: 
     return _as_of(result, as_of)
 
 
+def snapshot_holding(store: SqlStore, lot_id: str) -> Snapshot:
+    """A snapshot holding ``lot_id`` whose upstream of that lot is the current head's: this process's last
+    snapshot when it holds the lot and only lots, runs and events the lot graph does not read were recorded since
+    (an appended lot changes no earlier lot's upstream), refreshed meanwhile in the background; else
+    :func:`load_snapshot`. For upstream reads only (downstream, later lots matter)."""
+    d = cache_dir_for(store)
+    with _MEMO_LOCK:
+        memo = _MEMO.get(d)
+    if memo is not None and memo.seq >= 0:
+        from lichain.services.footprint_extend import CHANGES_GRAPH, appended_only
+
+        seq, head = store.head()
+        if memo.head == head:
+            return memo.snapshot
+        try:
+            lot_position(memo.snapshot, lot_id)
+        except LookupError:
+            return load_snapshot(store).snapshot
+        if appended_only(store, memo.seq, memo.head, seq, head, CHANGES_GRAPH):
+            if _REFRESH.acquire(blocking=False):
+                threading.Thread(target=_refresh, args=(store,), daemon=True).start()
+            return memo.snapshot
+    return load_snapshot(store).snapshot
+
+
+_REFRESH = threading.Lock()  # held while a background refresh runs
+#: Background refreshes start at most this often [s]: reads of lots already held do not need them, reads of new
+#: lots extend at once, and a busy writer moves the head many times a second.
+REFRESH_EVERY_S = 10.0
+_last_refresh = [0.0]
+
+
+def _refresh(store: SqlStore) -> None:
+    import time
+
+    try:
+        time.sleep(max(0.0, _last_refresh[0] + REFRESH_EVERY_S - time.monotonic()))
+        load_snapshot(store)
+        _last_refresh[0] = time.monotonic()
+    except Exception:  # a failed background refresh leaves the last snapshot; reads load their own
+        pass
+    finally:
+        _REFRESH.release()
+
+
 def _as_of(result: LoadedSnapshot, as_of: datetime | None) -> LoadedSnapshot:
     if as_of is None:
         return result
     return LoadedSnapshot(result.snapshot.as_of(to_us(as_of) // 1_000_000), result.how, result.head,
-                          result.store_lot_idx, result.store_run_idx)
+                          result.store_lot_idx, result.store_run_idx, result.seq, result.retractions)
 
 
 def _is_prefix(store: SqlStore, seq: int, chain_hash: str) -> bool:

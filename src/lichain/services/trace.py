@@ -16,7 +16,7 @@ import numpy as np
 
 from lichain.analysis.trace import aggregate, trace_down, trace_graph, trace_up
 from lichain.core.errors import ChoiceError, NotFoundError
-from lichain.services.snapshot import load_snapshot, lot_position
+from lichain.services.snapshot import load_snapshot, lot_position, snapshot_holding
 from lichain.storage.sql import SqlStore, to_us
 
 __all__ = ["SHARES_MEANING", "Contribution", "GroupShare", "StageGroup", "StageSplit", "TraceResult", "per_stage",
@@ -125,13 +125,62 @@ def per_stage(contributions: Sequence[Contribution], by: str, elements: Sequence
     return out
 
 
+#: Kinds of the events an upstream trace reads besides appended lots: what changes an earlier lot's upstream
+#: (retraction, site, material) and its due-diligence risks (site risk statements, measures, and each source
+#: lot's stay at its site: its shipments and the runs that consumed it).
+_RISK_KINDS = ("site_risk", "risk_measure", "shipment", "run", "retraction", "site", "material")
+_TRACES: dict[tuple[Any, ...], tuple[Any, int, datetime | None, TraceResult]] = {}
+_STARTS: dict[tuple[str, int], list[datetime]] = {}
+
+
+def _next_start(store: SqlStore, snap: Any, version: int, now: datetime) -> datetime | None:
+    """The first start of a risk interval after ``now`` (until then, whether a stay met a risk cannot change)."""
+    from lichain.core.diligence import risk_intervals
+
+    key = (store.url, version)
+    if key not in _STARTS:
+        if len(_STARTS) > 64:
+            _STARTS.clear()
+        _STARTS[key] = sorted(iv.start for iv in risk_intervals(store.site_risks(snap.site_ids)))
+    return next((t for t in _STARTS[key] if t > now), None)
+
+
 def trace_lot(
     store: SqlStore, lot_id: str, *, down: bool = False, element: str | None = None, by: str | None = None,
     max_depth: int | None = None, stages: list[str] | None = None, as_of: datetime | None = None,
     graph: bool = False,
 ) -> TraceResult:
-    """Contributions of source lots (upstream) or reached lots (downstream), per element."""
-    snap = load_snapshot(store).snapshot
+    """Contributions of source lots (upstream) or reached lots (downstream), per element.
+
+    An upstream trace's answer is kept while no event it reads was recorded since — none that changes an earlier
+    lot's upstream (retraction, site, material) nor its due-diligence risks (site risks, measures, shipments, runs)
+    — and no risk interval has begun since: only appended lots and events it does not read may have moved the
+    head, and they change nothing of it.
+    """
+    if down:
+        return _trace(store, load_snapshot(store).snapshot, lot_id, False, element, by, max_depth, stages, as_of,
+                      graph)
+    from datetime import UTC
+
+    from lichain.storage.footprint_sql import last_seq_of
+
+    snap = snapshot_holding(store, lot_id)  # upstream: appended lots change nothing
+    version = last_seq_of(store, _RISK_KINDS)
+    now = datetime.now(UTC)
+    key = (store.url, lot_id, element, by, max_depth, tuple(stages or ()), as_of, graph)
+    got = _TRACES.get(key)
+    if got is not None and got[1] == version and (got[2] is None or now < got[2]):
+        return got[3]
+    out = _trace(store, snap, lot_id, True, element, by, max_depth, stages, as_of, graph)
+    if len(_TRACES) > 4096:
+        _TRACES.clear()
+    _TRACES[key] = (snap, version, _next_start(store, snap, version, now), out)
+    return out
+
+
+def _trace(store: SqlStore, snap: Any, lot_id: str, up: bool, element: str | None, by: str | None,
+           max_depth: int | None, stages: list[str] | None, as_of: datetime | None, graph: bool) -> TraceResult:
+    down = not up
     root = lot_position(snap, lot_id)
     if by is not None and by not in _BY:
         raise ChoiceError(f"a trace groups by one of {', '.join(_BY)}, not {by!r}")

@@ -10,13 +10,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select, union_all
 
 from lichain.storage import schema as s
 from lichain.storage.sql import SqlStore
 
-__all__ = ["alloc_values", "material_formula", "run_identity", "run_ids", "run_kinds", "shipment_ends",
-           "site_kinds"]
+__all__ = ["alloc_values", "consumes_shipped", "event_kinds_since", "last_seq_of", "material_formula", "run_identity", "run_ids",
+           "run_kinds", "shipment_ends", "site_kinds"]
 
 
 def _live(col: Any) -> Any:
@@ -29,19 +29,42 @@ def site_kinds(store: SqlStore) -> dict[str, str]:
         return {r[0]: r[1] for r in conn.execute(select(s.sites.c.id, s.sites.c.kind))}
 
 
-def run_kinds(store: SqlStore) -> list[tuple[int, str]]:
-    """(run index, run kind) of every live run."""
+def run_kinds(store: SqlStore, run_from: int = 0) -> list[tuple[int, str]]:
+    """(run index, run kind) of every live run (from index ``run_from`` on)."""
     with store.read() as conn:
         return [(int(r[0]), r[1]) for r in conn.execute(
-            select(s.runs.c.idx, s.runs.c.kind).where(_live(s.runs.c.event_seq)))]
+            select(s.runs.c.idx, s.runs.c.kind).where(_live(s.runs.c.event_seq), s.runs.c.idx >= run_from))]
 
 
-def alloc_values(store: SqlStore) -> list[tuple[int, str]]:
-    """(lot index, declared value as decimal text) of every live output with a declared value."""
+def alloc_values(store: SqlStore, lot_from: int = 0) -> list[tuple[int, str]]:
+    """(lot index, declared value as decimal text) of every live output with a declared value (index ≥
+    ``lot_from``)."""
     with store.read() as conn:
         return [(int(r[0]), r[1]) for r in conn.execute(
             select(s.lots.c.idx, s.lots.c.alloc_value)
-            .where(s.lots.c.alloc_value.is_not(None), _live(s.lots.c.event_seq)))]
+            .where(s.lots.c.alloc_value.is_not(None), _live(s.lots.c.event_seq), s.lots.c.idx >= lot_from))]
+
+
+def event_kinds_since(store: SqlStore, seq: int) -> set[str]:
+    """The kinds of the events recorded after event ``seq``."""
+    with store.read() as conn:
+        return {str(r[0]) for r in conn.execute(select(s.events.c.kind).where(s.events.c.seq > seq))}  # by key
+
+
+def last_seq_of(store: SqlStore, kinds: Iterable[str]) -> int:
+    """The sequence number of the last event of one of ``kinds`` (0: none)."""
+    per_kind = union_all(*(select(func.max(s.events.c.seq).label("m")).where(s.events.c.kind == k) for k in kinds))
+    with store.read() as conn:  # one index lookup per kind (an IN list made PostgreSQL walk the primary key back)
+        return int(conn.execute(select(func.max(per_kind.subquery().c.m))).scalar() or 0)
+
+
+def consumes_shipped(store: SqlStore, run_from: int) -> bool:
+    """True when a run from index ``run_from`` on consumed a lot that has a shipment on record (its inbound
+    transport then depends on that lot's legs)."""
+    c, sh = s.consumptions, s.shipments
+    with store.read() as conn:
+        return conn.execute(select(c.c.run_idx).where(c.c.run_idx >= run_from, c.c.lot_idx.in_(
+            select(sh.c.lot_idx))).limit(1)).first() is not None
 
 
 def run_ids(store: SqlStore, idx: Iterable[int]) -> dict[int, str]:

@@ -1,7 +1,7 @@
 """The lichain REST API as an ASGI application (FastAPI), for ``lichain serve`` and tests.
 
 Why this exists: one place builds the app from a ledger and settings: the routers, the error handlers
-(RFC 9457 problem details), the request size limit, and the OpenAPI document (each route's access rule in
+(RFC 9457 problem details), the request size limit, a ``Server-Timing`` header, and the OpenAPI document (each route's access rule in
 ``x-access``). ``app_from_env`` is the factory uvicorn's worker processes call (``LICHAIN_DB``,
 ``LICHAIN_MAX_BODY_BYTES``, ``LICHAIN_CHECKPOINT_KEY``), since each worker opens its own connections.
 """
@@ -9,11 +9,12 @@ Why this exists: one place builds the app from a ledger and settings: the router
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Query
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from lichain.storage.sql import SqlStore, open_store
 from lichain.web import (
@@ -53,6 +54,28 @@ class _SizeLimit:
         await self.app(scope, receive, send)
 
 
+class _ServerTiming:
+    """``Server-Timing: app;dur=…`` on every response: the time [ms] from the request reaching the app to its
+    response starting (what the service costs, apart from queueing before it and the network after)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        t0 = time.perf_counter()
+
+        async def timed(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                dur = f"app;dur={(time.perf_counter() - t0) * 1e3:.2f}".encode()
+                message = {**message, "headers": [*message.get("headers", ()), (b"server-timing", dur)]}
+            await send(message)
+
+        await self.app(scope, receive, timed)
+
+
 def create_app(store: SqlStore | str | None = None, settings: Settings | None = None) -> FastAPI:
     """The app answering for ``store`` (an open store, a URL or SQLite path; default ``LICHAIN_DB``)."""
     from importlib.metadata import version
@@ -72,6 +95,7 @@ def create_app(store: SqlStore | str | None = None, settings: Settings | None = 
 
     mount_dashboard(app)
     app.add_middleware(_SizeLimit, limit=settings.max_body_bytes)
+    app.add_middleware(_ServerTiming)
     app.openapi = lambda: _document(app)  # type: ignore[method-assign]
     return app
 

@@ -19,7 +19,7 @@ from lichain.storage.access_sql import site_organisations
 from lichain.web.access import Principal
 from lichain.web.problems import Refusal
 from lichain.web.routes_ledger import access
-from lichain.web.service import Service, conditional, guard, lot_for, service
+from lichain.web.service import Service, conditional, guard, lot_for, rendered, service
 
 __all__ = ["boundary", "router"]
 
@@ -63,9 +63,10 @@ def trace(lot_id: str, request: Request, p: Principal = guard("read"), svc: Serv
     from lichain.services.trace import trace_lot
 
     parties = lot_for(svc, p, lot_id, "full")
-    return conditional(request, svc, p, lambda: jsonable(trace_lot(
-        svc.store, parties.id, down=direction == "down", element=element, by=by, max_depth=depth, stages=stage,
-        graph=graph)))
+    return conditional(request, svc, p, lambda: rendered(
+        ("trace", parties.id, direction, element, by, depth, tuple(stage or ()), graph), trace_lot(
+            svc.store, parties.id, down=direction == "down", element=element, by=by, max_depth=depth,
+            stages=stage, graph=graph)))
 
 
 @router.get("/footprint/{lot_id:path}", openapi_extra=access("read"))
@@ -73,11 +74,12 @@ def footprint(lot_id: str, request: Request, p: Principal = guard("read"), svc: 
               capacity_mah_g: Annotated[float | None, Query(gt=0, le=1000)] = None,
               voltage: Annotated[float | None, Query(gt=0, le=10)] = None) -> Response:
     """Cradle-to-gate carbon footprint of a lot [kg CO2e/kg] by stage, cause and site (receivers too)."""
-    from lichain.services.footprint import footprint_of
+    from lichain.services.footprint import lot_footprint
 
     parties = lot_for(svc, p, lot_id, "delivered")
-    return conditional(request, svc, p, lambda: jsonable(footprint_of(svc.store, parties.id, capacity_mah_g,
-                                                                      voltage)))
+    return conditional(request, svc, p, lambda: rendered(
+        ("footprint", parties.id, capacity_mah_g, voltage),
+        lot_footprint(svc.store, parties.id, capacity_mah_g, voltage)))
 
 
 @router.get("/recycled/{lot_id:path}", openapi_extra=access("read"))

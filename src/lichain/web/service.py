@@ -22,7 +22,8 @@ from lichain.storage.sql import SqlStore
 from lichain.web.access import AccessKind, Level, Principal, allows, lot_level, principal_of
 from lichain.web.problems import Refusal
 
-__all__ = ["MAX_PAGE", "Service", "Settings", "body_of", "caller", "conditional", "guard", "lot_for", "service"]
+__all__ = ["MAX_PAGE", "Service", "Settings", "body_of", "caller", "conditional", "guard", "lot_for", "rendered",
+           "service"]
 
 #: The largest page any list returns.
 MAX_PAGE = 1000
@@ -123,6 +124,25 @@ async def body_of(request: Request, svc: Service) -> bytes:
             raise Refusal(413, f"the body is over the limit of {limit:,} bytes")
         parts.append(chunk)
     return b"".join(parts)
+
+
+_RENDERED: dict[tuple[Any, ...], tuple[Any, bytes]] = {}
+
+
+def rendered(key: tuple[Any, ...], result: Any) -> Response:
+    """``result`` (a frozen result object) as a JSON response, its bytes kept for ``key`` while the use case
+    returns that very object again (use cases that cache their answers per chain head return the same one)."""
+    import json
+
+    from lichain.entrypoints.present import jsonable
+
+    got = _RENDERED.get(key)
+    if got is None or got[0] is not result:
+        body = json.dumps(jsonable(result), ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()
+        if len(_RENDERED) > 4096:
+            _RENDERED.clear()
+        got = _RENDERED[key] = (result, body)
+    return Response(content=got[1], media_type="application/json")
 
 
 def _matches(header: str | None, tag: str) -> bool:

@@ -1,0 +1,239 @@
+"""The whole-ledger footprint carried from one chain head to the next by the lots appended meanwhile.
+
+Why this exists: a service whose writers append a document at a time moves the chain head with every one, and the
+footprint cache is per head; recomputing the whole ledger's footprint for every head (seconds at a million lots)
+made every footprint read under writers wait for it. Lots are numbered in creation order and an appended lot's
+upstream lies among earlier lots, so when only lots and runs were appended, the rows of the lots already there do
+not change and the new rows follow from the cached rows of their inputs plus their own burden: one pass of the
+same kernel over the new rows only (:func:`lichain.analysis.propagate.intensity` with ``start``).
+
+Which appended events would change an earlier lot's figures, and so force a full recomputation
+(:data:`CHANGES_EARLIER`):
+
+* ``retraction`` removes lots, runs, shipments, overrides or supplier PCFs from the middle of the ledger;
+* ``factor_override`` changes the factors of earlier runs and lots;
+* ``supplier_pcf`` replaces an earlier purchased lot's burden;
+* ``shipment`` charges its transport to the runs that consume the shipped lot, which may be earlier runs;
+* ``site`` and ``material`` are master data the figures read (grid region, site kind, formula); a new one could
+  also redeclare one on record.
+
+``lot`` (a commissioned source lot) and ``run`` (a new run with new outputs, consuming earlier lots) append rows;
+every other kind (due diligence, quality, keys, passports, events kept verbatim, custody claims) is not read by
+the footprint at all. A new run that consumes a lot with a shipment on record is also recomputed in full (its
+inbound transport depends on that lot's legs, which the delta read does not fetch).
+
+The extended result equals a full recomputation: the own burden of a new lot is computed row by row from the
+same emission arrays, and the new rows of the footprint by the same compiled kernel in the same order of
+additions. The one difference is in the emission sums themselves: the database returns a run's activity rows in
+an order of its choosing, so a run's total may differ in the last bit; hence the tests compare to 1e-12
+relative (tests/integration/test_footprint_extend.py).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from lichain.analysis import footprint as fp
+from lichain.analysis.propagate import intensity
+from lichain.analysis.snapshot import F64, I64, Snapshot
+from lichain.services.footprint_sources import lot_inputs
+from lichain.storage import footprint_sql as fsql
+from lichain.storage.emissions_reader import read_emissions
+
+if TYPE_CHECKING:
+    from lichain.services.footprint import LedgerFootprint
+    from lichain.services.snapshot import LoadedSnapshot
+    from lichain.storage.sql import SqlStore
+
+__all__ = ["CHANGES_EARLIER", "CHANGES_GRAPH", "appended_only", "extend_footprint"]
+
+#: Event kinds after which the figures of lots already on record may differ: a full recomputation follows.
+CHANGES_EARLIER = frozenset({"retraction", "factor_override", "supplier_pcf", "shipment", "site", "material"})
+
+#: Event kinds after which the lot graph of lots already on record (what an upstream trace reads) may differ.
+CHANGES_GRAPH = frozenset({"retraction", "site", "material"})
+
+_KINDS: dict[tuple[str, int, str, int, str, frozenset[str]], bool] = {}  # (url, seq, head, seq, head) -> appended only
+_LOCK = threading.Lock()
+
+
+def appended_only(store: SqlStore, seq_from: int, head_from: str, seq_to: int, head_to: str,
+                  changing: frozenset[str] = CHANGES_EARLIER) -> bool:
+    """True when no event after ``seq_from`` (chain hash ``head_from``) up to ``seq_to`` (``head_to``) is of a
+    kind that changes earlier lots' figures (``changing``: :data:`CHANGES_EARLIER`, or :data:`CHANGES_GRAPH` for
+    the lot graph alone).
+
+    The answer is remembered per ledger and pair of heads (recorded events never change), so asking again for
+    the same heads reads nothing. Kinds recorded after ``seq_to`` by the time of the query count too (a
+    changing kind just past ``seq_to`` costs a recomputation, never a wrong figure).
+    """
+    if seq_to <= seq_from:
+        return seq_to == seq_from and head_to == head_from
+    key = (store.url, seq_from, head_from, seq_to, head_to, changing)
+    with _LOCK:
+        known = _KINDS.get(key)
+    if known is not None:
+        return known
+    ok = not fsql.event_kinds_since(store, seq_from) & changing
+    with _LOCK:
+        if len(_KINDS) > 256:
+            _KINDS.clear()
+        _KINDS[key] = ok
+    return ok
+
+
+# --- rows that grow in place -----------------------------------------------------------------------------------
+class _Buffer(np.ndarray):
+    """A row buffer with room to grow; ``used`` (on the buffer itself, not its views) counts rows handed out."""
+
+    used: int
+
+
+def _buffer_of(a: F64) -> _Buffer | None:
+    b = a.base
+    while b is not None:
+        if type(b) is _Buffer and "used" in b.__dict__:
+            return b
+        b = b.base
+    return None
+
+
+def _append_rows(old: F64, new: F64) -> F64:
+    """``old`` followed by ``new`` (rows), written in place after ``old`` when its buffer has room and no one
+    has appended to it yet; else into a new buffer with a quarter more room. Views handed out earlier keep
+    seeing their own rows only (rows are only ever written past every view's end)."""
+    n0, k = old.shape[0], new.shape[0]
+    buf = _buffer_of(old)
+    with _LOCK:
+        if (buf is not None and buf.used == n0 and buf.shape[0] >= n0 + k
+                and old.ctypes.data == buf.ctypes.data):
+            buf[n0:n0 + k] = new
+            buf.used = n0 + k
+            return buf[: n0 + k].view(np.ndarray)
+        cap = n0 + k + max(1024, (n0 + k) // 4)
+        nb = np.empty((cap, *old.shape[1:]), old.dtype).view(_Buffer)
+        nb[:n0] = old
+        nb[n0:n0 + k] = new
+        nb.used = n0 + k
+        return nb[: n0 + k].view(np.ndarray)
+
+
+def _part(snap: Snapshot, n0: int, r0: int) -> Snapshot:
+    """The lots from ``n0`` and runs from ``r0`` on as a snapshot of their own (runs renumbered from 0, no edges):
+    what :func:`lichain.analysis.footprint.own_per_kg` and the stage codes read."""
+    lot_run = np.where(snap.lot_run[n0:] >= 0, snap.lot_run[n0:] - r0, -1).astype(np.int32)
+    n = snap.n_lots - n0
+    empty_i, empty_f = np.zeros(0, np.int32), np.zeros(0)
+    return Snapshot(snap.elements, snap.lot_ids[n0:], snap.lot_mass_kg[n0:], snap.lot_assay[n0:], lot_run,
+                    snap.lot_site[n0:], snap.lot_material[n0:], snap.lot_stage[n0:], snap.lot_origin[n0:],
+                    snap.lot_time[n0:], snap.run_time[r0:], snap.run_site[r0:], snap.run_loss_kg[r0:],
+                    snap.site_ids, snap.site_country, snap.site_org, snap.material_codes, snap.stage_names,
+                    np.zeros(n + 1, np.int64), empty_i, empty_f, np.zeros(n + 1, np.int64), empty_i, empty_i)
+
+
+def _merge_problems(base: LedgerFootprint, delta: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[int]]:
+    """Cached problems with the delta's added: same kind and message adds its count; ledger-wide override
+    problems (the same in both) are kept once. Returns the list and each delta problem's number in it."""
+    out = [dict(p) for p in base.problems]
+    where = {(p["kind"], p["message"]): i for i, p in enumerate(out)
+             if not str(p.get("location", "")).startswith("override ")}
+    ledger_wide = {(p["kind"], p["location"], p["message"]): i for i, p in enumerate(out)
+                   if str(p.get("location", "")).startswith("override ")}
+    numbers = []
+    for p in delta:
+        if str(p.get("location", "")).startswith("override "):
+            k = (p["kind"], p["location"], p["message"])
+            if k not in ledger_wide:
+                ledger_wide[k] = len(out)
+                out.append(dict(p))
+            numbers.append(ledger_wide[k])
+            continue
+        i = where.get((p["kind"], p["message"]))
+        if i is None:
+            where[(p["kind"], p["message"])] = i = len(out)
+            out.append(dict(p))
+        else:
+            out[i]["count"] += p["count"]
+        numbers.append(i)
+    return out, numbers
+
+
+def _pairs(old: I64 | None, new: I64 | None, offset: int, numbers: list[int]) -> I64:
+    parts = [old if old is not None else np.zeros((0, 2), np.int64)]
+    if new is not None and len(new):
+        nums = np.asarray(numbers, np.int64)
+        parts.append(np.column_stack([new[:, 0] + offset, nums[new[:, 1]]]))
+    return np.concatenate(parts).astype(np.int64)
+
+
+def _factors(old: tuple[dict[str, Any], ...], new: list[dict[str, Any]]) -> tuple[dict[str, Any], ...]:
+    seen = {json.dumps(f, sort_keys=True): f for f in old}
+    for f in new:
+        seen.setdefault(json.dumps(f, sort_keys=True), f)
+    return tuple(sorted(seen.values(), key=lambda f: (str(f.get("key", "")).casefold(), str(f.get("source", "")))))
+
+
+def extend_footprint(store: SqlStore, base: LedgerFootprint, ls: LoadedSnapshot, seq: int) -> LedgerFootprint | None:
+    """``base`` carried to the snapshot ``ls`` by its appended lots and runs; None when a full recomputation is
+    needed (see the module docstring). ``seq`` is the event ``ls.head`` is of when ``ls`` does not say."""
+    from dataclasses import replace
+
+    from lichain.services.footprint import _aligned, _alloc_problems, _own, _value
+
+    old = base.snapshot
+    n0, r0, snap = old.n_lots, old.n_runs, ls.snapshot
+    seq = ls.seq if ls.seq >= 0 else seq
+    if (base.lot_source is None or snap.n_lots < n0 or snap.n_runs < r0 or seq < base.seq
+            or not np.array_equal(ls.store_lot_idx[:n0], base.store_lot_idx)
+            or not np.array_equal(ls.store_run_idx[:r0], base.store_run_idx)
+            or not appended_only(store, base.seq, base.head, seq, ls.head)):
+        return None
+    new_lots, new_runs = ls.store_lot_idx[n0:], ls.store_run_idx[r0:]
+    if new_runs.size and fsql.consumes_shipped(store, int(new_runs[0])):
+        return None
+    if not new_lots.size and not new_runs.size:
+        return replace(base, head=ls.head, seq=seq, how="extended")
+    part = _part(snap, n0, r0)
+    em = read_emissions(store, new_runs, new_lots)
+    values = _aligned(new_lots, [(i, _value(v)) for i, v in fsql.alloc_values(store, int(new_lots[0]))]
+                      if new_lots.size else [], np.nan, np.float64)
+    alloc = fp.allocation(part.lot_run, part.lot_mass_kg, part.n_runs, values)
+    own_new = fp.own_per_kg(part, _own(store, part, new_lots, new_runs, em, run_from=int(new_runs[0])
+                                       if new_runs.size else None), alloc.factor)
+    economic = np.concatenate([base.economic, alloc.economic])
+    snap_a = snap
+    if economic.any():  # scale the new rows' edges from mass to the declared-value allocation
+        mass = fp.allocation(part.lot_run, part.lot_mass_kg, part.n_runs)
+        scale = np.divide(alloc.factor, mass.factor, out=np.ones(part.n_lots), where=mass.factor > 0)
+        e0 = int(snap.up_indptr[n0])
+        up_kg = np.concatenate([old.up_kg, snap.up_kg[e0:] * np.repeat(scale, np.diff(snap.up_indptr[n0:]))])
+        up_kg.flags.writeable = False
+        snap_a = replace(snap, up_kg=up_kg)
+    own = _append_rows(base.own, own_new)
+    x = _append_rows(base.x, own_new)  # placeholder rows, solved in place below
+    intensity(snap_a, own, out=x, start=n0)
+    dp = [{"kind": p.kind, "location": p.location, "message": p.message, "count": p.count} for p in em.problems]
+    dp += _alloc_problems(store, new_runs, alloc.fallback)
+    problems, numbers = _merge_problems(base, dp)
+    issue_runs = em.issue_runs if em.issue_runs is not None else np.zeros((0, 2), np.int64)
+    bad = np.flatnonzero(alloc.fallback)
+    if bad.size:
+        issue_runs = np.concatenate([issue_runs, np.column_stack([bad, np.full(bad.size, len(em.problems))])])
+    src = em.lot_source if em.lot_source is not None else np.zeros(part.n_lots, np.int8)
+    inputs = dict(base.lot_inputs or {})
+    inputs.update({n0 + q: v for q, v in lot_inputs(em).items()})
+    out = replace(
+        base, head=ls.head, seq=seq, how="extended", snapshot=snap_a, store_lot_idx=ls.store_lot_idx,
+        store_run_idx=ls.store_run_idx, own=own, x=x, alloc=np.concatenate([base.alloc, alloc.factor]),
+        economic=economic, problems=tuple(problems),
+        factors=_factors(base.factors, [f.public_json() for f in em.factors_used]),
+        issue_runs=_pairs(base.issue_runs, issue_runs.astype(np.int64), r0, numbers),
+        issue_lots=_pairs(base.issue_lots, em.issue_lots, n0, numbers),
+        lot_source=np.concatenate([base.lot_source, src]), lot_inputs=inputs)
+    if not appended_only(store, base.seq, base.head, *store.head()):  # recorded meanwhile, seen by the reads above
+        return None
+    return out
