@@ -12,7 +12,7 @@ __all__ = ["DEFAULT_URL", "SCHEMA_REVISION", "resolve_url"]
 
 DEFAULT_URL = "sqlite:///lichain.db"
 #: The newest Alembic revision (a test checks it against the migration scripts).
-SCHEMA_REVISION = "0008"
+SCHEMA_REVISION = "0012"
 
 
 def resolve_url(url: str | None = None) -> str:

@@ -2,7 +2,9 @@
 
 Why this exists: specifications, certificates of analysis, deviations, SPC alarms and process batches have no
 projection table; they are read from the hash-chained events by kind (index ``ix_events_kind``), so ``verify``
-covers them as it covers every event. Retracted events are left out.
+covers them as it covers every event. Certificates and deviations of given lots are found by the lot their payload
+names (partial expression index ``ix_events_quality_lot``, migration 0012), so checking a document reads only the
+statements of the lots it names, not every certificate on record. Retracted events are left out.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from lichain.core.quality import QualityRecords
 from lichain.core.quality_codec import quality_from_json
@@ -49,12 +51,33 @@ def records_from(rows: Iterable[tuple[str, str]], materials: dict[str, str], lot
     return QualityRecords(materials, specs, coas, devs)
 
 
+#: The lot a ``coa`` or ``deviation`` payload names: the expressions of index ``ix_events_quality_lot``
+#: (migration 0012); a query must use them verbatim, with the index's own ``WHERE``, for the index to serve it.
+_LOT_EXPR = {"sqlite": "json_extract(payload, '$.lot')", "postgresql": "(payload::jsonb ->> 'lot')"}
+_LOT_KINDS = "kind IN ('coa', 'deviation')"
+
+
+def _lot_statements(conn: Any, lots: Iterable[str]) -> list[tuple[int, str, str]]:
+    """Live certificates and deviations naming one of ``lots`` as (seq, kind, payload)."""
+    expr = _LOT_EXPR[conn.dialect.name]
+    out: list[tuple[int, str, str]] = []
+    for part in chunks(sorted(set(lots))):
+        marks = ", ".join(f":l{i}" for i in range(len(part)))
+        q = text(f"SELECT seq, kind, payload FROM events WHERE {_LOT_KINDS} AND {expr} IN ({marks}) "
+                 "AND seq NOT IN (SELECT target_seq FROM retractions)")
+        out.extend((q_seq, k, p) for q_seq, k, p in conn.execute(q, {f"l{i}": v for i, v in enumerate(part)}))
+    return out
+
+
 def quality_records(conn: Any, lots: Iterable[str], named: Iterable[str] = ()) -> QualityRecords:
     """Every specification, the certificates and deviations of ``lots``, and the materials of those of them
     that have any and of the ``named`` lots (a document's certificates and deviations name them)."""
     wanted = set(lots) | set(named)
-    rows = [(k, p) for k, _, p in events_of_kinds(conn, _KINDS)]
-    records = records_from(rows, {}, wanted)
+    retracted = select(s.retractions.c.target_seq)
+    specs = conn.execute(select(s.events.c.seq, s.events.c.kind, s.events.c.payload)
+                         .where(s.events.c.kind == "specification", s.events.c.seq.not_in(retracted))).all()
+    rows = sorted([*((q, k, p) for q, k, p in specs), *_lot_statements(conn, wanted)])
+    records = records_from([(k, p) for _, k, p in rows], {}, wanted)
     need = {c.lot for c in records.certificates} | {d.lot for d in records.deviations} | set(named)
     for part in chunks(sorted(need)):
         records.materials.update(conn.execute(select(s.lots.c.id, s.lots.c.material)
