@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, select, text
+from sqlalchemy import Connection, bindparam, select, text
 
 from lichain.core.ports import Movement
 from lichain.storage import schema as s
@@ -47,6 +47,7 @@ class TransportCharges:
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _CHUNK = 500
+_IDS: Any = bindparam("ids", expanding=True)  # one cached statement per query, values bound at execution
 
 
 def _at(us: int) -> datetime:
@@ -64,7 +65,7 @@ def movements(conn: Connection, ids: Iterable[str]) -> dict[str, list[Movement]]
             select(s.lots.c.idx, s.lots.c.id, s.lots.c.site, s.lots.c.produced_us, s.lots.c.mass_mg,
                    s.events.c.event_id)
             .join(s.events, s.events.c.seq == s.lots.c.event_seq)
-            .where(s.lots.c.id.in_(part), s.lots.c.event_seq.not_in(retracted))
+            .where(s.lots.c.id.in_(_IDS), s.lots.c.event_seq.not_in(retracted)), {"ids": list(part)}
         ).all()
         if not lots:
             continue
@@ -76,7 +77,7 @@ def movements(conn: Connection, ids: Iterable[str]) -> dict[str, list[Movement]]
             select(s.shipments.c.lot_idx, s.shipments.c.from_site, s.shipments.c.to_site,
                    s.shipments.c.shipped_us, s.shipments.c.mass_mg, s.events.c.event_id)
             .join(s.events, s.events.c.seq == s.shipments.c.event_seq)
-            .where(s.shipments.c.lot_idx.in_(idxs), s.shipments.c.event_seq.not_in(retracted))
+            .where(s.shipments.c.lot_idx.in_(_IDS), s.shipments.c.event_seq.not_in(retracted)), {"ids": idxs}
         ):
             lot, at = name[r.lot_idx], _at(r.shipped_us)
             out[lot].append(Movement(lot, r.from_site, at, -r.mass_mg, r.event_id))
@@ -86,7 +87,7 @@ def movements(conn: Connection, ids: Iterable[str]) -> dict[str, list[Movement]]
                    s.events.c.event_id)
             .join(s.runs, s.runs.c.idx == s.consumptions.c.run_idx)
             .join(s.events, s.events.c.seq == s.runs.c.event_seq)
-            .where(s.consumptions.c.lot_idx.in_(idxs), s.runs.c.event_seq.not_in(retracted))
+            .where(s.consumptions.c.lot_idx.in_(_IDS), s.runs.c.event_seq.not_in(retracted)), {"ids": idxs}
         ):
             lot = name[c.lot_idx]
             out[lot].append(Movement(lot, c.site, _at(c.started_us), -c.mass_mg, c.event_id))

@@ -17,7 +17,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, func, select, text
+from sqlalchemy import Connection, Engine, bindparam, create_engine, event, func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 
@@ -45,6 +45,9 @@ _CHUNK = 500
 _READ_CACHE_KIB = -200_000  # SQLite page cache of a reader [KiB, negative = size]: bulk snapshot reads
 _WRITE_CACHE_KIB = -32_000  # of a writer: inserts are appends, a big cache only holds dirty pages
 _PG_LOCK = 0x6C6963686169  # "lichai": advisory lock key serialising writers
+#: One expanding parameter for every ``IN`` list: the statement compiles once and is cached; the values are bound
+#: at execution (500 literal parameters compiled per query cost more than the query in bulk prefetches).
+_IDS: Any = bindparam("ids", expanding=True)
 
 
 def resolve_url(url: str | None = None) -> str:
@@ -191,7 +194,7 @@ class SqlStore:
                     select(s.lots.c.idx, s.lots.c.id, s.lots.c.mass_mg, s.lots.c.produced_us, s.lots.c.site,
                            s.events.c.event_id)
                     .join(s.events, s.events.c.seq == s.lots.c.event_seq)
-                    .where(s.lots.c.id.in_(part))
+                    .where(s.lots.c.id.in_(_IDS)), {"ids": list(part)}
                 ).all()
                 out.update(self._lot_states(conn, rows))
         return out
@@ -201,20 +204,20 @@ class SqlStore:
             return {}
         idxs = [r.idx for r in rows]
         assay: dict[int, dict[str, int]] = {i: {} for i in idxs}
-        for r in conn.execute(select(s.assays).where(s.assays.c.lot_idx.in_(idxs))):
+        for r in conn.execute(select(s.assays).where(s.assays.c.lot_idx.in_(_IDS)), {"ids": idxs}):
             assay[r.lot_idx][r.element] = r.ppb
         live_runs = ~s.runs.c.event_seq.in_(select(s.retractions.c.target_seq))
         consumed = dict(conn.execute(
             select(s.consumptions.c.lot_idx, func.sum(s.consumptions.c.mass_mg))
             .join(s.runs, s.runs.c.idx == s.consumptions.c.run_idx)
-            .where(s.consumptions.c.lot_idx.in_(idxs), live_runs)
-            .group_by(s.consumptions.c.lot_idx)
+            .where(s.consumptions.c.lot_idx.in_(_IDS), live_runs)
+            .group_by(s.consumptions.c.lot_idx), {"ids": idxs}
         ).all())
         live_ships = ~s.shipments.c.event_seq.in_(select(s.retractions.c.target_seq))
         shipped = dict(conn.execute(
             select(s.shipments.c.lot_idx, func.sum(s.shipments.c.mass_mg))
-            .where(s.shipments.c.lot_idx.in_(idxs), live_ships)
-            .group_by(s.shipments.c.lot_idx)
+            .where(s.shipments.c.lot_idx.in_(_IDS), live_ships)
+            .group_by(s.shipments.c.lot_idx), {"ids": idxs}
         ).all())
         return {
             r.id: LotState(
@@ -256,7 +259,7 @@ class SqlStore:
         found: set[str] = set()
         with self.read() as conn:
             for part in chunks(ids):
-                found.update(conn.execute(select(col).where(col.in_(part))).scalars())
+                found.update(conn.execute(select(col).where(col.in_(_IDS)), {"ids": list(part)}).scalars())
         return found
 
     def event_payloads(self, ids: Iterable[str]) -> dict[str, tuple[str, str]]:
@@ -266,7 +269,7 @@ class SqlStore:
         with self.read() as conn:
             for part in chunks(ids):
                 for r in conn.execute(select(s.events.c.event_id, s.events.c.kind, s.events.c.payload)
-                                      .where(s.events.c.event_id.in_(part))):
+                                      .where(s.events.c.event_id.in_(_IDS)), {"ids": list(part)}):
                     out[r.event_id] = (r.kind, r.payload)
         return out
 
@@ -279,7 +282,7 @@ class SqlStore:
                 found.update(conn.execute(
                     select(s.events.c.event_id)
                     .join(s.retractions, s.retractions.c.target_seq == s.events.c.seq)
-                    .where(s.events.c.event_id.in_(part))
+                    .where(s.events.c.event_id.in_(_IDS)), {"ids": list(part)}
                 ).scalars())
         return found
 
@@ -292,7 +295,7 @@ class SqlStore:
             for part in chunks(ids):
                 out.update(conn.execute(
                     select(t.c.id, s.events.c.event_id).join(s.events, s.events.c.seq == t.c.event_seq)
-                    .where(t.c.id.in_(part))
+                    .where(t.c.id.in_(_IDS)), {"ids": list(part)}
                 ).all())
         return out
 
@@ -448,7 +451,8 @@ class SqlStore:
         cols = [c.name for c in table.columns]
         mark = "?" if self.is_sqlite else "%s"
         sql = f"INSERT INTO {table.name} ({', '.join(cols)}) VALUES ({', '.join([mark] * len(cols))})"
-        conn.exec_driver_sql(sql, as_tuples(cols, data))
+        full = len(data[0]) == len(cols) and all(len(r) == len(cols) for r in data)
+        conn.exec_driver_sql(sql, as_tuples(cols, data) if full else [tuple(map(r.get, cols)) for r in data])
 
     def _lot_index(self, conn: Connection, events: Sequence[Event]) -> dict[str, int]:
         refs: set[str] = set()
@@ -460,7 +464,8 @@ class SqlStore:
                 refs.add(b.lot)
         out: dict[str, int] = {}
         for part in chunks(sorted(refs)):
-            out.update(conn.execute(select(s.lots.c.id, s.lots.c.idx).where(s.lots.c.id.in_(part))).all())
+            out.update(conn.execute(select(s.lots.c.id, s.lots.c.idx).where(s.lots.c.id.in_(_IDS)),
+                                    {"ids": list(part)}).all())
         return out
 
     def _target_seqs(self, conn: Connection, events: Sequence[Event]) -> dict[str, int]:
@@ -468,7 +473,7 @@ class SqlStore:
         out: dict[str, int] = {}
         for part in chunks(ids):
             out.update(conn.execute(select(s.events.c.event_id, s.events.c.seq)
-                                    .where(s.events.c.event_id.in_(part))).all())
+                                    .where(s.events.c.event_id.in_(_IDS)), {"ids": list(part)}).all())
         return out
 
     # --- reads for services ---------------------------------------------------------------------------------
