@@ -7,7 +7,7 @@ could apply to it, every time is inside the ledger's window, every mass is far b
 assay or loss key is an element symbol and every GS1 lot number is plainly valid. Anything else (a long or odd
 text, a time out of range, a free-form dict such as ``quality`` or ``readings``, an economic allocation, another
 kind of event) goes through the reference walk, which finds and words the problems. The screen only ever says
-"clean" when the walk would find nothing (property test: ``tests/unit/test_fieldscreen.py``).
+"clean" when the walk would find nothing (property test: ``tests/unit/test_fastcodec.py``).
 """
 
 from __future__ import annotations
