@@ -32,6 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--ingest-lots", type=int, default=None, help="demo size for the ingest benchmark")
     p.add_argument("--only", choices=["graph", "ingest", "footprint", "stream", "csvstream", "cli", "process",
                                        "scenario", "service"], default=None)
+    p.add_argument("--pg-url", default=None, help="PostgreSQL server for the ingest benchmark (a schema is made)")
     p.add_argument("--stream-lots", type=int, default=None, help="demo size for the streaming-ingest benchmark")
     p.add_argument("--footprint-lots", type=int, default=None, help="demo size for the footprint benchmark")
     p.add_argument("--out", default="bench-out", type=Path)
@@ -39,7 +40,8 @@ def main(argv: list[str] | None = None) -> int:
     a.out.mkdir(parents=True, exist_ok=True)
     if a.only in (None, "ingest"):
         bench_ingest.main(["--lots", str(a.ingest_lots or (3000 if a.quick else 100_000)),
-                           "--out", str(a.out / "ingest.json")] + (["--quick"] if a.quick else []))
+                           "--out", str(a.out / "ingest.json")] + (["--quick"] if a.quick else [])
+                          + (["--pg-url", a.pg_url] if a.pg_url else []))
     if a.only in (None, "graph"):
         lots = a.lots or ("100000" if a.quick else "100000,1000000,5000000")
         bench_graph.main(["--lots", lots, "--out", str(a.out / "graph.json")] + (["--quick"] if a.quick else []))

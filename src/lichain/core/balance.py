@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
 
 from lichain.core.quantities import FRACTION_SCALE
 
-__all__ = ["ElementBalance", "element_balance"]
+__all__ = ["ElementBalance", "balances", "element_balance"]
 
 _KG = 1_000_000 * FRACTION_SCALE  # mg·ppb per kg of element
 
@@ -61,3 +62,22 @@ def element_balance(element: str, input_: int, output: int, loss: int, tolerance
                     n_outputs: int) -> ElementBalance:
     """The balance of one element of a run from exact sums [mg·ppb] (see the module docstring for the rule)."""
     return ElementBalance(element, input_, output, loss, tolerance, n_outputs)
+
+
+@lru_cache(maxsize=64)
+def _ratio(tolerance: Decimal) -> tuple[int, int]:
+    return tolerance.as_integer_ratio()
+
+
+def balances(input_: int, output: int, loss: int, tolerance: Decimal, n_outputs: int) -> bool:
+    """Exactly ``element_balance(...).ok``, decided in integers when the run is clearly inside the tolerance.
+
+    With the tolerance as a fraction p/q, |in − out − loss|·q ≤ p·in + (1 + n_outputs)·SCALE·q is the rule in exact
+    integers; a margin of 10⁻²⁰ of the right-hand side covers the 28-digit Decimal rounding of the predicate, and
+    any run at or past that margin (or with no input) is decided by :class:`ElementBalance` itself.
+    """
+    p, q = _ratio(tolerance)
+    allowed = p * input_ + (1 + n_outputs) * FRACTION_SCALE * q
+    if input_ > 0 and p >= 0 and abs(input_ - output - loss) * q <= allowed - allowed // 10**20 - 1:
+        return True
+    return ElementBalance("", input_, output, loss, tolerance, n_outputs).ok

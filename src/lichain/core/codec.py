@@ -118,15 +118,17 @@ def parse_time(text: str) -> datetime:
 
 def _mg_kg(mg: int) -> str:
     """Integer mg → exact kg decimal string (fast path of ``_dec(mg_to_kg(mg))``)."""
-    sign = "-" if mg < 0 else ""
-    q, r = divmod(abs(mg), 1_000_000)
-    return f"{sign}{q}.{r:06d}".rstrip("0").rstrip(".") if r else f"{sign}{q}"
+    if mg >= 0:
+        q, r = divmod(mg, 1_000_000)
+        return f"{q}.{r:06d}".rstrip("0") if r else str(q)
+    q, r = divmod(-mg, 1_000_000)
+    return f"-{q}.{r:06d}".rstrip("0") if r else f"-{q}"
 
 
 def _ppb_fraction(ppb: int) -> str:
     """Integer parts per 10⁹ → exact fraction decimal string."""
     q, r = divmod(ppb, 1_000_000_000)
-    return f"{q}.{r:09d}".rstrip("0").rstrip(".") if r else f"{q}"
+    return f"{q}.{r:09d}".rstrip("0") if r else str(q)
 
 
 def _dec(d: Decimal) -> str:

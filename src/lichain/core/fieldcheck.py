@@ -83,7 +83,7 @@ class _Walk:
             elements = key in ("assay", "losses_kg")
             for k, v in value.items():
                 if isinstance(v, str):
-                    if not self.plain(v, k):
+                    if not self.plain(v, k) or key == "losses_kg":  # a declared loss is a mass, however short
                         self.leaf(v, ptr, k)
                 elif isinstance(v, (dict, list)):
                     self.container(v, f"{ptr}/{k}", k)

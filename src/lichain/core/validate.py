@@ -15,15 +15,17 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-from lichain.core.balance import element_balance
+from lichain.core.balance import balances, element_balance
 from lichain.core.claims import ClaimChecker
 from lichain.core.codec import body_from_json, body_to_json, canonical_json
 from lichain.core.custody import CustodyBook, shipment_lots
 from lichain.core.diligence import site_risk_problems
 from lichain.core.diligence_records import record_problems
 from lichain.core.errors import Problem
-from lichain.core.fieldcheck import field_problems
+from lichain.core.fastcodec import fast_payload
+from lichain.core.fieldscreen import screened_field_problems
 from lichain.core.keys import key_problems
+from lichain.core.limits import ledger_now
 from lichain.core.model import (
     DEFAULT_ELEMENTS,
     BatteryRegistration,
@@ -323,10 +325,10 @@ class _Checker:
 
     def check_balance(self, loc: str, run: Run, assays: list[dict[str, int] | object]) -> None:
         tol = self.policy.tolerance(run.kind)
+        n = len(run.outputs)
         for e, (i, o, loss) in run_balance(run, assays, self.policy.elements).items():
-            b = element_balance(e, i, o, loss, tol, len(run.outputs))
-            if not b.ok:
-                self.add(f"{loc}/balance/{e}", b.message(run.id))
+            if not balances(i, o, loss, tol, n):  # exact integers; the message only for a refusal
+                self.add(f"{loc}/balance/{e}", element_balance(e, i, o, loss, tol, n).message(run.id))
 
     def check_shipment(self, loc: str, s: Shipment, event_id: str) -> None:
         if s.id in self.doc_records["shipment"] or s.id in self.stored_ships:
@@ -418,6 +420,7 @@ class _Checker:
         new_events: list[Event] = []
         payloads: list[str] = []
         skipped = 0
+        now = self.policy.now or ledger_now()  # the ledger's clock, read once per document
         for le in events:
             ev, loc, b = le.event, le.location, le.event.body
             if isinstance(b, VerbatimEvent) and b.names and self.names_ledger(b):  # docs/ledger.md: modelled
@@ -425,8 +428,7 @@ class _Checker:
                     self.problems += b.modelled_problems
                     continue
                 ev, b = b.modelled, b.modelled.body
-            body_json = body_to_json(b)
-            payload = canonical_json(body_json)
+            payload = fast_payload(b)
             if ev.event_id in self.doc_events:
                 self.add(loc, f"duplicate event {ev.event_id} (already at {self.doc_events[ev.event_id]})")
                 continue
@@ -445,7 +447,7 @@ class _Checker:
                 for o in b.outputs:
                     self.later_lots.pop(o.id, None)
             n = len(self.problems)
-            for suffix, message in field_problems(ev, self.policy.now, body_json, payload):
+            for suffix, message in screened_field_problems(ev, payload, now):
                 self.add(f"{loc}{suffix}", message)
             if isinstance(b, Site):
                 self.check_site(loc, b)

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from lichain.core.errors import ConflictError, Problem
+from lichain.core.gcpause import paused_gc
 from lichain.core.model import VerbatimEvent
 from lichain.core.ports import LedgerStore
 from lichain.core.validate import BalancePolicy, LocatedEvent, check_document
@@ -121,7 +122,7 @@ def ingest_events(
     (:meth:`SqlStore.writing`), so what was checked is what is written whatever other writers do; a document
     that another writer recorded meanwhile is skipped as already on record. ``dry_run`` checks without writing.
     """
-    with store.writing() as uow:
+    with paused_gc(), store.writing() as uow:
         result = check_document(located, uow, policy)
         problems = [*parse_problems, *result.problems]
         kept = (len(result.verbatim), _notes(result.verbatim)) if not problems else (0, ())

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, select, text
+from sqlalchemy import Connection, text
 
 from lichain.core.ports import Movement
-from lichain.storage import schema as s
+from lichain.storage.inlist import in_rows
 
 __all__ = ["TransportCharges", "movements", "transport_charges"]
 
@@ -57,39 +57,29 @@ def movements(conn: Connection, ids: Iterable[str]) -> dict[str, list[Movement]]
     """Live movements of the stored lots among ``ids``, per lot id (signed mass [mg])."""
     wanted = sorted(set(ids))
     out: dict[str, list[Movement]] = {}
-    retracted = select(s.retractions.c.target_seq)
-    for i in range(0, len(wanted), _CHUNK):
-        part = wanted[i : i + _CHUNK]
-        lots = conn.execute(
-            select(s.lots.c.idx, s.lots.c.id, s.lots.c.site, s.lots.c.produced_us, s.lots.c.mass_mg,
-                   s.events.c.event_id)
-            .join(s.events, s.events.c.seq == s.lots.c.event_seq)
-            .where(s.lots.c.id.in_(part), s.lots.c.event_seq.not_in(retracted))
-        ).all()
+    live = "NOT IN (SELECT target_seq FROM retractions)"
+    for i in range(0, len(wanted), _CHUNK * 10):
+        lots = in_rows(conn, "SELECT l.idx, l.id, l.site, l.produced_us, l.mass_mg, e.event_id FROM lots l JOIN "
+                             f"events e ON e.seq = l.event_seq WHERE l.id IN ({{keys}}) AND l.event_seq {live}",
+                       wanted[i : i + _CHUNK * 10])
         if not lots:
             continue
-        name = {r.idx: r.id for r in lots}
-        idxs = list(name)
-        for r in lots:
-            out.setdefault(r.id, []).append(Movement(r.id, r.site, _at(r.produced_us), r.mass_mg, r.event_id))
-        for r in conn.execute(
-            select(s.shipments.c.lot_idx, s.shipments.c.from_site, s.shipments.c.to_site,
-                   s.shipments.c.shipped_us, s.shipments.c.mass_mg, s.events.c.event_id)
-            .join(s.events, s.events.c.seq == s.shipments.c.event_seq)
-            .where(s.shipments.c.lot_idx.in_(idxs), s.shipments.c.event_seq.not_in(retracted))
-        ):
-            lot, at = name[r.lot_idx], _at(r.shipped_us)
-            out[lot].append(Movement(lot, r.from_site, at, -r.mass_mg, r.event_id))
-            out[lot].append(Movement(lot, r.to_site, at, r.mass_mg, r.event_id))
-        for c in conn.execute(
-            select(s.consumptions.c.lot_idx, s.runs.c.site, s.runs.c.started_us, s.consumptions.c.mass_mg,
-                   s.events.c.event_id)
-            .join(s.runs, s.runs.c.idx == s.consumptions.c.run_idx)
-            .join(s.events, s.events.c.seq == s.runs.c.event_seq)
-            .where(s.consumptions.c.lot_idx.in_(idxs), s.runs.c.event_seq.not_in(retracted))
-        ):
-            lot = name[c.lot_idx]
-            out[lot].append(Movement(lot, c.site, _at(c.started_us), -c.mass_mg, c.event_id))
+        name = {idx: lot_id for idx, lot_id, *_ in lots}
+        for _, lot_id, site, produced_us, mass_mg, event_id in lots:
+            out.setdefault(lot_id, []).append(Movement(lot_id, site, _at(produced_us), mass_mg, event_id))
+        for lot_idx, from_site, to_site, shipped_us, mass_mg, event_id in in_rows(
+                conn, "SELECT s.lot_idx, s.from_site, s.to_site, s.shipped_us, s.mass_mg, e.event_id FROM shipments s "
+                      f"JOIN events e ON e.seq = s.event_seq WHERE s.lot_idx IN ({{keys}}) AND s.event_seq {live}",
+                name):
+            lot, at = name[lot_idx], _at(shipped_us)
+            out[lot].append(Movement(lot, from_site, at, -mass_mg, event_id))
+            out[lot].append(Movement(lot, to_site, at, mass_mg, event_id))
+        for lot_idx, site, started_us, mass_mg, event_id in in_rows(
+                conn, "SELECT c.lot_idx, r.site, r.started_us, c.mass_mg, e.event_id FROM consumptions c JOIN runs r "
+                      "ON r.idx = c.run_idx JOIN events e ON e.seq = r.event_seq WHERE c.lot_idx IN ({keys}) "
+                      f"AND r.event_seq {live}", name):
+            lot = name[lot_idx]
+            out[lot].append(Movement(lot, site, _at(started_us), -mass_mg, event_id))
     return out
 
 

@@ -13,10 +13,11 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime
 from functools import lru_cache
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, func, select, text
+from sqlalchemy import Connection, Engine, bindparam, create_engine, event, func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 
@@ -33,8 +34,9 @@ from lichain.core.ports import (
     StoredEvent,
 )
 from lichain.storage import schema as s
+from lichain.storage.inlist import CHUNK, in_rows
 from lichain.storage.location import DEFAULT_URL, SCHEMA_REVISION, resolve_url
-from lichain.storage.rows import as_tuples, event_rows
+from lichain.storage.rows import event_rows
 
 __all__ = ["DEFAULT_URL", "SCHEMA_REVISION", "SqlStore", "chunks", "open_store", "resolve_url", "to_us"]
 
@@ -42,6 +44,9 @@ _CHUNK = 500
 _READ_CACHE_KIB = -200_000  # SQLite page cache of a reader [KiB, negative = size]: bulk snapshot reads
 _WRITE_CACHE_KIB = -32_000  # of a writer: inserts are appends, a big cache only holds dirty pages
 _PG_LOCK = 0x6C6963686169  # "lichai": advisory lock key serialising writers
+#: One expanding parameter for every ``IN`` list: the statement compiles once and is cached; the values are bound
+#: at execution (500 literal parameters compiled per query cost more than the query in bulk prefetches).
+_IDS: Any = bindparam("ids", expanding=True)
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -175,13 +180,9 @@ class SqlStore:
         if not ids:
             return out
         with self.read() as conn:
-            for part in chunks(ids):
-                rows = conn.execute(
-                    select(s.lots.c.idx, s.lots.c.id, s.lots.c.mass_mg, s.lots.c.produced_us, s.lots.c.site,
-                           s.events.c.event_id)
-                    .join(s.events, s.events.c.seq == s.lots.c.event_seq)
-                    .where(s.lots.c.id.in_(part))
-                ).all()
+            for part in chunks(ids, CHUNK * 10):
+                rows = in_rows(conn, "SELECT l.idx, l.id, l.mass_mg, l.produced_us, l.site, e.event_id FROM lots l "
+                                     "JOIN events e ON e.seq = l.event_seq WHERE l.id IN ({keys})", part)
                 out.update(self._lot_states(conn, rows))
         return out
 
@@ -190,21 +191,14 @@ class SqlStore:
             return {}
         idxs = [r.idx for r in rows]
         assay: dict[int, dict[str, int]] = {i: {} for i in idxs}
-        for r in conn.execute(select(s.assays).where(s.assays.c.lot_idx.in_(idxs))):
-            assay[r.lot_idx][r.element] = r.ppb
-        live_runs = ~s.runs.c.event_seq.in_(select(s.retractions.c.target_seq))
-        consumed = dict(conn.execute(
-            select(s.consumptions.c.lot_idx, func.sum(s.consumptions.c.mass_mg))
-            .join(s.runs, s.runs.c.idx == s.consumptions.c.run_idx)
-            .where(s.consumptions.c.lot_idx.in_(idxs), live_runs)
-            .group_by(s.consumptions.c.lot_idx)
-        ).all())
-        live_ships = ~s.shipments.c.event_seq.in_(select(s.retractions.c.target_seq))
-        shipped = dict(conn.execute(
-            select(s.shipments.c.lot_idx, func.sum(s.shipments.c.mass_mg))
-            .where(s.shipments.c.lot_idx.in_(idxs), live_ships)
-            .group_by(s.shipments.c.lot_idx)
-        ).all())
+        for lot_idx, element, ppb in in_rows(conn, "SELECT lot_idx, element, ppb FROM assays "
+                                                   "WHERE lot_idx IN ({keys})", idxs):
+            assay[lot_idx][element] = ppb
+        consumed = dict(in_rows(conn, "SELECT c.lot_idx, SUM(c.mass_mg) FROM consumptions c JOIN runs r ON "
+                                      "r.idx = c.run_idx WHERE c.lot_idx IN ({keys}) AND r.event_seq NOT IN "
+                                      "(SELECT target_seq FROM retractions) GROUP BY c.lot_idx", idxs))
+        shipped = dict(in_rows(conn, "SELECT lot_idx, SUM(mass_mg) FROM shipments WHERE lot_idx IN ({keys}) AND "
+                                     "event_seq NOT IN (SELECT target_seq FROM retractions) GROUP BY lot_idx", idxs))
         return {
             r.id: LotState(
                 r.id, r.mass_mg, int(consumed.get(r.idx, 0)), int(shipped.get(r.idx, 0)), assay[r.idx],
@@ -245,45 +239,27 @@ class SqlStore:
         found: set[str] = set()
         with self.read() as conn:
             for part in chunks(ids):
-                found.update(conn.execute(select(col).where(col.in_(part))).scalars())
+                found.update(conn.execute(select(col).where(col.in_(_IDS)), {"ids": list(part)}).scalars())
         return found
 
     def event_payloads(self, ids: Iterable[str]) -> dict[str, tuple[str, str]]:
         """Stored events among ``ids``: id → (kind, payload)."""
-        ids = sorted(set(ids))
-        out: dict[str, tuple[str, str]] = {}
         with self.read() as conn:
-            for part in chunks(ids):
-                for r in conn.execute(select(s.events.c.event_id, s.events.c.kind, s.events.c.payload)
-                                      .where(s.events.c.event_id.in_(part))):
-                    out[r.event_id] = (r.kind, r.payload)
-        return out
+            return {eid: (kind, payload) for eid, kind, payload in in_rows(
+                conn, "SELECT event_id, kind, payload FROM events WHERE event_id IN ({keys})", ids)}
 
     def retracted(self, ids: Iterable[str]) -> set[str]:
         """Event ids among ``ids`` retracted by an error declaration."""
-        ids = sorted(set(ids))
-        found: set[str] = set()
         with self.read() as conn:
-            for part in chunks(ids):
-                found.update(conn.execute(
-                    select(s.events.c.event_id)
-                    .join(s.retractions, s.retractions.c.target_seq == s.events.c.seq)
-                    .where(s.events.c.event_id.in_(part))
-                ).scalars())
-        return found
+            return {r[0] for r in in_rows(conn, "SELECT e.event_id FROM events e JOIN retractions r ON "
+                                                "r.target_seq = e.seq WHERE e.event_id IN ({keys})", ids)}
 
     def record_ids(self, kind: str, ids: Iterable[str]) -> dict[str, str]:
         """Stored runs or shipments among ``ids``: record id → event id."""
-        t = s.runs if kind == "run" else s.shipments
-        ids = sorted(set(ids))
-        out: dict[str, str] = {}
+        table = "runs" if kind == "run" else "shipments"
         with self.read() as conn:
-            for part in chunks(ids):
-                out.update(conn.execute(
-                    select(t.c.id, s.events.c.event_id).join(s.events, s.events.c.seq == t.c.event_seq)
-                    .where(t.c.id.in_(part))
-                ).all())
-        return out
+            return dict(in_rows(conn, f"SELECT t.id, e.event_id FROM {table} t JOIN events e ON e.seq = t.event_seq "
+                                      "WHERE t.id IN ({keys})", ids))
 
     def lots_of_event(self, event_id: str) -> list[LotState]:
         """Lots created by one stored event."""
@@ -437,7 +413,12 @@ class SqlStore:
         cols = [c.name for c in table.columns]
         mark = "?" if self.is_sqlite else "%s"
         sql = f"INSERT INTO {table.name} ({', '.join(cols)}) VALUES ({', '.join([mark] * len(cols))})"
-        conn.exec_driver_sql(sql, as_tuples(cols, data))
+        get = itemgetter(*cols)
+        try:  # every row holds every column (the usual case): one C-level getter per row
+            rows = [get(r) for r in data] if len(cols) > 1 else [(get(r),) for r in data]
+        except KeyError:  # a column left out means NULL
+            rows = [tuple(map(r.get, cols)) for r in data]
+        conn.exec_driver_sql(sql, rows)
 
     def _lot_index(self, conn: Connection, events: Sequence[Event]) -> dict[str, int]:
         refs: set[str] = set()
@@ -447,17 +428,14 @@ class SqlStore:
                 refs.update(c.lot for c in b.inputs)
             elif isinstance(b, Shipment):
                 refs.add(b.lot)
-        out: dict[str, int] = {}
-        for part in chunks(sorted(refs)):
-            out.update(conn.execute(select(s.lots.c.id, s.lots.c.idx).where(s.lots.c.id.in_(part))).all())
-        return out
+        return dict(in_rows(conn, "SELECT id, idx FROM lots WHERE id IN ({keys})", refs))
 
     def _target_seqs(self, conn: Connection, events: Sequence[Event]) -> dict[str, int]:
         ids = [ev.body.target_event_id for ev in events if isinstance(ev.body, Retraction)]
         out: dict[str, int] = {}
         for part in chunks(ids):
             out.update(conn.execute(select(s.events.c.event_id, s.events.c.seq)
-                                    .where(s.events.c.event_id.in_(part))).all())
+                                    .where(s.events.c.event_id.in_(_IDS)), {"ids": list(part)}).all())
         return out
 
     # --- reads for services ---------------------------------------------------------------------------------

@@ -1,0 +1,123 @@
+"""The fast payload writer and the field screen give exactly what the reference encoder and walk give.
+
+The reference stays :func:`lichain.core.codec.canonical_payload` (``json.dumps`` of ``body_to_json``) and
+:func:`lichain.core.fieldcheck.field_problems` (the key-by-key walk): stored ledgers keep verifying because the
+bytes are the same, and every bound still holds because the screen only clears what the walk would clear.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from lichain.core.codec import BODY_KINDS, canonical_payload
+from lichain.core.fastcodec import fast_payload
+from lichain.core.fieldcheck import field_problems
+from lichain.core.fieldscreen import screened_field_problems
+from lichain.core.model import (
+    Activity,
+    Consumption,
+    Electricity,
+    Event,
+    EventKind,
+    Lot,
+    Reagent,
+    Run,
+    Shipment,
+)
+from tests.support.any_body import any_event, body_of
+
+NOW = datetime(2027, 12, 31, tzinfo=UTC)
+T = datetime(2026, 3, 1, 8, 30, 0, 250_000, tzinfo=UTC)
+GS1 = "https://id.gs1.org/01/09520001001109/10/L00000001"
+
+
+def _outcome(f: Any, *args: Any) -> tuple[str, Any]:
+    try:
+        return "ok", f(*args)
+    except Exception as exc:  # the same refusal of a malformed body counts as the same answer
+        return "raises", type(exc)
+
+
+def _run(**kw: Any) -> Run:
+    out = Lot(GS1.replace("L00000001", "L2"), "CAM", "S-1", T, 10_000_000, {"Ni": 480_000_000, "Li": 71_000_000},
+              quality={"chemistry": "NCM811"}, assay_method="ICP-OES", assay_lab="QC lab")
+    base: dict[str, Any] = dict(
+        id="R-1", site="S-1", kind="calcination", started_at=T, ended_at=T, inputs=(Consumption(GS1, 12_500_000),),
+        outputs=(out,), losses_mg={"Ni": 12},
+        activity=Activity((Electricity(Decimal("2500.50"), "grid", None, "grid:CN"),), (),
+                          (Reagent("LiOH", Decimal("12.000"), None),), Decimal("4"), None, (("pH", "11.2"),)))
+    base.update(kw)
+    return Run(**base)
+
+
+def test_fast_payload_of_a_typical_run_lot_and_shipment_is_the_reference() -> None:
+    ship = Shipment("SHP-1", GS1, 5_000_000, "S-1", "S-2", T, "road", Decimal("25.0"), "Cell Co")
+    for body in (_run(), _run().outputs[0], ship, _run(allocation="economic",
+                                                        output_values={_run().outputs[0].id: Decimal("3.50")})):
+        assert fast_payload(body) == canonical_payload(body)
+    assert fast_payload(ship) == ('{"distance_km":"25","from_site":"S-1","id":"SHP-1","lot":"' + GS1 + '",'
+                                  '"mass_kg":"5","mode":"road","shipped_at":"2026-03-01T08:30:00.25Z",'
+                                  '"to_organisation":"Cell Co","to_site":"S-2"}')
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_fast_payload_equals_the_reference_on_every_kind(data: st.DataObject) -> None:
+    for cls in BODY_KINDS:  # every kind the ledger records, in every example
+        body = data.draw(body_of(cls), label=cls.__name__)
+        assert _outcome(fast_payload, body) == _outcome(canonical_payload, body)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.one_of(body_of(Run), body_of(Lot), body_of(Shipment)))
+def test_fast_payload_equals_the_reference_on_lots_runs_and_shipments(body: Any) -> None:
+    assert _outcome(fast_payload, body) == _outcome(canonical_payload, body)
+
+
+def _screened(ev: Event) -> tuple[str, Any]:
+    try:
+        payload = canonical_payload(ev.body)
+    except Exception as exc:
+        return "raises", type(exc)
+    return _outcome(screened_field_problems, ev, payload, NOW)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(any_event(st.one_of(body_of(Run), body_of(Lot), body_of(Shipment))))
+def test_screen_gives_the_walks_problems_on_lots_runs_and_shipments(ev: Event) -> None:
+    assert _screened(ev) == _outcome(field_problems, ev, NOW)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_screen_gives_the_walks_problems_on_every_kind(data: st.DataObject) -> None:
+    for cls in BODY_KINDS:
+        ev = data.draw(any_event(body_of(cls)), label=cls.__name__)
+        assert _screened(ev) == _outcome(field_problems, ev, NOW)
+
+
+def test_screen_clears_a_clean_run_and_still_finds_each_planted_problem() -> None:
+    def problems(body: Run) -> list[tuple[str, str]]:
+        ev = Event("urn:uuid:1", EventKind.RUN, T, body)
+        return screened_field_problems(ev, canonical_payload(body), NOW)
+
+    assert problems(_run()) == []
+    o = _run().outputs[0]
+    cases = {
+        "/outputs/0/assay/Qq": _run(outputs=(Lot(o.id, o.material, o.site, T, o.mass_mg, {"Qq": 1}),)),
+        "/ended_at": _run(ended_at=datetime(2099, 1, 1, tzinfo=UTC)),
+        "/inputs/0/lot": _run(inputs=(Consumption(GS1.replace("L00000001", "L" * 21), 1),)),
+        "/kind": _run(kind="k" * 51),
+        "/losses_kg/Ni": _run(losses_mg={"Ni": 2**63}),
+        "/outputs/0/quality/produced_at": _run(outputs=(Lot(o.id, o.material, o.site, T, 1, {},
+                                                            quality={"produced_at": "9999-01-01T00:00:00Z"}),)),
+    }
+    for where, body in cases.items():
+        found = problems(body)
+        assert [p for p, _ in found] == [where], (where, found)
+        assert found == field_problems(Event("urn:uuid:1", EventKind.RUN, T, body), NOW)
