@@ -1,11 +1,13 @@
 """Load on the REST API: concurrent readers (trace, footprint) while writers ingest, on SQLite and PostgreSQL.
 
 A demo ledger (``--lots``; ``--quick`` 1,000) is served by ``lichain.web.app:app_from_env`` under uvicorn on
-127.0.0.1 (``--workers`` processes). Load model: closed loop without think time. For ``--seconds`` (``--quick``
-3 s), each of ``--readers`` threads GETs, one after the other, the trace or the footprint (chosen at random) of
-a random CAM lot (one of the first 400) as the ledger owner, without ``If-None-Match`` (every read runs the use
-case), and each of ``--writers`` threads POSTs one-lot EPCIS documents as the operator of a mine, one after the
-other. Reported per kind: requests, throughput [1/s], p50 and p99 of the latency the client measured [ms] and
+127.0.0.1 (``--workers`` processes). Load model: closed loop, by default without think time (a saturation test);
+``--think-ms T`` makes each reader wait an exponentially distributed pause of mean T between its requests, as
+people at a dashboard do (latency is timed per request, pauses excluded). For ``--seconds`` (``--quick`` 3 s),
+each of ``--readers`` threads GETs, one after the other, the trace or the footprint (chosen at random) of a random
+CAM lot (one of the first 400), or with ``--passports`` also the passport of a random cell lot, as the ledger
+owner, without ``If-None-Match`` (every read runs the use case), and each of ``--writers`` threads POSTs one-lot
+EPCIS documents as the operator of a mine, one after the other. Reported per kind: requests, throughput [1/s], p50 and p99 of the latency the client measured [ms] and
 of the server's own time per request (its ``Server-Timing`` header: from the request reaching the app to the
 response starting; on 2 cores it includes waiting for the process's interpreter lock) and the workers' CPU time
 per request (from /proc: what a request costs, apart from any queueing). Afterwards nothing may be lost or duplicated: the chain
@@ -68,10 +70,14 @@ def _prepare(url: str, lots: int, built: bool) -> dict[str, Any]:
     acc.add_user(store, f"bench-owner-{tag}", owner_org, "owner")
     acc.add_user(store, f"bench-mine-{tag}", mine_org, "operator")
     cams = [x.id for x in list_lots(store, stage="cam", limit=400)]
+    with store.read() as conn:  # cell lots with the cell maker's data: their passports can be issued
+        from lichain.storage.quality_sql import events_of_kinds
+
+        cells = sorted({json.loads(p)["lot"] for _, _, p in events_of_kinds(conn, ("cell_spec",))})[:100]
     keys = {"owner": acc.new_key(store, f"bench-owner-{tag}")[1], "mine": acc.new_key(store, f"bench-mine-{tag}")[1]}
     events = store.counts()["events"]
     store.close()
-    return {"keys": keys, "cams": cams, "mine": mine, "events": events}
+    return {"keys": keys, "cams": cams, "cells": cells, "mine": mine, "events": events}
 
 
 def _lot_doc(mine: Any, n: int) -> bytes:
@@ -140,8 +146,12 @@ def run_backend(name: str, url: str, a: argparse.Namespace, tmp: Path, built: bo
                 th.start()
             for th in ths:
                 th.join()
-        lat: dict[str, list[float]] = {"trace": [], "footprint": [], "ingest": []}
-        srv: dict[str, list[float]] = {"trace": [], "footprint": [], "ingest": []}
+        kinds_read = ("trace", "footprint", "passport") if a.passports and prep["cells"] else ("trace", "footprint")
+        if "passport" in kinds_read:  # each worker's first passport read, apart
+            for lot in prep["cells"][:2 * a.workers]:
+                httpx.get(f"{base}/passports/{lot}", headers=owner, timeout=1800)
+        lat: dict[str, list[float]] = {k: [] for k in (*kinds_read, "ingest")}
+        srv: dict[str, list[float]] = {k: [] for k in (*kinds_read, "ingest")}
         errors: list[str] = []
         accepted = [0]
         lock = threading.Lock()
@@ -152,11 +162,15 @@ def run_backend(name: str, url: str, a: argparse.Namespace, tmp: Path, built: bo
             rng = random.Random(seed)
             with httpx.Client(base_url=base, headers=owner, timeout=120) as c:
                 while time.perf_counter() < stop:
-                    kind = rng.choice(("trace", "footprint"))
-                    lot = rng.choice(prep["cams"])
+                    if a.think_ms:
+                        time.sleep(min(rng.expovariate(1e3 / a.think_ms), max(0.0, stop - time.perf_counter())))
+                        if time.perf_counter() >= stop:
+                            break
+                    kind = rng.choice(kinds_read)
+                    lot = rng.choice(prep["cells"] if kind == "passport" else prep["cams"])
                     t = time.perf_counter()
                     try:
-                        r = c.get(f"/{kind}/{lot}")
+                        r = c.get(f"/passports/{lot}" if kind == "passport" else f"/{kind}/{lot}")
                     except httpx.HTTPError as exc:
                         with lock:
                             errors.append(f"{kind} {exc!r}")
@@ -209,6 +223,7 @@ def run_backend(name: str, url: str, a: argparse.Namespace, tmp: Path, built: bo
                      "server_p50_ms": _pct(srv[k], 0.5), "server_p99_ms": _pct(srv[k], 0.99)}
                  for k, x in lat.items()}
         result = {"backend": name, "lots": a.lots, "workers": a.workers, "readers": a.readers,
+                  "think_ms": a.think_ms,
                   "writers": a.writers, "seconds": wall, "cold_first_reads_s": cold, "kinds": kinds,
                   "server_cpu_s": cpu, "cpu_ms_per_request": cpu * 1e3 / max(1, sum(len(x) for x in lat.values())),
                   "load_average_1min": load,
@@ -268,6 +283,8 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
     p.add_argument("--readers", type=int, default=8)
     p.add_argument("--writers", type=int, default=2)
     p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--think-ms", type=float, default=0.0, help="mean pause of a reader between requests [ms]")
+    p.add_argument("--passports", action="store_true", help="readers also read passports of cell lots")
     p.add_argument("--quick", action="store_true")
     p.add_argument("--out", type=Path, default=None)
     p.add_argument("--sqlite", type=Path, default=None, help="serve this SQLite ledger (built before)")
@@ -303,8 +320,9 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
         for name, url in backends:
             r = run_backend(name, url, a, Path(tmp), built=bool(a.sqlite or a.pg))
             results.append(r)
-            print(f"service on {name}: {a.lots:,} lots, {a.workers} workers, {a.readers} readers + {a.writers} "
-                  f"writers for {r['seconds']:.1f} s (first trace+footprint {r['cold_first_reads_s']:.2f} s)")
+            print(f"service on {name}: {a.lots:,} lots, {a.workers} workers, {a.readers} readers (think time "
+                  f"{a.think_ms:g} ms) + {a.writers} writers for {r['seconds']:.1f} s (first trace+footprint "
+                  f"{r['cold_first_reads_s']:.2f} s)")
             for k, v in r["kinds"].items():
                 print(f"  {k:9s} {v['requests']:6d} requests {v['per_s']:8.1f}/s  p50 {v['p50_ms']:8.1f} ms  "
                       f"p99 {v['p99_ms']:8.1f} ms  server p50 {v['server_p50_ms']:7.1f} ms  "
