@@ -75,9 +75,10 @@ def _prepare(url: str, lots: int, built: bool) -> dict[str, Any]:
 
         cells = sorted({json.loads(p)["lot"] for _, _, p in events_of_kinds(conn, ("cell_spec",))})[:100]
     keys = {"owner": acc.new_key(store, f"bench-owner-{tag}")[1], "mine": acc.new_key(store, f"bench-mine-{tag}")[1]}
-    events = store.counts()["events"]
+    counts = store.counts()
+    events = counts["events"]
     store.close()
-    return {"keys": keys, "cams": cams, "cells": cells, "mine": mine, "events": events}
+    return {"keys": keys, "cams": cams, "cells": cells, "mine": mine, "events": events, "lots": counts["lots"]}
 
 
 def _lot_doc(mine: Any, n: int) -> bytes:
@@ -222,7 +223,7 @@ def run_backend(name: str, url: str, a: argparse.Namespace, tmp: Path, built: bo
         kinds = {k: {"requests": len(x), "per_s": len(x) / wall, "p50_ms": _pct(x, 0.5), "p99_ms": _pct(x, 0.99),
                      "server_p50_ms": _pct(srv[k], 0.5), "server_p99_ms": _pct(srv[k], 0.99)}
                  for k, x in lat.items()}
-        result = {"backend": name, "lots": a.lots, "workers": a.workers, "readers": a.readers,
+        result = {"backend": name, "lots": prep["lots"], "workers": a.workers, "readers": a.readers,
                   "think_ms": a.think_ms,
                   "writers": a.writers, "seconds": wall, "cold_first_reads_s": cold, "kinds": kinds,
                   "server_cpu_s": cpu, "cpu_ms_per_request": cpu * 1e3 / max(1, sum(len(x) for x in lat.values())),
@@ -320,7 +321,7 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
         for name, url in backends:
             r = run_backend(name, url, a, Path(tmp), built=bool(a.sqlite or a.pg))
             results.append(r)
-            print(f"service on {name}: {a.lots:,} lots, {a.workers} workers, {a.readers} readers (think time "
+            print(f"service on {name}: {r['lots']:,} lots, {a.workers} workers, {a.readers} readers (think time "
                   f"{a.think_ms:g} ms) + {a.writers} writers for {r['seconds']:.1f} s (first trace+footprint "
                   f"{r['cold_first_reads_s']:.2f} s)")
             for k, v in r["kinds"].items():
