@@ -13,31 +13,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import subprocess
-import sys
 import tempfile
 import time
 from dataclasses import replace
 from pathlib import Path
 
+from benchmarks.bench_stream import run_child
 from lichain.core.model import Activity, Electricity, Event, Lot, Run
-
-_CHILD = """
-import sys, time
-from pathlib import Path
-from lichain.services.record import ingest_file
-from lichain.storage.sql import open_store
-path, db, mode = Path(sys.argv[1]), sys.argv[2], sys.argv[3]
-store = open_store(db)
-t = time.perf_counter()
-r = ingest_file(store, path, stream_above=0 if mode == "stream" else 1 << 62)
-dt = time.perf_counter() - t
-assert r.ok, r.problems[:3]
-hwm = next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM"))
-print(r.events_written, dt, hwm, store.head()[1])
-"""
-
 
 #: The ledger clock of the children: after the last demo event of any size benchmarked.
 _NOW = "2040-01-01T00:00:00Z"
@@ -82,16 +64,6 @@ def folder_bytes(path: Path) -> int:
     return sum(f.stat().st_size for f in path.glob("*.csv"))
 
 
-def _run(path: Path, mode: str, tmp: Path) -> tuple[int, float, float, str]:
-    db = str(tmp / f"{mode}.db")
-    out = subprocess.run([sys.executable, "-c", _CHILD, str(path), db, mode], check=True, capture_output=True,
-                         text=True, env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1]),
-                                        "LICHAIN_NOW": _NOW})
-    n, dt, rss_kb, head = out.stdout.split()
-    # VmHWM (KiB): the child's own peak; ru_maxrss would also count the parent's peak, inherited across exec
-    return int(n), float(dt), int(rss_kb) / 1024, head
-
-
 def main(argv: list[str] | None = None) -> dict[str, float]:
     """Run and print the streaming CSV-ingest benchmark."""
     p = argparse.ArgumentParser()
@@ -117,7 +89,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
         for mode in ("stream", "whole"):
             if (mode == "whole" and a.no_baseline) or (mode == "stream" and a.no_stream):
                 continue
-            n, dt, rss, _ = runs[mode] = _run(folder, mode, tmp)
+            n, dt, rss, _ = runs[mode] = run_child(folder, mode, tmp, {"LICHAIN_NOW": _NOW})
             res.update({"events": n, f"{mode}_s": dt, f"{mode}_peak_rss_mb": rss,
                         f"{mode}_peak_rss_mb_per_gb": rss / gb, f"{mode}_events_per_s": n / dt})
             label = "streamed" if mode == "stream" else "whole folder"

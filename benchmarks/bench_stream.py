@@ -31,7 +31,7 @@ r = ingest_file(store, path, stream_above=0 if mode == "stream" else 1 << 62)
 dt = time.perf_counter() - t
 assert r.ok, r.problems[:3]
 hwm = next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM"))
-print(r.events_written, dt, hwm)
+print(r.events_written, dt, hwm, store.head()[1])
 """
 
 
@@ -47,13 +47,16 @@ def write_document(lots: int, seed: int, path: Path) -> int:
         return write_epcis_stream(events, fp)
 
 
-def _run(path: Path, mode: str, tmp: Path) -> tuple[int, float, float]:
+def run_child(path: Path, mode: str, tmp: Path, env: dict[str, str] | None = None) -> tuple[int, float, float, str]:
+    """Ingest ``path`` (an EPCIS document or a CSV folder) into a new SQLite ledger in a child process, ``mode``
+    "stream" or "whole": (events written, seconds, peak RSS [MB], chain head)."""
     db = str(tmp / f"{mode}.db")
     out = subprocess.run([sys.executable, "-c", _CHILD, str(path), db, mode], check=True, capture_output=True,
-                         text=True, env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])})
-    n, dt, rss_kb = out.stdout.split()
+                         text=True, env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1]),
+                                        **(env or {})})
+    n, dt, rss_kb, head = out.stdout.split()
     # VmHWM (KiB): the child's own peak; ru_maxrss would also count the parent's peak, inherited across exec
-    return int(n), float(dt), int(rss_kb) / 1024
+    return int(n), float(dt), int(rss_kb) / 1024, head
 
 
 def main(argv: list[str] | None = None) -> dict[str, float]:
@@ -72,7 +75,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
         n_written = write_document(a.lots, a.seed, doc)
         t_write = time.perf_counter() - t0
         gb = doc.stat().st_size / 1e9
-        n, dt, rss = _run(doc, "stream", tmp)
+        n, dt, rss, _ = run_child(doc, "stream", tmp)
         assert n == n_written
         res: dict[str, float] = {"lots": a.lots, "events": n, "document_gb": gb, "write_s": t_write,
                                  "stream_s": dt, "stream_peak_rss_mb": rss, "stream_events_per_s": n / dt,
@@ -83,7 +86,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
         print(f"  streamed        {dt:8.1f} s  {n / dt:9,.0f} events/s  peak RSS {rss:8.1f} MB  "
               f"({rss / gb:,.0f} MB per GB of document)")
         if not a.no_baseline:
-            n2, dt2, rss2 = _run(doc, "whole", tmp)
+            n2, dt2, rss2, _ = run_child(doc, "whole", tmp)
             assert n2 == n
             res.update({"whole_s": dt2, "whole_peak_rss_mb": rss2, "whole_peak_rss_mb_per_gb": rss2 / gb,
                         "rss_ratio_whole_over_stream": rss2 / rss, "time_ratio_whole_over_stream": dt2 / dt})
