@@ -142,6 +142,8 @@ class Ledger:
         if kind.startswith("run"):
             return self.run(kind == "run_economic", kind == "run_two")
         if kind == "shipment":
+            if not self.left or max(self.left.values()) < KG:  # nothing left to ship
+                return False
             k = max(self.left, key=lambda x: self.left[x])
             self.put([Shipment(f"S{self.n}", k, KG, "P1", "P2", self.t, "road", D(100))])
             self.left[k] -= KG
@@ -192,6 +194,38 @@ def test_extended_footprint_equals_full_recomputation(store: SqlStore, steps: li
             assert inc.how == "extended", kind
         full = service._compute(store, None, use_cache=False)
         assert_same(inc, full)
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture],
+          phases=[Phase.explicit, Phase.reuse, Phase.generate])
+@given(steps=STEPS)
+def test_footprint_extended_from_an_older_disk_cache_equals_full_recomputation(
+        store: SqlStore, steps: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A process that starts with the footprint cache on disk at an earlier head (nothing in memory) extends the
+    cached rows when only lots and runs were appended since that head, and recomputes otherwise."""
+    monkeypatch.setenv("LICHAIN_CACHE", str(tmp_path / f"disk-{len(steps)}-{id(steps)}"))
+    service._memo.clear()
+    from lichain.storage import schema
+
+    with store.engine.begin() as c:
+        for t in reversed(schema.metadata.sorted_tables):
+            if t.name not in ("alembic_version",):
+                c.execute(t.delete())
+    led = Ledger(store)
+    assert ledger_footprint(store).how == "built"  # written to disk at this head
+    disk_head, appended_since_disk = store.head(), True
+    for kind in steps:
+        before = store.head()
+        appended = led.step(kind)
+        if store.head() != before:  # some steps may find nothing to do
+            appended_since_disk &= appended
+        service._memo.clear()  # a fresh process: only the disk cache is left
+        inc = ledger_footprint(store)
+        want = "cache" if store.head() == disk_head else "extended" if appended_since_disk else "built"
+        assert inc.how == want, (kind, inc.how)
+        assert_same(inc, service._compute(store, None, use_cache=False))
+        if want == "built":  # recomputed and written at this head
+            disk_head, appended_since_disk = store.head(), True
 
 
 def test_stale_cache_answers_for_earlier_lots(sqlite_store: SqlStore, fresh: None) -> None:

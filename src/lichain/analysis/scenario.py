@@ -329,14 +329,13 @@ def _sub(snap: Snapshot, graph: Graph, lots: Bool, scale: F64 | None) -> tuple[S
     cols = {f: getattr(snap, f)[b] for f in ("lot_mass_kg", "lot_assay", "lot_origin")}
     n = b.shape[0]
     none = np.zeros(0, np.int32)
-    # Solved upstream only: per-lot columns the kernels do not read are left blank and the downstream CSR empty
-    # (building it would cost as much as the solve); the sub-snapshot never leaves this module.
+    # Solved upstream only: per-lot columns the kernels do not read are left blank (the downstream CSR is built
+    # only if read, and nothing here reads it); the sub-snapshot never leaves this module.
     sub = Snapshot(elements=snap.elements, lot_ids=b, lot_run=np.full(n, -1, np.int32), lot_site=cols["lot_origin"],
                    lot_material=cols["lot_origin"], lot_stage=cols["lot_origin"], lot_time=np.zeros(n, np.int64),
                    run_time=np.zeros(0, np.int64), run_site=none, run_loss_kg=np.zeros((0, len(snap.elements))),
                    site_ids=(), site_country=(), site_org=(), material_codes=(), stage_names=(), up_indptr=indptr,
-                   up_src=number[graph.src[pos]].astype(np.int32), up_kg=kg, down_indptr=np.zeros(n + 1, np.int64),
-                   down_dst=none, down_pos=none, **cols)
+                   up_src=number[graph.src[pos]].astype(np.int32), up_kg=kg, **cols)
     return sub, b.astype(np.int64), solved, number
 
 

@@ -40,6 +40,8 @@ from lichain.analysis.arrays import (
     jit,
     split_arrays,
 )
+from lichain.analysis.grow import append_rows
+from lichain.analysis.lot_index import LotIndex
 
 __all__ = [
     "F64",
@@ -180,9 +182,6 @@ class Snapshot:
     up_indptr: I64
     up_src: I32
     up_kg: F64
-    down_indptr: I64
-    down_dst: I32
-    down_pos: I32
 
     # -- construction -------------------------------------------------------------------------------------------
     @classmethod
@@ -205,11 +204,8 @@ class Snapshot:
     @classmethod
     def _assemble(cls, cols: dict[str, Any], tables: dict[str, Any], elements: tuple[str, ...], up_indptr: I64,
                   up_src: I32, up_kg: F64) -> Snapshot:
-        n = cols["lot_mass_kg"].shape[0]
-        down_indptr, down_dst, down_pos = _down(up_indptr, up_src, n)
-        _freeze(up_indptr, up_src, up_kg, down_indptr, down_dst, down_pos, *cols.values())
-        return cls(elements=tuple(elements), **cols, **tables, up_indptr=up_indptr, up_src=up_src, up_kg=up_kg,
-                   down_indptr=down_indptr, down_dst=down_dst, down_pos=down_pos)
+        _freeze(up_indptr, up_src, up_kg, *cols.values())
+        return cls(elements=tuple(elements), **cols, **tables, up_indptr=up_indptr, up_src=up_src, up_kg=up_kg)
 
     def extend(self, delta: LedgerArrays, *, alloc: F64 | None = None) -> Snapshot:
         """Append new lots and runs; the result equals a full rebuild of the concatenated ledger.
@@ -226,16 +222,15 @@ class Snapshot:
                 raise ValueError(f"{name} of the delta must extend the snapshot's")
         new = _lot_run_arrays(delta)
         up_indptr, up_src, up_kg = _build_up(delta, self.n_lots, self.n_runs, alloc)
-        cols = {k: np.concatenate([getattr(self, k), v]) for k, v in new.items() if k != "lot_ids"}
-        cols["lot_ids"] = np.concatenate([self.lot_ids, new["lot_ids"]])
-        indptr = np.concatenate([self.up_indptr, up_indptr[1:] + self.up_indptr[-1]])
-        out = self._assemble(cols, tables, self.elements, indptr, np.concatenate([self.up_src, up_src]),
-                             np.concatenate([self.up_kg, up_kg]))
-        ids = self.__dict__.get("_id_index")
-        if ids is not None:  # the id index grows with the lots (shared: earlier snapshots check the position)
-            n0 = self.n_lots
-            ids.update({_as_str(v): n0 + k for k, v in enumerate(new["lot_ids"])})
-            out.__dict__["_id_index"] = ids
+        # every column grows in place (analysis.grow): an extension costs what it appends, not the ledger
+        cols = {k: append_rows(getattr(self, k), v) for k, v in new.items() if k != "lot_ids"}
+        cols["lot_ids"] = _append_ids(self.lot_ids, new["lot_ids"])
+        indptr = append_rows(self.up_indptr, up_indptr[1:] + self.up_indptr[-1])
+        out = self._assemble(cols, tables, self.elements, indptr, append_rows(self.up_src, up_src),
+                             append_rows(self.up_kg, up_kg))
+        idx = self.__dict__.get("_lot_index")
+        if idx is not None:  # the id index grows with the lots (shared: earlier snapshots check the position)
+            out.__dict__["_lot_index"] = idx.extended(new["lot_ids"], self.n_lots)
         return out
 
     def as_of(self, t: int) -> Snapshot:
@@ -301,6 +296,27 @@ class Snapshot:
 
     # -- derived arrays -----------------------------------------------------------------------------------------
     @cached_property
+    def _down_csr(self) -> tuple[I64, I32, I32]:
+        out = _down(self.up_indptr, self.up_src, self.n_lots)
+        _freeze(*out)
+        return out
+
+    @property
+    def down_indptr(self) -> I64:
+        """Downstream CSR row pointers int64[N+1] (rows = input lots; built on first use, not by extensions)."""
+        return self._down_csr[0]
+
+    @property
+    def down_dst(self) -> I32:
+        """Output lot of each downstream edge, int32[E]."""
+        return self._down_csr[1]
+
+    @property
+    def down_pos(self) -> I32:
+        """Position of each downstream edge in the upstream arrays, int32[E]."""
+        return self._down_csr[2]
+
+    @cached_property
     def up_w(self) -> F64:
         """Mass weights ``w = kg / mass[dst]`` [kg kg⁻¹] in upstream order (cached, 8 bytes per edge)."""
         w: F64 = self.up_kg / np.repeat(np.where(self.lot_mass_kg > 0, self.lot_mass_kg, np.inf),
@@ -337,30 +353,45 @@ class Snapshot:
         except ValueError:
             raise KeyError(f"element {element!r} is not tracked (tracked: {', '.join(self.elements)})") from None
 
-    @cached_property
-    def _id_index(self) -> dict[str, int]:
-        return {_as_str(v): i for i, v in enumerate(self.lot_ids)}
+    def attach_index(self, index: LotIndex) -> None:
+        """Use ``index`` (of these lots, e.g. memory-mapped from the snapshot cache) for :meth:`index_of`."""
+        self.__dict__["_lot_index"] = index
+
+    @property
+    def lot_index(self) -> LotIndex | None:
+        """The id index in use, if one was built or attached."""
+        return self.__dict__.get("_lot_index")
 
     def index_of(self, lot_id: str) -> int:
         """Lot number of an external lot id.
 
-        A one-off lookup scans the id array with numpy (tens of ms at 5 M lots); from the third lookup on, a
-        dictionary is built once (~1 s per million lots) and used for the rest of the snapshot's life.
+        A one-off lookup scans the id array with numpy (tens of ms at 5 M lots); from the third lookup on (or at
+        once when the snapshot cache brought one), a sorted index (:class:`LotIndex`, ~0.3 s per million lots
+        to build) answers by binary search for the rest of the snapshot's life.
         """
-        n = self.__dict__["_lookups"] = self.__dict__.get("_lookups", 0) + 1  # frozen: bookkeeping in __dict__
-        if "_id_index" not in self.__dict__ and n < 3 and isinstance(self.lot_ids, np.ndarray):
-            raw = lot_id.encode()
-            if self.lot_ids.dtype.kind == "S":
-                hits = np.flatnonzero(self.lot_ids == raw)
-            else:  # object arrays may mix str and bytes (a cached snapshot extended with new lots)
-                hits = np.flatnonzero((self.lot_ids == lot_id) | (self.lot_ids == raw))
-            if hits.size:
-                return int(hits[0])
-            raise KeyError(f"unknown lot {lot_id!r}")
-        pos = self._id_index.get(lot_id, -1)
+        idx: LotIndex | None = self.__dict__.get("_lot_index")
+        if idx is None:
+            n = self.__dict__["_lookups"] = self.__dict__.get("_lookups", 0) + 1  # frozen: bookkeeping
+            if n < 3 and isinstance(self.lot_ids, np.ndarray):
+                raw = lot_id.encode()
+                if self.lot_ids.dtype.kind == "S":
+                    hits = np.flatnonzero(self.lot_ids == raw)
+                else:  # object arrays may mix str and bytes (a cached snapshot extended with new lots)
+                    hits = np.flatnonzero((self.lot_ids == lot_id) | (self.lot_ids == raw))
+                if hits.size:
+                    return int(hits[0])
+                raise KeyError(f"unknown lot {lot_id!r}")
+            idx = self.__dict__.setdefault("_lot_index", LotIndex.build(self.lot_ids))
+        pos: int = idx.get(lot_id)
         if not 0 <= pos < self.n_lots:  # the index may be shared with an extension holding later lots
             raise KeyError(f"unknown lot {lot_id!r}")
         return pos
+
+    def element_kg_of(self, lot: int) -> F64:
+        """Element mass of one lot, ``mass × mass_fraction`` [kg], float64[E] (the row of :attr:`element_kg`
+        without computing the whole array)."""
+        out: F64 = self.lot_mass_kg[lot] * self.lot_assay[lot]
+        return out
 
     def lot_id(self, lot: int) -> str:
         """External id of lot number ``lot``."""
@@ -378,7 +409,7 @@ class Snapshot:
                     return False
             elif a != b:
                 return False
-        return True
+        return all(np.array_equal(getattr(self, k), getattr(other, k)) for k in ("down_indptr", "down_dst", "down_pos"))
 
     # -- export -------------------------------------------------------------------------------------------------
     def to_arrow(self) -> dict[str, Any]:
@@ -423,6 +454,19 @@ class Snapshot:
             paths[name] = out / f"{name}.parquet"
             pq.write_table(table, paths[name])
         return paths
+
+
+def _append_ids(old: AnyArray, new: AnyArray) -> AnyArray:
+    """Lot ids ``old`` then ``new``: fixed-width bytes stay so (grown in place while the new ids fit the width),
+    other arrays are concatenated as objects."""
+    if old.dtype.kind == "S":
+        enc = [_as_str(v).encode("utf-8") for v in new]
+        width = max((len(b) for b in enc), default=0)
+        if width <= old.dtype.itemsize:
+            return append_rows(old, np.array(enc, dtype=old.dtype))
+        wide = f"S{width}"
+        return np.concatenate([old.astype(wide), np.array(enc, dtype=wide)])
+    return np.concatenate([old, new])
 
 
 def _lot_run_arrays(a: LedgerArrays) -> dict[str, AnyArray]:

@@ -353,7 +353,7 @@ def trace_graph(snap: Snapshot, trace: Trace) -> dict[str, list[dict[str, Any]]]
     den = den[owner]
     phi = np.divide(kg[:, None] * snap.lot_assay[src], den, out=np.zeros_like(den), where=den > 0)
     if up:
-        flow = trace.share[pd] * phi * snap.element_kg[trace.root]
+        flow = trace.share[pd] * phi * snap.element_kg_of(trace.root)
     else:
         flow = trace.share[ps] * phi * snap.element_kg[dst]
     el = trace.elements

@@ -4,9 +4,10 @@ Why here: the numbers come from three places — the snapshot (graph and masses)
 emissions per run, per commissioned lot, per shipment) and a few master-data columns (run kinds, site kinds,
 declared values for economic allocation) — and one pass of the propagation kernel turns them into every lot's
 footprint (:mod:`lichain.analysis.footprint`). The whole-ledger result is cached per chain head: in memory, and
-on disk beside the snapshot cache (``own.npy``, the per-kg own burdens; the footprint itself is re-propagated on
-load, a fraction of a second even at a million lots). Any appended event, including a factor override, changes
-the head and so the cache key.
+on disk beside the snapshot cache (:mod:`lichain.services.footprint_cache`: the per-kg own burdens, re-propagated
+on load, a fraction of a second even at a million lots). Any appended event, including a factor override, changes
+the head and so the cache key; a head reached by appended lots and runs only is reached by extending the cached
+rows (:mod:`lichain.services.footprint_extend`), in memory or from the disk cache.
 
 Headline numbers are location-based (grid mix; the basis the draft EV carbon-footprint delegated act would
 accept); the market-based total is reported beside them. That delegated act is **not adopted**: nothing here
@@ -15,21 +16,18 @@ claims compliance with it.
 
 from __future__ import annotations
 
-import json
 import threading
-import uuid
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from lichain.analysis import footprint as fp
-from lichain.analysis.propagate import intensity
 from lichain.analysis.snapshot import F64, I64, Snapshot
 from lichain.core.errors import NotFoundError
-from lichain.core.factors import FactorLibrary, default_library
+from lichain.core.factors import FactorLibrary
+from lichain.services.footprint_cache import load_footprint, save_footprint
 from lichain.services.footprint_results import (
     Delivery,
     FootprintTotals,
@@ -43,7 +41,7 @@ from lichain.services.footprint_results import (
 )
 from lichain.services.footprint_sources import closure_quality, lot_inputs
 from lichain.services.query import canonical_lot_id
-from lichain.services.snapshot import cache_dir_for, load_snapshot
+from lichain.services.snapshot import load_snapshot
 from lichain.storage import footprint_sql as fsql
 from lichain.storage.emissions_reader import EmissionArrays, read_emissions
 from lichain.storage.queries import find_lot
@@ -51,7 +49,6 @@ from lichain.storage.sql import SqlStore
 
 __all__ = ["LedgerFootprint", "footprint_of", "ledger_footprint", "lot_footprint", "stale_for_lot"]
 
-_FORMAT = 3  # 2: per-lot problem owners, source-lot inputs, cause supplier_pcf; 3: factors with public sources
 _memo: dict[str, LedgerFootprint] = {}
 _results: dict[tuple[str, int, float | None, float | None], tuple[LedgerFootprint, LotFootprint]] = {}
 _LOCK = threading.Lock()
@@ -199,58 +196,6 @@ def _compute(store: SqlStore, library: FactorLibrary | None, use_cache: bool = T
                            lot_inputs(em), seq if ls.seq == seq else -1)
 
 
-def _cache_dir(store: SqlStore) -> Path:
-    d = cache_dir_for(store)
-    return d.with_name(d.name + ".footprint")
-
-
-def _save(store: SqlStore, lf: LedgerFootprint) -> None:
-    from lichain.services.snapshot import new_cache_dir, put_in_place
-
-    d = _cache_dir(store)
-    tmp = new_cache_dir(d)
-    np.save(tmp / "own.npy", lf.own)
-    np.save(tmp / "alloc.npy", lf.alloc)
-    np.save(tmp / "economic.npy", lf.economic)
-    for name in ("issue_runs", "issue_lots", "lot_source"):
-        if getattr(lf, name) is not None:
-            np.save(tmp / f"{name}.npy", getattr(lf, name))
-    meta = {"format": _FORMAT, "head": lf.head, "columns": list(fp.COLUMNS), "n_lots": lf.snapshot.n_lots,
-            "nonce": uuid.uuid4().hex,
-            "library_version": lf.library_version, "problems": list(lf.problems), "factors": list(lf.factors),
-            "lot_inputs": {str(k): v for k, v in (lf.lot_inputs or {}).items()}}
-    (tmp / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
-    put_in_place(tmp, d)
-
-
-def _load(store: SqlStore, head: str, seq: int) -> LedgerFootprint | None:
-    d = _cache_dir(store)
-    try:
-        meta = json.loads((d / "meta.json").read_text(encoding="utf-8"))
-        if (meta.get("format") != _FORMAT or meta["head"] != head or meta["columns"] != list(fp.COLUMNS)
-                or meta["library_version"] != default_library().version):
-            return None
-        ls = load_snapshot(store)
-        if ls.head != head or ls.snapshot.n_lots != meta["n_lots"]:
-            return None
-        own = np.load(d / "own.npy")
-        alloc = np.load(d / "alloc.npy")
-        economic = np.load(d / "economic.npy")
-        issues = [np.load(d / f"{n}.npy") for n in ("issue_runs", "issue_lots", "lot_source")]
-        inputs = {int(k): v for k, v in meta["lot_inputs"].items()}
-    except (OSError, ValueError, KeyError):
-        return None
-    from lichain.services.snapshot import same_cache
-
-    if not same_cache(d, meta) or own.shape[0] != ls.snapshot.n_lots:  # replaced by another process meanwhile
-        return None
-    snap = fp.reallocated(ls.snapshot, fp.Allocation(alloc, economic, np.zeros_like(economic)))
-    x = intensity(snap, own)
-    return LedgerFootprint(head, "cache", snap, ls.store_lot_idx, ls.store_run_idx, own, x, alloc, economic,
-                           tuple(meta["problems"]), tuple(meta["factors"]), meta["library_version"], issues[0],
-                           issues[1], issues[2], inputs, seq)
-
-
 def ledger_footprint(store: SqlStore, *, library: FactorLibrary | None = None,
                      use_cache: bool = True) -> LedgerFootprint:
     """Footprint of every lot (whole-ledger arrays), cached per chain head when the default library is used.
@@ -288,11 +233,11 @@ def ledger_footprint(store: SqlStore, *, library: FactorLibrary | None = None,
 
             lf = extend_footprint(store, hit, load_snapshot(store), seq)
         if lf is None:
-            lf = _load(store, head, seq)
+            lf = load_footprint(store, head, seq)
         if lf is None:
             lf = _compute(store, library, use_cache, seq)
             if lf.head == head:
-                _save(store, lf)
+                save_footprint(store, lf)
         if lf.head == head:
             _memo.clear()
             _memo[key] = lf

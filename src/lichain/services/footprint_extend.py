@@ -38,8 +38,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from lichain.analysis import footprint as fp
+from lichain.analysis.grow import append_rows
 from lichain.analysis.propagate import intensity
-from lichain.analysis.snapshot import F64, I64, Snapshot
+from lichain.analysis.snapshot import I64, Snapshot
 from lichain.services.footprint_sources import lot_inputs
 from lichain.storage import footprint_sql as fsql
 from lichain.storage.emissions_reader import read_emissions
@@ -86,42 +87,6 @@ def appended_only(store: SqlStore, seq_from: int, head_from: str, seq_to: int, h
     return ok
 
 
-# --- rows that grow in place -----------------------------------------------------------------------------------
-class _Buffer(np.ndarray):
-    """A row buffer with room to grow; ``used`` (on the buffer itself, not its views) counts rows handed out."""
-
-    used: int
-
-
-def _buffer_of(a: F64) -> _Buffer | None:
-    b = a.base
-    while b is not None:
-        if type(b) is _Buffer and "used" in b.__dict__:
-            return b
-        b = b.base
-    return None
-
-
-def _append_rows(old: F64, new: F64) -> F64:
-    """``old`` followed by ``new`` (rows), written in place after ``old`` when its buffer has room and no one
-    has appended to it yet; else into a new buffer with a quarter more room. Views handed out earlier keep
-    seeing their own rows only (rows are only ever written past every view's end)."""
-    n0, k = old.shape[0], new.shape[0]
-    buf = _buffer_of(old)
-    with _LOCK:
-        if (buf is not None and buf.used == n0 and buf.shape[0] >= n0 + k
-                and old.ctypes.data == buf.ctypes.data):
-            buf[n0:n0 + k] = new
-            buf.used = n0 + k
-            return buf[: n0 + k].view(np.ndarray)
-        cap = n0 + k + max(1024, (n0 + k) // 4)
-        nb = np.empty((cap, *old.shape[1:]), old.dtype).view(_Buffer)
-        nb[:n0] = old
-        nb[n0:n0 + k] = new
-        nb.used = n0 + k
-        return nb[: n0 + k].view(np.ndarray)
-
-
 def _part(snap: Snapshot, n0: int, r0: int) -> Snapshot:
     """The lots from ``n0`` and runs from ``r0`` on as a snapshot of their own (runs renumbered from 0, no edges):
     what :func:`lichain.analysis.footprint.own_per_kg` and the stage codes read."""
@@ -132,7 +97,7 @@ def _part(snap: Snapshot, n0: int, r0: int) -> Snapshot:
                     snap.lot_site[n0:], snap.lot_material[n0:], snap.lot_stage[n0:], snap.lot_origin[n0:],
                     snap.lot_time[n0:], snap.run_time[r0:], snap.run_site[r0:], snap.run_loss_kg[r0:],
                     snap.site_ids, snap.site_country, snap.site_org, snap.material_codes, snap.stage_names,
-                    np.zeros(n + 1, np.int64), empty_i, empty_f, np.zeros(n + 1, np.int64), empty_i, empty_i)
+                    np.zeros(n + 1, np.int64), empty_i, empty_f)
 
 
 def _merge_problems(base: LedgerFootprint, delta: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[int]]:
@@ -213,8 +178,8 @@ def extend_footprint(store: SqlStore, base: LedgerFootprint, ls: LoadedSnapshot,
         up_kg = np.concatenate([old.up_kg, snap.up_kg[e0:] * np.repeat(scale, np.diff(snap.up_indptr[n0:]))])
         up_kg.flags.writeable = False
         snap_a = replace(snap, up_kg=up_kg)
-    own = _append_rows(base.own, own_new)
-    x = _append_rows(base.x, own_new)  # placeholder rows, solved in place below
+    own = append_rows(base.own, own_new)
+    x = append_rows(base.x, own_new)  # placeholder rows, solved in place below
     intensity(snap_a, own, out=x, start=n0)
     dp = [{"kind": p.kind, "location": p.location, "message": p.message, "count": p.count} for p in em.problems]
     dp += _alloc_problems(store, new_runs, alloc.fallback)

@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from lichain.analysis.lot_index import LotIndex
 from lichain.analysis.snapshot import Snapshot
 from lichain.storage.arrays import read_arrays
 from lichain.storage.sql import SqlStore, to_us
@@ -109,6 +110,7 @@ def _save(d: Path, ls: LoadedSnapshot, seq: int, retractions: int) -> None:
     ids = s.lot_ids if isinstance(s.lot_ids, np.ndarray) and s.lot_ids.dtype.kind == "S" else np.array(
         [v if isinstance(v, bytes) else str(v).encode() for v in s.lot_ids], dtype=bytes)
     np.save(tmp / "lot_ids.npy", ids)  # fixed-width UTF-8 bytes: memory-mapped on load, no parsing
+    (s.lot_index or LotIndex.build(ids)).save(tmp, ids)  # id → number by binary search, memory-mapped too
     np.save(tmp / "store_lot_idx.npy", ls.store_lot_idx)
     np.save(tmp / "store_run_idx.npy", ls.store_run_idx)
     (tmp / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
@@ -129,6 +131,9 @@ def _load(d: Path) -> tuple[LoadedSnapshot, dict[str, Any]] | None:
         for t, v in meta["tables"].items():
             cols[t] = tuple(v)
         snap = Snapshot(elements=tuple(meta["elements"]), lot_ids=ids, **cols)
+        index = LotIndex.load(d, snap.n_lots)
+        if index is not None:
+            snap.attach_index(index)
         loaded = (LoadedSnapshot(snap, "cache", meta["head"], np.load(d / "store_lot_idx.npy"),
                                  np.load(d / "store_run_idx.npy"), int(meta["seq"]),
                                  int(meta["retractions"])), meta)

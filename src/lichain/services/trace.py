@@ -214,8 +214,9 @@ def _trace(store: SqlStore, snap: Any, lot_id: str, up: bool, element: str | Non
                   for g, v in aggregate(snap, tr, by, leaves_only=not down).items()}
         if down:
             splits = {x.stage: x for x in per_stage(contributions, by, elements)}
+    root_kg = snap.element_kg_of(root)
     return TraceResult(
         snap.lot_id(root), "down" if down else "up", element, tuple(elements),
-        {e: float(snap.element_kg[root, c]) for e, c in zip(elements, cols, strict=True)}, len(tr),
+        {e: float(root_kg[c]) for e, c in zip(elements, cols, strict=True)}, len(tr),
         SHARES_MEANING["down" if down else "up"], tuple(contributions), by, groups, splits,
         trace_graph(snap, tr) if graph else None)
