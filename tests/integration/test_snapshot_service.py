@@ -68,3 +68,31 @@ def test_as_of_and_retraction_rebuild(store: SqlStore) -> None:
     assert ingest_events([LocatedEvent("err", event(Retraction(run_event, t, "test"), t))], store).ok
     after = load_snapshot(store)
     assert after.how == "built" and "L2" not in set(map(str, after.snapshot.lot_ids))
+
+
+def test_concurrent_readers_extend_once_and_see_the_same_snapshot(store: SqlStore) -> None:
+    """Threads asking for the snapshot after the head moved: one extends, the others wait and take its result
+    (two extensions of the same snapshot at once each copied every column)."""
+    import threading
+
+    assert ingest_events(parse_chain(FIRST), store).ok
+    load_snapshot(store)
+    assert ingest_events(parse_chain(SECOND.replace("\\\n", ""), "second"), store).ok
+    got: list[object] = []
+    start = threading.Barrier(4)
+
+    def read() -> None:
+        start.wait()
+        got.append(load_snapshot(store))
+
+    threads = [threading.Thread(target=read) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    hows = sorted(r.how for r in got)  # type: ignore[attr-defined]
+    assert hows == ["cache", "cache", "cache", "extended"]
+    full = load_snapshot(store, use_cache=False).snapshot
+    assert all(r.snapshot.equals(full) for r in got)  # type: ignore[attr-defined]
+    s = got[0].snapshot  # type: ignore[attr-defined]
+    assert s.index_of("L4") == full.index_of("L4")

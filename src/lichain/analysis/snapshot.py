@@ -231,6 +231,11 @@ class Snapshot:
         idx = self.__dict__.get("_lot_index")
         if idx is not None:  # the id index grows with the lots (shared: earlier snapshots check the position)
             out.__dict__["_lot_index"] = idx.extended(new["lot_ids"], self.n_lots)
+        w = self.__dict__.get("up_w")
+        if w is not None:  # edge weights of earlier lots do not change: only the new rows' are computed
+            new_w = append_rows(w, _weights(up_indptr, up_kg, new["lot_mass_kg"]))
+            new_w.flags.writeable = False
+            out.__dict__["up_w"] = new_w
         return out
 
     def as_of(self, t: int) -> Snapshot:
@@ -319,8 +324,7 @@ class Snapshot:
     @cached_property
     def up_w(self) -> F64:
         """Mass weights ``w = kg / mass[dst]`` [kg kg⁻¹] in upstream order (cached, 8 bytes per edge)."""
-        w: F64 = self.up_kg / np.repeat(np.where(self.lot_mass_kg > 0, self.lot_mass_kg, np.inf),
-                                   np.diff(self.up_indptr))
+        w = _weights(self.up_indptr, self.up_kg, self.lot_mass_kg)
         w.flags.writeable = False
         return w
 
@@ -454,6 +458,12 @@ class Snapshot:
             paths[name] = out / f"{name}.parquet"
             pq.write_table(table, paths[name])
         return paths
+
+
+def _weights(up_indptr: I64, up_kg: F64, mass: F64) -> F64:
+    """``kg / mass[dst]`` of each upstream edge [kg kg⁻¹] (rows of lots without mass weigh 0)."""
+    w: F64 = up_kg / np.repeat(np.where(mass > 0, mass, np.inf), np.diff(up_indptr))
+    return w
 
 
 def _append_ids(old: AnyArray, new: AnyArray) -> AnyArray:

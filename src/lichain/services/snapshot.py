@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from lichain.analysis.grow import append_rows
 from lichain.analysis.lot_index import LotIndex
 from lichain.analysis.snapshot import Snapshot
 from lichain.storage.arrays import read_arrays
@@ -67,6 +68,7 @@ def cache_dir_for(store: SqlStore) -> Path:
 _PERSIST_MIN_LOTS = 1_000
 _MEMO: dict[Path, LoadedSnapshot] = {}  # this process's last snapshot per cache folder
 _MEMO_LOCK = threading.Lock()
+_BUILD_LOCK = threading.Lock()  # held while this process loads, extends or builds a snapshot
 
 
 def new_cache_dir(d: Path) -> Path:
@@ -117,10 +119,11 @@ def _save(d: Path, ls: LoadedSnapshot, seq: int, retractions: int) -> None:
     put_in_place(tmp, d)
 
 
-def _load(d: Path) -> tuple[LoadedSnapshot, dict[str, Any]] | None:
+def _load(d: Path, newer_than: int = -1) -> tuple[LoadedSnapshot, dict[str, Any]] | None:
+    """The snapshot cached in ``d`` (arrays memory-mapped), unless it is not of an event after ``newer_than``."""
     try:
         meta = json.loads((d / "meta.json").read_text(encoding="utf-8"))
-        if meta.get("format") != _FORMAT:
+        if meta.get("format") != _FORMAT or meta["seq"] <= newer_than:
             return None
         cols: dict[str, Any] = {}
         for f in fields(Snapshot):
@@ -159,8 +162,22 @@ def load_snapshot(store: SqlStore, *, as_of: datetime | None = None, use_cache: 
         memo = _MEMO.get(d) if use_cache else None
     if memo is not None and memo.head == head:
         return _as_of(replace(memo, how="cache"), as_of)
-    loaded = _load(d) if use_cache else None
-    if memo is not None and memo.seq >= 0 and memo.retractions >= 0 and (loaded is None or memo.seq > loaded[1]["seq"]):
+    if not use_cache:
+        return _as_of(_load_or_build(store, d, seq, head, None, False), as_of)
+    with _BUILD_LOCK:  # one load or extension at a time: a second caller finds it done (or extends the result)
+        with _MEMO_LOCK:
+            memo = _MEMO.get(d)
+        if memo is not None and memo.head == head:
+            return _as_of(replace(memo, how="cache"), as_of)
+        result = _load_or_build(store, d, seq, head, memo, True)
+    return _as_of(result, as_of)
+
+
+def _load_or_build(store: SqlStore, d: Path, seq: int, head: str, memo: LoadedSnapshot | None,
+                   use_cache: bool) -> LoadedSnapshot:
+    usable = memo is not None and memo.seq >= 0 and memo.retractions >= 0
+    loaded = _load(d, memo.seq if memo is not None and usable else -1) if use_cache else None
+    if memo is not None and usable and (loaded is None or memo.seq > loaded[1]["seq"]):
         loaded = (memo, {"seq": memo.seq, "head": memo.head, "retractions": memo.retractions})  # newer than disk
     result: LoadedSnapshot | None = None
     if loaded is not None:
@@ -175,8 +192,8 @@ def load_snapshot(store: SqlStore, *, as_of: datetime | None = None, use_cache: 
             if delta.retractions == meta["retractions"]:
                 snap = cached.snapshot.extend(delta.arrays)
                 result = LoadedSnapshot(snap, "extended", head,
-                                        np.concatenate([cached.store_lot_idx, delta.store_lot_idx]),
-                                        np.concatenate([cached.store_run_idx, delta.store_run_idx]), seq,
+                                        append_rows(cached.store_lot_idx, delta.store_lot_idx),
+                                        append_rows(cached.store_run_idx, delta.store_run_idx), seq,
                                         delta.retractions)
                 if use_cache and delta.store_lot_idx.size >= max(_PERSIST_MIN_LOTS, snap.n_lots // 100):
                     _save(d, result, seq, delta.retractions)  # else kept in memory, re-extended by others
@@ -187,7 +204,7 @@ def load_snapshot(store: SqlStore, *, as_of: datetime | None = None, use_cache: 
     if use_cache:
         with _MEMO_LOCK:
             _MEMO[d] = result
-    return _as_of(result, as_of)
+    return result
 
 
 def snapshot_holding(store: SqlStore, lot_id: str) -> Snapshot:

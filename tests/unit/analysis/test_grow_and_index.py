@@ -69,7 +69,22 @@ def test_extensions_share_the_index_and_each_snapshot_knows_its_lots() -> None:
     with pytest.raises(KeyError):
         old.index_of(late)  # the shared index holds it, but it is not one of the older snapshot's lots
     assert all(new.index_of(new.lot_id(k)) == k for k in range(new.n_lots))
-    assert new.equals(Snapshot.build(a))
+    full = Snapshot.build(a)
+    assert new.equals(full)
+    assert "up_w" in new.__dict__ or old.__dict__.get("up_w") is None
+    assert np.array_equal(new.up_w, full.up_w)
+
+
+def test_edge_weights_are_carried_by_extensions() -> None:
+    a = random_ledger(80, seed=5)
+    starts = [o for o in range(1, 80) if a.lot_run[o] < 0 or a.lot_run[o] != a.lot_run[o - 1]]
+    cut = starts[len(starts) // 3]
+    head, delta = split_arrays(a, cut, int(np.unique(a.lot_run[:cut][a.lot_run[:cut] >= 0]).size))
+    old = Snapshot.build(head)
+    _ = old.up_w  # computed on the older snapshot
+    new = old.extend(delta)
+    assert "up_w" in new.__dict__  # carried, not recomputed
+    assert np.array_equal(new.up_w, Snapshot.build(a).up_w)
 
 
 def test_one_row_of_element_mass_equals_the_whole_array() -> None:
