@@ -19,12 +19,31 @@ from typing import Any
 __all__ = ["dumps", "jsonable"]
 
 
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+_FIELDS: dict[type, tuple[str, ...]] = {}  # field names per result class (dataclasses.fields costs ~3 µs a call)
+
+
 def jsonable(obj: Any) -> Any:
     """``obj`` (a result dataclass, or containers and scalars of them) as JSON-ready Python data."""
+    t = type(obj)
+    if t in _SCALARS:
+        return obj
+    names = _FIELDS.get(t)
+    if names is not None:
+        return {n: jsonable(getattr(obj, n)) for n in names}
+    if t is dict:
+        return {str(k): v if type(v) in _SCALARS else jsonable(v) for k, v in obj.items()}
+    if t is tuple or t is list:
+        return [v if type(v) in _SCALARS else jsonable(v) for v in obj]
+    return _other(obj)
+
+
+def _other(obj: Any) -> Any:
     if obj is None or isinstance(obj, str | bool | int | float):
         return obj
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        return {f.name: jsonable(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+        names = _FIELDS[type(obj)] = tuple(f.name for f in dataclasses.fields(obj))
+        return {n: jsonable(getattr(obj, n)) for n in names}
     if isinstance(obj, Mapping):
         return {str(k): jsonable(v) for k, v in obj.items()}
     if isinstance(obj, list | tuple | set | frozenset):

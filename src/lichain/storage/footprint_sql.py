@@ -8,6 +8,7 @@ identity, a material's formula and a lot's shipments.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import func, select, union_all
@@ -51,11 +52,17 @@ def event_kinds_since(store: SqlStore, seq: int) -> set[str]:
         return {str(r[0]) for r in conn.execute(select(s.events.c.kind).where(s.events.c.seq > seq))}  # by key
 
 
+@lru_cache(maxsize=32)
+def _last_seq_statement(kinds: tuple[str, ...]) -> Any:
+    per_kind = union_all(*(select(func.max(s.events.c.seq).label("m")).where(s.events.c.kind == k) for k in kinds))
+    return select(func.max(per_kind.subquery().c.m))  # built once per set of kinds (1.5 ms per read before)
+
+
 def last_seq_of(store: SqlStore, kinds: Iterable[str]) -> int:
     """The sequence number of the last event of one of ``kinds`` (0: none)."""
-    per_kind = union_all(*(select(func.max(s.events.c.seq).label("m")).where(s.events.c.kind == k) for k in kinds))
+    q = _last_seq_statement(tuple(kinds))
     with store.read() as conn:  # one index lookup per kind (an IN list made PostgreSQL walk the primary key back)
-        return int(conn.execute(select(func.max(per_kind.subquery().c.m))).scalar() or 0)
+        return int(conn.execute(q).scalar() or 0)
 
 
 def consumes_shipped(store: SqlStore, run_from: int) -> bool:

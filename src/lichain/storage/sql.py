@@ -91,6 +91,10 @@ def _make_engine(url: str) -> Engine:
     return create_engine(u, pool_pre_ping=True)
 
 
+#: The last event (built once: building the statement cost more than running it on every read).
+_HEAD = select(s.events.c.seq, s.events.c.chain_hash).order_by(s.events.c.seq.desc()).limit(1)
+
+
 class SqlStore:
     """The ledger on a SQL database."""
 
@@ -323,7 +327,7 @@ class SqlStore:
 
     def head(self, conn: Connection | None = None) -> tuple[int, str]:
         """(last seq, chain hash) of the event chain; (0, GENESIS) when empty."""
-        q = select(s.events.c.seq, s.events.c.chain_hash).order_by(s.events.c.seq.desc()).limit(1)
+        q = _HEAD
         if conn is None:
             with self.read() as c:
                 row = c.execute(q).first()
