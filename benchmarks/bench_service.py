@@ -7,7 +7,8 @@ people at a dashboard do (latency is timed per request, pauses excluded). For ``
 each of ``--readers`` threads GETs, one after the other, the trace or the footprint (chosen at random) of a random
 CAM lot (one of the first 400), or with ``--passports`` also the passport of a random cell lot, as the ledger
 owner, without ``If-None-Match`` (every read runs the use case), and each of ``--writers`` threads POSTs one-lot
-EPCIS documents as the operator of a mine, one after the other. Reported per kind: requests, throughput [1/s], p50 and p99 of the latency the client measured [ms] and
+EPCIS documents as the operator of a mine, one after the other (or, with ``--write-rate R``, one every 1/R s
+each: a steady feed rather than a saturating one). Reported per kind: requests, throughput [1/s], p50 and p99 of the latency the client measured [ms] and
 of the server's own time per request (its ``Server-Timing`` header: from the request reaching the app to the
 response starting; on 2 cores it includes waiting for the process's interpreter lock) and the workers' CPU time
 per request (from /proc: what a request costs, apart from any queueing). Afterwards nothing may be lost or duplicated: the chain
@@ -186,8 +187,14 @@ def run_backend(name: str, url: str, a: argparse.Namespace, tmp: Path, built: bo
                             errors.append(f"{kind} {r.status_code}")
 
         def writer() -> None:
+            due = time.perf_counter()
             with httpx.Client(base_url=base, headers=mine_h, timeout=120) as c:
                 while time.perf_counter() < stop:
+                    if a.write_rate:  # paced: one document every 1/rate s (a late writer does not catch up)
+                        due = max(due + 1 / a.write_rate, time.perf_counter())
+                        time.sleep(max(0.0, min(due - time.perf_counter(), stop - time.perf_counter())))
+                        if time.perf_counter() >= stop:
+                            break
                     with lock:
                         n = next(counter)
                     t = time.perf_counter()
@@ -224,7 +231,7 @@ def run_backend(name: str, url: str, a: argparse.Namespace, tmp: Path, built: bo
                      "server_p50_ms": _pct(srv[k], 0.5), "server_p99_ms": _pct(srv[k], 0.99)}
                  for k, x in lat.items()}
         result = {"backend": name, "lots": prep["lots"], "workers": a.workers, "readers": a.readers,
-                  "think_ms": a.think_ms,
+                  "think_ms": a.think_ms, "write_rate": a.write_rate,
                   "writers": a.writers, "seconds": wall, "cold_first_reads_s": cold, "kinds": kinds,
                   "server_cpu_s": cpu, "cpu_ms_per_request": cpu * 1e3 / max(1, sum(len(x) for x in lat.values())),
                   "load_average_1min": load,
@@ -285,6 +292,8 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
     p.add_argument("--writers", type=int, default=2)
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--think-ms", type=float, default=0.0, help="mean pause of a reader between requests [ms]")
+    p.add_argument("--write-rate", type=float, default=0.0,
+                   help="documents per second per writer (0: each writer posts as fast as it is answered)")
     p.add_argument("--passports", action="store_true", help="readers also read passports of cell lots")
     p.add_argument("--quick", action="store_true")
     p.add_argument("--out", type=Path, default=None)
@@ -322,7 +331,8 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
             r = run_backend(name, url, a, Path(tmp), built=bool(a.sqlite or a.pg))
             results.append(r)
             print(f"service on {name}: {r['lots']:,} lots, {a.workers} workers, {a.readers} readers (think time "
-                  f"{a.think_ms:g} ms) + {a.writers} writers for {r['seconds']:.1f} s (first trace+footprint "
+                  f"{a.think_ms:g} ms) + {a.writers} writers"
+                  f"{f' at {a.write_rate:g} documents/s each' if a.write_rate else ''} for {r['seconds']:.1f} s (first trace+footprint "
                   f"{r['cold_first_reads_s']:.2f} s)")
             for k, v in r["kinds"].items():
                 print(f"  {k:9s} {v['requests']:6d} requests {v['per_s']:8.1f}/s  p50 {v['p50_ms']:8.1f} ms  "

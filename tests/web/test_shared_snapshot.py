@@ -53,3 +53,34 @@ def test_small_extensions_stay_in_memory_and_equal_a_rebuild(served_sqlite: Serv
     rebuilt = snapmod.load_snapshot(s, use_cache=False)
     assert again.how == "extended" and again.snapshot.equals(rebuilt.snapshot)
     assert ext.snapshot.equals(rebuilt.snapshot) and "LOT-MEM" in set(map(str, rebuilt.snapshot.lot_ids))
+
+
+def test_a_warmed_worker_holds_the_head_with_room_and_a_settled_heap(served_sqlite: Served) -> None:
+    """With warm-up on, start-up loads the footprint (and snapshot) at the head, copies them into buffers that
+    grow in place, and freezes the heap; the next one-lot document then extends them without copying."""
+    import gc
+
+    from fastapi.testclient import TestClient
+
+    from lichain.analysis.grow import _buffer_of
+    from lichain.services import footprint as fpmod
+    from lichain.web.app import create_app
+    from lichain.web.service import Settings
+
+    s: SqlStore = served_sqlite.store
+    fpmod._memo.clear()
+    gc.unfreeze()
+    with TestClient(create_app(s, Settings(warm_up=True))):
+        lf = fpmod._memo[s.url]
+        memo = snapmod._MEMO[snapmod.cache_dir_for(s)]
+        assert lf.head == s.head()[1] and memo.head == lf.head
+        assert _buffer_of(lf.own) is not None and _buffer_of(memo.snapshot.lot_mass_kg) is not None
+        assert gc.get_freeze_count() > 0
+    gc.unfreeze()
+    before = memo.snapshot.lot_mass_kg.ctypes.data
+    r = served_sqlite.client.post("/ingest", content=lot_document("LOT-WARM", "REF-CN-01", "NISO4"),
+                                  headers={**served_sqlite.as_("op_materials"), "Content-Type": "application/ld+json"})
+    assert r.status_code == 200, r.text
+    grown = snapmod.load_snapshot(s)
+    assert grown.how == "extended" and grown.snapshot.lot_mass_kg.ctypes.data == before
+    assert grown.snapshot.equals(snapmod.load_snapshot(s, use_cache=False).snapshot)

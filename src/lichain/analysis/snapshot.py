@@ -16,7 +16,7 @@ propagation is computed on first use and cached (8 more bytes per edge).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -236,6 +236,24 @@ class Snapshot:
             new_w = append_rows(w, _weights(up_indptr, up_kg, new["lot_mass_kg"]))
             new_w.flags.writeable = False
             out.__dict__["up_w"] = new_w
+        return out
+
+    def with_room(self) -> Snapshot:
+        """This snapshot with every column copied into a buffer with room to grow (:mod:`lichain.analysis.grow`),
+        so that the next extensions append in place (a snapshot memory-mapped from the cache is copied by its first
+        extension otherwise, hundreds of megabytes at a million lots). Same content; the id index and edge weights
+        are kept."""
+        cols: dict[str, Any] = {f.name: append_rows(getattr(self, f.name), getattr(self, f.name)[:0])
+                                for f in fields(self) if isinstance(getattr(self, f.name), np.ndarray)}
+        _freeze(*cols.values())
+        out = replace(self, **cols)
+        for k in ("_lot_index", "up_w"):
+            if k in self.__dict__:
+                v = self.__dict__[k]
+                if k == "up_w":
+                    v = append_rows(v, v[:0])
+                    v.flags.writeable = False
+                out.__dict__[k] = v
         return out
 
     def as_of(self, t: int) -> Snapshot:

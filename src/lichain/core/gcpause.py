@@ -12,7 +12,7 @@ import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-__all__ = ["paused_gc"]
+__all__ = ["paused_gc", "settle_heap"]
 
 
 @contextmanager
@@ -25,3 +25,17 @@ def paused_gc() -> Iterator[None]:
     finally:
         if was:
             gc.enable()
+
+
+def settle_heap(collect: bool = False) -> None:
+    """Put every object alive now out of the cyclic collector's reach (``gc.freeze``), after an optional full
+    collection.
+
+    A service worker holds long-lived state (modules, the snapshot's tables, the footprint's per-lot inputs, kept
+    answers); every full collection traversed all of it, 200-250 ms at a million lots with the worker's requests
+    waiting (docs/performance.md). Frozen objects are still freed by reference counting when dropped; only cyclic
+    garbage among them stays, so this is called after loading or refreshing such state, not per request.
+    """
+    if collect:
+        gc.collect()
+    gc.freeze()

@@ -47,7 +47,7 @@ from lichain.storage.emissions_reader import EmissionArrays, read_emissions
 from lichain.storage.queries import find_lot
 from lichain.storage.sql import SqlStore
 
-__all__ = ["LedgerFootprint", "footprint_of", "ledger_footprint", "lot_footprint", "stale_for_lot"]
+__all__ = ["LedgerFootprint", "footprint_of", "ledger_footprint", "lot_footprint", "make_room", "stale_for_lot"]
 
 _memo: dict[str, LedgerFootprint] = {}
 _results: dict[tuple[str, int, float | None, float | None], tuple[LedgerFootprint, LotFootprint]] = {}
@@ -244,6 +244,19 @@ def ledger_footprint(store: SqlStore, *, library: FactorLibrary | None = None,
     return lf
 
 
+def make_room(store: SqlStore) -> None:
+    """Copy this process's whole-ledger footprint rows into buffers with room to grow (a service worker, once
+    loaded), so that extensions append in place instead of the first one copying the memory-held rows."""
+    from dataclasses import replace
+
+    from lichain.analysis.grow import append_rows
+
+    with _LOCK:
+        hit = _memo.get(store.url)
+        if hit is not None:
+            _memo[store.url] = replace(hit, own=append_rows(hit.own, hit.own[:0]), x=append_rows(hit.x, hit.x[:0]))
+
+
 def stale_for_lot(store: SqlStore, lot_idx: int) -> LedgerFootprint | None:
     """The cached footprint if it holds lot ``lot_idx`` (store index) and nothing recorded since changes the
     figures of lots already on record: that lot's figures are then the current head's too (appended lots change
@@ -267,11 +280,13 @@ def stale_for_lot(store: SqlStore, lot_idx: int) -> LedgerFootprint | None:
 def _refresh(store: SqlStore) -> None:
     import time
 
+    from lichain.core.gcpause import settle_heap
     from lichain.services.snapshot import REFRESH_EVERY_S
 
     try:
         time.sleep(max(0.0, _last_refresh[0] + REFRESH_EVERY_S - time.monotonic()))
         ledger_footprint(store)
+        settle_heap()  # the refreshed state is long-lived: out of the collector's full passes
         _last_refresh[0] = time.monotonic()
     except Exception:  # a failed background refresh leaves the cache as it was; reads recompute
         return

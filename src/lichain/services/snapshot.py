@@ -34,8 +34,8 @@ from lichain.analysis.snapshot import Snapshot
 from lichain.storage.arrays import read_arrays
 from lichain.storage.sql import SqlStore, to_us
 
-__all__ = ["LoadedSnapshot", "cache_dir_for", "load_snapshot", "lot_position", "new_cache_dir", "put_in_place",
-           "same_cache", "snapshot_holding"]
+__all__ = ["LoadedSnapshot", "cache_dir_for", "load_snapshot", "lot_position", "make_room", "new_cache_dir",
+           "put_in_place", "same_cache", "snapshot_holding"]
 
 _TABLES = ("site_ids", "site_country", "site_org", "material_codes", "stage_names")
 _FORMAT = 2
@@ -207,6 +207,18 @@ def _load_or_build(store: SqlStore, d: Path, seq: int, head: str, memo: LoadedSn
     return result
 
 
+def make_room(store: SqlStore) -> None:
+    """Copy this process's snapshot of ``store`` into buffers with room to grow (a service worker, once loaded):
+    its later extensions then append in place instead of the first one copying every memory-mapped column."""
+    d = cache_dir_for(store)
+    with _BUILD_LOCK, _MEMO_LOCK:
+        memo = _MEMO.get(d)
+        if memo is not None:
+            _MEMO[d] = replace(memo, snapshot=memo.snapshot.with_room(),
+                               store_lot_idx=append_rows(memo.store_lot_idx, memo.store_lot_idx[:0]),
+                               store_run_idx=append_rows(memo.store_run_idx, memo.store_run_idx[:0]))
+
+
 def snapshot_holding(store: SqlStore, lot_id: str) -> Snapshot:
     """A snapshot holding ``lot_id`` whose upstream of that lot is the current head's: this process's last
     snapshot when it holds the lot and only lots, runs and events the lot graph does not read were recorded since
@@ -242,9 +254,12 @@ _last_refresh = [0.0]
 def _refresh(store: SqlStore) -> None:
     import time
 
+    from lichain.core.gcpause import settle_heap
+
     try:
         time.sleep(max(0.0, _last_refresh[0] + REFRESH_EVERY_S - time.monotonic()))
         load_snapshot(store)
+        settle_heap()  # the refreshed state is long-lived: out of the collector's full passes
         _last_refresh[0] = time.monotonic()
     except Exception:  # a failed background refresh leaves the last snapshot; reads load their own
         pass

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -28,7 +30,7 @@ from lichain.web import (
 )
 from lichain.web.access import Principal
 from lichain.web.problems import install, problem_response
-from lichain.web.service import MAX_PAGE, Service, Settings, guard, service
+from lichain.web.service import MAX_PAGE, Service, Settings, guard, service, warm
 
 __all__ = ["app_from_env", "create_app"]
 
@@ -76,6 +78,16 @@ class _ServerTiming:
         await self.app(scope, receive, timed)
 
 
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    svc: Service = app.state.lichain
+    if svc.settings.warm_up:  # before the first request: uvicorn serves once start-up is done
+        import anyio
+
+        await anyio.to_thread.run_sync(warm, svc)
+    yield
+
+
 def create_app(store: SqlStore | str | None = None, settings: Settings | None = None) -> FastAPI:
     """The app answering for ``store`` (an open store, a URL or SQLite path; default ``LICHAIN_DB``)."""
     from importlib.metadata import version
@@ -83,7 +95,7 @@ def create_app(store: SqlStore | str | None = None, settings: Settings | None = 
     s = store if isinstance(store, SqlStore) else open_store(store, create=True)
     settings = settings or Settings()
     app = FastAPI(title="lichain", version=version("lichain"), description=_DESCRIPTION,
-                  openapi_url="/openapi.json", docs_url="/docs", redoc_url=None)
+                  openapi_url="/openapi.json", docs_url="/docs", redoc_url=None, lifespan=_lifespan)
     app.state.lichain = Service(s, settings)
     install(app)
     for r in (routes_ledger.router, routes_analysis.router, routes_exports.router, epcis_rest.router,
@@ -157,5 +169,6 @@ def app_from_env() -> FastAPI:
     """The app of a worker process, configured by environment (set by ``lichain serve``)."""
     key = os.environ.get("LICHAIN_CHECKPOINT_KEY")
     settings = Settings(max_body_bytes=int(os.environ.get("LICHAIN_MAX_BODY_BYTES", 16 * 1024 * 1024)),
-                        checkpoint_key=Path(key) if key else None)
+                        checkpoint_key=Path(key) if key else None,
+                        warm_up=os.environ.get("LICHAIN_WARM_UP", "1") != "0")
     return create_app(os.environ.get("LICHAIN_DB"), settings)

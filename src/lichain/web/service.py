@@ -31,10 +31,12 @@ MAX_PAGE = 1000
 
 @dataclass(frozen=True)
 class Settings:
-    """Limits and keys of one service: request body cap [bytes], the checkpoint signing key (PEM path)."""
+    """Limits and keys of one service: request body cap [bytes], the checkpoint signing key (PEM path), and
+    whether a worker warms its analysis caches before it serves."""
 
     max_body_bytes: int = 16 * 1024 * 1024
     checkpoint_key: Path | None = None
+    warm_up: bool = False  # load the snapshot and footprint before serving
 
 
 @dataclass
@@ -57,6 +59,24 @@ class Service:
         value = compute()
         self.cache[name] = (head, value)
         return value
+
+
+def warm(svc: Service) -> None:
+    """Bring this worker's snapshot and whole-ledger footprint to the chain head (from the shared cache folder when
+    it is there, extended when the head moved since), then settle the heap (:func:`lichain.core.gcpause.
+    settle_heap`), so that neither a worker's first reads nor its collector's full passes wait for them."""
+    from lichain.core.errors import LichainError
+    from lichain.core.gcpause import settle_heap
+    from lichain.services import footprint, snapshot
+
+    try:
+        if svc.store.head()[0]:
+            footprint.ledger_footprint(svc.store)
+            snapshot.make_room(svc.store)  # extensions then append in place
+            footprint.make_room(svc.store)
+    except LichainError:  # reads compute what they need on demand, and report the problem themselves
+        pass
+    settle_heap(collect=True)
 
 
 def service(request: Request) -> Service:

@@ -91,3 +91,18 @@ def test_one_row_of_element_mass_equals_the_whole_array() -> None:
     s = Snapshot.build(synthetic_ledger(500, seed=2))
     for lot in (0, 17, 499):
         assert np.array_equal(s.element_kg_of(lot), s.element_kg[lot])
+
+
+def test_room_to_grow_keeps_the_content_and_extensions_append_in_place() -> None:
+    a = random_ledger(70, seed=9)
+    starts = [o for o in range(1, 70) if a.lot_run[o] < 0 or a.lot_run[o] != a.lot_run[o - 1]]
+    cut = starts[len(starts) // 2]
+    head, delta = split_arrays(a, cut, int(np.unique(a.lot_run[:cut][a.lot_run[:cut] >= 0]).size))
+    old = Snapshot.build(head)
+    _ = old.up_w
+    roomy = old.with_room()
+    assert roomy.equals(old) and np.array_equal(roomy.up_w, old.up_w)
+    grown = roomy.extend(delta)
+    assert grown.lot_mass_kg.ctypes.data == roomy.lot_mass_kg.ctypes.data  # same buffer: nothing copied
+    assert grown.up_src.ctypes.data == roomy.up_src.ctypes.data
+    assert grown.equals(Snapshot.build(a)) and np.array_equal(grown.up_w, Snapshot.build(a).up_w)
