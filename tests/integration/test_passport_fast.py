@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import numpy as np
 import pytest
@@ -30,9 +30,9 @@ from lichain.storage.quality_sql import events_of_kinds
 from lichain.storage.sql import SqlStore
 
 
-def _record(store: SqlStore, body: object, at: object, where: str) -> None:
+def _record(store: SqlStore, body: Lot | Shipment | SiteRisk, at: datetime, where: str) -> None:
     k = kind_of(body)
-    ev = Event(content_event_id(k, canonical_payload(body)), k, at, body)  # type: ignore[arg-type]
+    ev = Event(content_event_id(k, canonical_payload(body)), k, at, body)
     r = ingest_events([LocatedEvent(where, ev)], store)
     assert r.ok, r.problems
 
