@@ -144,3 +144,29 @@ def test_kept_parts_expire_when_an_audit_runs_out(demo: tuple[SqlStore, list[str
     fresh = passport_parts.lot_parts(store, cell, now=later)
     assert fresh is not kept and computed[-2:] == [cell, cell]
     assert fresh.diligence_link == passport_parts.diligence_link(diligence(store, cell, now=later))
+
+
+def test_lot_origins_of_a_few_lots_on_their_closures_equal_the_whole_ledger_ones(
+        demo: tuple[SqlStore, list[str]]) -> None:
+    from lichain.services import lot_origin
+
+    store, _ = demo
+    snap = load_snapshot(store).snapshot
+    recycled = np.flatnonzero(snap.lot_origin != 0)
+    assert recycled.size  # the demo recycles: some lots carry recycled content
+    downstream = [int(i) for i in range(snap.n_lots - 1, 0, -1)
+                  if snap.up_indptr[i + 1] > snap.up_indptr[i]][:5]  # late lots with inputs: deep closures
+    few = sorted({snap.lot_id(int(i)) for i in [*downstream, *recycled[-2:]]} | set(_cells(store)[:1]))[:8]
+    lot_origin.lot_origins(store, few)  # cached for the whole ledger at this head (now or by the demo's show)
+    d = lot_origin._cache_dir(store)
+    cached_head = json.loads((d / "meta.json").read_text())["head"]
+    t = parse_time("2027-06-01T00:00:00Z")
+    ore = int(np.flatnonzero(snap.lot_stage == snap.stage_names.index("ore"))[0])
+    _record(store, Lot("FAST-ORE-3", snap.material_codes[snap.lot_material[ore]], snap.site_ids[snap.lot_site[ore]],
+                       t, 1_000_000, {"Ni": 10_000_000}), t, "lot")
+    per_lot = lot_origin.lot_origins(store, few)  # the cache is of an older head: each lot on its closure
+    assert json.loads((d / "meta.json").read_text())["head"] == cached_head  # (the whole ledger was not redone)
+    whole = lot_origin.lot_origins(store, [*few, *[f"NOPE-{k}" for k in range(10)]])  # many: the whole ledger
+    assert json.loads((d / "meta.json").read_text())["head"] == store.head()[1]
+    assert per_lot == whole and sorted(per_lot) == few
+    assert any(r.recycled for o in per_lot.values() for r in o.recycled_content)  # not all zero
