@@ -16,12 +16,20 @@ their run numbers); downstream edges are only those inside the closure, so it an
 
 from __future__ import annotations
 
+from dataclasses import fields
+from typing import Any
+
 import numpy as np
 
 from lichain.analysis.snapshot import I64, Snapshot, csr_by_key
 from lichain.analysis.trace import trace_up
 
 __all__ = ["upstream_part"]
+
+_LOT_FIELDS = ("lot_mass_kg", "lot_assay", "lot_run", "lot_site", "lot_material", "lot_stage", "lot_origin",
+               "lot_time")
+_RUN_FIELDS = ("run_time", "run_site", "run_loss_kg")
+_TABLE_FIELDS = ("site_ids", "site_country", "site_org", "material_codes", "stage_names")
 
 
 def upstream_part(snap: Snapshot, root: int) -> tuple[Snapshot, int, I64]:
@@ -42,18 +50,14 @@ def upstream_part(snap: Snapshot, root: int) -> tuple[Snapshot, int, I64]:
     edges = np.repeat(starts - indptr[:-1], lens) + np.arange(int(indptr[-1]), dtype=np.int64)
     src = np.searchsorted(lots, snap.up_src[edges]).astype(np.int32)
     kg = np.ascontiguousarray(snap.up_kg[edges])
-    down_indptr, order = csr_by_key(src, n)
-    down_dst = np.repeat(np.arange(n, dtype=np.int32), lens)[order]
     ids = snap.lot_ids[lots] if isinstance(snap.lot_ids, np.ndarray) else np.asarray(snap.lot_ids)[lots]
-
-    def take(a: np.ndarray) -> np.ndarray:
-        return np.ascontiguousarray(a[lots])
-
-    part = Snapshot(snap.elements, ids, take(snap.lot_mass_kg), take(snap.lot_assay), take(snap.lot_run),
-                    take(snap.lot_site), take(snap.lot_material), take(snap.lot_stage), take(snap.lot_origin),
-                    take(snap.lot_time), snap.run_time, snap.run_site, snap.run_loss_kg, snap.site_ids,
-                    snap.site_country, snap.site_org, snap.material_codes, snap.stage_names, indptr, src, kg,
-                    down_indptr, down_dst, order.astype(np.int32))
-    for a in (indptr, src, kg, down_indptr, down_dst, part.down_pos, part.lot_mass_kg, part.lot_assay):
+    cols: dict[str, Any] = {k: np.ascontiguousarray(getattr(snap, k)[lots]) for k in _LOT_FIELDS}
+    cols.update({k: getattr(snap, k) for k in (*_RUN_FIELDS, *_TABLE_FIELDS)})  # shared, not copied
+    if "down_indptr" in {f.name for f in fields(Snapshot)}:  # a snapshot that stores its downstream CSR
+        down_indptr, order = csr_by_key(src, n)
+        cols.update(down_indptr=down_indptr, down_dst=np.repeat(np.arange(n, dtype=np.int32), lens)[order],
+                    down_pos=order.astype(np.int32))
+    for a in (indptr, src, kg, *(cols[k] for k in _LOT_FIELDS)):
         a.flags.writeable = False
+    part = Snapshot(elements=snap.elements, lot_ids=ids, up_indptr=indptr, up_src=src, up_kg=kg, **cols)
     return part, int(np.searchsorted(lots, root)), lots
