@@ -247,7 +247,8 @@ def run_backend(name: str, url: str, a: argparse.Namespace, tmp: Path, built: bo
 def in_process(url: str, lots: int = 100) -> dict[str, dict[str, float]]:
     """Per-request times in one warm process, one request at a time (no HTTP, no queueing): key check, lot scope
     check, and the trace and footprint use cases on the first ``lots`` CAM lots, each read twice (first read,
-    then again: kept answers). p50 and p99 [ms] per step."""
+    then again: kept answers), and the passport of the first ``lots`` cell lots likewise. p50 and p99 [ms] per
+    step."""
     from lichain.services.footprint import footprint_of
     from lichain.services.query import list_lots
     from lichain.services.trace import trace_lot
@@ -270,10 +271,19 @@ def in_process(url: str, lots: int = 100) -> dict[str, dict[str, float]]:
              "trace first": lambda lot: trace_lot(store, lot), "trace again": lambda lot: trace_lot(store, lot),
              "footprint first": lambda lot: footprint_of(store, lot),
              "footprint again": lambda lot: footprint_of(store, lot)}
+    with store.read() as conn:  # cell lots with the cell maker's data: their passports can be issued
+        from lichain.storage.quality_sql import events_of_kinds
+
+        cells = sorted({json.loads(p)["lot"] for _, _, p in events_of_kinds(conn, ("cell_spec",))})[:lots]
+    if cells:
+        from lichain.services.passport import passport
+
+        steps.update({"passport first": lambda lot: passport(store, lot, level="authority"),
+                      "passport again": lambda lot: passport(store, lot, level="authority")})
     out = {}
     for name, f in steps.items():
         xs = []
-        for lot in cams:
+        for lot in cells if name.startswith("passport") else cams:
             t = time.perf_counter()
             f(lot)
             xs.append(time.perf_counter() - t)

@@ -88,9 +88,9 @@ def _opt(x: float) -> float | None:
 class _Book:
     """Physical shares per element of a snapshot (computed once per element) and claimed allocations per lot."""
 
-    def __init__(self, store: SqlStore) -> None:
+    def __init__(self, store: SqlStore, snap: Snapshot | None = None) -> None:
         self.store = store
-        self.snap = load_snapshot(store).snapshot
+        self.snap = load_snapshot(store).snapshot if snap is None else snap
         self._shares: dict[str, Shares] = {}
 
     def shares(self, e: str) -> Shares:
@@ -131,10 +131,11 @@ class _Book:
                              _opt(apost / d), _opt((apre + apost) / d))
 
 
-def recycled(store: SqlStore, lot: str) -> RecycledContent:
+def recycled(store: SqlStore, lot: str, *, snap: Snapshot | None = None) -> RecycledContent:
     """Physical recycled shares per element of one lot (pre/post-consumer, element-mass weighted, EU 2023/1542
-    Art. 8) beside the shares allocated to it by custody claims (the ``recycled --json`` shape)."""
-    b = _Book(store)
+    Art. 8) beside the shares allocated to it by custody claims (the ``recycled --json`` shape); ``snap``: a
+    snapshot holding the lot's upstream as the head has it (e.g. its closure alone), default the ledger's."""
+    b = _Book(store, snap)
     snap = b.snap
     i = lot_position(snap, lot)
     lot_id = snap.lot_id(i)

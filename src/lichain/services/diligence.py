@@ -142,9 +142,14 @@ def lot_risks(store: SqlStore, snap: Snapshot, lots: np.ndarray, *, now: datetim
     return out
 
 
-def diligence(store: SqlStore, lot_id: str, *, now: datetime | None = None) -> DiligenceReport:
-    """The due-diligence view of one lot (see the module documentation)."""
-    snap = load_snapshot(store).snapshot
+def diligence(store: SqlStore, lot_id: str, *, now: datetime | None = None, snap: Snapshot | None = None
+              ) -> DiligenceReport:
+    """The due-diligence view of one lot (see the module documentation).
+
+    ``snap``: a snapshot holding the lot's upstream as the ledger's head has it, e.g. the lot's upstream closure
+    alone (:func:`lichain.analysis.closure.upstream_part`, the same report at per-lot cost); default the ledger's.
+    """
+    snap = load_snapshot(store).snapshot if snap is None else snap
     root = lot_position(snap, lot_id)
     tr = trace_up(snap, root)
     lots = np.asarray(tr.lots)

@@ -144,11 +144,51 @@ def _save(d: Path, head: str, ids: Any, origins: Sequence[str], elements: Sequen
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+#: At most this many lots are computed on their own upstream closures when the cache is of an older head.
+_PER_LOT_MAX = 8
+
+
+def _one_shot(store: Any) -> bool:
+    """True for the standard library's reader of a one-shot ``lichain show``: it refreshes the cache instead."""
+    from lichain.storage.sqlite_read import SqliteLotReader
+
+    return isinstance(store, SqliteLotReader)
+
+
+def _per_lot(store: Any, lot_ids: Sequence[str]) -> dict[str, LotOrigin]:
+    """:class:`LotOrigin` of a few lots, each computed on its upstream closure alone
+    (:func:`lichain.analysis.closure.upstream_part`: the whole snapshot's values bit for bit)."""
+    import numpy as np
+
+    from lichain.analysis.closure import upstream_part
+    from lichain.analysis.shares import ORIGINS, origin_shares
+    from lichain.services.snapshot import snapshot_holding
+
+    pre, post = ORIGINS.index("pre_consumer"), ORIGINS.index("post_consumer")
+    out = {}
+    for lot in lot_ids:
+        snap = snapshot_holding(store, lot)
+        try:
+            i = snap.index_of(lot)
+        except (KeyError, ValueError):
+            continue
+        part, r, _ = upstream_part(snap, i)
+        vals = np.full((len(part.elements), 2), np.nan)
+        for k, e in enumerate(part.elements):
+            sh = origin_shares(part, e)
+            if sh.defined[r]:
+                vals[k] = sh.values[r, pre], sh.values[r, post]
+        out[lot] = _origin(lot, ORIGINS[int(part.lot_origin[r])], part.elements, vals)
+    return out
+
+
 def lot_origins(store: Any, lot_ids: Sequence[str]) -> dict[str, LotOrigin]:
     """:class:`LotOrigin` of each lot of ``lot_ids`` (ledger spelling).
 
     Shares are computed on the snapshot for every lot at once and cached by chain head, so a later call (e.g.
-    ``lichain show``) reads them without the analysis engine. Lots not in the ledger are left out.
+    ``lichain show``) reads them without the analysis engine. Lots not in the ledger are left out. Once that
+    cache is of an older head, a long-lived process (the service, whose writers move the head many times a
+    second) computes a few lots on their own upstream closures instead of the whole ledger again.
     """
     if not lot_ids:
         return {}
@@ -157,6 +197,10 @@ def lot_origins(store: Any, lot_ids: Sequence[str]) -> dict[str, LotOrigin]:
     got = _from_cache(d, head, lot_ids)
     if got is not None:
         return got
+    if len(lot_ids) <= _PER_LOT_MAX and (d / "meta.json").is_file() and not _one_shot(store):
+        from lichain.core.lot_reader import LotReader
+
+        return _per_lot(store.full_store() if isinstance(store, LotReader) else store, lot_ids)
     import numpy as np
 
     from lichain.analysis.shares import ORIGINS, origin_shares

@@ -11,12 +11,11 @@ requested access level may read (:mod:`lichain.core.passport_access`) and links 
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
-from lichain.core.codec import canonical_json, parse_time
+from lichain.core.codec import parse_time
 from lichain.core.errors import ChoiceError, NotFoundError
 from lichain.core.model import BatteryRegistration, CellSpec
 from lichain.core.passport_access import BATTERYPASS_ACCESS, IDTA_ACCESS, LEVELS, filter_level, level_of, rank
@@ -125,22 +124,31 @@ def _composition(store: SqlStore, lot: str, spec: CellSpec, assay: Mapping[str, 
     return mats, hazards
 
 
-def _diligence_link(store: SqlStore, lot: str) -> str:
-    """``urn:lichain:diligence:<sha256>`` of the lot's due-diligence report (``lichain diligence LOT --json``)."""
+def _graph_parts(store: SqlStore, lot: str, whole_ledger: bool) -> tuple[tuple[RecycledShare, ...], str]:
+    """The lot's recycled shares and the ``urn:lichain:diligence:<sha256>`` link of its due-diligence report
+    (``lichain diligence LOT --json``): kept per lot and computed on its upstream closure
+    (:mod:`lichain.services.passport_parts`), or over the whole ledger's snapshot (``whole_ledger``)."""
+    from lichain.services.passport_parts import diligence_link, lot_parts
+
+    if not whole_ledger:
+        parts = lot_parts(store, lot)
+        return parts.recycled, parts.diligence_link
+    from lichain.services.circularity import recycled
     from lichain.services.diligence import diligence
 
-    report = asdict(diligence(store, lot))
-    return "urn:lichain:diligence:" + hashlib.sha256(canonical_json(report).encode("utf-8")).hexdigest()
+    rec = recycled(store, lot).elements
+    return (tuple(RecycledShare(e, r.pre_consumer, r.post_consumer) for e, r in sorted(rec.items())),
+            diligence_link(diligence(store, lot)))
 
 
-def gather(store: SqlStore, ident: str) -> PassportData:
+def gather(store: SqlStore, ident: str, *, whole_ledger: bool = False) -> PassportData:
     """The facts of the passport of ``ident`` (a registered battery id, or a cell lot id: its battery model).
 
+    ``whole_ledger``: compute the lot's recycled shares and due-diligence report over the whole ledger's
+    snapshot instead of its upstream closure (kept per lot): the same facts, at per-ledger cost (for checks).
     Raises NotFoundError for an unknown id, ChoiceError for a lot that is not a cell lot or has no cell data.
     """
-    from lichain.services.circularity import recycled
     from lichain.services.footprint import footprint_of
-    from lichain.services.lists import list_sites
     from lichain.services.query import show_lot
 
     lot_id, battery, reg = _resolve(store, ident)
@@ -155,8 +163,8 @@ def gather(store: SqlStore, ident: str) -> PassportData:
     spec = spec_ev.body
     assert isinstance(spec, CellSpec)
     fp = footprint_of(store, lot_id)
-    rec = recycled(store, lot_id).elements
-    country = next((s.country for s in list_sites(store).sites if s.id == detail.site), None)
+    rec, link = _graph_parts(store, lot_id, whole_ledger)
+    country = passport_sql.site_country(store, detail.site)
     mats, hazards = _composition(store, lot_id, spec, detail.assay)
     status, pred, operator = "original", None, None
     if reg is not None and reg.status != "original":
@@ -179,8 +187,7 @@ def gather(store: SqlStore, ident: str) -> PassportData:
         spec.manufactured_at or parse_time(detail.produced_at), detail.site, country, battery, status, pred,
         operator, float(fp["kg_co2e_per_kg"]), float(fp["kg_co2e_per_kg"]) - float(fp["own_kg_co2e"]) / fp["mass_kg"],
         float(fp["own_kg_co2e"]) / fp["mass_kg"], bool(fp["complete"]),
-        tuple(RecycledShare(e, r.pre_consumer, r.post_consumer) for e, r in sorted(rec.items())),
-        mats, hazards, _diligence_link(store, lot_id), tuple(notes))
+        rec, mats, hazards, link, tuple(notes))
 
 
 def render(d: PassportData, fmt: str) -> tuple[dict[str, dict[str, Any]], list[MissingInput]]:
@@ -233,9 +240,11 @@ def build(d: PassportData, *, level: str = "public", fmt: str = "batterypass", h
 
 
 def passport(store: SqlStore, ident: str, *, level: str = "public", fmt: str = "batterypass",
-             previous: Mapping[str, Any] | None = None) -> Passport:
+             previous: Mapping[str, Any] | None = None, whole_ledger: bool = False) -> Passport:
     """The passport of a battery or cell lot at one access level and format (``previous``: the last issued
-    version of it, to link a changed passport to; unchanged content keeps its version)."""
+    version of it, to link a changed passport to; unchanged content keeps its version; ``whole_ledger``: see
+    :func:`gather`)."""
     if fmt not in FORMATS:
         raise ChoiceError(f"format must be one of {', '.join(FORMATS)}, got {fmt!r}")
-    return build(gather(store, ident), level=level, fmt=fmt, head=store.head()[1], previous=previous)
+    return build(gather(store, ident, whole_ledger=whole_ledger), level=level, fmt=fmt, head=store.head()[1],
+                 previous=previous)

@@ -19,7 +19,7 @@ from lichain.core.model import BatteryRegistration, CellSpec, EventKind
 from lichain.storage import schema as s
 from lichain.storage.sql import SqlStore
 
-__all__ = ["SourceEvent", "battery_lots", "cell_specs", "registrations"]
+__all__ = ["SourceEvent", "battery_lots", "cell_specs", "registrations", "site_country"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,3 +64,10 @@ def battery_lots(store: SqlStore, ids: Iterable[str]) -> dict[str, str]:
         assert isinstance(e.body, BatteryRegistration)
         out.update({b: e.body.lot for b in e.body.battery_ids if b in wanted})
     return out
+
+
+def site_country(store: SqlStore, site: str) -> str | None:
+    """The declared country of ``site`` (ISO 3166-1 alpha-2; None when no such site is declared)."""
+    with store.read() as conn:
+        v = conn.execute(select(s.sites.c.country).where(s.sites.c.id == site)).scalar()
+    return None if v is None else str(v)
