@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from lichain.analysis.grow import append_rows
 from lichain.analysis.lot_index import LotIndex
-from lichain.analysis.snapshot import Snapshot, split_arrays
+from lichain.analysis.snapshot import LedgerArrays, Snapshot, split_arrays
 from lichain.analysis.synth import random_ledger, synthetic_ledger
 
 IDS = st.lists(st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), min_size=1,
@@ -55,12 +55,16 @@ def test_appended_views_keep_their_rows(steps: list[tuple[int, int]]) -> None:
         assert np.array_equal(v, e)
 
 
+def _split(a: LedgerArrays, part: int) -> tuple[LedgerArrays, LedgerArrays]:
+    """``a`` cut at a run boundary about 1/``part`` of the way: the earlier ledger and the extension delta."""
+    starts = [o for o in range(1, a.n_lots) if a.lot_run[o] < 0 or a.lot_run[o] != a.lot_run[o - 1]]
+    cut = starts[len(starts) // part]
+    return split_arrays(a, cut, int(np.unique(a.lot_run[:cut][a.lot_run[:cut] >= 0]).size))
+
+
 def test_extensions_share_the_index_and_each_snapshot_knows_its_lots() -> None:
     a = random_ledger(60, seed=3)
-    starts = [o for o in range(1, 60) if a.lot_run[o] < 0 or a.lot_run[o] != a.lot_run[o - 1]]
-    cut = starts[len(starts) // 2]
-    runs = int(np.unique(a.lot_run[:cut][a.lot_run[:cut] >= 0]).size)
-    head, delta = split_arrays(a, cut, runs)
+    head, delta = _split(a, 2)
     old = Snapshot.build(head)
     old.attach_index(LotIndex.build(old.lot_ids))
     new = old.extend(delta)
@@ -77,9 +81,7 @@ def test_extensions_share_the_index_and_each_snapshot_knows_its_lots() -> None:
 
 def test_edge_weights_are_carried_by_extensions() -> None:
     a = random_ledger(80, seed=5)
-    starts = [o for o in range(1, 80) if a.lot_run[o] < 0 or a.lot_run[o] != a.lot_run[o - 1]]
-    cut = starts[len(starts) // 3]
-    head, delta = split_arrays(a, cut, int(np.unique(a.lot_run[:cut][a.lot_run[:cut] >= 0]).size))
+    head, delta = _split(a, 3)
     old = Snapshot.build(head)
     _ = old.up_w  # computed on the older snapshot
     new = old.extend(delta)
@@ -95,9 +97,7 @@ def test_one_row_of_element_mass_equals_the_whole_array() -> None:
 
 def test_room_to_grow_keeps_the_content_and_extensions_append_in_place() -> None:
     a = random_ledger(70, seed=9)
-    starts = [o for o in range(1, 70) if a.lot_run[o] < 0 or a.lot_run[o] != a.lot_run[o - 1]]
-    cut = starts[len(starts) // 2]
-    head, delta = split_arrays(a, cut, int(np.unique(a.lot_run[:cut][a.lot_run[:cut] >= 0]).size))
+    head, delta = _split(a, 2)
     old = Snapshot.build(head)
     _ = old.up_w
     roomy = old.with_room()
