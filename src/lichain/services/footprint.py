@@ -41,7 +41,7 @@ from lichain.services.footprint_results import (
 )
 from lichain.services.footprint_sources import closure_quality, lot_inputs
 from lichain.services.query import canonical_lot_id
-from lichain.services.snapshot import load_snapshot
+from lichain.services.snapshot import BackgroundRefresh, load_snapshot
 from lichain.storage import footprint_sql as fsql
 from lichain.storage.emissions_reader import EmissionArrays, read_emissions
 from lichain.storage.queries import find_lot
@@ -52,8 +52,6 @@ __all__ = ["LedgerFootprint", "footprint_of", "ledger_footprint", "lot_footprint
 _memo: dict[str, LedgerFootprint] = {}
 _results: dict[tuple[str, int, float | None, float | None], tuple[LedgerFootprint, LotFootprint]] = {}
 _LOCK = threading.Lock()
-_REFRESHING = threading.Lock()  # held by the background refresh (at most one waits or runs)
-_last_refresh = [0.0]
 
 NOTES = (
     "Breakdowns (by_stage, by_site, by_cause) are location-based, in kg CO2e per kg of this lot; each sums to "
@@ -244,6 +242,9 @@ def ledger_footprint(store: SqlStore, *, library: FactorLibrary | None = None,
     return lf
 
 
+_REFRESH = BackgroundRefresh(ledger_footprint)  # one background bring-up to the head at a time
+
+
 def make_room(store: SqlStore) -> None:
     """Copy this process's whole-ledger footprint rows into buffers with room to grow (a service worker, once
     loaded), so that extensions append in place instead of the first one copying the memory-held rows."""
@@ -272,26 +273,8 @@ def stale_for_lot(store: SqlStore, lot_idx: int) -> LedgerFootprint | None:
         return hit
     if not appended_only(store, hit.seq, hit.head, seq, head):
         return None
-    if _REFRESHING.acquire(blocking=False):  # refresh in the background unless one already runs
-        threading.Thread(target=_refresh, args=(store,), daemon=True).start()
+    _REFRESH.start(store)  # bring the cache to the head in the background
     return hit
-
-
-def _refresh(store: SqlStore) -> None:
-    import time
-
-    from lichain.core.gcpause import settle_heap
-    from lichain.services.snapshot import REFRESH_EVERY_S
-
-    try:
-        time.sleep(max(0.0, _last_refresh[0] + REFRESH_EVERY_S - time.monotonic()))
-        ledger_footprint(store)
-        settle_heap()  # the refreshed state is long-lived: out of the collector's full passes
-        _last_refresh[0] = time.monotonic()
-    except Exception:  # a failed background refresh leaves the cache as it was; reads recompute
-        return
-    finally:
-        _REFRESHING.release()
 
 
 def _iso(us: int) -> str:

@@ -20,6 +20,7 @@ import os
 import shutil
 import threading
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, fields, replace
 from datetime import datetime
 from pathlib import Path
@@ -34,7 +35,7 @@ from lichain.analysis.snapshot import Snapshot
 from lichain.storage.arrays import read_arrays
 from lichain.storage.sql import SqlStore, to_us
 
-__all__ = ["LoadedSnapshot", "cache_dir_for", "load_snapshot", "lot_position", "make_room", "new_cache_dir",
+__all__ = ["BackgroundRefresh", "LoadedSnapshot", "cache_dir_for", "load_snapshot", "lot_position", "make_room", "new_cache_dir",
            "put_in_place", "same_cache", "snapshot_holding"]
 
 _TABLES = ("site_ids", "site_country", "site_org", "material_codes", "stage_names")
@@ -238,33 +239,48 @@ def snapshot_holding(store: SqlStore, lot_id: str) -> Snapshot:
         except LookupError:
             return load_snapshot(store).snapshot
         if appended_only(store, memo.seq, memo.head, seq, head, CHANGES_GRAPH):
-            if _REFRESH.acquire(blocking=False):
-                threading.Thread(target=_refresh, args=(store,), daemon=True).start()
+            _REFRESH.start(store)
             return memo.snapshot
     return load_snapshot(store).snapshot
 
 
-_REFRESH = threading.Lock()  # held while a background refresh runs
 #: Background refreshes start at most this often [s]: reads of lots already held do not need them, reads of new
 #: lots extend at once, and a busy writer moves the head many times a second.
 REFRESH_EVERY_S = 10.0
-_last_refresh = [0.0]
 
 
-def _refresh(store: SqlStore) -> None:
-    import time
+class BackgroundRefresh:
+    """Brings a process's kept state (``work(store)``) to the chain head in a background thread: at most one run at
+    a time, at most every :data:`REFRESH_EVERY_S`, its result put out of the collector's full passes. A failed
+    run leaves the state as it was (reads then compute their own)."""
 
-    from lichain.core.gcpause import settle_heap
+    def __init__(self, work: Callable[[SqlStore], object]) -> None:
+        self._work = work
+        self._running = threading.Lock()  # held while a refresh waits or runs
+        self._last = 0.0
 
-    try:
-        time.sleep(max(0.0, _last_refresh[0] + REFRESH_EVERY_S - time.monotonic()))
-        load_snapshot(store)
-        settle_heap()  # the refreshed state is long-lived: out of the collector's full passes
-        _last_refresh[0] = time.monotonic()
-    except Exception:  # a failed background refresh leaves the last snapshot; reads load their own
-        pass
-    finally:
-        _REFRESH.release()
+    def start(self, store: SqlStore) -> None:
+        """Start a refresh unless one already waits or runs."""
+        if self._running.acquire(blocking=False):
+            threading.Thread(target=self._run, args=(store,), daemon=True).start()
+
+    def _run(self, store: SqlStore) -> None:
+        import time
+
+        from lichain.core.gcpause import settle_heap
+
+        try:
+            time.sleep(max(0.0, self._last + REFRESH_EVERY_S - time.monotonic()))
+            self._work(store)
+            settle_heap()  # the refreshed state is long-lived: out of the collector's full passes
+            self._last = time.monotonic()
+        except Exception:
+            pass
+        finally:
+            self._running.release()
+
+
+_REFRESH = BackgroundRefresh(load_snapshot)
 
 
 def _as_of(result: LoadedSnapshot, as_of: datetime | None) -> LoadedSnapshot:
