@@ -11,25 +11,20 @@ The closure keeps the lots in creation order and each lot's upstream edges in th
 upward closed: every input of a kept lot is kept), so each row of every pass is the same sum of the same terms in
 the same order as in the whole snapshot: the values agree bit for bit, not just to rounding
 (tests/integration/test_passport_fast.py). Runs and name tables are shared with the whole snapshot (lots keep
-their run numbers); downstream edges are only those inside the closure, so it answers upstream questions only.
+their run numbers); its downstream CSR (built on demand) holds only the edges inside the closure, so it answers upstream questions only.
 """
 
 from __future__ import annotations
 
-from dataclasses import fields
 from typing import Any
 
 import numpy as np
 
-from lichain.analysis.snapshot import I64, Snapshot, csr_by_key
+from lichain.analysis.arrays import _LOT_FIELDS, _RUN_FIELDS, _TABLE_FIELDS
+from lichain.analysis.snapshot import I64, Snapshot
 from lichain.analysis.trace import trace_up
 
 __all__ = ["upstream_part"]
-
-_LOT_FIELDS = ("lot_mass_kg", "lot_assay", "lot_run", "lot_site", "lot_material", "lot_stage", "lot_origin",
-               "lot_time")
-_RUN_FIELDS = ("run_time", "run_site", "run_loss_kg")
-_TABLE_FIELDS = ("site_ids", "site_country", "site_org", "material_codes", "stage_names")
 
 
 def upstream_part(snap: Snapshot, root: int) -> tuple[Snapshot, int, I64]:
@@ -53,10 +48,6 @@ def upstream_part(snap: Snapshot, root: int) -> tuple[Snapshot, int, I64]:
     ids = snap.lot_ids[lots] if isinstance(snap.lot_ids, np.ndarray) else np.asarray(snap.lot_ids)[lots]
     cols: dict[str, Any] = {k: np.ascontiguousarray(getattr(snap, k)[lots]) for k in _LOT_FIELDS}
     cols.update({k: getattr(snap, k) for k in (*_RUN_FIELDS, *_TABLE_FIELDS)})  # shared, not copied
-    if "down_indptr" in {f.name for f in fields(Snapshot)}:  # a snapshot that stores its downstream CSR
-        down_indptr, order = csr_by_key(src, n)
-        cols.update(down_indptr=down_indptr, down_dst=np.repeat(np.arange(n, dtype=np.int32), lens)[order],
-                    down_pos=order.astype(np.int32))
     for a in (indptr, src, kg, *(cols[k] for k in _LOT_FIELDS)):
         a.flags.writeable = False
     part = Snapshot(elements=snap.elements, lot_ids=ids, up_indptr=indptr, up_src=src, up_kg=kg, **cols)

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from lichain.analysis import footprint as fp
+from lichain.analysis.arrays import _LOT_FIELDS, _RUN_FIELDS, _TABLE_FIELDS
 from lichain.analysis.propagate import intensity
 from lichain.analysis.snapshot import Snapshot
 from lichain.core.factors import default_library
@@ -73,11 +74,10 @@ def _prefix(snap: Snapshot, n0: int, r0: int) -> Snapshot:
     if (n0, r0) == (snap.n_lots, snap.n_runs):
         return snap
     e0 = int(snap.up_indptr[n0])
-    lot = {k: getattr(snap, k)[:n0] for k in ("lot_ids", "lot_mass_kg", "lot_assay", "lot_run", "lot_site",
-                                              "lot_material", "lot_stage", "lot_origin", "lot_time")}
-    run = {k: getattr(snap, k)[:r0] for k in ("run_time", "run_site", "run_loss_kg")}
-    return Snapshot(snap.elements, **lot, **run, site_ids=snap.site_ids, site_country=snap.site_country,
-                    site_org=snap.site_org, material_codes=snap.material_codes, stage_names=snap.stage_names,
+    lot = {k: getattr(snap, k)[:n0] for k in ("lot_ids", *_LOT_FIELDS)}
+    run = {k: getattr(snap, k)[:r0] for k in _RUN_FIELDS}
+    tables = {k: getattr(snap, k) for k in _TABLE_FIELDS}
+    return Snapshot(snap.elements, **lot, **run, **tables,
                     up_indptr=snap.up_indptr[: n0 + 1], up_src=snap.up_src[:e0], up_kg=snap.up_kg[:e0])
 
 
