@@ -4,7 +4,8 @@ A demo ledger (``--lots``; ``--quick`` 1,000) is served by ``lichain.web.app:app
 127.0.0.1 (``--workers`` processes). Load model: closed loop, by default without think time (a saturation test);
 ``--think-ms T`` makes each reader wait an exponentially distributed pause of mean T between its requests, as
 people at a dashboard do (latency is timed per request, pauses excluded). For ``--seconds`` (``--quick`` 3 s),
-each of ``--readers`` threads GETs, one after the other, the trace or the footprint (chosen at random) of a random
+each of ``--readers`` threads (spread over ``--client-procs`` client processes, default 4, so that
+the client's own interpreter lock does not queue them) GETs, one after the other, the trace or the footprint (chosen at random) of a random
 CAM lot (one of the first 400), or with ``--passports`` also the passport of a random cell lot, as the ledger
 owner, without ``If-None-Match`` (every read runs the use case), and each of ``--writers`` threads POSTs one-lot
 EPCIS documents as the operator of a mine, one after the other (or, with ``--write-rate R``, one every 1/R s
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import os
 import random
 import socket
@@ -33,6 +35,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -103,16 +106,65 @@ def _server_ms(r: Any) -> float | None:
 
 
 def _cpu_s(pid: int) -> float:
-    """CPU time [s] (user + system) of the children of process ``pid`` (the server's workers), from /proc."""
-    total = 0.0
+    """CPU time [s] (user + system) of process ``pid`` and all its descendants (the server: its workers and
+    their writer processes), from /proc."""
+    total, todo = 0.0, [str(pid)]
     try:
-        kids = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-        for k in kids:
+        while todo:
+            k = todo.pop()
             f = Path(f"/proc/{k}/stat").read_text().rsplit(")", 1)[1].split()
             total += (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")
+            for task in Path(f"/proc/{k}/task").iterdir():
+                todo += (task / "children").read_text().split()
     except OSError:
         return float("nan")
     return total
+
+
+def _readers(base: str, owner: dict[str, str], kinds_read: tuple[str, ...], cams: list[str], cells: list[str],
+             seeds: list[int], stop: float, think_ms: float
+             ) -> tuple[dict[str, list[float]], dict[str, list[float]], list[str]]:
+    """Readers ``seeds`` (one thread each) in a client process of their own until ``stop`` (``perf_counter``,
+    the system's monotonic clock): latencies [s], server times [ms] and errors."""
+    import httpx
+
+    lat: dict[str, list[float]] = {k: [] for k in kinds_read}
+    srv: dict[str, list[float]] = {k: [] for k in kinds_read}
+    errors: list[str] = []
+    lock = threading.Lock()
+
+    def reader(seed: int) -> None:
+        rng = random.Random(seed)
+        with httpx.Client(base_url=base, headers=owner, timeout=120) as c:
+            while time.perf_counter() < stop:
+                if think_ms:
+                    time.sleep(min(rng.expovariate(1e3 / think_ms), max(0.0, stop - time.perf_counter())))
+                    if time.perf_counter() >= stop:
+                        break
+                kind = rng.choice(kinds_read)
+                lot = rng.choice(cells if kind == "passport" else cams)
+                t = time.perf_counter()
+                try:
+                    r = c.get(f"/passports/{lot}" if kind == "passport" else f"/{kind}/{lot}")
+                except httpx.HTTPError as exc:
+                    with lock:
+                        errors.append(f"{kind} {exc!r}")
+                    continue
+                dt = time.perf_counter() - t
+                with lock:
+                    if r.status_code == 200:
+                        lat[kind].append(dt)
+                        if (ms := _server_ms(r)) is not None:
+                            srv[kind].append(ms)
+                    else:
+                        errors.append(f"{kind} {r.status_code}")
+
+    threads = [threading.Thread(target=reader, args=(seed,)) for seed in seeds]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    return lat, srv, errors
 
 
 def run_backend(name: str, url: str, a: argparse.Namespace, tmp: Path, built: bool = False) -> dict[str, Any]:
@@ -160,32 +212,6 @@ def run_backend(name: str, url: str, a: argparse.Namespace, tmp: Path, built: bo
         stop = time.perf_counter() + a.seconds
         counter = iter(range(10**9))
 
-        def reader(seed: int) -> None:
-            rng = random.Random(seed)
-            with httpx.Client(base_url=base, headers=owner, timeout=120) as c:
-                while time.perf_counter() < stop:
-                    if a.think_ms:
-                        time.sleep(min(rng.expovariate(1e3 / a.think_ms), max(0.0, stop - time.perf_counter())))
-                        if time.perf_counter() >= stop:
-                            break
-                    kind = rng.choice(kinds_read)
-                    lot = rng.choice(prep["cells"] if kind == "passport" else prep["cams"])
-                    t = time.perf_counter()
-                    try:
-                        r = c.get(f"/passports/{lot}" if kind == "passport" else f"/{kind}/{lot}")
-                    except httpx.HTTPError as exc:
-                        with lock:
-                            errors.append(f"{kind} {exc!r}")
-                        continue
-                    dt = time.perf_counter() - t
-                    with lock:
-                        if r.status_code == 200:
-                            lat[kind].append(dt)
-                            if (ms := _server_ms(r)) is not None:
-                                srv[kind].append(ms)
-                        else:
-                            errors.append(f"{kind} {r.status_code}")
-
         def writer() -> None:
             due = time.perf_counter()
             with httpx.Client(base_url=base, headers=mine_h, timeout=120) as c:
@@ -214,14 +240,24 @@ def run_backend(name: str, url: str, a: argparse.Namespace, tmp: Path, built: bo
                         else:
                             errors.append(f"ingest {r.status_code} {r.text[:200]}")
 
-        threads = [threading.Thread(target=reader, args=(i,)) for i in range(a.readers)]
-        threads += [threading.Thread(target=writer) for _ in range(a.writers)]
+        threads = [threading.Thread(target=writer) for _ in range(a.writers)]
+        procs = max(1, min(a.client_procs, a.readers))
+        jobs = [(base, owner, kinds_read, prep["cams"], prep["cells"], list(range(k, a.readers, procs)), stop,
+                 a.think_ms) for k in range(procs)]
         cpu0 = _cpu_s(server.pid)
         t0 = time.perf_counter()
-        for th in threads:
-            th.start()
-        for th in threads:
-            th.join()
+        with ProcessPoolExecutor(procs, mp_context=multiprocessing.get_context("fork")) as pool:
+            futures = [pool.submit(_readers, *job) for job in jobs]
+            for th in threads:
+                th.start()
+            for f in futures:
+                got_lat, got_srv, got_errors = f.result()
+                for k in kinds_read:
+                    lat[k] += got_lat[k]
+                    srv[k] += got_srv[k]
+                errors += got_errors
+            for th in threads:
+                th.join()
         wall = time.perf_counter() - t0
         cpu = _cpu_s(server.pid) - cpu0
         load = os.getloadavg()[0]
@@ -231,6 +267,7 @@ def run_backend(name: str, url: str, a: argparse.Namespace, tmp: Path, built: bo
                      "server_p50_ms": _pct(srv[k], 0.5), "server_p99_ms": _pct(srv[k], 0.99)}
                  for k, x in lat.items()}
         result = {"backend": name, "lots": prep["lots"], "workers": a.workers, "readers": a.readers,
+                  "client_procs": procs,
                   "think_ms": a.think_ms, "write_rate": a.write_rate,
                   "writers": a.writers, "seconds": wall, "cold_first_reads_s": cold, "kinds": kinds,
                   "server_cpu_s": cpu, "cpu_ms_per_request": cpu * 1e3 / max(1, sum(len(x) for x in lat.values())),
@@ -304,6 +341,8 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
     p.add_argument("--think-ms", type=float, default=0.0, help="mean pause of a reader between requests [ms]")
     p.add_argument("--write-rate", type=float, default=0.0,
                    help="documents per second per writer (0: each writer posts as fast as it is answered)")
+    p.add_argument("--client-procs", type=int, default=4,
+                   help="client processes the readers are spread over (threads within each)")
     p.add_argument("--passports", action="store_true", help="readers also read passports of cell lots")
     p.add_argument("--quick", action="store_true")
     p.add_argument("--out", type=Path, default=None)
@@ -340,7 +379,7 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
         for name, url in backends:
             r = run_backend(name, url, a, Path(tmp), built=bool(a.sqlite or a.pg))
             results.append(r)
-            print(f"service on {name}: {r['lots']:,} lots, {a.workers} workers, {a.readers} readers (think time "
+            print(f"service on {name}: {r['lots']:,} lots, {a.workers} workers, {a.readers} readers in {r['client_procs']} processes (think time "
                   f"{a.think_ms:g} ms) + {a.writers} writers"
                   f"{f' at {a.write_rate:g} documents/s each' if a.write_rate else ''} for {r['seconds']:.1f} s (first trace+footprint "
                   f"{r['cold_first_reads_s']:.2f} s)")

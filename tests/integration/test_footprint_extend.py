@@ -245,3 +245,56 @@ def test_stale_cache_answers_for_earlier_lots(sqlite_store: SqlStore, fresh: Non
     assert service.stale_for_lot(sqlite_store, 1) is None
     changed = lot_footprint(sqlite_store, "L2")
     assert changed.kg_co2e_per_kg < before.kg_co2e_per_kg  # 0.4x kg CO2/kWh < the CN-EAST grid factor
+
+
+def _close(a: Any, b: Any, path: str = "") -> None:
+    """Equal JSON trees, floats to 1e-12 relative (an extension and a rebuild sum in different orders)."""
+    if isinstance(a, dict):
+        assert isinstance(b, dict) and a.keys() == b.keys(), path
+        for k in a:
+            _close(a[k], b[k], f"{path}/{k}")
+    elif isinstance(a, list):
+        assert isinstance(b, list) and len(a) == len(b), path
+        for k, (x, y) in enumerate(zip(a, b, strict=True)):
+            _close(x, y, f"{path}/{k}")
+    elif isinstance(a, float) and isinstance(b, float):
+        assert a == pytest.approx(b, rel=1e-12, abs=1e-300), path
+    else:
+        assert a == b, path
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture],
+          phases=[Phase.explicit, Phase.reuse, Phase.generate])
+@given(steps=st.lists(st.sampled_from(["lot", "lot_bare", "run", "run_economic", "run_two"]), min_size=1,
+                      max_size=6))
+def test_kept_answers_survive_extensions_by_appended_lots_and_runs(sqlite_store: SqlStore, steps: list[str],
+                                                                   tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """A lot's answer is kept while the whole-ledger footprint is only extended (appended lots and runs): the
+    kept answer, at the head it names, has the figures a full recomputation gives at the current head."""
+    from dataclasses import replace
+
+    from lichain.entrypoints.present import jsonable
+    from lichain.storage import schema
+
+    monkeypatch.setenv("LICHAIN_CACHE", str(tmp_path / f"kept-{len(steps)}-{id(steps)}"))
+    service._memo.clear()
+    with sqlite_store.engine.begin() as c:
+        for t in reversed(schema.metadata.sorted_tables):
+            if t.name not in ("alembic_version",):
+                c.execute(t.delete())
+    led = Ledger(sqlite_store)
+    led.run(economic=False, two=True)
+    first = lot_footprint(sqlite_store, "L2")
+    for kind in steps:
+        assert led.step(kind)
+        lf = ledger_footprint(sqlite_store)  # brought to the head: a new object of the same lineage
+        assert lf.how == "extended" and lf.head == sqlite_store.head()[1]
+        kept = lot_footprint(sqlite_store, "L2")
+        assert kept is first  # not recomputed
+        full = service._lot_footprint(sqlite_store, service._compute(sqlite_store, None, use_cache=False),
+                                      service.find_lot(sqlite_store, "L2"), None, None, None)
+        assert full.computed_at_head == sqlite_store.head()[1] != kept.computed_at_head
+        _close(jsonable(replace(kept, computed_at_head=full.computed_at_head)), jsonable(full))
+    led.step("override")  # a kind that changes earlier lots: a new lineage, a new answer
+    assert lot_footprint(sqlite_store, "L2") is not first

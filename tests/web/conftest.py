@@ -45,7 +45,8 @@ class Served:
         return {} if user is None else self.keys[user]
 
 
-def serve_store(store: SqlStore, tmp_path: Path, *, max_body: int = 16 * 1024 * 1024) -> Served:
+def serve_store(store: SqlStore, tmp_path: Path, *, max_body: int = 16 * 1024 * 1024,
+                write_process: bool = False) -> Served:
     """The template chain ingested into ``store``, the users created, and the app on it."""
     from lichain.io.tabular import write_template
     from lichain.services.record import ingest_file
@@ -59,7 +60,7 @@ def serve_store(store: SqlStore, tmp_path: Path, *, max_body: int = 16 * 1024 * 
     for user, (org, role, grants) in USERS.items():
         acc.add_user(store, user, org, role, grants)
         keys[user] = {"Authorization": f"Bearer {acc.new_key(store, user)[1]}"}
-    app = create_app(store, Settings(max_body_bytes=max_body))
+    app = create_app(store, Settings(max_body_bytes=max_body, write_process=write_process))
     return Served(TestClient(app), store, keys, template)
 
 

@@ -121,14 +121,34 @@ def _at_root(snap: Snapshot, e: str, mask: np.ndarray, root: int) -> float:
     return v if np.isfinite(v) else 0.0
 
 
-def lot_risks(store: SqlStore, snap: Snapshot, lots: np.ndarray, *, now: datetime | None = None
-              ) -> dict[int, list[RiskInterval]]:
-    """For lots of ``snap`` (positions): the risks in force at each one's site while it was there (at risk only)."""
+_BY_SITE: dict[str, tuple[int, dict[str, list[RiskInterval]]]] = {}  # url -> (version, every site's intervals)
+
+
+def _intervals_by_site(store: SqlStore, sites: set[str], version: int | None) -> dict[str, list[RiskInterval]]:
+    """The risk intervals of ``sites`` by site; with ``version`` (a sequence number that moves whenever a site
+    risk statement or a retraction is recorded), every site's, read once per version and kept."""
+    got = _BY_SITE.get(store.url) if version is not None else None
+    if got is not None and got[0] == version:
+        return got[1]
+    by_site: dict[str, list[RiskInterval]] = {}
+    for iv in risk_intervals(store.site_risks(None if version is not None else sorted(sites))):
+        by_site.setdefault(iv.site, []).append(iv)
+    if version is not None:
+        _BY_SITE[store.url] = (version, by_site)
+    return by_site
+
+
+def lot_risks(store: SqlStore, snap: Snapshot, lots: np.ndarray, *, now: datetime | None = None,
+              version: int | None = None) -> dict[int, list[RiskInterval]]:
+    """For lots of ``snap`` (positions): the risks in force at each one's site while it was there (at risk only).
+
+    ``version``: a sequence number that moves whenever a site risk statement or a retraction is recorded (e.g.
+    :func:`lichain.storage.footprint_sql.last_seq_of` over those kinds and more): the sites' intervals are then
+    read once per version.
+    """
     now = now or datetime.now(UTC)
     site_of = {int(i): snap.site_ids[int(snap.lot_site[i])] for i in lots if snap.lot_site[i] >= 0}
-    by_site: dict[str, list[RiskInterval]] = {}
-    for iv in risk_intervals(store.site_risks(sorted(set(site_of.values())))):
-        by_site.setdefault(iv.site, []).append(iv)
+    by_site = _intervals_by_site(store, set(site_of.values()), version)
     wanted = [i for i, site in site_of.items() if site in by_site]
     moves = store.movements([snap.lot_id(i) for i in wanted]) if wanted else {}
     out: dict[int, list[RiskInterval]] = {}

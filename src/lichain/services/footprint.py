@@ -17,7 +17,7 @@ claims compliance with it.
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -92,6 +92,9 @@ class LedgerFootprint:
     lot_source: np.ndarray[Any, np.dtype[np.int8]] | None = None
     lot_inputs: dict[int, dict[str, Any]] | None = None
     seq: int = -1  # the event the head is of (-1: unknown; then it is never extended)
+    #: Shared by a footprint and its extensions by appended lots and runs (carried by ``replace``), new for each
+    #: computation or load: within one lineage the figures of a lot already on record do not change.
+    lineage: object = field(default_factory=object)
 
 
 def _aligned(store_idx: I64, rows: list[Any], default: Any, dtype: Any) -> np.ndarray[Any, Any]:
@@ -385,8 +388,9 @@ def lot_footprint(store: SqlStore, lot_id: str, capacity_mah_per_g: float | None
     lf = (stale_for_lot(store, row.idx) if library is None else None) or ledger_footprint(store, library=library)
     key = (store.url, row.idx, capacity_mah_per_g, voltage_v)
     got = _results.get(key) if library is None else None
-    if got is not None and got[0] is lf:  # the same whole-ledger footprint: the same answer (all else it reads
-        return got[1]                      # changes only with kinds that replace that footprint)
+    if got is not None and got[0].lineage is lf.lineage:  # the same footprint or one extended from it by appended
+        return got[1]  # lots and runs: the same answer, at the head it names (all else it reads changes only with
+        #                kinds that start a new lineage: see :func:`stale_for_lot`)
     out = _lot_footprint(store, lf, row, capacity_mah_per_g, voltage_v, library)
     if library is None:
         if len(_results) > 4096:

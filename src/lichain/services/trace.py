@@ -171,7 +171,7 @@ def trace_lot(
     got = _TRACES.get(key)
     if got is not None and got[1] == version and (got[2] is None or now < got[2]):
         return got[3]
-    out = _trace(store, snap, lot_id, True, element, by, max_depth, stages, as_of, graph)
+    out = _trace(store, snap, lot_id, True, element, by, max_depth, stages, as_of, graph, version)
     if len(_TRACES) > 4096:
         _TRACES.clear()
     _TRACES[key] = (snap, version, _next_start(store, snap, version, now), out)
@@ -179,7 +179,8 @@ def trace_lot(
 
 
 def _trace(store: SqlStore, snap: Any, lot_id: str, up: bool, element: str | None, by: str | None,
-           max_depth: int | None, stages: list[str] | None, as_of: datetime | None, graph: bool) -> TraceResult:
+           max_depth: int | None, stages: list[str] | None, as_of: datetime | None, graph: bool,
+           version: int | None = None) -> TraceResult:
     down = not up
     root = lot_position(snap, lot_id)
     if by is not None and by not in _BY:
@@ -196,7 +197,7 @@ def _trace(store: SqlStore, snap: Any, lot_id: str, up: bool, element: str | Non
     if not down:  # due diligence beside each source: the risks its material met at its site
         from lichain.services.diligence import lot_risks
 
-        risks = lot_risks(store, snap, np.asarray(tr.lots)[keep])
+        risks = lot_risks(store, snap, np.asarray(tr.lots)[keep], version=version)
     contributions = []
     for r in np.flatnonzero(keep):
         lot = int(tr.lots[r])

@@ -12,14 +12,16 @@ id finds the row, the digest is compared in constant time.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import json
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import Column, MetaData, String, Table, Text, func, insert, select, update
+from sqlalchemy import Column, MetaData, String, Table, Text, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from lichain.core.codec import format_time
@@ -209,15 +211,18 @@ def revoke_key(store: SqlStore, key_id: str) -> KeyRow:
     return next(k for k in list_keys(store) if k.key_id == key_id)
 
 
+#: The live user of a live key (built once: building it cost more than running it on every request).
+_KEY_USER = (select(keys.c.secret_sha256, users).join(users, users.c.id == keys.c.user_id)
+             .where(keys.c.key_id == bindparam("key"), keys.c.revoked_at.is_(None), users.c.revoked_at.is_(None)))
+
+
 def authenticate(store: SqlStore, token: str) -> UserRow | None:
     """The live user a token belongs to, or None (malformed, unknown, revoked or wrong secret)."""
     parts = token.split("_", 2)
     if len(parts) != 3 or parts[0] != "lck" or len(parts[1]) != 16:
         return None
-    q = (select(keys.c.secret_sha256, users).join(users, users.c.id == keys.c.user_id)
-         .where(keys.c.key_id == parts[1], keys.c.revoked_at.is_(None), users.c.revoked_at.is_(None)))
     with store.engine.connect() as c:
-        r = c.execute(q).first()  # one indexed read per request
+        r = c.execute(_KEY_USER, {"key": parts[1]}).first()  # one indexed read per request
     if r is None or not hmac.compare_digest(r.secret_sha256, _digest(parts[2])):
         return None
     return UserRow(r.id, r.organisation, r.role, tuple(json.loads(r.scope)), r.created_at, r.revoked_at, 0)
@@ -269,21 +274,29 @@ class LotParties:
     receivers: frozenset[str]
 
 
-def lot_parties(store: SqlStore, lot_ids: tuple[str, ...]) -> LotParties | None:
-    """The parties of the first of ``lot_ids`` (spellings of one lot) on record, or None."""
+@functools.cache
+def _parties_statements() -> tuple[Any, Any]:
+    """The two reads of :func:`lot_parties`, built once (building them cost more than running them)."""
     from lichain.storage import schema as s
 
     sh, dst = s.shipments, s.sites.alias("dst")
+    lot = (select(s.lots.c.idx, s.lots.c.id, s.sites.c.organisation)
+           .join(s.sites, s.sites.c.id == s.lots.c.site).where(s.lots.c.id == bindparam("lot")))
+    live = ~sh.c.event_seq.in_(select(s.retractions.c.target_seq))
+    to_org = func.coalesce(sh.c.to_organisation, dst.c.organisation)
+    receivers = select(to_org).join(dst, dst.c.id == sh.c.to_site).where(sh.c.lot_idx == bindparam("idx"), live)
+    return lot, receivers
+
+
+def lot_parties(store: SqlStore, lot_ids: tuple[str, ...]) -> LotParties | None:
+    """The parties of the first of ``lot_ids`` (spellings of one lot) on record, or None."""
+    lot, receivers = _parties_statements()
     with store.read() as c:
-        for lot_id in lot_ids:
-            r = c.execute(select(s.lots.c.idx, s.lots.c.id, s.sites.c.organisation)
-                          .join(s.sites, s.sites.c.id == s.lots.c.site).where(s.lots.c.id == lot_id)).first()
+        for lot_id in dict.fromkeys(lot_ids):
+            r = c.execute(lot, {"lot": lot_id}).first()
             if r is None:
                 continue
-            live = ~sh.c.event_seq.in_(select(s.retractions.c.target_seq))
-            to_org = func.coalesce(sh.c.to_organisation, dst.c.organisation)
-            got = c.execute(select(to_org).join(dst, dst.c.id == sh.c.to_site)
-                            .where(sh.c.lot_idx == r.idx, live)).scalars()
+            got = c.execute(receivers, {"idx": r.idx}).scalars()
             return LotParties(r.id, r.organisation, frozenset(str(x) for x in got))
     return None
 

@@ -335,11 +335,12 @@ class SqlStore:
             row = conn.execute(q).first()
         return (row.seq, row.chain_hash) if row else (0, GENESIS)
 
-    def site_risks(self, sites: Iterable[str]) -> list[SiteRisk]:
-        """Live site risk statements about ``sites``, in recorded order (read from the hash-chained events)."""
+    def site_risks(self, sites: Iterable[str] | None) -> list[SiteRisk]:
+        """Live site risk statements about ``sites`` (None: every site), in recorded order (read from the
+        hash-chained events)."""
         from lichain.core.codec import body_from_json
 
-        wanted = set(sites)
+        wanted = None if sites is None else set(sites)
         retracted = select(s.retractions.c.target_seq)
         q = (select(s.events.c.payload).where(s.events.c.kind == EventKind.SITE_RISK.value)
              .where(s.events.c.seq.not_in(retracted)).order_by(s.events.c.seq))
@@ -348,7 +349,7 @@ class SqlStore:
         out = []
         for payload in rows:
             body = body_from_json(EventKind.SITE_RISK, json.loads(payload))
-            if isinstance(body, SiteRisk) and body.site in wanted:
+            if isinstance(body, SiteRisk) and (wanted is None or body.site in wanted):
                 out.append(body)
         return out
 

@@ -80,12 +80,21 @@ class _ServerTiming:
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    svc: Service = app.state.lichain
-    if svc.settings.warm_up:  # before the first request: uvicorn serves once start-up is done
-        import anyio
+    import anyio
 
+    svc: Service = app.state.lichain
+    if svc.settings.write_process:
+        from lichain.web.writer import Writer
+
+        svc.writer = Writer(svc.store.url)
+        await anyio.to_thread.run_sync(svc.writer.start)
+    if svc.settings.warm_up:  # before the first request: uvicorn serves once start-up is done
         await anyio.to_thread.run_sync(warm, svc)
-    yield
+    try:
+        yield
+    finally:
+        if svc.writer is not None:
+            await anyio.to_thread.run_sync(svc.writer.close)
 
 
 def create_app(store: SqlStore | str | None = None, settings: Settings | None = None) -> FastAPI:
@@ -170,5 +179,6 @@ def app_from_env() -> FastAPI:
     key = os.environ.get("LICHAIN_CHECKPOINT_KEY")
     settings = Settings(max_body_bytes=int(os.environ.get("LICHAIN_MAX_BODY_BYTES", 16 * 1024 * 1024)),
                         checkpoint_key=Path(key) if key else None,
-                        warm_up=os.environ.get("LICHAIN_WARM_UP", "1") != "0")
+                        warm_up=os.environ.get("LICHAIN_WARM_UP", "1") != "0",
+                        write_process=os.environ.get("LICHAIN_WRITE_PROCESS", "1") != "0")
     return create_app(os.environ.get("LICHAIN_DB"), settings)

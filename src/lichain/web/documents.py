@@ -24,8 +24,8 @@ from lichain.core.quality_model import Certificate, Deviation
 from lichain.entrypoints.present import jsonable
 from lichain.services.ingest import IngestResult, ingest_events
 from lichain.storage import access_sql as acc
+from lichain.storage.sql import SqlStore
 from lichain.web.access import Principal, document_problems
-from lichain.web.service import Service
 
 __all__ = ["Outcome", "kind_of", "take_document"]
 
@@ -54,7 +54,7 @@ def kind_of(content_type: str, name: str | None) -> DocKind | None:
     return None
 
 
-def _parse(svc: Service, data: bytes, kind: DocKind, name: str) -> tuple[list[LocatedEvent], list[Problem]]:
+def _parse(store: SqlStore, data: bytes, kind: DocKind, name: str) -> tuple[list[LocatedEvent], list[Problem]]:
     from lichain.services.record import assign_ids_located
 
     if kind == "epcis":
@@ -67,7 +67,7 @@ def _parse(svc: Service, data: bytes, kind: DocKind, name: str) -> tuple[list[Lo
     with tempfile.TemporaryDirectory(prefix="lichain-upload-") as tmp:
         path = Path(tmp) / name
         path.write_bytes(data)
-        located, problems = read_document(path, svc.store)
+        located, problems = read_document(path, store)
         fix = str(path)  # locations name the document as sent, not the temporary file
 
         def relabel(loc: str) -> str:
@@ -77,10 +77,9 @@ def _parse(svc: Service, data: bytes, kind: DocKind, name: str) -> tuple[list[Lo
                 [Problem(relabel(p.location), p.message) for p in problems])
 
 
-def _access(svc: Service, p: Principal, located: list[LocatedEvent]) -> list[Problem]:
+def _access(store: SqlStore, p: Principal, located: list[LocatedEvent]) -> list[Problem]:
     from lichain.services.query import canonical_lot_id
 
-    store = svc.store
     lots = {b.lot: acc.lot_parties(store, (b.lot, canonical_lot_id(b.lot)))
             for b in (le.event.body for le in located)
             if isinstance(b, SupplierPcf | CellSpec | BatteryRegistration | Certificate | Deviation)}
@@ -94,22 +93,21 @@ def _access(svc: Service, p: Principal, located: list[LocatedEvent]) -> list[Pro
     return document_problems(p, located, acc.site_organisations(store), lots, targets)
 
 
-def take_document(svc: Service, p: Principal, data: bytes, kind: DocKind, name: str, *, dry_run: bool = False,
+def take_document(store: SqlStore, p: Principal, data: bytes, kind: DocKind, name: str, *, dry_run: bool = False,
                   job: bool = True) -> Outcome:
     """Parse, check and ingest one document all or nothing; 200 accepted, 403 not the caller's to record,
     422 refused by the ledger's rules (nothing written in either case)."""
     digest = hashlib.sha256(data).hexdigest()
-    store = svc.store
     if not dry_run and p.organisation is not None:
         done = acc.accepted_job(store, p.organisation, digest)
         if done is not None and done.result is not None:
             return Outcome(200, _result_of(json.loads(done.result)), done.id, True)
     job_id = acc.create_job(store, _user_row(p), digest) if job and not dry_run else None
-    located, problems = _parse(svc, data, kind, name)
+    located, problems = _parse(store, data, kind, name)
     status = 422
     if problems:
         result = IngestResult(False, 0, 0, tuple(problems))
-    elif forbidden := _access(svc, p, located):
+    elif forbidden := _access(store, p, located):
         result, status = IngestResult(False, 0, 0, tuple(forbidden)), 403
     else:
         result = ingest_events(located, store, source=name, dry_run=dry_run)

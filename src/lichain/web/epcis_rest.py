@@ -22,10 +22,11 @@ from fastapi.responses import JSONResponse, Response
 from lichain.entrypoints.present import jsonable
 from lichain.storage import access_sql as acc
 from lichain.web.access import Principal
-from lichain.web.documents import kind_of, take_document
+from lichain.web.documents import kind_of
 from lichain.web.problems import Refusal
 from lichain.web.routes_ledger import access
 from lichain.web.service import MAX_PAGE, Service, body_of, conditional, guard, service
+from lichain.web.writer import take
 
 __all__ = ["router"]
 
@@ -49,9 +50,7 @@ async def capture(request: Request, p: Principal = guard("write"), svc: Service 
     if kind_of(request.headers.get("content-type", ""), None) != "epcis":
         raise Refusal(415, "send an EPCIS 2.0 document as application/ld+json or application/json")
     data = await body_of(request, svc)
-    from starlette.concurrency import run_in_threadpool
-
-    o = await run_in_threadpool(take_document, svc, p, data, "epcis", "capture.jsonld")
+    o = await take(svc.writer, svc.store, p, data, "epcis", "capture.jsonld")
     if o.status == 403:  # not the caller's to record: refused outright, as any route refuses a caller
         raise Refusal(403, "the document holds records of another organisation; nothing was written",
                       o.result.problems)

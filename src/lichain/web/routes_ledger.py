@@ -24,9 +24,10 @@ from lichain.services.ingest import IngestResult
 from lichain.services.query import BalanceCheck, LotDetail, LotShipment, LotSummary
 from lichain.services.verify import Verification
 from lichain.web.access import Principal
-from lichain.web.documents import kind_of, take_document
+from lichain.web.documents import kind_of
 from lichain.web.problems import Refusal
 from lichain.web.service import MAX_PAGE, Service, body_of, conditional, guard, lot_for, service
+from lichain.web.writer import take
 
 __all__ = ["DeliveredLot", "LotPage", "Page", "router"]
 
@@ -93,10 +94,8 @@ async def ingest(request: Request, p: Principal = guard("write"), svc: Service =
         raise Refusal(415, "send EPCIS 2.0 JSON-LD (application/ld+json) or a workbook "
                            "(application/vnd.openxmlformats-officedocument.spreadsheetml.sheet)")
     data = await body_of(request, svc)
-    from starlette.concurrency import run_in_threadpool
-
-    o = await run_in_threadpool(take_document, svc, p, data, kind,
-                                name or ("document.jsonld" if kind == "epcis" else "workbook.xlsx"), dry_run=dry_run)
+    o = await take(svc.writer, svc.store, p, data, kind,
+                   name or ("document.jsonld" if kind == "epcis" else "workbook.xlsx"), dry_run=dry_run)
     headers = {"Idempotent-Replay": "true"} if o.replayed else {}
     if o.status != 200:
         from lichain.web.problems import problem_response
