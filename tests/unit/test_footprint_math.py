@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 
 from lichain.analysis import footprint as fp
 from lichain.analysis.snapshot import LedgerArrays, Snapshot
+from lichain.analysis.trace import trace_up
 
 REL = 1e-9
 
@@ -124,6 +125,8 @@ def test_hand_computed_chain_economic_allocation_and_sites() -> None:
     s2 = (150 * (200 + 30) / 300 + 100 * 200 / 100) / 180
     assert got == pytest.approx({0: s0, 1: 0.0, 2: s2, 3: 99 / 180}, rel=REL)  # B (site 1) brings nothing
     assert sum(got.values()) == pytest.approx(x_e, rel=REL)
+    closure = trace_up(snap_e, E).lots  # the caller's closure and labels per lot of it: the same split
+    assert fp.upstream_breakdown(snap_e, own_kg[:, 0], E, snap.lot_site[closure], lots=closure) == got
 
 
 def test_economic_allocation_falls_back_when_a_value_is_missing() -> None:

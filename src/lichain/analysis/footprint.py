@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -292,7 +293,8 @@ def _closure_rows(snap: Snapshot, lots: I32) -> tuple[I64, I32, I64]:
     return indptr, src, pos
 
 
-def upstream_breakdown(snap: Snapshot, own: F64, root: int, labels: npt.ArrayLike) -> dict[int, float]:
+def upstream_breakdown(snap: Snapshot, own: F64, root: int, labels: npt.ArrayLike,
+                       lots: npt.NDArray[np.integer[Any]] | None = None) -> dict[int, float]:
     """Split lot ``root``'s footprint by a label of the lot where each burden arose (e.g. its site).
 
     Parameters
@@ -303,8 +305,11 @@ def upstream_breakdown(snap: Snapshot, own: F64, root: int, labels: npt.ArrayLik
         Own burden per kg of every lot (one column of :func:`own_per_kg`) [kg CO2e kg⁻¹].
     root : int
         Lot number.
-    labels : int array [N]
-        Group code of every lot (e.g. ``snap.lot_site``).
+    labels : int array [N], or [len(lots)] with ``lots``
+        Group code of every lot (e.g. ``snap.lot_site``), or of each lot of ``lots``.
+    lots : int array, optional
+        The root's upstream closure as :func:`lichain.analysis.trace.trace_up` gives it (ascending), when the
+        caller has it already: nothing of the ledger's size is then read or allocated.
 
     Returns
     -------
@@ -313,12 +318,12 @@ def upstream_breakdown(snap: Snapshot, own: F64, root: int, labels: npt.ArrayLik
         column per label over the root's upstream closure (:func:`lichain.analysis.trace.trace_up`), so a
         burden reaches the root along exactly the weighted paths of the whole-ledger pass.
     """
-    lots = trace_up(snap, root).lots
-    indptr, src, pos = _closure_rows(snap, lots)
-    lab = np.asarray(labels)[lots]
+    closure: I32 = trace_up(snap, root).lots if lots is None else np.asarray(lots, np.int32)
+    lab = np.asarray(labels)[closure] if lots is None else np.asarray(labels)
+    indptr, src, pos = _closure_rows(snap, closure)
     uniq, col = np.unique(lab, return_inverse=True)
-    o = np.zeros((lots.shape[0], uniq.shape[0]))
-    o[np.arange(lots.shape[0]), col.reshape(-1)] = np.asarray(own, np.float64)[lots]
+    o = np.zeros((closure.shape[0], uniq.shape[0]))
+    o[np.arange(closure.shape[0]), col.reshape(-1)] = np.asarray(own, np.float64)[closure]
     x = propagate(indptr, src, np.ascontiguousarray(snap.up_w[pos]), o)
     return {int(u): float(v) for u, v in zip(uniq, x[-1], strict=True)}
 

@@ -25,6 +25,7 @@ import numpy as np
 
 from lichain.analysis import footprint as fp
 from lichain.analysis.snapshot import F64, I64, Snapshot
+from lichain.analysis.trace import trace_up
 from lichain.core.errors import NotFoundError
 from lichain.core.factors import FactorLibrary
 from lichain.services.footprint_cache import load_footprint, save_footprint
@@ -409,13 +410,14 @@ def _lot_footprint(store: SqlStore, lf: LedgerFootprint, row: Any, capacity_mah_
     energy = _energy(formula, row.stage, capacity_mah_per_g, voltage_v)
     m = float(snap.lot_mass_kg[i])
     x, own = lf.x[i], lf.own[i]
-    sites = fp.upstream_breakdown(snap, lf.own[:, 0], i, snap.lot_site)
+    closure = trace_up(snap, i).lots  # read once for both breakdowns
+    sites = fp.upstream_breakdown(snap, lf.own[:, 0], i, snap.lot_site[closure], lots=closure)
     run, inputs = _run_and_inputs(store, lf, i)
 
     def totals(c: int) -> tuple[float, float, float]:
         return float(x[c]), float(x[c]) * m, float(own[c]) * m
 
-    q = closure_quality(store, lf, i)
+    q = closure_quality(store, lf, i, closure)
     return LotFootprint(
         row.id, row.material, formula, row.stage, row.site, _iso(row.produced_us), m,
         {e: v / 1e9 for e, v in sorted(row.assay.items())}, row.origin, "location_based",

@@ -136,7 +136,8 @@ class ClosureQuality:
     source_lots_total: int
 
 
-def closure_quality(store: SqlStore, lf: LedgerFootprint, i: int) -> ClosureQuality:
+def closure_quality(store: SqlStore, lf: LedgerFootprint, i: int,
+                    lots: np.ndarray[Any, Any] | None = None) -> ClosureQuality:
     """``complete``, ``problems``, ``missing_inputs``, ``contributions`` and ``source_lots`` of lot ``i``'s footprint.
 
     ``contributions`` split the lot's footprint [kg CO2e per kg of the lot] by source (our runs' activity data;
@@ -145,7 +146,7 @@ def closure_quality(store: SqlStore, lf: LedgerFootprint, i: int) -> ClosureQual
     1 000), ``missing_inputs`` every record of the closure that lacks data (first 1 000).
     """
     snap = lf.snapshot
-    lots = trace_up(snap, i).lots
+    lots = trace_up(snap, i).lots if lots is None else lots  # the upstream closure, ascending
     runs = np.unique(snap.lot_run[lots])
     runs = runs[runs >= 0]
     problems, gaps = _problems(store, lf, lots, runs)
@@ -156,9 +157,9 @@ def closure_quality(store: SqlStore, lf: LedgerFootprint, i: int) -> ClosureQual
         if info and snap.lot_run[q] < 0:
             cites.setdefault(str(info["source"]), list(info.get("citations", [])))
     names = sorted(set(labels))
-    code = np.full(snap.n_lots, -1, np.int64)
-    code[lots] = [names.index(label) for label in labels]
-    split = fp.upstream_breakdown(snap, lf.own[:, 0], i, code)
+    index = {label: k for k, label in enumerate(names)}
+    split = fp.upstream_breakdown(snap, lf.own[:, 0], i, np.array([index[label] for label in labels], np.int64),
+                                  lots=lots)
     contributions = tuple(Contribution(names[c], v, tuple(cites.get(names[c], [])))
                           for c, v in sorted(split.items(), key=lambda kv: -kv[1]) if c >= 0)
     src_lots = [int(q) for q in lots.tolist() if snap.lot_run[q] < 0]

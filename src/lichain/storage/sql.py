@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import json
+import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime
@@ -103,6 +104,7 @@ class SqlStore:
         self.engine = _make_engine(self.url)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
         self._conn: Connection | None = None  # set on the view :meth:`writing` yields
+        self._pinned = threading.local()  # the connection :meth:`reading` holds for its thread
         self._discard = False
 
     # --- lifecycle ------------------------------------------------------------------------------------------
@@ -139,7 +141,25 @@ class SqlStore:
         """A read connection (context manager); inside :meth:`writing`, the locked write transaction itself."""
         if self._conn is not None:
             return nullcontext(self._conn)
+        pinned = getattr(self._pinned, "conn", None)
+        if pinned is not None:
+            return nullcontext(pinned)
         return self.engine.connect()
+
+    @contextmanager
+    def reading(self) -> Iterator[None]:
+        """Within the block, every :meth:`read` of this thread uses one connection and one read transaction:
+        the block's reads see one state of the ledger (on SQLite one snapshot), and pay for one connection
+        check-out and ``BEGIN`` instead of one per read. Nested blocks join the outer one."""
+        if self._conn is not None or getattr(self._pinned, "conn", None) is not None:
+            yield
+            return
+        with self.engine.connect() as conn:
+            self._pinned.conn = conn
+            try:
+                yield
+            finally:
+                self._pinned.conn = None
 
     @contextmanager
     def writing(self) -> Iterator[SqlStore]:

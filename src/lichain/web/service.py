@@ -187,14 +187,15 @@ def conditional(request: Request, svc: Service, p: Principal, compute: Any) -> R
 
     ``compute()`` returns JSON-ready data or a :class:`Response` (sent as is, with the ETag added).
     """
-    head = svc.head()
-    key = "|".join([head, p.role, p.user or "", ",".join(sorted(p.orgs)), request.url.path,
-                    str(request.url.query)])
-    tag = '"' + hashlib.sha256(key.encode()).hexdigest()[:32] + '"'
-    headers = {"ETag": tag, "Cache-Control": "private, no-cache"}
-    if _matches(request.headers.get("if-none-match"), tag):
-        return Response(status_code=304, headers=headers)
-    data = compute()
+    with svc.store.reading():  # one read transaction for the head and the answer
+        head = svc.head()
+        key = "|".join([head, p.role, p.user or "", ",".join(sorted(p.orgs)), request.url.path,
+                        str(request.url.query)])
+        tag = '"' + hashlib.sha256(key.encode()).hexdigest()[:32] + '"'
+        headers = {"ETag": tag, "Cache-Control": "private, no-cache"}
+        if _matches(request.headers.get("if-none-match"), tag):
+            return Response(status_code=304, headers=headers)
+        data = compute()
     if isinstance(data, Response):
         data.headers.update(headers)
         return data
