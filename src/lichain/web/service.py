@@ -67,7 +67,8 @@ class Service:
 
 def warm(svc: Service) -> None:
     """Bring this worker's snapshot and whole-ledger footprint to the chain head (from the shared cache folder when
-    it is there, extended when the head moved since), then settle the heap (:func:`lichain.core.gcpause.
+    it is there, extended when the head moved since), answer one lot's trace and footprint (loading the compiled
+    kernels and the edge weights), then settle the heap (:func:`lichain.core.gcpause.
     settle_heap`), so that neither a worker's first reads nor its collector's full passes wait for them."""
     from lichain.core.errors import LichainError
     from lichain.core.gcpause import settle_heap
@@ -78,6 +79,13 @@ def warm(svc: Service) -> None:
             footprint.ledger_footprint(svc.store)
             snapshot.make_room(svc.store)  # extensions then append in place
             footprint.make_room(svc.store)
+            snap = snapshot.load_snapshot(svc.store).snapshot
+            if snap.n_lots:  # one lot's answers load the compiled kernels a first read would otherwise wait for
+                from lichain.services.trace import trace_lot
+
+                last = snap.lot_id(snap.n_lots - 1)
+                trace_lot(svc.store, last)
+                footprint.lot_footprint(svc.store, last)
     except LichainError:  # reads compute what they need on demand, and report the problem themselves
         pass
     settle_heap(collect=True)
