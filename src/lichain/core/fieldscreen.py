@@ -68,8 +68,20 @@ def _free_ok(items: Iterable[tuple[str, Any]]) -> bool:
     return all(type(v) is str and k not in _RULED_KEYS and not k.endswith(_TIMES) for k, v in items)
 
 
+#: Lot ids already cleared (a lot id recurs in its lot, its shipments and the runs consuming it); bounded.
+_CLEARED: set[str] = set()
+_MAX_CLEARED = 1 << 18
+
+
 def _lot_id_ok(lot_id: str) -> bool:
-    return len(lot_id) <= _LOT and (not lot_id.startswith(_GS1_PREFIX) or _GS1_OK.match(lot_id) is not None)
+    if lot_id in _CLEARED:
+        return True
+    ok = len(lot_id) <= _LOT and (not lot_id.startswith(_GS1_PREFIX) or _GS1_OK.match(lot_id) is not None)
+    if ok and type(lot_id) is str:
+        if len(_CLEARED) >= _MAX_CLEARED:
+            _CLEARED.clear()
+        _CLEARED.add(lot_id)
+    return ok
 
 
 def _activity_ok(a: Activity | None) -> bool:
