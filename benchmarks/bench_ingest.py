@@ -5,7 +5,7 @@ document (prefetch in bulk, one transaction, ``executemany``); the per-event bas
 ``--baseline-events`` events as its own document (one statement set and one commit per event). Two measures:
 
 * **validated and hashed**: the document's check (prefetch, field bounds, canonical payloads, rules) plus the rows
-  ready to insert with their chain hashes (:func:`lichain.storage.rows.event_rows`); parsing is excluded (the
+  ready to insert with their chain hashes (:func:`lichain.storage.fastrows.event_tuples`); parsing is excluded (the
   events are generated in memory) and generation is timed apart;
 * **end to end**: everything up to the commit, into SQLite and (with ``--pg-url``) PostgreSQL.
 
@@ -65,7 +65,7 @@ def _measured(phases: Phases, reference: bool = False) -> Iterator[None]:
         setattr(mod, name, value)
 
     patch(ing, "check_document", phases.timed("check", ing.check_document))
-    patch(sql, "event_rows", phases.timed("rows", sql.event_rows))
+    patch(sql, "event_tuples", phases.timed("rows", sql.event_tuples))
     if reference:
         from lichain.core.codec import body_to_json, canonical_payload
         from lichain.core.fieldcheck import field_problems
