@@ -101,3 +101,40 @@ def test_event_id_and_time_of_a_screened_event_give_the_walks_problems(event_id:
     elif event_id.isascii() and event_id.isprintable() and len(event_id) <= 200:
         assert got != []  # a plain id with a time out of the window
 
+
+
+@settings(max_examples=500, deadline=None)
+@given(mg=st.one_of(st.integers(-(10**7), 10**7), st.integers(-(2**64), 2**64), st.sampled_from([0, 10**6, 10**12]),
+                    st.integers(0, 10**6).map(lambda k: k * 1_000_000)))
+def test_mass_text_is_the_reference_converter(mg: int) -> None:
+    from lichain.core.codec import _mg_kg
+    from lichain.core.fastcodec import _kg
+
+    assert _kg(mg) == _mg_kg(mg)
+
+
+@settings(max_examples=300, deadline=None)
+@given(ppb=st.one_of(st.integers(0, 10**9), st.integers(-(10**12), 10**12)))
+def test_cached_fraction_text_is_the_reference_converter(ppb: int) -> None:
+    from lichain.core.codec import _ppb_fraction
+    from lichain.core.fastcodec import _ppb
+
+    assert _ppb(ppb) == _ppb_fraction(ppb)
+    assert _ppb(ppb) == _ppb_fraction(ppb)  # from the cache
+
+
+def test_a_fraction_of_another_type_is_not_served_from_the_cache() -> None:
+    from lichain.core.codec import canonical_payload
+    from lichain.core.model import Lot
+
+    lot = Lot("L1", "CAM", "S1", T, 1_000_000, {"Ni": 1})
+    odd = Lot("L1", "CAM", "S1", T, 1_000_000, {"Ni": 1.0})
+    assert fast_payload(lot) == canonical_payload(lot)
+    assert _outcome(fast_payload, odd) == _outcome(canonical_payload, odd)
+
+
+def _outcome(f: object, *args: object) -> tuple[str, object]:
+    try:
+        return "ok", f(*args)  # type: ignore[operator]
+    except Exception as exc:  # the same refusal of a malformed body counts as the same answer
+        return "raises", type(exc)
