@@ -268,3 +268,31 @@ def test_boundaries_of_over_consumption_and_of_shipping_time_agree() -> None:
             assert early == (step < 0)
         shipped += 1
     assert shipped >= 3
+
+
+_OPS = st.lists(st.tuples(st.sampled_from(["take", "add", "retract"]), st.sampled_from(["L1", "L2"]),
+                          st.sampled_from(["S1", "S2"]), st.integers(-3, 6), st.integers(-5, 1_500),
+                          st.sampled_from(["e1", "e2", "e3"])), max_size=25)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_OPS)
+def test_the_fast_custody_book_answers_and_records_as_the_reference(ops: list[tuple[str, str, str, int, int, str]]
+                                                                    ) -> None:
+    from datetime import UTC, datetime
+    from decimal import Decimal
+
+    t = datetime(2026, 1, 1, tzinfo=UTC)
+    stored = {"L1": [Movement("L1", "S1", t, 1_000, "e0")], "L2": [Movement("L2", "S2", t, 500, "e0")]}
+    books = [cls(stored, Decimal("0.001"), {"L1": 1_000, "L2": 500}) for cls in (CustodyBook, FastCustodyBook)]
+    for op, lot, site, day, mg, ref in ops:
+        at = t + timedelta(days=day)
+        if op == "take":
+            answers = [b.take(lot, site, at, mg, ref) for b in books]
+        elif op == "add":
+            answers = [b.add(Movement(lot, site, at, mg, ref)) for b in books]  # type: ignore[func-returns-value]
+        else:
+            answers = [b.retract(ref, "shipment") for b in books]
+        assert answers[0] == answers[1]
+        assert books[0].moves == books[1].moves and books[0].total == books[1].total
+        assert books[0].last == books[1].last
