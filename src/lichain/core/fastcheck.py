@@ -14,6 +14,7 @@ problems (message and location, in order), the same accepted events and the same
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -90,6 +91,10 @@ class FastChecker(_Checker):
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
         self.limits: dict[int, int] = {}  # lot mass [mg] → largest total consumption accepted [mg]
+
+    def moved_lots(self, lot_refs: set[str]) -> Iterable[str]:
+        """Only stored lots have stored movements (:meth:`LedgerView.movements`): the lots found by the prefetch."""
+        return self.stored_lots.keys()
 
     def limit(self, mass: int) -> int:
         """``mass + int(Decimal(mass) × consumption tolerance)``, once per mass."""

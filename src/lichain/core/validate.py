@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -192,7 +192,8 @@ class _Checker:
         self.stored_events = self.view.event_payloads(ids + targets)
         lot_refs |= shipment_lots(self.stored_events, targets)  # a retracted shipment leaves its destination
         self.stored_lots: dict[str, LotState] = self.view.lots(lot_refs)
-        self.custody = self.custody_book(self.view.movements(lot_refs), self.policy.consumption_tolerance,
+        self.custody = self.custody_book(self.view.movements(self.moved_lots(lot_refs)),
+                                         self.policy.consumption_tolerance,
                                          {k: v.mass_mg for k, v in self.stored_lots.items()})
         self.stored_sites = self.view.sites(sites)
         self.stored_materials = self.view.materials(materials)
@@ -202,6 +203,10 @@ class _Checker:
         self.stored_retracted = self.view.retracted(retracted_ids)
         self.claims = ClaimChecker(self.view, events)
         self.quality = quality_book(self.view, events, lot_refs)
+
+    def moved_lots(self, lot_refs: set[str]) -> Iterable[str]:
+        """The lots whose stored movements the custody book needs (every lot the document names)."""
+        return lot_refs
 
     # --- lookups --------------------------------------------------------------------------------------------
     def site_known(self, s: str) -> bool:
