@@ -51,6 +51,17 @@ class Phases:
                 self.cpu[name] += time.process_time() - c
         return g
 
+    def cpu_timed(self, name: str, f: Callable[..., Any]) -> Callable[..., Any]:
+        """A lighter timer (CPU clock only) for calls made once per event."""
+        clock, cpu = time.process_time, self.cpu
+
+        def g(*a: Any, **k: Any) -> Any:
+            c = clock()
+            r = f(*a, **k)
+            cpu[name] += clock() - c
+            return r
+        return g
+
 
 @contextlib.contextmanager
 def _measured(phases: Phases, reference: bool = False, stages: bool = False) -> Iterator[None]:
@@ -89,8 +100,8 @@ def _measured(phases: Phases, reference: bool = False, stages: bool = False) -> 
               lambda ev, payload, now=None: field_problems(ev, now, body_to_json(ev.body), payload))
         patch(ing, "paused_gc", contextlib.nullcontext)
     if stages:  # timers inside the check (they cost a little: the headline runs go without them)
-        patch(validate, "fast_payload", phases.timed("payload", validate.fast_payload))
-        patch(validate, "screened_field_problems", phases.timed("screen", validate.screened_field_problems))
+        patch(validate, "fast_payload", phases.cpu_timed("payload", validate.fast_payload))
+        patch(validate, "screened_field_problems", phases.cpu_timed("screen", validate.screened_field_problems))
         patch(validate._Checker, "prefetch", phases.timed("prefetch", validate._Checker.prefetch))
     try:
         yield
