@@ -68,9 +68,10 @@ def _free_ok(items: Iterable[tuple[str, Any]]) -> bool:
     return all(type(v) is str and k not in _RULED_KEYS and not k.endswith(_TIMES) for k, v in items)
 
 
-#: Lot ids already cleared (a lot id recurs in its lot, its shipments and the runs consuming it); bounded.
+#: Lot ids already cleared (a lot id recurs in its lot, its shipments and the runs consuming it); bounded (at most
+#: 65,536 ids, a few MB, emptied when full).
 _CLEARED: set[str] = set()
-_MAX_CLEARED = 1 << 18
+_MAX_CLEARED = 1 << 16
 
 
 def _lot_id_ok(lot_id: str) -> bool:
