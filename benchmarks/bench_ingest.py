@@ -5,12 +5,13 @@ document (prefetch in bulk, one transaction, ``executemany``); the per-event bas
 ``--baseline-events`` events as its own document (one statement set and one commit per event). Two measures:
 
 * **validated and hashed**: the document's check (prefetch, field bounds, canonical payloads, rules) plus the rows
-  ready to insert with their chain hashes (:func:`lichain.storage.rows.event_rows`); parsing is excluded (the
+  ready to insert with their chain hashes (:func:`lichain.storage.fastrows.event_tuples`); parsing is excluded (the
   events are generated in memory) and generation is timed apart;
 * **end to end**: everything up to the commit, into SQLite and (with ``--pg-url``) PostgreSQL.
 
 The reference run repeats the bulk SQLite ingest with the per-event hot path as it was (``json.dumps`` of the
-``body_to_json`` dict, the key-by-key field walk, the cyclic collector running), in the same process. Rates are
+``body_to_json`` dict, the key-by-key field walk, the reference checker ``check_document(..., reference=True)``,
+rows built as dicts by ``event_rows``, the cyclic collector running), in the same process. Rates are
 per event; CPU time is reported beside wall time because the machine is shared.
 """
 
@@ -37,8 +38,8 @@ class Phases:
     """Wall and CPU seconds spent in the check and in building rows (chain hashes included)."""
 
     def __init__(self) -> None:
-        self.wall = {"check": 0.0, "rows": 0.0}
-        self.cpu = {"check": 0.0, "rows": 0.0}
+        self.wall = {"check": 0.0, "rows": 0.0, "prefetch": 0.0, "payload": 0.0, "screen": 0.0}
+        self.cpu = dict(self.wall)
 
     def timed(self, name: str, f: Callable[..., Any]) -> Callable[..., Any]:
         def g(*a: Any, **k: Any) -> Any:
@@ -50,9 +51,20 @@ class Phases:
                 self.cpu[name] += time.process_time() - c
         return g
 
+    def cpu_timed(self, name: str, f: Callable[..., Any]) -> Callable[..., Any]:
+        """A lighter timer (CPU clock only) for calls made once per event."""
+        clock, cpu = time.process_time, self.cpu
+
+        def g(*a: Any, **k: Any) -> Any:
+            c = clock()
+            r = f(*a, **k)
+            cpu[name] += clock() - c
+            return r
+        return g
+
 
 @contextlib.contextmanager
-def _measured(phases: Phases, reference: bool = False) -> Iterator[None]:
+def _measured(phases: Phases, reference: bool = False, stages: bool = False) -> Iterator[None]:
     """Time the check and the row building of the real ingest path; ``reference``: the hot path as it was."""
     import lichain.services.ingest as ing
     import lichain.storage.sql as sql
@@ -64,8 +76,21 @@ def _measured(phases: Phases, reference: bool = False) -> Iterator[None]:
         saved.append((mod, name, getattr(mod, name)))
         setattr(mod, name, value)
 
-    patch(ing, "check_document", phases.timed("check", ing.check_document))
-    patch(sql, "event_rows", phases.timed("rows", sql.event_rows))
+    if reference:  # the reference checker (lichain.core.validate._Checker) and rows built as dicts first
+        from lichain.storage.fastrows import COLUMNS
+        from lichain.storage.rows import as_tuples, event_rows
+
+        def check_ref(*a: Any, **k: Any) -> Any:
+            return validate.check_document(*a, **k, reference=True)
+
+        def rows_ref(*a: Any, **k: Any) -> dict[str, list[tuple[Any, ...]]]:
+            return {t: as_tuples(COLUMNS[t], r) for t, r in event_rows(*a, **k).items()}
+
+        patch(ing, "check_document", phases.timed("check", check_ref))
+        patch(sql, "event_tuples", phases.timed("rows", rows_ref))
+    else:
+        patch(ing, "check_document", phases.timed("check", ing.check_document))
+        patch(sql, "event_tuples", phases.timed("rows", sql.event_tuples))
     if reference:
         from lichain.core.codec import body_to_json, canonical_payload
         from lichain.core.fieldcheck import field_problems
@@ -74,6 +99,10 @@ def _measured(phases: Phases, reference: bool = False) -> Iterator[None]:
         patch(validate, "screened_field_problems",
               lambda ev, payload, now=None: field_problems(ev, now, body_to_json(ev.body), payload))
         patch(ing, "paused_gc", contextlib.nullcontext)
+    if stages:  # timers inside the check (they cost a little: the headline runs go without them)
+        patch(validate, "fast_payload", phases.cpu_timed("payload", validate.fast_payload))
+        patch(validate, "screened_field_problems", phases.cpu_timed("screen", validate.screened_field_problems))
+        patch(validate._Checker, "prefetch", phases.timed("prefetch", validate._Checker.prefetch))
     try:
         yield
     finally:
@@ -81,11 +110,12 @@ def _measured(phases: Phases, reference: bool = False) -> Iterator[None]:
             setattr(mod, name, value)
 
 
-def _ingest(store: SqlStore, docs: Sequence[Sequence[Event]], reference: bool = False) -> dict[str, float]:
+def _ingest(store: SqlStore, docs: Sequence[Sequence[Event]], reference: bool = False,
+            stages: bool = False) -> dict[str, float]:
     """Ingest each document all or nothing; rates of both measures (wall and CPU)."""
     phases = Phases()
     n = sum(len(d) for d in docs)
-    with _measured(phases, reference):
+    with _measured(phases, reference, stages):
         w, c = time.perf_counter(), time.process_time()
         for k, d in enumerate(docs):
             r = ingest_events([LocatedEvent(f"d{k}/{i}", ev) for i, ev in enumerate(d)], store)
@@ -95,7 +125,23 @@ def _ingest(store: SqlStore, docs: Sequence[Sequence[Event]], reference: bool = 
     vh_cpu = phases.cpu["check"] + phases.cpu["rows"]
     return {"events": n, "wall_s": wall, "cpu_s": cpu, "vh_wall_s": vh_wall, "vh_cpu_s": vh_cpu,
             "check_us": phases.cpu["check"] / n * 1e6, "rows_us": phases.cpu["rows"] / n * 1e6,
-            "e2e_per_s": n / wall, "e2e_cpu_per_s": n / cpu, "vh_per_s": n / vh_wall, "vh_cpu_per_s": n / vh_cpu}
+            "e2e_per_s": n / wall, "e2e_cpu_per_s": n / cpu, "vh_per_s": n / vh_wall, "vh_cpu_per_s": n / vh_cpu,
+            **({f"{k}_us": phases.cpu[k] / n * 1e6 for k in ("prefetch", "payload", "screen")} if stages else {})}
+
+
+def _stage_table(runs: dict[str, dict[str, float]]) -> str:
+    """CPU µs per event per stage of bulk runs timed with ``stages`` (rules = the rest of the check)."""
+    rows = [("prefetch of the ledger state", lambda r: r["prefetch_us"]),
+            ("canonical payload", lambda r: r["payload_us"]), ("field bounds", lambda r: r["screen_us"]),
+            ("rules and custody (rest of the check)",
+             lambda r: r["check_us"] - r["prefetch_us"] - r["payload_us"] - r["screen_us"]),
+            ("rows and chain hashes", lambda r: r["rows_us"]),
+            ("validated and hashed", lambda r: r["vh_cpu_s"] / r["events"] * 1e6),
+            ("executemany and commit", lambda r: (r["cpu_s"] - r["vh_cpu_s"]) / r["events"] * 1e6),
+            ("end to end", lambda r: r["cpu_s"] / r["events"] * 1e6)]
+    out = [f"  {'stage, CPU µs per event':40s}" + "".join(f"{k:>12s}" for k in runs)]
+    out += [f"  {label:40s}" + "".join(f"{f(r):12.1f}" for r in runs.values()) for label, f in rows]
+    return "\n".join(out)
 
 
 @contextlib.contextmanager
@@ -140,6 +186,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     p.add_argument("--no-reference", action="store_true", help="skip the reference hot-path run")
     p.add_argument("--no-snapshot", action="store_true", help="skip the snapshot build and cache load")
     p.add_argument("--quick", action="store_true")
+    p.add_argument("--stages", action="store_true", help="bulk runs again with timers per stage (CPU µs per event)")
     p.add_argument("--out", type=Path, default=None)
     a = p.parse_args(argv)
     if a.quick:
@@ -181,6 +228,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             print(_ratios("PostgreSQL bulk / per event", res["pg_bulk"], res["pg_per_event"]))
         print(f"  per-stage CPU of the bulk check: {res['sqlite_bulk']['check_us']:.1f} µs/event check, "
               f"{res['sqlite_bulk']['rows_us']:.1f} µs/event rows and chain hashes")
+        if a.stages:
+            timed = {}
+            for label, ref in (("new", False), *((("reference", True),) if not a.no_reference else ())):
+                st = open_store(str(Path(tmp) / f"stages-{label}.db"))
+                timed[label] = res[f"sqlite_bulk_stages_{label}"] = _ingest(st, docs, reference=ref, stages=True)
+                st.close()
+            print(_stage_table(timed))
         if not a.no_snapshot:
             res.update(_snapshot(bulk, Path(tmp)))
         bulk.close()

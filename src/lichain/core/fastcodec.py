@@ -13,6 +13,7 @@ hashed never change (property test: ``tests/unit/test_fastcodec.py``).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import lru_cache
 from json.encoder import encode_basestring
 from typing import Any
 
@@ -22,6 +23,18 @@ from lichain.core.model import Activity, EventBody, Lot, Run, Shipment
 __all__ = ["fast_payload"]
 
 _esc = encode_basestring
+#: Assay fractions repeat across a ledger (a few thousand distinct values in a 20 k-lot demo); ``typed`` keeps 1 and
+#: 1.0 and True apart, so a value of the wrong type still reaches the reference converter and its refusal.
+_ppb = lru_cache(maxsize=8192, typed=True)(_ppb_fraction)
+
+
+def _kg(mg: int) -> str:
+    """``_mg_kg(mg)`` (integer mg → exact kg text), from the digits for the usual masses of a kg or more."""
+    if type(mg) is int and mg >= 1_000_000:
+        d = str(mg)
+        frac = d[-6:]
+        return d[:-6] if frac == "000000" else f"{d[:-6]}.{frac.rstrip('0')}"
+    return _mg_kg(mg)
 
 
 class _Fallback(Exception):
@@ -53,42 +66,46 @@ def _activity(a: Activity) -> str:
                 f.append(f'"factor_key":{_esc(e.factor_key)}')
             if e.instrument is not None:
                 f.append(f'"instrument":{_esc(e.instrument)}')
-            f.append(f'"kwh":{_esc(_dec(e.kwh))}')
+            f.append(f'"kwh":"{_dec(e.kwh)}"')
             if e.source is not None:
                 f.append(f'"source":{_esc(e.source)}')
             items.append("{" + ",".join(f) + "}")
         parts.append('"electricity":[' + ",".join(items) + "]")
     if a.fuels:
-        parts.append('"fuels":[' + ",".join(f'{{"kind":{_esc(f.kind)},"mj":{_esc(_dec(f.mj))}}}'
+        parts.append('"fuels":[' + ",".join(f'{{"kind":{_esc(f.kind)},"mj":"{_dec(f.mj)}"}}'
                                             for f in a.fuels) + "]")
     if a.process_kg_co2e is not None:
-        parts.append(f'"process_kg_co2e":{_esc(_dec(a.process_kg_co2e))}')
+        parts.append(f'"process_kg_co2e":"{_dec(a.process_kg_co2e)}"')
     if a.readings:
         parts.append('"readings":' + _text_map(dict(a.readings)))
     if a.reagents:
         items = []
         for r in a.reagents:
             fk = "" if r.factor_key is None else f'"factor_key":{_esc(r.factor_key)},'
-            items.append(f'{{{fk}"kg":{_esc(_dec(r.kg))},"name":{_esc(r.name)}}}')
+            items.append(f'{{{fk}"kg":"{_dec(r.kg)}","name":{_esc(r.name)}}}')
         parts.append('"reagents":[' + ",".join(items) + "]")
     if a.water_m3 is not None:
-        parts.append(f'"water_m3":{_esc(_dec(a.water_m3))}')
+        parts.append(f'"water_m3":"{_dec(a.water_m3)}"')
     return "{" + ",".join(parts) + "}"
 
 
 def _lot(lot: Lot) -> str:
     """The JSON of a lot (keys: activity, assay, assay_lab, assay_method, id, mass_kg, material, origin,
-    produced_at, quality, site)."""
+    produced_at, quality, site).
+
+    Numbers and times are written between quotes without the escaper: their text is digits, signs, ``.``, ``:``,
+    ``T`` and ``Z`` only (a value of another type raises in its converter and goes to the reference).
+    """
     head = ""
     if lot.activity is not None and not lot.activity.is_empty():
         head = f'"activity":{_activity(lot.activity)},'
-    assay = ",".join(f"{_esc(e)}:{_esc(_ppb_fraction(v))}" for e, v in sorted(lot.assay.items()))
+    assay = ",".join([f'{_esc(e)}:"{_ppb(v)}"' for e, v in sorted(lot.assay.items())])
     lab = f'"assay_lab":{_esc(lot.assay_lab)},' if lot.assay_lab else ""
     method = f'"assay_method":{_esc(lot.assay_method)},' if lot.assay_method else ""
     quality = f'"quality":{_text_map(lot.quality)},' if lot.quality else ""
-    return (f'{{{head}"assay":{{{assay}}},{lab}{method}"id":{_esc(lot.id)},"mass_kg":{_esc(_mg_kg(lot.mass_mg))},'
+    return (f'{{{head}"assay":{{{assay}}},{lab}{method}"id":{_esc(lot.id)},"mass_kg":"{_kg(lot.mass_mg)}",'
             f'"material":{_esc(lot.material)},"origin":{_esc(lot.origin)},'
-            f'"produced_at":{_esc(format_time(lot.produced_at))},{quality}"site":{_esc(lot.site)}}}')
+            f'"produced_at":"{format_time(lot.produced_at)}",{quality}"site":{_esc(lot.site)}}}')
 
 
 def _run(run: Run) -> str:
@@ -102,25 +119,25 @@ def _run(run: Run) -> str:
         for k, v in sorted(run.output_values.items()):
             if type(k) is not str:
                 raise _Fallback
-            items.append(f"{_esc(k)}:{_esc(_dec(v))}")
+            items.append(f'{_esc(k)}:"{_dec(v)}"')
         values = '"output_values":{' + ",".join(items) + "},"
-    inputs = ",".join(f'{{"lot":{_esc(c.lot)},"mass_kg":{_esc(_mg_kg(c.mass_mg))}}}' for c in run.inputs)
+    inputs = ",".join([f'{{"lot":{_esc(c.lot)},"mass_kg":"{_kg(c.mass_mg)}"}}' for c in run.inputs])
     losses = ""
     if run.losses_mg:
-        losses = ('"losses_kg":{' + ",".join(f"{_esc(e)}:{_esc(_mg_kg(v))}" for e, v in sorted(run.losses_mg.items()))
+        losses = ('"losses_kg":{' + ",".join([f'{_esc(e)}:"{_kg(v)}"' for e, v in sorted(run.losses_mg.items())])
                   + "},")
-    outputs = ",".join(_lot(o) for o in run.outputs)
-    return (f'{{{head}"ended_at":{_esc(format_time(run.ended_at))},"id":{_esc(run.id)},"inputs":[{inputs}],'
+    outputs = ",".join([_lot(o) for o in run.outputs])
+    return (f'{{{head}"ended_at":"{format_time(run.ended_at)}","id":{_esc(run.id)},"inputs":[{inputs}],'
             f'"kind":{_esc(run.kind)},{losses}{values}"outputs":[{outputs}],"site":{_esc(run.site)},'
-            f'"started_at":{_esc(format_time(run.started_at))}}}')
+            f'"started_at":"{format_time(run.started_at)}"}}')
 
 
 def _shipment(s: Shipment) -> str:
     """The JSON of a shipment (keys: distance_km, from_site, id, lot, mass_kg, mode, shipped_at, to_organisation,
     to_site)."""
-    return (f'{{"distance_km":{_esc(_dec(s.distance_km))},"from_site":{_esc(s.from_site)},"id":{_esc(s.id)},'
-            f'"lot":{_esc(s.lot)},"mass_kg":{_esc(_mg_kg(s.mass_mg))},"mode":{_esc(s.mode)},'
-            f'"shipped_at":{_esc(format_time(s.shipped_at))},"to_organisation":{_opt(s.to_organisation)},'
+    return (f'{{"distance_km":"{_dec(s.distance_km)}","from_site":{_esc(s.from_site)},"id":{_esc(s.id)},'
+            f'"lot":{_esc(s.lot)},"mass_kg":"{_kg(s.mass_mg)}","mode":{_esc(s.mode)},'
+            f'"shipped_at":"{format_time(s.shipped_at)}","to_organisation":{_opt(s.to_organisation)},'
             f'"to_site":{_esc(s.to_site)}}}')
 
 

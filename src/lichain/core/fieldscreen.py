@@ -38,6 +38,7 @@ __all__ = ["screened_field_problems"]
 _SAFE_MG = 2**62
 _SAFE_KG = 2**62 // 1_000_000
 _LOT = MAX_CHARS["lot id"]
+_EVENT_ID = MAX_CHARS["event id"]
 _SITE = MAX_CHARS["site id"]
 _MATERIAL = MAX_CHARS["material code"]
 _NAME = MAX_CHARS["name"]
@@ -67,8 +68,21 @@ def _free_ok(items: Iterable[tuple[str, Any]]) -> bool:
     return all(type(v) is str and k not in _RULED_KEYS and not k.endswith(_TIMES) for k, v in items)
 
 
+#: Lot ids already cleared (a lot id recurs in its lot, its shipments and the runs consuming it); bounded (at most
+#: 65,536 ids, a few MB, emptied when full).
+_CLEARED: set[str] = set()
+_MAX_CLEARED = 1 << 16
+
+
 def _lot_id_ok(lot_id: str) -> bool:
-    return len(lot_id) <= _LOT and (not lot_id.startswith(_GS1_PREFIX) or _GS1_OK.match(lot_id) is not None)
+    if lot_id in _CLEARED:
+        return True
+    ok = len(lot_id) <= _LOT and (not lot_id.startswith(_GS1_PREFIX) or _GS1_OK.match(lot_id) is not None)
+    if ok and type(lot_id) is str:
+        if len(_CLEARED) >= _MAX_CLEARED:
+            _CLEARED.clear()
+        _CLEARED.add(lot_id)
+    return ok
 
 
 def _activity_ok(a: Activity | None) -> bool:
@@ -121,6 +135,17 @@ def _shipment_ok(s: Shipment, lo: datetime, hi: datetime) -> bool:
 _SCREENS: dict[type, Any] = {Run: _run_ok, Shipment: _shipment_ok, Lot: _lot_ok}
 
 
+def _short_texts(payload: str) -> bool:
+    """True when no text of the payload is longer than :data:`_TEXT` characters.
+
+    A payload that short holds no longer text; a longer one (a run with many inputs) is cut at its quotes: with no
+    backslash in it, no text holds an escaped quote, so every text lies inside one piece between two quotes.
+    """
+    if len(payload) <= _TEXT:
+        return True
+    return "\\" not in payload and max(map(len, payload.split('"'))) <= _TEXT
+
+
 def _clean(payload: str) -> bool:
     """True when no text of the payload can hold a control, surrogate or format character (see fieldcheck)."""
     if payload.isascii():
@@ -136,17 +161,21 @@ def screened_field_problems(ev: Event, payload: str, now: datetime | None = None
     """
     now = now or ledger_now()
     screen = _SCREENS.get(type(ev.body))
-    if screen is not None and len(payload) <= _TEXT:
+    if screen is not None and _short_texts(payload):
+        hi = now + CLOCK_SKEW
         try:
-            ok = _clean(payload) and screen(ev.body, MIN_TIME, now + CLOCK_SKEW)
+            ok = _clean(payload) and screen(ev.body, MIN_TIME, hi)
         except Exception:  # a value of an unexpected type: the reference walk words the problem
             ok = False
         if ok:
+            eid, t = ev.event_id, ev.time
+            if len(eid) <= _EVENT_ID and eid.isascii() and eid.isprintable() and MIN_TIME <= t <= hi:
+                return []  # printable ASCII holds no control, surrogate or format character
             out: list[tuple[str, str]] = []
-            p = text_problem(ev.event_id, "event id")
+            p = text_problem(eid, "event id")
             if p:
                 out.append(("", p))
-            p = time_problem(ev.time, "event time", now)
+            p = time_problem(t, "event time", now)
             if p:
                 out.append(("", p))
             return out

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -121,6 +121,10 @@ def run_balance(
 
 
 class _Checker:
+    """The reference checker: every rule in order, one event at a time (the oracle of :mod:`.fastcheck`)."""
+
+    custody_book = CustodyBook
+
     def __init__(self, view: LedgerView, policy: BalancePolicy) -> None:
         self.view = view
         self.policy = policy
@@ -188,8 +192,9 @@ class _Checker:
         self.stored_events = self.view.event_payloads(ids + targets)
         lot_refs |= shipment_lots(self.stored_events, targets)  # a retracted shipment leaves its destination
         self.stored_lots: dict[str, LotState] = self.view.lots(lot_refs)
-        self.custody = CustodyBook(self.view.movements(lot_refs), self.policy.consumption_tolerance,
-                                   {k: v.mass_mg for k, v in self.stored_lots.items()})
+        self.custody = self.custody_book(self.view.movements(self.moved_lots(lot_refs)),
+                                         self.policy.consumption_tolerance,
+                                         {k: v.mass_mg for k, v in self.stored_lots.items()})
         self.stored_sites = self.view.sites(sites)
         self.stored_materials = self.view.materials(materials)
         self.stored_runs = self.view.record_ids("run", runs)
@@ -198,6 +203,10 @@ class _Checker:
         self.stored_retracted = self.view.retracted(retracted_ids)
         self.claims = ClaimChecker(self.view, events)
         self.quality = quality_book(self.view, events, lot_refs)
+
+    def moved_lots(self, lot_refs: set[str]) -> Iterable[str]:
+        """The lots whose stored movements the custody book needs (every lot the document names)."""
+        return lot_refs
 
     # --- lookups --------------------------------------------------------------------------------------------
     def site_known(self, s: str) -> bool:
@@ -602,7 +611,15 @@ class _Checker:
 
 
 def check_document(
-    events: Sequence[LocatedEvent], view: LedgerView, policy: BalancePolicy | None = None
+    events: Sequence[LocatedEvent], view: LedgerView, policy: BalancePolicy | None = None, *, reference: bool = False
 ) -> CheckResult:
-    """Check a whole document against the stored ledger; every problem is reported with its location."""
-    return _Checker(view, policy or BalancePolicy()).check(events)
+    """Check a whole document against the stored ledger; every problem is reported with its location.
+
+    The rules of runs, shipments and lots run in :class:`lichain.core.fastcheck.FastChecker`; ``reference`` runs
+    the reference checker instead (the same answer, one rule at a time: the oracle of the tests).
+    """
+    if reference:
+        return _Checker(view, policy or BalancePolicy()).check(events)
+    from lichain.core.fastcheck import FastChecker  # it builds on this module's checker
+
+    return FastChecker(view, policy or BalancePolicy()).check(events)

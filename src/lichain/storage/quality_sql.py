@@ -13,12 +13,13 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from lichain.core.quality import QualityRecords
 from lichain.core.quality_codec import quality_from_json
 from lichain.core.quality_model import Certificate, Deviation, Specification
 from lichain.storage import schema as s
+from lichain.storage.inlist import in_rows
 from lichain.storage.sql import chunks
 
 __all__ = ["events_of_kinds", "quality_records", "records_from"]
@@ -58,15 +59,15 @@ _LOT_KINDS = "kind IN ('coa', 'deviation')"
 
 
 def _lot_statements(conn: Any, lots: Iterable[str]) -> list[tuple[int, str, str]]:
-    """Live certificates and deviations naming one of ``lots`` as (seq, kind, payload)."""
+    """Live certificates and deviations naming one of ``lots`` as (seq, kind, payload).
+
+    Driver-level ``IN`` lists (:func:`lichain.storage.inlist.in_rows`): a document names tens of thousands of lots,
+    and a SQLAlchemy ``text`` with one named parameter per lot cost more to build than the query to run.
+    """
     expr = _LOT_EXPR[conn.dialect.name]
-    out: list[tuple[int, str, str]] = []
-    for part in chunks(sorted(set(lots))):
-        marks = ", ".join(f":l{i}" for i in range(len(part)))
-        q = text(f"SELECT seq, kind, payload FROM events WHERE {_LOT_KINDS} AND {expr} IN ({marks}) "
-                 "AND seq NOT IN (SELECT target_seq FROM retractions)")
-        out.extend((q_seq, k, p) for q_seq, k, p in conn.execute(q, {f"l{i}": v for i, v in enumerate(part)}))
-    return out
+    sql = (f"SELECT seq, kind, payload FROM events WHERE {_LOT_KINDS} AND {expr} IN ({{keys}}) "
+           "AND seq NOT IN (SELECT target_seq FROM retractions)")
+    return [(q_seq, k, p) for q_seq, k, p in in_rows(conn, sql, lots)]
 
 
 def quality_records(conn: Any, lots: Iterable[str], named: Iterable[str] = ()) -> QualityRecords:

@@ -14,7 +14,6 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime
 from functools import lru_cache
-from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -35,9 +34,9 @@ from lichain.core.ports import (
     StoredEvent,
 )
 from lichain.storage import schema as s
+from lichain.storage.fastrows import COLUMNS, event_tuples
 from lichain.storage.inlist import CHUNK, in_rows
 from lichain.storage.location import DEFAULT_URL, SCHEMA_REVISION, resolve_url
-from lichain.storage.rows import event_rows
 
 __all__ = ["DEFAULT_URL", "SCHEMA_REVISION", "SqlStore", "chunks", "open_store", "resolve_url", "to_us"]
 
@@ -427,23 +426,14 @@ class SqlStore:
         lot_idx = self._lot_index(conn, events)
         target_seq = self._target_seqs(conn, events)
         recorded = format_time(datetime.now(UTC))
-        rows = event_rows(events, payloads, seq, prev, nxt, lot_idx, target_seq, recorded, source, chain_hash, to_us,
-                          self.record_head(conn))
-        for table, data in rows.items():
-            if data:
-                self._insert_many(conn, getattr(s, table), data)
-
-    def _insert_many(self, conn: Connection, table: Any, data: list[dict[str, Any]]) -> None:
-        """One driver-level ``executemany`` with positional rows (no per-row statement compilation)."""
-        cols = [c.name for c in table.columns]
+        rows = event_tuples(events, payloads, seq, prev, nxt, lot_idx, target_seq, recorded, source, chain_hash, to_us,
+                            self.record_head(conn))
         mark = "?" if self.is_sqlite else "%s"
-        sql = f"INSERT INTO {table.name} ({', '.join(cols)}) VALUES ({', '.join([mark] * len(cols))})"
-        get = itemgetter(*cols)
-        try:  # every row holds every column (the usual case): one C-level getter per row
-            rows = [get(r) for r in data] if len(cols) > 1 else [(get(r),) for r in data]
-        except KeyError:  # a column left out means NULL
-            rows = [tuple(map(r.get, cols)) for r in data]
-        conn.exec_driver_sql(sql, rows)
+        for table, data in rows.items():
+            if data:  # positional rows in the table's column order (storage/fastrows.py)
+                cols = COLUMNS[table]
+                conn.exec_driver_sql(f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join([mark] * len(cols))})",
+                                     data)
 
     def _lot_index(self, conn: Connection, events: Sequence[Event]) -> dict[str, int]:
         refs: set[str] = set()
