@@ -222,12 +222,12 @@ def ledger_footprint(store: SqlStore, *, library: FactorLibrary | None = None,
     if not cacheable:
         return _compute(store, library, use_cache, seq)
     hit = _memo.get(key)
-    if hit is not None and hit.head == head:
+    if hit is not None and (hit.head == head or hit.seq > seq > 0):  # later: another thread brought it further
         return hit
     with _LOCK:  # one extension or computation at a time per process; the others then find it done
         seq, head = store.head()
         hit = _memo.get(key)
-        if hit is not None and hit.head == head:
+        if hit is not None and (hit.head == head or hit.seq > seq > 0):
             return hit
         lf = None
         if hit is not None and hit.seq >= 0:
@@ -273,7 +273,7 @@ def stale_for_lot(store: SqlStore, lot_idx: int) -> LedgerFootprint | None:
     from lichain.services.footprint_extend import appended_only
 
     seq, head = store.head()
-    if hit.head == head:
+    if hit.head == head or hit.seq > seq > 0:  # at this head, or brought further by another thread meanwhile
         return hit
     if not appended_only(store, hit.seq, hit.head, seq, head):
         return None
