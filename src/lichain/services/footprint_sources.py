@@ -88,6 +88,28 @@ def _label(lf: LedgerFootprint, q: int) -> str:
     return str(info["source"]) if info else _MISSING
 
 
+_BY_OWNER: dict[int, tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]] = {}  # id(pairs) -> (pairs, sorted)
+
+
+def _pairs_of(pairs: np.ndarray[Any, Any], members: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+    """The (owner, problem) rows of ``pairs`` whose owner is among ``members``, found by binary search in the
+    pairs sorted by owner (sorted once per footprint): a read costs its closure's size, not the ledger's count of
+    problem owners (every source lot without data owns one)."""
+    got = _BY_OWNER.get(id(pairs))
+    if got is None or got[0] is not pairs:
+        srt = pairs[np.argsort(pairs[:, 0], kind="stable")]
+        if len(_BY_OWNER) > 8:
+            _BY_OWNER.clear()
+        _BY_OWNER[id(pairs)] = got = (pairs, srt)
+    srt = got[1]
+    lo = np.searchsorted(srt[:, 0], members, "left")
+    n = np.searchsorted(srt[:, 0], members, "right") - lo
+    if not n.sum():
+        return srt[:0]
+    start = np.repeat(lo - np.concatenate([[0], np.cumsum(n)[:-1]]), n)
+    return srt[start + np.arange(int(n.sum()))]
+
+
 def _problems(store: SqlStore, lf: LedgerFootprint, lots: np.ndarray[Any, Any],
               runs: np.ndarray[Any, Any]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """The problems whose affected runs or lots lie in the closure, each located at one of them, and the gaps."""
@@ -98,7 +120,7 @@ def _problems(store: SqlStore, lf: LedgerFootprint, lots: np.ndarray[Any, Any],
     for table, pairs, members in (("runs", lf.issue_runs, runs), ("lots", lf.issue_lots, lots)):
         if pairs is None or not len(pairs):
             continue
-        hit = pairs[np.isin(pairs[:, 0], members)]
+        hit = _pairs_of(pairs, members)
         for k in np.unique(hit[:, 1]).tolist():
             per.setdefault(int(k), []).append((table, np.unique(hit[hit[:, 1] == k, 0])))
     want = sorted({int(r) for groups in per.values() for t, o in groups if t == "runs" for r in o.tolist()})
