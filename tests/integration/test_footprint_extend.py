@@ -166,6 +166,16 @@ class Ledger:
         return False
 
 
+def _empty(store: SqlStore) -> None:
+    """Delete every row (each hypothesis example starts from an empty ledger)."""
+    from lichain.storage import schema
+
+    with store.engine.begin() as c:
+        for t in reversed(schema.metadata.sorted_tables):
+            if t.name not in ("alembic_version",):
+                c.execute(t.delete())
+
+
 @pytest.fixture
 def fresh(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LICHAIN_CACHE", str(tmp_path / "cache"))
@@ -179,12 +189,7 @@ def test_extended_footprint_equals_full_recomputation(store: SqlStore, steps: li
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LICHAIN_CACHE", str(tmp_path / f"cache-{len(steps)}-{id(steps)}"))
     service._memo.clear()
-    from lichain.storage import schema
-
-    with store.engine.begin() as c:  # each example starts from an empty ledger
-        for t in reversed(schema.metadata.sorted_tables):
-            if t.name not in ("alembic_version",):
-                c.execute(t.delete())
+    _empty(store)  # each example starts from an empty ledger
     led = Ledger(store)
     ledger_footprint(store)
     for kind in steps:
@@ -205,12 +210,7 @@ def test_footprint_extended_from_an_older_disk_cache_equals_full_recomputation(
     cached rows when only lots and runs were appended since that head, and recomputes otherwise."""
     monkeypatch.setenv("LICHAIN_CACHE", str(tmp_path / f"disk-{len(steps)}-{id(steps)}"))
     service._memo.clear()
-    from lichain.storage import schema
-
-    with store.engine.begin() as c:
-        for t in reversed(schema.metadata.sorted_tables):
-            if t.name not in ("alembic_version",):
-                c.execute(t.delete())
+    _empty(store)
     led = Ledger(store)
     assert ledger_footprint(store).how == "built"  # written to disk at this head
     disk_head, appended_since_disk = store.head(), True
@@ -275,14 +275,10 @@ def test_kept_answers_survive_extensions_by_appended_lots_and_runs(sqlite_store:
     from dataclasses import replace
 
     from lichain.entrypoints.present import jsonable
-    from lichain.storage import schema
 
     monkeypatch.setenv("LICHAIN_CACHE", str(tmp_path / f"kept-{len(steps)}-{id(steps)}"))
     service._memo.clear()
-    with sqlite_store.engine.begin() as c:
-        for t in reversed(schema.metadata.sorted_tables):
-            if t.name not in ("alembic_version",):
-                c.execute(t.delete())
+    _empty(sqlite_store)
     led = Ledger(sqlite_store)
     led.run(economic=False, two=True)
     first = lot_footprint(sqlite_store, "L2")
