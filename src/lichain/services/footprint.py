@@ -259,7 +259,10 @@ def make_room(store: SqlStore) -> None:
     with _LOCK:
         hit = _memo.get(store.url)
         if hit is not None:
-            _memo[store.url] = replace(hit, own=append_rows(hit.own, hit.own[:0]), x=append_rows(hit.x, hit.x[:0]))
+            _memo[store.url] = replace(
+                hit, own=append_rows(hit.own, hit.own[:0]), x=append_rows(hit.x, hit.x[:0]),
+                alloc=append_rows(hit.alloc, hit.alloc[:0]), economic=append_rows(hit.economic, hit.economic[:0]),
+                lot_source=None if hit.lot_source is None else append_rows(hit.lot_source, hit.lot_source[:0]))
 
 
 def stale_for_lot(store: SqlStore, lot_idx: int) -> LedgerFootprint | None:

@@ -169,7 +169,7 @@ def extend_footprint(store: SqlStore, base: LedgerFootprint, ls: LoadedSnapshot,
     alloc = fp.allocation(part.lot_run, part.lot_mass_kg, part.n_runs, values)
     own_new = fp.own_per_kg(part, _own(store, part, new_lots, new_runs, em, run_from=int(new_runs[0])
                                        if new_runs.size else None), alloc.factor)
-    economic = np.concatenate([base.economic, alloc.economic])
+    economic = append_rows(base.economic, alloc.economic.astype(base.economic.dtype, copy=False))
     snap_a = snap
     if economic.any():  # scale the new rows' edges from mass to the declared-value allocation
         mass = fp.allocation(part.lot_run, part.lot_mass_kg, part.n_runs)
@@ -193,12 +193,13 @@ def extend_footprint(store: SqlStore, base: LedgerFootprint, ls: LoadedSnapshot,
     inputs.update({n0 + q: v for q, v in lot_inputs(em).items()})
     out = replace(
         base, head=ls.head, seq=seq, how="extended", snapshot=snap_a, store_lot_idx=ls.store_lot_idx,
-        store_run_idx=ls.store_run_idx, own=own, x=x, alloc=np.concatenate([base.alloc, alloc.factor]),
+        store_run_idx=ls.store_run_idx, own=own, x=x,
+        alloc=append_rows(base.alloc, alloc.factor.astype(base.alloc.dtype, copy=False)),
         economic=economic, problems=tuple(problems),
         factors=_factors(base.factors, [f.public_json() for f in em.factors_used]),
         issue_runs=_pairs(base.issue_runs, issue_runs.astype(np.int64), r0, numbers),
         issue_lots=_pairs(base.issue_lots, em.issue_lots, n0, numbers),
-        lot_source=np.concatenate([base.lot_source, src]), lot_inputs=inputs)
+        lot_source=append_rows(base.lot_source, src.astype(base.lot_source.dtype, copy=False)), lot_inputs=inputs)
     if not appended_only(store, base.seq, base.head, *store.head()):  # recorded meanwhile, seen by the reads above
         return None
     return out

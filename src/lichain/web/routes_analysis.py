@@ -62,11 +62,12 @@ def trace(lot_id: str, request: Request, p: Principal = guard("read"), svc: Serv
     """Where a lot's elements came from (``up``) or went (``down``), per element, optionally grouped."""
     from lichain.services.trace import trace_lot
 
-    parties = lot_for(svc, p, lot_id, "full")
-    return conditional(request, svc, p, lambda: rendered(
-        ("trace", parties.id, direction, element, by, depth, tuple(stage or ()), graph), trace_lot(
-            svc.store, parties.id, down=direction == "down", element=element, by=by, max_depth=depth,
-            stages=stage, graph=graph)))
+    with svc.store.reading():  # the access check and the answer in one read transaction
+        parties = lot_for(svc, p, lot_id, "full")
+        return conditional(request, svc, p, lambda: rendered(
+            ("trace", parties.id, direction, element, by, depth, tuple(stage or ()), graph), trace_lot(
+                svc.store, parties.id, down=direction == "down", element=element, by=by, max_depth=depth,
+                stages=stage, graph=graph)))
 
 
 @router.get("/footprint/{lot_id:path}", openapi_extra=access("read"))
@@ -76,10 +77,11 @@ def footprint(lot_id: str, request: Request, p: Principal = guard("read"), svc: 
     """Cradle-to-gate carbon footprint of a lot [kg CO2e/kg] by stage, cause and site (receivers too)."""
     from lichain.services.footprint import lot_footprint
 
-    parties = lot_for(svc, p, lot_id, "delivered")
-    return conditional(request, svc, p, lambda: rendered(
-        ("footprint", parties.id, capacity_mah_g, voltage),
-        lot_footprint(svc.store, parties.id, capacity_mah_g, voltage)))
+    with svc.store.reading():  # the access check and the answer in one read transaction
+        parties = lot_for(svc, p, lot_id, "delivered")
+        return conditional(request, svc, p, lambda: rendered(
+            ("footprint", parties.id, capacity_mah_g, voltage),
+            lot_footprint(svc.store, parties.id, capacity_mah_g, voltage)))
 
 
 @router.get("/recycled/{lot_id:path}", openapi_extra=access("read"))
