@@ -149,15 +149,18 @@ class SqlStore:
     def reading(self) -> Iterator[None]:
         """Within the block, every :meth:`read` of this thread uses one connection and one read transaction:
         the block's reads see one state of the ledger (on SQLite one snapshot), and pay for one connection
-        check-out and ``BEGIN`` instead of one per read. Nested blocks join the outer one."""
+        check-out and ``BEGIN`` instead of one per read; :meth:`head` is read once per block (on PostgreSQL, whose
+        statements each see the latest commit, the block still answers for one head). Nested blocks join the outer
+        one."""
         if self._conn is not None or getattr(self._pinned, "conn", None) is not None:
             yield
             return
         with self.engine.connect() as conn:
-            self._pinned.conn = conn
+            self._pinned.conn, self._pinned.head = conn, None
             try:
                 yield
             finally:
+                self._pinned.head = None
                 self._pinned.conn = None
 
     @contextmanager
@@ -347,6 +350,13 @@ class SqlStore:
     def head(self, conn: Connection | None = None) -> tuple[int, str]:
         """(last seq, chain hash) of the event chain; (0, GENESIS) when empty."""
         q = _HEAD
+        pinned = self._pinned if conn is None and self._conn is None else None
+        if pinned is not None and getattr(pinned, "conn", None) is not None:
+            if pinned.head is None:  # within :meth:`reading`: the block's head, read once (one state per block)
+                row = pinned.conn.execute(q).first()
+                pinned.head = (row.seq, row.chain_hash) if row else (0, GENESIS)
+            got: tuple[int, str] = pinned.head
+            return got
         if conn is None:
             with self.read() as c:
                 row = c.execute(q).first()
