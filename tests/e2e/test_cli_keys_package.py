@@ -48,10 +48,11 @@ def test_keys_documents_and_packages_on_the_command_line(tmp_path: Path) -> None
     assert rot["retired"] == gen["kid"]
     r = runner.invoke(app, ["export", "pcf", cam["lot"], "--sign", key, "--out", str(tmp_path / "x.jws"), "--db", db])
     assert r.exit_code == 1 and "retired" in r.output
-    _ok(["keys", "revoke", rot["kid"], "--reason", "compromised", "--db", db])
+    # a key id is a base64url thumbprint and may begin with "-": "--" ends the options before it
+    _ok(["keys", "revoke", "--reason", "compromised", "--db", db, "--", rot["kid"]])
     listed = json.loads(_ok(["keys", "list", "--db", db, "--json"]))["keys"]
     assert [k["status"] for k in listed] == ["retired", "revoked"]
-    r = runner.invoke(app, ["keys", "revoke", rot["kid"], "--db", db])
+    r = runner.invoke(app, ["keys", "revoke", "--db", db, "--", rot["kid"]])
     assert r.exit_code == 1 and "already revoked" in r.output
     tampered = tmp_path / "t.jws"
     h, p, s = pcf.read_text().strip().split(".")

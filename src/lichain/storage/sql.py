@@ -68,7 +68,10 @@ def chunks(items: Sequence[Any], n: int = _CHUNK) -> Iterator[Sequence[Any]]:
 def _make_engine(url: str) -> Engine:
     u = make_url(url)
     if u.get_backend_name() == "sqlite":
-        engine = create_engine(url, connect_args={"timeout": 30})
+        # Room for every thread of a worker's pool (40) to hold a connection through a reading block while
+        # background refreshes take their own: the pool never runs dry (a file handle each).
+        pool = {"pool_size": 5, "max_overflow": 64} if u.database not in (None, "", ":memory:") else {}
+        engine = create_engine(url, connect_args={"timeout": 30}, **pool)
 
         @event.listens_for(engine, "connect")
         def _on_connect(dbapi_conn: Any, _rec: Any) -> None:
@@ -147,21 +150,27 @@ class SqlStore:
 
     @contextmanager
     def reading(self) -> Iterator[None]:
-        """Within the block, every :meth:`read` of this thread uses one connection and one read transaction:
-        the block's reads see one state of the ledger (on SQLite one snapshot), and pay for one connection
-        check-out and ``BEGIN`` instead of one per read; :meth:`head` is read once per block (on PostgreSQL, whose
-        statements each see the latest commit, the block still answers for one head). Nested blocks join the outer
-        one."""
-        if self._conn is not None or getattr(self._pinned, "conn", None) is not None:
+        """A block of reads that answers for one chain head: :meth:`head` is read once per block, and on SQLite
+        every :meth:`read` of this thread within the block uses one connection and one read transaction (one
+        snapshot; one connection check-out and ``BEGIN`` instead of one per read). On PostgreSQL reads keep
+        their own connections: a block holding one while it waits for a process-wide lock could take the
+        pool's last connection from the thread holding that lock. Nested blocks join the outer one."""
+        if self._conn is not None or getattr(self._pinned, "active", False):
             yield
             return
-        with self.engine.connect() as conn:
-            self._pinned.conn, self._pinned.head = conn, None
-            try:
+        self._pinned.active, self._pinned.head = True, None
+        try:
+            if self.is_sqlite:
+                with self.engine.connect() as conn:
+                    self._pinned.conn = conn
+                    try:
+                        yield
+                    finally:
+                        self._pinned.conn = None
+            else:
                 yield
-            finally:
-                self._pinned.head = None
-                self._pinned.conn = None
+        finally:
+            self._pinned.active, self._pinned.head = False, None
 
     @contextmanager
     def writing(self) -> Iterator[SqlStore]:
@@ -351,9 +360,10 @@ class SqlStore:
         """(last seq, chain hash) of the event chain; (0, GENESIS) when empty."""
         q = _HEAD
         pinned = self._pinned if conn is None and self._conn is None else None
-        if pinned is not None and getattr(pinned, "conn", None) is not None:
+        if pinned is not None and getattr(pinned, "active", False):
             if pinned.head is None:  # within :meth:`reading`: the block's head, read once (one state per block)
-                row = pinned.conn.execute(q).first()
+                with self.read() as c:
+                    row = c.execute(q).first()
                 pinned.head = (row.seq, row.chain_hash) if row else (0, GENESIS)
             got: tuple[int, str] = pinned.head
             return got
