@@ -42,7 +42,7 @@ from lichain.services.footprint_results import (
 )
 from lichain.services.footprint_sources import closure_quality, lot_inputs
 from lichain.services.query import canonical_lot_id
-from lichain.services.snapshot import BackgroundRefresh, load_snapshot
+from lichain.services.snapshot import BackgroundRefresh, ahead_of, load_snapshot
 from lichain.storage import footprint_sql as fsql
 from lichain.storage.emissions_reader import EmissionArrays, read_emissions
 from lichain.storage.queries import find_lot
@@ -222,12 +222,12 @@ def ledger_footprint(store: SqlStore, *, library: FactorLibrary | None = None,
     if not cacheable:
         return _compute(store, library, use_cache, seq)
     hit = _memo.get(key)
-    if hit is not None and (hit.head == head or hit.seq > seq > 0):  # later: another thread brought it further
+    if hit is not None and (hit.head == head or ahead_of(hit.seq, seq)):
         return hit
     with _LOCK:  # one extension or computation at a time per process; the others then find it done
         seq, head = store.head()
         hit = _memo.get(key)
-        if hit is not None and (hit.head == head or hit.seq > seq > 0):
+        if hit is not None and (hit.head == head or ahead_of(hit.seq, seq)):
             return hit
         lf = None
         if hit is not None and hit.seq >= 0:
@@ -276,7 +276,7 @@ def stale_for_lot(store: SqlStore, lot_idx: int) -> LedgerFootprint | None:
     from lichain.services.footprint_extend import appended_only
 
     seq, head = store.head()
-    if hit.head == head or hit.seq > seq > 0:  # at this head, or brought further by another thread meanwhile
+    if hit.head == head or ahead_of(hit.seq, seq):  # at this head, or brought further by another thread
         return hit
     if not appended_only(store, hit.seq, hit.head, seq, head):
         return None

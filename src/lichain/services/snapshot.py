@@ -35,7 +35,8 @@ from lichain.analysis.snapshot import Snapshot
 from lichain.storage.arrays import read_arrays
 from lichain.storage.sql import SqlStore, to_us
 
-__all__ = ["BackgroundRefresh", "LoadedSnapshot", "cache_dir_for", "load_snapshot", "lot_position", "make_room", "new_cache_dir",
+__all__ = ["BackgroundRefresh", "LoadedSnapshot", "ahead_of", "cache_dir_for", "load_snapshot", "lot_position",
+           "make_room", "new_cache_dir",
            "put_in_place", "same_cache", "snapshot_holding"]
 
 _TABLES = ("site_ids", "site_country", "site_org", "material_codes", "stage_names")
@@ -155,12 +156,13 @@ def _build(store: SqlStore) -> tuple[LoadedSnapshot, int]:
                           sa.retractions), sa.retractions
 
 
-def _newer(memo: LoadedSnapshot, seq: int) -> bool:
-    """True when this process's snapshot is at a later event than ``seq``, a head the caller read before another
-    thread brought the snapshot further: the ledger is append-only, so it is the caller's state and more (a
-    fresh read of the head would give its head or a later one). Without this, such a caller rebuilt the whole
-    snapshot (a minute per million lots) to get back to the state it had just missed."""
-    return seq > 0 and memo.seq > seq
+def ahead_of(kept_seq: int, seq: int) -> bool:
+    """True when state this process keeps (a snapshot, a whole-ledger footprint) is at a later event than
+    ``seq``, a head the caller read before another thread brought that state further: the ledger is append-only,
+    so it is the caller's state and more (a fresh read of the head would give its head or a later one). Without
+    this, such a caller rebuilt the whole state (a minute per million lots) to get back to the head it had just
+    missed."""
+    return seq > 0 and kept_seq > seq
 
 
 def load_snapshot(store: SqlStore, *, as_of: datetime | None = None, use_cache: bool = True) -> LoadedSnapshot:
@@ -169,14 +171,14 @@ def load_snapshot(store: SqlStore, *, as_of: datetime | None = None, use_cache: 
     d = cache_dir_for(store)
     with _MEMO_LOCK:
         memo = _MEMO.get(d) if use_cache else None
-    if memo is not None and (memo.head == head or _newer(memo, seq)):
+    if memo is not None and (memo.head == head or ahead_of(memo.seq, seq)):
         return _as_of(replace(memo, how="cache"), as_of)
     if not use_cache:
         return _as_of(_load_or_build(store, d, seq, head, None, False), as_of)
     with _BUILD_LOCK:  # one load or extension at a time: a second caller finds it done (or extends the result)
         with _MEMO_LOCK:
             memo = _MEMO.get(d)
-        if memo is not None and (memo.head == head or _newer(memo, seq)):
+        if memo is not None and (memo.head == head or ahead_of(memo.seq, seq)):
             return _as_of(replace(memo, how="cache"), as_of)
         result = _load_or_build(store, d, seq, head, memo, True)
     return _as_of(result, as_of)
@@ -240,7 +242,7 @@ def snapshot_holding(store: SqlStore, lot_id: str) -> Snapshot:
         from lichain.services.footprint_extend import CHANGES_GRAPH, appended_only
 
         seq, head = store.head()
-        if memo.head == head or _newer(memo, seq):
+        if memo.head == head or ahead_of(memo.seq, seq):
             return memo.snapshot
         try:
             lot_position(memo.snapshot, lot_id)

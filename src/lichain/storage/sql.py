@@ -106,7 +106,7 @@ class SqlStore:
         self.engine = _make_engine(self.url)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
         self._conn: Connection | None = None  # set on the view :meth:`writing` yields
-        self._pinned = threading.local()  # the connection :meth:`reading` holds for its thread
+        self._pinned = threading.local()  # this thread's :meth:`reading` block: active, its head, its connection
         self._discard = False
 
     # --- lifecycle ------------------------------------------------------------------------------------------
