@@ -1,6 +1,6 @@
-"""``SqlStore.reading``: a block of reads answers for one chain head on both backends (SQLite keeps one snapshot
-on one connection; on PostgreSQL, where each statement sees the latest commit, the head is read once), and the
-next block sees what was written meanwhile."""
+"""``SqlStore.reading``: a block of reads answers for one chain head on both backends (its reads share one
+connection; SQLite keeps one snapshot on it; on PostgreSQL, where each statement sees the latest commit, the head
+is read once), and the next block sees what was written meanwhile."""
 
 from __future__ import annotations
 
@@ -27,8 +27,8 @@ def test_a_reading_block_answers_for_one_head(store: SqlStore) -> None:
             _put(other, Material("M1", "mid", "intermediate"), 2)
             assert other.head()[0] == before[0] + 1  # written and committed
             assert store.head() == before  # the block's head
-            with store.read() as c, store.read() as c2:  # on SQLite its reads share one connection (snapshot)
-                assert (c is c2) == store.is_sqlite
+            with store.read() as c, store.read() as c2:  # its reads share one connection (on SQLite a snapshot)
+                assert c is c2
         after = store.head()
         assert after[0] == before[0] + 1 and after[1] != before[1]
     finally:

@@ -30,6 +30,9 @@ def test_documents_are_written_in_the_writer_process(store: SqlStore, tmp_path: 
     with s.client:
         pids = _writer_pids(s)
         assert len(pids) == 1 and os.getpid() not in pids
+        # the writer runs at a lower scheduling priority: the cores go to the worker's reads first
+        mine = os.getpriority(os.PRIO_PROCESS, 0)
+        assert [os.getpriority(os.PRIO_PROCESS, pid) for pid in pids] == [min(mine + 10, 19)]
         before = store.counts()["events"]
         doc = lot_document("LOT-W1", "REF-CN-01", "NISO4")
         first = _post(s, "/ingest", doc)
@@ -70,3 +73,13 @@ def test_a_writer_process_that_dies_is_replaced(sqlite_store: SqlStore, tmp_path
         (new,) = _writer_pids(s)
         assert new != pid
         assert sqlite_store.counts()["events"] == before + 1
+
+
+def test_a_writer_nice_increment_out_of_range_is_refused() -> None:
+    import pytest
+
+    from lichain.web.writer import Writer
+
+    for bad in (-1, 20):
+        with pytest.raises(ValueError, match=r"0\.\.19"):
+            Writer("sqlite:///unused.db", nice=bad)

@@ -224,7 +224,9 @@ def ledger_footprint(store: SqlStore, *, library: FactorLibrary | None = None,
     hit = _memo.get(key)
     if hit is not None and (hit.head == head or ahead_of(hit.seq, seq)):
         return hit
-    with _LOCK:  # one extension or computation at a time per process; the others then find it done
+    # one extension or computation at a time per process, the others then find it done; the connection is taken
+    # before the lock (:meth:`SqlStore.reading`)
+    with store.reading(), _LOCK:
         seq, head = store.head()
         hit = _memo.get(key)
         if hit is not None and (hit.head == head or ahead_of(hit.seq, seq)):

@@ -175,7 +175,9 @@ def load_snapshot(store: SqlStore, *, as_of: datetime | None = None, use_cache: 
         return _as_of(replace(memo, how="cache"), as_of)
     if not use_cache:
         return _as_of(_load_or_build(store, d, seq, head, None, False), as_of)
-    with _BUILD_LOCK:  # one load or extension at a time: a second caller finds it done (or extends the result)
+    # one load or extension at a time: a second caller finds it done (or extends the result); the connection is
+    # taken before the lock (:meth:`SqlStore.reading`)
+    with store.reading(), _BUILD_LOCK:
         with _MEMO_LOCK:
             memo = _MEMO.get(d)
         if memo is not None and (memo.head == head or ahead_of(memo.seq, seq)):

@@ -65,13 +65,14 @@ def chunks(items: Sequence[Any], n: int = _CHUNK) -> Iterator[Sequence[Any]]:
         yield items[i : i + n]
 
 
-def _make_engine(url: str) -> Engine:
+def _make_engine(url: str, pool: dict[str, Any] | None = None) -> Engine:
+    """The engine for ``url``; ``pool`` overrides the connection pool's settings (size, overflow, timeout)."""
     u = make_url(url)
     if u.get_backend_name() == "sqlite":
         # Room for every thread of a worker's pool (40) to hold a connection through a reading block while
-        # background refreshes take their own: the pool never runs dry (a file handle each).
-        pool = {"pool_size": 5, "max_overflow": 64} if u.database not in (None, "", ":memory:") else {}
-        engine = create_engine(url, connect_args={"timeout": 30}, **pool)
+        # background refreshes take their own (a file handle each).
+        sized = {"pool_size": 5, "max_overflow": 64} if u.database not in (None, "", ":memory:") else {}
+        engine = create_engine(url, connect_args={"timeout": 30}, **{**sized, **(pool or {})})
 
         @event.listens_for(engine, "connect")
         def _on_connect(dbapi_conn: Any, _rec: Any) -> None:
@@ -91,7 +92,7 @@ def _make_engine(url: str) -> Engine:
         return engine
     if u.get_backend_name() == "postgresql" and u.get_driver_name() in ("", "psycopg2"):
         u = u.set(drivername="postgresql+psycopg")
-    return create_engine(u, pool_pre_ping=True)
+    return create_engine(u, pool_pre_ping=True, **(pool or {}))
 
 
 #: The last event (built once: building the statement cost more than running it on every read).
@@ -150,25 +151,25 @@ class SqlStore:
 
     @contextmanager
     def reading(self) -> Iterator[None]:
-        """A block of reads that answers for one chain head: :meth:`head` is read once per block, and on SQLite
-        every :meth:`read` of this thread within the block uses one connection and one read transaction (one
-        snapshot; one connection check-out and ``BEGIN`` instead of one per read). On PostgreSQL reads keep
-        their own connections: a block holding one while it waits for a process-wide lock could take the
-        pool's last connection from the thread holding that lock. Nested blocks join the outer one."""
+        """A block of reads that answers for one chain head: :meth:`head` is read once per block, and every
+        :meth:`read` of this thread within the block uses one connection (on SQLite one read transaction, one
+        snapshot; on PostgreSQL, whose statements each see the latest commit, one connection check-out instead
+        of one per read). Nested blocks join the outer one.
+
+        The connection is taken when the block starts. Code that takes a process-wide lock and then reads (a
+        snapshot or footprint load) opens its block *before* taking the lock: a thread never waits for the pool
+        while it holds a lock that block holders wait for, so a pool run dry only queues readers."""
         if self._conn is not None or getattr(self._pinned, "active", False):
             yield
             return
         self._pinned.active, self._pinned.head = True, None
         try:
-            if self.is_sqlite:
-                with self.engine.connect() as conn:
-                    self._pinned.conn = conn
-                    try:
-                        yield
-                    finally:
-                        self._pinned.conn = None
-            else:
-                yield
+            with self.engine.connect() as conn:
+                self._pinned.conn = conn
+                try:
+                    yield
+                finally:
+                    self._pinned.conn = None
         finally:
             self._pinned.active, self._pinned.head = False, None
 

@@ -86,7 +86,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     if svc.settings.write_process:
         from lichain.web.writer import Writer
 
-        svc.writer = Writer(svc.store.url)
+        svc.writer = Writer(svc.store.url, nice=svc.settings.writer_nice)
         await anyio.to_thread.run_sync(svc.writer.start)
     if svc.settings.warm_up:  # before the first request: uvicorn serves once start-up is done
         await anyio.to_thread.run_sync(warm, svc)
@@ -180,5 +180,6 @@ def app_from_env() -> FastAPI:
     settings = Settings(max_body_bytes=int(os.environ.get("LICHAIN_MAX_BODY_BYTES", 16 * 1024 * 1024)),
                         checkpoint_key=Path(key) if key else None,
                         warm_up=os.environ.get("LICHAIN_WARM_UP", "1") != "0",
-                        write_process=os.environ.get("LICHAIN_WRITE_PROCESS", "1") != "0")
+                        write_process=os.environ.get("LICHAIN_WRITE_PROCESS", "1") != "0",
+                        writer_nice=int(os.environ.get("LICHAIN_WRITER_NICE", 10)))
     return create_app(os.environ.get("LICHAIN_DB"), settings)

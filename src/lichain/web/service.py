@@ -33,13 +33,15 @@ MAX_PAGE = 1000
 @dataclass(frozen=True)
 class Settings:
     """Limits and keys of one service: request body cap [bytes], the checkpoint signing key (PEM path), whether a
-    worker warms its analysis caches before it serves, and whether it writes documents in a writer process
-    (:mod:`lichain.web.writer`)."""
+    worker warms its analysis caches before it serves, whether it writes documents in a writer process
+    (:mod:`lichain.web.writer`) and how much lower that process's scheduling priority is than the worker's
+    (its nice increment, 0..19)."""
 
     max_body_bytes: int = 16 * 1024 * 1024
     checkpoint_key: Path | None = None
     warm_up: bool = False  # load the snapshot and footprint before serving
     write_process: bool = False  # documents are checked and written in a process of the worker's own
+    writer_nice: int = 10  # reads are answered first when the cores are busy; writes take what is left
 
 
 @dataclass

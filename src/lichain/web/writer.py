@@ -9,6 +9,11 @@ case (:func:`lichain.web.documents.take_document`) on its own connection to the 
 ingest and the ledger's write lock keep writers from several workers safe as before. A writer process that dies
 is replaced, and the request that met it answers 503 (its document was written whole or not at all: sending it
 again is safe, ingest is idempotent).
+
+The writer process runs at a lower scheduling priority than its worker (nice +10 by default,
+``LICHAIN_WRITER_NICE``): when writers and readers want more CPU than there is, the cores go to the reads first
+(a reader waits for a time slice less often), and writes take what is left. The writer is never starved: at nice
++10 the kernel's fair scheduler still gives it about a tenth of a busy core against each full-priority process.
 """
 
 from __future__ import annotations
@@ -30,10 +35,14 @@ __all__ = ["Writer", "take"]
 _STORE: SqlStore | None = None  # the writer process's own connection to the ledger
 
 
-def _open(url: str) -> None:
+def _open(url: str, nice: int) -> None:
     global _STORE
+    import os
+
     from lichain.storage.sql import open_store
 
+    if nice > 0:
+        os.nice(min(nice, 19))
     _STORE = open_store(url)
 
 
@@ -58,8 +67,10 @@ def _take(p: Principal, data: bytes, kind: DocKind, name: str, dry_run: bool, jo
 class Writer:
     """One writer process for a worker, started on demand (``start`` at the worker's start-up)."""
 
-    def __init__(self, url: str) -> None:
-        self.url = url
+    def __init__(self, url: str, nice: int = 10) -> None:
+        if not 0 <= nice <= 19:
+            raise ValueError(f"a writer's nice increment is 0..19, not {nice}")
+        self.url, self.nice = url, nice
         self._pool: ProcessPoolExecutor | None = None
         self._lock = threading.Lock()
 
@@ -67,7 +78,7 @@ class Writer:
         with self._lock:
             if self._pool is None:  # a fresh interpreter: the worker's threads are not forked
                 self._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"),
-                                                 initializer=_open, initargs=(self.url,))
+                                                 initializer=_open, initargs=(self.url, self.nice))
             return self._pool
 
     def start(self) -> None:
