@@ -14,6 +14,7 @@ from pathlib import Path
 from benchmarks import (
     bench_cli,
     bench_csv_stream,
+    bench_extend,
     bench_footprint,
     bench_graph,
     bench_ingest,
@@ -31,7 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--lots", default=None, help="comma-separated graph sizes (default 100000,1000000,5000000)")
     p.add_argument("--ingest-lots", type=int, default=None, help="demo size for the ingest benchmark")
     p.add_argument("--only", choices=["graph", "ingest", "footprint", "stream", "csvstream", "cli", "process",
-                                       "scenario", "service"], default=None)
+                                       "scenario", "service", "extend"], default=None)
     p.add_argument("--pg-url", default=None, help="PostgreSQL server for the ingest benchmark (a schema is made)")
     p.add_argument("--stream-lots", type=int, default=None, help="demo size for the streaming-ingest benchmark")
     p.add_argument("--footprint-lots", type=int, default=None, help="demo size for the footprint benchmark")
@@ -48,6 +49,8 @@ def main(argv: list[str] | None = None) -> int:
     if a.only in (None, "footprint"):
         bench_footprint.main(["--lots", str(a.footprint_lots or (3000 if a.quick else 1_000_000)),
                               "--out", str(a.out / "footprint.json")] + (["--quick"] if a.quick else []))
+    if a.only in (None, "extend"):
+        bench_extend.main(["--out", str(a.out / "extend.json")] + (["--quick"] if a.quick else []))
     if a.only in (None, "stream"):
         bench_stream.main(["--lots", str(a.stream_lots or (3000 if a.quick else 100_000)),
                            "--out", str(a.out / "stream.json")] + (["--quick"] if a.quick else []))

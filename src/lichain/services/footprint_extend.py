@@ -8,19 +8,26 @@ not change and the new rows follow from the cached rows of their inputs plus the
 same kernel over the new rows only (:func:`lichain.analysis.propagate.intensity` with ``start``).
 
 Which appended events would change an earlier lot's figures, and so force a full recomputation
-(:data:`CHANGES_EARLIER`):
+(:data:`CHANGES_EARLIER`; shipments only in the cases below):
 
 * ``retraction`` removes lots, runs, shipments, overrides or supplier PCFs from the middle of the ledger;
 * ``factor_override`` changes the factors of earlier runs and lots;
 * ``supplier_pcf`` replaces an earlier purchased lot's burden;
-* ``shipment`` charges its transport to the runs that consume the shipped lot, which may be earlier runs;
 * ``site`` and ``material`` are master data the figures read (grid region, site kind, formula); a new one could
   also redeclare one on record.
 
 ``lot`` (a commissioned source lot) and ``run`` (a new run with new outputs, consuming earlier lots) append rows;
 every other kind (due diligence, quality, keys, passports, events kept verbatim, custody claims) is not read by
-the footprint at all. A new run that consumes a lot with a shipment on record is also recomputed in full (its
-inbound transport depends on that lot's legs, which the delta read does not fetch).
+the footprint at all. A new run that consumes lots that travelled is charged their legs' transport: the delta read
+fetches every live leg of those lots (``read_emissions(..., ship_lots=...)``).
+
+``shipment`` charges its transport to the runs that consume the shipped lot at the sites it reaches. A new leg
+leaves every earlier run's charge as it was when no earlier run consumed the lot away from its own site, and none
+consumed it at all if some leg returns to its own site (the own site's transport intensity is zero otherwise):
+then the extension takes it (:func:`lichain.storage.footprint_sql.shipping_changes_earlier`); else, and when a
+leg has no transport factor (its problem is counted by a full pass), the footprint is recomputed. A new leg adds
+a delivery to its lot's answer, so an extension with legs starts a new lineage: answers kept for lots are not
+reused across it.
 
 The extended result equals a full recomputation: the own burden of a new lot is computed row by row from the
 same emission arrays, and the new rows of the footprint by the same compiled kernel in the same order of
@@ -50,10 +57,14 @@ if TYPE_CHECKING:
     from lichain.services.snapshot import LoadedSnapshot
     from lichain.storage.sql import SqlStore
 
-__all__ = ["CHANGES_EARLIER", "CHANGES_GRAPH", "appended_only", "extend_footprint"]
+__all__ = ["CHANGES_EARLIER", "CHANGES_GRAPH", "CHANGES_UNLESS_SHIPPED", "appended_only", "extend_footprint"]
 
 #: Event kinds after which the figures of lots already on record may differ: a full recomputation follows.
 CHANGES_EARLIER = frozenset({"retraction", "factor_override", "supplier_pcf", "shipment", "site", "material"})
+
+#: :data:`CHANGES_EARLIER` but shipments, which an extension takes when no earlier run's transport charge changes
+#: (:func:`lichain.storage.footprint_sql.shipping_changes_earlier`).
+CHANGES_UNLESS_SHIPPED = CHANGES_EARLIER - {"shipment"}
 
 #: Event kinds after which the lot graph of lots already on record (what an upstream trace reads) may differ.
 CHANGES_GRAPH = frozenset({"retraction", "site", "material"})
@@ -155,15 +166,23 @@ def extend_footprint(store: SqlStore, base: LedgerFootprint, ls: LoadedSnapshot,
     if (base.lot_source is None or snap.n_lots < n0 or snap.n_runs < r0 or seq < base.seq
             or not np.array_equal(ls.store_lot_idx[:n0], base.store_lot_idx)
             or not np.array_equal(ls.store_run_idx[:r0], base.store_run_idx)
-            or not appended_only(store, base.seq, base.head, seq, ls.head)):
+            or not appended_only(store, base.seq, base.head, seq, ls.head, CHANGES_UNLESS_SHIPPED)):
         return None
     new_lots, new_runs = ls.store_lot_idx[n0:], ls.store_run_idx[r0:]
-    if new_runs.size and fsql.consumes_shipped(store, int(new_runs[0])):
-        return None
-    if not new_lots.size and not new_runs.size:
+    shipped: list[int] = []
+    if not appended_only(store, base.seq, base.head, seq, ls.head):  # shipments were recorded
+        shipped = fsql.shipments_since(store, base.seq)
+        first_new_run = int(new_runs[0]) if new_runs.size else int(base.store_run_idx[-1]) + 1 \
+            if base.store_run_idx.size else 0
+        if fsql.shipping_changes_earlier(store, shipped, first_new_run):
+            return None
+    ship_lots = sorted(set(shipped) | set(fsql.shipped_inputs(store, int(new_runs[0])) if new_runs.size else ()))
+    if not new_lots.size and not new_runs.size and not ship_lots:
         return replace(base, head=ls.head, seq=seq, how="extended")
     part = _part(snap, n0, r0)
-    em = read_emissions(store, new_runs, new_lots)
+    em = read_emissions(store, new_runs, new_lots, ship_lots=ship_lots)
+    if ship_lots and any(p.location.startswith("shipment ") for p in em.problems):
+        return None  # a leg without a factor: its problem is counted and located by a full pass
     values = _aligned(new_lots, [(i, _value(v)) for i, v in fsql.alloc_values(store, int(new_lots[0]))]
                       if new_lots.size else [], np.nan, np.float64)
     alloc = fp.allocation(part.lot_run, part.lot_mass_kg, part.n_runs, values)
@@ -199,7 +218,9 @@ def extend_footprint(store: SqlStore, base: LedgerFootprint, ls: LoadedSnapshot,
         factors=_factors(base.factors, [f.public_json() for f in em.factors_used]),
         issue_runs=_pairs(base.issue_runs, issue_runs.astype(np.int64), r0, numbers),
         issue_lots=_pairs(base.issue_lots, em.issue_lots, n0, numbers),
-        lot_source=append_rows(base.lot_source, src.astype(base.lot_source.dtype, copy=False)), lot_inputs=inputs)
-    if not appended_only(store, base.seq, base.head, *store.head()):  # recorded meanwhile, seen by the reads above
+        lot_source=append_rows(base.lot_source, src.astype(base.lot_source.dtype, copy=False)), lot_inputs=inputs,
+        # a new leg adds a delivery to its lot's answer: answers kept for the old lineage are not reused
+        lineage=object() if shipped else base.lineage)
+    if not appended_only(store, seq, ls.head, *store.head()):  # recorded meanwhile, seen by the reads above
         return None
     return out

@@ -291,6 +291,7 @@ def read_emissions(
     *,
     library: FactorLibrary | None = None,
     extra_overrides: Sequence[FactorOverride] = (),
+    ship_lots: Sequence[int] = (),
 ) -> EmissionArrays:
     """Own emissions per run and per source lot, and transport emissions per lot [kg CO2e].
 
@@ -307,6 +308,10 @@ def read_emissions(
         Factor library (default: the shipped one). The ledger's live factor overrides always apply.
     extra_overrides : sequence of FactorOverride, optional
         Overrides applied after the ledger's, as if recorded last (what-if scenarios; undated only).
+    ship_lots : sequence of int, optional
+        Store numbers of further lots (outside ``store_lot_idx``) whose live shipments are read too: their
+        emissions and factors count, and they charge the runs of ``store_run_idx`` that consume those lots (a
+        footprint extension's new runs consuming earlier lots that travelled, or earlier lots shipped anew).
 
     Returns
     -------
@@ -334,8 +339,10 @@ def read_emissions(
         lots = _rows(conn, f"SELECT idx, site, {'produced_us' if timed else '0'} FROM lots "
                            "WHERE idx BETWEEN :l0 AND :l1 AND idx IN (SELECT lot_idx FROM activities "
                            f"WHERE lot_idx IS NOT NULL) AND event_seq {_LIVE}", p) if len(lot_data) else []
+        extra = sorted({int(i) for i in ship_lots})
         ships = _rows(conn, "SELECT mode, from_site, idx, lot_idx, mass_mg, CAST(distance_km AS DOUBLE PRECISION), "
-                            f"shipped_us, to_site FROM shipments WHERE lot_idx BETWEEN :l0 AND :l1 "
+                            "shipped_us, to_site FROM shipments WHERE (lot_idx BETWEEN :l0 AND :l1"
+                            f"{' OR lot_idx IN (' + ','.join(map(str, extra)) + ')' if extra else ''}) "
                             f"AND event_seq {_LIVE}", p)
         assays = lot_assays(conn, np.unique(lot_data["idx"]).tolist()) if len(lot_data) else {}
         pcfs = supplier_pcfs(conn, l0, l1) if N else []
@@ -353,7 +360,7 @@ def read_emissions(
     run_loc, run_mkt, run_complete, _ = _own(run_data, runs, run_idx, "runs", c)
     lot_loc, lot_mkt, lot_complete, lot_factors = _own(lot_data, lots, lot_idx, "lots", c, assays)
     src = _sources(lot_idx, lot_data, lots, pcfs, bare, lot_loc, lot_mkt, lot_complete, c)
-    lot_tkm, ship_kg, ship_ok = _transport(ships, lot_idx, c)
+    lot_tkm, ship_kg, ship_ok = _transport(ships, lot_idx, c, extra)
     with store.read() as conn:
         tr = transport_charges(conn, ships, ship_kg, ship_ok, run_idx, lot_idx)
     tr_complete = np.ones(N, np.bool_)
@@ -443,8 +450,9 @@ def _issues(problems: _Problems, offset: int, table: str) -> I64:
     return np.concatenate(parts).astype(np.int64) if parts else np.zeros((0, 2), np.int64)
 
 
-def _transport(ships: Sequence[Any], lot_idx: I64, c: _Context) -> tuple[F64, F64, B]:
-    """t·km per lot; per shipment: emissions [kg CO2e] = mass [t] × distance [km] × factor, factor found."""
+def _transport(ships: Sequence[Any], lot_idx: I64, c: _Context, extra: Sequence[int] = ()) -> tuple[F64, F64, B]:
+    """t·km per lot; per shipment: emissions [kg CO2e] = mass [t] × distance [km] × factor, factor found.
+    Shipments of lots in ``lot_idx`` and in ``extra`` (store numbers) count; problems name owners in ``lot_idx``."""
     n, k = len(lot_idx), len(ships)
     sctx: dict[tuple[Any, ...], int] = {}
     codes = np.fromiter((sctx.setdefault((r[0], r[1]), len(sctx)) for r in ships), np.int64, k)
@@ -453,7 +461,7 @@ def _transport(ships: Sequence[Any], lot_idx: I64, c: _Context) -> tuple[F64, F6
     tkm = np.fromiter((r[4] for r in ships), np.float64, k) / 1e9 * np.fromiter((r[5] for r in ships), np.float64, k)
     s_t = np.fromiter((r[6] for r in ships), np.int64, k)
     pos, ok = _positions(lot_idx, s_lot)
-    keep = np.flatnonzero(ok)
+    keep = np.flatnonzero(ok | np.isin(s_lot, np.asarray(extra, np.int64))) if len(extra) else np.flatnonzero(ok)
     first, inv = _groups(codes[keep] * (len(c.bounds) + 1) + np.searchsorted(c.bounds, s_t[keep], side="right"))
     f = np.zeros(len(first))
     missing = np.zeros(len(first), np.bool_)
@@ -467,13 +475,14 @@ def _transport(ships: Sequence[Any], lot_idx: I64, c: _Context) -> tuple[F64, F6
             f[j] = float(tf.value)
             c.used[tf] = None
         else:
-            c.problems.add(tf, "shipments", int(s_idx[row]), int(rows[j]), pos[keep][inv == j])
+            c.problems.add(tf, "shipments", int(s_idx[row]), int(rows[j]), pos[keep][(inv == j) & ok[keep]])
             missing[j] = True
     ship_kg = np.zeros(k)
     ship_kg[keep] = tkm[keep] * f[inv]
     ship_ok = np.ones(k, np.bool_)
     ship_ok[keep[missing[inv]]] = False
-    lot_tkm = np.asarray(np.bincount(pos[keep], weights=tkm[keep], minlength=n), np.float64)
+    mine = keep[ok[keep]]
+    lot_tkm = np.asarray(np.bincount(pos[mine], weights=tkm[mine], minlength=n), np.float64)
     return lot_tkm, ship_kg, ship_ok
 
 

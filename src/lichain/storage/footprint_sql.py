@@ -16,8 +16,8 @@ from sqlalchemy import func, select, union_all
 from lichain.storage import schema as s
 from lichain.storage.sql import SqlStore
 
-__all__ = ["alloc_values", "consumes_shipped", "event_kinds_since", "last_seq_of", "material_formula", "run_identity", "run_ids",
-           "run_kinds", "shipment_ends", "site_kinds"]
+__all__ = ["alloc_values", "event_kinds_since", "last_seq_of", "material_formula", "run_identity", "run_ids", "run_kinds",
+           "shipment_ends", "shipments_since", "shipped_inputs", "shipping_changes_earlier", "site_kinds"]
 
 
 def _live(col: Any) -> Any:
@@ -65,13 +65,47 @@ def last_seq_of(store: SqlStore, kinds: Iterable[str]) -> int:
         return int(conn.execute(q).scalar() or 0)
 
 
-def consumes_shipped(store: SqlStore, run_from: int) -> bool:
-    """True when a run from index ``run_from`` on consumed a lot that has a shipment on record (its inbound
-    transport then depends on that lot's legs)."""
+def shipped_inputs(store: SqlStore, run_from: int) -> list[int]:
+    """The lots (store numbers) that runs from index ``run_from`` on consumed and that have a shipment on record
+    (those runs' inbound transport depends on the lots' legs)."""
     c, sh = s.consumptions, s.shipments
     with store.read() as conn:
-        return conn.execute(select(c.c.run_idx).where(c.c.run_idx >= run_from, c.c.lot_idx.in_(
-            select(sh.c.lot_idx))).limit(1)).first() is not None
+        return sorted(int(r[0]) for r in conn.execute(select(c.c.lot_idx).distinct().where(
+            c.c.run_idx >= run_from, c.c.lot_idx.in_(select(sh.c.lot_idx)))))
+
+
+def shipments_since(store: SqlStore, seq: int) -> list[int]:
+    """The lots (store numbers) shipped by shipments recorded after event ``seq`` (shipments are numbered in
+    the order they are recorded: walked back from the last one)."""
+    sh = s.shipments
+    with store.read() as conn:
+        last = conn.execute(select(sh.c.idx).where(sh.c.event_seq <= seq).order_by(sh.c.idx.desc())
+                            .limit(1)).scalar()
+        return sorted({int(r[0]) for r in conn.execute(
+            select(sh.c.lot_idx).where(sh.c.idx > (last if last is not None else -1)))})
+
+
+def shipping_changes_earlier(store: SqlStore, lots: list[int], run_below: int) -> bool:
+    """True when new legs of ``lots`` could change the inbound transport of a run numbered below ``run_below``.
+
+    A run is charged the transport intensity of the site where it consumed the lot, which every leg of that lot
+    may change: a leg arriving at a site changes that site's intensity and the intensity of every site reached
+    from there. A lot's own site has intensity zero unless some leg returns to it. So earlier runs keep their
+    charges when none consumed the lot away from its own site, and none consumed it at all if a leg of the lot
+    returns to its own site (conservative: those cases are recomputed in full)."""
+    if not lots:
+        return False
+    c, r, lt, sh = s.consumptions, s.runs, s.lots, s.shipments
+    with store.read() as conn:
+        home = {int(i): site for i, site in conn.execute(select(lt.c.idx, lt.c.site).where(lt.c.idx.in_(lots)))}
+        used = conn.execute(select(c.c.lot_idx, r.c.site).join(r, r.c.idx == c.c.run_idx).where(
+            c.c.lot_idx.in_(lots), c.c.run_idx < run_below)).all()
+        if not used:
+            return False
+        if any(site != home.get(int(lot)) for lot, site in used):
+            return True
+        back = conn.execute(select(sh.c.lot_idx, sh.c.to_site).where(sh.c.lot_idx.in_(lots))).all()
+        return any(site == home.get(int(lot)) for lot, site in back)
 
 
 def run_ids(store: SqlStore, idx: Iterable[int]) -> dict[int, str]:
