@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Column, MetaData, String, Table, Text, bindparam, func, insert, select, update
+from sqlalchemy import Column, MetaData, String, Table, Text, and_, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from lichain.core.codec import format_time
@@ -275,29 +275,31 @@ class LotParties:
 
 
 @functools.cache
-def _parties_statements() -> tuple[Any, Any]:
-    """The two reads of :func:`lot_parties`, built once (building them cost more than running them)."""
+def _parties_statement() -> Any:
+    """The read of :func:`lot_parties`, built once (building it cost more than running it): the lot with its
+    site's operator and one row per live shipment's receiver (none: one row with a NULL receiver), in one round
+    trip."""
     from lichain.storage import schema as s
 
     sh, dst = s.shipments, s.sites.alias("dst")
-    lot = (select(s.lots.c.idx, s.lots.c.id, s.sites.c.organisation)
-           .join(s.sites, s.sites.c.id == s.lots.c.site).where(s.lots.c.id == bindparam("lot")))
     live = ~sh.c.event_seq.in_(select(s.retractions.c.target_seq))
+    legs = sh.join(dst, dst.c.id == sh.c.to_site)
+    joined = (s.lots.join(s.sites, s.sites.c.id == s.lots.c.site)
+              .outerjoin(legs, and_(sh.c.lot_idx == s.lots.c.idx, live)))
     to_org = func.coalesce(sh.c.to_organisation, dst.c.organisation)
-    receivers = select(to_org).join(dst, dst.c.id == sh.c.to_site).where(sh.c.lot_idx == bindparam("idx"), live)
-    return lot, receivers
+    return (select(s.lots.c.id, s.sites.c.organisation, to_org.label("receiver")).select_from(joined)
+            .where(s.lots.c.id == bindparam("lot")))
 
 
 def lot_parties(store: SqlStore, lot_ids: tuple[str, ...]) -> LotParties | None:
     """The parties of the first of ``lot_ids`` (spellings of one lot) on record, or None."""
-    lot, receivers = _parties_statements()
+    q = _parties_statement()
     with store.read() as c:
         for lot_id in dict.fromkeys(lot_ids):
-            r = c.execute(lot, {"lot": lot_id}).first()
-            if r is None:
-                continue
-            got = c.execute(receivers, {"idx": r.idx}).scalars()
-            return LotParties(r.id, r.organisation, frozenset(str(x) for x in got))
+            rows = c.execute(q, {"lot": lot_id}).all()
+            if rows:
+                return LotParties(rows[0].id, rows[0].organisation,
+                                  frozenset(str(r.receiver) for r in rows if r.receiver is not None))
     return None
 
 
