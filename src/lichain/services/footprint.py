@@ -44,7 +44,7 @@ from lichain.services.footprint_sources import closure_quality, lot_inputs
 from lichain.services.query import canonical_lot_id
 from lichain.services.snapshot import BackgroundRefresh, ahead_of, load_snapshot
 from lichain.storage import footprint_sql as fsql
-from lichain.storage.emissions_reader import EmissionArrays, read_emissions
+from lichain.storage.emissions_reader import EmissionArrays, read_emissions, shipment_emissions
 from lichain.storage.queries import find_lot
 from lichain.storage.sql import SqlStore
 
@@ -447,10 +447,10 @@ def _deliveries(store: SqlStore, lot_idx: int, x0: float, library: FactorLibrary
     names = fsql.shipment_ends(store, lot_idx)
     if not names:
         return ()
-    em = read_emissions(store, np.zeros(0, np.int64), np.array([lot_idx], np.int64), library=library)
+    em = shipment_emissions(store, lot_idx, library=library)
     out = []
     for k, i in enumerate(em.ship_idx.tolist()):
         sid, to, org = names[i]
-        e, m, tau = float(em.ship_kg_co2e[k]), float(em.ship_mass_kg[k]), float(em.ship_origin_kg_co2e_per_kg[k])
+        e, m, tau = float(em.kg_co2e[k]), float(em.mass_kg[k]), float(em.origin_kg_co2e_per_kg[k])
         out.append(Delivery(sid, to, org, m, e, tau, x0 + tau + (e / m if m > 0 else 0.0)))
     return tuple(out)
