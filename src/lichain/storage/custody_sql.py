@@ -53,33 +53,37 @@ def _at(us: int) -> datetime:
     return _EPOCH + timedelta(microseconds=int(us))
 
 
+_LIVE_SEQ = "NOT IN (SELECT target_seq FROM retractions)"
+#: A lot's production, its shipments and its consumptions by runs, live only, in one round trip (each branch names
+#: the lot by id: kind 0 production, 1 shipment, 2 consumption).
+_MOVEMENTS = (
+    "SELECT 0, l.id, l.site, NULL, l.produced_us, l.mass_mg, e.event_id FROM lots l "
+    f"JOIN events e ON e.seq = l.event_seq WHERE l.id IN ({{keys}}) AND l.event_seq {_LIVE_SEQ} "
+    "UNION ALL "
+    "SELECT 1, l.id, s.from_site, s.to_site, s.shipped_us, s.mass_mg, e.event_id FROM lots l "
+    "JOIN shipments s ON s.lot_idx = l.idx JOIN events e ON e.seq = s.event_seq "
+    f"WHERE l.id IN ({{keys}}) AND l.event_seq {_LIVE_SEQ} AND s.event_seq {_LIVE_SEQ} "
+    "UNION ALL "
+    "SELECT 2, l.id, r.site, NULL, r.started_us, c.mass_mg, e.event_id FROM lots l "
+    "JOIN consumptions c ON c.lot_idx = l.idx JOIN runs r ON r.idx = c.run_idx JOIN events e ON e.seq = r.event_seq "
+    f"WHERE l.id IN ({{keys}}) AND l.event_seq {_LIVE_SEQ} AND r.event_seq {_LIVE_SEQ}")
+
+
 def movements(conn: Connection, ids: Iterable[str]) -> dict[str, list[Movement]]:
-    """Live movements of the stored lots among ``ids``, per lot id (signed mass [mg])."""
-    wanted = sorted(set(ids))
+    """Live movements of the stored lots among ``ids``, per lot id (signed mass [mg]): its production first, then
+    its shipments (out of the origin, into the destination), then its consumptions."""
     out: dict[str, list[Movement]] = {}
-    live = "NOT IN (SELECT target_seq FROM retractions)"
-    for i in range(0, len(wanted), _CHUNK * 10):
-        lots = in_rows(conn, "SELECT l.idx, l.id, l.site, l.produced_us, l.mass_mg, e.event_id FROM lots l JOIN "
-                             f"events e ON e.seq = l.event_seq WHERE l.id IN ({{keys}}) AND l.event_seq {live}",
-                       wanted[i : i + _CHUNK * 10])
-        if not lots:
-            continue
-        name = {idx: lot_id for idx, lot_id, *_ in lots}
-        for _, lot_id, site, produced_us, mass_mg, event_id in lots:
-            out.setdefault(lot_id, []).append(Movement(lot_id, site, _at(produced_us), mass_mg, event_id))
-        for lot_idx, from_site, to_site, shipped_us, mass_mg, event_id in in_rows(
-                conn, "SELECT s.lot_idx, s.from_site, s.to_site, s.shipped_us, s.mass_mg, e.event_id FROM shipments s "
-                      f"JOIN events e ON e.seq = s.event_seq WHERE s.lot_idx IN ({{keys}}) AND s.event_seq {live}",
-                name):
-            lot, at = name[lot_idx], _at(shipped_us)
-            out[lot].append(Movement(lot, from_site, at, -mass_mg, event_id))
-            out[lot].append(Movement(lot, to_site, at, mass_mg, event_id))
-        for lot_idx, site, started_us, mass_mg, event_id in in_rows(
-                conn, "SELECT c.lot_idx, r.site, r.started_us, c.mass_mg, e.event_id FROM consumptions c JOIN runs r "
-                      "ON r.idx = c.run_idx JOIN events e ON e.seq = r.event_seq WHERE c.lot_idx IN ({keys}) "
-                      f"AND r.event_seq {live}", name):
-            lot = name[lot_idx]
-            out[lot].append(Movement(lot, site, _at(started_us), -mass_mg, event_id))
+    rows = in_rows(conn, _MOVEMENTS, ids)
+    rows.sort(key=lambda r: r[0])  # productions, shipments, consumptions (stable within each)
+    for kind, lot_id, site, to_site, at_us, mass_mg, event_id in rows:
+        at = _at(at_us)
+        if kind == 0:
+            out[lot_id] = [Movement(lot_id, site, at, mass_mg, event_id)]
+        elif kind == 1:
+            out[lot_id] += (Movement(lot_id, site, at, -mass_mg, event_id), Movement(lot_id, to_site, at, mass_mg,
+                                                                                      event_id))
+        else:
+            out[lot_id].append(Movement(lot_id, site, at, -mass_mg, event_id))
     return out
 
 

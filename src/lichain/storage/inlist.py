@@ -21,11 +21,13 @@ CHUNK = 500
 
 
 def in_rows(conn: Connection, sql: str, keys: Iterable[Any], chunk: int = CHUNK) -> list[Any]:
-    """Rows of ``sql`` (one ``{keys}`` where the ``IN`` list goes) for every key, over as many chunks as needed."""
+    """Rows of ``sql`` for every key, over as many chunks as needed. ``{keys}`` marks where the ``IN`` list goes;
+    it may appear several times (e.g. in each branch of a ``UNION ALL``), each getting the same keys."""
     values = sorted(set(keys))
     mark = "?" if conn.dialect.name == "sqlite" else "%s"
+    times = sql.count("{keys}")
     out: list[Any] = []
     for i in range(0, len(values), chunk):
         part = tuple(values[i : i + chunk])
-        out += conn.exec_driver_sql(sql.format(keys=",".join([mark] * len(part))), part).all()
+        out += conn.exec_driver_sql(sql.format(keys=",".join([mark] * len(part))), part * times).all()
     return out
