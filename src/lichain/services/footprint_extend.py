@@ -90,7 +90,7 @@ def appended_only(store: SqlStore, seq_from: int, head_from: str, seq_to: int, h
         known = _KINDS.get(key)
     if known is not None:
         return known
-    ok = not fsql.event_kinds_since(store, seq_from) & changing
+    ok = not fsql.event_kinds_since(store, seq_from, changing)
     with _LOCK:
         if len(_KINDS) > 256:
             _KINDS.clear()
