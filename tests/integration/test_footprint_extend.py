@@ -214,6 +214,19 @@ def _fresh_example(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, name: str) -
     snap_service._MEMO.clear()
 
 
+def kept_state_behind_by_a_lot(store: SqlStore, tmp_path: Path,
+                               monkeypatch: pytest.MonkeyPatch) -> tuple[Ledger, tuple[int, str]]:
+    """A ledger with a run whose snapshot and footprint this process keeps, then one more lot appended: the kept
+    state is one document behind. Returns the ledger and the head the kept state is at."""
+    _fresh_example(monkeypatch, tmp_path, "behind")
+    led = Ledger(store)
+    led.run(economic=False, two=True)
+    ledger_footprint(store)
+    behind = store.head()
+    led.lot(activity=True)
+    return led, behind
+
+
 @pytest.fixture
 def fresh(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LICHAIN_CACHE", str(tmp_path / "cache"))

@@ -16,7 +16,7 @@ import pytest
 from lichain.services import footprint as fp_service
 from lichain.services import snapshot as snap_service
 from lichain.storage.sql import SqlStore, _make_engine
-from tests.integration.test_footprint_extend import Ledger
+from tests.integration.test_footprint_extend import kept_state_behind_by_a_lot
 
 _POOL = 2
 
@@ -29,13 +29,7 @@ def _small_pool(store: SqlStore) -> None:
 @pytest.mark.parametrize("load", ["snapshot", "footprint"])
 def test_loader_under_the_lock_never_waits_for_a_connection_held_by_its_waiters(
         store: SqlStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, load: str) -> None:
-    monkeypatch.setenv("LICHAIN_CACHE", str(tmp_path / "cache"))
-    snap_service._MEMO.clear()
-    fp_service._memo.clear()
-    led = Ledger(store)
-    led.run(economic=False, two=True)
-    fp_service.ledger_footprint(store)
-    led.lot(activity=True)  # the kept state is now behind the head: every load below has work to do
+    kept_state_behind_by_a_lot(store, tmp_path, monkeypatch)  # every load below has work to do
     _small_pool(store)
     lock = snap_service._BUILD_LOCK if load == "snapshot" else fp_service._LOCK
     work = snap_service.load_snapshot if load == "snapshot" else fp_service.ledger_footprint

@@ -13,7 +13,7 @@ import pytest
 from lichain.services import footprint as fp_service
 from lichain.services import snapshot as snap_service
 from lichain.storage.sql import SqlStore
-from tests.integration.test_footprint_extend import Ledger
+from tests.integration.test_footprint_extend import kept_state_behind_by_a_lot
 
 
 def _never(*_a: Any, **_k: Any) -> Any:
@@ -22,14 +22,8 @@ def _never(*_a: Any, **_k: Any) -> Any:
 
 def test_a_reader_behind_a_refreshed_snapshot_takes_it(store: SqlStore, tmp_path: Path,
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("LICHAIN_CACHE", str(tmp_path / "cache"))
-    snap_service._MEMO.clear()
-    fp_service._memo.clear()
-    led = Ledger(store)
-    led.run(economic=False, two=True)
-    fp_service.ledger_footprint(store)
-    behind = store.head()  # what a reader read ...
-    led.lot(activity=True)  # ... before a lot was appended and another thread brought everything to the head
+    # what a reader read before a lot was appended and another thread brought everything to the head
+    _, behind = kept_state_behind_by_a_lot(store, tmp_path, monkeypatch)
     ahead = snap_service.load_snapshot(store)
     lf = fp_service.ledger_footprint(store)
     assert ahead.seq > behind[0] and lf.seq == ahead.seq
