@@ -169,11 +169,10 @@ def extend_footprint(store: SqlStore, base: LedgerFootprint, ls: LoadedSnapshot,
             or not appended_only(store, base.seq, base.head, seq, ls.head, CHANGES_UNLESS_SHIPPED)):
         return None
     new_lots, new_runs = ls.store_lot_idx[n0:], ls.store_run_idx[r0:]
-    shipped: list[int] = []
-    if not appended_only(store, base.seq, base.head, seq, ls.head):  # shipments were recorded
-        shipped = fsql.shipments_since(store, base.seq)
-        first_new_run = int(new_runs[0]) if new_runs.size else int(base.store_run_idx[-1]) + 1 \
-            if base.store_run_idx.size else 0
+    shipped = fsql.shipments_since(store, base.seq)  # the changing kinds left: shipments, taken when safe
+    if shipped:
+        last_old_run = int(base.store_run_idx[-1]) if base.store_run_idx.size else -1
+        first_new_run = int(new_runs[0]) if new_runs.size else last_old_run + 1
         if fsql.shipping_changes_earlier(store, shipped, first_new_run):
             return None
     ship_lots = sorted(set(shipped) | set(fsql.shipped_inputs(store, int(new_runs[0])) if new_runs.size else ()))
@@ -181,7 +180,7 @@ def extend_footprint(store: SqlStore, base: LedgerFootprint, ls: LoadedSnapshot,
         return replace(base, head=ls.head, seq=seq, how="extended")
     part = _part(snap, n0, r0)
     em = read_emissions(store, new_runs, new_lots, ship_lots=ship_lots)
-    if ship_lots and any(p.location.startswith("shipment ") for p in em.problems):
+    if not em.ship_complete.all():
         return None  # a leg without a factor: its problem is counted and located by a full pass
     values = _aligned(new_lots, [(i, _value(v)) for i, v in fsql.alloc_values(store, int(new_lots[0]))]
                       if new_lots.size else [], np.nan, np.float64)

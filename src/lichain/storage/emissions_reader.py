@@ -64,7 +64,8 @@ class EmissionArrays:
     consumed; ``lot_transport_kg_co2e`` what a lot's unconsumed stock away from home still carries (e.g. a
     delivery to a customer); ``lot_transport_tkm`` the lot's t·km. Per live shipment (``ship_idx``, store
     numbers): its emissions ``ship_kg_co2e``, mass ``ship_mass_kg`` and the lot's transport intensity at its
-    origin ``ship_origin_kg_co2e_per_kg`` (earlier legs). ``*_complete`` is False where some datum had no factor.
+    origin ``ship_origin_kg_co2e_per_kg`` (earlier legs). ``*_complete`` is False where some datum had no factor
+    (``ship_complete``: the shipment's transport factor).
 
     Source lots: ``lot_supplier_kg_co2e`` is the burden a supplier PCF gives a purchased lot [kg CO2e] (it replaces
     the lot's commissioning emissions, which are then zero); ``lot_source`` codes how each lot's own burden is
@@ -93,6 +94,7 @@ class EmissionArrays:
     ship_kg_co2e: F64
     ship_mass_kg: F64
     ship_origin_kg_co2e_per_kg: F64
+    ship_complete: B
     factors_used: tuple[Factor, ...]
     problems: tuple[EmissionProblem, ...]
     library_version: str
@@ -422,7 +424,7 @@ def read_emissions(
         lot_transport_kg_co2e=tr.held, lot_transport_tkm=lot_tkm,
         ship_idx=np.fromiter((r[2] for r in ships), np.int64, len(ships)), ship_kg_co2e=ship_kg,
         ship_mass_kg=np.fromiter((r[4] / 1e6 for r in ships), np.float64, len(ships)),
-        ship_origin_kg_co2e_per_kg=tr.origin_per_kg,
+        ship_origin_kg_co2e_per_kg=tr.origin_per_kg, ship_complete=ship_ok,
         factors_used=tuple(sorted(c.used, key=lambda f: (f.key.casefold(), f.source))),
         problems=_located(store, c.problems, c.resolver.problems),
         library_version=c.resolver.library.version,
@@ -505,7 +507,7 @@ def _transport(ships: Sequence[Any], lot_idx: I64, c: _Context, extra: Sequence[
     tkm = np.fromiter((r[4] for r in ships), np.float64, k) / 1e9 * np.fromiter((r[5] for r in ships), np.float64, k)
     s_t = np.fromiter((r[6] for r in ships), np.int64, k)
     pos, ok = _positions(lot_idx, s_lot)
-    keep = np.flatnonzero(ok | np.isin(s_lot, np.asarray(extra, np.int64))) if len(extra) else np.flatnonzero(ok)
+    keep = np.flatnonzero(ok | np.isin(s_lot, np.asarray(extra, np.int64)))
     first, inv = _groups(codes[keep] * (len(c.bounds) + 1) + np.searchsorted(c.bounds, s_t[keep], side="right"))
     f = np.zeros(len(first))
     missing = np.zeros(len(first), np.bool_)
