@@ -52,6 +52,12 @@ def store(request: pytest.FixtureRequest, tmp_path) -> Iterator[SqlStore]:  # ty
 
 
 @pytest.fixture
+def pg_store() -> Iterator[SqlStore]:
+    """An empty ledger on PostgreSQL only (for tests of how that backend is driven)."""
+    yield from _pg_store()
+
+
+@pytest.fixture
 def sqlite_store(tmp_path) -> Iterator[SqlStore]:  # type: ignore[no-untyped-def]
     """An empty ledger on SQLite only (for tests that are not about the backend)."""
     s = open_store(str(tmp_path / "ledger.db"))

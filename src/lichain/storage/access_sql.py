@@ -144,7 +144,7 @@ def add_user(store: SqlStore, user_id: str, organisation: str, role: str, scope:
     row = {"id": user_id, "organisation": organisation, "role": role, "scope": json.dumps(list(scope)),
            "created_at": _now(), "revoked_at": None}
     try:
-        with store.engine.begin() as c:
+        with store.transaction() as c:
             c.execute(insert(users).values(**row))
     except IntegrityError:
         raise ConflictError(f"user {user_id!r} exists already") from None
@@ -173,7 +173,7 @@ def revoke_user(store: SqlStore, user_id: str) -> UserRow:
     """Revoke a user and every key of it (kept on record with the time)."""
     _user(store, user_id)
     t = _now()
-    with store.engine.begin() as c:
+    with store.transaction() as c:
         c.execute(update(users).where(users.c.id == user_id, users.c.revoked_at.is_(None)).values(revoked_at=t))
         c.execute(update(keys).where(keys.c.user_id == user_id, keys.c.revoked_at.is_(None)).values(revoked_at=t))
     return _user(store, user_id)
@@ -186,7 +186,7 @@ def new_key(store: SqlStore, user_id: str) -> tuple[KeyRow, str]:
         raise ValueError(f"user {user_id!r} is revoked")
     key_id, secret = secrets.token_hex(8), secrets.token_urlsafe(32)
     row = KeyRow(key_id, user_id, _now(), None)
-    with store.engine.begin() as c:
+    with store.transaction() as c:
         c.execute(insert(keys).values(key_id=key_id, user_id=user_id, secret_sha256=_digest(secret),
                                       created_at=row.created_at, revoked_at=None))
     return row, f"lck_{key_id}_{secret}"
@@ -203,7 +203,7 @@ def list_keys(store: SqlStore, user_id: str | None = None) -> list[KeyRow]:
 
 def revoke_key(store: SqlStore, key_id: str) -> KeyRow:
     """Revoke one key; :class:`NotFoundError` when there is no such key."""
-    with store.engine.begin() as c:
+    with store.transaction() as c:
         n = c.execute(update(keys).where(keys.c.key_id == key_id, keys.c.revoked_at.is_(None))
                       .values(revoked_at=_now())).rowcount
         if not n and c.execute(select(keys.c.key_id).where(keys.c.key_id == key_id)).first() is None:
@@ -232,7 +232,7 @@ def authenticate(store: SqlStore, token: str) -> UserRow | None:
 def create_job(store: SqlStore, user: UserRow, document_sha256: str) -> str:
     """A new running capture job; its id."""
     job_id = secrets.token_hex(12)
-    with store.engine.begin() as c:
+    with store.transaction() as c:
         c.execute(insert(jobs).values(id=job_id, user_id=user.id, organisation=user.organisation,
                                       document_sha256=document_sha256, status="running", created_at=_now(),
                                       finished_at=None, result=None))
@@ -241,7 +241,7 @@ def create_job(store: SqlStore, user: UserRow, document_sha256: str) -> str:
 
 def finish_job(store: SqlStore, job_id: str, status: str, result: object) -> None:
     """Record a job's end: ``status`` (``succeeded`` or ``failed``) and its result (JSON-ready data)."""
-    with store.engine.begin() as c:
+    with store.transaction() as c:
         c.execute(update(jobs).where(jobs.c.id == job_id).values(status=status, finished_at=_now(),
                                                                  result=json.dumps(result, ensure_ascii=False)))
 

@@ -92,7 +92,11 @@ def _make_engine(url: str, pool: dict[str, Any] | None = None) -> Engine:
         return engine
     if u.get_backend_name() == "postgresql" and u.get_driver_name() in ("", "psycopg2"):
         u = u.set(drivername="postgresql+psycopg")
-    return create_engine(u, pool_pre_ping=True, **(pool or {}))
+    # Reads run without a transaction (each statement sees the latest commit, as in one READ COMMITTED
+    # transaction): no BEGIN and ROLLBACK round trips per check-out, and the driver keeps its prepared statements
+    # (it drops them at every ROLLBACK) so a repeated read is not planned again. Writes open a transaction
+    # explicitly (:meth:`SqlStore.transaction`).
+    return create_engine(u, pool_pre_ping=True, isolation_level="AUTOCOMMIT", **(pool or {}))
 
 
 #: The last event (built once: building the statement cost more than running it on every read).
@@ -118,7 +122,7 @@ class SqlStore:
 
         cfg = Config()
         cfg.set_main_option("script_location", str(Path(__file__).with_name("migrations")))
-        with self.engine.begin() as conn:
+        with self.transaction() as conn:
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "head")
 
@@ -353,9 +357,23 @@ class SqlStore:
 
     # --- append ---------------------------------------------------------------------------------------------
     def _write(self) -> Any:
-        conn = self.engine.connect()
+        conn = self._transactional()
         conn.info["write"] = True
         return conn
+
+    def _transactional(self) -> Connection:
+        """A connection whose ``begin()`` opens a real transaction (PostgreSQL connections read without one)."""
+        conn = self.engine.connect()
+        if not self.is_sqlite:
+            conn = conn.execution_options(isolation_level="READ COMMITTED")
+        return conn
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """A connection in one transaction, committed when the block ends normally, rolled back on an error:
+        for writes outside the event chain (users and keys) and for migrations."""
+        with self._transactional() as conn, conn.begin():
+            yield conn
 
     def head(self, conn: Connection | None = None) -> tuple[int, str]:
         """(last seq, chain hash) of the event chain; (0, GENESIS) when empty."""

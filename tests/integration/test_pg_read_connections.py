@@ -1,0 +1,55 @@
+"""How PostgreSQL is driven for reads: no transaction, statements prepared once per connection.
+
+Measured before: every reading block checked a connection out in a transaction (``BEGIN`` sent by the driver
+before the first statement, ``ROLLBACK`` when the pool took it back), and the driver drops its prepared
+statements at every ``ROLLBACK``, so every read was planned again: the risk-kind probe of an upstream trace took
+1.18 ms, of which 1.0 ms was planning, and a trace request at 1 M lots 7.0 ms; without them 0.24 ms and 4.4 ms.
+"""
+
+from __future__ import annotations
+
+import psycopg
+import pytest
+from sqlalchemy import text
+
+from lichain.core.errors import ConflictError
+from lichain.storage import access_sql as acc
+from lichain.storage.sql import SqlStore
+
+_IDLE = psycopg.pq.TransactionStatus.IDLE
+
+
+def _driver(store: SqlStore) -> psycopg.Connection:
+    with store.read() as conn:
+        return conn.connection.driver_connection
+
+
+def test_a_reading_block_opens_no_transaction(pg_store: SqlStore) -> None:
+    with pg_store.reading():
+        pg_store.head()
+        assert _driver(pg_store).info.transaction_status == _IDLE
+
+
+def test_a_repeated_read_is_prepared_once_and_kept_across_blocks(pg_store: SqlStore) -> None:
+    for _ in range(8):  # the driver prepares a statement from its sixth run on a connection
+        with pg_store.reading():
+            pg_store.head()
+    with pg_store.reading(), pg_store.read() as conn:
+        prepared = conn.execute(text("SELECT statement FROM pg_prepared_statements")).scalars().all()
+    assert any("FROM events ORDER BY events.seq DESC" in q for q in prepared), prepared
+
+
+def test_writes_still_run_in_one_transaction(pg_store: SqlStore) -> None:
+    """A write that fails halfway leaves nothing: the unit of work is one transaction, not autocommitted
+    statements."""
+    acc.add_user(pg_store, "ann", "ORG-A", "owner")
+    with pytest.raises(ZeroDivisionError), pg_store.transaction() as conn:
+        conn.execute(text("UPDATE access_users SET organisation = 'ORG-B' WHERE id = 'ann'"))
+        assert conn.connection.driver_connection.info.transaction_status != _IDLE
+        raise ZeroDivisionError
+    assert [u.organisation for u in acc.list_users(pg_store)] == ["ORG-A"]
+    with pytest.raises(ConflictError):
+        acc.add_user(pg_store, "ann", "ORG-A", "owner")
+    with pg_store.writing() as w:
+        w.discard()
+        assert _driver(w).info.transaction_status != _IDLE  # the write lock is held by a transaction
