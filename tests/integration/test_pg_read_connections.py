@@ -53,3 +53,12 @@ def test_writes_still_run_in_one_transaction(pg_store: SqlStore) -> None:
     with pg_store.writing() as w:
         w.discard()
         assert _driver(w).info.transaction_status != _IDLE  # the write lock is held by a transaction
+
+
+def test_queries_start_no_parallel_workers_and_the_urls_options_still_apply(pg_store: SqlStore) -> None:
+    """Measured before: a trace's movements read over 40 lots at 1 M lots was planned with 2 parallel workers,
+    10.2 ms to start them for 0.8 ms of work; sequential trace reads p99 16.3 ms, without 8.8 ms."""
+    with pg_store.read() as conn:
+        assert conn.execute(text("SHOW max_parallel_workers_per_gather")).scalar() == "0"
+        # the suite's store names its schema in the URL's options: the ledger's tables are found there
+        assert conn.execute(text("SHOW search_path")).scalar().startswith("t_")
