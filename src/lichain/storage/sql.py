@@ -102,7 +102,8 @@ def _make_engine(url: str, pool: dict[str, Any] | None = None) -> Engine:
     # but the planner, costing them over tables it has not analysed yet (an empty retractions table counts as
     # 1,850 rows), planned a lot's movements over 40 lots with 2 parallel workers: 10.2 ms to start them for
     # 0.8 ms of work. The setting goes with the connection's start-up options, after any the URL names.
-    options = " ".join(x for x in (u.query.get("options"), _PG_OPTIONS) if x)
+    given = u.query.get("options", ())
+    options = " ".join([*((given,) if isinstance(given, str) else given), _PG_OPTIONS])
     args = {"options": options}
     return create_engine(u, pool_pre_ping=True, isolation_level="AUTOCOMMIT", connect_args=args, **(pool or {}))
 
