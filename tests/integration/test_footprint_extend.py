@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 
 from lichain.core.model import (
@@ -49,7 +49,8 @@ KG = 1_000_000
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
 STEPS = st.lists(st.sampled_from(["lot", "lot_bare", "lot_recycled", "run", "run_economic", "run_two", "run_depot",
-                                  "shipment", "shipment_back", "override", "pcf", "retract"]), min_size=1, max_size=12)
+                                  "shipment", "shipment_back", "override", "pcf", "pcf_first_bare", "retract"]),
+                 min_size=1, max_size=12)
 
 
 def _problems(lf: LedgerFootprint) -> dict[tuple[str, str], int]:
@@ -88,6 +89,7 @@ class Ledger:
         self.used_at: dict[str, set[str]] = {}  # lot id -> sites where runs consumed it
         self.legs_to: dict[str, set[str]] = {}  # lot id -> sites its shipments went to
         self.sources: list[str] = []
+        self.bare: list[str] = []  # virgin source lots recorded without activity data: their burden is missing
         self.events: list[tuple[str, str]] = []  # (event id, lot) of source lots never consumed nor shipped
         self.t = T0
         self.put([Site("P1", "Plant", "refinery", "CN", "Org", "CN-EAST"), Site("P2", "Depot", "warehouse", "KR",
@@ -116,6 +118,8 @@ class Ledger:
         self.stock[(i, "P1")] = (100 + self.n) * KG
         self.home[i] = "P1"
         self.sources.append(i)
+        if not activity and origin == "virgin":
+            self.bare.append(i)
         self.events.append((eid, i))
 
     def run(self, economic: bool, two: bool, site: str = "P1") -> bool:
@@ -179,16 +183,20 @@ class Ledger:
         if kind == "override":
             self.put([FactorOverride("grid:CN-EAST", D("0.4") + D(self.n) / 100, "kg CO2/kWh", "test", "P1")])
             self.n += 1
-        elif kind == "pcf":
-            if not self.sources:
+        elif kind in ("pcf", "pcf_first_bare"):
+            lots = self.sources[-1:] if kind == "pcf" else self.bare[:1]
+            if not lots:
                 return False
-            self.put([SupplierPcf(self.sources[-1], D("2.5"), "Supplier", f"DOC-{self.n}")])
+            self.put([SupplierPcf(lots[0], D("2.5") + D(self.n) / 10, "Supplier", f"DOC-{self.n}")])
             self.n += 1
+            return lots[0] in self.bare  # a purchased lot with its burden missing or from a PCF: extended
         elif kind == "retract" and self.events:
             victim, lot = self.events.pop()
             self.put([Retraction(victim, self.t, "incorrect_data")])
             self.stock.pop((lot, "P1"), None)
             self.sources.remove(lot)
+            if lot in self.bare:
+                self.bare.remove(lot)
         return False
 
 
@@ -236,6 +244,8 @@ def fresh(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture],
           phases=[Phase.explicit, Phase.reuse, Phase.generate])
 @given(steps=STEPS)
+# a purchased lot's PCF after runs consumed it, again, and a PCF superseding the first (all extended)
+@example(steps=["lot_bare", "run", "lot_bare", "pcf_first_bare", "run_two", "pcf", "pcf_first_bare", "lot", "pcf"])
 def test_extended_footprint_equals_full_recomputation(store: SqlStore, steps: list[str], tmp_path: Path,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     _fresh_example(monkeypatch, tmp_path, "cache")

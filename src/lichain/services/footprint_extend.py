@@ -12,7 +12,10 @@ Which appended events would change an earlier lot's figures, and so force a full
 
 * ``retraction`` removes lots, runs, shipments, overrides or supplier PCFs from the middle of the ledger;
 * ``factor_override`` changes the factors of earlier runs and lots;
-* ``supplier_pcf`` replaces an earlier purchased lot's burden;
+* ``supplier_pcf`` replaces an earlier purchased lot's burden (taken by the extension when that burden was
+  missing or a supplier's PCF already, the lot owning no other problem: the lot's own row is read again alone and
+  every footprint from its position on solved again, :func:`_reowned`; a purchased lot with activity data is
+  recomputed, since its factors and their problems would have to be taken back);
 * ``site`` and ``material`` are master data the figures read (grid region, site kind, formula); a new one could
   also redeclare one on record.
 
@@ -57,7 +60,8 @@ if TYPE_CHECKING:
     from lichain.services.snapshot import LoadedSnapshot
     from lichain.storage.sql import SqlStore
 
-__all__ = ["CHANGES_EARLIER", "CHANGES_GRAPH", "CHANGES_UNLESS_SHIPPED", "appended_only", "extend_footprint"]
+__all__ = ["CHANGES_EARLIER", "CHANGES_GRAPH", "CHANGES_UNLESS_SHIPPED", "CHANGES_UNLESS_SHIPPED_OR_PCF", "appended_only",
+           "extend_footprint"]
 
 #: Event kinds after which the figures of lots already on record may differ: a full recomputation follows.
 CHANGES_EARLIER = frozenset({"retraction", "factor_override", "supplier_pcf", "shipment", "site", "material"})
@@ -65,6 +69,14 @@ CHANGES_EARLIER = frozenset({"retraction", "factor_override", "supplier_pcf", "s
 #: :data:`CHANGES_EARLIER` but shipments, which an extension takes when no earlier run's transport charge changes
 #: (:func:`lichain.storage.footprint_sql.shipping_changes_earlier`).
 CHANGES_UNLESS_SHIPPED = CHANGES_EARLIER - {"shipment"}
+
+#: :data:`CHANGES_UNLESS_SHIPPED` but supplier PCFs, which an extension takes for a purchased lot whose burden was
+#: missing or a supplier's PCF already (:func:`_reowned`).
+CHANGES_UNLESS_SHIPPED_OR_PCF = CHANGES_UNLESS_SHIPPED - {"supplier_pcf"}
+
+#: The problems a lot with no activity data can own, each counted once per lot: no data at all, a PCF that does
+#: not convert (:func:`lichain.storage.emissions_reader._sources`).
+_PURCHASE_PROBLEMS = ("source lot of material ", "supplier PCF ")
 
 #: Event kinds after which the lot graph of lots already on record (what an upstream trace reads) may differ.
 CHANGES_GRAPH = frozenset({"retraction", "site", "material"})
@@ -98,15 +110,17 @@ def appended_only(store: SqlStore, seq_from: int, head_from: str, seq_to: int, h
     return ok
 
 
-def _part(snap: Snapshot, n0: int, r0: int) -> Snapshot:
-    """The lots from ``n0`` and runs from ``r0`` on as a snapshot of their own (runs renumbered from 0, no edges):
-    what :func:`lichain.analysis.footprint.own_per_kg` and the stage codes read."""
-    lot_run = np.where(snap.lot_run[n0:] >= 0, snap.lot_run[n0:] - r0, -1).astype(np.int32)
-    n = snap.n_lots - n0
+def _part(snap: Snapshot, n0: int, r0: int, n1: int | None = None) -> Snapshot:
+    """The lots from ``n0`` (to ``n1``) and runs from ``r0`` on as a snapshot of their own (runs renumbered from 0,
+    no edges): what :func:`lichain.analysis.footprint.own_per_kg` and the stage codes read."""
+    n1 = snap.n_lots if n1 is None else n1
+    lots = slice(n0, n1)
+    lot_run = np.where(snap.lot_run[lots] >= 0, snap.lot_run[lots] - r0, -1).astype(np.int32)
+    n = n1 - n0
     empty_i, empty_f = np.zeros(0, np.int32), np.zeros(0)
-    return Snapshot(snap.elements, snap.lot_ids[n0:], snap.lot_mass_kg[n0:], snap.lot_assay[n0:], lot_run,
-                    snap.lot_site[n0:], snap.lot_material[n0:], snap.lot_stage[n0:], snap.lot_origin[n0:],
-                    snap.lot_time[n0:], snap.run_time[r0:], snap.run_site[r0:], snap.run_loss_kg[r0:],
+    return Snapshot(snap.elements, snap.lot_ids[lots], snap.lot_mass_kg[lots], snap.lot_assay[lots], lot_run,
+                    snap.lot_site[lots], snap.lot_material[lots], snap.lot_stage[lots], snap.lot_origin[lots],
+                    snap.lot_time[lots], snap.run_time[r0:], snap.run_site[r0:], snap.run_loss_kg[r0:],
                     snap.site_ids, snap.site_country, snap.site_org, snap.material_codes, snap.stage_names,
                     np.zeros(n + 1, np.int64), empty_i, empty_f)
 
@@ -166,7 +180,11 @@ def extend_footprint(store: SqlStore, base: LedgerFootprint, ls: LoadedSnapshot,
     if (base.lot_source is None or snap.n_lots < n0 or snap.n_runs < r0 or seq < base.seq
             or not np.array_equal(ls.store_lot_idx[:n0], base.store_lot_idx)
             or not np.array_equal(ls.store_run_idx[:r0], base.store_run_idx)
-            or not appended_only(store, base.seq, base.head, seq, ls.head, CHANGES_UNLESS_SHIPPED)):
+            or not appended_only(store, base.seq, base.head, seq, ls.head, CHANGES_UNLESS_SHIPPED_OR_PCF)):
+        return None
+    last_old = int(base.store_lot_idx[-1]) if base.store_lot_idx.size else -1
+    repriced = [q for q in fsql.pcf_lots_since(store, base.seq) if q <= last_old]  # new lots' PCFs: read below
+    if repriced and not _purchases(base, repriced):
         return None
     new_lots, new_runs = ls.store_lot_idx[n0:], ls.store_run_idx[r0:]
     shipped = fsql.shipments_since(store, base.seq)  # the changing kinds left: shipments, taken when safe
@@ -177,6 +195,8 @@ def extend_footprint(store: SqlStore, base: LedgerFootprint, ls: LoadedSnapshot,
             return None
     ship_lots = sorted(set(shipped) | set(fsql.shipped_inputs(store, int(new_runs[0])) if new_runs.size else ()))
     if not new_lots.size and not new_runs.size and not ship_lots:
+        if repriced:
+            return _checked(store, _reowned(store, base, repriced), ls.head, seq)
         return replace(base, head=ls.head, seq=seq, how="extended")
     part = _part(snap, n0, r0)
     em = read_emissions(store, new_runs, new_lots, ship_lots=ship_lots)
@@ -220,6 +240,89 @@ def extend_footprint(store: SqlStore, base: LedgerFootprint, ls: LoadedSnapshot,
         lot_source=append_rows(base.lot_source, src.astype(base.lot_source.dtype, copy=False)), lot_inputs=inputs,
         # a new leg adds a delivery to its lot's answer: answers kept for the old lineage are not reused
         lineage=object() if shipped else base.lineage)
-    if not appended_only(store, seq, ls.head, *store.head()):  # recorded meanwhile, seen by the reads above
+    if repriced:
+        out = _reowned(store, out, repriced)
+    return _checked(store, out, ls.head, seq)
+
+
+def _checked(store: SqlStore, out: LedgerFootprint, head: str, seq: int) -> LedgerFootprint | None:
+    """``out``, unless something was recorded after ``head`` that the reads behind it may have seen."""
+    from dataclasses import replace
+
+    if not appended_only(store, seq, head, *store.head()):  # recorded meanwhile, seen by the reads above
         return None
-    return out
+    return out if out.head == head else replace(out, head=head, seq=seq, how="extended")
+
+
+def _owned_pairs(base: LedgerFootprint, positions: I64) -> np.ndarray[Any, np.dtype[np.bool_]]:
+    pairs = base.issue_lots if base.issue_lots is not None else np.zeros((0, 2), np.int64)
+    return np.isin(pairs[:, 0], positions)
+
+
+def _purchases(base: LedgerFootprint, lots: list[int]) -> bool:
+    """True when every lot of ``lots`` (store numbers, on record in ``base``) is a purchased lot whose burden
+    ``base`` has as missing or from a supplier's PCF, owning no problem but those: a new PCF then changes its own
+    row, its source and those problems only, and no factor it used (it used none)."""
+    from lichain.storage.emissions_reader import SOURCE_MISSING, SOURCE_PCF
+
+    pos = np.searchsorted(base.store_lot_idx, np.asarray(lots, np.int64))
+    if base.lot_source is None or (pos >= base.store_lot_idx.size).any() or \
+            not np.array_equal(base.store_lot_idx[np.minimum(pos, base.store_lot_idx.size - 1)], lots):
+        return False
+    if not np.isin(base.lot_source[pos], (SOURCE_MISSING, SOURCE_PCF)).all():
+        return False
+    pairs = base.issue_lots if base.issue_lots is not None else np.zeros((0, 2), np.int64)
+    return all(str(base.problems[int(b)]["message"]).startswith(_PURCHASE_PROBLEMS)
+               for b in pairs[_owned_pairs(base, pos), 1])
+
+
+def _reowned(store: SqlStore, base: LedgerFootprint, lots: list[int]) -> LedgerFootprint:
+    """``base`` with the own burden of purchased ``lots`` (store numbers, :func:`_purchases`) read again and every
+    footprint from the first of them on solved again: a supplier PCF recorded for a lot already on record.
+
+    The lots' rows are read alone (the same reader, so the same figures as a full pass), their problems replace
+    the ones they owned, and the arrays are new (answers of the old lineage keep theirs)."""
+    from dataclasses import replace
+
+    from lichain.services.footprint import _own
+
+    snap = base.snapshot
+    pos = np.searchsorted(base.store_lot_idx, np.asarray(lots, np.int64))
+    own, x = base.own.copy(), base.x.copy()
+    src = base.lot_source.copy() if base.lot_source is not None else np.zeros(snap.n_lots, np.int8)
+    inputs = dict(base.lot_inputs or {})
+    # the problems the lots owned: one count each, taken off; a problem no lot owns any more goes
+    pairs = base.issue_lots if base.issue_lots is not None else np.zeros((0, 2), np.int64)
+    gone = _owned_pairs(base, pos)
+    counts = [int(p["count"]) for p in base.problems]
+    for b in pairs[gone, 1].tolist():
+        counts[int(b)] -= 1
+    keep = [i for i, p in enumerate(base.problems) if counts[i] > 0 or not str(p["message"]).startswith(
+        _PURCHASE_PROBLEMS)]
+    renumber = np.full(len(base.problems) + 1, -1, np.int64)
+    renumber[keep] = np.arange(len(keep))
+    problems = tuple({**base.problems[i], "count": counts[i]} for i in keep)
+    issue_lots = pairs[~gone]
+    issue_lots = np.column_stack([issue_lots[:, 0], renumber[issue_lots[:, 1]]]).astype(np.int64)
+    issue_runs = base.issue_runs if base.issue_runs is not None else np.zeros((0, 2), np.int64)
+    if issue_runs.size:
+        issue_runs = np.column_stack([issue_runs[:, 0], renumber[issue_runs[:, 1]]]).astype(np.int64)
+    out = replace(base, problems=problems, issue_lots=issue_lots, issue_runs=issue_runs)
+    factors = list(base.factors)
+    for q, p in zip(lots, pos.tolist(), strict=True):
+        part = _part(snap, p, snap.n_runs, p + 1)
+        one = np.asarray([q], np.int64)
+        em = read_emissions(store, np.zeros(0, np.int64), one)
+        own[p] = fp.own_per_kg(part, _own(store, part, one, np.zeros(0, np.int64), em, run_from=None),
+                               base.alloc[p:p + 1])[0]
+        src[p] = em.lot_source[0] if em.lot_source is not None else 0
+        inputs.pop(p, None)
+        inputs.update({p + k: v for k, v in lot_inputs(em).items()})
+        dp = [{"kind": e.kind, "location": e.location, "message": e.message, "count": e.count} for e in em.problems]
+        merged, numbers = _merge_problems(out, dp)
+        out = replace(out, problems=tuple(merged), issue_lots=_pairs(out.issue_lots, em.issue_lots, p, numbers))
+        factors = list(_factors(tuple(factors), [f.public_json() for f in em.factors_used]))
+    x[int(pos.min()):] = own[int(pos.min()):]  # placeholder rows, solved in place below
+    intensity(snap, own, out=x, start=int(pos.min()))
+    return replace(out, own=own, x=x, lot_source=src, lot_inputs=inputs, factors=tuple(factors), how="extended",
+                   lineage=object())

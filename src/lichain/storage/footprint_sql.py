@@ -16,7 +16,7 @@ from sqlalchemy import bindparam, exists, func, literal, select, union_all
 from lichain.storage import schema as s
 from lichain.storage.sql import SqlStore
 
-__all__ = ["alloc_values", "event_kinds_since", "last_seq_of", "material_formula", "run_identity", "run_ids", "run_kinds",
+__all__ = ["alloc_values", "event_kinds_since", "last_seq_of", "material_formula", "pcf_lots_since", "run_identity", "run_ids", "run_kinds",
            "shipment_ends", "shipments_since", "shipped_inputs", "shipping_changes_earlier", "site_kinds"]
 
 
@@ -92,6 +92,15 @@ def shipments_since(store: SqlStore, seq: int) -> list[int]:
                             .limit(1)).scalar()
         return sorted({int(r[0]) for r in conn.execute(
             select(sh.c.lot_idx).where(sh.c.idx > (last if last is not None else -1)))})
+
+
+def pcf_lots_since(store: SqlStore, seq: int) -> list[int]:
+    """The lots (store numbers) named by supplier PCFs recorded after event ``seq`` (a range of the PCFs'
+    primary key)."""
+    p, lots = s.supplier_pcfs, s.lots
+    with store.read() as conn:
+        return sorted({int(r[0]) for r in conn.execute(
+            select(lots.c.idx).join(p, p.c.lot_id == lots.c.id).where(p.c.event_seq > seq))})
 
 
 def shipping_changes_earlier(store: SqlStore, lots: list[int], run_below: int) -> bool:
