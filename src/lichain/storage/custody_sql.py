@@ -87,6 +87,15 @@ def movements(conn: Connection, ids: Iterable[str]) -> dict[str, list[Movement]]
     return out
 
 
+def _driver_rows(conn: Connection, sql: str) -> list[Any]:
+    """All rows as the driver's tuples (a million rows as SQLAlchemy ``Row`` objects cost seconds)."""
+    res = conn.execute(text(sql))
+    try:
+        return list(res.cursor.fetchall())
+    finally:
+        res.close()
+
+
 def transport_charges(conn: Connection, ships: Sequence[Any], ship_kg_co2e: F64, ship_ok: B, run_idx: I64,
                       lot_idx: I64) -> TransportCharges:
     """Charge each live shipment's emissions to the mass that travelled (:mod:`lichain.analysis.transport`).
@@ -95,50 +104,15 @@ def transport_charges(conn: Connection, ships: Sequence[Any], ship_kg_co2e: F64,
     emissions ``ship_kg_co2e`` [kg CO2e] and whether their factor was found (``ship_ok``); ``run_idx`` and
     ``lot_idx`` are the sorted store numbers the outputs align with.
     """
-    import numpy as np
+    from lichain.analysis.transport import charge_legs
 
-    from lichain.analysis.transport import Leg, site_intensity
-
-    legs: dict[int, list[tuple[int, Leg]]] = {}
-    for k, r in enumerate(ships):
-        legs.setdefault(int(r[3]), []).append((k, Leg(r[1], r[7], r[4] / 1e6, float(ship_kg_co2e[k]))))
-    run_tr = np.zeros(len(run_idx))
-    run_ok = np.ones(len(run_idx), np.bool_)
-    held = np.zeros(len(lot_idx))
-    origin = np.zeros(len(ships))
-    if not legs:
-        return TransportCharges(run_tr, run_ok, held, origin)
+    if not ships:
+        return TransportCharges(*charge_legs(ships, ship_kg_co2e, ship_ok, (), (), run_idx, lot_idx))
     live = "NOT IN (SELECT target_seq FROM retractions)"
-    few = len(legs) <= 500  # e.g. one lot's deliveries: name the lots instead of every shipped lot
-    shipped = f"({','.join(map(str, sorted(legs)))})" if few else f"(SELECT lot_idx FROM shipments WHERE event_seq {live})"
-    produced = {int(i): (site, mass / 1e6) for i, site, mass in conn.execute(text(
-        f"SELECT idx, site, mass_mg FROM lots WHERE idx IN {shipped} AND event_seq {live}")).all()}
-    uses: dict[int, list[tuple[int, str, float]]] = {}
-    for lot, run, site, mass in conn.execute(text(
-            "SELECT c.lot_idx, c.run_idx, r.site, c.mass_mg FROM consumptions c JOIN runs r ON r.idx = c.run_idx "
-            f"WHERE c.lot_idx IN {shipped} AND r.event_seq {live}")).all():
-        uses.setdefault(int(lot), []).append((int(run), site, mass / 1e6))
-    run_pos = {int(v): i for i, v in enumerate(run_idx.tolist())}
-    lot_pos = {int(v): i for i, v in enumerate(lot_idx.tolist())}
-    for lot, its in legs.items():
-        if lot not in produced:
-            continue
-        site, mass = produced[lot]
-        tau = site_intensity({site: mass}, [g for _, g in its])
-        for k, g in its:
-            origin[k] = tau.get(g.from_site, 0.0)
-        stock: dict[str, float] = {site: mass}
-        for _, g in its:
-            stock[g.from_site] = stock.get(g.from_site, 0.0) - g.mass_kg
-            stock[g.to_site] = stock.get(g.to_site, 0.0) + g.mass_kg
-        complete = all(ship_ok[k] for k, _ in its)
-        for run, at, kg in uses.get(lot, ()):
-            stock[at] = stock.get(at, 0.0) - kg
-            i = run_pos.get(run)
-            if i is not None:
-                run_tr[i] += kg * tau.get(at, 0.0)
-                run_ok[i] &= complete or at == site
-        j = lot_pos.get(lot)
-        if j is not None:
-            held[j] = sum(max(s, 0.0) * tau.get(v, 0.0) for v, s in stock.items())
-    return TransportCharges(run_tr, run_ok, held, origin)
+    lots = {int(r[3]) for r in ships}
+    few = len(lots) <= 500  # e.g. one lot's deliveries: name the lots instead of every shipped lot
+    shipped = f"({','.join(map(str, sorted(lots)))})" if few else f"(SELECT lot_idx FROM shipments WHERE event_seq {live})"
+    produced = _driver_rows(conn, f"SELECT idx, site, mass_mg FROM lots WHERE idx IN {shipped} AND event_seq {live}")
+    uses = _driver_rows(conn, "SELECT c.lot_idx, c.run_idx, r.site, c.mass_mg FROM consumptions c JOIN runs r ON "
+                              f"r.idx = c.run_idx WHERE c.lot_idx IN {shipped} AND r.event_seq {live}")
+    return TransportCharges(*charge_legs(ships, ship_kg_co2e, ship_ok, produced, uses, run_idx, lot_idx))
