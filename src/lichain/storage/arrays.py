@@ -9,13 +9,13 @@ rows created after it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 from lichain.analysis.snapshot import LedgerArrays
 from lichain.core.model import DEFAULT_ELEMENTS, Origin, Stage
+from lichain.storage.inlist import driver_rows
 from lichain.storage.sql import SqlStore
 
 __all__ = ["ORIGINS", "STAGES", "StoreArrays", "read_arrays"]
@@ -24,12 +24,6 @@ ORIGINS: tuple[str, ...] = tuple(o.value for o in Origin)
 STAGES: tuple[str, ...] = tuple(s.value for s in Stage)
 
 _LIVE = "NOT IN (SELECT target_seq FROM retractions)"
-
-
-def _raw(conn: Any, query: Any, params: dict[str, Any]) -> list[Any]:
-    """Rows as the driver's plain tuples (no SQLAlchemy row objects: 2–3× faster on millions of rows)."""
-    res = conn.execute(query, params)
-    return list(res.cursor.fetchall()) if res.cursor is not None else []
 
 
 @dataclass(frozen=True)
@@ -65,17 +59,17 @@ def read_arrays(
     with store.read() as conn:
         sites = conn.execute(text("SELECT id, country, organisation FROM sites ORDER BY event_seq, id")).all()
         mats = conn.execute(text("SELECT code, stage FROM materials ORDER BY event_seq, code")).all()
-        lots = _raw(conn, text(
+        lots = driver_rows(conn, text(
             f"SELECT idx, id, material, site, produced_us, mass_mg, origin, run_idx FROM lots "
             f"WHERE idx >= :lf AND event_seq {_LIVE} ORDER BY idx"), p)
-        runs = _raw(conn, text(
+        runs = driver_rows(conn, text(
             f"SELECT idx, site, ended_us FROM runs WHERE idx >= :rf AND event_seq {_LIVE} ORDER BY idx"), p)
-        cons = _raw(conn, text(
+        cons = driver_rows(conn, text(
             f"SELECT c.run_idx, c.lot_idx, c.mass_mg FROM consumptions c JOIN runs r ON r.idx = c.run_idx "
             f"WHERE c.run_idx >= :rf AND r.event_seq {_LIVE} ORDER BY c.run_idx, c.lot_idx"), p)
-        assays = _raw(conn, text(
+        assays = driver_rows(conn, text(
             "SELECT lot_idx, element, ppb FROM assays WHERE lot_idx >= :lf"), p)
-        losses = _raw(conn, text(
+        losses = driver_rows(conn, text(
             "SELECT run_idx, element, mass_mg FROM run_losses WHERE run_idx >= :rf"), p)
         retractions = conn.execute(text("SELECT count(*) FROM retractions")).scalar_one()
 

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 
 from lichain.core.ports import Movement
-from lichain.storage.inlist import in_rows
+from lichain.storage.inlist import driver_rows, in_rows
 
 __all__ = ["TransportCharges", "movements", "transport_charges"]
 
@@ -87,15 +87,6 @@ def movements(conn: Connection, ids: Iterable[str]) -> dict[str, list[Movement]]
     return out
 
 
-def _driver_rows(conn: Connection, sql: str) -> list[Any]:
-    """All rows as the driver's tuples (a million rows as SQLAlchemy ``Row`` objects cost seconds)."""
-    res = conn.execute(text(sql))
-    try:
-        return list(res.cursor.fetchall())
-    finally:
-        res.close()
-
-
 def transport_charges(conn: Connection, ships: Sequence[Any], ship_kg_co2e: F64, ship_ok: B, run_idx: I64,
                       lot_idx: I64) -> TransportCharges:
     """Charge each live shipment's emissions to the mass that travelled (:mod:`lichain.analysis.transport`).
@@ -108,11 +99,11 @@ def transport_charges(conn: Connection, ships: Sequence[Any], ship_kg_co2e: F64,
 
     if not ships:
         return TransportCharges(*charge_legs(ships, ship_kg_co2e, ship_ok, (), (), run_idx, lot_idx))
-    live = "NOT IN (SELECT target_seq FROM retractions)"
+    live = _LIVE_SEQ
     lots = {int(r[3]) for r in ships}
     few = len(lots) <= 500  # e.g. one lot's deliveries: name the lots instead of every shipped lot
     shipped = f"({','.join(map(str, sorted(lots)))})" if few else f"(SELECT lot_idx FROM shipments WHERE event_seq {live})"
-    produced = _driver_rows(conn, f"SELECT idx, site, mass_mg FROM lots WHERE idx IN {shipped} AND event_seq {live}")
-    uses = _driver_rows(conn, "SELECT c.lot_idx, c.run_idx, r.site, c.mass_mg FROM consumptions c JOIN runs r ON "
+    produced = driver_rows(conn, f"SELECT idx, site, mass_mg FROM lots WHERE idx IN {shipped} AND event_seq {live}")
+    uses = driver_rows(conn, "SELECT c.lot_idx, c.run_idx, r.site, c.mass_mg FROM consumptions c JOIN runs r ON "
                               f"r.idx = c.run_idx WHERE c.lot_idx IN {shipped} AND r.event_seq {live}")
     return TransportCharges(*charge_legs(ships, ship_kg_co2e, ship_ok, produced, uses, run_idx, lot_idx))

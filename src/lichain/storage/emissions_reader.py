@@ -26,6 +26,7 @@ from lichain.core.factors import Factor, FactorLibrary, FactorProblem, FactorRes
 from lichain.core.model import FactorOverride, Site, SupplierPcf
 from lichain.core.supplier_pcf import pcf_per_kg
 from lichain.storage.custody_sql import transport_charges
+from lichain.storage.inlist import driver_rows
 from lichain.storage.sql import SqlStore, chunks
 from lichain.storage.supplier_pcf_sql import PcfRow, lot_assays, source_lots_without_data, supplier_pcfs
 
@@ -158,17 +159,6 @@ class _Problems:
                 ("runs" if table == "runs" else "lots", np.unique(owners)))
 
 
-def _rows(conn: Any, sql: str, params: dict[str, Any] | None = None) -> list[Any]:
-    """All rows as driver tuples (skips SQLAlchemy ``Row`` objects: about 3x faster for millions of rows)."""
-    from sqlalchemy import text
-
-    res = conn.execute(text(sql), params or {})
-    try:
-        return list(res.cursor.fetchall())
-    finally:
-        res.close()
-
-
 def _ctx_query(n: int, col: str) -> str:
     """Activity rows (owner idx, context code, amount) of ``n`` datum contexts given as bound VALUES.
 
@@ -196,7 +186,7 @@ def _activity_rows(conn: Any, col: str, lo: int, hi: int, ctx: Sequence[Any]) ->
         params: dict[str, Any] = {"lo": lo, "hi": hi}
         for i, (kind, name, fk, inst) in enumerate(part):
             params.update({f"k{i}": kind, f"n{i}": name, f"f{i}": fk, f"i{i}": inst})
-        rows = _rows(conn, _ctx_query(len(part), col), params)
+        rows = driver_rows(conn, _ctx_query(len(part), col), params)
         out.extend(rows if c0 == 0 else [(o, code + c0, amt) for o, code, amt in rows])
     return np.fromiter(out, _ROW, len(out))
 
@@ -288,15 +278,15 @@ def _per_element(lf: LineFactor, name: str, table: str, members: I64, pos: I64, 
 
 def _setting_rows(conn: Any) -> tuple[list[Any], list[Any]]:
     """Every site, and every live factor override in recording order."""
-    return (_rows(conn, "SELECT id, name, kind, country, organisation, grid_region FROM sites"),
-            _rows(conn, "SELECT key, value, unit, source, site, valid_from_us, valid_to_us FROM overrides "
+    return (driver_rows(conn, "SELECT id, name, kind, country, organisation, grid_region FROM sites"),
+            driver_rows(conn, "SELECT key, value, unit, source, site, valid_from_us, valid_to_us FROM overrides "
                         f"WHERE event_seq {_LIVE} ORDER BY event_seq"))
 
 
 def _ship_rows(conn: Any, l0: int, l1: int, extra: Sequence[int] = ()) -> list[Any]:
     """Live shipments of lots numbered ``l0``..``l1`` and of ``extra``: (mode, from_site, idx, lot_idx, mass_mg,
     distance_km, shipped_us, to_site)."""
-    return _rows(conn, "SELECT mode, from_site, idx, lot_idx, mass_mg, CAST(distance_km AS DOUBLE PRECISION), "
+    return driver_rows(conn, "SELECT mode, from_site, idx, lot_idx, mass_mg, CAST(distance_km AS DOUBLE PRECISION), "
                        "shipped_us, to_site FROM shipments WHERE (lot_idx BETWEEN :l0 AND :l1"
                        f"{' OR lot_idx IN (' + ','.join(map(str, extra)) + ')' if extra else ''}) "
                        f"AND event_seq {_LIVE}", {"l0": l0, "l1": l1})
@@ -387,13 +377,13 @@ def read_emissions(
     with store.read() as conn:
         site_rows, ov_rows = _setting_rows(conn)
         timed = any(r[5] is not None or r[6] is not None for r in ov_rows)  # else time cannot matter
-        ctx = _rows(conn, "SELECT DISTINCT kind, name, COALESCE(factor_key, ''), COALESCE(instrument, '') "
+        ctx = driver_rows(conn, "SELECT DISTINCT kind, name, COALESCE(factor_key, ''), COALESCE(instrument, '') "
                           "FROM activities WHERE run_idx BETWEEN :r0 AND :r1 OR lot_idx BETWEEN :l0 AND :l1", p)
         run_data = _activity_rows(conn, "run_idx", r0, r1, ctx)
         lot_data = _activity_rows(conn, "lot_idx", l0, l1, ctx)
-        runs = _rows(conn, f"SELECT idx, site, {'ended_us' if timed else '0'} FROM runs "
+        runs = driver_rows(conn, f"SELECT idx, site, {'ended_us' if timed else '0'} FROM runs "
                            f"WHERE idx BETWEEN :r0 AND :r1 AND event_seq {_LIVE}", p) if len(run_data) else []
-        lots = _rows(conn, f"SELECT idx, site, {'produced_us' if timed else '0'} FROM lots "
+        lots = driver_rows(conn, f"SELECT idx, site, {'produced_us' if timed else '0'} FROM lots "
                            "WHERE idx BETWEEN :l0 AND :l1 AND idx IN (SELECT lot_idx FROM activities "
                            f"WHERE lot_idx IS NOT NULL) AND event_seq {_LIVE}", p) if len(lot_data) else []
         extra = sorted({int(i) for i in ship_lots})
