@@ -246,7 +246,10 @@ def run_backend(name: str, url: str, a: argparse.Namespace, tmp: Path, built: bo
                  a.think_ms) for k in range(procs)]
         cpu0 = _cpu_s(server.pid)
         t0 = time.perf_counter()
-        with ProcessPoolExecutor(procs, mp_context=multiprocessing.get_context("fork")) as pool:
+        # client processes start from a clean server process, not forked from this one: a fork taken while this
+        # process's threads held a lock (one CI run hung in OpenSSL's context set-up in a forked reader) copies
+        # the lock held and the child waits for it for ever
+        with ProcessPoolExecutor(procs, mp_context=multiprocessing.get_context("forkserver")) as pool:
             futures = [pool.submit(_readers, *job) for job in jobs]
             for th in threads:
                 th.start()
