@@ -11,11 +11,12 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+import pytest
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from lichain.core.codec import BODY_KINDS, canonical_payload
-from lichain.core.fastcodec import fast_payload
+from lichain.core.fastcodec import COMPILED, fast_payload, python_payload
 from lichain.core.fieldcheck import field_problems
 from lichain.core.fieldscreen import screened_field_problems
 from lichain.core.model import (
@@ -60,23 +61,64 @@ def test_fast_payload_of_a_typical_run_lot_and_shipment_is_the_reference() -> No
     for body in (_run(), _run().outputs[0], ship, _run(allocation="economic",
                                                         output_values={_run().outputs[0].id: Decimal("3.50")})):
         assert fast_payload(body) == canonical_payload(body)
+        assert python_payload(body) == canonical_payload(body)
     assert fast_payload(ship) == ('{"distance_km":"25","from_site":"S-1","id":"SHP-1","lot":"' + GS1 + '",'
                                   '"mass_kg":"5","mode":"road","shipped_at":"2026-03-01T08:30:00.25Z",'
                                   '"to_organisation":"Cell Co","to_site":"S-2"}')
 
 
+WRITERS = pytest.mark.parametrize("writer", [fast_payload, python_payload], ids=["compiled-first", "python"])
+
+
+@WRITERS
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.data())
-def test_fast_payload_equals_the_reference_on_every_kind(data: st.DataObject) -> None:
+@given(data=st.data())
+def test_fast_payload_equals_the_reference_on_every_kind(writer: Any, data: st.DataObject) -> None:
     for cls in BODY_KINDS:  # every kind the ledger records, in every example
         body = data.draw(body_of(cls), label=cls.__name__)
-        assert _outcome(fast_payload, body) == _outcome(canonical_payload, body)
+        assert _outcome(writer, body) == _outcome(canonical_payload, body)
 
 
+@WRITERS
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.one_of(body_of(Run), body_of(Lot), body_of(Shipment)))
-def test_fast_payload_equals_the_reference_on_lots_runs_and_shipments(body: Any) -> None:
-    assert _outcome(fast_payload, body) == _outcome(canonical_payload, body)
+@given(body=st.one_of(body_of(Run), body_of(Lot), body_of(Shipment)))
+def test_fast_payload_equals_the_reference_on_lots_runs_and_shipments(writer: Any, body: Any) -> None:
+    assert _outcome(writer, body) == _outcome(canonical_payload, body)
+
+
+def test_the_compiled_writer_is_installed_and_writes_every_plain_lot_run_and_shipment() -> None:
+    """The package builds its compiled writer (setup.py); it declines none of the demo chain's lots, runs and
+    shipments, so bulk ingest never falls back to Python for them, and writes them byte for byte."""
+    from lichain import _hotpath
+    from lichain.demo import generate
+    from lichain.services.record import assign_ids
+
+    assert COMPILED
+    chain = generate(lots=400, seed=3)
+    bodies = [e.body for b in chain.batches() for e in assign_ids(b) if type(e.body) in (Lot, Run, Shipment)]
+    assert {type(b) for b in bodies} == {Lot, Run, Shipment}
+    written = [_hotpath.payload(b) for b in bodies]
+    assert None not in written
+    assert written == [canonical_payload(b) for b in bodies]
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.one_of(st.decimals(allow_nan=True, allow_infinity=True),
+                 st.decimals(allow_nan=False, allow_infinity=False, places=9),
+                 st.integers(-40, 40).flatmap(lambda e: st.integers(-(10**30), 10**30).map(
+                     lambda c: Decimal(c).scaleb(e)))))
+@example(Decimal("-0.000"))
+@example(Decimal("1E+101"))
+@example(Decimal("1E-101"))
+@example(Decimal("12.3400E+5"))
+@example(Decimal("-0.0012E-3"))
+@example(Decimal("1234567890123456789012345678"))
+@example(Decimal("12345678901234567890123456789"))
+def test_the_compiled_decimal_text_is_the_codecs(d: Decimal) -> None:
+    """Quantities in kWh, MJ, kg, m³ and km are written from the Decimal's own text by the compiled writer: the
+    same text as ``format(d.normalize(), "f")`` (the codec), or the codec itself decides."""
+    ship = Shipment("SHP-1", GS1, 5_000_000, "S-1", "S-2", T, "road", d, None)
+    assert _outcome(fast_payload, ship) == _outcome(canonical_payload, ship)
 
 
 def _screened(ev: Event) -> tuple[str, Any]:

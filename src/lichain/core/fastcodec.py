@@ -8,11 +8,17 @@ order ``json.dumps`` would give, every string escaped by the JSON encoder's own 
 own converters. Any other kind, and anything unexpected in a body (a value of another type, a nested dict with a
 non-text value), goes through the reference :func:`~lichain.core.codec.canonical_payload`, so the bytes stored and
 hashed never change (property test: ``tests/unit/test_fastcodec.py``).
+
+The same writer exists in compiled code (``lichain/_hotpath.c``, built with the package): it is tried first and
+declines (``None``) for anything but the plain types of the model, so this module's writer, and behind it the
+reference, decide every unusual body. :data:`COMPILED` tells whether it is there.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import UTC
+from decimal import Decimal
 from functools import lru_cache
 from json.encoder import encode_basestring
 from typing import Any
@@ -20,7 +26,12 @@ from typing import Any
 from lichain.core.codec import _dec, _mg_kg, _ppb_fraction, canonical_payload, format_time
 from lichain.core.model import Activity, EventBody, Lot, Run, Shipment
 
-__all__ = ["fast_payload"]
+__all__ = ["COMPILED", "fast_payload", "python_payload"]
+
+try:
+    from lichain import _hotpath
+except ImportError:  # installed without a C compiler: the Python writer alone
+    _hotpath = None  # type: ignore[assignment]
 
 _esc = encode_basestring
 #: Assay fractions repeat across a ledger (a few thousand distinct values in a 20 k-lot demo); ``typed`` keeps 1 and
@@ -144,8 +155,8 @@ def _shipment(s: Shipment) -> str:
 _WRITERS: dict[type, Any] = {Run: _run, Shipment: _shipment, Lot: _lot}
 
 
-def fast_payload(body: EventBody) -> str:
-    """The canonical JSON text of ``body``: exactly :func:`~lichain.core.codec.canonical_payload`, written faster."""
+def python_payload(body: EventBody) -> str:
+    """:func:`fast_payload` without the compiled writer."""
     w = _WRITERS.get(type(body))
     if w is not None:
         try:
@@ -153,3 +164,19 @@ def fast_payload(body: EventBody) -> str:
         except Exception:  # an unexpected value (wrong type, odd key): the reference decides, raising if it does
             pass
     return canonical_payload(body)
+
+
+if _hotpath is not None:
+    _hotpath.setup(Lot, Run, Shipment, UTC, _dec, Decimal)
+    _compiled = _hotpath.payload
+
+    def fast_payload(body: EventBody) -> str:
+        """The canonical JSON text of ``body``: exactly :func:`~lichain.core.codec.canonical_payload`, written
+        faster (the compiled writer first, the Python writer where it declines)."""
+        p: str | None = _compiled(body)
+        return p if p is not None else python_payload(body)
+else:
+    fast_payload = python_payload
+
+#: True when the compiled writer is installed.
+COMPILED = _hotpath is not None

@@ -1,0 +1,10 @@
+"""The compiled part of the package: lichain._hotpath (the canonical payload writer of bulk ingest).
+
+Everything else is configured in pyproject.toml. The extension is optional: where it cannot be compiled, the package
+installs without it and the Python writers do the same work, slower (lichain.core.fastcodec).
+"""
+
+from setuptools import Extension, setup
+
+setup(ext_modules=[Extension("lichain._hotpath", ["src/lichain/_hotpath.c"], optional=True,
+                             extra_compile_args=["-O2", "-Wall", "-Wno-unused-parameter"])])
