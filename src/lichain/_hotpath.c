@@ -561,11 +561,309 @@ static PyObject *setup(PyObject *self, PyObject *args) {
     Py_RETURN_NONE;
 }
 
+
+/* ---------------------------------------------------------------------------------------------------------------
+ * The field screen (lichain.core.fieldscreen) of lots, runs and shipments: screen(body, payload, lo, hi) is True
+ * only when the Python screen would clear the body (every text within its limit, times inside [lo, hi], masses far
+ * below the schema's bound, element symbols, plainly valid lot ids, free-form maps without ruled keys, and a
+ * payload of printable ASCII without escapes whose texts are all within the free-text limit). False whenever it is
+ * not certain, for any reason: the Python screen then decides, so a False costs time, never an answer.
+ * ------------------------------------------------------------------------------------------------------------- */
+
+static PyObject *Elements, *RuledKeys, *TimeSuffixes, *LotIdOk, *Cleared, *SafeKgHi, *SafeKgLo;
+static Py_ssize_t L_SITE, L_MATERIAL, L_NAME, L_RUN_ID, L_SHIP_ID, L_RUN_KIND, L_MODE, L_ORG, L_FACTOR,
+    L_INSTRUMENT, L_TEXT;
+static long long SAFE_MG;
+
+/* an exact UTC datetime as one ordered integer (microseconds in a calendar-ordered count); -1 if not one */
+static long long time_key(PyObject *t) {
+    if (!PyDateTime_CheckExact(t) || PyDateTime_DATE_GET_TZINFO(t) != Utc) return -1;
+    long long k = PyDateTime_GET_YEAR(t);
+    k = k * 13 + PyDateTime_GET_MONTH(t);
+    k = k * 32 + PyDateTime_GET_DAY(t);
+    k = k * 24 + PyDateTime_DATE_GET_HOUR(t);
+    k = k * 60 + PyDateTime_DATE_GET_MINUTE(t);
+    k = k * 60 + PyDateTime_DATE_GET_SECOND(t);
+    return k * 1000000 + PyDateTime_DATE_GET_MICROSECOND(t);
+}
+
+typedef struct { long long lo, hi; } Window;
+
+/* 1 when attribute `name` of o is an exact str of at most `limit` code points (or None where none_ok) */
+static int text_ok(PyObject *o, PyObject *name, Py_ssize_t limit, int none_ok) {
+    PyObject *v = GET(o, name);
+    if (!v) { PyErr_Clear(); return 0; }
+    int ok = (none_ok && v == Py_None) || (PyUnicode_CheckExact(v) && PyUnicode_GET_LENGTH(v) <= limit);
+    Py_DECREF(v);
+    return ok;
+}
+
+/* falsy, or an exact str within the limit (assay_method, assay_lab) */
+static int opt_text_ok(PyObject *o, PyObject *name, Py_ssize_t limit) {
+    PyObject *v = GET(o, name);
+    if (!v) { PyErr_Clear(); return 0; }
+    int ok = v == Py_None || (PyUnicode_CheckExact(v) && PyUnicode_GET_LENGTH(v) <= limit);
+    Py_DECREF(v);
+    return ok;
+}
+
+static int time_ok(PyObject *o, PyObject *name, const Window *w) {
+    PyObject *v = GET(o, name);
+    if (!v) { PyErr_Clear(); return 0; }
+    long long k = time_key(v);
+    Py_DECREF(v);
+    return k >= 0 && w->lo <= k && k <= w->hi;
+}
+
+static int mass_ok(PyObject *v) {
+    if (!PyLong_CheckExact(v)) return 0;
+    int overflow;
+    long long x = PyLong_AsLongLongAndOverflow(v, &overflow);
+    if (overflow || (x == -1 && PyErr_Occurred())) { PyErr_Clear(); return 0; }
+    return -SAFE_MG <= x && x <= SAFE_MG;
+}
+
+static int mass_attr_ok(PyObject *o, PyObject *name) {
+    PyObject *v = GET(o, name);
+    if (!v) { PyErr_Clear(); return 0; }
+    int ok = mass_ok(v);
+    Py_DECREF(v);
+    return ok;
+}
+
+/* the Python screen's _lot_id_ok: the set of cleared ids, else the Python check (which fills the set) */
+static int lot_id_ok(PyObject *id) {
+    if (!PyUnicode_CheckExact(id)) return 0;
+    int in = PySet_Contains(Cleared, id);
+    if (in) { if (in < 0) PyErr_Clear(); return in > 0; }
+    PyObject *r = PyObject_CallOneArg(LotIdOk, id);
+    if (!r) { PyErr_Clear(); return 0; }
+    int ok = r == Py_True;
+    Py_DECREF(r);
+    return ok;
+}
+
+static int lot_id_attr_ok(PyObject *o, PyObject *name) {
+    PyObject *v = GET(o, name);
+    if (!v) { PyErr_Clear(); return 0; }
+    int ok = lot_id_ok(v);
+    Py_DECREF(v);
+    return ok;
+}
+
+/* every key of an exact dict is an element symbol; masses: every value a mass within bounds */
+static int element_keys_ok(PyObject *d, int masses) {
+    if (!PyDict_CheckExact(d)) return 0;
+    Py_ssize_t pos = 0;
+    PyObject *k, *v;
+    while (PyDict_Next(d, &pos, &k, &v)) {
+        int in = PySet_Contains(Elements, k);
+        if (in <= 0) { if (in < 0) PyErr_Clear(); return 0; }
+        if (masses && !mass_ok(v)) return 0;
+    }
+    return 1;
+}
+
+/* a free-form text pair: exact str key without a rule of its own and not time-like, exact str value */
+static int free_pair_ok(PyObject *k, PyObject *v) {
+    if (!PyUnicode_CheckExact(k) || !PyUnicode_CheckExact(v)) return 0;
+    int in = PySet_Contains(RuledKeys, k);
+    if (in) { if (in < 0) PyErr_Clear(); return 0; }
+    Py_ssize_t n = PyTuple_GET_SIZE(TimeSuffixes);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        Py_ssize_t r = PyUnicode_Tailmatch(k, PyTuple_GET_ITEM(TimeSuffixes, i), 0, PY_SSIZE_T_MAX, 1);
+        if (r) { if (r < 0) PyErr_Clear(); return 0; }
+    }
+    return 1;
+}
+
+/* falsy, or an exact dict of free-form text pairs (a lot's quality) */
+static int quality_ok(PyObject *o) {
+    PyObject *q = GET(o, s_quality);
+    if (!q) { PyErr_Clear(); return 0; }
+    int ok;
+    if (PyDict_CheckExact(q)) {
+        ok = 1;
+        Py_ssize_t pos = 0;
+        PyObject *k, *v;
+        while (ok && PyDict_Next(q, &pos, &k, &v)) ok = free_pair_ok(k, v);
+    } else {
+        ok = 0;
+    }
+    Py_DECREF(q);
+    return ok;
+}
+
+static int decimal_in_safe_range(PyObject *v) {
+    if ((PyObject *)Py_TYPE(v) != DecimalType) return 0;
+    int a = PyObject_RichCompareBool(SafeKgLo, v, Py_LE), b = a == 1 ? PyObject_RichCompareBool(v, SafeKgHi, Py_LE) : 0;
+    if (a < 0 || b < 0) { PyErr_Clear(); return 0; }
+    return a && b;
+}
+
+static int activity_ok(PyObject *a) {
+    if (a == Py_None) return 1;
+    PyObject *v, **it;
+    Py_ssize_t n;
+    int ok = 1;
+    /* readings: a tuple of exact (str, str) pairs */
+    if (!(v = GET(a, s_readings))) { PyErr_Clear(); return 0; }
+    if (seq_items(v, &it, &n) < 0) ok = 0;
+    for (Py_ssize_t i = 0; ok && i < n; i++)
+        ok = PyTuple_CheckExact(it[i]) && PyTuple_GET_SIZE(it[i]) == 2
+             && free_pair_ok(PyTuple_GET_ITEM(it[i], 0), PyTuple_GET_ITEM(it[i], 1));
+    Py_DECREF(v);
+    if (!ok) return 0;
+    if (!(v = GET(a, s_electricity))) { PyErr_Clear(); return 0; }
+    if (seq_items(v, &it, &n) < 0) ok = 0;
+    for (Py_ssize_t i = 0; ok && i < n; i++)
+        ok = text_ok(it[i], s_instrument, L_INSTRUMENT, 1) && text_ok(it[i], s_factor_key, L_FACTOR, 1);
+    Py_DECREF(v);
+    if (!ok) return 0;
+    if (!(v = GET(a, s_fuels))) { PyErr_Clear(); return 0; }
+    if (seq_items(v, &it, &n) < 0) ok = 0;
+    for (Py_ssize_t i = 0; ok && i < n; i++) ok = text_ok(it[i], s_kind, L_RUN_KIND, 0);
+    Py_DECREF(v);
+    if (!ok) return 0;
+    if (!(v = GET(a, s_reagents))) { PyErr_Clear(); return 0; }
+    if (seq_items(v, &it, &n) < 0) ok = 0;
+    for (Py_ssize_t i = 0; ok && i < n; i++) {
+        ok = text_ok(it[i], s_name, L_NAME, 0) && text_ok(it[i], s_factor_key, L_FACTOR, 1);
+        if (ok) {
+            PyObject *kg = GET(it[i], s_kg);
+            if (!kg) { PyErr_Clear(); ok = 0; }
+            else { ok = decimal_in_safe_range(kg); Py_DECREF(kg); }
+        }
+    }
+    Py_DECREF(v);
+    return ok;
+}
+
+static int activity_attr_ok(PyObject *o) {
+    PyObject *a = GET(o, s_activity);
+    if (!a) { PyErr_Clear(); return 0; }
+    int ok = activity_ok(a);
+    Py_DECREF(a);
+    return ok;
+}
+
+static int dict_attr_ok(PyObject *o, PyObject *name, int masses) {
+    PyObject *d = GET(o, name);
+    if (!d) { PyErr_Clear(); return 0; }
+    int ok = element_keys_ok(d, masses);
+    Py_DECREF(d);
+    return ok;
+}
+
+static int lot_ok(PyObject *lot, const Window *w) {
+    return lot_id_attr_ok(lot, s_id) && text_ok(lot, s_material, L_MATERIAL, 0) && text_ok(lot, s_site, L_SITE, 0)
+           && time_ok(lot, s_produced_at, w) && mass_attr_ok(lot, s_mass_mg) && dict_attr_ok(lot, s_assay, 0)
+           && quality_ok(lot) && opt_text_ok(lot, s_assay_method, L_NAME) && opt_text_ok(lot, s_assay_lab, L_NAME)
+           && activity_attr_ok(lot);
+}
+
+static int run_ok(PyObject *run, const Window *w) {
+    if (!(text_ok(run, s_id, L_RUN_ID, 0) && text_ok(run, s_site, L_SITE, 0) && text_ok(run, s_kind, L_RUN_KIND, 0)
+          && time_ok(run, s_started_at, w) && time_ok(run, s_ended_at, w)))
+        return 0;
+    PyObject *alloc = GET(run, s_allocation);
+    if (!alloc) { PyErr_Clear(); return 0; }
+    int mass = PyUnicode_CheckExact(alloc) && PyUnicode_Compare(alloc, s_mass) == 0;
+    Py_DECREF(alloc);
+    if (!mass || !dict_attr_ok(run, s_losses_mg, 1) || !activity_attr_ok(run)) return 0;
+    PyObject *v, **it;
+    Py_ssize_t n;
+    int ok = 1;
+    if (!(v = GET(run, s_inputs))) { PyErr_Clear(); return 0; }
+    if (seq_items(v, &it, &n) < 0) ok = 0;
+    for (Py_ssize_t i = 0; ok && i < n; i++) ok = lot_id_attr_ok(it[i], s_lot) && mass_attr_ok(it[i], s_mass_mg);
+    Py_DECREF(v);
+    if (!ok) return 0;
+    if (!(v = GET(run, s_outputs))) { PyErr_Clear(); return 0; }
+    if (seq_items(v, &it, &n) < 0) ok = 0;
+    for (Py_ssize_t i = 0; ok && i < n; i++) ok = Py_TYPE(it[i]) == (PyTypeObject *)LotType && lot_ok(it[i], w);
+    Py_DECREF(v);
+    return ok;
+}
+
+static int shipment_ok(PyObject *s, const Window *w) {
+    return text_ok(s, s_id, L_SHIP_ID, 0) && lot_id_attr_ok(s, s_lot) && text_ok(s, s_from_site, L_SITE, 0)
+           && text_ok(s, s_to_site, L_SITE, 0) && text_ok(s, s_mode, L_MODE, 0)
+           && text_ok(s, s_to_organisation, L_ORG, 1) && time_ok(s, s_shipped_at, w) && mass_attr_ok(s, s_mass_mg);
+}
+
+/* the payload is printable-or-space ASCII with no backslash and no DEL, and no text between two quotes is longer
+ * than the free-text limit */
+static int payload_plain(PyObject *payload) {
+    if (!PyUnicode_CheckExact(payload) || !PyUnicode_IS_ASCII(payload)) return 0;
+    const unsigned char *p = PyUnicode_1BYTE_DATA(payload);
+    Py_ssize_t n = PyUnicode_GET_LENGTH(payload), run = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        unsigned char c = p[i];
+        if (c == '\\' || c == 0x7f) return 0;
+        if (c == '"') { run = 0; continue; }
+        if (++run > L_TEXT) return 0;
+    }
+    return 1;
+}
+
+static PyObject *screen(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 4) { PyErr_SetString(PyExc_TypeError, "screen(body, payload, lo, hi)"); return NULL; }
+    if (!Elements) { PyErr_SetString(PyExc_RuntimeError, "lichain._hotpath.setup_screen() was not called"); return NULL; }
+    PyObject *body = args[0];
+    Window w = {time_key(args[2]), time_key(args[3])};
+    int ok = 0;
+    if (w.lo >= 0 && w.hi >= 0 && payload_plain(args[1])) {
+        PyObject *t = (PyObject *)Py_TYPE(body);
+        if (t == RunType) ok = run_ok(body, &w);
+        else if (t == LotType) ok = lot_ok(body, &w);
+        else if (t == ShipmentType) ok = shipment_ok(body, &w);
+    }
+    if (PyErr_Occurred()) PyErr_Clear();
+    return PyBool_FromLong(ok);
+}
+
+static PyObject *setup_screen(PyObject *self, PyObject *args) {
+    PyObject *elements, *ruled, *suffixes, *lot_id_ok_f, *cleared, *limits, *safe_kg;
+    if (!PyArg_ParseTuple(args, "O!O!O!OO!O!O", &PyFrozenSet_Type, &elements, &PyFrozenSet_Type, &ruled, &PyTuple_Type,
+                          &suffixes, &lot_id_ok_f, &PySet_Type, &cleared, &PyDict_Type, &limits, &safe_kg))
+        return NULL;
+    struct { const char *name; Py_ssize_t *var; } named[] = {
+        {"site", &L_SITE}, {"material", &L_MATERIAL}, {"name", &L_NAME}, {"run_id", &L_RUN_ID},
+        {"shipment_id", &L_SHIP_ID}, {"run_kind", &L_RUN_KIND}, {"mode", &L_MODE}, {"organisation", &L_ORG},
+        {"factor", &L_FACTOR}, {"instrument", &L_INSTRUMENT}, {"text", &L_TEXT}};
+    for (size_t i = 0; i < sizeof named / sizeof named[0]; i++) {
+        PyObject *v = PyDict_GetItemString(limits, named[i].name);
+        if (!v) { PyErr_Format(PyExc_KeyError, "limit %s", named[i].name); return NULL; }
+        Py_ssize_t x = PyLong_AsSsize_t(v);
+        if (x == -1 && PyErr_Occurred()) return NULL;
+        *named[i].var = x;
+    }
+    PyObject *mg = PyDict_GetItemString(limits, "safe_mg");
+    if (!mg) { PyErr_SetString(PyExc_KeyError, "limit safe_mg"); return NULL; }
+    SAFE_MG = PyLong_AsLongLong(mg);
+    if (SAFE_MG == -1 && PyErr_Occurred()) return NULL;
+    PyObject *neg = PyNumber_Negative(safe_kg);
+    if (!neg) return NULL;
+    Py_XSETREF(SafeKgLo, neg);
+    Py_XSETREF(SafeKgHi, Py_NewRef(safe_kg));
+    Py_XSETREF(Elements, Py_NewRef(elements));
+    Py_XSETREF(RuledKeys, Py_NewRef(ruled));
+    Py_XSETREF(TimeSuffixes, Py_NewRef(suffixes));
+    Py_XSETREF(LotIdOk, Py_NewRef(lot_id_ok_f));
+    Py_XSETREF(Cleared, Py_NewRef(cleared));
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef methods[] = {
     {"setup", setup, METH_VARARGS, "setup(Lot, Run, Shipment, UTC, dec, Decimal): the model's types, the decimal writer and its type."},
     {"payload", payload, METH_O,
      "payload(body) -> str | None: the canonical JSON of a lot, run or shipment; None where the Python writer "
      "must decide."},
+    {"setup_screen", setup_screen, METH_VARARGS,
+     "setup_screen(elements, ruled_keys, time_suffixes, lot_id_ok, cleared, limits, safe_kg): the screen's bounds."},
+    {"screen", (PyCFunction)(void (*)(void))screen, METH_FASTCALL,
+     "screen(body, payload, lo, hi) -> bool: True only when the field screen certainly clears the body."},
     {NULL, NULL, 0, NULL}};
 
 static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_hotpath",

@@ -7,7 +7,7 @@ bytes are the same, and every bound still holds because the screen only clears w
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -18,7 +18,8 @@ from hypothesis import strategies as st
 from lichain.core.codec import BODY_KINDS, canonical_payload
 from lichain.core.fastcodec import COMPILED, fast_payload, python_payload
 from lichain.core.fieldcheck import field_problems
-from lichain.core.fieldscreen import screened_field_problems
+from lichain.core.fieldscreen import python_screened_field_problems, screened_field_problems
+from lichain.core.limits import CLOCK_SKEW, MIN_TIME
 from lichain.core.model import (
     Activity,
     Consumption,
@@ -121,26 +122,60 @@ def test_the_compiled_decimal_text_is_the_codecs(d: Decimal) -> None:
     assert _outcome(fast_payload, ship) == _outcome(canonical_payload, ship)
 
 
-def _screened(ev: Event) -> tuple[str, Any]:
+def _screened(ev: Event, screen: Any = screened_field_problems) -> tuple[str, Any]:
     try:
         payload = canonical_payload(ev.body)
     except Exception as exc:
         return "raises", type(exc)
-    return _outcome(screened_field_problems, ev, payload, NOW)
+    return _outcome(screen, ev, payload, NOW)
+
+
+SCREENS = pytest.mark.parametrize("screen", [screened_field_problems, python_screened_field_problems],
+                                  ids=["compiled-first", "python"])
+
+
+@SCREENS
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(ev=any_event(st.one_of(body_of(Run), body_of(Lot), body_of(Shipment))))
+def test_screen_gives_the_walks_problems_on_lots_runs_and_shipments(screen: Any, ev: Event) -> None:
+    assert _screened(ev, screen) == _outcome(field_problems, ev, NOW)
+
+
+@SCREENS
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_screen_gives_the_walks_problems_on_every_kind(screen: Any, data: st.DataObject) -> None:
+    for cls in BODY_KINDS:
+        ev = data.draw(any_event(body_of(cls)), label=cls.__name__)
+        assert _screened(ev, screen) == _outcome(field_problems, ev, NOW)
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(any_event(st.one_of(body_of(Run), body_of(Lot), body_of(Shipment))))
-def test_screen_gives_the_walks_problems_on_lots_runs_and_shipments(ev: Event) -> None:
-    assert _screened(ev) == _outcome(field_problems, ev, NOW)
+@given(st.one_of(body_of(Run), body_of(Lot), body_of(Shipment)))
+def test_the_compiled_screen_clears_only_what_the_python_screen_clears(body: Any) -> None:
+    """True from the compiled screen is a promise that the Python screen clears the body too."""
+    from lichain import _hotpath
+
+    try:
+        payload = canonical_payload(body)
+    except Exception:
+        return
+    ev = Event("urn:uuid:1", BODY_KINDS[type(body)], T, body)
+    if _hotpath.screen(body, payload, MIN_TIME, NOW + CLOCK_SKEW):
+        assert python_screened_field_problems(ev, payload, NOW) == [] == field_problems(ev, NOW)
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.data())
-def test_screen_gives_the_walks_problems_on_every_kind(data: st.DataObject) -> None:
-    for cls in BODY_KINDS:
-        ev = data.draw(any_event(body_of(cls)), label=cls.__name__)
-        assert _screened(ev) == _outcome(field_problems, ev, NOW)
+def test_the_compiled_screen_clears_every_lot_run_and_shipment_of_the_demo() -> None:
+    from lichain import _hotpath
+    from lichain.demo import generate
+    from lichain.services.record import assign_ids
+
+    chain = generate(lots=400, seed=3)
+    bodies = [e.body for b in chain.batches() for e in assign_ids(b) if type(e.body) in (Lot, Run, Shipment)]
+    hi = datetime(2040, 1, 1, tzinfo=UTC)
+    assert all(_hotpath.screen(b, canonical_payload(b), MIN_TIME, hi) for b in bodies)
+    first = next(b for b in bodies if type(b) is Lot)
+    assert not _hotpath.screen(first, canonical_payload(first), MIN_TIME, first.produced_at - timedelta(days=1))
 
 
 def test_screen_clears_a_clean_run_and_still_finds_each_planted_problem() -> None:
