@@ -855,6 +855,419 @@ static PyObject *setup_screen(PyObject *self, PyObject *args) {
     Py_RETURN_NONE;
 }
 
+
+/* ---------------------------------------------------------------------------------------------------------------
+ * The rules of a run (lichain.core.fastcheck.FastChecker.check_run) on its usual path: run_rules(state, run,
+ * event_id) first checks, without changing anything, that every rule holds in the plain way (known site, new run
+ * id, inputs known, live, produced before the run, distinct, at the run's site with nothing later there, within
+ * the over-consumption limit; outputs new, of known material and site, assays within 0..1; declared losses >= 0;
+ * every element clearly inside its balance tolerance or absent everywhere; no input with a failing certificate),
+ * and only then records the run as the Python checker would (custody movements, consumption, output lots) and
+ * returns True. Anything else returns False with nothing changed, and the Python checker then applies the rules
+ * and words the problems. Property tests: tests/unit/test_fastcheck.py (same problems, events and state as the
+ * reference checker on generated documents).
+ * ------------------------------------------------------------------------------------------------------------- */
+
+static PyObject *MovementType, *DocLotType, *MoveDescr[5], *DocDescr[6], *s_consumed_mg, *s_event_id, *s_at;
+
+enum { ST_DOC_RUNS, ST_STORED_RUNS, ST_DOC_SITES, ST_STORED_SITES, ST_DOC_MATERIALS, ST_STORED_MATERIALS,
+       ST_DOC_LOTS, ST_STORED_LOTS, ST_RETRACTING, ST_STORED_RETRACTED, ST_MOVES, ST_TOTAL, ST_LAST, ST_MASS,
+       ST_LIMITS, ST_COAS, ST_STATUS, ST_ELEMENTS, ST_RATIOS, ST_DEFAULT_RATIO, ST_CONSUMPTION_RATIO, ST_ORIGINS,
+       ST_N };
+
+#define MAX_IO 64
+#define MAX_EL 16
+
+typedef __int128 i128;
+
+/* `key in container`: 1, 0, or -1 on error */
+static int contains(PyObject *c, PyObject *key) {
+    if (PyAnySet_Check(c)) return PySet_Contains(c, key);
+    if (PyDict_Check(c)) return PyDict_Contains(c, key);
+    return PySequence_Contains(c, key);
+}
+
+/* an exact int within 64 bits into *out: 1, else 0 (no error left set) */
+static int as_i64(PyObject *v, long long *out) {
+    if (!v || !PyLong_CheckExact(v)) return 0;
+    int overflow;
+    long long x = PyLong_AsLongLongAndOverflow(v, &overflow);
+    if (overflow || (x == -1 && PyErr_Occurred())) { PyErr_Clear(); return 0; }
+    *out = x;
+    return 1;
+}
+
+/* attribute as exact int within 64 bits */
+static int attr_i64(PyObject *o, PyObject *name, long long *out) {
+    PyObject *v = GET(o, name);
+    if (!v) { PyErr_Clear(); return 0; }
+    int ok = as_i64(v, out);
+    Py_DECREF(v);
+    return ok;
+}
+
+/* (p, q) of a tuple of two exact ints */
+static int ratio_of(PyObject *t, long long *p, long long *q) {
+    return t && PyTuple_CheckExact(t) && PyTuple_GET_SIZE(t) == 2 && as_i64(PyTuple_GET_ITEM(t, 0), p)
+           && as_i64(PyTuple_GET_ITEM(t, 1), q) && *q > 0;
+}
+
+/* the Python checker's clearly_inside(i, o, loss, p, q, slack) in 128-bit integers (all operands bounded so that
+ * nothing overflows: i, o, loss < 2^100, p, q < 2^20) */
+static int clearly_inside_128(i128 i, i128 o, i128 loss, long long p, long long q, i128 slack) {
+    i128 allowed = (i128)p * i + slack;
+    i128 d = i - o - loss;
+    if (d < 0) d = -d;
+    i128 e20 = (i128)100000000000LL * (i128)1000000000LL;
+    return i > 0 && p >= 0 && d * q <= allowed - allowed / e20 - 1;
+}
+
+/* a movement (lot, site, at, mass_mg, ref) made through the frozen dataclass's slot descriptors */
+static PyObject *new_movement(PyObject *lot, PyObject *site, PyObject *at, long long mass, PyObject *ref) {
+    PyObject *m = ((PyTypeObject *)MovementType)->tp_alloc((PyTypeObject *)MovementType, 0);
+    if (!m) return NULL;
+    PyObject *mg = PyLong_FromLongLong(mass);
+    PyObject *vals[5] = {lot, site, at, mg, ref};
+    int rc = mg ? 0 : -1;
+    for (int k = 0; rc == 0 && k < 5; k++) rc = Py_TYPE(MoveDescr[k])->tp_descr_set(MoveDescr[k], m, vals[k]);
+    Py_XDECREF(mg);
+    if (rc < 0) { Py_DECREF(m); return NULL; }
+    return m;
+}
+
+typedef struct {
+    PyObject *lot;      /* borrowed from the run */
+    PyObject *doc;      /* borrowed: the document's record of the lot, or NULL */
+    PyObject *stored;   /* borrowed: the stored lot state when doc is NULL */
+    PyObject *key;      /* new: (lot, site) */
+    long long mg, consumed, have;
+    int later;          /* 1 when the run starts after the last movement of the lot at the site */
+    PyObject *assay;    /* new reference */
+} Input;
+
+/* look up the limit of a lot mass: the Python checker's cache, else mass + floor(mass x p / q) (the consumption
+ * tolerance as a ratio whose Decimal product is exact: see FastChecker.rules_state), stored in the cache */
+static int limit_of(PyObject *limits, long long mass, long long cp, long long cq, long long *out) {
+    PyObject *k = PyLong_FromLongLong(mass);
+    if (!k) return 0;
+    PyObject *v = PyDict_GetItemWithError(limits, k);
+    int ok = 0;
+    if (v) {
+        ok = as_i64(v, out);
+    } else if (!PyErr_Occurred() && mass >= 0 && cp >= 0) {
+        i128 lim = (i128)mass + ((i128)mass * cp) / cq;
+        if (lim <= (i128)LLONG_MAX) {
+            *out = (long long)lim;
+            PyObject *val = PyLong_FromLongLong(*out);
+            ok = val && PyDict_SetItem(limits, k, val) == 0;
+            Py_XDECREF(val);
+        }
+    }
+    Py_DECREF(k);
+    if (!ok) PyErr_Clear();
+    return ok;
+}
+
+/* element sums of one assay into acc[] (mass x fraction), 0 if the assay is not a dict of bounded exact ints */
+static int add_assay(PyObject *assay, long long mass, PyObject *elements, i128 *acc) {
+    if (!PyDict_CheckExact(assay)) return 0;
+    Py_ssize_t ne = PyTuple_GET_SIZE(elements);
+    for (Py_ssize_t j = 0; j < ne; j++) {
+        PyObject *v = PyDict_GetItemWithError(assay, PyTuple_GET_ITEM(elements, j));
+        if (!v) { if (PyErr_Occurred()) { PyErr_Clear(); return 0; } continue; }
+        long long x;
+        if (!as_i64(v, &x) || x < 0 || x > 4000000000LL) return 0;
+        acc[j] += (i128)mass * x;
+    }
+    return 1;
+}
+
+static PyObject *run_rules(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 3 || !PyTuple_CheckExact(args[0]) || PyTuple_GET_SIZE(args[0]) != ST_N) {
+        PyErr_SetString(PyExc_TypeError, "run_rules(state, run, event_id)");
+        return NULL;
+    }
+    if (!MovementType) { PyErr_SetString(PyExc_RuntimeError, "lichain._hotpath.setup_rules() was not called"); return NULL; }
+    PyObject *const *st = &PyTuple_GET_ITEM(args[0], 0);
+    PyObject *run = args[1], *ref = args[2];
+    PyObject *rid = NULL, *site = NULL, *start = NULL, *end = NULL, *ins = NULL, *outs = NULL, *losses = NULL,
+             *kind = NULL;
+    Input in[MAX_IO];
+    int nin = 0, ok = 0;
+    Py_ssize_t ne = PyTuple_GET_SIZE(st[ST_ELEMENTS]);
+    i128 isum[MAX_EL] = {0}, osum[MAX_EL] = {0};
+    if (Py_TYPE(run) != (PyTypeObject *)RunType || ne > MAX_EL || !PyTuple_CheckExact(st[ST_ELEMENTS])) Py_RETURN_FALSE;
+
+#define NEED(x) do { if (!(x)) goto done; } while (0)
+    NEED(rid = GET(run, s_id));
+    NEED(site = GET(run, s_site));
+    NEED(start = GET(run, s_started_at));
+    NEED(end = GET(run, s_ended_at));
+    NEED(ins = GET(run, s_inputs));
+    NEED(outs = GET(run, s_outputs));
+    NEED(losses = GET(run, s_losses_mg));
+    NEED(kind = GET(run, s_kind));
+    NEED(PyUnicode_CheckExact(rid) && PyUnicode_CheckExact(site) && PyUnicode_CheckExact(ref));
+    NEED(contains(st[ST_DOC_RUNS], rid) == 0 && contains(st[ST_STORED_RUNS], rid) == 0);
+    NEED(contains(st[ST_DOC_SITES], site) == 1 || contains(st[ST_STORED_SITES], site) == 1);
+    long long t_start = time_key(start), t_end = time_key(end);
+    NEED(t_start >= 0 && t_end >= t_start);
+    PyObject **iv, **ov;
+    Py_ssize_t ni, no;
+    NEED(seq_items(ins, &iv, &ni) == 0 && seq_items(outs, &ov, &no) == 0);
+    NEED(ni > 0 && no > 0 && ni <= MAX_IO && no <= MAX_IO);
+    /* outputs: new, known material and site, positive mass, a valid origin, fractions within 0..1, made after the
+     * start, distinct */
+    for (Py_ssize_t k = 0; k < no; k++) {
+        PyObject *o = ov[k];
+        NEED(Py_TYPE(o) == (PyTypeObject *)LotType);
+        PyObject *oid = GET(o, s_id);
+        NEED(oid);
+        int fine = PyUnicode_CheckExact(oid) && PyUnicode_GET_LENGTH(oid) > 0
+                   && contains(st[ST_DOC_LOTS], oid) == 0 && contains(st[ST_STORED_LOTS], oid) == 0;
+        for (Py_ssize_t j = 0; fine && j < k; j++) {
+            PyObject *other = GET(ov[j], s_id);
+            fine = other && PyUnicode_Compare(other, oid) != 0;
+            Py_XDECREF(other);
+        }
+        Py_DECREF(oid);
+        NEED(fine);
+        PyObject *mat = GET(o, s_material), *osite = GET(o, s_site), *origin = GET(o, s_origin),
+                 *at = GET(o, s_produced_at), *assay = GET(o, s_assay);
+        long long mass = 0;
+        fine = mat && osite && origin && at && assay && attr_i64(o, s_mass_mg, &mass) && mass > 0
+               && (contains(st[ST_DOC_MATERIALS], mat) == 1 || contains(st[ST_STORED_MATERIALS], mat) == 1)
+               && (contains(st[ST_DOC_SITES], osite) == 1 || contains(st[ST_STORED_SITES], osite) == 1)
+               && contains(st[ST_ORIGINS], origin) == 1 && time_key(at) >= t_start && PyDict_CheckExact(assay);
+        if (fine) {  /* every fraction within 0..1 and their sum at most 1 */
+            Py_ssize_t pos = 0;
+            PyObject *e, *v;
+            long long total = 0, x;
+            while (fine && PyDict_Next(assay, &pos, &e, &v)) {
+                fine = as_i64(v, &x) && x >= 0 && x <= 1000000000LL;
+                total += fine ? x : 0;
+            }
+            fine = fine && total <= 1000000000LL && add_assay(assay, mass, st[ST_ELEMENTS], osum);
+        }
+        Py_XDECREF(mat); Py_XDECREF(osite); Py_XDECREF(origin); Py_XDECREF(at); Py_XDECREF(assay);
+        NEED(fine);
+    }
+    /* inputs */
+    for (Py_ssize_t k = 0; k < ni; k++) {
+        Input *x = &in[nin];
+        memset(x, 0, sizeof *x);
+        NEED((x->lot = GET(iv[k], s_lot)) != NULL);
+        Py_DECREF(x->lot);  /* the consumption keeps it alive: borrowed from here on */
+        NEED(PyUnicode_CheckExact(x->lot) && attr_i64(iv[k], s_mass_mg, &x->mg) && x->mg > 0);
+        nin++;
+        for (int j = 0; j < nin - 1; j++) NEED(PyUnicode_Compare(in[j].lot, x->lot) != 0);
+        for (Py_ssize_t j = 0; j < no; j++) {
+            PyObject *oid = GET(ov[j], s_id);
+            int same = oid && PyUnicode_Compare(oid, x->lot) == 0;
+            Py_XDECREF(oid);
+            NEED(oid && !same);
+        }
+        /* no certificate on record, or one without failures */
+        PyObject *coas = PyDict_GetItemWithError(st[ST_COAS], x->lot);
+        if (!coas && PyErr_Occurred()) goto done;
+        if (coas) {
+            int t = PyObject_IsTrue(coas);
+            NEED(t >= 0);
+            if (t) {
+                PyObject *status = PyObject_CallOneArg(st[ST_STATUS], x->lot);
+                NEED(status);
+                int failing = status != Py_None;
+                if (failing) failing = !PyTuple_Check(status) || PyTuple_GET_SIZE(status) != 2
+                                       || PyObject_IsTrue(PyTuple_GET_ITEM(status, 1)) != 0;
+                Py_DECREF(status);
+                NEED(!failing);
+            }
+        }
+        x->doc = PyDict_GetItemWithError(st[ST_DOC_LOTS], x->lot);
+        if (!x->doc && PyErr_Occurred()) goto done;
+        PyObject *rec = x->doc;
+        if (!rec) {
+            NEED(PyDict_CheckExact(st[ST_STORED_LOTS]));
+            x->stored = PyDict_GetItemWithError(st[ST_STORED_LOTS], x->lot);
+            NEED(x->stored);
+            rec = x->stored;
+        }
+        long long mass, consumed;
+        PyObject *eid = GET(rec, s_event_id), *at = NULL;
+        NEED(eid);
+        int live = contains(st[ST_RETRACTING], eid) == 0 && contains(st[ST_STORED_RETRACTED], eid) == 0;
+        Py_DECREF(eid);
+        NEED(live);
+        NEED(attr_i64(rec, s_mass_mg, &mass) && attr_i64(rec, s_consumed_mg, &consumed));
+        NEED((at = GET(rec, s_produced_at)) != NULL);
+        long long t_made = time_key(at);
+        Py_DECREF(at);
+        NEED(t_made >= 0 && t_made <= t_start);
+        NEED((x->assay = GET(rec, s_assay)) != NULL);
+        NEED(add_assay(x->assay, x->mg, st[ST_ELEMENTS], isum));
+        /* custody: the lot's stock at the run's site, nothing later there, enough of it */
+        NEED((x->key = PyTuple_Pack(2, x->lot, site)) != NULL);
+        PyObject *last = PyDict_GetItemWithError(st[ST_LAST], x->key);
+        NEED(last);
+        long long t_last = time_key(last);
+        NEED(t_last >= 0 && t_start >= t_last);
+        x->later = t_start > t_last;
+        PyObject *have = PyDict_GetItemWithError(st[ST_TOTAL], x->key);
+        NEED(have && as_i64(have, &x->have) && x->mg <= x->have);
+        PyObject *moves = PyDict_GetItemWithError(st[ST_MOVES], x->lot);
+        NEED(moves && PyList_CheckExact(moves));
+        /* over-consumption */
+        long long cp, cq, lim;
+        NEED(ratio_of(st[ST_CONSUMPTION_RATIO], &cp, &cq));
+        NEED(limit_of(st[ST_LIMITS], mass, cp, cq, &lim));
+        NEED(!__builtin_add_overflow(consumed, x->mg, &x->consumed) && x->consumed <= lim);
+    }
+    /* declared losses: element -> exact int >= 0 */
+    NEED(PyDict_CheckExact(losses));
+    {
+        Py_ssize_t pos = 0;
+        PyObject *e, *v;
+        long long x;
+        while (PyDict_Next(losses, &pos, &e, &v)) NEED(as_i64(v, &x) && x >= 0);
+    }
+    /* the element balance, clearly inside the tolerance of the run's kind */
+    {
+        long long p, q;
+        PyObject *r = PyDict_GetItemWithError(st[ST_RATIOS], kind);
+        if (!r && PyErr_Occurred()) goto done;
+        NEED(ratio_of(r ? r : st[ST_DEFAULT_RATIO], &p, &q) && p >= 0 && p < (1 << 20) && q < (1 << 20));
+        i128 slack = (i128)(1 + no) * 1000000000 * q;
+        for (Py_ssize_t j = 0; j < ne; j++) {
+            long long l = 0;
+            PyObject *lv = PyDict_GetItemWithError(losses, PyTuple_GET_ITEM(st[ST_ELEMENTS], j));
+            if (!lv && PyErr_Occurred()) goto done;
+            if (lv) NEED(as_i64(lv, &l));
+            i128 loss = (i128)l * 1000000000;
+            if (isum[j] == 0) NEED(osum[j] == 0 && loss == 0);
+            else NEED(clearly_inside_128(isum[j], osum[j], loss, p, q, slack));
+        }
+    }
+    /* every rule holds: record the run as the Python checker does */
+    for (int k = 0; k < nin; k++) {
+        Input *x = &in[k];
+        PyObject *m = new_movement(x->lot, site, start, -x->mg, ref);
+        NEED(m);
+        int rc = PyList_Append(PyDict_GetItem(st[ST_MOVES], x->lot), m);
+        Py_DECREF(m);
+        PyObject *left = PyLong_FromLongLong(x->have - x->mg);
+        rc = rc < 0 || !left || PyDict_SetItem(st[ST_TOTAL], x->key, left) < 0 ? -1 : 0;
+        Py_XDECREF(left);
+        if (rc == 0 && x->later) rc = PyDict_SetItem(st[ST_LAST], x->key, start);
+        NEED(rc == 0);
+        PyObject *used = PyLong_FromLongLong(x->consumed);
+        NEED(used);
+        if (x->doc) {
+            rc = PyObject_SetAttr(x->doc, s_consumed_mg, used);
+        } else {  /* the stored lot enters the document's records, with its assay copied */
+            PyObject *d = ((PyTypeObject *)DocLotType)->tp_alloc((PyTypeObject *)DocLotType, 0);
+            PyObject *assay = PyDict_Copy(x->assay);
+            PyObject *mass = GET(x->stored, s_mass_mg), *at = GET(x->stored, s_produced_at),
+                     *ssite = GET(x->stored, s_site), *eid = GET(x->stored, s_event_id);
+            rc = d && assay && mass && at && ssite && eid ? 0 : -1;
+            PyObject *vals[6] = {mass, assay, at, ssite, eid, used};
+            for (int f = 0; rc == 0 && f < 6; f++) rc = Py_TYPE(DocDescr[f])->tp_descr_set(DocDescr[f], d, vals[f]);
+            if (rc == 0) rc = PyDict_SetItem(st[ST_DOC_LOTS], x->lot, d);
+            Py_XDECREF(d); Py_XDECREF(assay); Py_XDECREF(mass); Py_XDECREF(at); Py_XDECREF(ssite); Py_XDECREF(eid);
+        }
+        Py_DECREF(used);
+        NEED(rc == 0);
+    }
+    for (Py_ssize_t k = 0; k < no; k++) {  /* register each output lot at its site */
+        PyObject *o = ov[k];
+        PyObject *oid = GET(o, s_id), *mass = GET(o, s_mass_mg), *assay = GET(o, s_assay),
+                 *at = GET(o, s_produced_at), *osite = GET(o, s_site), *d = NULL, *zero = PyLong_FromLong(0),
+                 *key = NULL, *m = NULL;
+        int rc = oid && mass && assay && at && osite && zero ? 0 : -1;
+        if (rc == 0 && !(d = ((PyTypeObject *)DocLotType)->tp_alloc((PyTypeObject *)DocLotType, 0))) rc = -1;
+        PyObject *vals[6] = {mass, assay, at, osite, ref, zero};
+        for (int f = 0; rc == 0 && f < 6; f++) rc = Py_TYPE(DocDescr[f])->tp_descr_set(DocDescr[f], d, vals[f]);
+        if (rc == 0) rc = PyDict_SetItem(st[ST_DOC_LOTS], oid, d);
+        if (rc == 0) rc = PyDict_SetItem(st[ST_MASS], oid, mass);
+        long long mg = 0;
+        if (rc == 0 && !as_i64(mass, &mg)) rc = -1;
+        if (rc == 0 && !(m = new_movement(oid, osite, at, mg, ref))) rc = -1;
+        if (rc == 0) {
+            PyObject *list = PyDict_GetItemWithError(st[ST_MOVES], oid);
+            if (list) rc = PyList_Append(list, m);
+            else if (PyErr_Occurred()) rc = -1;
+            else {
+                PyObject *fresh = PyList_New(1);
+                if (!fresh) rc = -1;
+                else { PyList_SET_ITEM(fresh, 0, Py_NewRef(m)); rc = PyDict_SetItem(st[ST_MOVES], oid, fresh); Py_DECREF(fresh); }
+            }
+        }
+        if (rc == 0 && !(key = PyTuple_Pack(2, oid, osite))) rc = -1;
+        if (rc == 0) {
+            PyObject *t = PyDict_GetItemWithError(st[ST_TOTAL], key);
+            long long have = 0;
+            if (t) { if (!as_i64(t, &have)) rc = -1; }
+            else if (PyErr_Occurred()) rc = -1;
+            PyObject *sum = NULL;
+            long long nsum;
+            if (rc == 0 && (__builtin_add_overflow(have, mg, &nsum) || !(sum = PyLong_FromLongLong(nsum)))) rc = -1;
+            if (rc == 0) rc = PyDict_SetItem(st[ST_TOTAL], key, sum);
+            Py_XDECREF(sum);
+        }
+        if (rc == 0) {
+            PyObject *last = PyDict_GetItemWithError(st[ST_LAST], key);
+            if (!last && PyErr_Occurred()) rc = -1;
+            else if (!last) rc = PyDict_SetItem(st[ST_LAST], key, at);
+            else {
+                int later = PyObject_RichCompareBool(at, last, Py_GT);
+                rc = later < 0 ? -1 : later ? PyDict_SetItem(st[ST_LAST], key, at) : 0;
+            }
+        }
+        Py_XDECREF(oid); Py_XDECREF(mass); Py_XDECREF(assay); Py_XDECREF(at); Py_XDECREF(osite); Py_XDECREF(d);
+        Py_XDECREF(zero); Py_XDECREF(key); Py_XDECREF(m);
+        if (rc < 0) {  /* cannot happen short of memory: the state is partly written, so say so loudly */
+            ok = -1;
+            goto done;
+        }
+    }
+    if (PySet_Add(st[ST_DOC_RUNS], rid) < 0) { ok = -1; goto done; }
+    ok = 1;
+done:
+#undef NEED
+    for (int k = 0; k < nin; k++) { Py_XDECREF(in[k].key); Py_XDECREF(in[k].assay); }
+    Py_XDECREF(rid); Py_XDECREF(site); Py_XDECREF(start); Py_XDECREF(end); Py_XDECREF(ins); Py_XDECREF(outs);
+    Py_XDECREF(losses); Py_XDECREF(kind);
+    if (ok < 0) {
+        if (!PyErr_Occurred()) PyErr_SetString(PyExc_RuntimeError, "run_rules: the run was partly recorded");
+        return NULL;
+    }
+    if (PyErr_Occurred()) PyErr_Clear();
+    return PyBool_FromLong(ok);
+}
+
+static PyObject *setup_rules(PyObject *self, PyObject *args) {
+    PyObject *movement, *doclot, *mdescr, *ddescr;
+    if (!PyArg_ParseTuple(args, "O!O!O!O!", &PyType_Type, &movement, &PyType_Type, &doclot, &PyTuple_Type, &mdescr,
+                          &PyTuple_Type, &ddescr))
+        return NULL;
+    if (PyTuple_GET_SIZE(mdescr) != 5 || PyTuple_GET_SIZE(ddescr) != 6) {
+        PyErr_SetString(PyExc_ValueError, "setup_rules: 5 movement and 6 document-lot slot descriptors");
+        return NULL;
+    }
+    for (int k = 0; k < 5; k++) {
+        PyObject *d = PyTuple_GET_ITEM(mdescr, k);
+        if (!Py_TYPE(d)->tp_descr_set) { PyErr_SetString(PyExc_TypeError, "not a slot descriptor"); return NULL; }
+        Py_XSETREF(MoveDescr[k], Py_NewRef(d));
+    }
+    for (int k = 0; k < 6; k++) {
+        PyObject *d = PyTuple_GET_ITEM(ddescr, k);
+        if (!Py_TYPE(d)->tp_descr_set) { PyErr_SetString(PyExc_TypeError, "not a slot descriptor"); return NULL; }
+        Py_XSETREF(DocDescr[k], Py_NewRef(d));
+    }
+    Py_XSETREF(DocLotType, Py_NewRef(doclot));
+    Py_XSETREF(MovementType, Py_NewRef(movement));
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef methods[] = {
     {"setup", setup, METH_VARARGS, "setup(Lot, Run, Shipment, UTC, dec, Decimal): the model's types, the decimal writer and its type."},
     {"payload", payload, METH_O,
@@ -864,6 +1277,11 @@ static PyMethodDef methods[] = {
      "setup_screen(elements, ruled_keys, time_suffixes, lot_id_ok, cleared, limits, safe_kg): the screen's bounds."},
     {"screen", (PyCFunction)(void (*)(void))screen, METH_FASTCALL,
      "screen(body, payload, lo, hi) -> bool: True only when the field screen certainly clears the body."},
+    {"setup_rules", setup_rules, METH_VARARGS,
+     "setup_rules(Movement, DocLot, movement_slots, doclot_slots): the types the run rules record."},
+    {"run_rules", (PyCFunction)(void (*)(void))run_rules, METH_FASTCALL,
+     "run_rules(state, run, event_id) -> bool: True when the run met every rule and was recorded; False: "
+     "nothing changed, the Python checker decides."},
     {NULL, NULL, 0, NULL}};
 
 static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_hotpath",
@@ -887,6 +1305,7 @@ PyMODINIT_FUNC PyInit__hotpath(void) {
     INTERN(s_ended_at, "ended_at"); INTERN(s_started_at, "started_at"); INTERN(s_distance_km, "distance_km");
     INTERN(s_from_site, "from_site"); INTERN(s_to_site, "to_site"); INTERN(s_mode, "mode");
     INTERN(s_shipped_at, "shipped_at"); INTERN(s_to_organisation, "to_organisation"); INTERN(s_is_empty, "is_empty");
-    INTERN(s_mass, "mass");
+    INTERN(s_mass, "mass"); INTERN(s_consumed_mg, "consumed_mg"); INTERN(s_event_id, "event_id");
+    INTERN(s_at, "at");
     return PyModule_Create(&module);
 }

@@ -20,10 +20,10 @@ from hypothesis import strategies as st
 
 from lichain.core.balance import balances, element_balance
 from lichain.core.custody import CustodyBook
-from lichain.core.fastcheck import FastCustodyBook, movement
+from lichain.core.fastcheck import FastChecker, FastCustodyBook, PythonFastChecker, movement
 from lichain.core.model import Consumption, Event, EventKind, LocatedEvent, Lot, Retraction, Run, Shipment
 from lichain.core.ports import Movement
-from lichain.core.validate import CheckResult, check_document
+from lichain.core.validate import BalancePolicy, CheckResult, check_document
 from lichain.demo import generate
 from lichain.services.ingest import ingest_events
 from lichain.services.record import assign_ids
@@ -50,13 +50,43 @@ def _same(a: CheckResult, b: CheckResult) -> None:
     assert a.skipped == b.skipped
 
 
+def _state(c: Any) -> tuple[Any, ...]:
+    """What a checker has recorded of a document: its lots (with their use), custody, limits and records."""
+    lots = {k: (d.mass_mg, d.assay, d.produced_at, d.site, d.event_id, d.consumed_mg) for k, d in c.doc_lots.items()}
+    book = c.custody
+    return lots, book.moves, book.total, book.last, book.mass, c.doc_records, getattr(c, "limits", None)
+
+
 def _both(events: list[Event]) -> tuple[CheckResult, CheckResult]:
+    """The reference, the Python fast checker and the compiled-first checker on one document: same answers, and
+    the two fast checkers end in the same recorded state (the compiled rules record a run as the Python ones)."""
     store, _, _ = _ledger()
     located = [LocatedEvent(f"doc/{i}", ev) for i, ev in enumerate(events)]
     ref = check_document(located, store, reference=True)
     fast = check_document(located, store)
     _same(ref, fast)
+    compiled, python = FastChecker(store, BalancePolicy()), PythonFastChecker(store, BalancePolicy())
+    _same(compiled.check(located), ref)
+    _same(python.check(located), ref)
+    assert _state(compiled) == _state(python)
     return ref, fast
+
+
+def test_the_compiled_rules_record_every_run_of_the_clean_document(monkeypatch: Any) -> None:
+    """The compiled rules take every run of a clean demo document: none falls back to the Python rules."""
+    _, doc, _ = _ledger()
+    fallbacks: list[str] = []
+    python_rules = PythonFastChecker.check_run
+
+    def counted(self: Any, loc: str, run: Run, event_id: str) -> None:
+        fallbacks.append(run.id)
+        python_rules(self, loc, run, event_id)
+
+    monkeypatch.setattr(PythonFastChecker, "check_run", counted)
+    _, fast = _both(list(doc))
+    runs = sum(isinstance(ev.body, Run) for ev in doc)
+    assert runs > 20 and fast.problems == []
+    assert len(fallbacks) == runs  # the Python fast checker's own runs only (see _both), none of the compiled one's
 
 
 def test_the_next_demo_document_is_accepted_by_both() -> None:

@@ -25,7 +25,17 @@ from lichain.core.model import Lot, Run, Shipment
 from lichain.core.quantities import FRACTION_SCALE
 from lichain.core.validate import _ORIGINS, _Checker, _DocLot
 
-__all__ = ["FastChecker", "FastCustodyBook", "clearly_inside", "movement"]
+__all__ = ["FastChecker", "FastCustodyBook", "PythonFastChecker", "clearly_inside", "movement"]
+
+try:
+    from lichain import _hotpath
+
+    _hotpath.setup_rules(Movement, _DocLot, tuple(Movement.__dict__[f] for f in ("lot", "site", "at", "mass_mg", "ref")),
+                         tuple(_DocLot.__dict__[f] for f in ("mass_mg", "assay", "produced_at", "site", "event_id",
+                                                             "consumed_mg")))
+    _run_rules: Any = _hotpath.run_rules
+except ImportError:  # installed without a C compiler: the Python rules alone
+    _run_rules = None
 
 _new = object.__new__
 _set_lot, _set_site, _set_at, _set_mass, _set_ref = (
@@ -83,7 +93,7 @@ class FastCustodyBook(CustodyBook):
         return super().take(lot, site, at, mass_mg, ref)
 
 
-class FastChecker(_Checker):
+class PythonFastChecker(_Checker):
     """The reference checker with faster run, shipment and lot rules (same problems, same order)."""
 
     custody_book = FastCustodyBook
@@ -274,3 +284,41 @@ class FastChecker(_Checker):
                 add(loc, f"shipment {sid} exceeds what is at its origin: {why}")
             self.custody.add(movement(lot, s.to_site, s.shipped_at, s.mass_mg, event_id))
         self.doc_records["shipment"].add(sid)
+
+
+def _exact_ratio(d: Decimal) -> tuple[int, int] | None:
+    """``d`` as (p, q) when ``int(Decimal(mass) × d)`` is exactly ``mass × p // q`` for every mass below 2^63: d ≥ 0
+    with at most 9 significant digits, so the 28-digit Decimal product is never rounded."""
+    if not d.is_finite() or d < 0 or len(d.as_tuple().digits) > 9:
+        return None
+    return d.as_integer_ratio()
+
+
+class FastChecker(PythonFastChecker):
+    """:class:`PythonFastChecker` with a run's usual path in compiled code (``lichain/_hotpath.c`` ``run_rules``):
+    a run that meets every rule in the plain way is checked and recorded there; any other goes through the Python
+    rules with nothing changed, so problems are always found and worded by them."""
+
+    _rules: tuple[Any, ...] | None = None
+
+    def rules_state(self) -> tuple[Any, ...] | None:
+        """The live containers the compiled rules read and update (made once, after the prefetch)."""
+        pol = self.policy
+        cons = _exact_ratio(pol.consumption_tolerance)
+        if cons is None:
+            return None
+        ratios = {k: _ratio(v) for k, v in pol.per_kind.items()}
+        c = self.custody
+        return (self.doc_records["run"], self.stored_runs, self.doc_sites, self.stored_sites, self.doc_materials,
+                self.stored_materials, self.doc_lots, self.stored_lots, self.retracting, self.stored_retracted,
+                c.moves, c.total, c.last, c.mass, self.limits, self.quality.coas, self.quality.status,
+                tuple(pol.elements), ratios, _ratio(pol.balance_tolerance), cons, _ORIGINS)
+
+    def check_run(self, loc: str, run: Run, event_id: str) -> None:
+        if _run_rules is not None:
+            state = self._rules
+            if state is None:
+                state = self._rules = self.rules_state() or ()
+            if state and _run_rules(state, run, event_id):
+                return
+        super().check_run(loc, run, event_id)
