@@ -873,7 +873,7 @@ static PyObject *MovementType, *DocLotType, *MoveDescr[5], *DocDescr[6], *s_cons
 enum { ST_DOC_RUNS, ST_STORED_RUNS, ST_DOC_SITES, ST_STORED_SITES, ST_DOC_MATERIALS, ST_STORED_MATERIALS,
        ST_DOC_LOTS, ST_STORED_LOTS, ST_RETRACTING, ST_STORED_RETRACTED, ST_MOVES, ST_TOTAL, ST_LAST, ST_MASS,
        ST_LIMITS, ST_COAS, ST_STATUS, ST_ELEMENTS, ST_RATIOS, ST_DEFAULT_RATIO, ST_CONSUMPTION_RATIO, ST_ORIGINS,
-       ST_N };
+       ST_DOC_SHIPS, ST_STORED_SHIPS, ST_N };
 
 #define MAX_IO 64
 #define MAX_EL 16
@@ -1244,6 +1244,129 @@ done:
     return PyBool_FromLong(ok);
 }
 
+
+/* the custody book's add (FastCustodyBook.add) of a movement already made: moves, total and last */
+static int book_add(PyObject *const *st, PyObject *lot, PyObject *site, PyObject *at, long long mg, PyObject *m) {
+    PyObject *list = PyDict_GetItemWithError(st[ST_MOVES], lot);
+    int rc = 0;
+    if (list) rc = PyList_Append(list, m);
+    else if (PyErr_Occurred()) rc = -1;
+    else {
+        PyObject *fresh = PyList_New(1);
+        if (!fresh) return -1;
+        PyList_SET_ITEM(fresh, 0, Py_NewRef(m));
+        rc = PyDict_SetItem(st[ST_MOVES], lot, fresh);
+        Py_DECREF(fresh);
+    }
+    if (rc < 0) return -1;
+    PyObject *key = PyTuple_Pack(2, lot, site);
+    if (!key) return -1;
+    PyObject *t = PyDict_GetItemWithError(st[ST_TOTAL], key);
+    long long have = 0, sum;
+    if (t) { if (!as_i64(t, &have)) rc = -1; }
+    else if (PyErr_Occurred()) rc = -1;
+    if (rc == 0 && __builtin_add_overflow(have, mg, &sum)) rc = -1;
+    if (rc == 0) {
+        PyObject *v = PyLong_FromLongLong(sum);
+        rc = v ? PyDict_SetItem(st[ST_TOTAL], key, v) : -1;
+        Py_XDECREF(v);
+    }
+    if (rc == 0) {
+        PyObject *last = PyDict_GetItemWithError(st[ST_LAST], key);
+        if (!last && PyErr_Occurred()) rc = -1;
+        else if (!last) rc = PyDict_SetItem(st[ST_LAST], key, at);
+        else {
+            int later = PyObject_RichCompareBool(at, last, Py_GT);
+            rc = later < 0 ? -1 : later ? PyDict_SetItem(st[ST_LAST], key, at) : 0;
+        }
+    }
+    Py_DECREF(key);
+    return rc;
+}
+
+/* The rules of a shipment (FastChecker.check_shipment) on its usual path, as run_rules does for a run: a new
+ * shipment id, known sites, a distance >= 0, a live lot produced before it is shipped, a positive mass that is at
+ * the origin with nothing later there; then the movements out of the origin and into the destination. */
+static PyObject *shipment_rules(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 3 || !PyTuple_CheckExact(args[0]) || PyTuple_GET_SIZE(args[0]) != ST_N) {
+        PyErr_SetString(PyExc_TypeError, "shipment_rules(state, shipment, event_id)");
+        return NULL;
+    }
+    if (!MovementType) { PyErr_SetString(PyExc_RuntimeError, "lichain._hotpath.setup_rules() was not called"); return NULL; }
+    PyObject *const *st = &PyTuple_GET_ITEM(args[0], 0);
+    PyObject *s = args[1], *ref = args[2];
+    if (Py_TYPE(s) != (PyTypeObject *)ShipmentType || !PyUnicode_CheckExact(ref)) Py_RETURN_FALSE;
+    PyObject *sid = NULL, *lot = NULL, *from = NULL, *to = NULL, *at = NULL, *dist = NULL, *key = NULL, *zero = NULL;
+    int ok = 0;
+    long long mg;
+#define NEED(x) do { if (!(x)) goto done; } while (0)
+    NEED(sid = GET(s, s_id));
+    NEED(lot = GET(s, s_lot));
+    NEED(from = GET(s, s_from_site));
+    NEED(to = GET(s, s_to_site));
+    NEED(at = GET(s, s_shipped_at));
+    NEED(dist = GET(s, s_distance_km));
+    NEED(PyUnicode_CheckExact(sid) && PyUnicode_CheckExact(lot) && PyUnicode_CheckExact(from)
+         && PyUnicode_CheckExact(to));
+    NEED(contains(st[ST_DOC_SHIPS], sid) == 0 && contains(st[ST_STORED_SHIPS], sid) == 0);
+    NEED(contains(st[ST_DOC_SITES], from) == 1 || contains(st[ST_STORED_SITES], from) == 1);
+    NEED(contains(st[ST_DOC_SITES], to) == 1 || contains(st[ST_STORED_SITES], to) == 1);
+    NEED((PyObject *)Py_TYPE(dist) == DecimalType && (zero = PyLong_FromLong(0)) != NULL);
+    NEED(PyObject_RichCompareBool(dist, zero, Py_GE) == 1);
+    PyObject *rec = PyDict_GetItemWithError(st[ST_DOC_LOTS], lot);
+    if (!rec) {
+        NEED(!PyErr_Occurred() && PyDict_CheckExact(st[ST_STORED_LOTS]));
+        NEED((rec = PyDict_GetItemWithError(st[ST_STORED_LOTS], lot)) != NULL);
+    }
+    PyObject *eid = GET(rec, s_event_id);
+    NEED(eid);
+    int live = contains(st[ST_RETRACTING], eid) == 0 && contains(st[ST_STORED_RETRACTED], eid) == 0;
+    Py_DECREF(eid);
+    NEED(live);
+    PyObject *made = GET(rec, s_produced_at);
+    NEED(made);
+    long long t_made = time_key(made), t_ship = time_key(at);
+    Py_DECREF(made);
+    NEED(t_made >= 0 && t_ship >= t_made);
+    NEED(attr_i64(s, s_mass_mg, &mg) && mg > 0);
+    NEED((key = PyTuple_Pack(2, lot, from)) != NULL);
+    PyObject *last = PyDict_GetItemWithError(st[ST_LAST], key);
+    NEED(last);
+    long long t_last = time_key(last), have;
+    NEED(t_last >= 0 && t_ship >= t_last);
+    PyObject *total = PyDict_GetItemWithError(st[ST_TOTAL], key);
+    NEED(total && as_i64(total, &have) && mg <= have);
+    PyObject *moves = PyDict_GetItemWithError(st[ST_MOVES], lot);
+    NEED(moves && PyList_CheckExact(moves));
+    /* every rule holds: take it out of the origin, put it into the destination */
+    PyObject *m = new_movement(lot, from, at, -mg, ref);
+    int rc = m ? PyList_Append(moves, m) : -1;
+    Py_XDECREF(m);
+    if (rc == 0) {
+        PyObject *left = PyLong_FromLongLong(have - mg);
+        rc = left ? PyDict_SetItem(st[ST_TOTAL], key, left) : -1;
+        Py_XDECREF(left);
+    }
+    if (rc == 0 && t_ship > t_last) rc = PyDict_SetItem(st[ST_LAST], key, at);
+    if (rc == 0) {
+        PyObject *in = new_movement(lot, to, at, mg, ref);
+        rc = in ? book_add(st, lot, to, at, mg, in) : -1;
+        Py_XDECREF(in);
+    }
+    if (rc == 0) rc = PySet_Add(st[ST_DOC_SHIPS], sid);
+    ok = rc == 0 ? 1 : -1;
+done:
+#undef NEED
+    Py_XDECREF(sid); Py_XDECREF(lot); Py_XDECREF(from); Py_XDECREF(to); Py_XDECREF(at); Py_XDECREF(dist);
+    Py_XDECREF(key); Py_XDECREF(zero);
+    if (ok < 0) {
+        if (!PyErr_Occurred()) PyErr_SetString(PyExc_RuntimeError, "shipment_rules: the shipment was partly recorded");
+        return NULL;
+    }
+    if (PyErr_Occurred()) PyErr_Clear();
+    return PyBool_FromLong(ok);
+}
+
 static PyObject *setup_rules(PyObject *self, PyObject *args) {
     PyObject *movement, *doclot, *mdescr, *ddescr;
     if (!PyArg_ParseTuple(args, "O!O!O!O!", &PyType_Type, &movement, &PyType_Type, &doclot, &PyTuple_Type, &mdescr,
@@ -1282,6 +1405,8 @@ static PyMethodDef methods[] = {
     {"run_rules", (PyCFunction)(void (*)(void))run_rules, METH_FASTCALL,
      "run_rules(state, run, event_id) -> bool: True when the run met every rule and was recorded; False: "
      "nothing changed, the Python checker decides."},
+    {"shipment_rules", (PyCFunction)(void (*)(void))shipment_rules, METH_FASTCALL,
+     "shipment_rules(state, shipment, event_id) -> bool: as run_rules, for a shipment."},
     {NULL, NULL, 0, NULL}};
 
 static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_hotpath",

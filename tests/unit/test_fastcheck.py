@@ -72,21 +72,27 @@ def _both(events: list[Event]) -> tuple[CheckResult, CheckResult]:
     return ref, fast
 
 
-def test_the_compiled_rules_record_every_run_of_the_clean_document(monkeypatch: Any) -> None:
-    """The compiled rules take every run of a clean demo document: none falls back to the Python rules."""
+def test_the_compiled_rules_record_every_run_and_shipment_of_the_clean_document(monkeypatch: Any) -> None:
+    """The compiled rules take every run and shipment of a clean demo document: none falls back to Python."""
     _, doc, _ = _ledger()
     fallbacks: list[str] = []
-    python_rules = PythonFastChecker.check_run
+    python_run, python_shipment = PythonFastChecker.check_run, PythonFastChecker.check_shipment
 
-    def counted(self: Any, loc: str, run: Run, event_id: str) -> None:
+    def counted_run(self: Any, loc: str, run: Run, event_id: str) -> None:
         fallbacks.append(run.id)
-        python_rules(self, loc, run, event_id)
+        python_run(self, loc, run, event_id)
 
-    monkeypatch.setattr(PythonFastChecker, "check_run", counted)
+    def counted_shipment(self: Any, loc: str, s: Shipment, event_id: str) -> None:
+        fallbacks.append(s.id)
+        python_shipment(self, loc, s, event_id)
+
+    monkeypatch.setattr(PythonFastChecker, "check_run", counted_run)
+    monkeypatch.setattr(PythonFastChecker, "check_shipment", counted_shipment)
     _, fast = _both(list(doc))
-    runs = sum(isinstance(ev.body, Run) for ev in doc)
-    assert runs > 20 and fast.problems == []
-    assert len(fallbacks) == runs  # the Python fast checker's own runs only (see _both), none of the compiled one's
+    plain = sum(isinstance(ev.body, Run | Shipment) for ev in doc)
+    assert sum(isinstance(ev.body, Run) for ev in doc) > 20 and sum(isinstance(ev.body, Shipment) for ev in doc) > 20
+    assert fast.problems == []
+    assert len(fallbacks) == plain  # the Python fast checker's own (see _both), none of the compiled checkers'
 
 
 def test_the_next_demo_document_is_accepted_by_both() -> None:

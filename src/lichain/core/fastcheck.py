@@ -34,8 +34,9 @@ try:
                          tuple(_DocLot.__dict__[f] for f in ("mass_mg", "assay", "produced_at", "site", "event_id",
                                                              "consumed_mg")))
     _run_rules: Any = _hotpath.run_rules
+    _shipment_rules: Any = _hotpath.shipment_rules
 except ImportError:  # installed without a C compiler: the Python rules alone
-    _run_rules = None
+    _run_rules = _shipment_rules = None
 
 _new = object.__new__
 _set_lot, _set_site, _set_at, _set_mass, _set_ref = (
@@ -295,9 +296,9 @@ def _exact_ratio(d: Decimal) -> tuple[int, int] | None:
 
 
 class FastChecker(PythonFastChecker):
-    """:class:`PythonFastChecker` with a run's usual path in compiled code (``lichain/_hotpath.c`` ``run_rules``):
-    a run that meets every rule in the plain way is checked and recorded there; any other goes through the Python
-    rules with nothing changed, so problems are always found and worded by them."""
+    """:class:`PythonFastChecker` with the usual path of runs and shipments in compiled code (``lichain/_hotpath.c``
+    ``run_rules``, ``shipment_rules``): one that meets every rule in the plain way is checked and recorded there;
+    any other goes through the Python rules with nothing changed, so problems are always found and worded by them."""
 
     _rules: tuple[Any, ...] | None = None
 
@@ -312,7 +313,8 @@ class FastChecker(PythonFastChecker):
         return (self.doc_records["run"], self.stored_runs, self.doc_sites, self.stored_sites, self.doc_materials,
                 self.stored_materials, self.doc_lots, self.stored_lots, self.retracting, self.stored_retracted,
                 c.moves, c.total, c.last, c.mass, self.limits, self.quality.coas, self.quality.status,
-                tuple(pol.elements), ratios, _ratio(pol.balance_tolerance), cons, _ORIGINS)
+                tuple(pol.elements), ratios, _ratio(pol.balance_tolerance), cons, _ORIGINS,
+                self.doc_records["shipment"], self.stored_ships)
 
     def check_run(self, loc: str, run: Run, event_id: str) -> None:
         if _run_rules is not None:
@@ -322,3 +324,12 @@ class FastChecker(PythonFastChecker):
             if state and _run_rules(state, run, event_id):
                 return
         super().check_run(loc, run, event_id)
+
+    def check_shipment(self, loc: str, s: Shipment, event_id: str) -> None:
+        if _shipment_rules is not None:
+            state = self._rules
+            if state is None:
+                state = self._rules = self.rules_state() or ()
+            if state and _shipment_rules(state, s, event_id):
+                return
+        super().check_shipment(loc, s, event_id)
