@@ -54,7 +54,8 @@ def _state(c: Any) -> tuple[Any, ...]:
     """What a checker has recorded of a document: its lots (with their use), custody, limits and records."""
     lots = {k: (d.mass_mg, d.assay, d.produced_at, d.site, d.event_id, d.consumed_mg) for k, d in c.doc_lots.items()}
     book = c.custody
-    return lots, book.moves, book.total, book.last, book.mass, c.doc_records, getattr(c, "limits", None)
+    return (lots, book.moves, book.total, book.last, book.mass, c.doc_records, getattr(c, "limits", None),
+            c.doc_events, c.doc_kinds, {k: id(v) for k, v in c.doc_uses.items()}, c.later_lots)
 
 
 def _both(events: list[Event]) -> tuple[CheckResult, CheckResult]:

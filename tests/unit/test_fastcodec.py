@@ -90,7 +90,7 @@ def test_fast_payload_equals_the_reference_on_lots_runs_and_shipments(writer: An
 def test_the_compiled_writer_is_installed_and_writes_every_plain_lot_run_and_shipment() -> None:
     """The package builds its compiled writer (setup.py); it declines none of the demo chain's lots, runs and
     shipments, so bulk ingest never falls back to Python for them, and writes them byte for byte."""
-    from lichain import _hotpath
+    from lichain.core import _hotpath
     from lichain.demo import generate
     from lichain.services.record import assign_ids
 
@@ -154,7 +154,7 @@ def test_screen_gives_the_walks_problems_on_every_kind(screen: Any, data: st.Dat
 @given(st.one_of(body_of(Run), body_of(Lot), body_of(Shipment)))
 def test_the_compiled_screen_clears_only_what_the_python_screen_clears(body: Any) -> None:
     """True from the compiled screen is a promise that the Python screen clears the body too."""
-    from lichain import _hotpath
+    from lichain.core import _hotpath
 
     try:
         payload = canonical_payload(body)
@@ -166,7 +166,7 @@ def test_the_compiled_screen_clears_only_what_the_python_screen_clears(body: Any
 
 
 def test_the_compiled_screen_clears_every_lot_run_and_shipment_of_the_demo() -> None:
-    from lichain import _hotpath
+    from lichain.core import _hotpath
     from lichain.demo import generate
     from lichain.services.record import assign_ids
 

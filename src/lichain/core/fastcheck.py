@@ -14,29 +14,31 @@ problems (message and location, in order), the same accepted events and the same
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from lichain.core.balance import _ratio, element_balance
 from lichain.core.custody import CustodyBook, Movement
-from lichain.core.model import Lot, Run, Shipment
+from lichain.core.limits import CLOCK_SKEW, MIN_TIME
+from lichain.core.model import Event, LocatedEvent, Lot, Run, Shipment
 from lichain.core.quantities import FRACTION_SCALE
-from lichain.core.validate import _ORIGINS, _Checker, _DocLot
+from lichain.core.validate import _ORIGINS, CheckResult, _Checker, _DocLot
 
 __all__ = ["FastChecker", "FastCustodyBook", "PythonFastChecker", "clearly_inside", "movement"]
 
 try:
-    from lichain import _hotpath
+    from lichain.core import _hotpath
 
     _hotpath.setup_rules(Movement, _DocLot, tuple(Movement.__dict__[f] for f in ("lot", "site", "at", "mass_mg", "ref")),
                          tuple(_DocLot.__dict__[f] for f in ("mass_mg", "assay", "produced_at", "site", "event_id",
-                                                             "consumed_mg")))
+                                                             "consumed_mg")), Event)
     _run_rules: Any = _hotpath.run_rules
     _shipment_rules: Any = _hotpath.shipment_rules
+    _accept_plain: Any = _hotpath.accept_plain
 except ImportError:  # installed without a C compiler: the Python rules alone
-    _run_rules = _shipment_rules = None
+    _run_rules = _shipment_rules = _accept_plain = None
 
 _new = object.__new__
 _set_lot, _set_site, _set_at, _set_mass, _set_ref = (
@@ -296,7 +298,7 @@ def _exact_ratio(d: Decimal) -> tuple[int, int] | None:
 
 
 class FastChecker(PythonFastChecker):
-    """:class:`PythonFastChecker` with the usual path of runs and shipments in compiled code (``lichain/_hotpath.c``
+    """:class:`PythonFastChecker` with the usual path of runs and shipments in compiled code (``lichain/core/_hotpath.c``
     ``run_rules``, ``shipment_rules``): one that meets every rule in the plain way is checked and recorded there;
     any other goes through the Python rules with nothing changed, so problems are always found and worded by them."""
 
@@ -314,7 +316,29 @@ class FastChecker(PythonFastChecker):
                 self.stored_materials, self.doc_lots, self.stored_lots, self.retracting, self.stored_retracted,
                 c.moves, c.total, c.last, c.mass, self.limits, self.quality.coas, self.quality.status,
                 tuple(pol.elements), ratios, _ratio(pol.balance_tolerance), cons, _ORIGINS,
-                self.doc_records["shipment"], self.stored_ships)
+                self.doc_records["shipment"], self.stored_ships, self.doc_events, self.doc_kinds, self.stored_events,
+                self.later_lots, self.doc_uses, MIN_TIME, self.now + CLOCK_SKEW)
+
+    def check(self, events: Sequence[LocatedEvent]) -> CheckResult:
+        """The reference's document check, each run and shipment event first offered to the compiled path
+        (``accept_plain``: payload, field screen and rules in one call), the rest and every decline to
+        :meth:`check_event`."""
+        self.start(events)
+        state = self._rules = (self.rules_state() or ()) if _accept_plain is not None else ()
+        if not state:
+            for le in events:
+                self.check_event(le)
+            return self.result()
+        accept, check_event = _accept_plain, self.check_event
+        new_events, payloads = self.new_events, self.payloads
+        for le in events:
+            p = accept(state, le)
+            if p is None:
+                check_event(le)
+            else:
+                new_events.append(le.event)
+                payloads.append(p)
+        return self.result()
 
     def check_run(self, loc: str, run: Run, event_id: str) -> None:
         if _run_rules is not None:

@@ -9,7 +9,7 @@ own converters. Any other kind, and anything unexpected in a body (a value of an
 non-text value), goes through the reference :func:`~lichain.core.codec.canonical_payload`, so the bytes stored and
 hashed never change (property test: ``tests/unit/test_fastcodec.py``).
 
-The same writer exists in compiled code (``lichain/_hotpath.c``, built with the package): it is tried first and
+The same writer exists in compiled code (``lichain/core/_hotpath.c``, built with the package): it is tried first and
 declines (``None``) for anything but the plain types of the model, so this module's writer, and behind it the
 reference, decide every unusual body. :data:`COMPILED` tells whether it is there.
 """
@@ -29,7 +29,7 @@ from lichain.core.model import Activity, EventBody, Lot, Run, Shipment
 __all__ = ["COMPILED", "fast_payload", "python_payload"]
 
 try:
-    from lichain import _hotpath
+    from lichain.core import _hotpath
 except ImportError:  # installed without a C compiler: the Python writer alone
     _hotpath = None  # type: ignore[assignment]
 

@@ -9,7 +9,7 @@ text, a time out of range, a free-form dict such as ``quality`` or ``readings``,
 kind of event) goes through the reference walk, which finds and words the problems. The screen only ever says
 "clean" when the walk would find nothing (property test: ``tests/unit/test_fastcodec.py``).
 
-The same screen exists in compiled code (``lichain/_hotpath.c``, built with the package): it answers True only
+The same screen exists in compiled code (``lichain/core/_hotpath.c``, built with the package): it answers True only
 when this screen would clear the body, and False whenever it is not certain, which sends the body through the
 Python screen below; so the compiled screen can save time, never change an answer.
 """
@@ -139,12 +139,12 @@ def _shipment_ok(s: Shipment, lo: datetime, hi: datetime) -> bool:
 _SCREENS: dict[type, Any] = {Run: _run_ok, Shipment: _shipment_ok, Lot: _lot_ok}
 
 try:
-    from lichain import _hotpath
+    from lichain.core import _hotpath
 
     _hotpath.setup_screen(ELEMENT_SYMBOLS, _RULED_KEYS, _TIMES, _lot_id_ok, _CLEARED, {
         "site": _SITE, "material": _MATERIAL, "name": _NAME, "run_id": _RUN_ID, "shipment_id": _SHIP_ID,
         "run_kind": _RUN_KIND, "mode": _MODE, "organisation": _ORG, "factor": _FACTOR, "instrument": _INSTRUMENT,
-        "text": _TEXT, "safe_mg": _SAFE_MG}, _SAFE_KG)
+        "text": _TEXT, "safe_mg": _SAFE_MG, "event_id": _EVENT_ID}, _SAFE_KG)
     _compiled_screen: Any = _hotpath.screen
 except ImportError:  # installed without a C compiler: the Python screen alone
     _compiled_screen = None

@@ -420,89 +420,100 @@ class _Checker:
                 self.add_consumed(lot_id, -consumed)
 
     def check(self, events: Sequence[LocatedEvent]) -> CheckResult:
+        self.start(events)
+        for le in events:
+            self.check_event(le)
+        return self.result()
+
+    def start(self, events: Sequence[LocatedEvent]) -> None:
+        """Read what the document needs of the ledger and prepare the per-event checks."""
         self.prefetch(events)
         self.later_lots: dict[str, str] = {}
         for le in events:
             if isinstance(le.event.body, Run):
                 for o in le.event.body.outputs:
                     self.later_lots.setdefault(o.id, f"run {le.event.body.id}")
-        new_events: list[Event] = []
-        payloads: list[str] = []
-        skipped = 0
-        now = self.policy.now or ledger_now()  # the ledger's clock, read once per document
-        for le in events:
-            ev, loc, b = le.event, le.location, le.event.body
-            if isinstance(b, VerbatimEvent) and b.names and self.names_ledger(b):  # docs/ledger.md: modelled
-                if b.modelled is None:
-                    self.problems += b.modelled_problems
-                    continue
-                ev, b = b.modelled, b.modelled.body
-            payload = fast_payload(b)
-            if ev.event_id in self.doc_events:
-                self.add(loc, f"duplicate event {ev.event_id} (already at {self.doc_events[ev.event_id]})")
-                continue
-            self.doc_events[ev.event_id] = loc
-            self.doc_kinds[ev.event_id] = ev.kind
-            stored = self.stored_events.get(ev.event_id)
-            if stored is not None:
-                # an event kept verbatim is identified by its CBV 2.0 hash, which leaves out eventID, recordTime
-                # and comments: the same hash is the same event, already on record
-                if stored == (ev.kind.value, payload) or stored[0] == ev.kind.value == EventKind.EPCIS_VERBATIM:
-                    skipped += 1
-                    continue
-                self.add(loc, f"event id {ev.event_id} is already recorded with different content")
-                continue
-            if isinstance(b, Run):
-                for o in b.outputs:
-                    self.later_lots.pop(o.id, None)
-            n = len(self.problems)
-            for suffix, message in screened_field_problems(ev, payload, now):
+        self.new_events: list[Event] = []
+        self.payloads: list[str] = []
+        self.skipped = 0
+        self.now = self.policy.now or ledger_now()  # the ledger's clock, read once per document
+
+    def result(self) -> CheckResult:
+        return CheckResult(self.problems, self.new_events, self.payloads, self.skipped, self.verbatim)
+
+    def check_event(self, le: LocatedEvent) -> None:
+        """Every rule for one event of the document, in order; accepted, it joins the new events."""
+        ev, loc, b = le.event, le.location, le.event.body
+        if isinstance(b, VerbatimEvent) and b.names and self.names_ledger(b):  # docs/ledger.md: modelled
+            if b.modelled is None:
+                self.problems += b.modelled_problems
+                return
+            ev, b = b.modelled, b.modelled.body
+        payload = fast_payload(b)
+        if ev.event_id in self.doc_events:
+            self.add(loc, f"duplicate event {ev.event_id} (already at {self.doc_events[ev.event_id]})")
+            return
+        self.doc_events[ev.event_id] = loc
+        self.doc_kinds[ev.event_id] = ev.kind
+        stored = self.stored_events.get(ev.event_id)
+        if stored is not None:
+            # an event kept verbatim is identified by its CBV 2.0 hash, which leaves out eventID, recordTime
+            # and comments: the same hash is the same event, already on record
+            if stored == (ev.kind.value, payload) or stored[0] == ev.kind.value == EventKind.EPCIS_VERBATIM:
+                self.skipped += 1
+                return
+            self.add(loc, f"event id {ev.event_id} is already recorded with different content")
+            return
+        if isinstance(b, Run):
+            for o in b.outputs:
+                self.later_lots.pop(o.id, None)
+        n = len(self.problems)
+        for suffix, message in screened_field_problems(ev, payload, self.now):
+            self.add(f"{loc}{suffix}", message)
+        if isinstance(b, Site):
+            self.check_site(loc, b)
+        elif isinstance(b, Material):
+            self.check_material(loc, b)
+        elif isinstance(b, Lot):
+            self.check_lot_fields(loc, b)
+            self.register_lot(b, ev.event_id)
+        elif isinstance(b, Run):
+            self.check_run(loc, b, ev.event_id)
+        elif isinstance(b, Shipment):
+            self.check_shipment(loc, b, ev.event_id)
+        elif isinstance(b, Retraction):
+            self.check_retraction(loc, b)
+        elif isinstance(b, FactorOverride):
+            self.check_override(loc, b)
+        elif isinstance(b, CustodyClaim):
+            self.claims.check(loc, b, ev.event_id, self.add, self.site_known, self.retracting)
+        elif isinstance(b, SupplierPcf):
+            for suffix, message in pcf_problems(b, self.lot_facts(b.lot)):
                 self.add(f"{loc}{suffix}", message)
-            if isinstance(b, Site):
-                self.check_site(loc, b)
-            elif isinstance(b, Material):
-                self.check_material(loc, b)
-            elif isinstance(b, Lot):
-                self.check_lot_fields(loc, b)
-                self.register_lot(b, ev.event_id)
-            elif isinstance(b, Run):
-                self.check_run(loc, b, ev.event_id)
-            elif isinstance(b, Shipment):
-                self.check_shipment(loc, b, ev.event_id)
-            elif isinstance(b, Retraction):
-                self.check_retraction(loc, b)
-            elif isinstance(b, FactorOverride):
-                self.check_override(loc, b)
-            elif isinstance(b, CustodyClaim):
-                self.claims.check(loc, b, ev.event_id, self.add, self.site_known, self.retracting)
-            elif isinstance(b, SupplierPcf):
-                for suffix, message in pcf_problems(b, self.lot_facts(b.lot)):
-                    self.add(f"{loc}{suffix}", message)
-            elif isinstance(b, SiteRisk):
-                if not self.site_known(b.site):
-                    self.add(f"{loc}/site", f"unknown site {b.site!r}: declare it before stating its risks")
-                for suffix, message in site_risk_problems(b):
-                    self.add(f"{loc}{suffix}", message)
-            elif isinstance(b, DiligencePolicy | RiskMeasure):
-                if isinstance(b, RiskMeasure) and not self.site_known(b.site):
-                    self.add(f"{loc}/site", f"unknown site {b.site!r}: declare it before recording measures there")
-                for suffix, message in record_problems(b):
-                    self.add(f"{loc}{suffix}", message)
-            elif isinstance(b, KeyStatement):
-                for suffix, message in key_problems(b):
-                    self.add(f"{loc}{suffix}", message)
-            elif isinstance(b, CellSpec | BatteryRegistration):
-                self.check_passport_source(loc, b)
-            else:  # specifications, certificates, deviations, SPC alarms, process batches
-                check_quality_event(self.quality, loc, b, self.add, ok=len(self.problems) == n)
-            if len(self.problems) == n:
-                new_events.append(ev)
-                payloads.append(payload)
-                if isinstance(b, VerbatimEvent):
-                    self.verbatim.append(LocatedEvent(loc, ev))
-                if isinstance(b, Run | Shipment):
-                    self.doc_uses[ev.event_id] = b
-        return CheckResult(self.problems, new_events, payloads, skipped, self.verbatim)
+        elif isinstance(b, SiteRisk):
+            if not self.site_known(b.site):
+                self.add(f"{loc}/site", f"unknown site {b.site!r}: declare it before stating its risks")
+            for suffix, message in site_risk_problems(b):
+                self.add(f"{loc}{suffix}", message)
+        elif isinstance(b, DiligencePolicy | RiskMeasure):
+            if isinstance(b, RiskMeasure) and not self.site_known(b.site):
+                self.add(f"{loc}/site", f"unknown site {b.site!r}: declare it before recording measures there")
+            for suffix, message in record_problems(b):
+                self.add(f"{loc}{suffix}", message)
+        elif isinstance(b, KeyStatement):
+            for suffix, message in key_problems(b):
+                self.add(f"{loc}{suffix}", message)
+        elif isinstance(b, CellSpec | BatteryRegistration):
+            self.check_passport_source(loc, b)
+        else:  # specifications, certificates, deviations, SPC alarms, process batches
+            check_quality_event(self.quality, loc, b, self.add, ok=len(self.problems) == n)
+        if len(self.problems) == n:
+            self.new_events.append(ev)
+            self.payloads.append(payload)
+            if isinstance(b, VerbatimEvent):
+                self.verbatim.append(LocatedEvent(loc, ev))
+            if isinstance(b, Run | Shipment):
+                self.doc_uses[ev.event_id] = b
 
     def names_ledger(self, v: VerbatimEvent) -> bool:
         """True when an event shaped like a lot, run or shipment names a site, lot or material of the ledger."""

@@ -530,7 +530,7 @@ static int put_shipment(Buf *b, PyObject *s) {
 
 static PyObject *payload(PyObject *self, PyObject *body) {
     if (!DecFunc) {
-        PyErr_SetString(PyExc_RuntimeError, "lichain._hotpath.setup() was not called");
+        PyErr_SetString(PyExc_RuntimeError, "lichain.core._hotpath.setup() was not called");
         return NULL;
     }
     Buf b;
@@ -572,7 +572,7 @@ static PyObject *setup(PyObject *self, PyObject *args) {
 
 static PyObject *Elements, *RuledKeys, *TimeSuffixes, *LotIdOk, *Cleared, *SafeKgHi, *SafeKgLo;
 static Py_ssize_t L_SITE, L_MATERIAL, L_NAME, L_RUN_ID, L_SHIP_ID, L_RUN_KIND, L_MODE, L_ORG, L_FACTOR,
-    L_INSTRUMENT, L_TEXT;
+    L_INSTRUMENT, L_TEXT, L_EVENT_ID;
 static long long SAFE_MG;
 
 /* an exact UTC datetime as one ordered integer (microseconds in a calendar-ordered count); -1 if not one */
@@ -809,7 +809,7 @@ static int payload_plain(PyObject *payload) {
 
 static PyObject *screen(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     if (nargs != 4) { PyErr_SetString(PyExc_TypeError, "screen(body, payload, lo, hi)"); return NULL; }
-    if (!Elements) { PyErr_SetString(PyExc_RuntimeError, "lichain._hotpath.setup_screen() was not called"); return NULL; }
+    if (!Elements) { PyErr_SetString(PyExc_RuntimeError, "lichain.core._hotpath.setup_screen() was not called"); return NULL; }
     PyObject *body = args[0];
     Window w = {time_key(args[2]), time_key(args[3])};
     int ok = 0;
@@ -831,7 +831,7 @@ static PyObject *setup_screen(PyObject *self, PyObject *args) {
     struct { const char *name; Py_ssize_t *var; } named[] = {
         {"site", &L_SITE}, {"material", &L_MATERIAL}, {"name", &L_NAME}, {"run_id", &L_RUN_ID},
         {"shipment_id", &L_SHIP_ID}, {"run_kind", &L_RUN_KIND}, {"mode", &L_MODE}, {"organisation", &L_ORG},
-        {"factor", &L_FACTOR}, {"instrument", &L_INSTRUMENT}, {"text", &L_TEXT}};
+        {"factor", &L_FACTOR}, {"instrument", &L_INSTRUMENT}, {"text", &L_TEXT}, {"event_id", &L_EVENT_ID}};
     for (size_t i = 0; i < sizeof named / sizeof named[0]; i++) {
         PyObject *v = PyDict_GetItemString(limits, named[i].name);
         if (!v) { PyErr_Format(PyExc_KeyError, "limit %s", named[i].name); return NULL; }
@@ -868,12 +868,14 @@ static PyObject *setup_screen(PyObject *self, PyObject *args) {
  * reference checker on generated documents).
  * ------------------------------------------------------------------------------------------------------------- */
 
+static PyObject *EventType, *s_event, *s_location, *s_body, *s_time;
 static PyObject *MovementType, *DocLotType, *MoveDescr[5], *DocDescr[6], *s_consumed_mg, *s_event_id, *s_at;
 
 enum { ST_DOC_RUNS, ST_STORED_RUNS, ST_DOC_SITES, ST_STORED_SITES, ST_DOC_MATERIALS, ST_STORED_MATERIALS,
        ST_DOC_LOTS, ST_STORED_LOTS, ST_RETRACTING, ST_STORED_RETRACTED, ST_MOVES, ST_TOTAL, ST_LAST, ST_MASS,
        ST_LIMITS, ST_COAS, ST_STATUS, ST_ELEMENTS, ST_RATIOS, ST_DEFAULT_RATIO, ST_CONSUMPTION_RATIO, ST_ORIGINS,
-       ST_DOC_SHIPS, ST_STORED_SHIPS, ST_N };
+       ST_DOC_SHIPS, ST_STORED_SHIPS, ST_DOC_EVENTS, ST_DOC_KINDS, ST_STORED_EVENTS, ST_LATER_LOTS, ST_DOC_USES,
+       ST_LO, ST_HI, ST_N };
 
 #define MAX_IO 64
 #define MAX_EL 16
@@ -982,21 +984,15 @@ static int add_assay(PyObject *assay, long long mass, PyObject *elements, i128 *
     return 1;
 }
 
-static PyObject *run_rules(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
-    if (nargs != 3 || !PyTuple_CheckExact(args[0]) || PyTuple_GET_SIZE(args[0]) != ST_N) {
-        PyErr_SetString(PyExc_TypeError, "run_rules(state, run, event_id)");
-        return NULL;
-    }
-    if (!MovementType) { PyErr_SetString(PyExc_RuntimeError, "lichain._hotpath.setup_rules() was not called"); return NULL; }
-    PyObject *const *st = &PyTuple_GET_ITEM(args[0], 0);
-    PyObject *run = args[1], *ref = args[2];
+/* 1: the run met every rule and is recorded; 0: nothing changed; -1: an error (the state partly written) */
+static int run_rules_impl(PyObject *const *st, PyObject *run, PyObject *ref) {
     PyObject *rid = NULL, *site = NULL, *start = NULL, *end = NULL, *ins = NULL, *outs = NULL, *losses = NULL,
              *kind = NULL;
     Input in[MAX_IO];
     int nin = 0, ok = 0;
     Py_ssize_t ne = PyTuple_GET_SIZE(st[ST_ELEMENTS]);
     i128 isum[MAX_EL] = {0}, osum[MAX_EL] = {0};
-    if (Py_TYPE(run) != (PyTypeObject *)RunType || ne > MAX_EL || !PyTuple_CheckExact(st[ST_ELEMENTS])) Py_RETURN_FALSE;
+    if (Py_TYPE(run) != (PyTypeObject *)RunType || ne > MAX_EL || !PyTuple_CheckExact(st[ST_ELEMENTS])) return 0;
 
 #define NEED(x) do { if (!(x)) goto done; } while (0)
     NEED(rid = GET(run, s_id));
@@ -1238,10 +1234,25 @@ done:
     Py_XDECREF(losses); Py_XDECREF(kind);
     if (ok < 0) {
         if (!PyErr_Occurred()) PyErr_SetString(PyExc_RuntimeError, "run_rules: the run was partly recorded");
-        return NULL;
+        return -1;
     }
     if (PyErr_Occurred()) PyErr_Clear();
-    return PyBool_FromLong(ok);
+    return ok;
+}
+
+static PyObject *rules_call(PyObject *const *args, Py_ssize_t nargs, int (*impl)(PyObject *const *, PyObject *, PyObject *),
+                            const char *usage) {
+    if (nargs != 3 || !PyTuple_CheckExact(args[0]) || PyTuple_GET_SIZE(args[0]) != ST_N) {
+        PyErr_SetString(PyExc_TypeError, usage);
+        return NULL;
+    }
+    if (!MovementType) { PyErr_SetString(PyExc_RuntimeError, "lichain.core._hotpath.setup_rules() was not called"); return NULL; }
+    int ok = impl(&PyTuple_GET_ITEM(args[0], 0), args[1], args[2]);
+    return ok < 0 ? NULL : PyBool_FromLong(ok);
+}
+
+static PyObject *run_rules(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    return rules_call(args, nargs, run_rules_impl, "run_rules(state, run, event_id)");
 }
 
 
@@ -1287,15 +1298,8 @@ static int book_add(PyObject *const *st, PyObject *lot, PyObject *site, PyObject
 /* The rules of a shipment (FastChecker.check_shipment) on its usual path, as run_rules does for a run: a new
  * shipment id, known sites, a distance >= 0, a live lot produced before it is shipped, a positive mass that is at
  * the origin with nothing later there; then the movements out of the origin and into the destination. */
-static PyObject *shipment_rules(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
-    if (nargs != 3 || !PyTuple_CheckExact(args[0]) || PyTuple_GET_SIZE(args[0]) != ST_N) {
-        PyErr_SetString(PyExc_TypeError, "shipment_rules(state, shipment, event_id)");
-        return NULL;
-    }
-    if (!MovementType) { PyErr_SetString(PyExc_RuntimeError, "lichain._hotpath.setup_rules() was not called"); return NULL; }
-    PyObject *const *st = &PyTuple_GET_ITEM(args[0], 0);
-    PyObject *s = args[1], *ref = args[2];
-    if (Py_TYPE(s) != (PyTypeObject *)ShipmentType || !PyUnicode_CheckExact(ref)) Py_RETURN_FALSE;
+static int shipment_rules_impl(PyObject *const *st, PyObject *s, PyObject *ref) {
+    if (Py_TYPE(s) != (PyTypeObject *)ShipmentType || !PyUnicode_CheckExact(ref)) return 0;
     PyObject *sid = NULL, *lot = NULL, *from = NULL, *to = NULL, *at = NULL, *dist = NULL, *key = NULL, *zero = NULL;
     int ok = 0;
     long long mg;
@@ -1361,17 +1365,101 @@ done:
     Py_XDECREF(key); Py_XDECREF(zero);
     if (ok < 0) {
         if (!PyErr_Occurred()) PyErr_SetString(PyExc_RuntimeError, "shipment_rules: the shipment was partly recorded");
-        return NULL;
+        return -1;
     }
     if (PyErr_Occurred()) PyErr_Clear();
-    return PyBool_FromLong(ok);
+    return ok;
+}
+
+static PyObject *shipment_rules(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    return rules_call(args, nargs, shipment_rules_impl, "shipment_rules(state, shipment, event_id)");
+}
+
+/* A lot, run or shipment event of the document on its usual path (FastChecker.check): a new event id (printable
+ * ASCII within its limit) not on record, a time inside the ledger's window, a body the compiled screen clears and
+ * whose rules the compiled rules accept and record; then the document's records of the event. Returns the
+ * canonical payload, or None with nothing changed (the Python checker then takes the event). */
+static PyObject *accept_plain(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 2 || !PyTuple_CheckExact(args[0]) || PyTuple_GET_SIZE(args[0]) != ST_N) {
+        PyErr_SetString(PyExc_TypeError, "accept_plain(state, located_event)");
+        return NULL;
+    }
+    if (!MovementType || !Elements || !EventType) {
+        PyErr_SetString(PyExc_RuntimeError, "lichain.core._hotpath: setup, setup_screen and setup_rules first");
+        return NULL;
+    }
+    PyObject *const *st = &PyTuple_GET_ITEM(args[0], 0);
+    PyObject *ev = NULL, *loc = NULL, *body = NULL, *eid = NULL, *t = NULL, *kind = NULL, *payload = NULL;
+    int ok = 0;
+    Buf b;
+    buf_init(&b);
+#define NEED(x) do { if (!(x)) goto done; } while (0)
+    NEED(ev = GET(args[1], s_event));
+    NEED(Py_TYPE(ev) == (PyTypeObject *)EventType);
+    NEED(loc = GET(args[1], s_location));
+    NEED(body = GET(ev, s_body));
+    PyObject *tb = (PyObject *)Py_TYPE(body);
+    NEED(tb == RunType || tb == ShipmentType);
+    NEED(eid = GET(ev, s_event_id));
+    NEED(PyUnicode_CheckExact(eid) && PyUnicode_IS_ASCII(eid) && PyUnicode_GET_LENGTH(eid) <= L_EVENT_ID);
+    {
+        const unsigned char *c = PyUnicode_1BYTE_DATA(eid);
+        for (Py_ssize_t i = 0, n = PyUnicode_GET_LENGTH(eid); i < n; i++) NEED(c[i] >= 0x20 && c[i] < 0x7f);
+    }
+    Window w = {time_key(st[ST_LO]), time_key(st[ST_HI])};
+    NEED(t = GET(ev, s_time));
+    long long tk = time_key(t);
+    NEED(w.lo >= 0 && w.hi >= 0 && tk >= w.lo && tk <= w.hi);
+    NEED(contains(st[ST_DOC_EVENTS], eid) == 0 && contains(st[ST_STORED_EVENTS], eid) == 0);
+    NEED((tb == RunType ? put_run(&b, body) : put_shipment(&b, body)) == 0);
+    NEED(payload = PyUnicode_DecodeUTF8(b.p, b.n, "strict"));
+    NEED(payload_plain(payload) && (tb == RunType ? run_ok(body, &w) : shipment_ok(body, &w)));
+    NEED(kind = GET(ev, s_kind));
+    int r = tb == RunType ? run_rules_impl(st, body, eid) : shipment_rules_impl(st, body, eid);
+    if (r < 0) { ok = -1; goto done; }
+    NEED(r == 1);
+    /* accepted: the document's records of the event (as the Python checker keeps them) */
+    ok = -1;
+    if (PyDict_SetItem(st[ST_DOC_EVENTS], eid, loc) < 0 || PyDict_SetItem(st[ST_DOC_KINDS], eid, kind) < 0
+        || PyDict_SetItem(st[ST_DOC_USES], eid, body) < 0)
+        goto done;
+    if (tb == RunType) {
+        PyObject *outs = GET(body, s_outputs), **ov;
+        Py_ssize_t no;
+        if (!outs) goto done;
+        int rc = seq_items(outs, &ov, &no);
+        for (Py_ssize_t k = 0; rc == 0 && k < no; k++) {
+            PyObject *oid = GET(ov[k], s_id);
+            if (!oid) { rc = -1; break; }
+            int has = PyDict_Contains(st[ST_LATER_LOTS], oid);
+            rc = has < 0 ? -1 : has ? PyDict_DelItem(st[ST_LATER_LOTS], oid) : 0;
+            Py_DECREF(oid);
+        }
+        Py_DECREF(outs);
+        if (rc < 0) goto done;
+    }
+    ok = 1;
+done:
+#undef NEED
+    buf_free(&b);
+    Py_XDECREF(ev); Py_XDECREF(loc); Py_XDECREF(body); Py_XDECREF(eid); Py_XDECREF(t); Py_XDECREF(kind);
+    if (ok < 0) {
+        Py_XDECREF(payload);
+        if (!PyErr_Occurred()) PyErr_SetString(PyExc_RuntimeError, "accept_plain: the event was partly recorded");
+        return NULL;
+    }
+    if (ok == 1) return payload;
+    Py_XDECREF(payload);
+    if (PyErr_Occurred()) PyErr_Clear();
+    Py_RETURN_NONE;
 }
 
 static PyObject *setup_rules(PyObject *self, PyObject *args) {
-    PyObject *movement, *doclot, *mdescr, *ddescr;
-    if (!PyArg_ParseTuple(args, "O!O!O!O!", &PyType_Type, &movement, &PyType_Type, &doclot, &PyTuple_Type, &mdescr,
-                          &PyTuple_Type, &ddescr))
+    PyObject *movement, *doclot, *mdescr, *ddescr, *event;
+    if (!PyArg_ParseTuple(args, "O!O!O!O!O!", &PyType_Type, &movement, &PyType_Type, &doclot, &PyTuple_Type, &mdescr,
+                          &PyTuple_Type, &ddescr, &PyType_Type, &event))
         return NULL;
+    Py_XSETREF(EventType, Py_NewRef(event));
     if (PyTuple_GET_SIZE(mdescr) != 5 || PyTuple_GET_SIZE(ddescr) != 6) {
         PyErr_SetString(PyExc_ValueError, "setup_rules: 5 movement and 6 document-lot slot descriptors");
         return NULL;
@@ -1401,15 +1489,18 @@ static PyMethodDef methods[] = {
     {"screen", (PyCFunction)(void (*)(void))screen, METH_FASTCALL,
      "screen(body, payload, lo, hi) -> bool: True only when the field screen certainly clears the body."},
     {"setup_rules", setup_rules, METH_VARARGS,
-     "setup_rules(Movement, DocLot, movement_slots, doclot_slots): the types the run rules record."},
+     "setup_rules(Movement, DocLot, movement_slots, doclot_slots, Event): the types the rules read and record."},
     {"run_rules", (PyCFunction)(void (*)(void))run_rules, METH_FASTCALL,
      "run_rules(state, run, event_id) -> bool: True when the run met every rule and was recorded; False: "
      "nothing changed, the Python checker decides."},
     {"shipment_rules", (PyCFunction)(void (*)(void))shipment_rules, METH_FASTCALL,
      "shipment_rules(state, shipment, event_id) -> bool: as run_rules, for a shipment."},
+    {"accept_plain", (PyCFunction)(void (*)(void))accept_plain, METH_FASTCALL,
+     "accept_plain(state, located_event) -> str | None: the payload of a run or shipment event accepted and "
+     "recorded on its usual path; None: nothing changed, the Python checker takes it."},
     {NULL, NULL, 0, NULL}};
 
-static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_hotpath",
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "lichain.core._hotpath",
                                     "The canonical payload of lots, runs and shipments in compiled code.", -1,
                                     methods, NULL, NULL, NULL, NULL};
 
@@ -1431,6 +1522,7 @@ PyMODINIT_FUNC PyInit__hotpath(void) {
     INTERN(s_from_site, "from_site"); INTERN(s_to_site, "to_site"); INTERN(s_mode, "mode");
     INTERN(s_shipped_at, "shipped_at"); INTERN(s_to_organisation, "to_organisation"); INTERN(s_is_empty, "is_empty");
     INTERN(s_mass, "mass"); INTERN(s_consumed_mg, "consumed_mg"); INTERN(s_event_id, "event_id");
-    INTERN(s_at, "at");
+    INTERN(s_at, "at"); INTERN(s_event, "event"); INTERN(s_location, "location"); INTERN(s_body, "body");
+    INTERN(s_time, "time");
     return PyModule_Create(&module);
 }
