@@ -73,27 +73,24 @@ def _both(events: list[Event]) -> tuple[CheckResult, CheckResult]:
     return ref, fast
 
 
-def test_the_compiled_rules_record_every_run_and_shipment_of_the_clean_document(monkeypatch: Any) -> None:
-    """The compiled rules take every run and shipment of a clean demo document: none falls back to Python."""
+def test_the_compiled_path_records_every_lot_run_and_shipment_of_the_clean_document(monkeypatch: Any) -> None:
+    """The compiled path takes every lot, run and shipment event of a clean demo document: none falls back to the
+    Python checker (which still takes the document's other kinds)."""
     _, doc, _ = _ledger()
-    fallbacks: list[str] = []
-    python_run, python_shipment = PythonFastChecker.check_run, PythonFastChecker.check_shipment
+    fallbacks: list[Any] = []
+    check_event = FastChecker.check_event
 
-    def counted_run(self: Any, loc: str, run: Run, event_id: str) -> None:
-        fallbacks.append(run.id)
-        python_run(self, loc, run, event_id)
+    def counted(self: Any, le: LocatedEvent) -> None:
+        if type(self) is FastChecker:
+            fallbacks.append(le.event.body)
+        check_event(self, le)
 
-    def counted_shipment(self: Any, loc: str, s: Shipment, event_id: str) -> None:
-        fallbacks.append(s.id)
-        python_shipment(self, loc, s, event_id)
-
-    monkeypatch.setattr(PythonFastChecker, "check_run", counted_run)
-    monkeypatch.setattr(PythonFastChecker, "check_shipment", counted_shipment)
+    monkeypatch.setattr(FastChecker, "check_event", counted)
     _, fast = _both(list(doc))
-    plain = sum(isinstance(ev.body, Run | Shipment) for ev in doc)
-    assert sum(isinstance(ev.body, Run) for ev in doc) > 20 and sum(isinstance(ev.body, Shipment) for ev in doc) > 20
-    assert fast.problems == []
-    assert len(fallbacks) == plain  # the Python fast checker's own (see _both), none of the compiled checkers'
+    kinds = {type(ev.body) for ev in doc}
+    assert {Lot, Run, Shipment} <= kinds and fast.problems == []
+    assert [b for b in fallbacks if type(b) in (Lot, Run, Shipment)] == []
+    assert len(fallbacks) == 2 * sum(type(ev.body) not in (Lot, Run, Shipment) for ev in doc)  # two compiled checks
 
 
 def test_the_next_demo_document_is_accepted_by_both() -> None:

@@ -14,6 +14,7 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <datetime.h>
+#include <structmember.h>
 #include <string.h>
 
 typedef struct {
@@ -239,8 +240,49 @@ static int put_dec(Buf *b, PyObject *d) {
     return rc;
 }
 
+/* Attribute reads. The model's classes are slotted dataclasses: for the types named by setup_types() (and only
+ * those, which live as long as the process), the offset of each slot is looked up once through the type's member
+ * descriptor and the slot is then read directly, which is what PyObject_GetAttr does for them after a type lookup
+ * and a descriptor call. Anything else (another type, a slot left empty, a type with its own attribute hook) goes
+ * through PyObject_GetAttr. */
+#define ATTR_CACHE 1024
+typedef struct { PyTypeObject *t; PyObject *name; Py_ssize_t off; } AttrEntry;
+static AttrEntry attr_cache[ATTR_CACHE];
+static PyObject *ModelTypes;  /* a tuple of the types whose slots are read directly */
+
+static PyObject *attr_miss(PyObject *o, PyObject *name, AttrEntry *e) {
+    PyTypeObject *t = Py_TYPE(o);
+    int model = 0;
+    if (ModelTypes)
+        for (Py_ssize_t k = 0; k < PyTuple_GET_SIZE(ModelTypes); k++)
+            if ((PyObject *)t == PyTuple_GET_ITEM(ModelTypes, k)) model = 1;
+    if (model && t->tp_getattro == PyObject_GenericGetAttr) {
+        PyObject *d = _PyType_Lookup(t, name);  /* borrowed */
+        Py_ssize_t off = -1;
+        if (d && Py_IS_TYPE(d, &PyMemberDescr_Type)) {
+            PyMemberDef *m = ((PyMemberDescrObject *)d)->d_member;
+            if (m->type == T_OBJECT_EX) off = m->offset;
+        }
+        e->t = t;
+        e->name = name;
+        e->off = off;
+    }
+    return PyObject_GetAttr(o, name);
+}
+
 /* attribute getter returning a new reference, or NULL (an error: the caller declines) */
-#define GET(o, name) PyObject_GetAttr((o), (name))
+static inline PyObject *GET(PyObject *o, PyObject *name) {
+    PyTypeObject *t = Py_TYPE(o);
+    AttrEntry *e = &attr_cache[((((uintptr_t)t >> 4) * 31u) ^ ((uintptr_t)name >> 4)) & (ATTR_CACHE - 1)];
+    if (e->t == t && e->name == name) {
+        if (e->off > 0) {
+            PyObject *v = *(PyObject **)((char *)o + e->off);
+            if (v) return Py_NewRef(v);
+        }
+        return PyObject_GetAttr(o, name);
+    }
+    return attr_miss(o, name, e);
+}
 
 /* truth of a value; -1 on error */
 static int truth(PyObject *o) { return PyObject_IsTrue(o); }
@@ -984,6 +1026,95 @@ static int add_assay(PyObject *assay, long long mass, PyObject *elements, i128 *
     return 1;
 }
 
+/* the custody book's add (FastCustodyBook.add) of a movement already made: moves, total and last */
+static int book_add(PyObject *const *st, PyObject *lot, PyObject *site, PyObject *at, long long mg, PyObject *m) {
+    PyObject *list = PyDict_GetItemWithError(st[ST_MOVES], lot);
+    int rc = 0;
+    if (list) rc = PyList_Append(list, m);
+    else if (PyErr_Occurred()) rc = -1;
+    else {
+        PyObject *fresh = PyList_New(1);
+        if (!fresh) return -1;
+        PyList_SET_ITEM(fresh, 0, Py_NewRef(m));
+        rc = PyDict_SetItem(st[ST_MOVES], lot, fresh);
+        Py_DECREF(fresh);
+    }
+    if (rc < 0) return -1;
+    PyObject *key = PyTuple_Pack(2, lot, site);
+    if (!key) return -1;
+    PyObject *t = PyDict_GetItemWithError(st[ST_TOTAL], key);
+    long long have = 0, sum;
+    if (t) { if (!as_i64(t, &have)) rc = -1; }
+    else if (PyErr_Occurred()) rc = -1;
+    if (rc == 0 && __builtin_add_overflow(have, mg, &sum)) rc = -1;
+    if (rc == 0) {
+        PyObject *v = PyLong_FromLongLong(sum);
+        rc = v ? PyDict_SetItem(st[ST_TOTAL], key, v) : -1;
+        Py_XDECREF(v);
+    }
+    if (rc == 0) {
+        PyObject *last = PyDict_GetItemWithError(st[ST_LAST], key);
+        if (!last && PyErr_Occurred()) rc = -1;
+        else if (!last) rc = PyDict_SetItem(st[ST_LAST], key, at);
+        else {
+            int later = PyObject_RichCompareBool(at, last, Py_GT);
+            rc = later < 0 ? -1 : later ? PyDict_SetItem(st[ST_LAST], key, at) : 0;
+        }
+    }
+    Py_DECREF(key);
+    return rc;
+}
+
+/* A lot's own rules (FastChecker.check_lot_fields) hold: an exact Lot with a non-empty id new to the ledger and
+ * the document, known material and site, a positive mass, a valid origin, fractions within 0..1 summing to at most
+ * 1, produced at or after t_min (a run's start; -1: any time); its element masses are added to osum when given. */
+static int lot_fields_ok(PyObject *const *st, PyObject *o, long long t_min, i128 *osum) {
+    if (Py_TYPE(o) != (PyTypeObject *)LotType) return 0;
+    PyObject *oid = GET(o, s_id), *mat = GET(o, s_material), *osite = GET(o, s_site), *origin = GET(o, s_origin),
+             *at = GET(o, s_produced_at), *assay = GET(o, s_assay);
+    long long mass = 0, tk = at ? time_key(at) : -1;
+    int fine = oid && mat && osite && origin && at && assay && PyUnicode_CheckExact(oid)
+               && PyUnicode_GET_LENGTH(oid) > 0 && contains(st[ST_DOC_LOTS], oid) == 0
+               && contains(st[ST_STORED_LOTS], oid) == 0 && attr_i64(o, s_mass_mg, &mass) && mass > 0
+               && (contains(st[ST_DOC_MATERIALS], mat) == 1 || contains(st[ST_STORED_MATERIALS], mat) == 1)
+               && (contains(st[ST_DOC_SITES], osite) == 1 || contains(st[ST_STORED_SITES], osite) == 1)
+               && contains(st[ST_ORIGINS], origin) == 1 && tk >= 0 && tk >= t_min && PyDict_CheckExact(assay);
+    if (fine) {  /* every fraction within 0..1 and their sum at most 1 */
+        Py_ssize_t pos = 0;
+        PyObject *e, *v;
+        long long total = 0, x;
+        while (fine && PyDict_Next(assay, &pos, &e, &v)) {
+            fine = as_i64(v, &x) && x >= 0 && x <= 1000000000LL;
+            total += fine ? x : 0;
+        }
+        fine = fine && total <= 1000000000LL && (!osum || add_assay(assay, mass, st[ST_ELEMENTS], osum));
+    }
+    Py_XDECREF(oid); Py_XDECREF(mat); Py_XDECREF(osite); Py_XDECREF(origin); Py_XDECREF(at); Py_XDECREF(assay);
+    if (PyErr_Occurred()) PyErr_Clear();
+    return fine;
+}
+
+/* FastChecker.register_lot: the lot joins the document's lots, its mass the custody book, and its production is
+ * a movement into its site. 0, or -1 on an error (short of memory). */
+static int register_lot(PyObject *const *st, PyObject *o, PyObject *ref) {
+    PyObject *oid = GET(o, s_id), *mass = GET(o, s_mass_mg), *assay = GET(o, s_assay), *at = GET(o, s_produced_at),
+             *osite = GET(o, s_site), *d = NULL, *zero = PyLong_FromLong(0), *m = NULL;
+    int rc = oid && mass && assay && at && osite && zero ? 0 : -1;
+    if (rc == 0 && !(d = ((PyTypeObject *)DocLotType)->tp_alloc((PyTypeObject *)DocLotType, 0))) rc = -1;
+    PyObject *vals[6] = {mass, assay, at, osite, ref, zero};
+    for (int f = 0; rc == 0 && f < 6; f++) rc = Py_TYPE(DocDescr[f])->tp_descr_set(DocDescr[f], d, vals[f]);
+    if (rc == 0) rc = PyDict_SetItem(st[ST_DOC_LOTS], oid, d);
+    if (rc == 0) rc = PyDict_SetItem(st[ST_MASS], oid, mass);
+    long long mg = 0;
+    if (rc == 0 && !as_i64(mass, &mg)) rc = -1;
+    if (rc == 0 && !(m = new_movement(oid, osite, at, mg, ref))) rc = -1;
+    if (rc == 0) rc = book_add(st, oid, osite, at, mg, m);
+    Py_XDECREF(oid); Py_XDECREF(mass); Py_XDECREF(assay); Py_XDECREF(at); Py_XDECREF(osite); Py_XDECREF(d);
+    Py_XDECREF(zero); Py_XDECREF(m);
+    if (rc < 0 && !PyErr_Occurred()) PyErr_SetString(PyExc_RuntimeError, "register_lot failed");
+    return rc;
+}
+
 /* 1: the run met every rule and is recorded; 0: nothing changed; -1: an error (the state partly written) */
 static int run_rules_impl(PyObject *const *st, PyObject *run, PyObject *ref) {
     PyObject *rid = NULL, *site = NULL, *start = NULL, *end = NULL, *ins = NULL, *outs = NULL, *losses = NULL,
@@ -1012,41 +1143,18 @@ static int run_rules_impl(PyObject *const *st, PyObject *run, PyObject *ref) {
     Py_ssize_t ni, no;
     NEED(seq_items(ins, &iv, &ni) == 0 && seq_items(outs, &ov, &no) == 0);
     NEED(ni > 0 && no > 0 && ni <= MAX_IO && no <= MAX_IO);
-    /* outputs: new, known material and site, positive mass, a valid origin, fractions within 0..1, made after the
-     * start, distinct */
+    /* outputs: well-formed new lots made after the start, distinct */
     for (Py_ssize_t k = 0; k < no; k++) {
-        PyObject *o = ov[k];
-        NEED(Py_TYPE(o) == (PyTypeObject *)LotType);
-        PyObject *oid = GET(o, s_id);
+        PyObject *oid = GET(ov[k], s_id);
         NEED(oid);
-        int fine = PyUnicode_CheckExact(oid) && PyUnicode_GET_LENGTH(oid) > 0
-                   && contains(st[ST_DOC_LOTS], oid) == 0 && contains(st[ST_STORED_LOTS], oid) == 0;
+        int fine = 1;
         for (Py_ssize_t j = 0; fine && j < k; j++) {
             PyObject *other = GET(ov[j], s_id);
-            fine = other && PyUnicode_Compare(other, oid) != 0;
+            fine = other && PyUnicode_Check(oid) && PyUnicode_Compare(other, oid) != 0;
             Py_XDECREF(other);
         }
         Py_DECREF(oid);
-        NEED(fine);
-        PyObject *mat = GET(o, s_material), *osite = GET(o, s_site), *origin = GET(o, s_origin),
-                 *at = GET(o, s_produced_at), *assay = GET(o, s_assay);
-        long long mass = 0;
-        fine = mat && osite && origin && at && assay && attr_i64(o, s_mass_mg, &mass) && mass > 0
-               && (contains(st[ST_DOC_MATERIALS], mat) == 1 || contains(st[ST_STORED_MATERIALS], mat) == 1)
-               && (contains(st[ST_DOC_SITES], osite) == 1 || contains(st[ST_STORED_SITES], osite) == 1)
-               && contains(st[ST_ORIGINS], origin) == 1 && time_key(at) >= t_start && PyDict_CheckExact(assay);
-        if (fine) {  /* every fraction within 0..1 and their sum at most 1 */
-            Py_ssize_t pos = 0;
-            PyObject *e, *v;
-            long long total = 0, x;
-            while (fine && PyDict_Next(assay, &pos, &e, &v)) {
-                fine = as_i64(v, &x) && x >= 0 && x <= 1000000000LL;
-                total += fine ? x : 0;
-            }
-            fine = fine && total <= 1000000000LL && add_assay(assay, mass, st[ST_ELEMENTS], osum);
-        }
-        Py_XDECREF(mat); Py_XDECREF(osite); Py_XDECREF(origin); Py_XDECREF(at); Py_XDECREF(assay);
-        NEED(fine);
+        NEED(fine && lot_fields_ok(st, ov[k], t_start, osum));
     }
     /* inputs */
     for (Py_ssize_t k = 0; k < ni; k++) {
@@ -1174,53 +1282,7 @@ static int run_rules_impl(PyObject *const *st, PyObject *run, PyObject *ref) {
         NEED(rc == 0);
     }
     for (Py_ssize_t k = 0; k < no; k++) {  /* register each output lot at its site */
-        PyObject *o = ov[k];
-        PyObject *oid = GET(o, s_id), *mass = GET(o, s_mass_mg), *assay = GET(o, s_assay),
-                 *at = GET(o, s_produced_at), *osite = GET(o, s_site), *d = NULL, *zero = PyLong_FromLong(0),
-                 *key = NULL, *m = NULL;
-        int rc = oid && mass && assay && at && osite && zero ? 0 : -1;
-        if (rc == 0 && !(d = ((PyTypeObject *)DocLotType)->tp_alloc((PyTypeObject *)DocLotType, 0))) rc = -1;
-        PyObject *vals[6] = {mass, assay, at, osite, ref, zero};
-        for (int f = 0; rc == 0 && f < 6; f++) rc = Py_TYPE(DocDescr[f])->tp_descr_set(DocDescr[f], d, vals[f]);
-        if (rc == 0) rc = PyDict_SetItem(st[ST_DOC_LOTS], oid, d);
-        if (rc == 0) rc = PyDict_SetItem(st[ST_MASS], oid, mass);
-        long long mg = 0;
-        if (rc == 0 && !as_i64(mass, &mg)) rc = -1;
-        if (rc == 0 && !(m = new_movement(oid, osite, at, mg, ref))) rc = -1;
-        if (rc == 0) {
-            PyObject *list = PyDict_GetItemWithError(st[ST_MOVES], oid);
-            if (list) rc = PyList_Append(list, m);
-            else if (PyErr_Occurred()) rc = -1;
-            else {
-                PyObject *fresh = PyList_New(1);
-                if (!fresh) rc = -1;
-                else { PyList_SET_ITEM(fresh, 0, Py_NewRef(m)); rc = PyDict_SetItem(st[ST_MOVES], oid, fresh); Py_DECREF(fresh); }
-            }
-        }
-        if (rc == 0 && !(key = PyTuple_Pack(2, oid, osite))) rc = -1;
-        if (rc == 0) {
-            PyObject *t = PyDict_GetItemWithError(st[ST_TOTAL], key);
-            long long have = 0;
-            if (t) { if (!as_i64(t, &have)) rc = -1; }
-            else if (PyErr_Occurred()) rc = -1;
-            PyObject *sum = NULL;
-            long long nsum;
-            if (rc == 0 && (__builtin_add_overflow(have, mg, &nsum) || !(sum = PyLong_FromLongLong(nsum)))) rc = -1;
-            if (rc == 0) rc = PyDict_SetItem(st[ST_TOTAL], key, sum);
-            Py_XDECREF(sum);
-        }
-        if (rc == 0) {
-            PyObject *last = PyDict_GetItemWithError(st[ST_LAST], key);
-            if (!last && PyErr_Occurred()) rc = -1;
-            else if (!last) rc = PyDict_SetItem(st[ST_LAST], key, at);
-            else {
-                int later = PyObject_RichCompareBool(at, last, Py_GT);
-                rc = later < 0 ? -1 : later ? PyDict_SetItem(st[ST_LAST], key, at) : 0;
-            }
-        }
-        Py_XDECREF(oid); Py_XDECREF(mass); Py_XDECREF(assay); Py_XDECREF(at); Py_XDECREF(osite); Py_XDECREF(d);
-        Py_XDECREF(zero); Py_XDECREF(key); Py_XDECREF(m);
-        if (rc < 0) {  /* cannot happen short of memory: the state is partly written, so say so loudly */
+        if (register_lot(st, ov[k], ref) < 0) {  /* short of memory only: the state is partly written */
             ok = -1;
             goto done;
         }
@@ -1255,45 +1317,6 @@ static PyObject *run_rules(PyObject *self, PyObject *const *args, Py_ssize_t nar
     return rules_call(args, nargs, run_rules_impl, "run_rules(state, run, event_id)");
 }
 
-
-/* the custody book's add (FastCustodyBook.add) of a movement already made: moves, total and last */
-static int book_add(PyObject *const *st, PyObject *lot, PyObject *site, PyObject *at, long long mg, PyObject *m) {
-    PyObject *list = PyDict_GetItemWithError(st[ST_MOVES], lot);
-    int rc = 0;
-    if (list) rc = PyList_Append(list, m);
-    else if (PyErr_Occurred()) rc = -1;
-    else {
-        PyObject *fresh = PyList_New(1);
-        if (!fresh) return -1;
-        PyList_SET_ITEM(fresh, 0, Py_NewRef(m));
-        rc = PyDict_SetItem(st[ST_MOVES], lot, fresh);
-        Py_DECREF(fresh);
-    }
-    if (rc < 0) return -1;
-    PyObject *key = PyTuple_Pack(2, lot, site);
-    if (!key) return -1;
-    PyObject *t = PyDict_GetItemWithError(st[ST_TOTAL], key);
-    long long have = 0, sum;
-    if (t) { if (!as_i64(t, &have)) rc = -1; }
-    else if (PyErr_Occurred()) rc = -1;
-    if (rc == 0 && __builtin_add_overflow(have, mg, &sum)) rc = -1;
-    if (rc == 0) {
-        PyObject *v = PyLong_FromLongLong(sum);
-        rc = v ? PyDict_SetItem(st[ST_TOTAL], key, v) : -1;
-        Py_XDECREF(v);
-    }
-    if (rc == 0) {
-        PyObject *last = PyDict_GetItemWithError(st[ST_LAST], key);
-        if (!last && PyErr_Occurred()) rc = -1;
-        else if (!last) rc = PyDict_SetItem(st[ST_LAST], key, at);
-        else {
-            int later = PyObject_RichCompareBool(at, last, Py_GT);
-            rc = later < 0 ? -1 : later ? PyDict_SetItem(st[ST_LAST], key, at) : 0;
-        }
-    }
-    Py_DECREF(key);
-    return rc;
-}
 
 /* The rules of a shipment (FastChecker.check_shipment) on its usual path, as run_rules does for a run: a new
  * shipment id, known sites, a distance >= 0, a live lot produced before it is shipped, a positive mass that is at
@@ -1399,7 +1422,7 @@ static PyObject *accept_plain(PyObject *self, PyObject *const *args, Py_ssize_t 
     NEED(loc = GET(args[1], s_location));
     NEED(body = GET(ev, s_body));
     PyObject *tb = (PyObject *)Py_TYPE(body);
-    NEED(tb == RunType || tb == ShipmentType);
+    NEED(tb == RunType || tb == ShipmentType || tb == LotType);
     NEED(eid = GET(ev, s_event_id));
     NEED(PyUnicode_CheckExact(eid) && PyUnicode_IS_ASCII(eid) && PyUnicode_GET_LENGTH(eid) <= L_EVENT_ID);
     {
@@ -1411,17 +1434,20 @@ static PyObject *accept_plain(PyObject *self, PyObject *const *args, Py_ssize_t 
     long long tk = time_key(t);
     NEED(w.lo >= 0 && w.hi >= 0 && tk >= w.lo && tk <= w.hi);
     NEED(contains(st[ST_DOC_EVENTS], eid) == 0 && contains(st[ST_STORED_EVENTS], eid) == 0);
-    NEED((tb == RunType ? put_run(&b, body) : put_shipment(&b, body)) == 0);
+    NEED((tb == RunType ? put_run(&b, body) : tb == LotType ? put_lot(&b, body) : put_shipment(&b, body)) == 0);
     NEED(payload = PyUnicode_DecodeUTF8(b.p, b.n, "strict"));
-    NEED(payload_plain(payload) && (tb == RunType ? run_ok(body, &w) : shipment_ok(body, &w)));
+    NEED(payload_plain(payload)
+         && (tb == RunType ? run_ok(body, &w) : tb == LotType ? lot_ok(body, &w) : shipment_ok(body, &w)));
     NEED(kind = GET(ev, s_kind));
-    int r = tb == RunType ? run_rules_impl(st, body, eid) : shipment_rules_impl(st, body, eid);
+    int r = tb == RunType ? run_rules_impl(st, body, eid)
+            : tb == LotType ? (lot_fields_ok(st, body, -1, NULL) ? (register_lot(st, body, eid) < 0 ? -1 : 1) : 0)
+            : shipment_rules_impl(st, body, eid);
     if (r < 0) { ok = -1; goto done; }
     NEED(r == 1);
     /* accepted: the document's records of the event (as the Python checker keeps them) */
     ok = -1;
     if (PyDict_SetItem(st[ST_DOC_EVENTS], eid, loc) < 0 || PyDict_SetItem(st[ST_DOC_KINDS], eid, kind) < 0
-        || PyDict_SetItem(st[ST_DOC_USES], eid, body) < 0)
+        || (tb != LotType && PyDict_SetItem(st[ST_DOC_USES], eid, body) < 0))
         goto done;
     if (tb == RunType) {
         PyObject *outs = GET(body, s_outputs), **ov;
@@ -1479,7 +1505,20 @@ static PyObject *setup_rules(PyObject *self, PyObject *args) {
     Py_RETURN_NONE;
 }
 
+static PyObject *setup_types(PyObject *self, PyObject *types) {
+    if (!PyTuple_CheckExact(types)) { PyErr_SetString(PyExc_TypeError, "setup_types(tuple of types)"); return NULL; }
+    for (Py_ssize_t k = 0; k < PyTuple_GET_SIZE(types); k++)
+        if (!PyType_Check(PyTuple_GET_ITEM(types, k))) { PyErr_SetString(PyExc_TypeError, "not a type"); return NULL; }
+    PyObject *all = ModelTypes ? PySequence_Concat(ModelTypes, types) : Py_NewRef(types);
+    if (!all) return NULL;
+    memset(attr_cache, 0, sizeof attr_cache);
+    Py_XSETREF(ModelTypes, all);
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef methods[] = {
+    {"setup_types", setup_types, METH_O,
+     "setup_types(types): more of the model's slotted classes, whose slots are then read directly (kept alive)."},
     {"setup", setup, METH_VARARGS, "setup(Lot, Run, Shipment, UTC, dec, Decimal): the model's types, the decimal writer and its type."},
     {"payload", payload, METH_O,
      "payload(body) -> str | None: the canonical JSON of a lot, run or shipment; None where the Python writer "
@@ -1496,7 +1535,7 @@ static PyMethodDef methods[] = {
     {"shipment_rules", (PyCFunction)(void (*)(void))shipment_rules, METH_FASTCALL,
      "shipment_rules(state, shipment, event_id) -> bool: as run_rules, for a shipment."},
     {"accept_plain", (PyCFunction)(void (*)(void))accept_plain, METH_FASTCALL,
-     "accept_plain(state, located_event) -> str | None: the payload of a run or shipment event accepted and "
+     "accept_plain(state, located_event) -> str | None: the payload of a lot, run or shipment event accepted and "
      "recorded on its usual path; None: nothing changed, the Python checker takes it."},
     {NULL, NULL, 0, NULL}};
 

@@ -34,6 +34,7 @@ try:
     _hotpath.setup_rules(Movement, _DocLot, tuple(Movement.__dict__[f] for f in ("lot", "site", "at", "mass_mg", "ref")),
                          tuple(_DocLot.__dict__[f] for f in ("mass_mg", "assay", "produced_at", "site", "event_id",
                                                              "consumed_mg")), Event)
+    _hotpath.setup_types((_DocLot,))
     _run_rules: Any = _hotpath.run_rules
     _shipment_rules: Any = _hotpath.shipment_rules
     _accept_plain: Any = _hotpath.accept_plain
@@ -320,7 +321,7 @@ class FastChecker(PythonFastChecker):
                 self.later_lots, self.doc_uses, MIN_TIME, self.now + CLOCK_SKEW)
 
     def check(self, events: Sequence[LocatedEvent]) -> CheckResult:
-        """The reference's document check, each run and shipment event first offered to the compiled path
+        """The reference's document check, each lot, run and shipment event first offered to the compiled path
         (``accept_plain``: payload, field screen and rules in one call), the rest and every decline to
         :meth:`check_event`."""
         self.start(events)

@@ -24,7 +24,20 @@ from json.encoder import encode_basestring
 from typing import Any
 
 from lichain.core.codec import _dec, _mg_kg, _ppb_fraction, canonical_payload, format_time
-from lichain.core.model import Activity, EventBody, Lot, Run, Shipment
+from lichain.core.model import (
+    Activity,
+    Consumption,
+    Electricity,
+    Event,
+    EventBody,
+    Fuel,
+    LocatedEvent,
+    Lot,
+    Reagent,
+    Run,
+    Shipment,
+)
+from lichain.core.ports import LotState, Movement
 
 __all__ = ["COMPILED", "fast_payload", "python_payload"]
 
@@ -167,6 +180,8 @@ def python_payload(body: EventBody) -> str:
 
 
 if _hotpath is not None:
+    _hotpath.setup_types((Lot, Run, Shipment, Consumption, Activity, Electricity, Fuel, Reagent, Event,
+                          LocatedEvent, LotState, Movement))
     _hotpath.setup(Lot, Run, Shipment, UTC, _dec, Decimal)
     _compiled = _hotpath.payload
 
