@@ -55,7 +55,9 @@ def _state(c: Any) -> tuple[Any, ...]:
     lots = {k: (d.mass_mg, d.assay, d.produced_at, d.site, d.event_id, d.consumed_mg) for k, d in c.doc_lots.items()}
     book = c.custody
     return (lots, book.moves, book.total, book.last, book.mass, c.doc_records, getattr(c, "limits", None),
-            c.doc_events, c.doc_kinds, {k: id(v) for k, v in c.doc_uses.items()}, c.later_lots)
+            c.doc_events, c.doc_kinds, {k: id(v) for k, v in c.doc_uses.items()}, c.later_lots,
+            set(c.stored_lots), c.stored_sites, c.stored_materials, c.stored_runs, c.stored_ships,
+            c.stored_events, c.stored_retracted, c.quality.materials)
 
 
 def _both(events: list[Event]) -> tuple[CheckResult, CheckResult]:

@@ -1505,6 +1505,77 @@ static PyObject *setup_rules(PyObject *self, PyObject *args) {
     Py_RETURN_NONE;
 }
 
+
+/* The references of a document's lots, runs and shipments (the first loop of the checker's prefetch), for the
+ * exact model types only: scan(events, ids, lots, sites, materials, runs, ships, later_lots) adds each such event's
+ * id to ids, the ids each lot, run or shipment names to the sets, each run output's id to later_lots (the first
+ * run of the document making it, as the checker's start does), and returns the events of every other kind (or
+ * of a subclass), which the Python loop then reads. An unhashable id raises as set.add would. */
+static PyObject *scan(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 8 || !PyList_CheckExact(args[1])) {
+        PyErr_SetString(PyExc_TypeError, "scan(events, ids, lots, sites, materials, runs, ships, later_lots)");
+        return NULL;
+    }
+    PyObject *ids = args[1], *lots = args[2], *sites = args[3], *materials = args[4], *runs = args[5],
+             *ships = args[6], *later = args[7];
+    if (!PyAnySet_CheckExact(lots) || !PyAnySet_CheckExact(sites) || !PyAnySet_CheckExact(materials)
+        || !PyAnySet_CheckExact(runs) || !PyAnySet_CheckExact(ships) || !PyDict_CheckExact(later)) {
+        PyErr_SetString(PyExc_TypeError, "scan: sets and a dict expected");
+        return NULL;
+    }
+    PyObject *seq = PySequence_Fast(args[0], "scan: events must be a sequence");
+    if (!seq) return NULL;
+    PyObject *others = PyList_New(0);
+    int rc = others ? 0 : -1;
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
+    for (Py_ssize_t k = 0; rc == 0 && k < n; k++) {
+        PyObject *le = PySequence_Fast_GET_ITEM(seq, k);
+        PyObject *ev = GET(le, s_event), *b = NULL, *eid = NULL;
+        int plain = 1;
+        if (!ev || !(b = GET(ev, s_body)) || !(eid = GET(ev, s_event_id))) {
+            rc = -1;
+        } else if (Py_TYPE(b) == (PyTypeObject *)RunType) {
+            PyObject *site = GET(b, s_site), *rid = GET(b, s_id), *ins = GET(b, s_inputs), *outs = GET(b, s_outputs);
+            PyObject **it;
+            Py_ssize_t m;
+            rc = site && rid && ins && outs && PySet_Add(sites, site) == 0 && PySet_Add(runs, rid) == 0 ? 0 : -1;
+            if (rc == 0 && seq_items(ins, &it, &m) < 0) rc = 1;  /* not a tuple or list: the Python loop */
+            for (Py_ssize_t i = 0; rc == 0 && i < m; i++) {
+                PyObject *lot = GET(it[i], s_lot);
+                rc = lot && PySet_Add(lots, lot) == 0 ? 0 : -1;
+                Py_XDECREF(lot);
+            }
+            if (rc == 0 && seq_items(outs, &it, &m) < 0) rc = 1;
+            for (Py_ssize_t i = 0; rc == 0 && i < m; i++) {
+                PyObject *oid = GET(it[i], s_id), *osite = GET(it[i], s_site), *mat = GET(it[i], s_material);
+                rc = oid && osite && mat && PySet_Add(lots, oid) == 0 && PySet_Add(sites, osite) == 0
+                     && PySet_Add(materials, mat) == 0 && PyDict_SetDefault(later, oid, rid) ? 0 : -1;
+                Py_XDECREF(oid); Py_XDECREF(osite); Py_XDECREF(mat);
+            }
+            if (rc == 1) { plain = 0; rc = PyList_Append(others, le); }
+            Py_XDECREF(site); Py_XDECREF(rid); Py_XDECREF(ins); Py_XDECREF(outs);
+        } else if (Py_TYPE(b) == (PyTypeObject *)LotType) {
+            PyObject *id = GET(b, s_id), *site = GET(b, s_site), *mat = GET(b, s_material);
+            rc = id && site && mat && PySet_Add(lots, id) == 0 && PySet_Add(sites, site) == 0
+                 && PySet_Add(materials, mat) == 0 ? 0 : -1;
+            Py_XDECREF(id); Py_XDECREF(site); Py_XDECREF(mat);
+        } else if (Py_TYPE(b) == (PyTypeObject *)ShipmentType) {
+            PyObject *id = GET(b, s_id), *lot = GET(b, s_lot), *from = GET(b, s_from_site), *to = GET(b, s_to_site);
+            rc = id && lot && from && to && PySet_Add(ships, id) == 0 && PySet_Add(lots, lot) == 0
+                 && PySet_Add(sites, from) == 0 && PySet_Add(sites, to) == 0 ? 0 : -1;
+            Py_XDECREF(id); Py_XDECREF(lot); Py_XDECREF(from); Py_XDECREF(to);
+        } else {
+            plain = 0;
+            rc = PyList_Append(others, le);
+        }
+        if (rc == 0 && plain) rc = PyList_Append(ids, eid);
+        Py_XDECREF(ev); Py_XDECREF(b); Py_XDECREF(eid);
+    }
+    Py_DECREF(seq);
+    if (rc < 0) { Py_XDECREF(others); return NULL; }
+    return others;
+}
+
 static PyObject *setup_types(PyObject *self, PyObject *types) {
     if (!PyTuple_CheckExact(types)) { PyErr_SetString(PyExc_TypeError, "setup_types(tuple of types)"); return NULL; }
     for (Py_ssize_t k = 0; k < PyTuple_GET_SIZE(types); k++)
@@ -1517,6 +1588,9 @@ static PyObject *setup_types(PyObject *self, PyObject *types) {
 }
 
 static PyMethodDef methods[] = {
+    {"scan", (PyCFunction)(void (*)(void))scan, METH_FASTCALL,
+     "scan(events, ids, lots, sites, materials, runs, ships, later_lots) -> list: the references of the lots, "
+     "runs and shipments of a document; the events of every other kind."},
     {"setup_types", setup_types, METH_O,
      "setup_types(types): more of the model's slotted classes, whose slots are then read directly (kept alive)."},
     {"setup", setup, METH_VARARGS, "setup(Lot, Run, Shipment, UTC, dec, Decimal): the model's types, the decimal writer and its type."},

@@ -38,8 +38,9 @@ try:
     _run_rules: Any = _hotpath.run_rules
     _shipment_rules: Any = _hotpath.shipment_rules
     _accept_plain: Any = _hotpath.accept_plain
+    _scan: Any = _hotpath.scan
 except ImportError:  # installed without a C compiler: the Python rules alone
-    _run_rules = _shipment_rules = _accept_plain = None
+    _run_rules = _shipment_rules = _accept_plain = _scan = None
 
 _new = object.__new__
 _set_lot, _set_site, _set_at, _set_mass, _set_ref = (
@@ -188,7 +189,7 @@ class PythonFastChecker(_Checker):
                 if s is None:
                     if lot in self.later_lots:
                         add(f"{loc}/inputs/{k}", f"input lot {lot} is made later in this document (by "
-                                                 f"{self.later_lots[lot]}): a run cannot consume its own descendants (cycle)")
+                                                 f"run {self.later_lots[lot]}): a run cannot consume its own descendants (cycle)")
                     else:
                         add(f"{loc}/inputs/{k}", f"unknown lot {lot}")
                     inputs_ok = False
@@ -304,6 +305,21 @@ class FastChecker(PythonFastChecker):
     any other goes through the Python rules with nothing changed, so problems are always found and worded by them."""
 
     _rules: tuple[Any, ...] | None = None
+
+    def collect(self, events: Sequence[LocatedEvent], ids: list[str], lots: set[str], sites: set[str],
+                materials: set[str], runs: set[str], ships: set[str]) -> Sequence[LocatedEvent]:
+        """The references of the document's lots, runs and shipments read in compiled code (``scan``), with the
+        lots its runs make (``later_lots``); the events of other kinds are returned for the Python loop."""
+        if _scan is None:
+            return events
+        others: list[LocatedEvent] = _scan(events, ids, lots, sites, materials, runs, ships, self.later_lots)
+        return others
+
+    def find_later_lots(self, events: Sequence[LocatedEvent]) -> None:
+        """Found by :meth:`collect`, unless a run it left to the Python loop could come first."""
+        if _scan is None or any(isinstance(le.event.body, Run) for le in self.unscanned):
+            self.later_lots.clear()
+            super().find_later_lots(events)
 
     def rules_state(self) -> tuple[Any, ...] | None:
         """The live containers the compiled rules read and update (made once, after the prefetch)."""

@@ -144,11 +144,9 @@ class QualityBook:
     """Stored and in-document quality records, for checking certificates, deviations and consumptions in order."""
 
     def __init__(self, records: QualityRecords, events: Sequence[LocatedEvent]) -> None:
-        self.materials = dict(records.materials)
-        for le in events:
-            b = le.event.body
-            for lot in (b.outputs if isinstance(b, Run) else (b,) if isinstance(b, Lot) else ()):
-                self.materials.setdefault(lot.id, lot.material)
+        self._stored_materials = records.materials
+        self._events = events
+        self._materials: dict[str, str] | None = None
         self.specs: dict[tuple[str, str, str], Specification] = {}
         for s in records.specifications:
             self.add_spec(s)
@@ -158,6 +156,18 @@ class QualityBook:
         self.deviations: dict[str, list[Deviation]] = {}
         for d in records.deviations:
             self.add_deviation(d)
+
+    @property
+    def materials(self) -> dict[str, str]:
+        """Lot id → material code of the stored lots named and of the document's lots (made when first needed:
+        a document without quality records never reads it)."""
+        if self._materials is None:
+            self._materials = dict(self._stored_materials)
+            for le in self._events:
+                b = le.event.body
+                for lot in (b.outputs if isinstance(b, Run) else (b,) if isinstance(b, Lot) else ()):
+                    self._materials.setdefault(lot.id, lot.material)
+        return self._materials
 
     def add_spec(self, s: Specification) -> None:
         self.specs[(s.scope, s.subject, s.version)] = s

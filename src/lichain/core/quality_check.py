@@ -24,10 +24,13 @@ from lichain.core.quality_vocab import PROCESS_PARAMETERS, unit_problem
 __all__ = ["batch_digest", "check_quality_event", "quality_book"]
 
 
-def quality_book(view: object, events: Sequence[LocatedEvent], lots: Iterable[str]) -> QualityBook:
-    """The book of stored quality records for the lots a document names (a view without them gives none)."""
+def quality_book(view: object, events: Sequence[LocatedEvent], lots: Iterable[str],
+                 records_among: Sequence[LocatedEvent] | None = None) -> QualityBook:
+    """The book of stored quality records for the lots a document names (a view without them gives none);
+    ``records_among``: the events that can be certificates or deviations (default: all)."""
     lookup = getattr(view, "quality_records", None)
-    named = {le.event.body.lot for le in events if isinstance(le.event.body, Certificate | Deviation)}
+    named = {le.event.body.lot for le in (events if records_among is None else records_among)
+             if isinstance(le.event.body, Certificate | Deviation)}
     records = lookup(set(lots) | named, named) if lookup is not None else QualityRecords({}, [], [], [])
     return QualityBook(records, events)
 

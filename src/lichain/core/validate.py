@@ -144,23 +144,33 @@ class _Checker:
         self.problems.append(Problem(loc, msg))
 
     # --- prefetch -------------------------------------------------------------------------------------------
+    def collect(self, events: Sequence[LocatedEvent], ids: list[str], lots: set[str], sites: set[str],
+                materials: set[str], runs: set[str], ships: set[str]) -> Sequence[LocatedEvent]:
+        """Read the references of the events it can into the sets (and ``later_lots``); return the rest, which
+        :meth:`prefetch` reads one by one. The reference reads none here."""
+        return events
+
     def prefetch(self, events: Sequence[LocatedEvent]) -> None:
         lot_refs: set[str] = set()
         sites: set[str] = set()
         materials: set[str] = set()
         runs: set[str] = set()
         ships: set[str] = set()
+        ids: list[str] = []
+        self.later_lots: dict[str, str] = {}  # lot id -> id of the first run of the document making it
+        others = self.collect(events, ids, lot_refs, sites, materials, runs, ships)
         refs = {"lot": lot_refs, "site": sites, "material": materials}
         alternatives = []
-        for le in events:
+        for le in others:
             v = le.event.body
             if isinstance(v, VerbatimEvent) and v.names:
                 for kind, name in v.names:
                     refs[kind].add(name)
                 if v.modelled is not None:
                     alternatives.append(LocatedEvent(le.location, v.modelled))
-        events = [*events, *alternatives]
-        for le in events:
+        self.unscanned = rest = [*others, *alternatives]
+        everything = [*events, *alternatives]
+        for le in rest:
             b = le.event.body
             if isinstance(b, Run):
                 sites.add(b.site)
@@ -187,8 +197,8 @@ class _Checker:
                 sites.add(b.id)
             elif isinstance(b, Material):
                 materials.add(b.code)
-        ids = [le.event.event_id for le in events]
-        targets = [le.event.body.target_event_id for le in events if isinstance(le.event.body, Retraction)]
+        ids += [le.event.event_id for le in rest]
+        targets = [le.event.body.target_event_id for le in rest if isinstance(le.event.body, Retraction)]
         self.stored_events = self.view.event_payloads(ids + targets)
         lot_refs |= shipment_lots(self.stored_events, targets)  # a retracted shipment leaves its destination
         self.stored_lots: dict[str, LotState] = self.view.lots(lot_refs)
@@ -201,8 +211,10 @@ class _Checker:
         self.stored_ships = self.view.record_ids("shipment", ships)
         retracted_ids = {s.event_id for s in self.stored_lots.values()} | set(targets)
         self.stored_retracted = self.view.retracted(retracted_ids)
-        self.claims = ClaimChecker(self.view, events)
-        self.quality = quality_book(self.view, events, lot_refs)
+        # claims and quality records are among the events read one by one: a document without any skips them
+        self.claims = ClaimChecker(self.view, everything if any(isinstance(le.event.body, CustodyClaim)
+                                                                for le in rest) else ())
+        self.quality = quality_book(self.view, everything, lot_refs, rest)
 
     def moved_lots(self, lot_refs: set[str]) -> Iterable[str]:
         """The lots whose stored movements the custody book needs (every lot the document names)."""
@@ -297,7 +309,7 @@ class _Checker:
             st = self.input_state(c.lot)
             if st is None:
                 if c.lot in later:
-                    self.add(cl, f"input lot {c.lot} is made later in this document (by {later[c.lot]}): "
+                    self.add(cl, f"input lot {c.lot} is made later in this document (by run {later[c.lot]}): "
                                  "a run cannot consume its own descendants (cycle)")
                 else:
                     self.add(cl, f"unknown lot {c.lot}")
@@ -428,15 +440,18 @@ class _Checker:
     def start(self, events: Sequence[LocatedEvent]) -> None:
         """Read what the document needs of the ledger and prepare the per-event checks."""
         self.prefetch(events)
-        self.later_lots: dict[str, str] = {}
-        for le in events:
-            if isinstance(le.event.body, Run):
-                for o in le.event.body.outputs:
-                    self.later_lots.setdefault(o.id, f"run {le.event.body.id}")
+        self.find_later_lots(events)
         self.new_events: list[Event] = []
         self.payloads: list[str] = []
         self.skipped = 0
         self.now = self.policy.now or ledger_now()  # the ledger's clock, read once per document
+
+    def find_later_lots(self, events: Sequence[LocatedEvent]) -> None:
+        """``later_lots``: each lot a run of the document makes, with the first such run."""
+        for le in events:
+            if isinstance(le.event.body, Run):
+                for o in le.event.body.outputs:
+                    self.later_lots.setdefault(o.id, le.event.body.id)
 
     def result(self) -> CheckResult:
         return CheckResult(self.problems, self.new_events, self.payloads, self.skipped, self.verbatim)
