@@ -18,6 +18,12 @@
 #include <Python.h>
 #include <datetime.h>
 #include <string.h>
+#ifdef Py_T_OBJECT_EX
+#define OBJECT_EX Py_T_OBJECT_EX
+#else
+#include <structmember.h>
+#define OBJECT_EX T_OBJECT_EX
+#endif
 
 typedef struct {
     char *p;
@@ -27,12 +33,8 @@ typedef struct {
 
 static PyObject *EventType, *LotType, *RunType, *ShipmentType, *ActivityType, *ElectricityType, *FuelType,
     *ReagentType, *ConsumptionType, *DecimalType, *Utc, *DFunc, *Sha256, *Kinds;
-static PyObject *s_event_id, *s_kind, *s_time, *s_body, *s_id, *s_material, *s_site, *s_produced_at, *s_mass_mg,
-    *s_origin, *s_assay, *s_activity, *s_started_at, *s_ended_at, *s_inputs, *s_outputs, *s_losses_mg,
-    *s_allocation, *s_output_values, *s_lot, *s_from_site, *s_to_site, *s_shipped_at, *s_mode, *s_distance_km,
-    *s_to_organisation, *s_electricity, *s_fuels, *s_reagents, *s_water_m3, *s_process_kg_co2e, *s_source,
-    *s_kwh, *s_factor_key, *s_instrument, *s_mj, *s_name, *s_kg, *s_hexdigest, *s_economic, *c_electricity,
-    *c_kwh, *c_fuel, *c_MJ, *c_reagent, *c_kg, *c_water, *c_m3, *c_process, *c_kg_co2e;
+static PyObject *s_hexdigest, *s_economic, *c_electricity, *c_kwh, *c_fuel, *c_MJ, *c_reagent, *c_kg, *c_water,
+    *c_m3, *c_process, *c_kg_co2e;
 
 static void buf_init(Buf *b) { b->p = b->stack; b->n = 0; b->cap = (Py_ssize_t)sizeof(b->stack); }
 static void buf_free(Buf *b) { if (b->p != b->stack) PyMem_Free(b->p); }
@@ -73,7 +75,97 @@ static int put_text(Buf *b, PyObject *s) {
 
 /* ---- SHA-256, hex (hashlib.sha256(data).hexdigest()) ---------------------------------------------------------- */
 
+/* On x86-64 processors with the SHA extensions, the digest is computed here (hashlib's call costs more than the
+ * hashing of a typical event: about 0.4 µs per call for OpenSSL 3's lookup of the algorithm). Elsewhere, or when
+ * setup() is told not to, hashlib's constructor (passed in by setup()) does it. tests/unit/test_fastrows.py
+ * compares both with hashlib on texts of every length up to a few blocks. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(LICHAIN_NO_SHA_NI)
+#include <cpuid.h>
+#include <immintrin.h>
+#define HAVE_SHA_NI 1
+
+static const uint32_t K256[64] = {
+    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
+    0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
+    0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+    0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
+    0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
+    0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+    0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+    0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2};
+
+/* the compression function over `blocks` 64-byte blocks (the SHA extensions' rounds, four per step) */
+__attribute__((target("sha,sse4.1,ssse3"))) static void sha256_blocks(uint32_t state[8], const unsigned char *data,
+                                                                         size_t blocks) {
+    const __m128i mask = _mm_set_epi64x(0x0c0d0e0f08090a0bULL, 0x0405060700010203ULL);
+    __m128i tmp = _mm_loadu_si128((const __m128i *)&state[0]);
+    __m128i s1 = _mm_loadu_si128((const __m128i *)&state[4]);
+    tmp = _mm_shuffle_epi32(tmp, 0xB1);        /* CDAB */
+    s1 = _mm_shuffle_epi32(s1, 0x1B);          /* EFGH */
+    __m128i s0 = _mm_alignr_epi8(tmp, s1, 8);  /* ABEF */
+    s1 = _mm_blend_epi16(s1, tmp, 0xF0);       /* CDGH */
+    for (; blocks; blocks--, data += 64) {
+        __m128i abef = s0, cdgh = s1, w[4];
+        for (int i = 0; i < 4; i++) w[i] = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(data + 16 * i)), mask);
+        for (int i = 0; i < 16; i++) {  /* rounds 4i .. 4i+3 */
+            __m128i msg = _mm_add_epi32(w[i & 3], _mm_loadu_si128((const __m128i *)&K256[4 * i]));
+            s1 = _mm_sha256rnds2_epu32(s1, s0, msg);
+            if (i >= 3 && i <= 14) {  /* the schedule's next four words */
+                __m128i t = _mm_alignr_epi8(w[i & 3], w[(i + 3) & 3], 4);
+                w[(i + 1) & 3] = _mm_sha256msg2_epu32(_mm_add_epi32(w[(i + 1) & 3], t), w[i & 3]);
+            }
+            s0 = _mm_sha256rnds2_epu32(s0, s1, _mm_shuffle_epi32(msg, 0x0E));
+            if (i >= 1 && i <= 12) w[(i + 3) & 3] = _mm_sha256msg1_epu32(w[(i + 3) & 3], w[i & 3]);
+        }
+        s0 = _mm_add_epi32(s0, abef);
+        s1 = _mm_add_epi32(s1, cdgh);
+    }
+    tmp = _mm_shuffle_epi32(s0, 0x1B);     /* FEBA */
+    s1 = _mm_shuffle_epi32(s1, 0xB1);      /* DCHG */
+    s0 = _mm_blend_epi16(tmp, s1, 0xF0);   /* DCBA */
+    s1 = _mm_alignr_epi8(s1, tmp, 8);      /* ABEF */
+    _mm_storeu_si128((__m128i *)&state[0], s0);
+    _mm_storeu_si128((__m128i *)&state[4], s1);
+}
+
+static int cpu_has_sha(void) {
+    unsigned a, b, c, d;
+    if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & (1u << 9)) || !(c & (1u << 19))) return 0;  /* SSSE3, SSE4.1 */
+    if (__get_cpuid_max(0, NULL) < 7) return 0;
+    __cpuid_count(7, 0, a, b, c, d);
+    return (b >> 29) & 1;  /* SHA */
+}
+
+/* the hex digest of p[0:n] as a new str */
+static PyObject *native_hex_sha256(const char *p, Py_ssize_t n) {
+    uint32_t st[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
+    size_t len = (size_t)n, full = len / 64, rest = len % 64;
+    sha256_blocks(st, (const unsigned char *)p, full);
+    unsigned char tail[128] = {0};
+    memcpy(tail, p + full * 64, rest);
+    tail[rest] = 0x80;
+    size_t tb = rest < 56 ? 1 : 2;
+    unsigned long long bits = (unsigned long long)len * 8;
+    for (int k = 0; k < 8; k++) tail[tb * 64 - 1 - k] = (unsigned char)(bits >> (8 * k));
+    sha256_blocks(st, tail, tb);
+    PyObject *hex = PyUnicode_New(64, 127);
+    if (!hex) return NULL;
+    Py_UCS1 *o = PyUnicode_1BYTE_DATA(hex);
+    static const char digit[] = "0123456789abcdef";
+    for (int k = 0; k < 8; k++)
+        for (int j = 7; j >= 0; j--) *o++ = (Py_UCS1)digit[(st[k] >> (4 * j)) & 15];
+    return hex;
+}
+#else
+#define HAVE_SHA_NI 0
+static int cpu_has_sha(void) { return 0; }
+static PyObject *native_hex_sha256(const char *p, Py_ssize_t n) { return NULL; }
+#endif
+
+static int native_sha = 0;  /* set by setup(): the compiled digest is used */
+
 static PyObject *hex_sha256(const char *p, Py_ssize_t n) {
+    if (native_sha) return native_hex_sha256(p, n);
     PyObject *data = PyBytes_FromStringAndSize(p, n);
     if (!data) return NULL;
     PyObject *h = PyObject_CallOneArg(Sha256, data);
@@ -248,9 +340,47 @@ static int add(PyObject *list, Py_ssize_t n, PyObject **items) {
 #define ROW(list, ...) add((list), (Py_ssize_t)(sizeof((PyObject *[]){__VA_ARGS__}) / sizeof(PyObject *)), \
                            (PyObject *[]){__VA_ARGS__})
 #define REF(o) Py_NewRef(o)
-/* an attribute (a new reference), or NULL; nothing is called while an error is pending (the items of a row are
- * computed in no fixed order: once one fails, the others give up and the event is declined) */
-#define GET(o, name) (PyErr_Occurred() ? NULL : PyObject_GetAttr((o), (name)))
+/* The fields read, each a slot of a model class: read at the offset setup() finds in the class's member descriptor,
+ * only ever from an instance of exactly that class. */
+#define MEMBERS(X) \
+    X(Event, body) X(Event, event_id) X(Event, kind) X(Event, time) \
+    X(Lot, id) X(Lot, produced_at) X(Lot, material) X(Lot, site) X(Lot, mass_mg) X(Lot, origin) X(Lot, assay) X(Lot, activity) \
+    X(Run, started_at) X(Run, ended_at) X(Run, id) X(Run, site) X(Run, kind) X(Run, inputs) X(Run, allocation) X(Run, output_values) X(Run, outputs) X(Run, losses_mg) X(Run, activity) \
+    X(Consumption, lot) X(Consumption, mass_mg) \
+    X(Shipment, lot) X(Shipment, shipped_at) X(Shipment, distance_km) X(Shipment, id) X(Shipment, mass_mg) X(Shipment, from_site) X(Shipment, to_site) X(Shipment, mode) X(Shipment, to_organisation) \
+    X(Activity, electricity) X(Activity, fuels) X(Activity, reagents) X(Activity, water_m3) X(Activity, process_kg_co2e) \
+    X(Electricity, kwh) X(Electricity, source) X(Electricity, factor_key) X(Electricity, instrument) \
+    X(Fuel, mj) X(Fuel, kind) \
+    X(Reagent, kg) X(Reagent, name) X(Reagent, factor_key)
+
+enum {
+#define X(T, a) M_##T##_##a,
+    MEMBERS(X)
+#undef X
+    NMEMBERS
+};
+static const char *const member_name[NMEMBERS] = {
+#define X(T, a) #a,
+    MEMBERS(X)
+#undef X
+};
+static PyObject **const member_type[NMEMBERS] = {
+#define X(T, a) &T##Type,
+    MEMBERS(X)
+#undef X
+};
+static Py_ssize_t member_offset[NMEMBERS];
+
+/* field k of o, an instance of exactly its class (a new reference), or NULL: an unset slot, or an error already
+ * pending (the items of a row are computed in no fixed order: once one fails, the others give up and the event is
+ * declined) */
+static inline PyObject *member(PyObject *o, int k) {
+    if (PyErr_Occurred()) return NULL;
+    PyObject *v = *(PyObject **)((char *)o + member_offset[k]);
+    return v ? Py_NewRef(v) : NULL;
+}
+
+#define GET(o, T, a) member((o), M_##T##_##a)
 
 /* a tuple or list, as a borrowed item array */
 static int seq_items(PyObject *o, PyObject ***items, Py_ssize_t *n) {
@@ -287,51 +417,51 @@ static int activity_rows(Ctx *c, PyObject *a, PyObject *ridx, PyObject *lidx) {
     PyObject *l = c->list[ACTS], *v = NULL, **it;
     Py_ssize_t n;
     int rc = -1;
-    if (!(v = GET(a, s_electricity)) || seq_items(v, &it, &n) < 0) goto done;
+    if (!(v = GET(a, Activity, electricity)) || seq_items(v, &it, &n) < 0) goto done;
     for (Py_ssize_t i = 0; i < n; i++) {
         PyObject *e = it[i];
         if ((PyObject *)Py_TYPE(e) != ElectricityType) goto done;
-        PyObject *kwh = GET(e, s_kwh);
+        PyObject *kwh = GET(e, Electricity, kwh);
         if (!kwh) goto done;
         PyObject *amount = dec_text(kwh);
         Py_DECREF(kwh);
-        if (ROW(l, REF(ridx), REF(lidx), REF(c_electricity), GET(e, s_source), amount, REF(c_kwh),
-                GET(e, s_factor_key), GET(e, s_instrument)) < 0)
+        if (ROW(l, REF(ridx), REF(lidx), REF(c_electricity), GET(e, Electricity, source), amount, REF(c_kwh),
+                GET(e, Electricity, factor_key), GET(e, Electricity, instrument)) < 0)
             goto done;
     }
     Py_CLEAR(v);
-    if (!(v = GET(a, s_fuels)) || seq_items(v, &it, &n) < 0) goto done;
+    if (!(v = GET(a, Activity, fuels)) || seq_items(v, &it, &n) < 0) goto done;
     for (Py_ssize_t i = 0; i < n; i++) {
         PyObject *f = it[i];
         if ((PyObject *)Py_TYPE(f) != FuelType) goto done;
-        PyObject *mj = GET(f, s_mj);
+        PyObject *mj = GET(f, Fuel, mj);
         if (!mj) goto done;
         PyObject *amount = dec_text(mj);
         Py_DECREF(mj);
-        if (ROW(l, REF(ridx), REF(lidx), REF(c_fuel), GET(f, s_kind), amount, REF(c_MJ), REF(Py_None),
+        if (ROW(l, REF(ridx), REF(lidx), REF(c_fuel), GET(f, Fuel, kind), amount, REF(c_MJ), REF(Py_None),
                 REF(Py_None)) < 0)
             goto done;
     }
     Py_CLEAR(v);
-    if (!(v = GET(a, s_reagents)) || seq_items(v, &it, &n) < 0) goto done;
+    if (!(v = GET(a, Activity, reagents)) || seq_items(v, &it, &n) < 0) goto done;
     for (Py_ssize_t i = 0; i < n; i++) {
         PyObject *r = it[i];
         if ((PyObject *)Py_TYPE(r) != ReagentType) goto done;
-        PyObject *kg = GET(r, s_kg);
+        PyObject *kg = GET(r, Reagent, kg);
         if (!kg) goto done;
         PyObject *amount = dec_text(kg);
         Py_DECREF(kg);
-        if (ROW(l, REF(ridx), REF(lidx), REF(c_reagent), GET(r, s_name), amount, REF(c_kg), GET(r, s_factor_key),
+        if (ROW(l, REF(ridx), REF(lidx), REF(c_reagent), GET(r, Reagent, name), amount, REF(c_kg), GET(r, Reagent, factor_key),
                 REF(Py_None)) < 0)
             goto done;
     }
     Py_CLEAR(v);
-    if (!(v = GET(a, s_water_m3))) goto done;
+    if (!(v = GET(a, Activity, water_m3))) goto done;
     if (v != Py_None && ROW(l, REF(ridx), REF(lidx), REF(c_water), REF(c_water), dec_text(v), REF(c_m3),
                             REF(Py_None), REF(Py_None)) < 0)
         goto done;
     Py_CLEAR(v);
-    if (!(v = GET(a, s_process_kg_co2e))) goto done;
+    if (!(v = GET(a, Activity, process_kg_co2e))) goto done;
     if (v != Py_None && ROW(l, REF(ridx), REF(lidx), REF(c_process), REF(c_process), dec_text(v), REF(c_kg_co2e),
                             REF(Py_None), REF(Py_None)) < 0)
         goto done;
@@ -347,20 +477,20 @@ static int lot_rows(Ctx *c, PyObject *o, PyObject *ridx, PyObject *eseq, PyObjec
     if ((PyObject *)Py_TYPE(o) != LotType) return -1;
     PyObject *id = NULL, *idx = NULL, *v = NULL;
     int rc = -1;
-    if (!(id = GET(o, s_id)) || !PyUnicode_CheckExact(id)) goto done;
+    if (!(id = GET(o, Lot, id)) || !PyUnicode_CheckExact(id)) goto done;
     if (c->lot_next == LLONG_MAX || !(idx = PyLong_FromLongLong(c->lot_next))) goto done;
     c->lot_next++;
     if (ROW(c->new_lots, REF(id), REF(idx)) < 0) goto done;
-    if (!(v = GET(o, s_produced_at))) goto done;
+    if (!(v = GET(o, Lot, produced_at))) goto done;
     PyObject *produced = us_of(v);
     Py_CLEAR(v);
     PyObject *alloc = value == NULL || value == Py_None ? Py_NewRef(Py_None) : dec_text(value);
-    if (ROW(c->list[LOTS], REF(idx), REF(id), GET(o, s_material), GET(o, s_site), produced, GET(o, s_mass_mg),
-            GET(o, s_origin), REF(ridx), REF(eseq), alloc) < 0)
+    if (ROW(c->list[LOTS], REF(idx), REF(id), GET(o, Lot, material), GET(o, Lot, site), produced, GET(o, Lot, mass_mg),
+            GET(o, Lot, origin), REF(ridx), REF(eseq), alloc) < 0)
         goto done;
-    if (!(v = GET(o, s_assay)) || nonzero_items(c->list[ASSAYS], idx, v) < 0) goto done;
+    if (!(v = GET(o, Lot, assay)) || nonzero_items(c->list[ASSAYS], idx, v) < 0) goto done;
     Py_CLEAR(v);
-    if (!(v = GET(o, s_activity))) goto done;
+    if (!(v = GET(o, Lot, activity))) goto done;
     if (v != Py_None && activity_rows(c, v, Py_None, idx) < 0) goto done;
     rc = 0;
 done:
@@ -375,33 +505,33 @@ static int run_rows(Ctx *c, PyObject *b, PyObject *eseq) {
     if (c->run_next == LLONG_MAX || !(ridx = PyLong_FromLongLong(c->run_next))) goto done;
     c->run_next++;
     PyObject *started = NULL, *ended = NULL;
-    if ((v = GET(b, s_started_at))) started = us_of(v);
+    if ((v = GET(b, Run, started_at))) started = us_of(v);
     Py_CLEAR(v);
-    if ((v = GET(b, s_ended_at))) ended = us_of(v);
+    if ((v = GET(b, Run, ended_at))) ended = us_of(v);
     Py_CLEAR(v);
-    if (ROW(c->list[RUNS], REF(ridx), GET(b, s_id), GET(b, s_site), GET(b, s_kind), started, ended, REF(eseq)) < 0)
+    if (ROW(c->list[RUNS], REF(ridx), GET(b, Run, id), GET(b, Run, site), GET(b, Run, kind), started, ended, REF(eseq)) < 0)
         goto done;
-    if (!(v = GET(b, s_inputs)) || seq_items(v, &it, &n) < 0) goto done;
+    if (!(v = GET(b, Run, inputs)) || seq_items(v, &it, &n) < 0) goto done;
     for (Py_ssize_t i = 0; i < n; i++) {
         PyObject *in = it[i];
         if ((PyObject *)Py_TYPE(in) != ConsumptionType) goto done;
-        PyObject *lot = GET(in, s_lot);
+        PyObject *lot = GET(in, Consumption, lot);
         if (!lot) goto done;
         PyObject *li = lot_index(c, lot);
         Py_DECREF(lot);
-        if (ROW(c->list[CONS], REF(ridx), li, GET(in, s_mass_mg)) < 0) goto done;
+        if (ROW(c->list[CONS], REF(ridx), li, GET(in, Consumption, mass_mg)) < 0) goto done;
     }
     Py_CLEAR(v);
-    if (!(v = GET(b, s_allocation)) || !PyUnicode_CheckExact(v)) goto done;
+    if (!(v = GET(b, Run, allocation)) || !PyUnicode_CheckExact(v)) goto done;
     int economic = PyUnicode_Compare(v, s_economic) == 0;
     Py_CLEAR(v);
-    if (economic && (!(values = GET(b, s_output_values)) || !PyDict_CheckExact(values))) goto done;
-    if (!(v = GET(b, s_outputs)) || seq_items(v, &it, &n) < 0) goto done;
+    if (economic && (!(values = GET(b, Run, output_values)) || !PyDict_CheckExact(values))) goto done;
+    if (!(v = GET(b, Run, outputs)) || seq_items(v, &it, &n) < 0) goto done;
     for (Py_ssize_t i = 0; i < n; i++) {
         PyObject *value = NULL;
         if (economic) {  /* output_values.get(o.id), for an exact Lot with an exact str id */
             if ((PyObject *)Py_TYPE(it[i]) != LotType) goto done;
-            PyObject *id = GET(it[i], s_id);
+            PyObject *id = GET(it[i], Lot, id);
             if (!id) goto done;
             if (PyUnicode_CheckExact(id)) {
                 value = PyDict_GetItemWithError(values, id);
@@ -413,9 +543,9 @@ static int run_rows(Ctx *c, PyObject *b, PyObject *eseq) {
         if (lot_rows(c, it[i], ridx, eseq, value) < 0) goto done;
     }
     Py_CLEAR(v);
-    if (!(v = GET(b, s_losses_mg)) || nonzero_items(c->list[LOSSES], ridx, v) < 0) goto done;
+    if (!(v = GET(b, Run, losses_mg)) || nonzero_items(c->list[LOSSES], ridx, v) < 0) goto done;
     Py_CLEAR(v);
-    if (!(v = GET(b, s_activity)) || activity_rows(c, v, ridx, Py_None) < 0) goto done;
+    if (!(v = GET(b, Run, activity)) || activity_rows(c, v, ridx, Py_None) < 0) goto done;
     rc = 0;
 done:
     Py_XDECREF(ridx); Py_XDECREF(v); Py_XDECREF(values);
@@ -424,11 +554,11 @@ done:
 
 static int shipment_rows(Ctx *c, PyObject *b, PyObject *sidx, PyObject *eseq) {
     PyObject *v, *li = NULL, *shipped = NULL, *dist = NULL;
-    if ((v = GET(b, s_lot))) { li = lot_index(c, v); Py_DECREF(v); }
-    if ((v = GET(b, s_shipped_at))) { shipped = us_of(v); Py_DECREF(v); }
-    if ((v = GET(b, s_distance_km))) { dist = dec_text(v); Py_DECREF(v); }
-    return ROW(c->list[SHIPS], REF(sidx), GET(b, s_id), li, GET(b, s_mass_mg), GET(b, s_from_site),
-               GET(b, s_to_site), shipped, GET(b, s_mode), dist, GET(b, s_to_organisation), REF(eseq));
+    if ((v = GET(b, Shipment, lot))) { li = lot_index(c, v); Py_DECREF(v); }
+    if ((v = GET(b, Shipment, shipped_at))) { shipped = us_of(v); Py_DECREF(v); }
+    if ((v = GET(b, Shipment, distance_km))) { dist = dec_text(v); Py_DECREF(v); }
+    return ROW(c->list[SHIPS], REF(sidx), GET(b, Shipment, id), li, GET(b, Shipment, mass_mg), GET(b, Shipment, from_site),
+               GET(b, Shipment, to_site), shipped, GET(b, Shipment, mode), dist, GET(b, Shipment, to_organisation), REF(eseq));
 }
 
 /* the event kind's value (ev.kind.value), borrowed, for a member of EventKind; NULL for anything else */
@@ -474,13 +604,13 @@ static int one_event(Ctx *c, Head *h, PyObject *ev, PyObject *payload, PyObject 
     buf_init(&b);
     int rc = 1;
     if ((PyObject *)Py_TYPE(ev) != EventType || !PyUnicode_CheckExact(payload)) goto done;
-    if (!(body = GET(ev, s_body))) goto done;
+    if (!(body = GET(ev, Event, body))) goto done;
     PyObject *tb = (PyObject *)Py_TYPE(body);
     if (tb != LotType && tb != RunType && tb != ShipmentType) goto done;
-    if (!(eid = GET(ev, s_event_id)) || !PyUnicode_CheckExact(eid)) goto done;
-    if (!(kind = GET(ev, s_kind))) goto done;
+    if (!(eid = GET(ev, Event, event_id)) || !PyUnicode_CheckExact(eid)) goto done;
+    if (!(kind = GET(ev, Event, kind))) goto done;
     PyObject *kv = kind_value(kind);
-    if (!kv || !(time = GET(ev, s_time)) || !(t = time_text(time))) goto done;
+    if (!kv || !(time = GET(ev, Event, time)) || !(t = time_text(time))) goto done;
     /* chain_hash(prev, event_id, kind, time, payload) */
     if (put_text(&b, h->prev) < 0 || LIT(&b, "\n") < 0 || put_text(&b, eid) < 0 || LIT(&b, "\n") < 0
         || put_text(&b, kv) < 0 || LIT(&b, "\n") < 0 || put_text(&b, t) < 0 || LIT(&b, "\n") < 0
@@ -588,8 +718,9 @@ done:
 
 static PyObject *setup(PyObject *self, PyObject *args) {
     PyObject *o[14];
-    if (!PyArg_ParseTuple(args, "OOOOOOOOOOOOOO", &o[0], &o[1], &o[2], &o[3], &o[4], &o[5], &o[6], &o[7], &o[8],
-                          &o[9], &o[10], &o[11], &o[12], &o[13]))
+    int native = 1;
+    if (!PyArg_ParseTuple(args, "OOOOOOOOOOOOOO|p", &o[0], &o[1], &o[2], &o[3], &o[4], &o[5], &o[6], &o[7], &o[8],
+                          &o[9], &o[10], &o[11], &o[12], &o[13], &native))
         return NULL;
     if (!PyTuple_CheckExact(o[13])) {
         PyErr_SetString(PyExc_TypeError, "kinds: a tuple of (member, value) pairs");
@@ -606,13 +737,44 @@ static PyObject *setup(PyObject *self, PyObject *args) {
                                   &FuelType, &ReagentType, &ConsumptionType, &DecimalType, &Utc, &DFunc, &Sha256,
                                   &Kinds};
     for (int k = 0; k < 14; k++) Py_XSETREF(*slots[k], Py_NewRef(o[k]));
+    native_sha = native && HAVE_SHA_NI && cpu_has_sha();
+    for (int k = 0; k < NMEMBERS; k++) {  /* each field must be a slot of its class */
+        PyObject *d = PyObject_GetAttrString(*member_type[k], member_name[k]);
+        if (!d) return NULL;
+        int ok = Py_IS_TYPE(d, &PyMemberDescr_Type) && ((PyMemberDescrObject *)d)->d_member->type == OBJECT_EX;
+        if (ok) member_offset[k] = ((PyMemberDescrObject *)d)->d_member->offset;
+        Py_DECREF(d);
+        if (!ok) {
+            Py_CLEAR(Sha256);  /* rows() refuses to run */
+            return PyErr_Format(PyExc_TypeError, "%R.%s is not a slot", *member_type[k], member_name[k]);
+        }
+    }
     Py_RETURN_NONE;
 }
+
+/* the digest rows() computes, for tests: hex_sha256(data) as hashlib.sha256(data).hexdigest() */
+static PyObject *sha256_hex(PyObject *self, PyObject *arg) {
+    if (!PyBytes_Check(arg)) {
+        PyErr_SetString(PyExc_TypeError, "sha256_hex() needs bytes");
+        return NULL;
+    }
+    if (!Sha256) {
+        PyErr_SetString(PyExc_RuntimeError, "lichain._hotrows.setup() was not called");
+        return NULL;
+    }
+    return hex_sha256(PyBytes_AS_STRING(arg), PyBytes_GET_SIZE(arg));
+}
+
+static PyObject *native_digest(PyObject *self, PyObject *noargs) { return PyBool_FromLong(native_sha); }
 
 static PyMethodDef methods[] = {
     {"setup", setup, METH_VARARGS,
      "setup(Event, Lot, Run, Shipment, Activity, Electricity, Fuel, Reagent, Consumption, Decimal, UTC, d, sha256, "
-     "kinds): the model's types, the decimal writer, the hash constructor and the event kinds' values."},
+     "kinds, native=True): the model's types, the decimal writer, the hash constructor and the event kinds' values; "
+     "native=False: digests by the hash constructor even where the processor's SHA extensions are there."},
+    {"sha256_hex", sha256_hex, METH_O, "sha256_hex(data) -> str: the hex SHA-256 digest, as rows() computes it."},
+    {"native_digest", native_digest, METH_NOARGS,
+     "native_digest() -> bool: digests are computed here (the processor's SHA extensions), not by hashlib."},
     {"rows", rows, METH_VARARGS,
      "rows(events, payloads, start, seq, prev, prev_record, lot_next, run_next, ship_next, lot_idx, target_seq, "
      "recorded, source, lists) -> (stop, seq, prev, prev_record, lot_next, run_next, ship_next): the rows of the "
@@ -629,18 +791,7 @@ static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_hotrows",
 PyMODINIT_FUNC PyInit__hotrows(void) {
     PyDateTime_IMPORT;
     if (!PyDateTimeAPI) return NULL;
-    INTERN(s_event_id, "event_id"); INTERN(s_kind, "kind"); INTERN(s_time, "time"); INTERN(s_body, "body");
-    INTERN(s_id, "id"); INTERN(s_material, "material"); INTERN(s_site, "site"); INTERN(s_produced_at, "produced_at");
-    INTERN(s_mass_mg, "mass_mg"); INTERN(s_origin, "origin"); INTERN(s_assay, "assay"); INTERN(s_activity, "activity");
-    INTERN(s_started_at, "started_at"); INTERN(s_ended_at, "ended_at"); INTERN(s_inputs, "inputs");
-    INTERN(s_outputs, "outputs"); INTERN(s_losses_mg, "losses_mg"); INTERN(s_allocation, "allocation");
-    INTERN(s_output_values, "output_values"); INTERN(s_lot, "lot"); INTERN(s_from_site, "from_site");
-    INTERN(s_to_site, "to_site"); INTERN(s_shipped_at, "shipped_at"); INTERN(s_mode, "mode");
-    INTERN(s_distance_km, "distance_km"); INTERN(s_to_organisation, "to_organisation");
-    INTERN(s_electricity, "electricity"); INTERN(s_fuels, "fuels"); INTERN(s_reagents, "reagents");
-    INTERN(s_water_m3, "water_m3"); INTERN(s_process_kg_co2e, "process_kg_co2e"); INTERN(s_source, "source");
-    INTERN(s_kwh, "kwh"); INTERN(s_factor_key, "factor_key"); INTERN(s_instrument, "instrument"); INTERN(s_mj, "mj");
-    INTERN(s_name, "name"); INTERN(s_kg, "kg"); INTERN(s_hexdigest, "hexdigest"); INTERN(s_economic, "economic");
+    INTERN(s_hexdigest, "hexdigest"); INTERN(s_economic, "economic");
     INTERN(c_electricity, "electricity"); INTERN(c_kwh, "kWh"); INTERN(c_fuel, "fuel"); INTERN(c_MJ, "MJ");
     INTERN(c_reagent, "reagent"); INTERN(c_kg, "kg"); INTERN(c_water, "water"); INTERN(c_m3, "m3");
     INTERN(c_process, "process"); INTERN(c_kg_co2e, "kg CO2e");
