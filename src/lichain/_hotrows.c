@@ -716,11 +716,13 @@ done:
     return out;
 }
 
-static PyObject *setup(PyObject *self, PyObject *args) {
+static PyObject *setup(PyObject *self, PyObject *args, PyObject *kwargs) {
+    static char *kwlist[] = {"event", "lot", "run", "shipment", "activity", "electricity", "fuel", "reagent",
+                             "consumption", "decimal", "utc", "d", "sha256", "kinds", "native", NULL};
     PyObject *o[14];
     int native = 1;
-    if (!PyArg_ParseTuple(args, "OOOOOOOOOOOOOO|p", &o[0], &o[1], &o[2], &o[3], &o[4], &o[5], &o[6], &o[7], &o[8],
-                          &o[9], &o[10], &o[11], &o[12], &o[13], &native))
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OOOOOOOOOOOOOO|p", kwlist, &o[0], &o[1], &o[2], &o[3], &o[4],
+                                     &o[5], &o[6], &o[7], &o[8], &o[9], &o[10], &o[11], &o[12], &o[13], &native))
         return NULL;
     if (!PyTuple_CheckExact(o[13])) {
         PyErr_SetString(PyExc_TypeError, "kinds: a tuple of (member, value) pairs");
@@ -768,7 +770,7 @@ static PyObject *sha256_hex(PyObject *self, PyObject *arg) {
 static PyObject *native_digest(PyObject *self, PyObject *noargs) { return PyBool_FromLong(native_sha); }
 
 static PyMethodDef methods[] = {
-    {"setup", setup, METH_VARARGS,
+    {"setup", (PyCFunction)(void (*)(void))setup, METH_VARARGS | METH_KEYWORDS,
      "setup(Event, Lot, Run, Shipment, Activity, Electricity, Fuel, Reagent, Consumption, Decimal, UTC, d, sha256, "
      "kinds, native=True): the model's types, the decimal writer, the hash constructor and the event kinds' values; "
      "native=False: digests by the hash constructor even where the processor's SHA extensions are there."},

@@ -64,9 +64,12 @@ def to_us(t: datetime) -> int:
     return (d.days * 86_400 + d.seconds) * 1_000_000 + d.microseconds
 
 
+#: What the compiled builder is given: the model's types, the decimal writer, the hash constructor (its digests
+#: where the processor has no SHA extensions) and the event kinds' values.
+_SETUP = (Event, Lot, Run, Shipment, Activity, Electricity, Fuel, Reagent, Consumption, Decimal, UTC, _d,
+          hashlib.sha256, tuple((k, k.value) for k in EventKind))
 if _hotrows is not None:
-    _hotrows.setup(Event, Lot, Run, Shipment, Activity, Electricity, Fuel, Reagent, Consumption, Decimal, UTC, _d,
-                   hashlib.sha256, tuple((k, k.value) for k in EventKind))
+    _hotrows.setup(*_SETUP)
 
 #: True when the compiled builder is installed.
 COMPILED = _hotrows is not None
@@ -102,7 +105,7 @@ def event_tuples(
     lot_next, run_next, ship_next = nxt["lot"], nxt["run"], nxt["shipment"]
     compiled = use_compiled and chain is chain_hash and to_us is _to_us and _plain_context()
     lists = tuple(out[t] for t in _COMPILED_TABLES)
-    done = 0  # the events before this position are written (by the compiled builder)
+    done = -1  # where the compiled builder stopped: the events before are written, the one there it declined
 
     def activity(a: Activity, run_idx: int | None, lidx: int | None) -> None:
         for el in a.electricity:
@@ -131,7 +134,7 @@ def event_tuples(
     for k, (ev, payload) in enumerate(zip(events, payloads, strict=True)):
         if k < done:
             continue
-        if compiled:  # the stretch of lots, runs and shipments from here, up to an event it declines
+        if compiled and k > done:  # the stretch of lots, runs and shipments from here, up to an event it declines
             done, seq, prev, prev_record, lot_next, run_next, ship_next = _hotrows.rows(
                 events, payloads, k, seq, prev, prev_record, lot_next, run_next, ship_next, lot_idx, target_seq,
                 recorded, source, lists)
