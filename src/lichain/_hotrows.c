@@ -64,15 +64,6 @@ static inline int put(Buf *b, const char *s, Py_ssize_t n) {
 
 #define LIT(b, s) put((b), (s), (Py_ssize_t)(sizeof(s) - 1))
 
-/* the UTF-8 bytes of an exact str, as str.encode() gives them (NULL with an error for a lone surrogate) */
-static int put_text(Buf *b, PyObject *s) {
-    if (!PyUnicode_CheckExact(s)) return -1;
-    Py_ssize_t n;
-    const char *u = PyUnicode_AsUTF8AndSize(s, &n);
-    if (!u) return -1;
-    return put(b, u, n);
-}
-
 /* ---- SHA-256, hex (hashlib.sha256(data).hexdigest()) ---------------------------------------------------------- */
 
 /* On x86-64 processors with the SHA extensions, the digest is computed here (hashlib's call costs more than the
@@ -136,37 +127,100 @@ static int cpu_has_sha(void) {
     return (b >> 29) & 1;  /* SHA */
 }
 
-/* the hex digest of p[0:n] as a new str */
-static PyObject *native_hex_sha256(const char *p, Py_ssize_t n) {
-    uint32_t st[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
-    size_t len = (size_t)n, full = len / 64, rest = len % 64;
-    sha256_blocks(st, (const unsigned char *)p, full);
+typedef struct {
+    uint32_t st[8];
+    unsigned char blk[64];
+    size_t fill;
+    unsigned long long len;
+} Sha;
+
+static void sha_init(Sha *h) {
+    static const uint32_t iv[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
+                                   0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
+    memcpy(h->st, iv, sizeof(iv));
+    h->fill = 0;
+    h->len = 0;
+}
+
+static void sha_update(Sha *h, const char *p, size_t n) {
+    const unsigned char *u = (const unsigned char *)p;
+    h->len += n;
+    if (h->fill) {  /* complete the pending block first */
+        size_t k = 64 - h->fill < n ? 64 - h->fill : n;
+        memcpy(h->blk + h->fill, u, k);
+        h->fill += k;
+        u += k;
+        n -= k;
+        if (h->fill < 64) return;
+        sha256_blocks(h->st, h->blk, 1);
+        h->fill = 0;
+    }
+    sha256_blocks(h->st, u, n / 64);  /* whole blocks straight from the text */
+    memcpy(h->blk, u + n / 64 * 64, n % 64);
+    h->fill = n % 64;
+}
+
+/* the hex digest (a new str) */
+static PyObject *sha_hex(Sha *h) {
     unsigned char tail[128] = {0};
-    memcpy(tail, p + full * 64, rest);
-    tail[rest] = 0x80;
-    size_t tb = rest < 56 ? 1 : 2;
-    unsigned long long bits = (unsigned long long)len * 8;
+    memcpy(tail, h->blk, h->fill);
+    tail[h->fill] = 0x80;
+    size_t tb = h->fill < 56 ? 1 : 2;
+    unsigned long long bits = h->len * 8;
     for (int k = 0; k < 8; k++) tail[tb * 64 - 1 - k] = (unsigned char)(bits >> (8 * k));
-    sha256_blocks(st, tail, tb);
+    sha256_blocks(h->st, tail, tb);
     PyObject *hex = PyUnicode_New(64, 127);
     if (!hex) return NULL;
     Py_UCS1 *o = PyUnicode_1BYTE_DATA(hex);
     static const char digit[] = "0123456789abcdef";
     for (int k = 0; k < 8; k++)
-        for (int j = 7; j >= 0; j--) *o++ = (Py_UCS1)digit[(st[k] >> (4 * j)) & 15];
+        for (int j = 7; j >= 0; j--) *o++ = (Py_UCS1)digit[(h->st[k] >> (4 * j)) & 15];
     return hex;
 }
 #else
 #define HAVE_SHA_NI 0
+typedef struct { int unused; } Sha;
 static int cpu_has_sha(void) { return 0; }
-static PyObject *native_hex_sha256(const char *p, Py_ssize_t n) { return NULL; }
+static void sha_init(Sha *h) {}
+static void sha_update(Sha *h, const char *p, size_t n) {}
+static PyObject *sha_hex(Sha *h) { return NULL; }
 #endif
 
 static int native_sha = 0;  /* set by setup(): the compiled digest is used */
 
-static PyObject *hex_sha256(const char *p, Py_ssize_t n) {
-    if (native_sha) return native_hex_sha256(p, n);
-    PyObject *data = PyBytes_FromStringAndSize(p, n);
+/* The text hashed, streamed into the compiled digest or gathered for hashlib's. */
+typedef struct {
+    Sha sha;
+    Buf *b;
+} Digest;
+
+static void dg_init(Digest *d, Buf *b) {
+    d->b = b;
+    b->n = 0;
+    if (native_sha) sha_init(&d->sha);
+}
+
+static int dg_put(Digest *d, const char *p, Py_ssize_t n) {
+    if (!native_sha) return put(d->b, p, n);
+    sha_update(&d->sha, p, (size_t)n);
+    return 0;
+}
+
+#define DG_LIT(d, s) dg_put((d), (s), (Py_ssize_t)(sizeof(s) - 1))
+
+/* the UTF-8 bytes of an exact str, as str.encode() gives them (-1 with an error for a lone surrogate) */
+static int dg_text(Digest *d, PyObject *s) {
+    if (!PyUnicode_CheckExact(s)) return -1;
+    Py_ssize_t n;
+    const char *u = PyUnicode_AsUTF8AndSize(s, &n);
+    if (!u) return -1;
+    return dg_put(d, u, n);
+}
+
+/* hashlib.sha256(text).hexdigest() */
+static PyObject *dg_hex(Digest *d) {
+    if (native_sha) return sha_hex(&d->sha);
+    PyObject *data = PyBytes_FromStringAndSize(d->b->p, d->b->n);
     if (!data) return NULL;
     PyObject *h = PyObject_CallOneArg(Sha256, data);
     Py_DECREF(data);
@@ -176,6 +230,7 @@ static PyObject *hex_sha256(const char *p, Py_ssize_t n) {
     if (hex && !PyUnicode_CheckExact(hex)) Py_CLEAR(hex);
     return hex;
 }
+
 
 /* ---- values ----------------------------------------------------------------------------------------------------- */
 
@@ -612,17 +667,18 @@ static int one_event(Ctx *c, Head *h, PyObject *ev, PyObject *payload, PyObject 
     PyObject *kv = kind_value(kind);
     if (!kv || !(time = GET(ev, Event, time)) || !(t = time_text(time))) goto done;
     /* chain_hash(prev, event_id, kind, time, payload) */
-    if (put_text(&b, h->prev) < 0 || LIT(&b, "\n") < 0 || put_text(&b, eid) < 0 || LIT(&b, "\n") < 0
-        || put_text(&b, kv) < 0 || LIT(&b, "\n") < 0 || put_text(&b, t) < 0 || LIT(&b, "\n") < 0
-        || put_text(&b, payload) < 0)
+    Digest d;
+    dg_init(&d, &b);
+    if (dg_text(&d, h->prev) < 0 || DG_LIT(&d, "\n") < 0 || dg_text(&d, eid) < 0 || DG_LIT(&d, "\n") < 0
+        || dg_text(&d, kv) < 0 || DG_LIT(&d, "\n") < 0 || dg_text(&d, t) < 0 || DG_LIT(&d, "\n") < 0
+        || dg_text(&d, payload) < 0 || !(chain = dg_hex(&d)))
         goto done;
-    if (!(chain = hex_sha256(b.p, b.n))) goto done;
     /* record_hash(prev_record, chain, recorded, source) */
-    b.n = 0;
-    if (put_text(&b, h->prev_record) < 0 || LIT(&b, "\n") < 0 || put_text(&b, chain) < 0 || LIT(&b, "\n") < 0
-        || put_text(&b, recorded) < 0 || LIT(&b, "\n") < 0 || (source != Py_None && put_text(&b, source) < 0))
+    dg_init(&d, &b);
+    if (dg_text(&d, h->prev_record) < 0 || DG_LIT(&d, "\n") < 0 || dg_text(&d, chain) < 0 || DG_LIT(&d, "\n") < 0
+        || dg_text(&d, recorded) < 0 || DG_LIT(&d, "\n") < 0 || (source != Py_None && dg_text(&d, source) < 0)
+        || !(record = dg_hex(&d)))
         goto done;
-    if (!(record = hex_sha256(b.p, b.n))) goto done;
     if (h->seq == LLONG_MAX || h->ship_next == LLONG_MAX || !(seq = PyLong_FromLongLong(h->seq + 1))) goto done;
     if (ROW(c->list[EV], REF(seq), REF(eid), REF(kv), REF(t), REF(payload), REF(h->prev), REF(chain),
             REF(recorded), REF(source), REF(record)) < 0)
@@ -754,7 +810,7 @@ static PyObject *setup(PyObject *self, PyObject *args, PyObject *kwargs) {
     Py_RETURN_NONE;
 }
 
-/* the digest rows() computes, for tests: hex_sha256(data) as hashlib.sha256(data).hexdigest() */
+/* the digest rows() computes, for tests: hashlib.sha256(data).hexdigest() */
 static PyObject *sha256_hex(PyObject *self, PyObject *arg) {
     if (!PyBytes_Check(arg)) {
         PyErr_SetString(PyExc_TypeError, "sha256_hex() needs bytes");
@@ -764,7 +820,21 @@ static PyObject *sha256_hex(PyObject *self, PyObject *arg) {
         PyErr_SetString(PyExc_RuntimeError, "lichain._hotrows.setup() was not called");
         return NULL;
     }
-    return hex_sha256(PyBytes_AS_STRING(arg), PyBytes_GET_SIZE(arg));
+    /* fed in pieces of 1, 2, ... 64, 1, ... bytes: every way the pending block fills */
+    Buf b;
+    buf_init(&b);
+    Digest d;
+    dg_init(&d, &b);
+    const char *p = PyBytes_AS_STRING(arg);
+    Py_ssize_t n = PyBytes_GET_SIZE(arg);
+    for (Py_ssize_t at = 0, k = 1; at < n; at += k, k = k % 64 + 1)
+        if (dg_put(&d, p + at, k < n - at ? k : n - at) < 0) {
+            buf_free(&b);
+            return NULL;
+        }
+    PyObject *hex = dg_hex(&d);
+    buf_free(&b);
+    return hex;
 }
 
 static PyObject *native_digest(PyObject *self, PyObject *noargs) { return PyBool_FromLong(native_sha); }
