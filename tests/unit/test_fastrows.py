@@ -5,7 +5,7 @@ what ``verify --deep`` rebuilds the projections with; :func:`lichain.storage.fas
 SQL store writes. Both run on the events of a demo ledger (every kind the demo makes, retractions included) and on
 runs, lots and shipments drawn at random (economic allocation, activities on lots and runs, zero assays and losses),
 mixed with hostile bodies and events of every other kind. Each comparison runs with the compiled builder
-(``lichain/_hotrows.c``, its own digests and hashlib's) and with the Python builder alone; values are compared with
+(``lichain/storage/_hotrows.c``, its own digests and hashlib's) and with the Python builder alone; values are compared with
 their types (1 is not True, "1" is not 1).
 """
 
@@ -282,7 +282,7 @@ def test_a_decimal_context_that_rounds_leaves_the_rows_to_python(builder: str) -
 def test_the_compiled_builder_is_installed_and_writes_every_lot_run_and_shipment_of_a_demo_chain() -> None:
     """The package builds its compiled builder (setup.py); it declines none of a demo chain's lots, runs and
     shipments, so bulk ingest never falls back to Python for them, and writes the reference rows."""
-    from lichain import _hotrows
+    from lichain.storage import _hotrows
 
     assert fastrows.COMPILED
     chain = generate(lots=400, seed=3)

@@ -757,7 +757,7 @@ static PyObject *rows(PyObject *self, PyObject *args) {
                           &o_run, &o_ship, &lot_idx, &target_seq, &recorded, &source, &lists))
         return NULL;
     if (!Sha256) {
-        PyErr_SetString(PyExc_RuntimeError, "lichain._hotrows.setup() was not called");
+        PyErr_SetString(PyExc_RuntimeError, "lichain.storage._hotrows.setup() was not called");
         return NULL;
     }
     if (!PyTuple_CheckExact(lists) || PyTuple_GET_SIZE(lists) != NLISTS) {
@@ -850,7 +850,7 @@ static PyObject *sha256_hex(PyObject *self, PyObject *arg) {
         return NULL;
     }
     if (!Sha256) {
-        PyErr_SetString(PyExc_RuntimeError, "lichain._hotrows.setup() was not called");
+        PyErr_SetString(PyExc_RuntimeError, "lichain.storage._hotrows.setup() was not called");
         return NULL;
     }
     /* fed in pieces of 1, 2, ... 64, 1, ... bytes: every way the pending block fills */
