@@ -270,6 +270,23 @@ def test_the_builders_switch_at_declined_events_and_other_kinds(builder: str,
 
 
 @builders
+def test_lists_where_the_model_has_tuples_are_left_to_python(builder: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A run whose inputs, outputs or activity items come as lists: the compiled builder declines it (after the
+    plain lot before it), the Python builder writes it."""
+    lot = Lot("L9", "CAM", "S1", T, 10_000_000, {"Ni": 5})
+    run = Run("R-1", "S1", "calcination", T, T, [Consumption("L1", 7)], [dataclasses.replace(lot, id="L8")],
+              {}, Activity([Electricity(Decimal("2"))], [Fuel("diesel", Decimal("3"))]))
+    events = [Event("urn:uuid:0", EventKind.LOT, T, lot), Event("urn:uuid:1", EventKind.RUN, T, run),
+              Event("urn:uuid:2", EventKind.RUN, T, dataclasses.replace(run, id="R-2", inputs=(), outputs=()))]
+    spy = _Spy(fastrows._hotrows)
+    monkeypatch.setattr(fastrows, "_hotrows", spy)
+    with _builder(builder):
+        rows = _both(events, {"L1": 0})
+    assert rows is not None and len(rows["activities"]) == 4
+    assert spy.calls == ([] if builder == "python" else [(0, 1), (2, 2)])
+
+
+@builders
 def test_a_decimal_context_that_rounds_leaves_the_rows_to_python(builder: str) -> None:
     """With fewer digits than a quantity has, normalize() rounds: the compiled builder is not used."""
     el = Electricity(Decimal("1234567.891"))

@@ -7,10 +7,12 @@
  * call. The builder declines an event (stops before it, leaving nothing of it written) whenever a value is not of
  * the plain type the ledger's model gives it: an event, body or nested record of another type (subclasses
  * included), an id that is not an exact str, a time that is not an exact datetime in UTC, a counter or amount
- * that is not an exact int, a quantity that is not an exact Decimal, a container that is not a tuple, list or
- * dict, a lot id missing from the index, a text that cannot be encoded (a lone surrogate); the Python builder then
- * decides, raising where it raises. Quantities are written as rows.py's _d writes them (format(d.normalize(),
- * "f"), "-0" kept), from the Decimal's own text where that is exact, else by _d itself, passed in by setup().
+ * that is not an exact int, a quantity that is not an exact Decimal, a container that is not a tuple (the model's
+ * sequences) or a dict, a lot id missing from the index, a text that cannot be encoded (a lone surrogate); the
+ * Python builder then decides, raising where it raises. Quantities are written as rows.py's _d writes them
+ * (format(d.normalize(), "f"), "-0" kept), from the Decimal's own text where that is exact, else by _d itself,
+ * passed in by setup(); fastrows calls the builder only with the store's chain hash and time converter and under a
+ * decimal context that cannot round such a text.
  *
  * Property tests: tests/unit/test_fastrows.py (compiled, Python and reference rows are the same).
  */
@@ -438,11 +440,13 @@ static inline PyObject *member(PyObject *o, int k) {
 
 #define GET(o, T, a) member((o), M_##T##_##a)
 
-/* a tuple or list, as a borrowed item array */
+/* an exact tuple, as a borrowed item array (a list is declined: its items could move while they are read, should
+ * anything run Python code) */
 static int seq_items(PyObject *o, PyObject ***items, Py_ssize_t *n) {
-    if (PyTuple_CheckExact(o)) { *items = &PyTuple_GET_ITEM(o, 0); *n = PyTuple_GET_SIZE(o); return 0; }
-    if (PyList_CheckExact(o)) { *items = ((PyListObject *)o)->ob_item; *n = PyList_GET_SIZE(o); return 0; }
-    return -1;
+    if (!PyTuple_CheckExact(o)) return -1;
+    *items = &PyTuple_GET_ITEM(o, 0);
+    *n = PyTuple_GET_SIZE(o);
+    return 0;
 }
 
 /* (idx, key, value) for every item of an exact dict whose value, an exact int, is not zero */
