@@ -107,7 +107,7 @@ def _both(events: list[Event], lot_idx: dict[str, int] | None = None,
         assert _typed(fast[1][t]) == _typed(as_tuples(COLUMNS[t], ref[1][t])), t
     assert li_ref == li_fast and ts_ref == ts_fast
     assert {k: type(v) for k, v in li_ref.items()} == {k: type(v) for k, v in li_fast.items()}
-    return fast[1]  # type: ignore[no-any-return]
+    return fast[1]
 
 
 @cache

@@ -716,41 +716,10 @@ done:
     return rc;
 }
 
-/* ---- memory requested ahead ----------------------------------------------------------------------------------
- * A document's objects were made long before its rows: most of the time of a row is spent waiting for them. While
- * one event is written, the processor is asked for the next events' objects (the event three ahead, the body two
- * ahead, the fields of the next event and of its body). A prefetch never faults; only pointers of objects the lists
- * hold, of the model's own slotted classes, are read. */
-
-static inline void prefetch_slots(PyObject *o) {
-    PyObject *t = (PyObject *)Py_TYPE(o);
-    if (t != EventType && t != LotType && t != RunType && t != ShipmentType) return;
-    Py_ssize_t end = Py_TYPE(o)->tp_basicsize;
-    for (Py_ssize_t off = (Py_ssize_t)sizeof(PyObject); off + (Py_ssize_t)sizeof(PyObject *) <= end;
-         off += (Py_ssize_t)sizeof(PyObject *)) {
-        PyObject *v = *(PyObject **)((char *)o + off);
-        if (v) __builtin_prefetch(v);
-    }
-}
-
-static inline PyObject *at(PyObject *seq, Py_ssize_t i) {  /* borrowed, or NULL past the end */
+/* item i of a list or tuple (borrowed), or NULL past its end */
+static inline PyObject *at(PyObject *seq, Py_ssize_t i) {
     if (PyList_CheckExact(seq)) return i < PyList_GET_SIZE(seq) ? PyList_GET_ITEM(seq, i) : NULL;
     return i < PyTuple_GET_SIZE(seq) ? PyTuple_GET_ITEM(seq, i) : NULL;
-}
-
-static void prefetch_ahead(PyObject *events, PyObject *payloads, Py_ssize_t pos) {
-    PyObject *e3 = at(events, pos + 3), *e2 = at(events, pos + 2), *e1 = at(events, pos + 1), *p1;
-    if (e3) __builtin_prefetch(e3);
-    if (e2 && (PyObject *)Py_TYPE(e2) == EventType) {
-        PyObject *b = *(PyObject **)((char *)e2 + member_offset[M_Event_body]);
-        if (b) __builtin_prefetch(b);
-    }
-    if (e1 && (PyObject *)Py_TYPE(e1) == EventType) {
-        prefetch_slots(e1);
-        PyObject *b = *(PyObject **)((char *)e1 + member_offset[M_Event_body]);
-        if (b) prefetch_slots(b);
-    }
-    if ((p1 = at(payloads, pos + 1))) __builtin_prefetch(p1);
 }
 
 static PyObject *rows(PyObject *self, PyObject *args) {
@@ -789,7 +758,6 @@ static PyObject *rows(PyObject *self, PyObject *args) {
     }
     if (!(c.new_lots = PyList_New(0))) goto done;
     for (;; pos++) {
-        prefetch_ahead(events, payloads, pos);
         /* items are fetched afresh for each event (and held while it is read) */
         PyObject *ev = Py_XNewRef(at(events, pos)), *payload = Py_XNewRef(at(payloads, pos));
         int rc = ev && payload ? one_event(&c, &h, ev, payload, recorded, source) : 1;
