@@ -5,8 +5,8 @@ what ``verify --deep`` rebuilds the projections with; :func:`lichain.storage.fas
 SQL store writes. Both run on the events of a demo ledger (every kind the demo makes, retractions included) and on
 runs, lots and shipments drawn at random (economic allocation, activities on lots and runs, zero assays and losses),
 mixed with hostile bodies and events of every other kind. Each comparison runs with the compiled builder
-(``lichain/storage/_hotrows.c``, its own digests and hashlib's) and with the Python builder alone; values are compared with
-their types (1 is not True, "1" is not 1).
+(``lichain/storage/_hotrows.c``, its own digests and hashlib's) and with the Python builder alone; values are
+compared with their types (1 is not True, "1" is not 1).
 """
 
 from __future__ import annotations
@@ -179,8 +179,8 @@ def _known_lots(b: Any, draw: st.DrawFn) -> Any:
     if type(b) is Shipment and draw(st.integers(0, 3)):
         return dataclasses.replace(b, lot=draw(_ids))
     if type(b) is Run and draw(st.integers(0, 3)):
-        return dataclasses.replace(b, inputs=tuple(Consumption(draw(_ids), c.mass_mg) if type(c) is Consumption else c
-                                                   for c in b.inputs))
+        inputs = tuple(Consumption(draw(_ids), c.mass_mg) if type(c) is Consumption else c for c in b.inputs)
+        return dataclasses.replace(b, inputs=inputs)
     return b
 
 
@@ -253,7 +253,8 @@ def test_the_builders_switch_at_declined_events_and_other_kinds(builder: str,
     lot = Lot("L9", "CAM", "S1", T, 10_000_000, {"Ni": 5, "Co": 0})
     run = Run("R-1", "S1", "calcination", T, T, (Consumption("L1", 7),), (dataclasses.replace(lot, id="L8"),),
               {"Ni": 3}, Activity((Electricity(Decimal("1.50")),)))
-    odd_run = dataclasses.replace(run, id="R-2", outputs=(dataclasses.replace(lot, id="L7"),), losses_mg={"Ni": True})
+    odd_run = dataclasses.replace(run, id="R-2", outputs=(dataclasses.replace(lot, id="L7"),),
+                                  losses_mg={"Ni": True})
     odd_lot = dataclasses.replace(lot, id=_Text("L6"))
     ship = Shipment("SH-1", "L9", 5, "S1", "S2", T, "road", Decimal("-0.0"))
     site = Site("S1", "Plant", "refinery", "CN", "Org")

@@ -235,7 +235,7 @@ static PyObject *dg_hex(Digest *d) {
 }
 
 
-/* ---- values ----------------------------------------------------------------------------------------------------- */
+/* ---- values ---------------------------------------------------------------------------------------------------- */
 
 static inline char *digits(char *o, int v, int width) {
     for (int k = width - 1; k >= 0; k--) { o[k] = (char)('0' + v % 10); v /= 10; }
@@ -362,7 +362,7 @@ static PyObject *dec_text(PyObject *d) {
     return r;
 }
 
-/* ---- rows ------------------------------------------------------------------------------------------------------- */
+/* ---- rows ------------------------------------------------------------------------------------------------------ */
 
 enum { EV, LOTS, ASSAYS, ACTS, RUNS, CONS, SHIPS, LOSSES, NLISTS };
 
@@ -401,15 +401,16 @@ static int add(PyObject *list, Py_ssize_t n, PyObject **items) {
 /* The fields read, each a slot of a model class: read at the offset setup() finds in the class's member descriptor,
  * only ever from an instance of exactly that class. */
 #define MEMBERS(X) \
-    X(Event, body) X(Event, event_id) X(Event, kind) X(Event, time) \
-    X(Lot, id) X(Lot, produced_at) X(Lot, material) X(Lot, site) X(Lot, mass_mg) X(Lot, origin) X(Lot, assay) X(Lot, activity) \
-    X(Run, started_at) X(Run, ended_at) X(Run, id) X(Run, site) X(Run, kind) X(Run, inputs) X(Run, allocation) X(Run, output_values) X(Run, outputs) X(Run, losses_mg) X(Run, activity) \
-    X(Consumption, lot) X(Consumption, mass_mg) \
-    X(Shipment, lot) X(Shipment, shipped_at) X(Shipment, distance_km) X(Shipment, id) X(Shipment, mass_mg) X(Shipment, from_site) X(Shipment, to_site) X(Shipment, mode) X(Shipment, to_organisation) \
-    X(Activity, electricity) X(Activity, fuels) X(Activity, reagents) X(Activity, water_m3) X(Activity, process_kg_co2e) \
-    X(Electricity, kwh) X(Electricity, source) X(Electricity, factor_key) X(Electricity, instrument) \
-    X(Fuel, mj) X(Fuel, kind) \
-    X(Reagent, kg) X(Reagent, name) X(Reagent, factor_key)
+    X(Event, body) X(Event, event_id) X(Event, kind) X(Event, time) X(Lot, id) X(Lot, produced_at) \
+    X(Lot, material) X(Lot, site) X(Lot, mass_mg) X(Lot, origin) X(Lot, assay) X(Lot, activity) \
+    X(Run, started_at) X(Run, ended_at) X(Run, id) X(Run, site) X(Run, kind) X(Run, inputs) X(Run, allocation) \
+    X(Run, output_values) X(Run, outputs) X(Run, losses_mg) X(Run, activity) X(Consumption, lot) \
+    X(Consumption, mass_mg) X(Shipment, lot) X(Shipment, shipped_at) X(Shipment, distance_km) X(Shipment, id) \
+    X(Shipment, mass_mg) X(Shipment, from_site) X(Shipment, to_site) X(Shipment, mode) \
+    X(Shipment, to_organisation) X(Activity, electricity) X(Activity, fuels) X(Activity, reagents) \
+    X(Activity, water_m3) X(Activity, process_kg_co2e) X(Electricity, kwh) X(Electricity, source) \
+    X(Electricity, factor_key) X(Electricity, instrument) X(Fuel, mj) X(Fuel, kind) X(Reagent, kg) \
+    X(Reagent, name) X(Reagent, factor_key)
 
 enum {
 #define X(T, a) M_##T##_##a,
@@ -511,8 +512,8 @@ static int activity_rows(Ctx *c, PyObject *a, PyObject *ridx, PyObject *lidx) {
         if (!kg) goto done;
         PyObject *amount = dec_text(kg);
         Py_DECREF(kg);
-        if (ROW(l, REF(ridx), REF(lidx), REF(c_reagent), GET(r, Reagent, name), amount, REF(c_kg), GET(r, Reagent, factor_key),
-                REF(Py_None)) < 0)
+        if (ROW(l, REF(ridx), REF(lidx), REF(c_reagent), GET(r, Reagent, name), amount, REF(c_kg),
+                GET(r, Reagent, factor_key), REF(Py_None)) < 0)
             goto done;
     }
     Py_CLEAR(v);
@@ -545,8 +546,8 @@ static int lot_rows(Ctx *c, PyObject *o, PyObject *ridx, PyObject *eseq, PyObjec
     PyObject *produced = us_of(v);
     Py_CLEAR(v);
     PyObject *alloc = value == NULL || value == Py_None ? Py_NewRef(Py_None) : dec_text(value);
-    if (ROW(c->list[LOTS], REF(idx), REF(id), GET(o, Lot, material), GET(o, Lot, site), produced, GET(o, Lot, mass_mg),
-            GET(o, Lot, origin), REF(ridx), REF(eseq), alloc) < 0)
+    if (ROW(c->list[LOTS], REF(idx), REF(id), GET(o, Lot, material), GET(o, Lot, site), produced,
+            GET(o, Lot, mass_mg), GET(o, Lot, origin), REF(ridx), REF(eseq), alloc) < 0)
         goto done;
     if (!(v = GET(o, Lot, assay)) || nonzero_items(c->list[ASSAYS], idx, v) < 0) goto done;
     Py_CLEAR(v);
@@ -569,7 +570,8 @@ static int run_rows(Ctx *c, PyObject *b, PyObject *eseq) {
     Py_CLEAR(v);
     if ((v = GET(b, Run, ended_at))) ended = us_of(v);
     Py_CLEAR(v);
-    if (ROW(c->list[RUNS], REF(ridx), GET(b, Run, id), GET(b, Run, site), GET(b, Run, kind), started, ended, REF(eseq)) < 0)
+    if (ROW(c->list[RUNS], REF(ridx), GET(b, Run, id), GET(b, Run, site), GET(b, Run, kind), started, ended,
+            REF(eseq)) < 0)
         goto done;
     if (!(v = GET(b, Run, inputs)) || seq_items(v, &it, &n) < 0) goto done;
     for (Py_ssize_t i = 0; i < n; i++) {
@@ -617,8 +619,9 @@ static int shipment_rows(Ctx *c, PyObject *b, PyObject *sidx, PyObject *eseq) {
     if ((v = GET(b, Shipment, lot))) { li = lot_index(c, v); Py_DECREF(v); }
     if ((v = GET(b, Shipment, shipped_at))) { shipped = us_of(v); Py_DECREF(v); }
     if ((v = GET(b, Shipment, distance_km))) { dist = dec_text(v); Py_DECREF(v); }
-    return ROW(c->list[SHIPS], REF(sidx), GET(b, Shipment, id), li, GET(b, Shipment, mass_mg), GET(b, Shipment, from_site),
-               GET(b, Shipment, to_site), shipped, GET(b, Shipment, mode), dist, GET(b, Shipment, to_organisation), REF(eseq));
+    return ROW(c->list[SHIPS], REF(sidx), GET(b, Shipment, id), li, GET(b, Shipment, mass_mg),
+               GET(b, Shipment, from_site), GET(b, Shipment, to_site), shipped, GET(b, Shipment, mode), dist,
+               GET(b, Shipment, to_organisation), REF(eseq));
 }
 
 /* the event kind's value (ev.kind.value), borrowed, for a member of EventKind; NULL for anything else */
@@ -791,7 +794,8 @@ static PyObject *setup(PyObject *self, PyObject *args, PyObject *kwargs) {
     }
     for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(o[13]); i++) {
         PyObject *pair = PyTuple_GET_ITEM(o[13], i);
-        if (!PyTuple_CheckExact(pair) || PyTuple_GET_SIZE(pair) != 2 || !PyUnicode_CheckExact(PyTuple_GET_ITEM(pair, 1))) {
+        if (!PyTuple_CheckExact(pair) || PyTuple_GET_SIZE(pair) != 2
+            || !PyUnicode_CheckExact(PyTuple_GET_ITEM(pair, 1))) {
             PyErr_SetString(PyExc_TypeError, "kinds: a tuple of (member, value) pairs");
             return NULL;
         }

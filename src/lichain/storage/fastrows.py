@@ -6,11 +6,11 @@ the tuples directly, and hands any other kind of event to ``event_rows`` itself 
 the rows written stay those that ``verify --deep`` rebuilds with ``event_rows``. Property test:
 ``tests/unit/test_fastrows.py`` (every table, every row, same order).
 
-The same builder exists in compiled code (``lichain/storage/_hotrows.c``, built with the package): with the store's own
-chain hash and time converter (:func:`~lichain.core.codec.chain_hash`, :func:`to_us`) and the default decimal
-context, it writes each stretch of lots, runs and shipments and declines anything but the plain types of the model;
-this module's Python code writes every event it declines, and every other kind. :data:`COMPILED` tells whether it
-is there.
+The same builder exists in compiled code (``lichain/storage/_hotrows.c``, built with the package): with the
+store's own chain hash and time converter (:func:`~lichain.core.codec.chain_hash`, :func:`to_us`) and the default
+decimal context, it writes each stretch of lots, runs and shipments and declines anything but the plain types of the
+model; this module's Python code writes every event it declines, and every other kind. :data:`COMPILED` tells
+whether it is there.
 """
 
 from __future__ import annotations
