@@ -1,8 +1,8 @@
 /* The rows of lots, runs and shipments in compiled code: the tuples lichain.storage.fastrows.event_tuples builds
  * for them (and so the rows lichain.storage.rows.event_rows builds), chain and record hashes included.
  *
- * Why this exists: once payloads are written in compiled code (_hotpath.c), building the rows of an event is the
- * largest Python stage left in bulk ingest (about 8 µs per event on the demo chain: two SHA-256 links, one tuple
+ * Why this exists: once payloads are written in compiled code (core/_hotpath.c), building the rows of an event is
+ * the largest Python stage left in bulk ingest (about 8 µs per event on the demo chain: two SHA-256 links, one tuple
  * per row, one decimal text per quantity). Here a maximal stretch of lots, runs and shipments is written in one
  * call. The builder declines an event (stops before it, leaving nothing of it written) whenever a value is not of
  * the plain type the ledger's model gives it: an event, body or nested record of another type (subclasses
