@@ -5,27 +5,83 @@ dict for ``executemany``; for lots, runs and shipments, nearly every event of a 
 the tuples directly, and hands any other kind of event to ``event_rows`` itself (with the counters carried over), so
 the rows written stay those that ``verify --deep`` rebuilds with ``event_rows``. Property test:
 ``tests/unit/test_fastrows.py`` (every table, every row, same order).
+
+The same builder exists in compiled code (``lichain/storage/_hotrows.c``, built with the package): with the
+store's own chain hash and time converter (:func:`~lichain.core.codec.chain_hash`, :func:`to_us`) and the default
+decimal context, it writes each stretch of lots, runs and shipments and declines anything but the plain types of the
+model; this module's Python code writes every event it declines, and every other kind. :data:`COMPILED` tells
+whether it is there.
 """
 
 from __future__ import annotations
 
+import decimal
+import hashlib
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
-from lichain.core.codec import format_time, record_hash
-from lichain.core.model import Activity, Event, Lot, Run, Shipment
+from lichain.core.codec import chain_hash, format_time, record_hash
+from lichain.core.model import (
+    Activity,
+    Consumption,
+    Electricity,
+    Event,
+    EventKind,
+    Fuel,
+    Lot,
+    Reagent,
+    Run,
+    Shipment,
+)
 from lichain.storage import schema as s
 from lichain.storage.rows import _d, as_tuples, event_rows
 
-__all__ = ["COLUMNS", "TABLES", "event_tuples"]
+try:
+    from lichain.storage import _hotrows
+except ImportError:  # installed without a C compiler: the Python builder alone
+    _hotrows = None  # type: ignore[assignment]
+
+__all__ = ["COLUMNS", "COMPILED", "TABLES", "event_tuples", "to_us"]
 
 #: The tables ``event_rows`` fills, in its order.
 TABLES = ("events", "sites", "materials", "lots", "assays", "runs", "consumptions", "shipments", "retractions",
           "overrides", "run_losses", "activities", "custody_claims", "claim_allocations", "supplier_pcfs")
 #: Column names of each table, in the table's order (the order of the tuples).
 COLUMNS: dict[str, tuple[str, ...]] = {t: tuple(c.name for c in getattr(s, t).columns) for t in TABLES}
+#: The tables the compiled builder fills, in the order of the lists it is given.
+_COMPILED_TABLES = ("events", "lots", "assays", "activities", "runs", "consumptions", "shipments", "run_losses")
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@lru_cache(maxsize=65536)
+def to_us(t: datetime) -> int:
+    """Aware datetime → integer microseconds since the Unix epoch (UTC)."""
+    d = t - _EPOCH
+    return (d.days * 86_400 + d.seconds) * 1_000_000 + d.microseconds
+
+
+#: What the compiled builder is given: the model's types, the decimal writer, the hash constructor (its digests
+#: where the processor has no SHA extensions) and the event kinds' values.
+_SETUP = (Event, Lot, Run, Shipment, Activity, Electricity, Fuel, Reagent, Consumption, Decimal, UTC, _d,
+          hashlib.sha256, tuple((k, k.value) for k in EventKind))
+if _hotrows is not None:
+    _hotrows.setup(*_SETUP)
+
+#: True when the compiled builder is installed.
+COMPILED = _hotrows is not None
+#: False turns the compiled builder off (tests compare both builders).
+use_compiled = COMPILED
+
+
+def _plain_context() -> bool:
+    """True when the decimal context cannot round or clamp what the compiled builder writes from a Decimal's own
+    text (at most 28 digits, exponents within ±100): ``normalize()`` then changes no digit."""
+    c = decimal.getcontext()
+    return c.prec >= 28 and c.Emax >= 999 and c.Emin <= -999 and not c.clamp
 
 
 def event_tuples(
@@ -47,6 +103,9 @@ def event_tuples(
     ev_rows, lot_rows, assay_rows, act_rows = out["events"], out["lots"], out["assays"], out["activities"]
     run_rows, cons_rows, ship_rows, loss_rows = out["runs"], out["consumptions"], out["shipments"], out["run_losses"]
     lot_next, run_next, ship_next = nxt["lot"], nxt["run"], nxt["shipment"]
+    compiled = use_compiled and chain is chain_hash and to_us is _to_us and _plain_context()
+    lists = tuple(out[t] for t in _COMPILED_TABLES)
+    done = -1  # where the compiled builder stopped: the events before are written, the one there it declined
 
     def activity(a: Activity, run_idx: int | None, lidx: int | None) -> None:
         for el in a.electricity:
@@ -72,7 +131,15 @@ def event_tuples(
         if o.activity is not None:
             activity(o.activity, None, idx)
 
-    for ev, payload in zip(events, payloads, strict=True):
+    for k, (ev, payload) in enumerate(zip(events, payloads, strict=True)):
+        if k < done:
+            continue
+        if compiled and k > done:  # the stretch of lots, runs and shipments from here, up to an event it declines
+            done, seq, prev, prev_record, lot_next, run_next, ship_next = _hotrows.rows(
+                events, payloads, k, seq, prev, prev_record, lot_next, run_next, ship_next, lot_idx, target_seq,
+                recorded, source, lists)
+            if done > k:
+                continue
         b = ev.body
         tb = type(b)
         if tb is not Run and tb is not Lot and tb is not Shipment:  # any other kind: the reference rows
@@ -117,3 +184,6 @@ def event_tuples(
             assert isinstance(b, Lot)
             lot(b, None, seq)
     return out
+
+
+_to_us = to_us  # the converter event_tuples' parameter is compared with (the parameter hides the name)

@@ -13,7 +13,6 @@ import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +33,7 @@ from lichain.core.ports import (
     StoredEvent,
 )
 from lichain.storage import schema as s
-from lichain.storage.fastrows import COLUMNS, event_tuples
+from lichain.storage.fastrows import COLUMNS, event_tuples, to_us
 from lichain.storage.inlist import CHUNK, in_rows
 from lichain.storage.location import DEFAULT_URL, SCHEMA_REVISION, resolve_url
 
@@ -48,16 +47,6 @@ _PG_LOCK = 0x6C6963686169  # "lichai": advisory lock key serialising writers
 #: One expanding parameter for every ``IN`` list: the statement compiles once and is cached; the values are bound
 #: at execution (500 literal parameters compiled per query cost more than the query in bulk prefetches).
 _IDS: Any = bindparam("ids", expanding=True)
-
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-@lru_cache(maxsize=65536)
-def to_us(t: datetime) -> int:
-    """Aware datetime → integer microseconds since the Unix epoch (UTC)."""
-    d = t - _EPOCH
-    return (d.days * 86_400 + d.seconds) * 1_000_000 + d.microseconds
 
 
 def chunks(items: Sequence[Any], n: int = _CHUNK) -> Iterator[Sequence[Any]]:

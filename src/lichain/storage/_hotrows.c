@@ -1,0 +1,880 @@
+/* The rows of lots, runs and shipments in compiled code: the tuples lichain.storage.fastrows.event_tuples builds
+ * for them (and so the rows lichain.storage.rows.event_rows builds), chain and record hashes included.
+ *
+ * Why this exists: once payloads are written in compiled code (core/_hotpath.c), building the rows of an event is
+ * the largest Python stage left in bulk ingest (about 8 µs per event on the demo chain: two SHA-256 links, one tuple
+ * per row, one decimal text per quantity). Here a maximal stretch of lots, runs and shipments is written in one
+ * call. The builder declines an event (stops before it, leaving nothing of it written) whenever a value is not of
+ * the plain type the ledger's model gives it: an event, body or nested record of another type (subclasses
+ * included), an id that is not an exact str, a time that is not an exact datetime in UTC, a counter or amount
+ * that is not an exact int, a quantity that is not an exact Decimal, a container that is not a tuple (the model's
+ * sequences) or a dict, a lot id missing from the index, a text that cannot be encoded (a lone surrogate); the
+ * Python builder then decides, raising where it raises. Quantities are written as rows.py's _d writes them
+ * (format(d.normalize(), "f"), "-0" kept), from the Decimal's own text where that is exact, else by _d itself,
+ * passed in by setup(); fastrows calls the builder only with the store's chain hash and time converter and under a
+ * decimal context that cannot round such a text.
+ *
+ * Property tests: tests/unit/test_fastrows.py (compiled, Python and reference rows are the same).
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <datetime.h>
+#include <string.h>
+#ifdef Py_T_OBJECT_EX
+#define OBJECT_EX Py_T_OBJECT_EX
+#else
+#include <structmember.h>
+#define OBJECT_EX T_OBJECT_EX
+#endif
+
+typedef struct {
+    char *p;
+    Py_ssize_t n, cap;
+    char stack[4096];
+} Buf;
+
+static PyObject *EventType, *LotType, *RunType, *ShipmentType, *ActivityType, *ElectricityType, *FuelType,
+    *ReagentType, *ConsumptionType, *DecimalType, *Utc, *DFunc, *Sha256, *Kinds;
+static PyObject *s_hexdigest, *s_economic, *c_electricity, *c_kwh, *c_fuel, *c_MJ, *c_reagent, *c_kg, *c_water,
+    *c_m3, *c_process, *c_kg_co2e;
+
+static void buf_init(Buf *b) { b->p = b->stack; b->n = 0; b->cap = (Py_ssize_t)sizeof(b->stack); }
+static void buf_free(Buf *b) { if (b->p != b->stack) PyMem_Free(b->p); }
+
+static int buf_grow(Buf *b, Py_ssize_t need) {
+    Py_ssize_t cap = b->cap;
+    while (cap < b->n + need) cap *= 2;
+    char *p;
+    if (b->p == b->stack) {
+        p = PyMem_Malloc((size_t)cap);
+        if (p) memcpy(p, b->stack, (size_t)b->n);
+    } else {
+        p = PyMem_Realloc(b->p, (size_t)cap);
+    }
+    if (!p) { PyErr_NoMemory(); return -1; }
+    b->p = p;
+    b->cap = cap;
+    return 0;
+}
+
+static inline int put(Buf *b, const char *s, Py_ssize_t n) {
+    if (b->n + n > b->cap && buf_grow(b, n) < 0) return -1;
+    memcpy(b->p + b->n, s, (size_t)n);
+    b->n += n;
+    return 0;
+}
+
+#define LIT(b, s) put((b), (s), (Py_ssize_t)(sizeof(s) - 1))
+
+/* ---- SHA-256, hex (hashlib.sha256(data).hexdigest()) ---------------------------------------------------------- */
+
+/* On x86-64 processors with the SHA extensions, the digest is computed here (hashlib's call costs more than the
+ * hashing of a typical event: about 0.4 µs per call for OpenSSL 3's lookup of the algorithm). Elsewhere, or when
+ * setup() is told not to, hashlib's constructor (passed in by setup()) does it. tests/unit/test_fastrows.py
+ * compares both with hashlib on texts of every length up to a few blocks. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(LICHAIN_NO_SHA_NI)
+#include <cpuid.h>
+#include <immintrin.h>
+#define HAVE_SHA_NI 1
+
+static const uint32_t K256[64] = {
+    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
+    0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
+    0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+    0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
+    0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
+    0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+    0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+    0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2};
+
+/* the compression function over `blocks` 64-byte blocks (the SHA extensions' rounds, four per step) */
+__attribute__((target("sha,sse4.1,ssse3"))) static void sha256_blocks(uint32_t state[8], const unsigned char *data,
+                                                                         size_t blocks) {
+    const __m128i mask = _mm_set_epi64x(0x0c0d0e0f08090a0bULL, 0x0405060700010203ULL);
+    __m128i tmp = _mm_loadu_si128((const __m128i *)&state[0]);
+    __m128i s1 = _mm_loadu_si128((const __m128i *)&state[4]);
+    tmp = _mm_shuffle_epi32(tmp, 0xB1);        /* CDAB */
+    s1 = _mm_shuffle_epi32(s1, 0x1B);          /* EFGH */
+    __m128i s0 = _mm_alignr_epi8(tmp, s1, 8);  /* ABEF */
+    s1 = _mm_blend_epi16(s1, tmp, 0xF0);       /* CDGH */
+    for (; blocks; blocks--, data += 64) {
+        __m128i abef = s0, cdgh = s1, w[4];
+        for (int i = 0; i < 4; i++) w[i] = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(data + 16 * i)), mask);
+#pragma GCC unroll 16  /* unrolled, the schedule stays in registers (at -O2 the loop alone runs a third slower) */
+        for (int i = 0; i < 16; i++) {  /* rounds 4i .. 4i+3 */
+            __m128i msg = _mm_add_epi32(w[i & 3], _mm_loadu_si128((const __m128i *)&K256[4 * i]));
+            s1 = _mm_sha256rnds2_epu32(s1, s0, msg);
+            if (i >= 3 && i <= 14) {  /* the schedule's next four words */
+                __m128i t = _mm_alignr_epi8(w[i & 3], w[(i + 3) & 3], 4);
+                w[(i + 1) & 3] = _mm_sha256msg2_epu32(_mm_add_epi32(w[(i + 1) & 3], t), w[i & 3]);
+            }
+            s0 = _mm_sha256rnds2_epu32(s0, s1, _mm_shuffle_epi32(msg, 0x0E));
+            if (i >= 1 && i <= 12) w[(i + 3) & 3] = _mm_sha256msg1_epu32(w[(i + 3) & 3], w[i & 3]);
+        }
+        s0 = _mm_add_epi32(s0, abef);
+        s1 = _mm_add_epi32(s1, cdgh);
+    }
+    tmp = _mm_shuffle_epi32(s0, 0x1B);     /* FEBA */
+    s1 = _mm_shuffle_epi32(s1, 0xB1);      /* DCHG */
+    s0 = _mm_blend_epi16(tmp, s1, 0xF0);   /* DCBA */
+    s1 = _mm_alignr_epi8(s1, tmp, 8);      /* ABEF */
+    _mm_storeu_si128((__m128i *)&state[0], s0);
+    _mm_storeu_si128((__m128i *)&state[4], s1);
+}
+
+static int cpu_has_sha(void) {
+    unsigned a, b, c, d;
+    if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & (1u << 9)) || !(c & (1u << 19))) return 0;  /* SSSE3, SSE4.1 */
+    if (__get_cpuid_max(0, NULL) < 7) return 0;
+    __cpuid_count(7, 0, a, b, c, d);
+    return (b >> 29) & 1;  /* SHA */
+}
+
+typedef struct {
+    uint32_t st[8];
+    unsigned char blk[64];
+    size_t fill;
+    unsigned long long len;
+} Sha;
+
+static void sha_init(Sha *h) {
+    static const uint32_t iv[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
+                                   0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
+    memcpy(h->st, iv, sizeof(iv));
+    h->fill = 0;
+    h->len = 0;
+}
+
+static void sha_update(Sha *h, const char *p, size_t n) {
+    const unsigned char *u = (const unsigned char *)p;
+    h->len += n;
+    if (h->fill) {  /* complete the pending block first */
+        size_t k = 64 - h->fill < n ? 64 - h->fill : n;
+        memcpy(h->blk + h->fill, u, k);
+        h->fill += k;
+        u += k;
+        n -= k;
+        if (h->fill < 64) return;
+        sha256_blocks(h->st, h->blk, 1);
+        h->fill = 0;
+    }
+    sha256_blocks(h->st, u, n / 64);  /* whole blocks straight from the text */
+    memcpy(h->blk, u + n / 64 * 64, n % 64);
+    h->fill = n % 64;
+}
+
+/* the hex digest (a new str) */
+static PyObject *sha_hex(Sha *h) {
+    unsigned char tail[128] = {0};
+    memcpy(tail, h->blk, h->fill);
+    tail[h->fill] = 0x80;
+    size_t tb = h->fill < 56 ? 1 : 2;
+    unsigned long long bits = h->len * 8;
+    for (int k = 0; k < 8; k++) tail[tb * 64 - 1 - k] = (unsigned char)(bits >> (8 * k));
+    sha256_blocks(h->st, tail, tb);
+    PyObject *hex = PyUnicode_New(64, 127);
+    if (!hex) return NULL;
+    Py_UCS1 *o = PyUnicode_1BYTE_DATA(hex);
+    static const char digit[] = "0123456789abcdef";
+    for (int k = 0; k < 8; k++)
+        for (int j = 7; j >= 0; j--) *o++ = (Py_UCS1)digit[(h->st[k] >> (4 * j)) & 15];
+    return hex;
+}
+#else
+#define HAVE_SHA_NI 0
+typedef struct { int unused; } Sha;
+static int cpu_has_sha(void) { return 0; }
+static void sha_init(Sha *h) {}
+static void sha_update(Sha *h, const char *p, size_t n) {}
+static PyObject *sha_hex(Sha *h) { return NULL; }
+#endif
+
+static int native_sha = 0;  /* set by setup(): the compiled digest is used */
+
+/* The text hashed, streamed into the compiled digest or gathered for hashlib's. */
+typedef struct {
+    Sha sha;
+    Buf *b;
+} Digest;
+
+static void dg_init(Digest *d, Buf *b) {
+    d->b = b;
+    b->n = 0;
+    if (native_sha) sha_init(&d->sha);
+}
+
+static int dg_put(Digest *d, const char *p, Py_ssize_t n) {
+    if (!native_sha) return put(d->b, p, n);
+    sha_update(&d->sha, p, (size_t)n);
+    return 0;
+}
+
+#define DG_LIT(d, s) dg_put((d), (s), (Py_ssize_t)(sizeof(s) - 1))
+
+/* the UTF-8 bytes of an exact str, as str.encode() gives them (-1 with an error for a lone surrogate) */
+static int dg_text(Digest *d, PyObject *s) {
+    if (!PyUnicode_CheckExact(s)) return -1;
+    Py_ssize_t n;
+    const char *u = PyUnicode_AsUTF8AndSize(s, &n);
+    if (!u) return -1;
+    return dg_put(d, u, n);
+}
+
+/* hashlib.sha256(text).hexdigest() */
+static PyObject *dg_hex(Digest *d) {
+    if (native_sha) return sha_hex(&d->sha);
+    PyObject *data = PyBytes_FromStringAndSize(d->b->p, d->b->n);
+    if (!data) return NULL;
+    PyObject *h = PyObject_CallOneArg(Sha256, data);
+    Py_DECREF(data);
+    if (!h) return NULL;
+    PyObject *hex = PyObject_CallMethodNoArgs(h, s_hexdigest);
+    Py_DECREF(h);
+    if (hex && !PyUnicode_CheckExact(hex)) Py_CLEAR(hex);
+    return hex;
+}
+
+
+/* ---- values ---------------------------------------------------------------------------------------------------- */
+
+static inline char *digits(char *o, int v, int width) {
+    for (int k = width - 1; k >= 0; k--) { o[k] = (char)('0' + v % 10); v /= 10; }
+    return o + width;
+}
+
+static inline int is_utc(PyObject *t) {
+    return PyDateTime_CheckExact(t) && PyDateTime_DATE_GET_TZINFO(t) == Utc;
+}
+
+/* the codec's format_time of an exact datetime in UTC (a new str), or NULL */
+static PyObject *time_text(PyObject *t) {
+    if (!is_utc(t)) return NULL;
+    char s[32], *o = s;
+    o = digits(o, PyDateTime_GET_YEAR(t), 4); *o++ = '-';
+    o = digits(o, PyDateTime_GET_MONTH(t), 2); *o++ = '-';
+    o = digits(o, PyDateTime_GET_DAY(t), 2); *o++ = 'T';
+    o = digits(o, PyDateTime_DATE_GET_HOUR(t), 2); *o++ = ':';
+    o = digits(o, PyDateTime_DATE_GET_MINUTE(t), 2); *o++ = ':';
+    o = digits(o, PyDateTime_DATE_GET_SECOND(t), 2);
+    int us = PyDateTime_DATE_GET_MICROSECOND(t);
+    if (us) {
+        *o++ = '.';
+        o = digits(o, us, 6);
+        while (o[-1] == '0') o--;
+    }
+    *o++ = 'Z';
+    return PyUnicode_FromStringAndSize(s, o - s);
+}
+
+/* days from 1970-01-01 to a proleptic Gregorian date (H. Hinnant's days_from_civil) */
+static long long days_from_civil(long long y, int m, int d) {
+    y -= m <= 2;
+    long long era = (y >= 0 ? y : y - 399) / 400;
+    long long yoe = y - era * 400;
+    long long doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+    long long doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+/* storage.fastrows.to_us of an exact datetime in UTC: (t - 1970-01-01T00:00Z) in whole microseconds (a new int),
+ * or NULL. Both operands share the tzinfo, so the difference is that of the naive fields. */
+static PyObject *us_of(PyObject *t) {
+    if (!is_utc(t)) return NULL;
+    long long days = days_from_civil(PyDateTime_GET_YEAR(t), PyDateTime_GET_MONTH(t), PyDateTime_GET_DAY(t));
+    long long s = days * 86400LL + PyDateTime_DATE_GET_HOUR(t) * 3600LL + PyDateTime_DATE_GET_MINUTE(t) * 60LL
+                  + PyDateTime_DATE_GET_SECOND(t);
+    return PyLong_FromLongLong(s * 1000000LL + PyDateTime_DATE_GET_MICROSECOND(t));
+}
+
+/* rows.py's _d(d) = format(d.normalize(), "f") for an exact Decimal, from its str(): the coefficient's digits and
+ * exponent, trailing zeros dropped, written in positional notation; a zero keeps its sign ("-0"). Declined (-1,
+ * then _d itself decides): NaN and infinities, more than 27 significant digits (normalize() would round them to the
+ * context's precision) and exponents beyond +-100. */
+static int put_decimal(Buf *b, PyObject *d) {
+    PyObject *str = PyObject_Str(d);
+    if (!str) return -1;
+    Py_ssize_t n;
+    const char *u = PyUnicode_AsUTF8AndSize(str, &n);
+    int rc = -1;
+    char dg[64];
+    int nd = 0, neg = 0, seen_point = 0, frac = 0;
+    long exp = 0;
+    Py_ssize_t i = 0;
+    if (!u) goto done;
+    if (i < n && (u[i] == '-' || u[i] == '+')) neg = u[i++] == '-';
+    for (; i < n; i++) {
+        char c = u[i];
+        if (c >= '0' && c <= '9') {
+            if (nd == 0 && c == '0') { if (seen_point) frac++; continue; }  /* leading zeros */
+            if (nd >= 28) goto done;
+            dg[nd++] = c;
+            if (seen_point) frac++;
+        } else if (c == '.' && !seen_point) {
+            seen_point = 1;
+        } else break;
+    }
+    if (i < n) {  /* an exponent: E, sign, up to 4 digits */
+        if (u[i] != 'E' && u[i] != 'e') goto done;
+        i++;
+        int eneg = 0, ed = 0;
+        if (i < n && (u[i] == '-' || u[i] == '+')) eneg = u[i++] == '-';
+        for (; i < n; i++) {
+            if (u[i] < '0' || u[i] > '9' || ed >= 4) goto done;
+            exp = exp * 10 + (u[i] - '0');
+            ed++;
+        }
+        if (!ed) goto done;
+        if (eneg) exp = -exp;
+    }
+    if (nd == 0) { rc = neg ? LIT(b, "-0") : LIT(b, "0"); goto done; }  /* zero, of any exponent */
+    exp -= frac;  /* value = digits x 10^exp */
+    while (nd > 1 && dg[nd - 1] == '0') { nd--; exp++; }
+    if (exp > 100 || exp < -100) goto done;
+    if (neg && LIT(b, "-") < 0) goto done;
+    if (exp >= 0) {
+        if (put(b, dg, nd) < 0) goto done;
+        for (long k = 0; k < exp; k++) if (LIT(b, "0") < 0) goto done;
+    } else if (nd > -exp) {
+        if (put(b, dg, nd + exp) < 0 || LIT(b, ".") < 0 || put(b, dg + nd + exp, -exp) < 0) goto done;
+    } else {
+        if (LIT(b, "0.") < 0) goto done;
+        for (long k = 0; k < -exp - nd; k++) if (LIT(b, "0") < 0) goto done;
+        if (put(b, dg, nd) < 0) goto done;
+    }
+    rc = 0;
+done:
+    Py_DECREF(str);
+    return rc;
+}
+
+/* _d(d) of an exact Decimal (a new str), or NULL */
+static PyObject *dec_text(PyObject *d) {
+    if ((PyObject *)Py_TYPE(d) != DecimalType || PyErr_Occurred()) return NULL;
+    Buf b;
+    buf_init(&b);
+    PyObject *r = NULL;
+    if (put_decimal(&b, d) == 0) r = PyUnicode_DecodeASCII(b.p, b.n, "strict");
+    buf_free(&b);
+    if (r) return r;
+    PyErr_Clear();
+    r = PyObject_CallOneArg(DFunc, d);
+    if (r && !PyUnicode_CheckExact(r)) Py_CLEAR(r);
+    return r;
+}
+
+/* ---- rows ------------------------------------------------------------------------------------------------------ */
+
+enum { EV, LOTS, ASSAYS, ACTS, RUNS, CONS, SHIPS, LOSSES, NLISTS };
+
+typedef struct {
+    PyObject *list[NLISTS];      /* borrowed: the lists of event_tuples */
+    PyObject *lot_idx, *target_seq;  /* borrowed */
+    long long lot_next, run_next;
+    PyObject *new_lots;          /* (id, idx) of the lots made: written to lot_idx once their event is whole */
+} Ctx;
+
+/* a tuple of n items, stealing every item; NULL (and every item released) when any item is NULL */
+static PyObject *tup(Py_ssize_t n, PyObject **items) {
+    int ok = 1;
+    for (Py_ssize_t i = 0; i < n; i++) ok &= items[i] != NULL;
+    PyObject *t = ok ? PyTuple_New(n) : NULL;
+    if (!t) {
+        for (Py_ssize_t i = 0; i < n; i++) Py_XDECREF(items[i]);
+        return NULL;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) PyTuple_SET_ITEM(t, i, items[i]);
+    return t;
+}
+
+/* append the tuple of the n (stolen) items to a list; -1 when any is NULL */
+static int add(PyObject *list, Py_ssize_t n, PyObject **items) {
+    PyObject *t = tup(n, items);
+    if (!t) return -1;
+    int rc = PyList_Append(list, t);
+    Py_DECREF(t);
+    return rc;
+}
+
+#define ROW(list, ...) add((list), (Py_ssize_t)(sizeof((PyObject *[]){__VA_ARGS__}) / sizeof(PyObject *)), \
+                           (PyObject *[]){__VA_ARGS__})
+#define REF(o) Py_NewRef(o)
+/* The fields read, each a slot of a model class: read at the offset setup() finds in the class's member descriptor,
+ * only ever from an instance of exactly that class. */
+#define MEMBERS(X) \
+    X(Event, body) X(Event, event_id) X(Event, kind) X(Event, time) X(Lot, id) X(Lot, produced_at) \
+    X(Lot, material) X(Lot, site) X(Lot, mass_mg) X(Lot, origin) X(Lot, assay) X(Lot, activity) \
+    X(Run, started_at) X(Run, ended_at) X(Run, id) X(Run, site) X(Run, kind) X(Run, inputs) X(Run, allocation) \
+    X(Run, output_values) X(Run, outputs) X(Run, losses_mg) X(Run, activity) X(Consumption, lot) \
+    X(Consumption, mass_mg) X(Shipment, lot) X(Shipment, shipped_at) X(Shipment, distance_km) X(Shipment, id) \
+    X(Shipment, mass_mg) X(Shipment, from_site) X(Shipment, to_site) X(Shipment, mode) \
+    X(Shipment, to_organisation) X(Activity, electricity) X(Activity, fuels) X(Activity, reagents) \
+    X(Activity, water_m3) X(Activity, process_kg_co2e) X(Electricity, kwh) X(Electricity, source) \
+    X(Electricity, factor_key) X(Electricity, instrument) X(Fuel, mj) X(Fuel, kind) X(Reagent, kg) \
+    X(Reagent, name) X(Reagent, factor_key)
+
+enum {
+#define X(T, a) M_##T##_##a,
+    MEMBERS(X)
+#undef X
+    NMEMBERS
+};
+static const char *const member_name[NMEMBERS] = {
+#define X(T, a) #a,
+    MEMBERS(X)
+#undef X
+};
+static PyObject **const member_type[NMEMBERS] = {
+#define X(T, a) &T##Type,
+    MEMBERS(X)
+#undef X
+};
+static Py_ssize_t member_offset[NMEMBERS];
+
+/* field k of o, an instance of exactly its class (a new reference), or NULL: an unset slot, or an error already
+ * pending (the items of a row are computed in no fixed order: once one fails, the others give up and the event is
+ * declined) */
+static inline PyObject *member(PyObject *o, int k) {
+    if (PyErr_Occurred()) return NULL;
+    PyObject *v = *(PyObject **)((char *)o + member_offset[k]);
+    return v ? Py_NewRef(v) : NULL;
+}
+
+#define GET(o, T, a) member((o), M_##T##_##a)
+
+/* an exact tuple, as a borrowed item array (a list is declined: its items could move while they are read, should
+ * anything run Python code) */
+static int seq_items(PyObject *o, PyObject ***items, Py_ssize_t *n) {
+    if (!PyTuple_CheckExact(o)) return -1;
+    *items = &PyTuple_GET_ITEM(o, 0);
+    *n = PyTuple_GET_SIZE(o);
+    return 0;
+}
+
+/* (idx, key, value) for every item of an exact dict whose value, an exact int, is not zero */
+static int nonzero_items(PyObject *list, PyObject *idx, PyObject *d) {
+    if (!PyDict_CheckExact(d)) return -1;
+    Py_ssize_t pos = 0;
+    PyObject *k, *v;
+    while (PyDict_Next(d, &pos, &k, &v)) {
+        if (!PyLong_CheckExact(v)) return -1;
+        int t = PyObject_IsTrue(v);
+        if (t < 0) return -1;
+        /* the key and value are borrowed from the dict: references are taken before anything else runs */
+        if (t && ROW(list, REF(idx), REF(k), REF(v)) < 0) return -1;
+    }
+    return 0;
+}
+
+/* a new reference to lot_idx[key] for an exact str key, or NULL when absent */
+static PyObject *lot_index(Ctx *c, PyObject *key) {
+    if (!PyUnicode_CheckExact(key) || PyErr_Occurred()) return NULL;
+    PyObject *v = PyDict_GetItemWithError(c->lot_idx, key);
+    return v ? Py_NewRef(v) : NULL;
+}
+
+/* one activity row per datum; run_idx and lot_idx borrowed (None for the other) */
+static int activity_rows(Ctx *c, PyObject *a, PyObject *ridx, PyObject *lidx) {
+    if ((PyObject *)Py_TYPE(a) != ActivityType) return -1;
+    PyObject *l = c->list[ACTS], *v = NULL, **it;
+    Py_ssize_t n;
+    int rc = -1;
+    if (!(v = GET(a, Activity, electricity)) || seq_items(v, &it, &n) < 0) goto done;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *e = it[i];
+        if ((PyObject *)Py_TYPE(e) != ElectricityType) goto done;
+        PyObject *kwh = GET(e, Electricity, kwh);
+        if (!kwh) goto done;
+        PyObject *amount = dec_text(kwh);
+        Py_DECREF(kwh);
+        if (ROW(l, REF(ridx), REF(lidx), REF(c_electricity), GET(e, Electricity, source), amount, REF(c_kwh),
+                GET(e, Electricity, factor_key), GET(e, Electricity, instrument)) < 0)
+            goto done;
+    }
+    Py_CLEAR(v);
+    if (!(v = GET(a, Activity, fuels)) || seq_items(v, &it, &n) < 0) goto done;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *f = it[i];
+        if ((PyObject *)Py_TYPE(f) != FuelType) goto done;
+        PyObject *mj = GET(f, Fuel, mj);
+        if (!mj) goto done;
+        PyObject *amount = dec_text(mj);
+        Py_DECREF(mj);
+        if (ROW(l, REF(ridx), REF(lidx), REF(c_fuel), GET(f, Fuel, kind), amount, REF(c_MJ), REF(Py_None),
+                REF(Py_None)) < 0)
+            goto done;
+    }
+    Py_CLEAR(v);
+    if (!(v = GET(a, Activity, reagents)) || seq_items(v, &it, &n) < 0) goto done;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *r = it[i];
+        if ((PyObject *)Py_TYPE(r) != ReagentType) goto done;
+        PyObject *kg = GET(r, Reagent, kg);
+        if (!kg) goto done;
+        PyObject *amount = dec_text(kg);
+        Py_DECREF(kg);
+        if (ROW(l, REF(ridx), REF(lidx), REF(c_reagent), GET(r, Reagent, name), amount, REF(c_kg),
+                GET(r, Reagent, factor_key), REF(Py_None)) < 0)
+            goto done;
+    }
+    Py_CLEAR(v);
+    if (!(v = GET(a, Activity, water_m3))) goto done;
+    if (v != Py_None && ROW(l, REF(ridx), REF(lidx), REF(c_water), REF(c_water), dec_text(v), REF(c_m3),
+                            REF(Py_None), REF(Py_None)) < 0)
+        goto done;
+    Py_CLEAR(v);
+    if (!(v = GET(a, Activity, process_kg_co2e))) goto done;
+    if (v != Py_None && ROW(l, REF(ridx), REF(lidx), REF(c_process), REF(c_process), dec_text(v), REF(c_kg_co2e),
+                            REF(Py_None), REF(Py_None)) < 0)
+        goto done;
+    rc = 0;
+done:
+    Py_XDECREF(v);
+    return rc;
+}
+
+/* the rows of a lot (its lot row, assays and activity); run_idx borrowed (None for a lot event), value the
+ * economic value of a run's output or NULL */
+static int lot_rows(Ctx *c, PyObject *o, PyObject *ridx, PyObject *eseq, PyObject *value) {
+    if ((PyObject *)Py_TYPE(o) != LotType) return -1;
+    PyObject *id = NULL, *idx = NULL, *v = NULL;
+    int rc = -1;
+    if (!(id = GET(o, Lot, id)) || !PyUnicode_CheckExact(id)) goto done;
+    if (c->lot_next == LLONG_MAX || !(idx = PyLong_FromLongLong(c->lot_next))) goto done;
+    c->lot_next++;
+    if (ROW(c->new_lots, REF(id), REF(idx)) < 0) goto done;
+    if (!(v = GET(o, Lot, produced_at))) goto done;
+    PyObject *produced = us_of(v);
+    Py_CLEAR(v);
+    PyObject *alloc = value == NULL || value == Py_None ? Py_NewRef(Py_None) : dec_text(value);
+    if (ROW(c->list[LOTS], REF(idx), REF(id), GET(o, Lot, material), GET(o, Lot, site), produced,
+            GET(o, Lot, mass_mg), GET(o, Lot, origin), REF(ridx), REF(eseq), alloc) < 0)
+        goto done;
+    if (!(v = GET(o, Lot, assay)) || nonzero_items(c->list[ASSAYS], idx, v) < 0) goto done;
+    Py_CLEAR(v);
+    if (!(v = GET(o, Lot, activity))) goto done;
+    if (v != Py_None && activity_rows(c, v, Py_None, idx) < 0) goto done;
+    rc = 0;
+done:
+    Py_XDECREF(id); Py_XDECREF(idx); Py_XDECREF(v);
+    return rc;
+}
+
+static int run_rows(Ctx *c, PyObject *b, PyObject *eseq) {
+    PyObject *ridx = NULL, *v = NULL, *values = NULL, **it;
+    Py_ssize_t n;
+    int rc = -1;
+    if (c->run_next == LLONG_MAX || !(ridx = PyLong_FromLongLong(c->run_next))) goto done;
+    c->run_next++;
+    PyObject *started = NULL, *ended = NULL;
+    if ((v = GET(b, Run, started_at))) started = us_of(v);
+    Py_CLEAR(v);
+    if ((v = GET(b, Run, ended_at))) ended = us_of(v);
+    Py_CLEAR(v);
+    if (ROW(c->list[RUNS], REF(ridx), GET(b, Run, id), GET(b, Run, site), GET(b, Run, kind), started, ended,
+            REF(eseq)) < 0)
+        goto done;
+    if (!(v = GET(b, Run, inputs)) || seq_items(v, &it, &n) < 0) goto done;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *in = it[i];
+        if ((PyObject *)Py_TYPE(in) != ConsumptionType) goto done;
+        PyObject *lot = GET(in, Consumption, lot);
+        if (!lot) goto done;
+        PyObject *li = lot_index(c, lot);
+        Py_DECREF(lot);
+        if (ROW(c->list[CONS], REF(ridx), li, GET(in, Consumption, mass_mg)) < 0) goto done;
+    }
+    Py_CLEAR(v);
+    if (!(v = GET(b, Run, allocation)) || !PyUnicode_CheckExact(v)) goto done;
+    int economic = PyUnicode_Compare(v, s_economic) == 0;
+    Py_CLEAR(v);
+    if (economic && (!(values = GET(b, Run, output_values)) || !PyDict_CheckExact(values))) goto done;
+    if (!(v = GET(b, Run, outputs)) || seq_items(v, &it, &n) < 0) goto done;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *value = NULL;
+        if (economic) {  /* output_values.get(o.id), for an exact Lot with an exact str id */
+            if ((PyObject *)Py_TYPE(it[i]) != LotType) goto done;
+            PyObject *id = GET(it[i], Lot, id);
+            if (!id) goto done;
+            if (PyUnicode_CheckExact(id)) {
+                value = PyDict_GetItemWithError(values, id);
+                if (!value && !PyErr_Occurred()) value = Py_None;
+            }
+            Py_DECREF(id);
+            if (!value) goto done;
+        }
+        if (lot_rows(c, it[i], ridx, eseq, value) < 0) goto done;
+    }
+    Py_CLEAR(v);
+    if (!(v = GET(b, Run, losses_mg)) || nonzero_items(c->list[LOSSES], ridx, v) < 0) goto done;
+    Py_CLEAR(v);
+    if (!(v = GET(b, Run, activity)) || activity_rows(c, v, ridx, Py_None) < 0) goto done;
+    rc = 0;
+done:
+    Py_XDECREF(ridx); Py_XDECREF(v); Py_XDECREF(values);
+    return rc;
+}
+
+static int shipment_rows(Ctx *c, PyObject *b, PyObject *sidx, PyObject *eseq) {
+    PyObject *v, *li = NULL, *shipped = NULL, *dist = NULL;
+    if ((v = GET(b, Shipment, lot))) { li = lot_index(c, v); Py_DECREF(v); }
+    if ((v = GET(b, Shipment, shipped_at))) { shipped = us_of(v); Py_DECREF(v); }
+    if ((v = GET(b, Shipment, distance_km))) { dist = dec_text(v); Py_DECREF(v); }
+    return ROW(c->list[SHIPS], REF(sidx), GET(b, Shipment, id), li, GET(b, Shipment, mass_mg),
+               GET(b, Shipment, from_site), GET(b, Shipment, to_site), shipped, GET(b, Shipment, mode), dist,
+               GET(b, Shipment, to_organisation), REF(eseq));
+}
+
+/* the event kind's value (ev.kind.value), borrowed, for a member of EventKind; NULL for anything else */
+static PyObject *kind_value(PyObject *kind) {
+    Py_ssize_t n = PyTuple_GET_SIZE(Kinds);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *pair = PyTuple_GET_ITEM(Kinds, i);
+        if (PyTuple_GET_ITEM(pair, 0) == kind) return PyTuple_GET_ITEM(pair, 1);
+    }
+    return NULL;
+}
+
+/* an exact int within 64 bits */
+static int as_ll(PyObject *o, long long *out) {
+    if (!PyLong_CheckExact(o)) return -1;
+    int overflow;
+    *out = PyLong_AsLongLongAndOverflow(o, &overflow);
+    if (overflow || (*out == -1 && PyErr_Occurred())) { PyErr_Clear(); return -1; }
+    return 0;
+}
+
+typedef struct {
+    long long seq, ship_next;
+    PyObject *prev, *prev_record;  /* owned */
+} Head;
+
+/* Every row of one event, appended to the lists, and the heads moved on: 0; the event declined, with nothing of
+ * it written: 1; an error that is not a refusal of the event (memory): -1. */
+static int one_event(Ctx *c, Head *h, PyObject *ev, PyObject *payload, PyObject *recorded, PyObject *source) {
+    Py_ssize_t marks[NLISTS];
+    for (int k = 0; k < NLISTS; k++) marks[k] = PyList_GET_SIZE(c->list[k]);
+    long long lot_next = c->lot_next, run_next = c->run_next;
+    Py_ssize_t lots_mark = PyList_GET_SIZE(c->new_lots);
+    PyObject *eid = NULL, *kind = NULL, *time = NULL, *body = NULL, *t = NULL, *seq = NULL, *chain = NULL,
+             *record = NULL, *sidx = NULL;
+    Buf b;
+    buf_init(&b);
+    int rc = 1;
+    if ((PyObject *)Py_TYPE(ev) != EventType || !PyUnicode_CheckExact(payload)) goto done;
+    if (!(body = GET(ev, Event, body))) goto done;
+    PyObject *tb = (PyObject *)Py_TYPE(body);
+    if (tb != LotType && tb != RunType && tb != ShipmentType) goto done;
+    if (!(eid = GET(ev, Event, event_id)) || !PyUnicode_CheckExact(eid)) goto done;
+    if (!(kind = GET(ev, Event, kind))) goto done;
+    PyObject *kv = kind_value(kind);
+    if (!kv || !(time = GET(ev, Event, time)) || !(t = time_text(time))) goto done;
+    /* chain_hash(prev, event_id, kind, time, payload) */
+    Digest d;
+    dg_init(&d, &b);
+    if (dg_text(&d, h->prev) < 0 || DG_LIT(&d, "\n") < 0 || dg_text(&d, eid) < 0 || DG_LIT(&d, "\n") < 0
+        || dg_text(&d, kv) < 0 || DG_LIT(&d, "\n") < 0 || dg_text(&d, t) < 0 || DG_LIT(&d, "\n") < 0
+        || dg_text(&d, payload) < 0 || !(chain = dg_hex(&d)))
+        goto done;
+    /* record_hash(prev_record, chain, recorded, source) */
+    dg_init(&d, &b);
+    if (dg_text(&d, h->prev_record) < 0 || DG_LIT(&d, "\n") < 0 || dg_text(&d, chain) < 0 || DG_LIT(&d, "\n") < 0
+        || dg_text(&d, recorded) < 0 || DG_LIT(&d, "\n") < 0 || (source != Py_None && dg_text(&d, source) < 0)
+        || !(record = dg_hex(&d)))
+        goto done;
+    if (h->seq == LLONG_MAX || h->ship_next == LLONG_MAX || !(seq = PyLong_FromLongLong(h->seq + 1))) goto done;
+    if (ROW(c->list[EV], REF(seq), REF(eid), REF(kv), REF(t), REF(payload), REF(h->prev), REF(chain),
+            REF(recorded), REF(source), REF(record)) < 0)
+        goto done;
+    if (tb == ShipmentType) {
+        if (!(sidx = PyLong_FromLongLong(h->ship_next)) || shipment_rows(c, body, sidx, seq) < 0) goto done;
+    } else if (tb == RunType) {
+        if (run_rows(c, body, seq) < 0) goto done;
+    } else if (lot_rows(c, body, Py_None, seq, NULL) < 0) {
+        goto done;
+    }
+    /* the event is whole: the indexes it names and the heads */
+    rc = -1;
+    if (PyDict_SetItem(c->target_seq, eid, seq) < 0) goto done;
+    Py_ssize_t n = PyList_GET_SIZE(c->new_lots);
+    for (Py_ssize_t i = lots_mark; i < n; i++) {
+        PyObject *pair = PyList_GET_ITEM(c->new_lots, i);
+        if (PyDict_SetItem(c->lot_idx, PyTuple_GET_ITEM(pair, 0), PyTuple_GET_ITEM(pair, 1)) < 0) goto done;
+    }
+    h->seq++;
+    if (tb == ShipmentType) h->ship_next++;
+    Py_SETREF(h->prev, Py_NewRef(chain));
+    Py_SETREF(h->prev_record, Py_NewRef(record));
+    rc = 0;
+done:
+    buf_free(&b);
+    Py_XDECREF(eid); Py_XDECREF(kind); Py_XDECREF(time); Py_XDECREF(body); Py_XDECREF(t); Py_XDECREF(seq);
+    Py_XDECREF(chain); Py_XDECREF(record); Py_XDECREF(sidx);
+    if (rc == 1) {  /* declined: nothing of the event stays */
+        PyErr_Clear();
+        c->lot_next = lot_next;
+        c->run_next = run_next;
+        for (int k = 0; k < NLISTS; k++)
+            if (PyList_SetSlice(c->list[k], marks[k], PyList_GET_SIZE(c->list[k]), NULL) < 0) return -1;
+    }
+    return rc;
+}
+
+/* item i of a list or tuple (borrowed), or NULL past its end */
+static inline PyObject *at(PyObject *seq, Py_ssize_t i) {
+    if (PyList_CheckExact(seq)) return i < PyList_GET_SIZE(seq) ? PyList_GET_ITEM(seq, i) : NULL;
+    return i < PyTuple_GET_SIZE(seq) ? PyTuple_GET_ITEM(seq, i) : NULL;
+}
+
+static PyObject *rows(PyObject *self, PyObject *args) {
+    PyObject *events, *payloads, *o_seq, *prev, *prev_record, *o_lot, *o_run, *o_ship, *lot_idx, *target_seq,
+        *recorded, *source, *lists;
+    Py_ssize_t start;
+    if (!PyArg_ParseTuple(args, "OOnOOOOOOOOOOO", &events, &payloads, &start, &o_seq, &prev, &prev_record, &o_lot,
+                          &o_run, &o_ship, &lot_idx, &target_seq, &recorded, &source, &lists))
+        return NULL;
+    if (!Sha256) {
+        PyErr_SetString(PyExc_RuntimeError, "lichain.storage._hotrows.setup() was not called");
+        return NULL;
+    }
+    if (!PyTuple_CheckExact(lists) || PyTuple_GET_SIZE(lists) != NLISTS) {
+        PyErr_SetString(PyExc_TypeError, "rows() needs a tuple of 8 lists");
+        return NULL;
+    }
+    Ctx c = {.lot_idx = lot_idx, .target_seq = target_seq};
+    Head h = {.prev = Py_NewRef(prev), .prev_record = Py_NewRef(prev_record)};
+    Py_ssize_t pos = start;
+    PyObject *out = NULL;
+    int plain = 1;
+    for (int k = 0; k < NLISTS; k++) {
+        c.list[k] = PyTuple_GET_ITEM(lists, k);
+        plain &= PyList_CheckExact(c.list[k]);
+    }
+    /* anything but the plain arguments of the ledger's store: the Python builder, from the first event */
+    if (!plain || (!PyList_CheckExact(events) && !PyTuple_CheckExact(events))
+        || (!PyList_CheckExact(payloads) && !PyTuple_CheckExact(payloads))
+        || !PyDict_CheckExact(lot_idx) || !PyDict_CheckExact(target_seq) || !PyUnicode_CheckExact(recorded)
+        || (source != Py_None && !PyUnicode_CheckExact(source)) || !PyUnicode_CheckExact(prev)
+        || !PyUnicode_CheckExact(prev_record) || as_ll(o_seq, &h.seq) < 0 || as_ll(o_lot, &c.lot_next) < 0
+        || as_ll(o_run, &c.run_next) < 0 || as_ll(o_ship, &h.ship_next) < 0 || start < 0) {
+        out = Py_BuildValue("nOOOOOO", start, o_seq, prev, prev_record, o_lot, o_run, o_ship);
+        goto done;
+    }
+    if (!(c.new_lots = PyList_New(0))) goto done;
+    for (;; pos++) {
+        /* items are fetched afresh for each event (and held while it is read) */
+        PyObject *ev = Py_XNewRef(at(events, pos)), *payload = Py_XNewRef(at(payloads, pos));
+        int rc = ev && payload ? one_event(&c, &h, ev, payload, recorded, source) : 1;
+        Py_XDECREF(ev);
+        Py_XDECREF(payload);
+        if (rc < 0) goto done;
+        if (rc) break;
+    }
+    PyObject *seq = PyLong_FromLongLong(h.seq), *ln = PyLong_FromLongLong(c.lot_next),
+             *rn = PyLong_FromLongLong(c.run_next), *sn = PyLong_FromLongLong(h.ship_next);
+    if (seq && ln && rn && sn) out = Py_BuildValue("nOOOOOO", pos, seq, h.prev, h.prev_record, ln, rn, sn);
+    Py_XDECREF(seq); Py_XDECREF(ln); Py_XDECREF(rn); Py_XDECREF(sn);
+done:
+    Py_XDECREF(c.new_lots);
+    Py_XDECREF(h.prev);
+    Py_XDECREF(h.prev_record);
+    return out;
+}
+
+static PyObject *setup(PyObject *self, PyObject *args, PyObject *kwargs) {
+    static char *kwlist[] = {"event", "lot", "run", "shipment", "activity", "electricity", "fuel", "reagent",
+                             "consumption", "decimal", "utc", "d", "sha256", "kinds", "native", NULL};
+    PyObject *o[14];
+    int native = 1;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OOOOOOOOOOOOOO|p", kwlist, &o[0], &o[1], &o[2], &o[3], &o[4],
+                                     &o[5], &o[6], &o[7], &o[8], &o[9], &o[10], &o[11], &o[12], &o[13], &native))
+        return NULL;
+    if (!PyTuple_CheckExact(o[13])) {
+        PyErr_SetString(PyExc_TypeError, "kinds: a tuple of (member, value) pairs");
+        return NULL;
+    }
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(o[13]); i++) {
+        PyObject *pair = PyTuple_GET_ITEM(o[13], i);
+        if (!PyTuple_CheckExact(pair) || PyTuple_GET_SIZE(pair) != 2
+            || !PyUnicode_CheckExact(PyTuple_GET_ITEM(pair, 1))) {
+            PyErr_SetString(PyExc_TypeError, "kinds: a tuple of (member, value) pairs");
+            return NULL;
+        }
+    }
+    PyObject **const slots[14] = {&EventType, &LotType, &RunType, &ShipmentType, &ActivityType, &ElectricityType,
+                                  &FuelType, &ReagentType, &ConsumptionType, &DecimalType, &Utc, &DFunc, &Sha256,
+                                  &Kinds};
+    for (int k = 0; k < 14; k++) Py_XSETREF(*slots[k], Py_NewRef(o[k]));
+    native_sha = native && HAVE_SHA_NI && cpu_has_sha();
+    for (int k = 0; k < NMEMBERS; k++) {  /* each field must be a slot of its class */
+        PyObject *d = PyObject_GetAttrString(*member_type[k], member_name[k]);
+        if (!d) return NULL;
+        int ok = Py_IS_TYPE(d, &PyMemberDescr_Type) && ((PyMemberDescrObject *)d)->d_member->type == OBJECT_EX;
+        if (ok) member_offset[k] = ((PyMemberDescrObject *)d)->d_member->offset;
+        Py_DECREF(d);
+        if (!ok) {
+            Py_CLEAR(Sha256);  /* rows() refuses to run */
+            return PyErr_Format(PyExc_TypeError, "%R.%s is not a slot", *member_type[k], member_name[k]);
+        }
+    }
+    Py_RETURN_NONE;
+}
+
+/* the digest rows() computes, for tests: hashlib.sha256(data).hexdigest() */
+static PyObject *sha256_hex(PyObject *self, PyObject *arg) {
+    if (!PyBytes_Check(arg)) {
+        PyErr_SetString(PyExc_TypeError, "sha256_hex() needs bytes");
+        return NULL;
+    }
+    if (!Sha256) {
+        PyErr_SetString(PyExc_RuntimeError, "lichain.storage._hotrows.setup() was not called");
+        return NULL;
+    }
+    /* fed in pieces of 1, 2, ... 64, 1, ... bytes: every way the pending block fills */
+    Buf b;
+    buf_init(&b);
+    Digest d;
+    dg_init(&d, &b);
+    const char *p = PyBytes_AS_STRING(arg);
+    Py_ssize_t n = PyBytes_GET_SIZE(arg);
+    for (Py_ssize_t at = 0, k = 1; at < n; at += k, k = k % 64 + 1)
+        if (dg_put(&d, p + at, k < n - at ? k : n - at) < 0) {
+            buf_free(&b);
+            return NULL;
+        }
+    PyObject *hex = dg_hex(&d);
+    buf_free(&b);
+    return hex;
+}
+
+static PyObject *native_digest(PyObject *self, PyObject *noargs) { return PyBool_FromLong(native_sha); }
+
+static PyMethodDef methods[] = {
+    {"setup", (PyCFunction)(void (*)(void))setup, METH_VARARGS | METH_KEYWORDS,
+     "setup(Event, Lot, Run, Shipment, Activity, Electricity, Fuel, Reagent, Consumption, Decimal, UTC, d, sha256, "
+     "kinds, native=True): the model's types, the decimal writer, the hash constructor and the event kinds' values; "
+     "native=False: digests by the hash constructor even where the processor's SHA extensions are there."},
+    {"sha256_hex", sha256_hex, METH_O, "sha256_hex(data) -> str: the hex SHA-256 digest, as rows() computes it."},
+    {"native_digest", native_digest, METH_NOARGS,
+     "native_digest() -> bool: digests are computed here (the processor's SHA extensions), not by hashlib."},
+    {"rows", rows, METH_VARARGS,
+     "rows(events, payloads, start, seq, prev, prev_record, lot_next, run_next, ship_next, lot_idx, target_seq, "
+     "recorded, source, lists) -> (stop, seq, prev, prev_record, lot_next, run_next, ship_next): the rows of the "
+     "lots, runs and shipments from events[start], appended to the 8 lists (events, lots, assays, activities, runs, "
+     "consumptions, shipments, run_losses), up to the first event it declines (or the end)."},
+    {NULL, NULL, 0, NULL}};
+
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_hotrows",
+                                    "The rows of lots, runs and shipments in compiled code.", -1, methods, NULL, NULL,
+                                    NULL, NULL};
+
+#define INTERN(var, text) if (!((var) = PyUnicode_InternFromString(text))) return NULL
+
+PyMODINIT_FUNC PyInit__hotrows(void) {
+    PyDateTime_IMPORT;
+    if (!PyDateTimeAPI) return NULL;
+    INTERN(s_hexdigest, "hexdigest"); INTERN(s_economic, "economic");
+    INTERN(c_electricity, "electricity"); INTERN(c_kwh, "kWh"); INTERN(c_fuel, "fuel"); INTERN(c_MJ, "MJ");
+    INTERN(c_reagent, "reagent"); INTERN(c_kg, "kg"); INTERN(c_water, "water"); INTERN(c_m3, "m3");
+    INTERN(c_process, "process"); INTERN(c_kg_co2e, "kg CO2e");
+    return PyModule_Create(&module);
+}
