@@ -332,3 +332,19 @@ def test_the_fast_custody_book_answers_and_records_as_the_reference(ops: list[tu
         assert answers[0] == answers[1]
         assert books[0].moves == books[1].moves and books[0].total == books[1].total
         assert books[0].last == books[1].last
+
+
+def test_a_narrow_decimal_context_gives_the_references_payloads_and_problems() -> None:
+    """Under a caller's 5-digit decimal context the reference rounds quantities and tolerance products; the fast
+    checker and its compiled path must then give what the reference gives (they step aside), and the payloads of
+    a clean document must be the reference's."""
+    import decimal
+
+    from lichain.core.codec import canonical_payload
+    from lichain.core.fastcodec import fast_payload
+
+    _, doc, _ = _ledger()
+    with decimal.localcontext(prec=5):
+        ref, fast = _both(list(doc))
+        assert [fast_payload(ev.body) for ev in doc] == [canonical_payload(ev.body) for ev in doc]
+    assert fast.payloads == ref.payloads

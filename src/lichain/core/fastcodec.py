@@ -16,6 +16,7 @@ reference, decide every unusual body. :data:`COMPILED` tells whether it is there
 
 from __future__ import annotations
 
+import decimal
 from collections.abc import Mapping
 from datetime import UTC
 from decimal import Decimal
@@ -39,7 +40,7 @@ from lichain.core.model import (
 )
 from lichain.core.ports import LotState, Movement
 
-__all__ = ["COMPILED", "fast_payload", "python_payload"]
+__all__ = ["COMPILED", "fast_payload", "plain_decimal_context", "python_payload"]
 
 try:
     from lichain.core import _hotpath
@@ -168,6 +169,15 @@ def _shipment(s: Shipment) -> str:
 _WRITERS: dict[type, Any] = {Run: _run, Shipment: _shipment, Lot: _lot}
 
 
+def plain_decimal_context() -> bool:
+    """True when the decimal context cannot round or clamp what the compiled code writes from a Decimal's own text
+    (at most 28 digits, exponents within ±100): ``normalize()`` then changes no digit, and the Decimal products of
+    the ledger rules (a lot mass times a tolerance of at most 9 digits) are exact. Under any other context the
+    compiled code is not used, so what is written and refused never depends on which path ran."""
+    c = decimal.getcontext()
+    return c.prec >= 28 and c.Emax >= 999 and c.Emin <= -999 and not c.clamp
+
+
 def python_payload(body: EventBody) -> str:
     """:func:`fast_payload` without the compiled writer."""
     w = _WRITERS.get(type(body))
@@ -188,7 +198,7 @@ if _hotpath is not None:
     def fast_payload(body: EventBody) -> str:
         """The canonical JSON text of ``body``: exactly :func:`~lichain.core.codec.canonical_payload`, written
         faster (the compiled writer first, the Python writer where it declines)."""
-        p: str | None = _compiled(body)
+        p: str | None = _compiled(body) if plain_decimal_context() else None
         return p if p is not None else python_payload(body)
 else:
     fast_payload = python_payload

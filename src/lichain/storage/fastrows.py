@@ -15,7 +15,6 @@ whether it is there.
 
 from __future__ import annotations
 
-import decimal
 import hashlib
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
@@ -24,6 +23,7 @@ from functools import lru_cache
 from typing import Any
 
 from lichain.core.codec import chain_hash, format_time, record_hash
+from lichain.core.fastcodec import plain_decimal_context
 from lichain.core.model import (
     Activity,
     Consumption,
@@ -77,13 +77,6 @@ COMPILED = _hotrows is not None
 use_compiled = COMPILED
 
 
-def _plain_context() -> bool:
-    """True when the decimal context cannot round or clamp what the compiled builder writes from a Decimal's own
-    text (at most 28 digits, exponents within ±100): ``normalize()`` then changes no digit."""
-    c = decimal.getcontext()
-    return c.prec >= 28 and c.Emax >= 999 and c.Emin <= -999 and not c.clamp
-
-
 def event_tuples(
     events: Sequence[Event],
     payloads: Sequence[str],
@@ -103,7 +96,7 @@ def event_tuples(
     ev_rows, lot_rows, assay_rows, act_rows = out["events"], out["lots"], out["assays"], out["activities"]
     run_rows, cons_rows, ship_rows, loss_rows = out["runs"], out["consumptions"], out["shipments"], out["run_losses"]
     lot_next, run_next, ship_next = nxt["lot"], nxt["run"], nxt["shipment"]
-    compiled = use_compiled and chain is chain_hash and to_us is _to_us and _plain_context()
+    compiled = use_compiled and chain is chain_hash and to_us is _to_us and plain_decimal_context()
     lists = tuple(out[t] for t in _COMPILED_TABLES)
     done = -1  # where the compiled builder stopped: the events before are written, the one there it declined
 
