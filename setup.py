@@ -13,4 +13,4 @@ _FLAGS = ["-O2", "-Wall", "-Wno-unused-parameter"]
 setup(ext_modules=[Extension("lichain.core._hotpath", ["src/lichain/core/_hotpath.c"], optional=True,
                              extra_compile_args=_FLAGS),
                    Extension("lichain.storage._hotrows", ["src/lichain/storage/_hotrows.c"], optional=True,
-                             extra_compile_args=_FLAGS)])
+                             extra_compile_args=_FLAGS, libraries=["crypto"])])

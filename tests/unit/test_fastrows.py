@@ -49,7 +49,7 @@ from lichain.storage.rows import as_tuples, event_rows
 from lichain.storage.sql import to_us
 from tests.support.any_body import any_event, body_of
 
-#: compiled: the compiled builder with its digests (the processor's SHA extensions where it has them);
+#: compiled: the compiled builder with its digests (OpenSSL's libcrypto called directly);
 #: compiled-hashlib: the compiled builder with hashlib's digests; python: the Python builder alone
 BUILDERS = ("compiled", "compiled-hashlib", "python")
 builders = pytest.mark.parametrize("builder", BUILDERS)
@@ -330,7 +330,7 @@ def test_the_compiled_builder_is_installed_and_writes_every_lot_run_and_shipment
 @example(data=b"x" * 56)
 @example(data=b"x" * 64)
 def test_the_compiled_digest_is_hashlibs(native: bool, data: bytes) -> None:
-    """SHA-256 as the compiled builder computes it, with the processor's SHA extensions or by hashlib."""
+    """SHA-256 as the compiled builder computes it, by libcrypto directly or by hashlib."""
     if not fastrows.COMPILED:
         pytest.skip("the compiled builder is not installed")
     if not native:

@@ -68,126 +68,54 @@ static inline int put(Buf *b, const char *s, Py_ssize_t n) {
 
 /* ---- SHA-256, hex (hashlib.sha256(data).hexdigest()) ---------------------------------------------------------- */
 
-/* On x86-64 processors with the SHA extensions, the digest is computed here (hashlib's call costs more than the
- * hashing of a typical event: about 0.4 µs per call for OpenSSL 3's lookup of the algorithm). Elsewhere, or when
- * setup() is told not to, hashlib's constructor (passed in by setup()) does it. tests/unit/test_fastrows.py
- * compares both with hashlib on texts of every length up to a few blocks. */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(LICHAIN_NO_SHA_NI)
-#include <cpuid.h>
-#include <immintrin.h>
-#define HAVE_SHA_NI 1
+/* The digests are OpenSSL's (libcrypto, the library hashlib itself uses), called directly: through hashlib each
+ * digest costs a Python call and OpenSSL 3's lookup of the algorithm (about 0.8 µs, more than hashing a typical
+ * event); here the algorithm is fetched once and one context is reused (the GIL is held from a digest's start to
+ * its end, with no Python code in between). When setup() is told not to, hashlib's constructor (passed in by
+ * setup()) does it. tests/unit/test_fastrows.py compares both with hashlib on texts of every length up to a few
+ * blocks. */
+#include <openssl/evp.h>
 
-static const uint32_t K256[64] = {
-    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
-    0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
-    0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
-    0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
-    0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
-    0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
-    0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
-    0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2};
+static EVP_MD *Sha256Md;
+static EVP_MD_CTX *ShaCtx;
 
-/* the compression function over `blocks` 64-byte blocks (the SHA extensions' rounds, four per step) */
-__attribute__((target("sha,sse4.1,ssse3"))) static void sha256_blocks(uint32_t state[8], const unsigned char *data,
-                                                                         size_t blocks) {
-    const __m128i mask = _mm_set_epi64x(0x0c0d0e0f08090a0bULL, 0x0405060700010203ULL);
-    __m128i tmp = _mm_loadu_si128((const __m128i *)&state[0]);
-    __m128i s1 = _mm_loadu_si128((const __m128i *)&state[4]);
-    tmp = _mm_shuffle_epi32(tmp, 0xB1);        /* CDAB */
-    s1 = _mm_shuffle_epi32(s1, 0x1B);          /* EFGH */
-    __m128i s0 = _mm_alignr_epi8(tmp, s1, 8);  /* ABEF */
-    s1 = _mm_blend_epi16(s1, tmp, 0xF0);       /* CDGH */
-    for (; blocks; blocks--, data += 64) {
-        __m128i abef = s0, cdgh = s1, w[4];
-        for (int i = 0; i < 4; i++) w[i] = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(data + 16 * i)), mask);
-#pragma GCC unroll 16  /* unrolled, the schedule stays in registers (at -O2 the loop alone runs a third slower) */
-        for (int i = 0; i < 16; i++) {  /* rounds 4i .. 4i+3 */
-            __m128i msg = _mm_add_epi32(w[i & 3], _mm_loadu_si128((const __m128i *)&K256[4 * i]));
-            s1 = _mm_sha256rnds2_epu32(s1, s0, msg);
-            if (i >= 3 && i <= 14) {  /* the schedule's next four words */
-                __m128i t = _mm_alignr_epi8(w[i & 3], w[(i + 3) & 3], 4);
-                w[(i + 1) & 3] = _mm_sha256msg2_epu32(_mm_add_epi32(w[(i + 1) & 3], t), w[i & 3]);
-            }
-            s0 = _mm_sha256rnds2_epu32(s0, s1, _mm_shuffle_epi32(msg, 0x0E));
-            if (i >= 1 && i <= 12) w[(i + 3) & 3] = _mm_sha256msg1_epu32(w[(i + 3) & 3], w[i & 3]);
-        }
-        s0 = _mm_add_epi32(s0, abef);
-        s1 = _mm_add_epi32(s1, cdgh);
-    }
-    tmp = _mm_shuffle_epi32(s0, 0x1B);     /* FEBA */
-    s1 = _mm_shuffle_epi32(s1, 0xB1);      /* DCHG */
-    s0 = _mm_blend_epi16(tmp, s1, 0xF0);   /* DCBA */
-    s1 = _mm_alignr_epi8(s1, tmp, 8);      /* ABEF */
-    _mm_storeu_si128((__m128i *)&state[0], s0);
-    _mm_storeu_si128((__m128i *)&state[4], s1);
+typedef struct { int unused; } Sha;
+
+static int openssl_error(void) {
+    PyErr_SetString(PyExc_RuntimeError, "OpenSSL's SHA-256 failed");
+    return -1;
 }
 
-static int cpu_has_sha(void) {
-    unsigned a, b, c, d;
-    if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & (1u << 9)) || !(c & (1u << 19))) return 0;  /* SSSE3, SSE4.1 */
-    if (__get_cpuid_max(0, NULL) < 7) return 0;
-    __cpuid_count(7, 0, a, b, c, d);
-    return (b >> 29) & 1;  /* SHA */
+static int sha_init(Sha *h) {
+    return EVP_DigestInit_ex2(ShaCtx, Sha256Md, NULL) == 1 ? 0 : openssl_error();
 }
 
-typedef struct {
-    uint32_t st[8];
-    unsigned char blk[64];
-    size_t fill;
-    unsigned long long len;
-} Sha;
-
-static void sha_init(Sha *h) {
-    static const uint32_t iv[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
-                                   0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
-    memcpy(h->st, iv, sizeof(iv));
-    h->fill = 0;
-    h->len = 0;
-}
-
-static void sha_update(Sha *h, const char *p, size_t n) {
-    const unsigned char *u = (const unsigned char *)p;
-    h->len += n;
-    if (h->fill) {  /* complete the pending block first */
-        size_t k = 64 - h->fill < n ? 64 - h->fill : n;
-        memcpy(h->blk + h->fill, u, k);
-        h->fill += k;
-        u += k;
-        n -= k;
-        if (h->fill < 64) return;
-        sha256_blocks(h->st, h->blk, 1);
-        h->fill = 0;
-    }
-    sha256_blocks(h->st, u, n / 64);  /* whole blocks straight from the text */
-    memcpy(h->blk, u + n / 64 * 64, n % 64);
-    h->fill = n % 64;
+static int sha_update(Sha *h, const char *p, size_t n) {
+    return EVP_DigestUpdate(ShaCtx, p, n) == 1 ? 0 : openssl_error();
 }
 
 /* the hex digest (a new str) */
 static PyObject *sha_hex(Sha *h) {
-    unsigned char tail[128] = {0};
-    memcpy(tail, h->blk, h->fill);
-    tail[h->fill] = 0x80;
-    size_t tb = h->fill < 56 ? 1 : 2;
-    unsigned long long bits = h->len * 8;
-    for (int k = 0; k < 8; k++) tail[tb * 64 - 1 - k] = (unsigned char)(bits >> (8 * k));
-    sha256_blocks(h->st, tail, tb);
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    if (EVP_DigestFinal_ex(ShaCtx, md, &len) != 1 || len != 32) { openssl_error(); return NULL; }
     PyObject *hex = PyUnicode_New(64, 127);
     if (!hex) return NULL;
     Py_UCS1 *o = PyUnicode_1BYTE_DATA(hex);
     static const char digit[] = "0123456789abcdef";
-    for (int k = 0; k < 8; k++)
-        for (int j = 7; j >= 0; j--) *o++ = (Py_UCS1)digit[(h->st[k] >> (4 * j)) & 15];
+    for (unsigned k = 0; k < 32; k++) {
+        *o++ = (Py_UCS1)digit[md[k] >> 4];
+        *o++ = (Py_UCS1)digit[md[k] & 15];
+    }
     return hex;
 }
-#else
-#define HAVE_SHA_NI 0
-typedef struct { int unused; } Sha;
-static int cpu_has_sha(void) { return 0; }
-static void sha_init(Sha *h) {}
-static void sha_update(Sha *h, const char *p, size_t n) {}
-static PyObject *sha_hex(Sha *h) { return NULL; }
-#endif
+
+/* fetch the algorithm and make the context once: 1 when OpenSSL's SHA-256 is there */
+static int openssl_ready(void) {
+    if (!Sha256Md) Sha256Md = EVP_MD_fetch(NULL, "SHA256", NULL);
+    if (Sha256Md && !ShaCtx) ShaCtx = EVP_MD_CTX_new();
+    return Sha256Md && ShaCtx;
+}
 
 static int native_sha = 0;  /* set by setup(): the compiled digest is used */
 
@@ -197,16 +125,15 @@ typedef struct {
     Buf *b;
 } Digest;
 
-static void dg_init(Digest *d, Buf *b) {
+static int dg_init(Digest *d, Buf *b) {
     d->b = b;
     b->n = 0;
-    if (native_sha) sha_init(&d->sha);
+    return native_sha ? sha_init(&d->sha) : 0;
 }
 
 static int dg_put(Digest *d, const char *p, Py_ssize_t n) {
     if (!native_sha) return put(d->b, p, n);
-    sha_update(&d->sha, p, (size_t)n);
-    return 0;
+    return sha_update(&d->sha, p, (size_t)n);
 }
 
 #define DG_LIT(d, s) dg_put((d), (s), (Py_ssize_t)(sizeof(s) - 1))
@@ -670,13 +597,13 @@ static int one_event(Ctx *c, Head *h, PyObject *ev, PyObject *payload, PyObject 
     if (!kv || !(time = GET(ev, Event, time)) || !(t = time_text(time))) goto done;
     /* chain_hash(prev, event_id, kind, time, payload) */
     Digest d;
-    dg_init(&d, &b);
+    if (dg_init(&d, &b) < 0) goto done;
     if (dg_text(&d, h->prev) < 0 || DG_LIT(&d, "\n") < 0 || dg_text(&d, eid) < 0 || DG_LIT(&d, "\n") < 0
         || dg_text(&d, kv) < 0 || DG_LIT(&d, "\n") < 0 || dg_text(&d, t) < 0 || DG_LIT(&d, "\n") < 0
         || dg_text(&d, payload) < 0 || !(chain = dg_hex(&d)))
         goto done;
     /* record_hash(prev_record, chain, recorded, source) */
-    dg_init(&d, &b);
+    if (dg_init(&d, &b) < 0) goto done;
     if (dg_text(&d, h->prev_record) < 0 || DG_LIT(&d, "\n") < 0 || dg_text(&d, chain) < 0 || DG_LIT(&d, "\n") < 0
         || dg_text(&d, recorded) < 0 || DG_LIT(&d, "\n") < 0 || (source != Py_None && dg_text(&d, source) < 0)
         || !(record = dg_hex(&d)))
@@ -804,7 +731,7 @@ static PyObject *setup(PyObject *self, PyObject *args, PyObject *kwargs) {
                                   &FuelType, &ReagentType, &ConsumptionType, &DecimalType, &Utc, &DFunc, &Sha256,
                                   &Kinds};
     for (int k = 0; k < 14; k++) Py_XSETREF(*slots[k], Py_NewRef(o[k]));
-    native_sha = native && HAVE_SHA_NI && cpu_has_sha();
+    native_sha = native && openssl_ready();
     for (int k = 0; k < NMEMBERS; k++) {  /* each field must be a slot of its class */
         PyObject *d = PyObject_GetAttrString(*member_type[k], member_name[k]);
         if (!d) return NULL;
@@ -833,7 +760,10 @@ static PyObject *sha256_hex(PyObject *self, PyObject *arg) {
     Buf b;
     buf_init(&b);
     Digest d;
-    dg_init(&d, &b);
+    if (dg_init(&d, &b) < 0) {
+        buf_free(&b);
+        return NULL;
+    }
     const char *p = PyBytes_AS_STRING(arg);
     Py_ssize_t n = PyBytes_GET_SIZE(arg);
     for (Py_ssize_t at = 0, k = 1; at < n; at += k, k = k % 64 + 1)
@@ -852,10 +782,10 @@ static PyMethodDef methods[] = {
     {"setup", (PyCFunction)(void (*)(void))setup, METH_VARARGS | METH_KEYWORDS,
      "setup(Event, Lot, Run, Shipment, Activity, Electricity, Fuel, Reagent, Consumption, Decimal, UTC, d, sha256, "
      "kinds, native=True): the model's types, the decimal writer, the hash constructor and the event kinds' values; "
-     "native=False: digests by the hash constructor even where the processor's SHA extensions are there."},
+     "native=False: digests by the hash constructor instead of OpenSSL's libcrypto called directly."},
     {"sha256_hex", sha256_hex, METH_O, "sha256_hex(data) -> str: the hex SHA-256 digest, as rows() computes it."},
     {"native_digest", native_digest, METH_NOARGS,
-     "native_digest() -> bool: digests are computed here (the processor's SHA extensions), not by hashlib."},
+     "native_digest() -> bool: digests are OpenSSL's, called directly, not through hashlib."},
     {"rows", rows, METH_VARARGS,
      "rows(events, payloads, start, seq, prev, prev_record, lot_next, run_next, ship_next, lot_idx, target_seq, "
      "recorded, source, lists) -> (stop, seq, prev, prev_record, lot_next, run_next, ship_next): the rows of the "
