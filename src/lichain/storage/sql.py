@@ -195,6 +195,11 @@ class SqlStore:
             with conn.begin() as tx:
                 if not self.is_sqlite:
                     conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK})
+                    # A writer's statements are planned for the values they carry: its bulk look-ups (IN lists of
+                    # hundreds of ids) are prepared, and a generic plan PostgreSQL settles on while a table is
+                    # small stays in use once it is large (a 6,238-event document's prefetch: 6.5 s against
+                    # 0.3 s). Readers keep their prepared plans (short look-ups on stable tables).
+                    conn.exec_driver_sql("SET LOCAL plan_cache_mode = force_custom_plan")
                 bound = copy.copy(self)
                 bound._conn, bound._discard = conn, False
                 yield bound
