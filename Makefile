@@ -8,7 +8,7 @@ export UV_PYTHON_DOWNLOADS := never
 
 .PHONY: venv demo test lint bench clean
 
-$(VENV)/.ok: pyproject.toml uv.lock setup.py src/lichain/core/_hotpath.c src/lichain/storage/_hotrows.c
+$(VENV)/.ok: pyproject.toml uv.lock setup.py src/lichain/core/_hotpath.c src/lichain/storage/_hotrows.c src/lichain/core/_hotcommon.h
 	bash scripts/bootstrap.sh
 	touch $@
 

@@ -10,7 +10,9 @@ from setuptools import Extension, setup
 
 _FLAGS = ["-O2", "-Wall", "-Wno-unused-parameter"]
 
+_COMMON = ["src/lichain/core/_hotcommon.h"]  # shared by both: a change rebuilds both
+
 setup(ext_modules=[Extension("lichain.core._hotpath", ["src/lichain/core/_hotpath.c"], optional=True,
-                             extra_compile_args=_FLAGS),
+                             extra_compile_args=_FLAGS, depends=_COMMON),
                    Extension("lichain.storage._hotrows", ["src/lichain/storage/_hotrows.c"], optional=True,
-                             extra_compile_args=_FLAGS, libraries=["crypto"])])
+                             extra_compile_args=_FLAGS, libraries=["crypto"], depends=_COMMON)])

@@ -17,11 +17,8 @@
 #include <structmember.h>
 #include <string.h>
 
-typedef struct {
-    char *p;
-    Py_ssize_t n, cap;
-    char stack[4096];
-} Buf;
+#include "_hotcommon.h"
+
 
 static PyObject *LotType, *RunType, *ShipmentType, *Utc, *DecFunc, *DecimalType;
 static PyObject *s_activity, *s_assay, *s_assay_lab, *s_assay_method, *s_id, *s_mass_mg, *s_material,
@@ -30,33 +27,6 @@ static PyObject *s_activity, *s_assay, *s_assay_lab, *s_assay_method, *s_id, *s_
     *s_kg, *s_allocation, *s_inputs, *s_outputs, *s_losses_mg, *s_lot, *s_ended_at, *s_started_at,
     *s_distance_km, *s_from_site, *s_to_site, *s_mode, *s_shipped_at, *s_to_organisation, *s_is_empty, *s_mass;
 
-static void buf_init(Buf *b) { b->p = b->stack; b->n = 0; b->cap = (Py_ssize_t)sizeof(b->stack); }
-static void buf_free(Buf *b) { if (b->p != b->stack) PyMem_Free(b->p); }
-
-static int buf_grow(Buf *b, Py_ssize_t need) {
-    Py_ssize_t cap = b->cap;
-    while (cap < b->n + need) cap *= 2;
-    char *p;
-    if (b->p == b->stack) {
-        p = PyMem_Malloc((size_t)cap);
-        if (p) memcpy(p, b->stack, (size_t)b->n);
-    } else {
-        p = PyMem_Realloc(b->p, (size_t)cap);
-    }
-    if (!p) { PyErr_NoMemory(); return -1; }
-    b->p = p;
-    b->cap = cap;
-    return 0;
-}
-
-static inline int put(Buf *b, const char *s, Py_ssize_t n) {
-    if (b->n + n > b->cap && buf_grow(b, n) < 0) return -1;
-    memcpy(b->p + b->n, s, (size_t)n);
-    b->n += n;
-    return 0;
-}
-
-#define LIT(b, s) put((b), (s), (Py_ssize_t)(sizeof(s) - 1))
 #define TRY(x) do { if ((x) < 0) return -1; } while (0)
 
 /* A JSON string as json.encoder.encode_basestring writes it (non-ASCII kept; ", \ and controls escaped). */
@@ -131,29 +101,11 @@ static int put_ppb(Buf *b, PyObject *v) {
     return put_fixed(b, (unsigned long long)x / 1000000000ULL, (unsigned long long)x % 1000000000ULL, 9);
 }
 
-static inline char *digits(char *o, int v, int width) {
-    for (int k = width - 1; k >= 0; k--) { o[k] = (char)('0' + v % 10); v /= 10; }
-    return o + width;
-}
-
 /* an exact datetime in UTC as the codec's format_time writes it */
 static int put_time(Buf *b, PyObject *t) {
     if (!PyDateTime_CheckExact(t) || PyDateTime_DATE_GET_TZINFO(t) != Utc) return -1;
-    char s[32], *o = s;
-    o = digits(o, PyDateTime_GET_YEAR(t), 4); *o++ = '-';
-    o = digits(o, PyDateTime_GET_MONTH(t), 2); *o++ = '-';
-    o = digits(o, PyDateTime_GET_DAY(t), 2); *o++ = 'T';
-    o = digits(o, PyDateTime_DATE_GET_HOUR(t), 2); *o++ = ':';
-    o = digits(o, PyDateTime_DATE_GET_MINUTE(t), 2); *o++ = ':';
-    o = digits(o, PyDateTime_DATE_GET_SECOND(t), 2);
-    int us = PyDateTime_DATE_GET_MICROSECOND(t);
-    if (us) {
-        *o++ = '.';
-        o = digits(o, us, 6);
-        while (o[-1] == '0') o--;
-    }
-    *o++ = 'Z';
-    return put(b, s, o - s);
+    char s[32];
+    return put(b, s, time_chars(t, s));
 }
 
 /* a text appended as it is (the codec's converters write digits, signs and points) */
@@ -165,66 +117,8 @@ static int put_raw(Buf *b, PyObject *s) {
     return put(b, u, n);
 }
 
-/* The codec's _dec(d) = format(d.normalize(), "f") without "-0", for an exact Decimal, from its str(): the
- * coefficient's digits and exponent, trailing zeros dropped, written in positional notation. Declined (the
- * Python converter decides): NaN and infinities, more than 28 significant digits (normalize() would round them
- * to the context's precision) and exponents beyond +-100. Any other value goes to the Python converter. */
-static int put_decimal(Buf *b, PyObject *d) {
-    PyObject *str = PyObject_Str(d);
-    if (!str) return -1;
-    Py_ssize_t n;
-    const char *u = PyUnicode_AsUTF8AndSize(str, &n);
-    int rc = -1;
-    char digits[64];
-    int nd = 0, neg = 0, seen_point = 0, frac = 0;
-    long exp = 0;
-    Py_ssize_t i = 0;
-    if (!u) goto done;
-    if (i < n && (u[i] == '-' || u[i] == '+')) neg = u[i++] == '-';
-    for (; i < n; i++) {
-        char c = u[i];
-        if (c >= '0' && c <= '9') {
-            if (nd == 0 && c == '0') { if (seen_point) frac++; continue; }  /* leading zeros */
-            if (nd >= 28) goto done;
-            digits[nd++] = c;
-            if (seen_point) frac++;
-        } else if (c == '.' && !seen_point) {
-            seen_point = 1;
-        } else break;
-    }
-    if (i < n) {  /* an exponent: E, sign, up to 4 digits */
-        if (u[i] != 'E' && u[i] != 'e') goto done;
-        i++;
-        int eneg = 0, ed = 0;
-        if (i < n && (u[i] == '-' || u[i] == '+')) eneg = u[i++] == '-';
-        for (; i < n; i++) {
-            if (u[i] < '0' || u[i] > '9' || ed >= 4) goto done;
-            exp = exp * 10 + (u[i] - '0');
-            ed++;
-        }
-        if (!ed) goto done;
-        if (eneg) exp = -exp;
-    }
-    if (nd == 0) { rc = LIT(b, "0"); goto done; }  /* zero, of any sign and exponent */
-    exp -= frac;  /* value = digits x 10^exp */
-    while (nd > 1 && digits[nd - 1] == '0') { nd--; exp++; }
-    if (exp > 100 || exp < -100) goto done;
-    if (neg && LIT(b, "-") < 0) goto done;
-    if (exp >= 0) {
-        if (put(b, digits, nd) < 0) goto done;
-        for (long k = 0; k < exp; k++) if (LIT(b, "0") < 0) goto done;
-    } else if (nd > -exp) {
-        if (put(b, digits, nd + exp) < 0 || LIT(b, ".") < 0 || put(b, digits + nd + exp, -exp) < 0) goto done;
-    } else {
-        if (LIT(b, "0.") < 0) goto done;
-        for (long k = 0; k < -exp - nd; k++) if (LIT(b, "0") < 0) goto done;
-        if (put(b, digits, nd) < 0) goto done;
-    }
-    rc = 0;
-done:
-    Py_DECREF(str);
-    return rc;
-}
+/* The codec's _dec(d) = format(d.normalize(), "f") without "-0" */
+static int put_decimal(Buf *b, PyObject *d) { return put_decimal_text(b, d, 0); }
 
 static int put_dec(Buf *b, PyObject *d) {
     if ((PyObject *)Py_TYPE(d) == DecimalType) {

@@ -20,6 +20,8 @@
 #include <Python.h>
 #include <datetime.h>
 #include <string.h>
+
+#include "../core/_hotcommon.h"
 #ifdef Py_T_OBJECT_EX
 #define OBJECT_EX Py_T_OBJECT_EX
 #else
@@ -27,44 +29,12 @@
 #define OBJECT_EX T_OBJECT_EX
 #endif
 
-typedef struct {
-    char *p;
-    Py_ssize_t n, cap;
-    char stack[4096];
-} Buf;
 
 static PyObject *EventType, *LotType, *RunType, *ShipmentType, *ActivityType, *ElectricityType, *FuelType,
     *ReagentType, *ConsumptionType, *DecimalType, *Utc, *DFunc, *Sha256, *Kinds;
 static PyObject *s_hexdigest, *s_economic, *c_electricity, *c_kwh, *c_fuel, *c_MJ, *c_reagent, *c_kg, *c_water,
     *c_m3, *c_process, *c_kg_co2e;
 
-static void buf_init(Buf *b) { b->p = b->stack; b->n = 0; b->cap = (Py_ssize_t)sizeof(b->stack); }
-static void buf_free(Buf *b) { if (b->p != b->stack) PyMem_Free(b->p); }
-
-static int buf_grow(Buf *b, Py_ssize_t need) {
-    Py_ssize_t cap = b->cap;
-    while (cap < b->n + need) cap *= 2;
-    char *p;
-    if (b->p == b->stack) {
-        p = PyMem_Malloc((size_t)cap);
-        if (p) memcpy(p, b->stack, (size_t)b->n);
-    } else {
-        p = PyMem_Realloc(b->p, (size_t)cap);
-    }
-    if (!p) { PyErr_NoMemory(); return -1; }
-    b->p = p;
-    b->cap = cap;
-    return 0;
-}
-
-static inline int put(Buf *b, const char *s, Py_ssize_t n) {
-    if (b->n + n > b->cap && buf_grow(b, n) < 0) return -1;
-    memcpy(b->p + b->n, s, (size_t)n);
-    b->n += n;
-    return 0;
-}
-
-#define LIT(b, s) put((b), (s), (Py_ssize_t)(sizeof(s) - 1))
 
 /* ---- SHA-256, hex (hashlib.sha256(data).hexdigest()) ---------------------------------------------------------- */
 
@@ -164,11 +134,6 @@ static PyObject *dg_hex(Digest *d) {
 
 /* ---- values ---------------------------------------------------------------------------------------------------- */
 
-static inline char *digits(char *o, int v, int width) {
-    for (int k = width - 1; k >= 0; k--) { o[k] = (char)('0' + v % 10); v /= 10; }
-    return o + width;
-}
-
 static inline int is_utc(PyObject *t) {
     return PyDateTime_CheckExact(t) && PyDateTime_DATE_GET_TZINFO(t) == Utc;
 }
@@ -176,21 +141,8 @@ static inline int is_utc(PyObject *t) {
 /* the codec's format_time of an exact datetime in UTC (a new str), or NULL */
 static PyObject *time_text(PyObject *t) {
     if (!is_utc(t)) return NULL;
-    char s[32], *o = s;
-    o = digits(o, PyDateTime_GET_YEAR(t), 4); *o++ = '-';
-    o = digits(o, PyDateTime_GET_MONTH(t), 2); *o++ = '-';
-    o = digits(o, PyDateTime_GET_DAY(t), 2); *o++ = 'T';
-    o = digits(o, PyDateTime_DATE_GET_HOUR(t), 2); *o++ = ':';
-    o = digits(o, PyDateTime_DATE_GET_MINUTE(t), 2); *o++ = ':';
-    o = digits(o, PyDateTime_DATE_GET_SECOND(t), 2);
-    int us = PyDateTime_DATE_GET_MICROSECOND(t);
-    if (us) {
-        *o++ = '.';
-        o = digits(o, us, 6);
-        while (o[-1] == '0') o--;
-    }
-    *o++ = 'Z';
-    return PyUnicode_FromStringAndSize(s, o - s);
+    char s[32];
+    return PyUnicode_FromStringAndSize(s, time_chars(t, s));
 }
 
 /* days from 1970-01-01 to a proleptic Gregorian date (H. Hinnant's days_from_civil) */
@@ -213,66 +165,8 @@ static PyObject *us_of(PyObject *t) {
     return PyLong_FromLongLong(s * 1000000LL + PyDateTime_DATE_GET_MICROSECOND(t));
 }
 
-/* rows.py's _d(d) = format(d.normalize(), "f") for an exact Decimal, from its str(): the coefficient's digits and
- * exponent, trailing zeros dropped, written in positional notation; a zero keeps its sign ("-0"). Declined (-1,
- * then _d itself decides): NaN and infinities, more than 27 significant digits (normalize() would round them to the
- * context's precision) and exponents beyond +-100. */
-static int put_decimal(Buf *b, PyObject *d) {
-    PyObject *str = PyObject_Str(d);
-    if (!str) return -1;
-    Py_ssize_t n;
-    const char *u = PyUnicode_AsUTF8AndSize(str, &n);
-    int rc = -1;
-    char dg[64];
-    int nd = 0, neg = 0, seen_point = 0, frac = 0;
-    long exp = 0;
-    Py_ssize_t i = 0;
-    if (!u) goto done;
-    if (i < n && (u[i] == '-' || u[i] == '+')) neg = u[i++] == '-';
-    for (; i < n; i++) {
-        char c = u[i];
-        if (c >= '0' && c <= '9') {
-            if (nd == 0 && c == '0') { if (seen_point) frac++; continue; }  /* leading zeros */
-            if (nd >= 28) goto done;
-            dg[nd++] = c;
-            if (seen_point) frac++;
-        } else if (c == '.' && !seen_point) {
-            seen_point = 1;
-        } else break;
-    }
-    if (i < n) {  /* an exponent: E, sign, up to 4 digits */
-        if (u[i] != 'E' && u[i] != 'e') goto done;
-        i++;
-        int eneg = 0, ed = 0;
-        if (i < n && (u[i] == '-' || u[i] == '+')) eneg = u[i++] == '-';
-        for (; i < n; i++) {
-            if (u[i] < '0' || u[i] > '9' || ed >= 4) goto done;
-            exp = exp * 10 + (u[i] - '0');
-            ed++;
-        }
-        if (!ed) goto done;
-        if (eneg) exp = -exp;
-    }
-    if (nd == 0) { rc = neg ? LIT(b, "-0") : LIT(b, "0"); goto done; }  /* zero, of any exponent */
-    exp -= frac;  /* value = digits x 10^exp */
-    while (nd > 1 && dg[nd - 1] == '0') { nd--; exp++; }
-    if (exp > 100 || exp < -100) goto done;
-    if (neg && LIT(b, "-") < 0) goto done;
-    if (exp >= 0) {
-        if (put(b, dg, nd) < 0) goto done;
-        for (long k = 0; k < exp; k++) if (LIT(b, "0") < 0) goto done;
-    } else if (nd > -exp) {
-        if (put(b, dg, nd + exp) < 0 || LIT(b, ".") < 0 || put(b, dg + nd + exp, -exp) < 0) goto done;
-    } else {
-        if (LIT(b, "0.") < 0) goto done;
-        for (long k = 0; k < -exp - nd; k++) if (LIT(b, "0") < 0) goto done;
-        if (put(b, dg, nd) < 0) goto done;
-    }
-    rc = 0;
-done:
-    Py_DECREF(str);
-    return rc;
-}
+/* rows.py's _d(d) = format(d.normalize(), "f"), keeping a zero's sign */
+static int put_decimal(Buf *b, PyObject *d) { return put_decimal_text(b, d, 1); }
 
 /* _d(d) of an exact Decimal (a new str), or NULL */
 static PyObject *dec_text(PyObject *d) {
