@@ -198,3 +198,16 @@ def test_screen_clears_a_clean_run_and_still_finds_each_planted_problem() -> Non
         found = problems(body)
         assert [p for p, _ in found] == [where], (where, found)
         assert found == field_problems(Event("urn:uuid:1", EventKind.RUN, T, body), NOW)
+
+
+def test_the_compiled_code_declines_lists_where_the_model_has_tuples() -> None:
+    """A list's items can move while they are read (should anything run Python code), so the compiled writer and
+    screen take the model's tuples only; the Python writer still gives the reference's bytes for a list."""
+    from lichain.core import _hotpath
+
+    run = _run()
+    listed = _run(inputs=list(run.inputs), outputs=list(run.outputs))
+    assert _hotpath.payload(run) == canonical_payload(run)
+    assert _hotpath.payload(listed) is None
+    assert fast_payload(listed) == canonical_payload(listed)
+    assert not _hotpath.screen(listed, canonical_payload(listed), MIN_TIME, NOW + CLOCK_SKEW)

@@ -42,6 +42,15 @@ static inline int put(Buf *b, const char *s, Py_ssize_t n) {
 
 #define LIT(b, s) put((b), (s), (Py_ssize_t)(sizeof(s) - 1))
 
+/* an exact tuple, as a borrowed item array (a list is declined: its items could move while they are read, should
+ * anything run Python code) */
+static int seq_items(PyObject *o, PyObject ***items, Py_ssize_t *n) {
+    if (!PyTuple_CheckExact(o)) return -1;
+    *items = &PyTuple_GET_ITEM(o, 0);
+    *n = PyTuple_GET_SIZE(o);
+    return 0;
+}
+
 /* the `width` decimal digits of v >= 0 at o; returns the end */
 static inline char *digits(char *o, int v, int width) {
     for (int k = width - 1; k >= 0; k--) { o[k] = (char)('0' + v % 10); v /= 10; }

@@ -5,7 +5,7 @@
  * event on the demo chain: one escaped string per field, one f-string per item). Here the text is written once into
  * one buffer. The writer declines (returns None) whenever a value is not of the plain type the ledger's model
  * gives it (a str subclass is accepted as the JSON encoder accepts it; an int must be an exact int within 64 bits,
- * a time an exact datetime in UTC, a container a tuple, list or dict), when a text cannot be encoded (a lone
+ * a time an exact datetime in UTC, a container a tuple or dict), when a text cannot be encoded (a lone
  * surrogate), or for an economic allocation; the Python writer then decides, so nothing unusual is ever guessed.
  * Decimal quantities are formatted by the codec's own Python converter, passed in by setup().
  *
@@ -180,13 +180,6 @@ static inline PyObject *GET(PyObject *o, PyObject *name) {
 
 /* truth of a value; -1 on error */
 static int truth(PyObject *o) { return PyObject_IsTrue(o); }
-
-/* a tuple or list, as a borrowed item array */
-static int seq_items(PyObject *o, PyObject ***items, Py_ssize_t *n) {
-    if (PyTuple_CheckExact(o)) { *items = &PyTuple_GET_ITEM(o, 0); *n = PyTuple_GET_SIZE(o); return 0; }
-    if (PyList_CheckExact(o)) { *items = ((PyListObject *)o)->ob_item; *n = PyList_GET_SIZE(o); return 0; }
-    return -1;
-}
 
 /* the sorted keys of an exact dict (a new list), or NULL */
 static PyObject *sorted_keys(PyObject *d) {
@@ -793,13 +786,13 @@ static PyObject *setup_screen(PyObject *self, PyObject *args) {
 
 
 /* ---------------------------------------------------------------------------------------------------------------
- * The rules of a run (lichain.core.fastcheck.FastChecker.check_run) on its usual path: run_rules(state, run,
- * event_id) first checks, without changing anything, that every rule holds in the plain way (known site, new run
+ * The rules of a run (PythonFastChecker.check_run) on its usual path, for accept_plain below: run_rules_impl(st,
+ * run, event_id) first checks, without changing anything, that every rule holds in the plain way (known site, new run
  * id, inputs known, live, produced before the run, distinct, at the run's site with nothing later there, within
  * the over-consumption limit; outputs new, of known material and site, assays within 0..1; declared losses >= 0;
  * every element clearly inside its balance tolerance or absent everywhere; no input with a failing certificate),
  * and only then records the run as the Python checker would (custody movements, consumption, output lots) and
- * returns True. Anything else returns False with nothing changed, and the Python checker then applies the rules
+ * returns 1. Anything else returns 0 with nothing changed, and the Python checker then applies the rules
  * and words the problems. Property tests: tests/unit/test_fastcheck.py (same problems, events and state as the
  * reference checker on generated documents).
  * ------------------------------------------------------------------------------------------------------------- */
@@ -1196,23 +1189,9 @@ done:
     return ok;
 }
 
-static PyObject *rules_call(PyObject *const *args, Py_ssize_t nargs, int (*impl)(PyObject *const *, PyObject *, PyObject *),
-                            const char *usage) {
-    if (nargs != 3 || !PyTuple_CheckExact(args[0]) || PyTuple_GET_SIZE(args[0]) != ST_N) {
-        PyErr_SetString(PyExc_TypeError, usage);
-        return NULL;
-    }
-    if (!MovementType) { PyErr_SetString(PyExc_RuntimeError, "lichain.core._hotpath.setup_rules() was not called"); return NULL; }
-    int ok = impl(&PyTuple_GET_ITEM(args[0], 0), args[1], args[2]);
-    return ok < 0 ? NULL : PyBool_FromLong(ok);
-}
-
-static PyObject *run_rules(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
-    return rules_call(args, nargs, run_rules_impl, "run_rules(state, run, event_id)");
-}
 
 
-/* The rules of a shipment (FastChecker.check_shipment) on its usual path, as run_rules does for a run: a new
+/* The rules of a shipment (PythonFastChecker.check_shipment) on its usual path, as run_rules_impl for a run: a new
  * shipment id, known sites, a distance >= 0, a live lot produced before it is shipped, a positive mass that is at
  * the origin with nothing later there; then the movements out of the origin and into the destination. */
 static int shipment_rules_impl(PyObject *const *st, PyObject *s, PyObject *ref) {
@@ -1288,9 +1267,6 @@ done:
     return ok;
 }
 
-static PyObject *shipment_rules(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
-    return rules_call(args, nargs, shipment_rules_impl, "shipment_rules(state, shipment, event_id)");
-}
 
 /* A lot, run or shipment event of the document on its usual path (FastChecker.check): a new event id (printable
  * ASCII within its limit) not on record, a time inside the ledger's window, a body the compiled screen clears and
@@ -1433,7 +1409,7 @@ static PyObject *scan(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
             PyObject **it;
             Py_ssize_t m;
             rc = site && rid && ins && outs && PySet_Add(sites, site) == 0 && PySet_Add(runs, rid) == 0 ? 0 : -1;
-            if (rc == 0 && seq_items(ins, &it, &m) < 0) rc = 1;  /* not a tuple or list: the Python loop */
+            if (rc == 0 && seq_items(ins, &it, &m) < 0) rc = 1;  /* not a tuple: the Python loop */
             for (Py_ssize_t i = 0; rc == 0 && i < m; i++) {
                 PyObject *lot = GET(it[i], s_lot);
                 rc = lot && PySet_Add(lots, lot) == 0 ? 0 : -1;
@@ -1497,11 +1473,6 @@ static PyMethodDef methods[] = {
      "screen(body, payload, lo, hi) -> bool: True only when the field screen certainly clears the body."},
     {"setup_rules", setup_rules, METH_VARARGS,
      "setup_rules(Movement, DocLot, movement_slots, doclot_slots, Event): the types the rules read and record."},
-    {"run_rules", (PyCFunction)(void (*)(void))run_rules, METH_FASTCALL,
-     "run_rules(state, run, event_id) -> bool: True when the run met every rule and was recorded; False: "
-     "nothing changed, the Python checker decides."},
-    {"shipment_rules", (PyCFunction)(void (*)(void))shipment_rules, METH_FASTCALL,
-     "shipment_rules(state, shipment, event_id) -> bool: as run_rules, for a shipment."},
     {"accept_plain", (PyCFunction)(void (*)(void))accept_plain, METH_FASTCALL,
      "accept_plain(state, located_event) -> str | None: the payload of a lot, run or shipment event accepted and "
      "recorded on its usual path; None: nothing changed, the Python checker takes it."},

@@ -36,12 +36,10 @@ try:
                          tuple(_DocLot.__dict__[f] for f in ("mass_mg", "assay", "produced_at", "site", "event_id",
                                                              "consumed_mg")), Event)
     _hotpath.setup_types((_DocLot,))
-    _run_rules: Any = _hotpath.run_rules
-    _shipment_rules: Any = _hotpath.shipment_rules
     _accept_plain: Any = _hotpath.accept_plain
     _scan: Any = _hotpath.scan
 except ImportError:  # installed without a C compiler: the Python rules alone
-    _run_rules = _shipment_rules = _accept_plain = _scan = None
+    _accept_plain = _scan = None
 
 _new = object.__new__
 _set_lot, _set_site, _set_at, _set_mass, _set_ref = (
@@ -305,11 +303,10 @@ def _exact_ratio(d: Decimal) -> tuple[int, int] | None:
 
 
 class FastChecker(PythonFastChecker):
-    """:class:`PythonFastChecker` with the usual path of runs and shipments in compiled code (``lichain/core/_hotpath.c``
-    ``run_rules``, ``shipment_rules``): one that meets every rule in the plain way is checked and recorded there;
-    any other goes through the Python rules with nothing changed, so problems are always found and worded by them."""
-
-    _rules: tuple[Any, ...] | None = None
+    """:class:`PythonFastChecker` with the usual path of lots, runs and shipments in compiled code
+    (``lichain/core/_hotpath.c``, ``accept_plain``): an event that meets every rule in the plain way is checked and
+    recorded there; any other goes through the Python rules with nothing changed, so problems are always found and
+    worded by them."""
 
     def collect(self, events: Sequence[LocatedEvent], ids: list[str], lots: set[str], sites: set[str],
                 materials: set[str], runs: set[str], ships: set[str]) -> Sequence[LocatedEvent]:
@@ -346,7 +343,7 @@ class FastChecker(PythonFastChecker):
         (``accept_plain``: payload, field screen and rules in one call), the rest and every decline to
         :meth:`check_event`."""
         self.start(events)
-        state = self._rules = (self.rules_state() or ()) if _accept_plain is not None else ()
+        state = (self.rules_state() or ()) if _accept_plain is not None else ()
         if not state:
             for le in events:
                 self.check_event(le)
@@ -361,21 +358,3 @@ class FastChecker(PythonFastChecker):
                 new_events.append(le.event)
                 payloads.append(p)
         return self.result()
-
-    def check_run(self, loc: str, run: Run, event_id: str) -> None:
-        if _run_rules is not None:
-            state = self._rules
-            if state is None:
-                state = self._rules = self.rules_state() or ()
-            if state and _run_rules(state, run, event_id):
-                return
-        super().check_run(loc, run, event_id)
-
-    def check_shipment(self, loc: str, s: Shipment, event_id: str) -> None:
-        if _shipment_rules is not None:
-            state = self._rules
-            if state is None:
-                state = self._rules = self.rules_state() or ()
-            if state and _shipment_rules(state, s, event_id):
-                return
-        super().check_shipment(loc, s, event_id)

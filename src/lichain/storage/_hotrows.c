@@ -262,15 +262,6 @@ static inline PyObject *member(PyObject *o, int k) {
 
 #define GET(o, T, a) member((o), M_##T##_##a)
 
-/* an exact tuple, as a borrowed item array (a list is declined: its items could move while they are read, should
- * anything run Python code) */
-static int seq_items(PyObject *o, PyObject ***items, Py_ssize_t *n) {
-    if (!PyTuple_CheckExact(o)) return -1;
-    *items = &PyTuple_GET_ITEM(o, 0);
-    *n = PyTuple_GET_SIZE(o);
-    return 0;
-}
-
 /* (idx, key, value) for every item of an exact dict whose value, an exact int, is not zero */
 static int nonzero_items(PyObject *list, PyObject *idx, PyObject *d) {
     if (!PyDict_CheckExact(d)) return -1;
