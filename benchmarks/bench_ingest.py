@@ -9,6 +9,10 @@ document (prefetch in bulk, one transaction, ``executemany``); the per-event bas
   events are generated in memory) and generation is timed apart;
 * **end to end**: everything up to the commit, into SQLite and (with ``--pg-url``) PostgreSQL.
 
+The bulk writer keeps its memory between documents (``lichain.storage.writer_memory``: the ids on record as
+digests, the lots it wrote lately); a second bulk run without it looks every id up and reads every stored lot back,
+as a writer process's first document does.
+
 The reference run repeats the bulk SQLite ingest with the per-event hot path as it was (``json.dumps`` of the
 ``body_to_json`` dict, the key-by-key field walk, the reference checker ``check_document(..., reference=True)``,
 rows built as dicts by ``event_rows``, the cyclic collector running), in the same process. Rates are
@@ -193,6 +197,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     p.add_argument("--baseline-events", type=int, default=5_000)
     p.add_argument("--pg-url", default=None, help="a PostgreSQL server to ingest into as well (a schema is made)")
     p.add_argument("--no-reference", action="store_true", help="skip the reference hot-path run")
+    p.add_argument("--no-forgetful", action="store_true",
+                   help="skip the bulk run whose writer keeps no memory between documents (every id looked up)")
     p.add_argument("--no-snapshot", action="store_true", help="skip the snapshot build and cache load")
     p.add_argument("--quick", action="store_true")
     p.add_argument("--stages", action="store_true", help="bulk runs again with timers per stage (CPU µs per event)")
@@ -213,6 +219,14 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         bulk = open_store(str(Path(tmp) / "bulk.db"))
         res["sqlite_bulk"] = _ingest(bulk, docs)
         print(_line("SQLite, bulk (one doc per batch)", res["sqlite_bulk"]))
+        if not a.no_forgetful:
+            from lichain.storage.writer_memory import WriterMemory
+
+            forgetful = open_store(str(Path(tmp) / "forgetful.db"))
+            forgetful._memory = WriterMemory(mode="off")
+            res["sqlite_bulk_no_memory"] = _ingest(forgetful, docs)
+            forgetful.close()
+            print(_line("SQLite, bulk, no writer memory", res["sqlite_bulk_no_memory"]))
         single = open_store(str(Path(tmp) / "single.db"))
         res["sqlite_per_event"] = _ingest(single, [[ev] for ev in flat])
         single.close()
@@ -231,6 +245,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             print(_line("PostgreSQL, one doc + commit per event", res["pg_per_event"]))
         print("ratios")
         print(_ratios("SQLite bulk / per event", res["sqlite_bulk"], res["sqlite_per_event"]))
+        if "sqlite_bulk_no_memory" in res:
+            print(_ratios("SQLite bulk / no writer memory", res["sqlite_bulk"], res["sqlite_bulk_no_memory"]))
         if "sqlite_bulk_reference" in res:
             print(_ratios("SQLite bulk / reference hot path", res["sqlite_bulk"], res["sqlite_bulk_reference"]))
         if a.pg_url:

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection
 
 from lichain.core.ports import Movement
 from lichain.storage.inlist import driver_rows, in_rows
+from lichain.storage.writer_memory import moved_at
 
 __all__ = ["TransportCharges", "movements", "transport_charges"]
 
@@ -45,12 +45,7 @@ class TransportCharges:
     held: F64
     origin_per_kg: F64
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _CHUNK = 500
-
-
-def _at(us: int) -> datetime:
-    return _EPOCH + timedelta(microseconds=int(us))
 
 
 _LIVE_SEQ = "NOT IN (SELECT target_seq FROM retractions)"
@@ -76,7 +71,7 @@ def movements(conn: Connection, ids: Iterable[str]) -> dict[str, list[Movement]]
     rows = in_rows(conn, _MOVEMENTS, ids)
     rows.sort(key=lambda r: r[0])  # productions, shipments, consumptions (stable within each)
     for kind, lot_id, site, to_site, at_us, mass_mg, event_id in rows:
-        at = _at(at_us)
+        at = moved_at(at_us)
         if kind == 0:
             out[lot_id] = [Movement(lot_id, site, at, mass_mg, event_id)]
         elif kind == 1:

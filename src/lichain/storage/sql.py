@@ -36,6 +36,7 @@ from lichain.storage import schema as s
 from lichain.storage.fastrows import COLUMNS, event_tuples, to_us
 from lichain.storage.inlist import CHUNK, in_rows
 from lichain.storage.location import DEFAULT_URL, SCHEMA_REVISION, resolve_url
+from lichain.storage.writer_memory import WriterMemory, moved_at
 
 __all__ = ["DEFAULT_URL", "SCHEMA_REVISION", "SqlStore", "chunks", "open_store", "resolve_url", "to_us"]
 
@@ -111,6 +112,8 @@ class SqlStore:
         self._conn: Connection | None = None  # set on the view :meth:`writing` yields
         self._pinned = threading.local()  # this thread's :meth:`reading` block: active, its head, its connection
         self._discard = False
+        self._memory = WriterMemory()  # shared by the views :meth:`writing` yields (storage/writer_memory.py)
+        self._unit: object = None  # the unit of work a view of :meth:`writing` belongs to
 
     # --- lifecycle ------------------------------------------------------------------------------------------
     def migrate(self) -> None:
@@ -201,7 +204,7 @@ class SqlStore:
                     # 0.3 s). Readers keep their prepared plans (short look-ups on stable tables).
                     conn.exec_driver_sql("SET LOCAL plan_cache_mode = force_custom_plan")
                 bound = copy.copy(self)
-                bound._conn, bound._discard = conn, False
+                bound._conn, bound._discard, bound._unit = conn, False, object()
                 yield bound
                 if bound._discard:
                     tx.rollback()
@@ -215,13 +218,25 @@ class SqlStore:
         """Inside :meth:`writing`: roll the unit of work back when it ends (a refused or dry-run document)."""
         self._discard = True
 
+    def _recall(self, keys: int) -> WriterMemory | None:
+        """The writer's memory of the ledger, when this view holds the write lock and the memory describes what it
+        sees (:mod:`lichain.storage.writer_memory`); ``keys``: how many ids are about to be looked up."""
+        if self._conn is None or not self._memory.use(self._conn, self._unit, keys):
+            return None
+        return self._memory
+
     # --- LedgerView (bulk) ----------------------------------------------------------------------------------
     def lots(self, ids: Iterable[str]) -> dict[str, LotState]:
         """Stored lots among ``ids`` with their use so far."""
-        ids = sorted(set(ids))
+        wanted = set(ids)
         out: dict[str, LotState] = {}
-        if not ids:
+        mem = self._recall(len(wanted))
+        if mem is not None:
+            out, rest = mem.lot_states(mem.unknown("lot", wanted))
+            wanted = set(rest)
+        if not wanted:
             return out
+        ids = sorted(wanted)
         with self.read() as conn:
             for part in chunks(ids, CHUNK * 10):
                 rows = in_rows(conn, "SELECT l.idx, l.id, l.mass_mg, l.produced_us, l.site, e.event_id FROM lots l "
@@ -245,8 +260,7 @@ class SqlStore:
         return {
             r.id: LotState(
                 r.id, r.mass_mg, int(consumed.get(r.idx, 0)), int(shipped.get(r.idx, 0)), assay[r.idx],
-                datetime.fromtimestamp(r.produced_us / 1e6, UTC).replace(microsecond=r.produced_us % 1_000_000),
-                r.site, r.event_id,
+                moved_at(r.produced_us), r.site, r.event_id,
             )
             for r in rows
         }
@@ -287,12 +301,18 @@ class SqlStore:
 
     def event_payloads(self, ids: Iterable[str]) -> dict[str, tuple[str, str]]:
         """Stored events among ``ids``: id → (kind, payload)."""
+        mem = self._recall(len(ids := list(ids)))
+        if mem is not None:
+            ids = mem.unknown("event", ids)
         with self.read() as conn:
             return {eid: (kind, payload) for eid, kind, payload in in_rows(
                 conn, "SELECT event_id, kind, payload FROM events WHERE event_id IN ({keys})", ids)}
 
     def retracted(self, ids: Iterable[str]) -> set[str]:
         """Event ids among ``ids`` retracted by an error declaration."""
+        mem = self._recall(len(ids := list(ids)))
+        if mem is not None:
+            ids = mem.unknown("retracted", ids)
         with self.read() as conn:
             return {r[0] for r in in_rows(conn, "SELECT e.event_id FROM events e JOIN retractions r ON "
                                                 "r.target_seq = e.seq WHERE e.event_id IN ({keys})", ids)}
@@ -300,6 +320,9 @@ class SqlStore:
     def record_ids(self, kind: str, ids: Iterable[str]) -> dict[str, str]:
         """Stored runs or shipments among ``ids``: record id → event id."""
         table = "runs" if kind == "run" else "shipments"
+        mem = self._recall(len(ids := list(ids)))
+        if mem is not None:
+            ids = mem.unknown(kind, ids)
         with self.read() as conn:
             return dict(in_rows(conn, f"SELECT t.id, e.event_id FROM {table} t JOIN events e ON e.seq = t.event_seq "
                                       "WHERE t.id IN ({keys})", ids))
@@ -319,8 +342,14 @@ class SqlStore:
         """Live movements of stored lots per site (SQL in :mod:`lichain.storage.custody_sql`)."""
         from lichain.storage import custody_sql
 
-        with self.read() as conn:
-            return custody_sql.movements(conn, ids)
+        out: dict[str, list[Movement]] = {}
+        mem = self._recall(len(ids := list(ids)))
+        if mem is not None:
+            out, ids = mem.movements(mem.unknown("lot", ids))
+        if ids:
+            with self.read() as conn:
+                out.update(custody_sql.movements(conn, ids))
+        return out
 
     # --- CustodyView (claims; SQL in lichain.storage.claims_sql) ---------------------------------------------
     def boundary_runs(self, site: str, start: datetime, end: datetime) -> list[BoundaryRun]:
@@ -451,7 +480,7 @@ class SqlStore:
             conn = w._conn
             try:
                 with conn.begin_nested():
-                    self._append_rows(conn, events, payloads, source)
+                    w._append_rows(conn, events, payloads, source)
             except IntegrityError as exc:
                 w.discard()
                 raise ConflictError(f"another writer stored a clashing record first: {exc.orig}") from None
@@ -459,13 +488,14 @@ class SqlStore:
 
     def _append_rows(self, conn: Connection, events: Sequence[Event], payloads: Sequence[str],
                      source: str | None) -> None:
+        mem = self._memory if self._memory.use(conn, self._unit, 0) else None  # brought up to date before writing
         seq, prev = self.head(conn)
         nxt = {
             "lot": conn.execute(select(func.coalesce(func.max(s.lots.c.idx), -1))).scalar_one() + 1,
             "run": conn.execute(select(func.coalesce(func.max(s.runs.c.idx), -1))).scalar_one() + 1,
             "shipment": conn.execute(select(func.coalesce(func.max(s.shipments.c.idx), -1))).scalar_one() + 1,
         }
-        lot_idx = self._lot_index(conn, events)
+        lot_idx = self._lot_index(conn, events, mem)
         target_seq = self._target_seqs(conn, events)
         recorded = format_time(datetime.now(UTC))
         rows = event_tuples(events, payloads, seq, prev, nxt, lot_idx, target_seq, recorded, source, chain_hash, to_us,
@@ -476,8 +506,10 @@ class SqlStore:
                 cols = COLUMNS[table]
                 conn.exec_driver_sql(f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join([mark] * len(cols))})",
                                      data)
+        if mem is not None:
+            mem.wrote(events, rows)
 
-    def _lot_index(self, conn: Connection, events: Sequence[Event]) -> dict[str, int]:
+    def _lot_index(self, conn: Connection, events: Sequence[Event], mem: WriterMemory | None) -> dict[str, int]:
         refs: set[str] = set()
         for ev in events:
             b = ev.body
@@ -485,7 +517,12 @@ class SqlStore:
                 refs.update(c.lot for c in b.inputs)
             elif isinstance(b, Shipment):
                 refs.add(b.lot)
-        return dict(in_rows(conn, "SELECT id, idx FROM lots WHERE id IN ({keys})", refs))
+        out: dict[str, int] = {}
+        if mem is not None:
+            out, rest = mem.lot_index(refs)
+            refs = set(rest)
+        out.update(in_rows(conn, "SELECT id, idx FROM lots WHERE id IN ({keys})", refs))
+        return out
 
     def _target_seqs(self, conn: Connection, events: Sequence[Event]) -> dict[str, int]:
         ids = [ev.body.target_event_id for ev in events if isinstance(ev.body, Retraction)]

@@ -1,0 +1,301 @@
+"""What a writer process keeps between its documents: the ids on record, and the lots it wrote lately.
+
+Why this exists: a document's check looks up every id it names (its events, lots, runs and shipments, nearly all
+new) and reads the stored lots it consumes or ships, with their assays, use and movements. In a ledger of a million
+lots those look-ups walk indexes far larger than the writer's page cache. Measured on a kept 1 M-lot ledger for its
+next 20,000-event document: looking up its 20,000 event ids, none on record, took 539 ms on the document's first
+read (98 ms again), and reading the 7,190 stored lots it uses with their movements ≈ 400 ms, against ≈ 20 µs per
+event for the rest of its check. A writer that ingests document after document (the service's writer process, a
+streamed file, ``demo``) keeps instead:
+
+* **the ids on record** as sorted 64-bit digests per kind (events, lots, runs, shipments, retracted events; 8 bytes
+  per id): an id whose digest is absent is certainly not on record and is not looked up; one whose digest is
+  present is looked up as before, so a digest clash costs one look-up, never a wrong answer;
+* **the lots it wrote lately** (mass, use, assay, site, time and movements), updated from the very rows it appends,
+  so that the next documents' inputs are not read back; the oldest are dropped past :data:`LOT_CAPACITY`. Only
+  once the ledger holds :data:`LOTS_FROM` events: in a smaller one the reads stay in the page cache and keeping
+  the lots costs more than reading them.
+
+Correctness rests on one rule: the memory describes the ledger up to one chain position (seq and chain hash).
+Each unit of work, holding the write lock, compares that position with the ledger's head before its first
+look-up: the head is that position (nothing new), or extends it (another writer appended: its ids are read by
+seq and index, and the lots are forgotten, since it may have used them), or does not (a rolled-back append or a
+rewritten chain: everything is forgotten). Digests of ids whose append was rolled back stay; they only cost a
+look-up. The memory is read and changed only by a unit of work holding the write lock, one at a time.
+
+It is built (one read of every id) once the ids a process has looked up in bulk reach 1/:data:`BUILD_SHARE` of
+the events on record, so a one-off document against a large ledger does not pay for it. ``LICHAIN_WRITER_MEMORY``
+set to ``off`` never builds it, ``always`` builds it at the first look-up (tests of races and of the memory).
+"""
+
+from __future__ import annotations
+
+import os
+from collections import OrderedDict
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from itertools import compress, groupby
+from operator import itemgetter
+from typing import Any
+
+import numpy as np
+from sqlalchemy import Connection, text
+
+from lichain.core.codec import GENESIS
+from lichain.core.fastcheck import movement
+from lichain.core.model import Event, Retraction
+from lichain.core.ports import LotState, Movement
+
+__all__ = ["BUILD_SHARE", "LOT_CAPACITY", "Digests", "WriterMemory", "moved_at"]
+
+#: Lots kept with their state and movements (the newest written; ≈ 1 KB each with three movements).
+LOT_CAPACITY = 100_000
+#: Lots are kept once the ledger holds this many events. Below, its lots and movements stay in the writer's page
+#: cache and keeping them costs more than reading them: demo chain, bulk documents, same process, memory off /
+#: ids only / ids and lots: at 129,725 events the check took 1.9 / 1.6 / 1.6 s and the whole ingest 6.9 / 6.9 /
+#: 8.0 s; at 1,296,444 events the check 46.1 / 45.1 / 28.5 s and the whole ingest 126.8 / 131.4 / 126.7 s.
+LOTS_FROM = 500_000
+#: The memory is built once the ids looked up in bulk reach this fraction of the events on record (building reads
+#: every id once: about what looking up 1/16 of them one by one costs).
+BUILD_SHARE = 16
+#: No memory for a ledger with more ids than this (8 bytes each: 256 MB); its writer looks every id up.
+MAX_IDS = 32_000_000
+#: The kinds of ids kept.
+KINDS = ("event", "lot", "run", "shipment", "retracted")
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_SEQ_ID, _FIRST, _ELEMENT_PPB = itemgetter(0, 1), itemgetter(0), itemgetter(1, 2)  # of events and assays rows
+_FETCH = 50_000
+
+
+def moved_at(us: int) -> datetime:
+    """An instant (a movement's, a lot's production) from stored microseconds since the Unix epoch (UTC)."""
+    return _EPOCH + timedelta(microseconds=int(us))
+
+
+class Digests:
+    """A set of ids held as sorted 64-bit digests (Python's string hash, stable within one process)."""
+
+    __slots__ = ("a",)
+
+    def __init__(self, keys: Iterable[str] = ()) -> None:
+        self.a = np.fromiter(map(hash, keys), dtype=np.int64)
+        self.a.sort()
+
+    def __len__(self) -> int:
+        return int(self.a.size)
+
+    def add(self, keys: Iterable[str]) -> None:
+        """Add ids (already present ones too: a repeated digest changes no answer)."""
+        d = np.fromiter(map(hash, keys), dtype=np.int64)
+        if d.size:
+            d.sort()
+            self.a = np.insert(self.a, np.searchsorted(self.a, d), d)
+
+    def maybe(self, keys: Collection[str]) -> list[str]:
+        """The ids among ``keys`` that may be in the set; every one that is, and rarely one that is not."""
+        a = self.a
+        if not a.size or not keys:
+            return []
+        d = np.fromiter(map(hash, keys), dtype=np.int64, count=len(keys))
+        pos = np.searchsorted(a, d)
+        np.minimum(pos, a.size - 1, out=pos)
+        return list(compress(keys, (a[pos] == d).tolist()))
+
+
+#: A remembered lot is a list (made and changed faster than an object): these are its fields' places. MOVES holds
+#: its live movements (production, shipments, consumption), each as (site, instant [µs], signed mass [mg], event id).
+IDX, ID, MASS, CONSUMED, SHIPPED, PRODUCED, SITE, EVENT, ASSAY, MOVES = range(10)
+
+
+class _Instants(dict[int, datetime]):
+    """Stored microseconds → datetime, each made once per answer (many movements share an instant)."""
+
+    def __missing__(self, us: int) -> datetime:
+        t = self[us] = moved_at(us)
+        return t
+
+
+def _values(conn: Connection, sql: str, **params: Any) -> Iterator[Any]:
+    """The first column of every row, fetched in slices (a build reads millions of ids)."""
+    res = conn.execute(text(sql), params)
+    try:
+        while rows := res.fetchmany(_FETCH):
+            for r in rows:
+                yield r[0]
+    finally:
+        res.close()
+
+
+def _head(conn: Connection) -> tuple[int, str]:
+    row = conn.execute(text("SELECT seq, chain_hash FROM events ORDER BY seq DESC LIMIT 1")).first()
+    return (int(row[0]), str(row[1])) if row else (0, GENESIS)
+
+
+def _max_idx(conn: Connection, table: str) -> int:
+    return int(conn.execute(text(f"SELECT COALESCE(MAX(idx), -1) FROM {table}")).scalar_one())
+
+
+class WriterMemory:
+    """The ids on record and the lots written lately, as of one chain position (see the module's text)."""
+
+    def __init__(self, lot_capacity: int = LOT_CAPACITY, mode: str | None = None, lots_from: int | None = None) -> None:
+        self.lot_capacity = lot_capacity
+        self.mode = mode or os.environ.get("LICHAIN_WRITER_MEMORY", "auto")
+        if self.mode not in ("auto", "off", "always"):
+            raise ValueError(f"LICHAIN_WRITER_MEMORY must be auto, off or always, got {self.mode!r}")
+        # ``always`` keeps lots from the first event (tests); ``auto`` from :data:`LOTS_FROM` events on
+        self.lots_from = (0 if self.mode == "always" else LOTS_FROM) if lots_from is None else lots_from
+        self.asked = 0  # ids looked up in bulk while there was no memory
+        self.unit: object = None  # the unit of work the memory was last brought up to date for
+        self.current = False
+        self._forget()
+
+    def _forget(self) -> None:
+        self.position: tuple[int, str] | None = None  # (seq, chain hash) described; None: no memory
+        self.marks: dict[str, int] = {}  # largest stored index of lots, runs and shipments
+        self.ids: dict[str, Digests] = {}
+        self.lots: OrderedDict[str, list[Any]] = OrderedDict()  # oldest written first (a dict's front, once popped
+        # from, is walked past on every later pop: quadratic; measured 78 s of a 1 M-lot ingest)
+        self.by_idx: dict[int, list[Any]] = {}
+
+    # --- keeping it true ------------------------------------------------------------------------------------
+    def use(self, conn: Connection, unit: object, keys: int) -> bool:
+        """Whether the memory describes the ledger as ``conn`` (holding the write lock) sees it, brought up to date
+        once per unit of work; ``keys``: how many ids the caller is about to look up (counts toward building)."""
+        if self.unit is not unit:
+            self.unit = unit
+            self.current = self._sync(conn)
+        if not self.current and self.mode != "off" and keys:
+            self.asked += keys
+            seq = _head(conn)[0]
+            if self.mode == "always" or self.asked * BUILD_SHARE >= seq:
+                self.current = self._build(conn)
+        return self.current
+
+    def _sync(self, conn: Connection) -> bool:
+        if self.position is None:
+            return False
+        head = _head(conn)
+        seq = head[0]
+        at, at_hash = self.position
+        if head == self.position:
+            return True
+        if seq > at and (at == 0 or conn.execute(text("SELECT chain_hash FROM events WHERE seq = :s"),
+                                                 {"s": at}).scalar() == at_hash):
+            self._catch_up(conn, at, head)
+            return True
+        self._forget()  # a rolled-back append of ours, or a rewritten chain
+        return False
+
+    def _build(self, conn: Connection) -> bool:
+        self._forget()
+        head = _head(conn)
+        marks = {t: _max_idx(conn, t) for t in ("lots", "runs", "shipments")}
+        if head[0] + sum(marks.values()) > MAX_IDS:
+            return False
+        self.ids = {"event": Digests(_values(conn, "SELECT event_id FROM events")),
+                    "lot": Digests(_values(conn, "SELECT id FROM lots")),
+                    "run": Digests(_values(conn, "SELECT id FROM runs")),
+                    "shipment": Digests(_values(conn, "SELECT id FROM shipments")),
+                    "retracted": Digests(_values(conn, "SELECT e.event_id FROM retractions r JOIN events e ON "
+                                                       "e.seq = r.target_seq"))}
+        self.marks, self.position, self.asked = marks, head, 0
+        return True
+
+    def _catch_up(self, conn: Connection, at: int, head: tuple[int, str]) -> None:
+        """Another writer appended after ``at``: add its ids; forget the lots (it may have used them)."""
+        ids, marks = self.ids, self.marks
+        ids["event"].add(_values(conn, "SELECT event_id FROM events WHERE seq > :v", v=at))
+        for kind, table in (("lot", "lots"), ("run", "runs"), ("shipment", "shipments")):
+            rows = conn.execute(text(f"SELECT idx, id FROM {table} WHERE idx > :v"), {"v": marks[table]}).all()
+            ids[kind].add(r[1] for r in rows)
+            marks[table] = max((int(r[0]) for r in rows), default=marks[table])
+        ids["retracted"].add(_values(conn, "SELECT e.event_id FROM retractions r JOIN events e ON e.seq = "
+                                           "r.target_seq WHERE r.event_seq > :v", v=at))
+        self.lots, self.by_idx = OrderedDict(), {}
+        self.position = head
+
+    def wrote(self, events: Sequence[Event], rows: Mapping[str, Sequence[tuple[Any, ...]]]) -> None:
+        """Take in what this unit of work has just appended (``rows``: the tuples inserted, per table), after
+        :meth:`use` brought the memory up to date in the same unit of work."""
+        if not self.current or not rows["events"]:
+            return
+        ids, marks = self.ids, self.marks
+        ev = rows["events"]
+        ids["event"].add(r[1] for r in ev)
+        for kind, table in (("lot", "lots"), ("run", "runs"), ("shipment", "shipments")):
+            if rows[table]:
+                ids[kind].add(r[1] for r in rows[table])
+                marks[table] = max(marks[table], max(r[0] for r in rows[table]))
+        self.position = (ev[-1][0], ev[-1][6])
+        if rows["retractions"]:  # live use changes in the past: read lots from the ledger again
+            ids["retracted"].add(e.body.target_event_id for e in events if isinstance(e.body, Retraction))
+            self.lots, self.by_idx = OrderedDict(), {}
+            return
+        if self.lot_capacity and self.position[0] >= self.lots_from:
+            self._take_lots(rows)
+
+    def _take_lots(self, rows: Mapping[str, Sequence[tuple[Any, ...]]]) -> None:
+        eid = dict(map(_SEQ_ID, rows["events"]))
+        lots, by_idx = self.lots, self.by_idx
+        for idx, lot_id, _material, site, produced_us, mass_mg, _origin, _run, event_seq, _alloc in rows["lots"]:
+            ref = eid[event_seq]
+            lots[lot_id] = by_idx[idx] = [idx, lot_id, mass_mg, 0, 0, produced_us, site, ref, {},
+                                          [(site, produced_us, mass_mg, ref)]]
+        for lot_idx, group in groupby(rows["assays"], _FIRST):  # a lot's assay rows are consecutive
+            made = by_idx.get(lot_idx)
+            if made is not None:
+                made[ASSAY].update(map(_ELEMENT_PPB, group))
+        if rows["consumptions"]:
+            runs = {r[0]: (r[2], r[4], eid[r[6]]) for r in rows["runs"]}
+            for run_idx, lot_idx, mass_mg in rows["consumptions"]:
+                used = by_idx.get(lot_idx)
+                if used is not None:
+                    site, at, ref = runs[run_idx]
+                    used[CONSUMED] += mass_mg
+                    used[MOVES].append((site, at, -mass_mg, ref))
+        for r in rows["shipments"]:
+            moved = by_idx.get(r[2])
+            if moved is not None:
+                mass_mg, at, ref = r[3], r[6], eid[r[10]]
+                moved[SHIPPED] += mass_mg
+                moved[MOVES] += ((r[4], at, -mass_mg, ref), (r[5], at, mass_mg, ref))
+        while len(lots) > self.lot_capacity:  # the oldest written go first
+            del by_idx[lots.popitem(last=False)[1][IDX]]
+
+    # --- answers --------------------------------------------------------------------------------------------
+    def unknown(self, kind: str, keys: Collection[str]) -> list[str]:
+        """The ids among ``keys`` that may be on record (the others certainly are not)."""
+        return self.ids[kind].maybe(keys)
+
+    def _split(self, ids: Iterable[str]) -> tuple[list[tuple[str, list[Any]]], list[str]]:
+        """(id, remembered lot) for the remembered lots among ``ids``, and the ids not remembered."""
+        lots = self.lots
+        found, rest = [], []
+        for i in ids:
+            lot = lots.get(i)
+            if lot is None:
+                rest.append(i)
+            else:
+                found.append((i, lot))
+        return found, rest
+
+    def lot_states(self, ids: Iterable[str]) -> tuple[dict[str, LotState], list[str]]:
+        """States of the remembered lots among ``ids``, and the ids not remembered."""
+        found, rest = self._split(ids)
+        at = _Instants()
+        return {i: LotState(i, lot[MASS], lot[CONSUMED], lot[SHIPPED], dict(lot[ASSAY]), at[lot[PRODUCED]], lot[SITE],
+                            lot[EVENT]) for i, lot in found}, rest
+
+    def movements(self, ids: Iterable[str]) -> tuple[dict[str, list[Movement]], list[str]]:
+        """Live movements of the remembered lots among ``ids``, and the ids not remembered."""
+        found, rest = self._split(ids)
+        at = _Instants()
+        return {i: [movement(i, site, at[us], mass_mg, ref) for site, us, mass_mg, ref in lot[MOVES]]
+                for i, lot in found}, rest
+
+    def lot_index(self, ids: Iterable[str]) -> tuple[dict[str, int], list[str]]:
+        """Stored index of the remembered lots among ``ids``, and the ids not remembered."""
+        found, rest = self._split(ids)
+        return {i: lot[IDX] for i, lot in found}, rest

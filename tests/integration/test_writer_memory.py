@@ -1,0 +1,186 @@
+"""The writer's memory (ids on record as digests, lots written lately) answers exactly as the ledger does.
+
+A writer with the memory and a second writer without it (another process's view of the same ledger) share one
+ledger; after every document, the first writer's look-ups inside its unit of work are compared with the same
+look-ups read from the database. Documents come from random valid chains split at random points, written by
+either writer, then a retraction, a rolled-back append and a rewritten chain head.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import text
+
+from lichain.core.model import Lot, Retraction, Run, Shipment
+from lichain.core.validate import LocatedEvent
+from lichain.services.ingest import ingest_events
+from lichain.storage.sql import SqlStore
+from lichain.storage.writer_memory import Digests, WriterMemory
+from tests.support.chain_text import event
+from tests.support.strategies import valid_chain
+
+SETTINGS = settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+
+@contextmanager
+def _second_writer(store: SqlStore) -> Iterator[SqlStore]:
+    other = SqlStore(store.url)
+    other._memory = WriterMemory(mode="off")
+    try:
+        yield other
+    finally:
+        other.close()
+
+
+def _names(doc: Sequence[LocatedEvent]) -> dict[str, set[str]]:
+    out: dict[str, set[str]] = {"event": set(), "lot": set(), "run": set(), "shipment": set()}
+    for le in doc:
+        out["event"].add(le.event.event_id)
+        b = le.event.body
+        if isinstance(b, Lot):
+            out["lot"].add(b.id)
+        elif isinstance(b, Run):
+            out["run"].add(b.id)
+            out["lot"].update(o.id for o in b.outputs)
+        elif isinstance(b, Shipment):
+            out["shipment"].add(b.id)
+    return out
+
+
+def _answers(w: SqlStore, names: dict[str, set[str]]) -> dict[str, Any]:
+    lots = sorted(names["lot"])
+    return {
+        "lots": w.lots(lots),
+        "movements": {k: sorted(map(repr, v)) for k, v in w.movements(lots).items()},  # order is not a fact
+        "events": w.event_payloads(names["event"]),
+        "runs": w.record_ids("run", names["run"]),
+        "shipments": w.record_ids("shipment", names["shipment"]),
+        "retracted": w.retracted(names["event"]),
+    }
+
+
+def _compare(store: SqlStore, names: dict[str, set[str]]) -> bool:
+    """The memory's answers against the database's, in one unit of work; whether the memory answered."""
+    with store.writing() as w:
+        remembered = _answers(w, names)
+        used = w._memory.current
+        w._memory = WriterMemory(mode="off")  # this view only: the same look-ups read from the database
+        read = _answers(w, names)
+        w.discard()
+    assert remembered == read
+    return used
+
+
+@SETTINGS
+@given(data=st.data())
+def test_the_memory_answers_as_the_ledger_does(store: SqlStore, data: st.DataObject) -> None:
+    # a small capacity drops the oldest lots: they are read from the database again
+    store._memory = WriterMemory(mode="always", lot_capacity=data.draw(st.sampled_from([2, 100_000])))
+    prefix = f"m{uuid.uuid4().hex[:8]}-"
+    chain = data.draw(valid_chain(prefix))
+    cuts = sorted(data.draw(st.sets(st.integers(1, len(chain) - 1), max_size=4)))
+    docs = [chain[a:b] for a, b in zip([0, *cuts], [*cuts, len(chain)], strict=True)]
+    names = _names(chain)
+    names["event"] |= {f"urn:uuid:{uuid.uuid4()}" for _ in range(3)}  # never on record
+    names["lot"].add(f"{prefix}unknown")
+    used = []
+    with _second_writer(store) as other:
+        for doc in docs:
+            writer = other if data.draw(st.booleans()) else store
+            assert ingest_events(doc, writer).ok
+            used.append(_compare(store, names))
+        runs = [le.event for le in chain if isinstance(le.event.body, Run)]
+        if runs:  # a retraction (accepted or refused, by either writer) changes what is live
+            target = runs[-1]
+            fix = [LocatedEvent("fix:0", event(Retraction(target.event_id, target.time, "test"), target.time))]
+            ingest_events(fix, other if data.draw(st.booleans()) else store)
+            used.append(_compare(store, names))
+    assert all(used)  # the memory answered every time (built on the first look-up, then kept up to date)
+
+
+def test_a_rolled_back_append_is_forgotten(store: SqlStore) -> None:
+    store._memory = WriterMemory(mode="always")
+    chain = [LocatedEvent(f"doc:{i}", e) for i, e in enumerate(_chain("rb-"))]
+    half = 4
+    assert ingest_events(chain[:half], store).ok
+    names = _names(chain)
+    with store.writing() as w:  # appended, then rolled back: the memory saw rows that never landed
+        w.lots(names["lot"])
+        assert ingest_events(chain[half:], w).ok
+        w.discard()
+    assert store._memory.position is not None and store._memory.position[0] > store.head()[0]
+    assert not _recalled(store)  # forgotten
+    assert _compare(store, names)  # rebuilt from the database, and answering as it does
+    with _second_writer(store) as other:  # another writer lands the same events: the memory catches up
+        assert ingest_events(chain[half:], other).ok
+    assert _recalled(store)
+    assert _compare(store, names)
+
+
+def _recalled(store: SqlStore) -> bool:
+    """Whether the memory describes the ledger at the start of a unit of work (without building it)."""
+    with store.writing() as w:
+        assert w._conn is not None
+        ok = w._memory.use(w._conn, w._unit, 0)
+        w.discard()
+    return ok
+
+
+def test_a_rewritten_chain_head_is_forgotten(store: SqlStore) -> None:
+    store._memory = WriterMemory(mode="always")
+    chain = [LocatedEvent(f"doc:{i}", e) for i, e in enumerate(_chain("rw-"))]
+    assert ingest_events(chain, store).ok
+    names = _names(chain)
+    assert _compare(store, names) and _recalled(store)
+    with store.transaction() as conn:  # an edited last event: the head the memory describes is gone
+        conn.execute(text("UPDATE events SET chain_hash = CASE WHEN substr(chain_hash, 1, 1) = '0' THEN '1' ELSE '0' END "
+                          "|| substr(chain_hash, 2) WHERE seq = (SELECT MAX(seq) FROM events)"))
+    assert not _recalled(store)
+    assert _compare(store, names)
+
+
+def _chain(prefix: str) -> list[Any]:
+    from tests.support.chain_text import parse_chain
+
+    return [le.event for le in parse_chain(CHAIN.replace("P-", prefix))]
+
+
+CHAIN = """\
+site P-A refinery CN
+site P-B cathode_plant KR
+material ORE ore
+lot P-L ORE @P-A 2026-01-01 20t Ni=0.02
+ship P-S1 P-L 10t P-A->P-B 2026-01-02 road 500km
+run P-R mixing @P-B 2026-01-05..2026-01-05 in P-L:8t out P-LB:ORE:8t:Ni=0.02
+"""
+
+
+def test_digests_never_miss_an_id() -> None:
+    keys = [f"id-{i}" for i in range(5_000)]
+    d = Digests(keys[:2_500])
+    d.add(keys[2_500:4_000])
+    d.add(keys[:10])  # again: changes no answer
+    assert set(d.maybe(keys)) >= set(keys[:4_000])
+    assert len(d.maybe(keys[4_000:])) <= 1  # 64-bit digests: a clash among 1,000 is about 1e-13 likely
+    assert Digests().maybe(keys) == []
+
+
+@pytest.mark.parametrize("mode", ["off", "auto"])
+def test_a_one_off_document_against_a_larger_ledger_builds_no_memory(store: SqlStore, mode: str) -> None:
+    """Building reads every id once; a single small document against a larger ledger looks its ids up instead."""
+    store._memory = WriterMemory(mode="off")
+    k = 0
+    while store.head()[0] < 64:
+        assert ingest_events([LocatedEvent(f"doc:{i}", e) for i, e in enumerate(_chain(f"big{k}-"))], store).ok
+        k += 1
+    store._memory = WriterMemory(mode=mode)
+    one = [LocatedEvent("doc:0", _chain("one-")[0])]
+    assert ingest_events(one, store).ok
+    assert store._memory.position is None
