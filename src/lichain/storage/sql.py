@@ -112,7 +112,8 @@ class SqlStore:
         self._conn: Connection | None = None  # set on the view :meth:`writing` yields
         self._pinned = threading.local()  # this thread's :meth:`reading` block: active, its head, its connection
         self._discard = False
-        self._memory = WriterMemory()  # shared by the views :meth:`writing` yields (storage/writer_memory.py)
+        # shared by the views :meth:`writing` yields; off by default on PostgreSQL (storage/writer_memory.py)
+        self._memory = WriterMemory(default="auto" if self.is_sqlite else "off")
         self._unit: object = None  # the unit of work a view of :meth:`writing` belongs to
 
     # --- lifecycle ------------------------------------------------------------------------------------------
