@@ -226,6 +226,12 @@ class SqlStore:
             return None
         return self._memory
 
+    def _maybe_stored(self, kind: str, ids: Iterable[str]) -> list[str]:
+        """``ids`` less those the writer's memory knows are not on record (all of them when it has no memory)."""
+        ids = list(ids)
+        mem = self._recall(len(ids))
+        return ids if mem is None else mem.unknown(kind, ids)
+
     # --- LedgerView (bulk) ----------------------------------------------------------------------------------
     def lots(self, ids: Iterable[str]) -> dict[str, LotState]:
         """Stored lots among ``ids`` with their use so far."""
@@ -302,18 +308,14 @@ class SqlStore:
 
     def event_payloads(self, ids: Iterable[str]) -> dict[str, tuple[str, str]]:
         """Stored events among ``ids``: id → (kind, payload)."""
-        mem = self._recall(len(ids := list(ids)))
-        if mem is not None:
-            ids = mem.unknown("event", ids)
+        ids = self._maybe_stored("event", ids)
         with self.read() as conn:
             return {eid: (kind, payload) for eid, kind, payload in in_rows(
                 conn, "SELECT event_id, kind, payload FROM events WHERE event_id IN ({keys})", ids)}
 
     def retracted(self, ids: Iterable[str]) -> set[str]:
         """Event ids among ``ids`` retracted by an error declaration."""
-        mem = self._recall(len(ids := list(ids)))
-        if mem is not None:
-            ids = mem.unknown("retracted", ids)
+        ids = self._maybe_stored("retracted", ids)
         with self.read() as conn:
             return {r[0] for r in in_rows(conn, "SELECT e.event_id FROM events e JOIN retractions r ON "
                                                 "r.target_seq = e.seq WHERE e.event_id IN ({keys})", ids)}
@@ -321,9 +323,7 @@ class SqlStore:
     def record_ids(self, kind: str, ids: Iterable[str]) -> dict[str, str]:
         """Stored runs or shipments among ``ids``: record id → event id."""
         table = "runs" if kind == "run" else "shipments"
-        mem = self._recall(len(ids := list(ids)))
-        if mem is not None:
-            ids = mem.unknown(kind, ids)
+        ids = self._maybe_stored(kind, ids)
         with self.read() as conn:
             return dict(in_rows(conn, f"SELECT t.id, e.event_id FROM {table} t JOIN events e ON e.seq = t.event_seq "
                                       "WHERE t.id IN ({keys})", ids))

@@ -63,8 +63,6 @@ LOTS_FROM = 500_000
 BUILD_SHARE = 16
 #: No memory for a ledger with more ids than this (8 bytes each: 256 MB); its writer looks every id up.
 MAX_IDS = 32_000_000
-#: The kinds of ids kept.
-KINDS = ("event", "lot", "run", "shipment", "retracted")
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _SEQ_ID, _FIRST, _ELEMENT_PPB = itemgetter(0, 1), itemgetter(0), itemgetter(1, 2)  # of events and assays rows
@@ -159,6 +157,9 @@ class WriterMemory:
         self.position: tuple[int, str] | None = None  # (seq, chain hash) described; None: no memory
         self.marks: dict[str, int] = {}  # largest stored index of lots, runs and shipments
         self.ids: dict[str, Digests] = {}
+        self._drop_lots()
+
+    def _drop_lots(self) -> None:
         self.lots: OrderedDict[str, list[Any]] = OrderedDict()  # oldest written first (a dict's front, once popped
         # from, is walked past on every later pop: quadratic; measured 78 s of a 1 M-lot ingest)
         self.by_idx: dict[int, list[Any]] = {}
@@ -217,7 +218,7 @@ class WriterMemory:
             marks[table] = max((int(r[0]) for r in rows), default=marks[table])
         ids["retracted"].add(_values(conn, "SELECT e.event_id FROM retractions r JOIN events e ON e.seq = "
                                            "r.target_seq WHERE r.event_seq > :v", v=at))
-        self.lots, self.by_idx = OrderedDict(), {}
+        self._drop_lots()
         self.position = head
 
     def wrote(self, events: Sequence[Event], rows: Mapping[str, Sequence[tuple[Any, ...]]]) -> None:
@@ -235,7 +236,7 @@ class WriterMemory:
         self.position = (ev[-1][0], ev[-1][6])
         if rows["retractions"]:  # live use changes in the past: read lots from the ledger again
             ids["retracted"].add(e.body.target_event_id for e in events if isinstance(e.body, Retraction))
-            self.lots, self.by_idx = OrderedDict(), {}
+            self._drop_lots()
             return
         if self.lot_capacity and self.position[0] >= self.lots_from:
             self._take_lots(rows)
