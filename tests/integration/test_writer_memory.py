@@ -184,3 +184,37 @@ def test_a_one_off_document_against_a_larger_ledger_builds_no_memory(store: SqlS
     one = [LocatedEvent("doc:0", _chain("one-")[0])]
     assert ingest_events(one, store).ok
     assert store._memory.position is None
+
+
+def test_the_lots_a_check_settled_are_kept_and_answer_as_the_ledger_does(store: SqlStore) -> None:
+    """The memory keeps the lots of the check that accepted a document (their facts and full live movements), not
+    rows read back; a later document's look-ups of them need no read and equal the database's."""
+    store._memory = WriterMemory(mode="always")
+    chain = [LocatedEvent(f"doc:{i}", e) for i, e in enumerate(_chain("st-"))]
+    assert ingest_events(chain[:4], store).ok  # sites, material, lot, shipment
+    assert set(store._memory.lots) == {"st-L"}
+    assert ingest_events(chain[4:], store).ok  # the run consumes 8 t of st-L at st-B
+    assert set(store._memory.lots) == {"st-L", "st-LB"}
+    kept = store._memory.lots["st-L"]
+    assert sorted(m[2] for m in kept[1]) == [-10_000_000_000, -8_000_000_000, 10_000_000_000, 20_000_000_000]
+    with store.writing() as w:
+        state = w.lots(["st-L"])["st-L"]
+        w.discard()
+    assert (state.consumed_mg, state.shipped_mg) == (8_000_000_000, 10_000_000_000)  # 8 t used, 10 t shipped
+    assert _compare(store, _names(chain))
+
+
+def test_an_append_without_a_check_drops_the_kept_lots(store: SqlStore) -> None:
+    """Rows appended without the state of a check (any caller of ``append``) may use kept lots: they are dropped."""
+    from lichain.core.validate import check_document
+
+    store._memory = WriterMemory(mode="always")
+    chain = [LocatedEvent(f"doc:{i}", e) for i, e in enumerate(_chain("nc-"))]
+    assert ingest_events(chain[:4], store).ok
+    assert store._memory.lots
+    with store.writing() as w:
+        result = check_document(chain[4:], w)
+        assert not result.problems
+        w.append(result.new_events, result.payloads)  # no settled lots handed over
+    assert not store._memory.lots
+    assert _compare(store, _names(chain))

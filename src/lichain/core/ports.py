@@ -22,11 +22,14 @@ __all__ = [
     "LedgerStore",
     "LedgerView",
     "LotAllocation",
+    "LotRecord",
     "LotState",
     "Movement",
     "ProjectionMismatch",
     "ProjectionReport",
+    "Settled",
     "StoredEvent",
+    "use_of",
 ]
 
 
@@ -43,6 +46,46 @@ class LotState:
     site: str
     event_id: str  # the event that created it (commissioning or run)
     retracted: bool = False
+
+
+class LotRecord(Protocol):
+    """The fixed facts of a lot a check holds (a stored lot's :class:`LotState`, or a lot new in the document)."""
+
+    @property
+    def mass_mg(self) -> int: ...
+    @property
+    def assay(self) -> Mapping[str, int]: ...
+    @property
+    def produced_at(self) -> datetime: ...
+    @property
+    def site(self) -> str: ...
+    @property
+    def event_id(self) -> str: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Settled:
+    """The lots a checked document names, as they stand once it is written: each lot's fixed facts and its live
+    movements in full (stored ones first, then the document's). A writer may keep them instead of reading them back
+    for its next document (:mod:`lichain.storage.writer_memory`); use so far follows from the movements
+    (:func:`use_of`). Valid only for a document written whole, without retractions."""
+
+    new: Mapping[str, LotRecord]  # lots the document created or used (their facts as the check holds them)
+    stored: Mapping[str, LotRecord]  # stored lots the check read
+    moves: Mapping[str, list[Movement]]
+
+
+def use_of(mass_mg: int, moves: Iterable[Movement]) -> tuple[int, int]:
+    """(consumed, shipped) [mg] of a lot from its complete live movements: its production adds ``mass_mg``, each
+    shipment adds at its destination what it takes from its origin, each consumption only takes."""
+    gained = taken = 0
+    for m in moves:
+        if m.mass_mg > 0:
+            gained += m.mass_mg
+        else:
+            taken -= m.mass_mg
+    shipped = gained - mass_mg
+    return taken - shipped, shipped
 
 
 @dataclass(frozen=True, slots=True)
@@ -245,8 +288,10 @@ class LedgerStore(LedgerView, Protocol):
         """Inside :meth:`writing`: drop the unit of work when it ends."""
         ...
 
-    def append(self, events: Sequence[Event], payloads: Sequence[str], source: str | None = None) -> int:
-        """Record validated events with their canonical payloads; extend both hash chains."""
+    def append(self, events: Sequence[Event], payloads: Sequence[str], source: str | None = None, *,
+               settled: Settled | None = None) -> int:
+        """Record validated events with their canonical payloads; extend both hash chains. ``settled``: the lots
+        of the check that accepted them, as they stand once written (a writer may keep them)."""
         ...
 
     def head(self) -> tuple[int, str]:

@@ -51,7 +51,7 @@ from lichain.core.model import (
     SupplierPcf,
     VerbatimEvent,
 )
-from lichain.core.ports import LedgerView, LotState, Movement
+from lichain.core.ports import LedgerView, LotState, Movement, Settled
 from lichain.core.quality_check import check_quality_event, quality_book
 from lichain.core.quantities import FRACTION_SCALE
 from lichain.core.supplier_pcf import LotFacts, pcf_problems
@@ -88,13 +88,14 @@ class CheckResult:
     payloads: list[str]
     skipped: int = 0
     verbatim: list[LocatedEvent] = field(default_factory=list)  # new events kept verbatim, where they stand
+    settled: Settled | None = None  # the lots it names as they stand once it is written (when known)
 
 
 @dataclass(slots=True)
 class _DocLot:
     mass_mg: int
     assay: dict[str, int]
-    produced_at: object
+    produced_at: datetime
     site: str
     event_id: str
     consumed_mg: int = 0
@@ -454,7 +455,15 @@ class _Checker:
                     self.later_lots.setdefault(o.id, le.event.body.id)
 
     def result(self) -> CheckResult:
-        return CheckResult(self.problems, self.new_events, self.payloads, self.skipped, self.verbatim)
+        return CheckResult(self.problems, self.new_events, self.payloads, self.skipped, self.verbatim, self.settled())
+
+    def settled(self) -> Settled | None:
+        """The lots the document names as they stand once it is written; None when it has problems or retracts
+        (a retraction changes use in the past)."""
+        custody = getattr(self, "custody", None)
+        if custody is None or self.problems or getattr(self, "retracting", True):
+            return None
+        return Settled(self.doc_lots, self.stored_lots, custody.moves)
 
     def check_event(self, le: LocatedEvent) -> None:
         """Every rule for one event of the document, in order; accepted, it joins the new events."""

@@ -131,7 +131,7 @@ def ingest_events(
             return IngestResult(not problems, 0 if problems else len(result.new_events),
                                 result.skipped if not problems else 0, tuple(problems), dry_run, *kept)
         try:
-            written = uow.append(result.new_events, result.payloads, source)
+            written = uow.append(result.new_events, result.payloads, source, settled=result.settled)
         except ConflictError as exc:
             return IngestResult(False, 0, 0, (Problem(source or "document", str(exc)),))
     return IngestResult(True, written, result.skipped, (), False, *kept)
@@ -175,7 +175,7 @@ def ingest_chunks(
                 n_kept += len(result.verbatim)
                 kept += result.verbatim[: MAX_NOTES - len(kept)]
                 try:
-                    written += uow.append(result.new_events, result.payloads, source)
+                    written += uow.append(result.new_events, result.payloads, source, settled=result.settled)
                 except ConflictError as exc:
                     problems.append(Problem(source or "document", str(exc)))
         if problems or dry_run:

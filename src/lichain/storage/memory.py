@@ -18,7 +18,7 @@ from typing import Any
 
 from lichain.core.codec import GENESIS, chain_hash, format_time, record_hash
 from lichain.core.model import Event, Lot, Material, Retraction, Run, Shipment, Site
-from lichain.core.ports import LotState, Movement, ProjectionReport, StoredEvent
+from lichain.core.ports import LotState, Movement, ProjectionReport, Settled, StoredEvent
 
 __all__ = ["MemoryStore"]
 
@@ -91,7 +91,8 @@ class MemoryStore:
         """Inside :meth:`writing`: drop the unit of work when it ends (a refused or dry-run document)."""
         self._discard = True
 
-    def append(self, events: Sequence[Event], payloads: Sequence[str], source: str | None = None) -> int:
+    def append(self, events: Sequence[Event], payloads: Sequence[str], source: str | None = None, *,
+               settled: Settled | None = None) -> int:
         """Record validated events: extend both hash chains and the derived state."""
         with self.writing():
             s = self._s

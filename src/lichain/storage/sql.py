@@ -30,6 +30,7 @@ from lichain.core.ports import (
     LotState,
     Movement,
     ProjectionReport,
+    Settled,
     StoredEvent,
 )
 from lichain.storage import schema as s
@@ -464,10 +465,13 @@ class SqlStore:
             h = c.execute(q).scalar()
         return h or GENESIS
 
-    def append(self, events: Sequence[Event], payloads: Sequence[str], source: str | None = None) -> int:
+    def append(self, events: Sequence[Event], payloads: Sequence[str], source: str | None = None, *,
+               settled: Settled | None = None) -> int:
         """Write validated events and their projections; return how many.
 
         Inside :meth:`writing` the rows join its locked transaction; alone, the append takes the lock itself.
+        ``settled``: the lots of the check that accepted the events, as they stand once written (the writer's
+        memory keeps them; :mod:`lichain.storage.writer_memory`).
 
         Raises
         ------
@@ -481,14 +485,14 @@ class SqlStore:
             conn = w._conn
             try:
                 with conn.begin_nested():
-                    w._append_rows(conn, events, payloads, source)
+                    w._append_rows(conn, events, payloads, source, settled)
             except IntegrityError as exc:
                 w.discard()
                 raise ConflictError(f"another writer stored a clashing record first: {exc.orig}") from None
         return len(events)
 
     def _append_rows(self, conn: Connection, events: Sequence[Event], payloads: Sequence[str],
-                     source: str | None) -> None:
+                     source: str | None, settled: Settled | None = None) -> None:
         mem = self._memory if self._memory.use(conn, self._unit, 0) else None  # brought up to date before writing
         seq, prev = self.head(conn)
         nxt = {
@@ -508,7 +512,7 @@ class SqlStore:
                 conn.exec_driver_sql(f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join([mark] * len(cols))})",
                                      data)
         if mem is not None:
-            mem.wrote(events, rows)
+            mem.wrote(events, rows, settled)
 
     def _lot_index(self, conn: Connection, events: Sequence[Event], mem: WriterMemory | None) -> dict[str, int]:
         refs: set[str] = set()

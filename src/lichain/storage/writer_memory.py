@@ -11,10 +11,12 @@ streamed file, ``demo``) keeps instead:
 * **the ids on record** as sorted 64-bit digests per kind (events, lots, runs, shipments, retracted events; 8 bytes
   per id): an id whose digest is absent is certainly not on record and is not looked up; one whose digest is
   present is looked up as before, so a digest clash costs one look-up, never a wrong answer;
-* **the lots it wrote lately** (mass, use, assay, site, time and movements), updated from the very rows it appends,
-  so that the next documents' inputs are not read back; the oldest are dropped past :data:`LOT_CAPACITY`. Only
-  once the ledger holds :data:`LOTS_FROM` events: in a smaller one the reads stay in the page cache and keeping
-  the lots costs more than reading them.
+* **the lots it used lately** (mass, assay, site, time and every live movement, from which use follows), as the
+  check that accepted the document settled them (:class:`lichain.core.ports.Settled`: the lots it made or used,
+  their stored movements and its own), so that the next documents' inputs are not read back; the least lately used
+  are dropped past :data:`LOT_CAPACITY`. An append without a check's settled lots drops them all. Only once the
+  ledger holds :data:`LOTS_FROM` events: in a smaller one the reads stay in the page cache and keeping the lots
+  costs more than reading them.
 
 Correctness rests on one rule: the memory describes the ledger up to one chain position (seq and chain hash).
 Each unit of work, holding the write lock, compares that position with the ledger's head before its first
@@ -37,8 +39,7 @@ import os
 from collections import OrderedDict
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
-from itertools import compress, groupby
-from operator import itemgetter
+from itertools import compress
 from typing import Any
 
 import numpy as np
@@ -47,7 +48,7 @@ from sqlalchemy import Connection, text
 from lichain.core.codec import GENESIS
 from lichain.core.fastcheck import movement
 from lichain.core.model import Event, Retraction
-from lichain.core.ports import LotState, Movement
+from lichain.core.ports import LotState, Movement, Settled
 
 __all__ = ["BUILD_SHARE", "LOT_CAPACITY", "Digests", "WriterMemory", "moved_at"]
 
@@ -57,6 +58,9 @@ LOT_CAPACITY = 100_000
 #: cache and keeping them costs more than reading them: demo chain, bulk documents, same process, memory off /
 #: ids only / ids and lots: at 129,725 events the check took 1.9 / 1.6 / 1.6 s and the whole ingest 6.9 / 6.9 /
 #: 8.0 s; at 1,296,444 events the check 46.1 / 45.1 / 28.5 s and the whole ingest 126.8 / 131.4 / 126.7 s.
+#: Kept as the check settles them (not rebuilt from rows), at 403,000 events (300,000 lots), lots kept from this
+#: many events / from the first: check 6.6 / 5.6 s, whole ingest 26.8 / 34.1 s (the kept lots' upkeep, and the
+#: cyclic collector's full collections of a heap holding the parsed documents: 1.9 / 3.9 s).
 LOTS_FROM = 500_000
 #: The memory is built once the ids looked up in bulk reach this fraction of the events on record (building reads
 #: every id once: about what looking up 1/16 of them one by one costs).
@@ -65,13 +69,19 @@ BUILD_SHARE = 16
 MAX_IDS = 32_000_000
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_SEQ_ID, _FIRST, _ELEMENT_PPB = itemgetter(0, 1), itemgetter(0), itemgetter(1, 2)  # of events and assays rows
 _FETCH = 50_000
 
 
 def moved_at(us: int) -> datetime:
     """An instant (a movement's, a lot's production) from stored microseconds since the Unix epoch (UTC)."""
     return _EPOCH + timedelta(microseconds=int(us))
+
+
+#: A kept lot: (mass [mg], assay without zeros, produced at, site, creating event id), its live movements in full
+#: as (site, instant, signed mass [mg], event id), and its stored index when known. Plain tuples of strings,
+#: numbers and instants: the cyclic collector stops tracking them, so a writer keeping 100,000 lots does not make
+#: every full collection longer (kept as objects, they tripled its full-collection time at 300,000 lots).
+_Kept = tuple[tuple[int, dict[str, int], datetime, str, str], tuple[tuple[str, datetime, int, str], ...], int | None]
 
 
 class Digests:
@@ -102,19 +112,6 @@ class Digests:
         pos = np.searchsorted(a, d)
         np.minimum(pos, a.size - 1, out=pos)
         return list(compress(keys, (a[pos] == d).tolist()))
-
-
-#: A remembered lot is a list (made and changed faster than an object): these are its fields' places. MOVES holds
-#: its live movements (production, shipments, consumption), each as (site, instant [µs], signed mass [mg], event id).
-IDX, ID, MASS, CONSUMED, SHIPPED, PRODUCED, SITE, EVENT, ASSAY, MOVES = range(10)
-
-
-class _Instants(dict[int, datetime]):
-    """Stored microseconds → datetime, each made once per answer (many movements share an instant)."""
-
-    def __missing__(self, us: int) -> datetime:
-        t = self[us] = moved_at(us)
-        return t
 
 
 def _values(conn: Connection, sql: str, **params: Any) -> Iterator[Any]:
@@ -160,9 +157,8 @@ class WriterMemory:
         self._drop_lots()
 
     def _drop_lots(self) -> None:
-        self.lots: OrderedDict[str, list[Any]] = OrderedDict()  # oldest written first (a dict's front, once popped
-        # from, is walked past on every later pop: quadratic; measured 78 s of a 1 M-lot ingest)
-        self.by_idx: dict[int, list[Any]] = {}
+        self.lots: OrderedDict[str, _Kept] = OrderedDict()  # least lately used first (a dict's front, once
+        # popped from, is walked past on every later pop: quadratic; measured 78 s of a 1 M-lot ingest)
 
     # --- keeping it true ------------------------------------------------------------------------------------
     def use(self, conn: Connection, unit: object, keys: int) -> bool:
@@ -221,9 +217,11 @@ class WriterMemory:
         self._drop_lots()
         self.position = head
 
-    def wrote(self, events: Sequence[Event], rows: Mapping[str, Sequence[tuple[Any, ...]]]) -> None:
-        """Take in what this unit of work has just appended (``rows``: the tuples inserted, per table), after
-        :meth:`use` brought the memory up to date in the same unit of work."""
+    def wrote(self, events: Sequence[Event], rows: Mapping[str, Sequence[tuple[Any, ...]]],
+              settled: Settled | None = None) -> None:
+        """Take in what this unit of work has just appended (``rows``: the tuples inserted, per table; ``settled``:
+        the lots of the check that accepted the events), after :meth:`use` brought the memory up to date in the
+        same unit of work."""
         if not self.current or not rows["events"]:
             return
         ids, marks = self.ids, self.marks
@@ -234,48 +232,35 @@ class WriterMemory:
                 ids[kind].add(r[1] for r in rows[table])
                 marks[table] = max(marks[table], max(r[0] for r in rows[table]))
         self.position = (ev[-1][0], ev[-1][6])
-        if rows["retractions"]:  # live use changes in the past: read lots from the ledger again
+        if rows["retractions"]:
             ids["retracted"].add(e.body.target_event_id for e in events if isinstance(e.body, Retraction))
+        if rows["retractions"] or settled is None:  # use changed in the past, or appended unchecked: read again
             self._drop_lots()
-            return
-        if self.lot_capacity and self.position[0] >= self.lots_from:
-            self._take_lots(rows)
+        elif self.lot_capacity and self.position[0] >= self.lots_from:
+            self._keep(settled, rows["lots"])
 
-    def _take_lots(self, rows: Mapping[str, Sequence[tuple[Any, ...]]]) -> None:
-        eid = dict(map(_SEQ_ID, rows["events"]))
-        lots, by_idx = self.lots, self.by_idx
-        for idx, lot_id, _material, site, produced_us, mass_mg, _origin, _run, event_seq, _alloc in rows["lots"]:
-            ref = eid[event_seq]
-            lots[lot_id] = by_idx[idx] = [idx, lot_id, mass_mg, 0, 0, produced_us, site, ref, {},
-                                          [(site, produced_us, mass_mg, ref)]]
-        for lot_idx, group in groupby(rows["assays"], _FIRST):  # a lot's assay rows are consecutive
-            made = by_idx.get(lot_idx)
-            if made is not None:
-                made[ASSAY].update(map(_ELEMENT_PPB, group))
-        if rows["consumptions"]:
-            runs = {r[0]: (r[2], r[4], eid[r[6]]) for r in rows["runs"]}
-            for run_idx, lot_idx, mass_mg in rows["consumptions"]:
-                used = by_idx.get(lot_idx)
-                if used is not None:
-                    site, at, ref = runs[run_idx]
-                    used[CONSUMED] += mass_mg
-                    used[MOVES].append((site, at, -mass_mg, ref))
-        for r in rows["shipments"]:
-            moved = by_idx.get(r[2])
-            if moved is not None:
-                mass_mg, at, ref = r[3], r[6], eid[r[10]]
-                moved[SHIPPED] += mass_mg
-                moved[MOVES] += ((r[4], at, -mass_mg, ref), (r[5], at, mass_mg, ref))
-        while len(lots) > self.lot_capacity:  # the oldest written go first
-            del by_idx[lots.popitem(last=False)[1][IDX]]
+    def _keep(self, settled: Settled, lot_rows: Sequence[tuple[Any, ...]]) -> None:
+        """Keep the lots the check settled (the newest last), with the stored index of those written now."""
+        made = {r[1]: r[0] for r in lot_rows}
+        lots, new, stored = self.lots, settled.new, settled.stored
+        for lot_id, moves in settled.moves.items():
+            rec = new.get(lot_id) or stored.get(lot_id)
+            if rec is None:
+                continue
+            old = lots.pop(lot_id, None)
+            lots[lot_id] = ((rec.mass_mg, {e: v for e, v in rec.assay.items() if v}, rec.produced_at, rec.site,
+                             rec.event_id), tuple([(m.site, m.at, m.mass_mg, m.ref) for m in moves]),
+                            made.get(lot_id, old[2] if old is not None else None))
+        while len(lots) > self.lot_capacity:  # the least lately used go first
+            lots.popitem(last=False)
 
     # --- answers --------------------------------------------------------------------------------------------
     def unknown(self, kind: str, keys: Collection[str]) -> list[str]:
         """The ids among ``keys`` that may be on record (the others certainly are not)."""
         return self.ids[kind].maybe(keys)
 
-    def _split(self, ids: Iterable[str]) -> tuple[list[tuple[str, list[Any]]], list[str]]:
-        """(id, remembered lot) for the remembered lots among ``ids``, and the ids not remembered."""
+    def _split(self, ids: Iterable[str]) -> tuple[list[tuple[str, _Kept]], list[str]]:
+        """(id, kept lot) for the kept lots among ``ids``, and the ids not kept."""
         lots = self.lots
         found, rest = [], []
         for i in ids:
@@ -287,20 +272,32 @@ class WriterMemory:
         return found, rest
 
     def lot_states(self, ids: Iterable[str]) -> tuple[dict[str, LotState], list[str]]:
-        """States of the remembered lots among ``ids``, and the ids not remembered."""
+        """States of the kept lots among ``ids``, and the ids not kept."""
         found, rest = self._split(ids)
-        at = _Instants()
-        return {i: LotState(i, lot[MASS], lot[CONSUMED], lot[SHIPPED], dict(lot[ASSAY]), at[lot[PRODUCED]], lot[SITE],
-                            lot[EVENT]) for i, lot in found}, rest
+        out = {}
+        for i, ((mass, assay, produced_at, site, event_id), moves, _idx) in found:
+            gained = taken = 0  # consumed and shipped, as lichain.core.ports.use_of counts them
+            for m in moves:
+                if m[2] > 0:
+                    gained += m[2]
+                else:
+                    taken -= m[2]
+            shipped = gained - mass
+            out[i] = LotState(i, mass, taken - shipped, shipped, dict(assay), produced_at, site, event_id)
+        return out, rest
 
     def movements(self, ids: Iterable[str]) -> tuple[dict[str, list[Movement]], list[str]]:
-        """Live movements of the remembered lots among ``ids``, and the ids not remembered."""
+        """Live movements of the kept lots among ``ids``, and the ids not kept."""
         found, rest = self._split(ids)
-        at = _Instants()
-        return {i: [movement(i, site, at[us], mass_mg, ref) for site, us, mass_mg, ref in lot[MOVES]]
-                for i, lot in found}, rest
+        return {i: [movement(i, site, at, mass_mg, ref) for site, at, mass_mg, ref in lot[1]] for i, lot in found}, rest
 
     def lot_index(self, ids: Iterable[str]) -> tuple[dict[str, int], list[str]]:
-        """Stored index of the remembered lots among ``ids``, and the ids not remembered."""
+        """Stored index of the kept lots among ``ids`` whose index is known, and the other ids."""
         found, rest = self._split(ids)
-        return {i: lot[IDX] for i, lot in found}, rest
+        out = {}
+        for i, lot in found:
+            if lot[2] is None:
+                rest.append(i)
+            else:
+                out[i] = lot[2]
+        return out, rest
