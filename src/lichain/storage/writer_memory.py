@@ -77,11 +77,12 @@ def moved_at(us: int) -> datetime:
     return _EPOCH + timedelta(microseconds=int(us))
 
 
-#: A kept lot: (mass [mg], assay without zeros, produced at, site, creating event id), its live movements in full
-#: as (site, instant, signed mass [mg], event id), and its stored index when known. Plain tuples of strings,
-#: numbers and instants: the cyclic collector stops tracking them, so a writer keeping 100,000 lots does not make
-#: every full collection longer (kept as objects, they tripled its full-collection time at 300,000 lots).
-_Kept = tuple[tuple[int, dict[str, int], datetime, str, str], tuple[tuple[str, datetime, int, str], ...], int | None]
+#: A kept lot: (mass [mg], assay as (element, ppb) pairs without zeros, produced at, site, creating event id), its
+#: live movements in full as (site, instant, signed mass [mg], event id), and its stored index when known. Only
+#: tuples of strings, numbers and instants (no dict, no object): the cyclic collector stops tracking them, so a
+#: writer keeping 100,000 lots does not make every full collection longer.
+_Kept = tuple[tuple[int, tuple[tuple[str, int], ...], datetime, str, str], tuple[tuple[str, datetime, int, str], ...],
+              int | None]
 
 
 class Digests:
@@ -248,7 +249,7 @@ class WriterMemory:
             if rec is None:
                 continue
             old = lots.pop(lot_id, None)
-            lots[lot_id] = ((rec.mass_mg, {e: v for e, v in rec.assay.items() if v}, rec.produced_at, rec.site,
+            lots[lot_id] = ((rec.mass_mg, tuple([(e, v) for e, v in rec.assay.items() if v]), rec.produced_at, rec.site,
                              rec.event_id), tuple([(m.site, m.at, m.mass_mg, m.ref) for m in moves]),
                             made.get(lot_id, old[2] if old is not None else None))
         while len(lots) > self.lot_capacity:  # the least lately used go first
