@@ -67,7 +67,8 @@ def _answers(w: SqlStore, names: dict[str, set[str]]) -> dict[str, Any]:
 
 
 def _compare(store: SqlStore, names: dict[str, set[str]]) -> bool:
-    """The memory's answers against the database's, in one unit of work; whether the memory answered."""
+    """The memory's answers against the database's, in one unit of work, and against a reader's (lots and their
+    movements read apart, not in the writer's one read); whether the memory answered."""
     with store.writing() as w:
         remembered = _answers(w, names)
         used = w._memory.current
@@ -75,6 +76,7 @@ def _compare(store: SqlStore, names: dict[str, set[str]]) -> bool:
         read = _answers(w, names)
         w.discard()
     assert remembered == read
+    assert _answers(store, names) == read
     return used
 
 

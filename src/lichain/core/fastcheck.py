@@ -14,7 +14,7 @@ problems (message and location, in order), the same accepted events and the same
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -67,6 +67,21 @@ def clearly_inside(i: int, o: int, loss: int, p: int, q: int, slack: int) -> boo
 class FastCustodyBook(CustodyBook):
     """:class:`CustodyBook` recording movements with fewer lookups; its usual take (nothing later at the site)
     records the movement in place."""
+
+    def __init__(self, stored: Mapping[str, Iterable[Movement]], tolerance: Decimal,
+                 mass_mg: Mapping[str, int] | None = None) -> None:
+        super().__init__({}, tolerance, mass_mg)
+        moves, total, last = self.moves, self.total, self.last
+        for lot, v in stored.items():  # :meth:`add` for each stored movement, without a call per movement
+            ms = list(v)
+            if ms:
+                moves[lot] = ms
+            for m in ms:
+                key = (lot, m.site)
+                total[key] = total.get(key, 0) + m.mass_mg
+                t = last.get(key)
+                if t is None or m.at > t:
+                    last[key] = m.at
 
     def add(self, m: Movement) -> None:
         lot = m.lot

@@ -15,11 +15,11 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection
 
-from lichain.core.ports import Movement
+from lichain.core.ports import LotState, Movement
 from lichain.storage.inlist import driver_rows, in_rows
 from lichain.storage.writer_memory import moved_at
 
-__all__ = ["TransportCharges", "movements", "transport_charges"]
+__all__ = ["TransportCharges", "lots_and_movements", "movements", "transport_charges"]
 
 if TYPE_CHECKING:  # numpy loads only when transport is charged, not for a lot's movements (``lichain show``)
     import numpy as np
@@ -62,6 +62,58 @@ _MOVEMENTS = (
     "SELECT 2, l.id, r.site, NULL, r.started_us, c.mass_mg, e.event_id FROM lots l "
     "JOIN consumptions c ON c.lot_idx = l.idx JOIN runs r ON r.idx = c.run_idx JOIN events e ON e.seq = r.event_seq "
     f"WHERE l.id IN ({{keys}}) AND l.event_seq {_LIVE_SEQ} AND r.event_seq {_LIVE_SEQ}")
+
+
+#: The lots themselves (with whether their creating event is retracted), and their live shipments and consumptions
+#: whatever the lot's own creation (as a lot's use counts them), in one round trip.
+_LOTS_AND_MOVES = (
+    "SELECT 0, l.id, l.site, NULL, l.produced_us, l.mass_mg, e.event_id, l.idx, "
+    f"CASE WHEN l.event_seq {_LIVE_SEQ} THEN 1 ELSE 0 END FROM lots l JOIN events e ON e.seq = l.event_seq "
+    "WHERE l.id IN ({keys}) "
+    "UNION ALL "
+    "SELECT 1, l.id, s.from_site, s.to_site, s.shipped_us, s.mass_mg, e.event_id, NULL, 1 FROM lots l "
+    f"JOIN shipments s ON s.lot_idx = l.idx JOIN events e ON e.seq = s.event_seq "
+    f"WHERE l.id IN ({{keys}}) AND s.event_seq {_LIVE_SEQ} "
+    "UNION ALL "
+    "SELECT 2, l.id, r.site, NULL, r.started_us, c.mass_mg, e.event_id, NULL, 1 FROM lots l "
+    "JOIN consumptions c ON c.lot_idx = l.idx JOIN runs r ON r.idx = c.run_idx JOIN events e ON e.seq = r.event_seq "
+    f"WHERE l.id IN ({{keys}}) AND r.event_seq {_LIVE_SEQ}")
+
+
+def lots_and_movements(conn: Connection, ids: Iterable[str]) -> tuple[dict[str, LotState], dict[str, list[Movement]]]:
+    """The stored lots among ``ids`` with their use so far (as ``LedgerView.lots``), and the live movements of
+    those whose creation is live (as :func:`movements`), from one read of the lots, their shipments and
+    consumptions and one of their assays: the lot, consumption and shipment queries of the two answers apart
+    read the same rows."""
+    rows = in_rows(conn, _LOTS_AND_MOVES, ids)
+    rows.sort(key=lambda r: r[0])  # lots first, then shipments, then consumptions (stable within each)
+    made: dict[str, Any] = {}
+    moves: dict[str, list[Movement]] = {}
+    use: dict[str, list[int]] = {}
+    for kind, lot_id, site, to_site, at_us, mass_mg, event_id, idx, live in rows:
+        at = moved_at(at_us)
+        if kind == 0:
+            made[lot_id] = (idx, mass_mg, at, site, event_id)
+            use[lot_id] = [0, 0]
+            if live:
+                moves[lot_id] = [Movement(lot_id, site, at, mass_mg, event_id)]
+            continue
+        use[lot_id][kind - 1] += mass_mg  # shipped, consumed
+        lot_moves = moves.get(lot_id)
+        if lot_moves is None:  # the lot's creation is retracted: it has no live movements
+            continue
+        if kind == 1:
+            lot_moves += (Movement(lot_id, site, at, -mass_mg, event_id), Movement(lot_id, to_site, at, mass_mg,
+                                                                                   event_id))
+        else:
+            lot_moves.append(Movement(lot_id, site, at, -mass_mg, event_id))
+    assay: dict[int, dict[str, int]] = {m[0]: {} for m in made.values()}
+    for lot_idx, element, ppb in in_rows(conn, "SELECT lot_idx, element, ppb FROM assays WHERE lot_idx IN ({keys})",
+                                         list(assay)):
+        assay[lot_idx][element] = ppb
+    lots = {lot_id: LotState(lot_id, mass_mg, use[lot_id][1], use[lot_id][0], assay[idx], at, site, event_id)
+            for lot_id, (idx, mass_mg, at, site, event_id) in made.items()}
+    return lots, moves
 
 
 def movements(conn: Connection, ids: Iterable[str]) -> dict[str, list[Movement]]:

@@ -44,6 +44,11 @@ __all__ = ["DEFAULT_URL", "SCHEMA_REVISION", "SqlStore", "chunks", "open_store",
 _CHUNK = 500
 _READ_CACHE_KIB = -200_000  # SQLite page cache of a reader [KiB, negative = size]: bulk snapshot reads
 _WRITE_CACHE_KIB = -32_000  # of a writer: inserts are appends, a big cache only holds dirty pages
+#: SQLite reads the database file through a memory map up to this size (its usual build caps it at 2 GB): a
+#: writer's look-ups of stored lots, their movements and ids touch pages all over a ledger far larger than its
+#: page cache, and each page read is then a memory access instead of a system call. Demo chain at 300 k lots, bulk
+#: documents, check without / with the map: 6.3 and 6.1 s / 5.8 and 5.6 s.
+_MMAP_BYTES = 1 << 31
 _PG_OPTIONS = "-c max_parallel_workers_per_gather=0"  # see _make_engine
 _PG_LOCK = 0x6C6963686169  # "lichai": advisory lock key serialising writers
 #: One expanding parameter for every ``IN`` list: the statement compiles once and is cached; the values are bound
@@ -75,6 +80,7 @@ def _make_engine(url: str, pool: dict[str, Any] | None = None) -> Engine:
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.execute(f"PRAGMA cache_size={_READ_CACHE_KIB}")
             cur.execute("PRAGMA temp_store=MEMORY")
+            cur.execute(f"PRAGMA mmap_size={_MMAP_BYTES}")
             cur.close()
 
         @event.listens_for(engine, "begin")
@@ -115,6 +121,7 @@ class SqlStore:
         self._discard = False
         # shared by the views :meth:`writing` yields; off by default on PostgreSQL (storage/writer_memory.py)
         self._memory = WriterMemory(default="auto" if self.is_sqlite else "off")
+        self._read_moves: dict[str, list[Movement]] = {}  # a writer view's lots' movements, read with the lots
         self._unit: object = None  # the unit of work a view of :meth:`writing` belongs to
 
     # --- lifecycle ------------------------------------------------------------------------------------------
@@ -207,6 +214,7 @@ class SqlStore:
                     conn.exec_driver_sql("SET LOCAL plan_cache_mode = force_custom_plan")
                 bound = copy.copy(self)
                 bound._conn, bound._discard, bound._unit = conn, False, object()
+                bound._read_moves = {}
                 yield bound
                 if bound._discard:
                     tx.rollback()
@@ -245,6 +253,14 @@ class SqlStore:
         if not wanted:
             return out
         ids = sorted(wanted)
+        if self._conn is not None:  # a writer's check asks for their movements next: both from one read
+            from lichain.storage.custody_sql import lots_and_movements
+
+            for part in chunks(ids, CHUNK * 10):
+                lots, moves = lots_and_movements(self._conn, part)
+                out.update(lots)
+                self._read_moves.update(moves)
+            return out
         with self.read() as conn:
             for part in chunks(ids, CHUNK * 10):
                 rows = in_rows(conn, "SELECT l.idx, l.id, l.mass_mg, l.produced_us, l.site, e.event_id FROM lots l "
@@ -348,6 +364,15 @@ class SqlStore:
         mem = self._recall(len(ids := list(ids)))
         if mem is not None:
             out, ids = mem.movements(mem.unknown("lot", ids))
+        if ids and self._read_moves:  # read with the lots in this unit of work, nothing appended since
+            read, rest = self._read_moves, []
+            for i in ids:
+                m = read.get(i)
+                if m is None:
+                    rest.append(i)
+                else:
+                    out[i] = list(m)
+            ids = rest
         if ids:
             with self.read() as conn:
                 out.update(custody_sql.movements(conn, ids))
@@ -494,6 +519,7 @@ class SqlStore:
     def _append_rows(self, conn: Connection, events: Sequence[Event], payloads: Sequence[str],
                      source: str | None, settled: Settled | None = None) -> None:
         mem = self._memory if self._memory.use(conn, self._unit, 0) else None  # brought up to date before writing
+        self._read_moves.clear()  # movements read with their lots are stale once anything is appended
         seq, prev = self.head(conn)
         nxt = {
             "lot": conn.execute(select(func.coalesce(func.max(s.lots.c.idx), -1))).scalar_one() + 1,
