@@ -348,3 +348,24 @@ def test_a_narrow_decimal_context_gives_the_references_payloads_and_problems() -
         ref, fast = _both(list(doc))
         assert [fast_payload(ev.body) for ev in doc] == [canonical_payload(ev.body) for ev in doc]
     assert fast.payloads == ref.payloads
+
+
+def test_texts_that_are_not_plain_in_the_payload_get_the_references_answers() -> None:
+    """The compiled path takes a payload as plain (no escape, no DEL, ASCII, no text longer than the limit) from its
+    bytes when it is at most the free-text limit long, from its text otherwise; a backslash, a quote, a DEL, a
+    non-ASCII letter or a control character anywhere, and texts around the limit, get the reference's answers."""
+    from lichain.core.limits import MAX_TEXT_CHARS
+
+    _, doc, _ = _ledger()
+    at = next(i for i, ev in enumerate(doc) if isinstance(ev.body, Shipment))
+    s = doc[at].body
+    assert isinstance(s, Shipment)
+    modes = ["road\\", 'ro"ad', "road\x7f", "roäd", "ro\x01ad", "r" * (MAX_TEXT_CHARS - 1), "r" * MAX_TEXT_CHARS,
+             "r" * (MAX_TEXT_CHARS + 1)]
+    refused = 0
+    for mode in modes:
+        events = list(doc)
+        events[at] = _with(doc[at], dataclasses.replace(s, mode=mode, to_organisation="ö" * (len(mode) % 3)))
+        ref, _ = _both(events)
+        refused += bool(ref.problems)
+    assert 0 < refused < len(modes)  # some texts are refused (too long, DEL, a control character), others kept
