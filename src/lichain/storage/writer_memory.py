@@ -55,13 +55,11 @@ __all__ = ["BUILD_SHARE", "LOT_CAPACITY", "Digests", "WriterMemory", "moved_at"]
 #: Lots kept with their state and movements (the newest written; ≈ 1 KB each with three movements).
 LOT_CAPACITY = 100_000
 #: Lots are kept once the ledger holds this many events. Below, its lots and movements stay in the writer's page
-#: cache and keeping them costs more than reading them: demo chain, bulk documents, same process, memory off /
-#: ids only / ids and lots: at 129,725 events the check took 1.9 / 1.6 / 1.6 s and the whole ingest 6.9 / 6.9 /
-#: 8.0 s; at 1,296,444 events the check 46.1 / 45.1 / 28.5 s and the whole ingest 126.8 / 131.4 / 126.7 s.
-#: Kept as the check settles them (not rebuilt from rows), at 403,000 events (300,000 lots), lots kept from this
-#: many events / from the first: check 6.6 / 5.6 s, whole ingest 26.8 / 34.1 s (the kept lots' upkeep, and the
-#: cyclic collector's full collections of a heap holding the parsed documents: 1.9 / 3.9 s).
-LOTS_FROM = 500_000
+#: cache and keeping them costs about what reading them does. Demo chain, bulk documents, one process, lots kept
+#: from 500,000 events / from the first (two runs each): at 129,725 events (100 k lots) the check took 1.6 and
+#: 1.5 / 1.4 and 1.4 s and the whole ingest 6.8 and 7.3 / 7.2 and 7.7 s; at 403,000 events (300 k lots) the check
+#: 6.1 and 5.7 / 4.8 and 5.4 s and the whole ingest 26.2 and 26.0 / 26.7 and 27.0 s.
+LOTS_FROM = 100_000
 #: The memory is built once the ids looked up in bulk reach this fraction of the events on record (building reads
 #: every id once: about what looking up 1/16 of them one by one costs).
 BUILD_SHARE = 16
@@ -77,12 +75,14 @@ def moved_at(us: int) -> datetime:
     return _EPOCH + timedelta(microseconds=int(us))
 
 
-#: A kept lot: (mass [mg], assay as (element, ppb) pairs without zeros, produced at, site, creating event id), its
-#: live movements in full as (site, instant, signed mass [mg], event id), and its stored index when known. Only
-#: tuples of strings, numbers and instants (no dict, no object): the cyclic collector stops tracking them, so a
-#: writer keeping 100,000 lots does not make every full collection longer.
-_Kept = tuple[tuple[int, tuple[tuple[str, int], ...], datetime, str, str], tuple[tuple[str, datetime, int, str], ...],
-              int | None]
+#: A kept lot is one flat tuple: its stored index (None when not known), mass [mg], production instant, site,
+#: creating event id, the number n of assay elements, n (element, ppb) pairs without zeros, then its live
+#: movements in full, each as site, instant, signed mass [mg], event id. Strings, numbers and instants only, and
+#: no nested container: the cyclic collector stops tracking it at its first look, so a writer keeping 100,000 lots
+#: does not lengthen its collections (kept as nested tuples, they were still tracked and the whole ingest of 1 M
+#: lots with lots kept from the first event took 147.5 s against 125.7 s).
+_Kept = tuple[Any, ...]
+_HEAD = 6  # the fields before the assay pairs
 
 
 class Digests:
@@ -249,9 +249,15 @@ class WriterMemory:
             if rec is None:
                 continue
             old = lots.pop(lot_id, None)
-            lots[lot_id] = ((rec.mass_mg, tuple([(e, v) for e, v in rec.assay.items() if v]), rec.produced_at, rec.site,
-                             rec.event_id), tuple([(m.site, m.at, m.mass_mg, m.ref) for m in moves]),
-                            made.get(lot_id, old[2] if old is not None else None))
+            kept = [made.get(lot_id, old[0] if old is not None else None), rec.mass_mg, rec.produced_at, rec.site,
+                    rec.event_id, 0]
+            for e, v in rec.assay.items():
+                if v:
+                    kept += (e, v)
+            kept[5] = (len(kept) - _HEAD) // 2
+            for m in moves:
+                kept += (m.site, m.at, m.mass_mg, m.ref)
+            lots[lot_id] = tuple(kept)
         while len(lots) > self.lot_capacity:  # the least lately used go first
             lots.popitem(last=False)
 
@@ -276,29 +282,35 @@ class WriterMemory:
         """States of the kept lots among ``ids``, and the ids not kept."""
         found, rest = self._split(ids)
         out = {}
-        for i, ((mass, assay, produced_at, site, event_id), moves, _idx) in found:
+        for i, k in found:
+            mass, moved = k[1], _HEAD + 2 * k[5]
             gained = taken = 0  # consumed and shipped, as lichain.core.ports.use_of counts them
-            for m in moves:
-                if m[2] > 0:
-                    gained += m[2]
+            for m in k[moved + 2::4]:
+                if m > 0:
+                    gained += m
                 else:
-                    taken -= m[2]
+                    taken -= m
             shipped = gained - mass
-            out[i] = LotState(i, mass, taken - shipped, shipped, dict(assay), produced_at, site, event_id)
+            assay = dict(zip(k[_HEAD:moved:2], k[_HEAD + 1:moved:2], strict=True))
+            out[i] = LotState(i, mass, taken - shipped, shipped, assay, k[2], k[3], k[4])
         return out, rest
 
     def movements(self, ids: Iterable[str]) -> tuple[dict[str, list[Movement]], list[str]]:
         """Live movements of the kept lots among ``ids``, and the ids not kept."""
         found, rest = self._split(ids)
-        return {i: [movement(i, site, at, mass_mg, ref) for site, at, mass_mg, ref in lot[1]] for i, lot in found}, rest
+        out = {}
+        for i, k in found:
+            m = iter(k[_HEAD + 2 * k[5]:])
+            out[i] = [movement(i, site, at, mass_mg, ref) for site, at, mass_mg, ref in zip(m, m, m, m, strict=True)]
+        return out, rest
 
     def lot_index(self, ids: Iterable[str]) -> tuple[dict[str, int], list[str]]:
         """Stored index of the kept lots among ``ids`` whose index is known, and the other ids."""
         found, rest = self._split(ids)
         out = {}
         for i, lot in found:
-            if lot[2] is None:
+            if lot[0] is None:
                 rest.append(i)
             else:
-                out[i] = lot[2]
+                out[i] = lot[0]
         return out, rest
