@@ -119,8 +119,8 @@ class SqlStore:
         self._conn: Connection | None = None  # set on the view :meth:`writing` yields
         self._pinned = threading.local()  # this thread's :meth:`reading` block: active, its head, its connection
         self._discard = False
-        # shared by the views :meth:`writing` yields; off by default on PostgreSQL (storage/writer_memory.py)
-        self._memory = WriterMemory(default="auto" if self.is_sqlite else "off")
+        # shared by the views :meth:`writing` yields (storage/writer_memory.py)
+        self._memory = WriterMemory()
         self._read_moves: dict[str, list[Movement]] = {}  # a writer view's lots' movements, read with the lots
         self._unit: object = None  # the unit of work a view of :meth:`writing` belongs to
 

@@ -28,9 +28,10 @@ look-up. The memory is read and changed only by a unit of work holding the write
 It is built (one read of every id) once the ids a process has looked up in bulk reach 1/:data:`BUILD_SHARE` of
 the events on record, so a one-off document against a large ledger does not pay for it. ``LICHAIN_WRITER_MEMORY``
 set to ``off`` never builds it, ``always`` builds it at the first look-up (tests of races and of the memory),
-``auto`` as above. The default is ``auto`` on SQLite and ``off`` on PostgreSQL, where it was measured slower end
-to end (20 k-lot demo, two runs each, memory on / off: validated and hashed 29 207 and 28 753 / 23 356 and
-27 843 events/s, end to end 4 732 and 4 466 / 5 196 and 5 626 events/s).
+``auto`` as above, the default on both backends. On PostgreSQL the memory was first measured slower end to end and
+was off there; with the lots kept as the check settles them it is faster (20 k-lot demo, memory on / off, three and
+two runs: validated and hashed 41 641, 32 144 and 31 233 / 14 742 and 17 087 events/s, end to end 5 416, 5 115
+and 4 017 / 4 139 and 4 111 events/s).
 """
 
 from __future__ import annotations
