@@ -53,7 +53,8 @@ from lichain.core.ports import LotState, Movement, Settled
 
 __all__ = ["BUILD_SHARE", "LOT_CAPACITY", "Digests", "WriterMemory", "moved_at"]
 
-#: Lots kept with their state and movements (the newest written; ≈ 1 KB each with three movements).
+#: Lots kept with their state and movements (the least lately used are dropped; 995 bytes each on average, measured
+#: with 100,000 kept of the 100 k-lot demo).
 LOT_CAPACITY = 100_000
 #: Lots are kept once the ledger holds this many events. Below, its lots and movements stay in the writer's page
 #: cache and keeping them costs about what reading them does. Demo chain, bulk documents, one process, lots kept
