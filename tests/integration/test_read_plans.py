@@ -12,7 +12,7 @@ from sqlalchemy.dialects import sqlite
 
 from lichain.services.footprint_extend import CHANGES_EARLIER
 from lichain.storage.access_sql import _parties_statement
-from lichain.storage.custody_sql import _MOVEMENTS
+from lichain.storage.custody_sql import _LOTS_AND_MOVES
 from lichain.storage.footprint_sql import _kinds_since_statement
 from lichain.storage.sql import SqlStore
 
@@ -35,7 +35,7 @@ def test_per_request_reads_search_the_big_tables(sqlite_store: SqlStore) -> None
     parties = _parties_statement().compile(dialect=sqlite.dialect())
     plan = _plan(sqlite_store, str(parties), ("L1",))
     assert any("SEARCH lots" in line for line in plan) and _scans(plan) == [], plan
-    plan = _plan(sqlite_store, _MOVEMENTS.format(keys="?,?"), ("L1", "L2") * 3)
+    plan = _plan(sqlite_store, _LOTS_AND_MOVES.format(keys="?,?"), ("L1", "L2") * 3)
     assert sum("SEARCH l " in line for line in plan) == 3 and _scans(plan) == [], plan
     kinds = _kinds_since_statement(tuple(sorted(CHANGES_EARLIER))).compile(dialect=sqlite.dialect())
     params = tuple(kinds.params[k] if kinds.params[k] is not None else 0 for k in kinds.positiontup or ())

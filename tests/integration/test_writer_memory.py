@@ -83,7 +83,7 @@ def _compare(store: SqlStore, names: dict[str, set[str]]) -> bool:
         moves = w.movements(names["lot"])
         for lot_id, state in w.lots(names["lot"]).items():
             if lot_id in moves:  # a lot whose creation is retracted has no live movements
-                assert use_of(state.mass_mg, moves[lot_id]) == (state.consumed_mg, state.shipped_mg)
+                assert use_of(state.mass_mg, [m.mass_mg for m in moves[lot_id]]) == (state.consumed_mg, state.shipped_mg)
         w.discard()
     return used
 

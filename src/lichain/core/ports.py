@@ -75,15 +75,15 @@ class Settled:
     moves: Mapping[str, list[Movement]]
 
 
-def use_of(mass_mg: int, moves: Iterable[Movement]) -> tuple[int, int]:
-    """(consumed, shipped) [mg] of a lot from its complete live movements: its production adds ``mass_mg``, each
-    shipment adds at its destination what it takes from its origin, each consumption only takes."""
+def use_of(mass_mg: int, moved_mg: Iterable[int]) -> tuple[int, int]:
+    """(consumed, shipped) [mg] of a lot from the signed masses of its complete live movements: its production adds
+    ``mass_mg``, each shipment adds at its destination what it takes from its origin, each consumption only takes."""
     gained = taken = 0
-    for m in moves:
-        if m.mass_mg > 0:
-            gained += m.mass_mg
+    for m in moved_mg:
+        if m > 0:
+            gained += m
         else:
-            taken -= m.mass_mg
+            taken -= m
     shipped = gained - mass_mg
     return taken - shipped, shipped
 

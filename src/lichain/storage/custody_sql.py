@@ -49,23 +49,9 @@ _CHUNK = 500
 
 
 _LIVE_SEQ = "NOT IN (SELECT target_seq FROM retractions)"
-#: A lot's production, its shipments and its consumptions by runs, live only, in one round trip (each branch names
-#: the lot by id: kind 0 production, 1 shipment, 2 consumption).
-_MOVEMENTS = (
-    "SELECT 0, l.id, l.site, NULL, l.produced_us, l.mass_mg, e.event_id FROM lots l "
-    f"JOIN events e ON e.seq = l.event_seq WHERE l.id IN ({{keys}}) AND l.event_seq {_LIVE_SEQ} "
-    "UNION ALL "
-    "SELECT 1, l.id, s.from_site, s.to_site, s.shipped_us, s.mass_mg, e.event_id FROM lots l "
-    "JOIN shipments s ON s.lot_idx = l.idx JOIN events e ON e.seq = s.event_seq "
-    f"WHERE l.id IN ({{keys}}) AND l.event_seq {_LIVE_SEQ} AND s.event_seq {_LIVE_SEQ} "
-    "UNION ALL "
-    "SELECT 2, l.id, r.site, NULL, r.started_us, c.mass_mg, e.event_id FROM lots l "
-    "JOIN consumptions c ON c.lot_idx = l.idx JOIN runs r ON r.idx = c.run_idx JOIN events e ON e.seq = r.event_seq "
-    f"WHERE l.id IN ({{keys}}) AND l.event_seq {_LIVE_SEQ} AND r.event_seq {_LIVE_SEQ}")
-
-
 #: The lots themselves (with whether their creating event is retracted), and their live shipments and consumptions
-#: whatever the lot's own creation (as a lot's use counts them), in one round trip.
+#: whatever the lot's own creation (as a lot's use counts them), in one round trip; each branch names the lot by id
+#: (kind 0 the lot and its production, 1 a shipment, 2 a consumption).
 _LOTS_AND_MOVES = (
     "SELECT 0, l.id, l.site, NULL, l.produced_us, l.mass_mg, e.event_id, l.idx, "
     f"CASE WHEN l.event_seq {_LIVE_SEQ} THEN 1 ELSE 0 END FROM lots l JOIN events e ON e.seq = l.event_seq "
@@ -85,6 +71,26 @@ def lots_and_movements(conn: Connection, ids: Iterable[str]) -> tuple[dict[str, 
     those whose creation is live (as :func:`movements`), from one read of the lots, their shipments and
     consumptions and one of their assays: the lot, consumption and shipment queries of the two answers apart
     read the same rows."""
+    made, moves, use = _read(conn, ids)
+    assay: dict[int, dict[str, int]] = {m[0]: {} for m in made.values()}
+    for lot_idx, element, ppb in in_rows(conn, "SELECT lot_idx, element, ppb FROM assays WHERE lot_idx IN ({keys})",
+                                         list(assay)):
+        assay[lot_idx][element] = ppb
+    lots = {lot_id: LotState(lot_id, mass_mg, use[lot_id][1], use[lot_id][0], assay[idx], at, site, event_id)
+            for lot_id, (idx, mass_mg, at, site, event_id) in made.items()}
+    return lots, moves
+
+
+def movements(conn: Connection, ids: Iterable[str]) -> dict[str, list[Movement]]:
+    """Live movements of the stored lots among ``ids``, per lot id (signed mass [mg]): its production first, then
+    its shipments (out of the origin, into the destination), then its consumptions."""
+    return _read(conn, ids)[1]
+
+
+def _read(conn: Connection, ids: Iterable[str]) -> tuple[dict[str, Any], dict[str, list[Movement]],
+                                                          dict[str, list[int]]]:
+    """Per stored lot among ``ids``: (index, mass, production instant, site, creating event id), its live
+    movements (when its creation is live) and its live [shipped, consumed] mass [mg]."""
     rows = in_rows(conn, _LOTS_AND_MOVES, ids)
     rows.sort(key=lambda r: r[0])  # lots first, then shipments, then consumptions (stable within each)
     made: dict[str, Any] = {}
@@ -107,31 +113,7 @@ def lots_and_movements(conn: Connection, ids: Iterable[str]) -> tuple[dict[str, 
                                                                                    event_id))
         else:
             lot_moves.append(Movement(lot_id, site, at, -mass_mg, event_id))
-    assay: dict[int, dict[str, int]] = {m[0]: {} for m in made.values()}
-    for lot_idx, element, ppb in in_rows(conn, "SELECT lot_idx, element, ppb FROM assays WHERE lot_idx IN ({keys})",
-                                         list(assay)):
-        assay[lot_idx][element] = ppb
-    lots = {lot_id: LotState(lot_id, mass_mg, use[lot_id][1], use[lot_id][0], assay[idx], at, site, event_id)
-            for lot_id, (idx, mass_mg, at, site, event_id) in made.items()}
-    return lots, moves
-
-
-def movements(conn: Connection, ids: Iterable[str]) -> dict[str, list[Movement]]:
-    """Live movements of the stored lots among ``ids``, per lot id (signed mass [mg]): its production first, then
-    its shipments (out of the origin, into the destination), then its consumptions."""
-    out: dict[str, list[Movement]] = {}
-    rows = in_rows(conn, _MOVEMENTS, ids)
-    rows.sort(key=lambda r: r[0])  # productions, shipments, consumptions (stable within each)
-    for kind, lot_id, site, to_site, at_us, mass_mg, event_id in rows:
-        at = moved_at(at_us)
-        if kind == 0:
-            out[lot_id] = [Movement(lot_id, site, at, mass_mg, event_id)]
-        elif kind == 1:
-            out[lot_id] += (Movement(lot_id, site, at, -mass_mg, event_id), Movement(lot_id, to_site, at, mass_mg,
-                                                                                      event_id))
-        else:
-            out[lot_id].append(Movement(lot_id, site, at, -mass_mg, event_id))
-    return out
+    return made, moves, use
 
 
 def transport_charges(conn: Connection, ships: Sequence[Any], ship_kg_co2e: F64, ship_ok: B, run_idx: I64,

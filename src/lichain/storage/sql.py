@@ -37,7 +37,7 @@ from lichain.storage import schema as s
 from lichain.storage.fastrows import COLUMNS, event_tuples, to_us
 from lichain.storage.inlist import CHUNK, in_rows
 from lichain.storage.location import DEFAULT_URL, SCHEMA_REVISION, resolve_url
-from lichain.storage.writer_memory import WriterMemory, moved_at
+from lichain.storage.writer_memory import WriterMemory
 
 __all__ = ["DEFAULT_URL", "SCHEMA_REVISION", "SqlStore", "chunks", "open_store", "resolve_url", "to_us"]
 
@@ -252,42 +252,15 @@ class SqlStore:
             wanted = set(rest)
         if not wanted:
             return out
-        ids = sorted(wanted)
-        if self._conn is not None:  # a writer's check asks for their movements next: both from one read
-            from lichain.storage.custody_sql import lots_and_movements
+        from lichain.storage.custody_sql import lots_and_movements
 
-            for part in chunks(ids, CHUNK * 10):
-                lots, moves = lots_and_movements(self._conn, part)
-                out.update(lots)
-                self._read_moves.update(moves)
-            return out
         with self.read() as conn:
-            for part in chunks(ids, CHUNK * 10):
-                rows = in_rows(conn, "SELECT l.idx, l.id, l.mass_mg, l.produced_us, l.site, e.event_id FROM lots l "
-                                     "JOIN events e ON e.seq = l.event_seq WHERE l.id IN ({keys})", part)
-                out.update(self._lot_states(conn, rows))
+            for part in chunks(sorted(wanted), CHUNK * 10):
+                lots, moves = lots_and_movements(conn, part)
+                out.update(lots)
+                if self._conn is not None:  # a writer's check asks for their movements next
+                    self._read_moves.update(moves)
         return out
-
-    def _lot_states(self, conn: Connection, rows: Sequence[Any]) -> dict[str, LotState]:
-        if not rows:
-            return {}
-        idxs = [r.idx for r in rows]
-        assay: dict[int, dict[str, int]] = {i: {} for i in idxs}
-        for lot_idx, element, ppb in in_rows(conn, "SELECT lot_idx, element, ppb FROM assays "
-                                                   "WHERE lot_idx IN ({keys})", idxs):
-            assay[lot_idx][element] = ppb
-        consumed = dict(in_rows(conn, "SELECT c.lot_idx, SUM(c.mass_mg) FROM consumptions c JOIN runs r ON "
-                                      "r.idx = c.run_idx WHERE c.lot_idx IN ({keys}) AND r.event_seq NOT IN "
-                                      "(SELECT target_seq FROM retractions) GROUP BY c.lot_idx", idxs))
-        shipped = dict(in_rows(conn, "SELECT lot_idx, SUM(mass_mg) FROM shipments WHERE lot_idx IN ({keys}) AND "
-                                     "event_seq NOT IN (SELECT target_seq FROM retractions) GROUP BY lot_idx", idxs))
-        return {
-            r.id: LotState(
-                r.id, r.mass_mg, int(consumed.get(r.idx, 0)), int(shipped.get(r.idx, 0)), assay[r.idx],
-                moved_at(r.produced_us), r.site, r.event_id,
-            )
-            for r in rows
-        }
 
     def sites(self, ids: Iterable[str]) -> set[str]:
         """Stored site ids among ``ids``."""
@@ -347,14 +320,13 @@ class SqlStore:
 
     def lots_of_event(self, event_id: str) -> list[LotState]:
         """Lots created by one stored event."""
+        from lichain.storage.custody_sql import lots_and_movements
+
         with self.read() as conn:
-            rows = conn.execute(
-                select(s.lots.c.idx, s.lots.c.id, s.lots.c.mass_mg, s.lots.c.produced_us, s.lots.c.site,
-                       s.events.c.event_id)
-                .join(s.events, s.events.c.seq == s.lots.c.event_seq)
-                .where(s.events.c.event_id == event_id)
-            ).all()
-            return list(self._lot_states(conn, rows).values())
+            ids = list(conn.execute(select(s.lots.c.id).join(s.events, s.events.c.seq == s.lots.c.event_seq)
+                                    .where(s.events.c.event_id == event_id).order_by(s.lots.c.idx)).scalars())
+            lots = lots_and_movements(conn, ids)[0]
+        return [lots[i] for i in ids]
 
     def movements(self, ids: Iterable[str]) -> dict[str, list[Movement]]:
         """Live movements of stored lots per site (SQL in :mod:`lichain.storage.custody_sql`)."""

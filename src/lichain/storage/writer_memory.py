@@ -1,4 +1,4 @@
-"""What a writer process keeps between its documents: the ids on record, and the lots it wrote lately.
+"""What a writer process keeps between its documents: the ids on record, and the lots it used lately.
 
 Why this exists: a document's check looks up every id it names (its events, lots, runs and shipments, nearly all
 new) and reads the stored lots it consumes or ships, with their assays, use and movements. In a ledger of a million
@@ -49,7 +49,7 @@ from sqlalchemy import Connection, text
 from lichain.core.codec import GENESIS
 from lichain.core.fastcheck import movement
 from lichain.core.model import Event, Retraction
-from lichain.core.ports import LotState, Movement, Settled
+from lichain.core.ports import LotState, Movement, Settled, use_of
 
 __all__ = ["BUILD_SHARE", "LOT_CAPACITY", "Digests", "WriterMemory", "moved_at"]
 
@@ -286,15 +286,9 @@ class WriterMemory:
         out = {}
         for i, k in found:
             mass, moved = k[1], _HEAD + 2 * k[5]
-            gained = taken = 0  # consumed and shipped, as lichain.core.ports.use_of counts them
-            for m in k[moved + 2::4]:
-                if m > 0:
-                    gained += m
-                else:
-                    taken -= m
-            shipped = gained - mass
+            consumed, shipped = use_of(mass, k[moved + 2::4])
             assay = dict(zip(k[_HEAD:moved:2], k[_HEAD + 1:moved:2], strict=True))
-            out[i] = LotState(i, mass, taken - shipped, shipped, assay, k[2], k[3], k[4])
+            out[i] = LotState(i, mass, consumed, shipped, assay, k[2], k[3], k[4])
         return out, rest
 
     def movements(self, ids: Iterable[str]) -> tuple[dict[str, list[Movement]], list[str]]:
