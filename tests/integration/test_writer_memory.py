@@ -13,6 +13,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -23,7 +24,7 @@ from lichain.core.ports import use_of
 from lichain.core.validate import LocatedEvent
 from lichain.services.ingest import ingest_events
 from lichain.storage.sql import SqlStore
-from lichain.storage.writer_memory import Digests, WriterMemory
+from lichain.storage.writer_memory import Digests, WriterMemory, _hotrows
 from tests.support.chain_text import event
 from tests.support.strategies import valid_chain
 
@@ -73,6 +74,10 @@ def _compare(store: SqlStore, names: dict[str, set[str]]) -> bool:
     with store.writing() as w:
         remembered = _answers(w, names)
         used = w._memory.current
+        if used:  # kept lots read in compiled code as in Python (state, movements in order, ids not kept)
+            lots = sorted(names["lot"])
+            assert _hotrows is None or _hotrows.kept_states(w._memory.lots, lots) is not None
+            assert w._memory.states(lots) == w._memory.python_states(lots)
         w._memory = WriterMemory(mode="off")  # this view only: the same look-ups read from the database
         read = _answers(w, names)
         w.discard()
@@ -180,6 +185,23 @@ def test_digests_never_miss_an_id() -> None:
     assert set(d.maybe(keys)) >= set(keys[:4_000])
     assert len(d.maybe(keys[4_000:])) <= 1  # 64-bit digests: a clash among 1,000 is about 1e-13 likely
     assert Digests().maybe(keys) == []
+
+
+def test_digests_grow_their_bit_table_and_keep_answering_in_order() -> None:
+    held = [f"held-{i}" for i in range(60_000)]
+    absent = [f"absent-{i}" for i in range(60_000)]
+    d = Digests(held[:1_000])
+    sizes = set()
+    for a in range(1_000, 60_000, 7_000):  # each add may outgrow the table: it is built again, twice as large
+        d.add(held[a:a + 7_000])
+        sizes.add(d.bits.size)
+        assert d.bits.size * 8 >= 8 * len(d)  # at least 8 bits per id
+    assert len(sizes) >= 2
+    mixed = [k for pair in zip(held, absent, strict=True) for k in pair]
+    assert [k for k in d.maybe(mixed) if k.startswith("held")] == held  # every held id, in the order asked
+    s = d._slots(np.fromiter(map(hash, absent), dtype=np.int64))
+    passed = ((d.bits[s >> np.uint64(3)] >> (s & np.uint64(7)).astype(np.uint8)) & 1).mean()
+    assert passed < 0.15  # 8 to 16 bits per id: 1 - e^(-1/8) = 11.8 % of absent ids pass at most, on average
 
 
 @pytest.mark.parametrize("mode", ["off", "auto"])

@@ -334,6 +334,44 @@ def test_the_fast_custody_book_answers_and_records_as_the_reference(ops: list[tu
         assert books[0].last == books[1].last
 
 
+_STORED = st.dictionaries(
+    st.sampled_from(["L1", "L2", "L3"]),
+    st.lists(st.tuples(st.sampled_from(["S1", "S2"]), st.integers(-3, 3),
+                       st.one_of(st.integers(-10**6, 10**6), st.sampled_from([2**62, 2**63 - 1, -2**63, 2**64])),
+                       st.sampled_from(["e1", "e2"])), max_size=6),
+    max_size=3)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_STORED, st.booleans())
+def test_stored_movements_load_into_the_fast_book_as_into_the_reference(
+        stored: dict[str, list[tuple[str, int, int, str]]], as_tuples: bool) -> None:
+    """The compiled load of stored movements (totals and latest instants per lot and site) gives the reference
+    book's state, also where it declines: totals past 64 bits, movements given as tuples instead of lists."""
+    from datetime import UTC, datetime
+    from decimal import Decimal
+
+    from lichain.core import fastcheck
+
+    t = datetime(2026, 1, 1, tzinfo=UTC)
+    moves = {lot: [Movement(lot, site, t + timedelta(hours=h), mg, ref) for site, h, mg, ref in v]
+             for lot, v in stored.items()}
+    given_moves = {k: tuple(v) for k, v in moves.items()} if as_tuples else moves
+    ref = CustodyBook(moves, Decimal("0.001"))
+    fast = FastCustodyBook(given_moves, Decimal("0.001"))
+    assert fast.moves == ref.moves and fast.total == ref.total and fast.last == ref.last
+    assert all(fast.moves[k] is not v for k, v in moves.items() if v)  # the book's own lists
+    assert all(type(v) is int for v in fast.total.values())
+    if fastcheck._book_load is not None:  # the compiled load declines exactly what 64 bits cannot hold
+        totals: dict[tuple[str, str], int] = {}
+        fits = True
+        for lot, v in moves.items():
+            for m in v:
+                totals[lot, m.site] = totals.get((lot, m.site), 0) + m.mass_mg
+                fits = fits and -2**63 <= m.mass_mg < 2**63 and -2**63 <= totals[lot, m.site] < 2**63
+        assert fastcheck._book_load(moves, {}, {}, {}) is fits
+
+
 def test_a_narrow_decimal_context_gives_the_references_payloads_and_problems() -> None:
     """Under a caller's 5-digit decimal context the reference rounds quantities and tolerance products; the fast
     checker and its compiled path must then give what the reference gives (they step aside), and the payloads of

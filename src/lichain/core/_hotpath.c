@@ -1465,6 +1465,61 @@ static PyObject *setup_types(PyObject *self, PyObject *types) {
     Py_RETURN_NONE;
 }
 
+/* FastCustodyBook.__init__'s loop: the stored movements (a dict of lot -> list of Movement) into the book's moves
+ * (a copy of each list), total and last per (lot, site), as CustodyBook.add records each. Returns True; False when
+ * an entry is not of that form or a total leaves 64 bits (the book's dicts may then be partly filled: the Python
+ * loop clears them and decides). */
+static PyObject *book_load(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 4 || !PyDict_CheckExact(args[0]) || !PyDict_CheckExact(args[1]) || !PyDict_CheckExact(args[2])
+        || !PyDict_CheckExact(args[3])) {
+        PyErr_SetString(PyExc_TypeError, "book_load(stored, moves, total, last): four dicts");
+        return NULL;
+    }
+    if (!MovementType) {
+        PyErr_SetString(PyExc_RuntimeError, "lichain.core._hotpath: setup_rules first");
+        return NULL;
+    }
+    PyObject *stored = args[0], *moves = args[1], *total = args[2], *last = args[3], *lot, *v;
+    Py_ssize_t pos = 0;
+    int ok = 1;
+    while (ok == 1 && PyDict_Next(stored, &pos, &lot, &v)) {
+        if (!PyList_CheckExact(v)) { ok = 0; break; }
+        Py_ssize_t n = PyList_GET_SIZE(v);
+        if (!n) continue;
+        PyObject *ms = PyList_GetSlice(v, 0, n);
+        if (!ms || PyDict_SetItem(moves, lot, ms) < 0) { Py_XDECREF(ms); return NULL; }
+        for (Py_ssize_t j = 0; ok == 1 && j < n; j++) {
+            PyObject *m = PyList_GET_ITEM(ms, j), *site = NULL, *at = NULL, *key = NULL;
+            long long mg, have = 0, sum;
+            if (Py_TYPE(m) != (PyTypeObject *)MovementType || !(site = GET(m, s_site)) || !(at = GET(m, s_at))
+                || !attr_i64(m, s_mass_mg, &mg) || !(key = PyTuple_Pack(2, lot, site))) {
+                ok = PyErr_Occurred() && !PyErr_ExceptionMatches(PyExc_AttributeError) ? -1 : 0;
+            } else {
+                PyObject *t = PyDict_GetItemWithError(total, key);
+                if (!t && PyErr_Occurred()) ok = -1;
+                else if (t && !as_i64(t, &have)) ok = 0;
+                else if (__builtin_add_overflow(have, mg, &sum)) ok = 0;
+                else {
+                    PyObject *x = PyLong_FromLongLong(sum);
+                    ok = x && PyDict_SetItem(total, key, x) == 0 ? 1 : -1;
+                    Py_XDECREF(x);
+                }
+                if (ok == 1) {
+                    PyObject *l = PyDict_GetItemWithError(last, key);
+                    int later = l ? PyObject_RichCompareBool(at, l, Py_GT) : PyErr_Occurred() ? -1 : 1;
+                    if (later < 0) ok = PyErr_ExceptionMatches(PyExc_TypeError) ? 0 : -1;
+                    else if (later && PyDict_SetItem(last, key, at) < 0) ok = -1;
+                }
+            }
+            Py_XDECREF(site); Py_XDECREF(at); Py_XDECREF(key);
+        }
+        Py_DECREF(ms);
+    }
+    if (ok < 0) return NULL;
+    if (PyErr_Occurred()) PyErr_Clear();
+    return PyBool_FromLong(ok);
+}
+
 static PyMethodDef methods[] = {
     {"scan", (PyCFunction)(void (*)(void))scan, METH_FASTCALL,
      "scan(events, ids, lots, sites, materials, runs, ships, later_lots) -> list: the references of the lots, "
@@ -1481,6 +1536,9 @@ static PyMethodDef methods[] = {
      "screen(body, payload, lo, hi) -> bool: True only when the field screen certainly clears the body."},
     {"setup_rules", setup_rules, METH_VARARGS,
      "setup_rules(Movement, DocLot, movement_slots, doclot_slots, Event): the types the rules read and record."},
+    {"book_load", (PyCFunction)(void (*)(void))book_load, METH_FASTCALL,
+     "book_load(stored, moves, total, last) -> bool: the stored movements into a custody book's dicts; False: "
+     "the Python loop decides."},
     {"accept_plain", (PyCFunction)(void (*)(void))accept_plain, METH_FASTCALL,
      "accept_plain(state, located_event) -> str | None: the payload of a lot, run or shipment event accepted and "
      "recorded on its usual path; None: nothing changed, the Python checker takes it."},

@@ -35,11 +35,12 @@ try:
     _hotpath.setup_rules(Movement, _DocLot, tuple(Movement.__dict__[f] for f in ("lot", "site", "at", "mass_mg", "ref")),
                          tuple(_DocLot.__dict__[f] for f in ("mass_mg", "assay", "produced_at", "site", "event_id",
                                                              "consumed_mg")), Event)
-    _hotpath.setup_types((_DocLot,))
+    _hotpath.setup_types((_DocLot, Movement))
     _accept_plain: Any = _hotpath.accept_plain
+    _book_load: Any = _hotpath.book_load
     _scan: Any = _hotpath.scan
 except ImportError:  # installed without a C compiler: the Python rules alone
-    _accept_plain = _scan = None
+    _accept_plain = _scan = _book_load = None
 
 _new = object.__new__
 _set_lot, _set_site, _set_at, _set_mass, _set_ref = (
@@ -72,6 +73,11 @@ class FastCustodyBook(CustodyBook):
                  mass_mg: Mapping[str, int] | None = None) -> None:
         super().__init__({}, tolerance, mass_mg)
         moves, total, last = self.moves, self.total, self.last
+        if _book_load is not None and type(stored) is dict and _book_load(stored, moves, total, last):
+            return
+        moves.clear()
+        total.clear()
+        last.clear()
         for lot, v in stored.items():  # :meth:`add` for each stored movement, without a call per movement
             ms = list(v)
             if ms:

@@ -663,6 +663,128 @@ static PyObject *sha256_hex(PyObject *self, PyObject *arg) {
 
 static PyObject *native_digest(PyObject *self, PyObject *noargs) { return PyBool_FromLong(native_sha); }
 
+/* ---------------------------------------------------------------------------------------------------------------
+ * Kept lots (lichain.storage.writer_memory): each one flat tuple (idx, mass_mg, produced_at, site, event_id, n, then
+ * n (element, ppb) pairs, then its live movements as site, at, signed mass_mg, event id). kept_states(kept, ids)
+ * makes, for the ids among ``ids`` (a list) that ``kept`` (a dict) holds, the LotState and the list of Movement the
+ * Python code (WriterMemory._states) makes, the use from the signed masses as lichain.core.ports.use_of counts it,
+ * and returns (states, movements, the ids not kept). It returns None when a kept tuple is not of that form or a use
+ * does not fit in 64 bits: the Python code then decides. Tests: tests/integration/test_writer_memory.py (compiled
+ * and Python answers are equal).
+ * ------------------------------------------------------------------------------------------------------------- */
+static PyTypeObject *KLotState, *KMovement;
+static Py_ssize_t lot_off[9], move_off[5];
+static const char *const lot_fields[9] = {"id", "mass_mg", "consumed_mg", "shipped_mg", "assay", "produced_at",
+                                          "site", "event_id", "retracted"};
+static const char *const move_fields[5] = {"lot", "site", "at", "mass_mg", "ref"};
+
+static int slot_offsets(PyObject *type, const char *const *names, int n, Py_ssize_t *off) {
+    for (int k = 0; k < n; k++) {
+        PyObject *d = PyObject_GetAttrString(type, names[k]);
+        if (!d) return -1;
+        int ok = Py_IS_TYPE(d, &PyMemberDescr_Type) && ((PyMemberDescrObject *)d)->d_member->type == OBJECT_EX;
+        if (ok) off[k] = ((PyMemberDescrObject *)d)->d_member->offset;
+        Py_DECREF(d);
+        if (!ok) {
+            PyErr_Format(PyExc_TypeError, "%R.%s is not a slot", type, names[k]);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static PyObject *setup_kept(PyObject *self, PyObject *args) {
+    PyObject *lot_state, *movement;
+    if (!PyArg_ParseTuple(args, "O!O!", &PyType_Type, &lot_state, &PyType_Type, &movement)) return NULL;
+    Py_CLEAR(KLotState);
+    Py_CLEAR(KMovement);
+    if (slot_offsets(lot_state, lot_fields, 9, lot_off) < 0 || slot_offsets(movement, move_fields, 5, move_off) < 0)
+        return NULL;
+    KLotState = (PyTypeObject *)Py_NewRef(lot_state);
+    KMovement = (PyTypeObject *)Py_NewRef(movement);
+    Py_RETURN_NONE;
+}
+
+/* an instance of t with its n slots at off[] set to vals[] (as the slotted dataclass's own fields, without its
+ * frozen __setattr__) */
+static PyObject *slotted(PyTypeObject *t, const Py_ssize_t *off, PyObject *const *vals, int n) {
+    PyObject *o = t->tp_alloc(t, 0);
+    if (!o) return NULL;
+    for (int k = 0; k < n; k++) *(PyObject **)((char *)o + off[k]) = Py_NewRef(vals[k]);
+    return o;
+}
+
+/* the state and movements of one kept lot into states[id] and moves[id]: 0; 1: not of the kept form; -1: error */
+static int one_kept(PyObject *id, PyObject *k, PyObject *states, PyObject *moves) {
+    if (!PyTuple_CheckExact(k) || PyTuple_GET_SIZE(k) < 6) return 1;
+    PyObject *const *f = &PyTuple_GET_ITEM(k, 0);
+    Py_ssize_t size = PyTuple_GET_SIZE(k);
+    long long mass, n;
+    if (as_ll(f[1], &mass) < 0 || as_ll(f[5], &n) < 0 || n < 0 || n > (size - 6) / 2) return 1;
+    Py_ssize_t moved = 6 + 2 * (Py_ssize_t)n;
+    if ((size - moved) % 4) return 1;
+    Py_ssize_t nm = (size - moved) / 4;
+    __int128 gained = 0, taken = 0;
+    for (Py_ssize_t j = 0; j < nm; j++) {
+        long long m;
+        if (as_ll(f[moved + 4 * j + 2], &m) < 0) return 1;
+        if (m > 0) gained += m;
+        else taken -= m;
+    }
+    __int128 shipped = gained - mass, consumed = taken - shipped;
+    if (shipped > LLONG_MAX || shipped < LLONG_MIN || consumed > LLONG_MAX || consumed < LLONG_MIN) return 1;
+    int rc = -1;
+    PyObject *list = PyList_New(nm), *assay = PyDict_New(), *c = PyLong_FromLongLong((long long)consumed),
+             *s = PyLong_FromLongLong((long long)shipped), *state = NULL;
+    if (!list || !assay || !c || !s) goto done;
+    for (Py_ssize_t j = 0; j < n; j++)
+        if (PyDict_SetItem(assay, f[6 + 2 * j], f[7 + 2 * j]) < 0) goto done;
+    for (Py_ssize_t j = 0; j < nm; j++) {
+        PyObject *const *mv = f + moved + 4 * j;
+        PyObject *vals[5] = {id, mv[0], mv[1], mv[2], mv[3]};
+        PyObject *m = slotted(KMovement, move_off, vals, 5);
+        if (!m) goto done;
+        PyList_SET_ITEM(list, j, m);
+    }
+    PyObject *vals[9] = {id, f[1], c, s, assay, f[2], f[3], f[4], Py_False};
+    if (!(state = slotted(KLotState, lot_off, vals, 9))) goto done;
+    if (PyDict_SetItem(states, id, state) < 0 || PyDict_SetItem(moves, id, list) < 0) goto done;
+    rc = 0;
+done:
+    Py_XDECREF(list); Py_XDECREF(assay); Py_XDECREF(c); Py_XDECREF(s); Py_XDECREF(state);
+    return rc;
+}
+
+static PyObject *kept_states(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 2 || !PyDict_Check(args[0]) || !PyList_CheckExact(args[1])) {
+        PyErr_SetString(PyExc_TypeError, "kept_states(kept: dict, ids: list)");
+        return NULL;
+    }
+    if (!KLotState) {
+        PyErr_SetString(PyExc_RuntimeError, "lichain.storage._hotrows.setup_kept() was not called");
+        return NULL;
+    }
+    PyObject *kept = args[0], *ids = args[1];
+    PyObject *states = PyDict_New(), *moves = PyDict_New(), *rest = PyList_New(0), *out = NULL;
+    int rc = states && moves && rest ? 0 : -1;
+    for (Py_ssize_t i = 0; rc == 0 && i < PyList_GET_SIZE(ids); i++) {
+        PyObject *id = Py_NewRef(PyList_GET_ITEM(ids, i));
+        PyObject *k = PyDict_GetItemWithError(kept, id);
+        if (k) {
+            Py_INCREF(k);
+            rc = one_kept(id, k, states, moves);
+            Py_DECREF(k);
+        } else {
+            rc = PyErr_Occurred() ? -1 : PyList_Append(rest, id);
+        }
+        Py_DECREF(id);
+    }
+    if (rc == 0) out = PyTuple_Pack(3, states, moves, rest);
+    Py_XDECREF(states); Py_XDECREF(moves); Py_XDECREF(rest);
+    if (rc == 1) Py_RETURN_NONE;
+    return out;
+}
+
 static PyMethodDef methods[] = {
     {"setup", (PyCFunction)(void (*)(void))setup, METH_VARARGS | METH_KEYWORDS,
      "setup(Event, Lot, Run, Shipment, Activity, Electricity, Fuel, Reagent, Consumption, Decimal, UTC, d, sha256, "
@@ -671,6 +793,11 @@ static PyMethodDef methods[] = {
     {"sha256_hex", sha256_hex, METH_O, "sha256_hex(data) -> str: the hex SHA-256 digest, as rows() computes it."},
     {"native_digest", native_digest, METH_NOARGS,
      "native_digest() -> bool: digests are OpenSSL's, called directly, not through hashlib."},
+    {"setup_kept", setup_kept, METH_VARARGS,
+     "setup_kept(LotState, Movement): the slotted types kept_states() makes."},
+    {"kept_states", (PyCFunction)(void (*)(void))kept_states, METH_FASTCALL,
+     "kept_states(kept, ids) -> (states, movements, ids not kept) | None: the writer memory's kept lots among ids as "
+     "LotState and lists of Movement (None: a kept lot the compiled code does not read; the Python code decides)."},
     {"rows", rows, METH_VARARGS,
      "rows(events, payloads, start, seq, prev, prev_record, lot_next, run_next, ship_next, lot_idx, target_seq, "
      "recorded, source, lists) -> (stop, seq, prev, prev_record, lot_next, run_next, ship_next): the rows of the "

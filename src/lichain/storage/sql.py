@@ -248,7 +248,8 @@ class SqlStore:
         out: dict[str, LotState] = {}
         mem = self._recall(len(wanted))
         if mem is not None:
-            out, rest = mem.lot_states(mem.unknown("lot", wanted))
+            out, moves, rest = mem.states(mem.unknown("lot", wanted))
+            self._read_moves.update(moves)  # the check asks for their movements next
             wanted = set(rest)
         if not wanted:
             return out
@@ -333,18 +334,20 @@ class SqlStore:
         from lichain.storage import custody_sql
 
         out: dict[str, list[Movement]] = {}
-        mem = self._recall(len(ids := list(ids)))
-        if mem is not None:
-            out, ids = mem.movements(mem.unknown("lot", ids))
-        if ids and self._read_moves:  # read with the lots in this unit of work, nothing appended since
+        ids = list(ids)
+        if ids and self._read_moves:  # read with the lots in this unit of work, nothing appended since: handed over
             read, rest = self._read_moves, []
             for i in ids:
-                m = read.get(i)
+                m = read.pop(i, None)
                 if m is None:
                     rest.append(i)
                 else:
-                    out[i] = list(m)
+                    out[i] = m
             ids = rest
+        mem = self._recall(len(ids)) if ids else None
+        if mem is not None:
+            moves, ids = mem.states(mem.unknown("lot", ids))[1:]
+            out.update(moves)
         if ids:
             with self.read() as conn:
                 out.update(custody_sql.movements(conn, ids))
