@@ -211,3 +211,53 @@ def test_the_compiled_code_declines_lists_where_the_model_has_tuples() -> None:
     assert _hotpath.payload(listed) is None
     assert fast_payload(listed) == canonical_payload(listed)
     assert not _hotpath.screen(listed, canonical_payload(listed), MIN_TIME, NOW + CLOCK_SKEW)
+
+
+def test_the_compiled_screen_decides_lot_ids_at_their_limits_as_the_python_screen() -> None:
+    """Plain ids are cleared in compiled code by length alone; GS1 Digital Link ids still by the Python form check."""
+    from lichain.core import _hotpath
+    from lichain.core.fieldscreen import _lot_id_ok
+    from lichain.core.limits import MAX_CHARS
+
+    n = MAX_CHARS["lot id"]
+    prefix = "https://id.gs1.org/"
+    ids = ["L" * n, "L" * (n + 1), GS1, GS1.replace("L00000001", "L" * 21), GS1.replace("L00000001", "L%20"),
+           prefix + "x" * (n - len(prefix)), prefix + "x" * (n + 1 - len(prefix)), "https://id.gs1.org"]
+    for lot_id in [*ids, "é" * (n + 1)]:
+        body = Lot(lot_id, "CAM", "S-1", T, 10_000_000, {"Ni": 480_000_000})
+        payload = canonical_payload(body)
+        cleared = _hotpath.screen(body, payload, MIN_TIME, NOW + CLOCK_SKEW)
+        assert cleared is _lot_id_ok(lot_id), lot_id  # a plain (ASCII) payload: nothing else declines it
+        if cleared:
+            assert python_screened_field_problems(Event("urn:uuid:1", EventKind.LOT, T, body), payload, NOW) == []
+    assert [_lot_id_ok(i) for i in ids] == [True, False, True, False, False, False, False, True]
+
+
+_GS1_PARTS = st.tuples(
+    st.sampled_from(["https://id.gs1.org/01/", "https://id.gs1.org/", "https://id.gs1.org/02/", "http://id.gs1.org/01/"]),
+    st.text("0123456789x٣", min_size=12, max_size=15),
+    st.sampled_from(["/10/", "/10", "/11/", "10/"]),
+    st.text("AZaz09!\"%&'()*+,-.:;<=>_ /?#é\n", max_size=24),
+    st.sampled_from(["", "/", "?x=1", "#f", "/21/123", "\n"]))
+
+
+@settings(max_examples=500, deadline=None)
+@given(_GS1_PARTS)
+@example(("https://id.gs1.org/01/", "09520001001109", "/10/", "L00000001", ""))  # the demo's form: cleared
+@example(("https://id.gs1.org/01/", "09520001001109", "/10/", "L" * 20, "?x=1"))  # 20 characters: cleared
+@example(("https://id.gs1.org/01/", "09520001001109", "/10/", "L" * 21, ""))  # 21: refused
+@example(("https://id.gs1.org/01/", "0952000100110٣", "/10/", "L1", ""))  # another script's digit: Python decides
+def test_the_compiled_screen_reads_gs1_lot_ids_as_the_python_form_check(parts: tuple[str, ...]) -> None:
+    """GS1 Digital Link ids are checked in compiled code (ASCII) or by the Python check (a digit of another
+    script): the same answer as the screen's regex either way."""
+    from lichain.core import _hotpath
+    from lichain.core.fieldscreen import _GS1_OK, _GS1_PREFIX, _LOT
+
+    lot_id = "".join(parts)
+    body = Lot(lot_id, "CAM", "S-1", T, 10_000_000, {"Ni": 480_000_000})
+    expected = len(lot_id) <= _LOT and (not lot_id.startswith(_GS1_PREFIX) or _GS1_OK.match(lot_id) is not None)
+    payload = canonical_payload(body)
+    if payload.isascii() and "\\" not in payload:  # no escape, no other script: nothing but the id declines it
+        assert _hotpath.screen(body, payload, MIN_TIME, NOW + CLOCK_SKEW) is expected
+    else:
+        assert not _hotpath.screen(body, payload, MIN_TIME, NOW + CLOCK_SKEW) or expected

@@ -499,8 +499,8 @@ static PyObject *setup(PyObject *self, PyObject *args) {
  * not certain, for any reason: the Python screen then decides, so a False costs time, never an answer.
  * ------------------------------------------------------------------------------------------------------------- */
 
-static PyObject *Elements, *RuledKeys, *TimeSuffixes, *LotIdOk, *Cleared, *SafeKgHi, *SafeKgLo;
-static Py_ssize_t L_SITE, L_MATERIAL, L_NAME, L_RUN_ID, L_SHIP_ID, L_RUN_KIND, L_MODE, L_ORG, L_FACTOR,
+static PyObject *Elements, *RuledKeys, *TimeSuffixes, *LotIdOk, *Cleared, *SafeKgHi, *SafeKgLo, *Gs1Prefix;
+static Py_ssize_t L_LOT, L_SITE, L_MATERIAL, L_NAME, L_RUN_ID, L_SHIP_ID, L_RUN_KIND, L_MODE, L_ORG, L_FACTOR,
     L_INSTRUMENT, L_TEXT, L_EVENT_ID;
 static long long SAFE_MG;
 
@@ -560,9 +560,34 @@ static int mass_attr_ok(PyObject *o, PyObject *name) {
     return ok;
 }
 
-/* the Python screen's _lot_id_ok: the set of cleared ids, else the Python check (which fills the set) */
+/* the GS1 Digital Link form of an ASCII lot id after its prefix (fieldscreen._GS1_OK): "01/", 14 digits, "/10/",
+ * then a batch/lot number of 1 to 20 characters of Gs1Lot, then the end or one of / ? # (the characters of the number
+ * exclude those three, so the regex's backtracking finds no other match) */
+static unsigned char Gs1Lot[128];  /* 1: the character may be in a lot number */
+static Py_ssize_t Gs1PrefixLen;
+
+static int gs1_form_ok(const unsigned char *c, Py_ssize_t n) {
+    Py_ssize_t i = Gs1PrefixLen;
+    if (n < i + 3 + 14 + 4 || memcmp(c + i, "01/", 3) != 0) return 0;
+    i += 3;
+    for (int k = 0; k < 14; k++, i++) if (c[i] < '0' || c[i] > '9') return 0;
+    if (memcmp(c + i, "/10/", 4) != 0) return 0;
+    i += 4;
+    Py_ssize_t run = 0;
+    while (i + run < n && run <= 20 && c[i + run] < 128 && Gs1Lot[c[i + run]]) run++;
+    if (run < 1 || run > 20) return 0;
+    return i + run == n || c[i + run] == '/' || c[i + run] == '?' || c[i + run] == '#';
+}
+
+/* the Python screen's _lot_id_ok: within the lot id limit and, for a GS1 Digital Link (the prefix), of its form:
+ * decided here for an ASCII id; otherwise (a digit of another script matches the regex's \d) the set of cleared ids,
+ * else the Python check (which fills the set) */
 static int lot_id_ok(PyObject *id) {
-    if (!PyUnicode_CheckExact(id)) return 0;
+    if (!PyUnicode_CheckExact(id) || PyUnicode_GET_LENGTH(id) > L_LOT) return 0;
+    Py_ssize_t gs1 = PyUnicode_Tailmatch(id, Gs1Prefix, 0, PY_SSIZE_T_MAX, -1);
+    if (gs1 < 0) { PyErr_Clear(); return 0; }
+    if (!gs1) return 1;
+    if (PyUnicode_IS_ASCII(id)) return gs1_form_ok(PyUnicode_1BYTE_DATA(id), PyUnicode_GET_LENGTH(id));
     int in = PySet_Contains(Cleared, id);
     if (in) { if (in < 0) PyErr_Clear(); return in > 0; }
     PyObject *r = PyObject_CallOneArg(LotIdOk, id);
@@ -766,7 +791,7 @@ static PyObject *setup_screen(PyObject *self, PyObject *args) {
                           &suffixes, &lot_id_ok_f, &PySet_Type, &cleared, &PyDict_Type, &limits, &safe_kg))
         return NULL;
     struct { const char *name; Py_ssize_t *var; } named[] = {
-        {"site", &L_SITE}, {"material", &L_MATERIAL}, {"name", &L_NAME}, {"run_id", &L_RUN_ID},
+        {"lot", &L_LOT}, {"site", &L_SITE}, {"material", &L_MATERIAL}, {"name", &L_NAME}, {"run_id", &L_RUN_ID},
         {"shipment_id", &L_SHIP_ID}, {"run_kind", &L_RUN_KIND}, {"mode", &L_MODE}, {"organisation", &L_ORG},
         {"factor", &L_FACTOR}, {"instrument", &L_INSTRUMENT}, {"text", &L_TEXT}, {"event_id", &L_EVENT_ID}};
     for (size_t i = 0; i < sizeof named / sizeof named[0]; i++) {
@@ -776,6 +801,17 @@ static PyObject *setup_screen(PyObject *self, PyObject *args) {
         if (x == -1 && PyErr_Occurred()) return NULL;
         *named[i].var = x;
     }
+    PyObject *gs1 = PyDict_GetItemString(limits, "gs1_prefix");
+    if (!gs1 || !PyUnicode_CheckExact(gs1)) { PyErr_SetString(PyExc_KeyError, "gs1_prefix: a str"); return NULL; }
+    PyObject *chars = PyDict_GetItemString(limits, "gs1_lot_chars");
+    if (!PyUnicode_IS_ASCII(gs1) || !chars || !PyUnicode_CheckExact(chars) || !PyUnicode_IS_ASCII(chars)) {
+        PyErr_SetString(PyExc_KeyError, "gs1_prefix and gs1_lot_chars: ASCII texts");
+        return NULL;
+    }
+    memset(Gs1Lot, 0, sizeof Gs1Lot);
+    for (Py_ssize_t k = 0; k < PyUnicode_GET_LENGTH(chars); k++) Gs1Lot[PyUnicode_1BYTE_DATA(chars)[k]] = 1;
+    Gs1PrefixLen = PyUnicode_GET_LENGTH(gs1);
+    Py_XSETREF(Gs1Prefix, Py_NewRef(gs1));
     PyObject *mg = PyDict_GetItemString(limits, "safe_mg");
     if (!mg) { PyErr_SetString(PyExc_KeyError, "limit safe_mg"); return NULL; }
     SAFE_MG = PyLong_AsLongLong(mg);

@@ -57,9 +57,10 @@ _INSTRUMENT = MAX_CHARS["instrument"]
 #: than it holds no longer text.
 _TEXT = min(MAX_TEXT_CHARS, MAX_CHARS["source"])
 _GS1_PREFIX = "https://id.gs1.org/"
+#: The characters of a GS1 batch/lot number the screen clears: set 82 without percent escapes and URI delimiters.
+_GS1_NUMBER = "".join(sorted(GS1_LOT_CHARS - set("%/?#")))
 #: A GS1 Digital Link lot URI whose batch/lot number is 1 to 20 characters of set 82 (no percent escapes).
-_GS1_OK = re.compile("https://id\\.gs1\\.org/01/\\d{14}/10/[" + re.escape("".join(sorted(GS1_LOT_CHARS - set("%/?#"))))
-                     + "]{1,20}(?:[/?#]|\\Z)")
+_GS1_OK = re.compile("https://id\\.gs1\\.org/01/\\d{14}/10/[" + re.escape(_GS1_NUMBER) + "]{1,20}(?:[/?#]|\\Z)")
 
 
 #: Keys the walk gives a rule of their own (identifiers, kinds, masses and every key with a named limit): a free-form
@@ -144,7 +145,8 @@ try:
     _hotpath.setup_screen(ELEMENT_SYMBOLS, _RULED_KEYS, _TIMES, _lot_id_ok, _CLEARED, {
         "site": _SITE, "material": _MATERIAL, "name": _NAME, "run_id": _RUN_ID, "shipment_id": _SHIP_ID,
         "run_kind": _RUN_KIND, "mode": _MODE, "organisation": _ORG, "factor": _FACTOR, "instrument": _INSTRUMENT,
-        "text": _TEXT, "safe_mg": _SAFE_MG, "event_id": _EVENT_ID}, _SAFE_KG)
+        "text": _TEXT, "safe_mg": _SAFE_MG, "event_id": _EVENT_ID, "lot": _LOT, "gs1_prefix": _GS1_PREFIX,
+        "gs1_lot_chars": _GS1_NUMBER}, _SAFE_KG)
     _compiled_screen: Any = _hotpath.screen
 except ImportError:  # installed without a C compiler: the Python screen alone
     _compiled_screen = None
