@@ -72,22 +72,14 @@ class FastCustodyBook(CustodyBook):
     def __init__(self, stored: Mapping[str, Iterable[Movement]], tolerance: Decimal,
                  mass_mg: Mapping[str, int] | None = None) -> None:
         super().__init__({}, tolerance, mass_mg)
-        moves, total, last = self.moves, self.total, self.last
-        if _book_load is not None and type(stored) is dict and _book_load(stored, moves, total, last):
-            return
-        moves.clear()
-        total.clear()
-        last.clear()
-        for lot, v in stored.items():  # :meth:`add` for each stored movement, without a call per movement
-            ms = list(v)
-            if ms:
-                moves[lot] = ms
-            for m in ms:
-                key = (lot, m.site)
-                total[key] = total.get(key, 0) + m.mass_mg
-                t = last.get(key)
-                if t is None or m.at > t:
-                    last[key] = m.at
+        if _book_load is not None and type(stored) is dict and _book_load(stored, self.moves, self.total, self.last):
+            return  # loaded in compiled code
+        self.moves.clear()
+        self.total.clear()
+        self.last.clear()
+        for v in stored.values():
+            for m in v:
+                self.add(m)
 
     def add(self, m: Movement) -> None:
         lot = m.lot

@@ -140,6 +140,7 @@ class _Checker:
         self.doc_kinds: dict[str, EventKind] = {}
         self.doc_uses: dict[str, Run | Shipment] = {}  # accepted runs and shipments of this document
         self.verbatim: list[LocatedEvent] = []
+        self.prefetched = False  # the ledger state is read (the custody book among it)
 
     def add(self, loc: str, msg: str) -> None:
         self.problems.append(Problem(loc, msg))
@@ -216,6 +217,7 @@ class _Checker:
         self.claims = ClaimChecker(self.view, everything if any(isinstance(le.event.body, CustodyClaim)
                                                                 for le in rest) else ())
         self.quality = quality_book(self.view, everything, lot_refs, rest)
+        self.prefetched = True
 
     def moved_lots(self, lot_refs: set[str]) -> Iterable[str]:
         """The lots whose stored movements the custody book needs (every lot the document names)."""
@@ -460,10 +462,9 @@ class _Checker:
     def settled(self) -> Settled | None:
         """The lots the document names as they stand once it is written; None when it has problems or retracts
         (a retraction changes use in the past)."""
-        custody = getattr(self, "custody", None)
-        if custody is None or self.problems or getattr(self, "retracting", True):
+        if not self.prefetched or self.problems or self.retracting:
             return None
-        return Settled(self.doc_lots, self.stored_lots, custody.moves)
+        return Settled(self.doc_lots, self.stored_lots, self.custody.moves)
 
     def check_event(self, le: LocatedEvent) -> None:
         """Every rule for one event of the document, in order; accepted, it joins the new events."""

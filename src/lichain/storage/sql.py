@@ -37,7 +37,7 @@ from lichain.storage import schema as s
 from lichain.storage.fastrows import COLUMNS, event_tuples, to_us
 from lichain.storage.inlist import CHUNK, in_rows
 from lichain.storage.location import DEFAULT_URL, SCHEMA_REVISION, resolve_url
-from lichain.storage.writer_memory import WriterMemory
+from lichain.storage.writer_memory import WriterMemory, chain_head, max_index
 
 __all__ = ["DEFAULT_URL", "SCHEMA_REVISION", "SqlStore", "chunks", "open_store", "resolve_url", "to_us"]
 
@@ -106,9 +106,6 @@ def _make_engine(url: str, pool: dict[str, Any] | None = None) -> Engine:
 
 
 #: The last event (built once: building the statement cost more than running it on every read).
-_HEAD = select(s.events.c.seq, s.events.c.chain_hash).order_by(s.events.c.seq.desc()).limit(1)
-
-
 class SqlStore:
     """The ledger on a SQL database."""
 
@@ -411,21 +408,17 @@ class SqlStore:
 
     def head(self, conn: Connection | None = None) -> tuple[int, str]:
         """(last seq, chain hash) of the event chain; (0, GENESIS) when empty."""
-        q = _HEAD
         pinned = self._pinned if conn is None and self._conn is None else None
         if pinned is not None and getattr(pinned, "active", False):
             if pinned.head is None:  # within :meth:`reading`: the block's head, read once (one state per block)
                 with self.read() as c:
-                    row = c.execute(q).first()
-                pinned.head = (row.seq, row.chain_hash) if row else (0, GENESIS)
+                    pinned.head = chain_head(c)
             got: tuple[int, str] = pinned.head
             return got
         if conn is None:
             with self.read() as c:
-                row = c.execute(q).first()
-        else:
-            row = conn.execute(q).first()
-        return (row.seq, row.chain_hash) if row else (0, GENESIS)
+                return chain_head(c)
+        return chain_head(conn)
 
     def site_risks(self, sites: Iterable[str] | None) -> list[SiteRisk]:
         """Live site risk statements about ``sites`` (None: every site), in recorded order (read from the
@@ -495,12 +488,12 @@ class SqlStore:
                      source: str | None, settled: Settled | None = None) -> None:
         mem = self._memory if self._memory.use(conn, self._unit, 0) else None  # brought up to date before writing
         self._read_moves.clear()  # movements read with their lots are stale once anything is appended
-        seq, prev = self.head(conn)
-        nxt = {
-            "lot": conn.execute(select(func.coalesce(func.max(s.lots.c.idx), -1))).scalar_one() + 1,
-            "run": conn.execute(select(func.coalesce(func.max(s.runs.c.idx), -1))).scalar_one() + 1,
-            "shipment": conn.execute(select(func.coalesce(func.max(s.shipments.c.idx), -1))).scalar_one() + 1,
-        }
+        if mem is not None:  # it describes the ledger as this unit sees it: the head and the largest indexes
+            (seq, prev), last = mem.tip()
+        else:
+            seq, prev = self.head(conn)
+            last = {t: max_index(conn, t) for t in ("lots", "runs", "shipments")}
+        nxt = {"lot": last["lots"] + 1, "run": last["runs"] + 1, "shipment": last["shipments"] + 1}
         lot_idx = self._lot_index(conn, events, mem)
         target_seq = self._target_seqs(conn, events)
         recorded = format_time(datetime.now(UTC))

@@ -44,12 +44,13 @@ from itertools import compress
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, select, text
 
 from lichain.core.codec import GENESIS
 from lichain.core.fastcheck import movement
 from lichain.core.model import Event, Retraction
 from lichain.core.ports import LotState, Movement, Settled, use_of
+from lichain.storage import schema
 
 try:
     from lichain.storage import _hotrows
@@ -58,7 +59,7 @@ except ImportError:  # installed without a C compiler: the Python reading alone
 else:
     _hotrows.setup_kept(LotState, Movement)
 
-__all__ = ["BUILD_SHARE", "LOT_CAPACITY", "Digests", "WriterMemory", "moved_at"]
+__all__ = ["BUILD_SHARE", "LOT_CAPACITY", "Digests", "WriterMemory", "chain_head", "max_index", "moved_at"]
 
 #: Lots kept with their state and movements (the least lately used are dropped; 995 bytes each on average, measured
 #: with 100,000 kept of the 100 k-lot demo).
@@ -169,12 +170,18 @@ def _values(conn: Connection, sql: str, **params: Any) -> Iterator[Any]:
         res.close()
 
 
-def _head(conn: Connection) -> tuple[int, str]:
-    row = conn.execute(text("SELECT seq, chain_hash FROM events ORDER BY seq DESC LIMIT 1")).first()
+#: The chain head (its text is the one PostgreSQL keeps prepared for readers too).
+_CHAIN_HEAD = select(schema.events.c.seq, schema.events.c.chain_hash).order_by(schema.events.c.seq.desc()).limit(1)
+
+
+def chain_head(conn: Connection) -> tuple[int, str]:
+    """(last seq, chain hash) of the event chain as ``conn`` sees it; (0, GENESIS) when empty."""
+    row = conn.execute(_CHAIN_HEAD).first()
     return (int(row[0]), str(row[1])) if row else (0, GENESIS)
 
 
-def _max_idx(conn: Connection, table: str) -> int:
+def max_index(conn: Connection, table: str) -> int:
+    """The largest stored index of a table of lots, runs or shipments (-1 when empty)."""
     return int(conn.execute(text(f"SELECT COALESCE(MAX(idx), -1) FROM {table}")).scalar_one())
 
 
@@ -213,7 +220,7 @@ class WriterMemory:
             self.current = self._sync(conn)
         if not self.current and self.mode != "off" and keys:
             self.asked += keys
-            seq = _head(conn)[0]
+            seq = chain_head(conn)[0]
             if self.mode == "always" or self.asked * BUILD_SHARE >= seq:
                 self.current = self._build(conn)
         return self.current
@@ -221,7 +228,7 @@ class WriterMemory:
     def _sync(self, conn: Connection) -> bool:
         if self.position is None:
             return False
-        head = _head(conn)
+        head = chain_head(conn)
         seq = head[0]
         at, at_hash = self.position
         if head == self.position:
@@ -235,8 +242,8 @@ class WriterMemory:
 
     def _build(self, conn: Connection) -> bool:
         self._forget()
-        head = _head(conn)
-        marks = {t: _max_idx(conn, t) for t in ("lots", "runs", "shipments")}
+        head = chain_head(conn)
+        marks = {t: max_index(conn, t) for t in ("lots", "runs", "shipments")}
         if head[0] + sum(marks.values()) > MAX_IDS:
             return False
         self.ids = {"event": Digests(_values(conn, "SELECT event_id FROM events")),
@@ -303,6 +310,12 @@ class WriterMemory:
             lots[lot_id] = tuple(kept)
         while len(lots) > self.lot_capacity:  # the least lately used go first
             lots.popitem(last=False)
+
+    def tip(self) -> tuple[tuple[int, str], dict[str, int]]:
+        """The chain position described (seq, chain hash) and the largest stored index of lots, runs and
+        shipments, once :meth:`use` found the memory current in this unit of work."""
+        assert self.current and self.position is not None
+        return self.position, self.marks
 
     # --- answers --------------------------------------------------------------------------------------------
     def unknown(self, kind: str, keys: Collection[str]) -> list[str]:
