@@ -9,6 +9,7 @@ either writer, then a retraction, a rolled-back append and a rewritten chain hea
 from __future__ import annotations
 
 import uuid
+from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -250,3 +251,29 @@ def test_an_append_without_a_check_drops_the_kept_lots(store: SqlStore) -> None:
         w.append(result.new_events, result.payloads)  # no settled lots handed over
     assert not store._memory.lots
     assert _compare(store, _names(chain))
+
+
+@SETTINGS
+@given(data=st.data())
+def test_lots_are_kept_in_compiled_code_as_in_python(store: SqlStore, data: st.DataObject,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every kept tuple (index, record, assay without zeros, movements) and their order are the Python code's."""
+    assert _hotrows is not None
+    store._memory = WriterMemory(mode="always", lot_capacity=data.draw(st.sampled_from([3, 100_000])))
+    compared: list[int] = []
+    compiled = WriterMemory._keep
+
+    def both(self: WriterMemory, settled: Any, lot_rows: Any) -> None:
+        twin = WriterMemory(mode="always")
+        twin.lots = OrderedDict(self.lots)
+        twin.python_keep({r[1]: r[0] for r in lot_rows}, settled)
+        compiled(self, settled, lot_rows)  # then trimmed to capacity from the front
+        assert list(self.lots.items()) == list(twin.lots.items())[len(twin.lots) - len(self.lots):]
+        compared.append(len(self.lots))
+
+    monkeypatch.setattr(WriterMemory, "_keep", both)
+    chain = data.draw(valid_chain(f"k{uuid.uuid4().hex[:8]}-"))
+    cuts = sorted(data.draw(st.sets(st.integers(1, len(chain) - 1), max_size=3)))
+    for a, b in zip([0, *cuts], [*cuts, len(chain)], strict=True):
+        assert ingest_events(chain[a:b], store).ok
+    assert compared and compared[-1] > 0

@@ -785,6 +785,105 @@ static PyObject *kept_states(PyObject *self, PyObject *const *args, Py_ssize_t n
     return out;
 }
 
+/* WriterMemory._keep in compiled code. keep_lots(lots, made, new, stored, moves): for each (lot id, movements) of
+ * ``moves`` (a dict), its record new.get(id) or stored.get(id) (skipped when neither), and the kept tuple (made.get(id,
+ * the index kept before or None), mass_mg, produced_at, site, event_id, n, the n (element, value) pairs of the assay
+ * whose value is not zero, then site, at, mass_mg, ref of each movement) put last into ``lots`` (an OrderedDict:
+ * the lot kept before is taken out first). Attributes and items are read as the Python code reads them. */
+static PyObject *s_mass_mg_k, *s_produced_at_k, *s_site_k, *s_event_id_k, *s_assay_k, *s_at_k, *s_ref_k;
+
+static int keep_one(PyObject *lots, PyObject *made, PyObject *id, PyObject *rec, PyObject *ms) {
+    int rc = -1;
+    PyObject *items = NULL, *list = PyList_New(6), *old = NULL, *idx = NULL, *tuple = NULL, *assay = NULL;
+    if (!list) return -1;
+    old = PyDict_GetItemWithError(lots, id);  /* the underlying dict of the OrderedDict */
+    if (old) Py_INCREF(old);
+    else if (PyErr_Occurred()) goto done;
+    idx = PyDict_GetItemWithError(made, id);
+    if (idx) Py_INCREF(idx);
+    else if (PyErr_Occurred()) goto done;
+    else idx = Py_NewRef(old && PyTuple_Check(old) && PyTuple_GET_SIZE(old) ? PyTuple_GET_ITEM(old, 0) : Py_None);
+    PyObject *names[4] = {s_mass_mg_k, s_produced_at_k, s_site_k, s_event_id_k};
+    PyList_SET_ITEM(list, 0, idx);
+    idx = NULL;
+    for (int k = 0; k < 4; k++) {
+        PyObject *v = PyObject_GetAttr(rec, names[k]);
+        if (!v) goto done;
+        PyList_SET_ITEM(list, 1 + k, v);
+    }
+    PyList_SET_ITEM(list, 5, PyLong_FromLong(0));
+    if (!PyList_GET_ITEM(list, 5) || !(assay = PyObject_GetAttr(rec, s_assay_k))) goto done;
+    if (!(items = PyMapping_Items(assay))) goto done;
+    long n = 0;
+    for (Py_ssize_t j = 0; j < PyList_GET_SIZE(items); j++) {
+        PyObject *pair = PyList_GET_ITEM(items, j);
+        if (!PyTuple_Check(pair) || PyTuple_GET_SIZE(pair) != 2) { PyErr_SetString(PyExc_TypeError, "assay item"); goto done; }
+        int t = PyObject_IsTrue(PyTuple_GET_ITEM(pair, 1));
+        if (t < 0) goto done;
+        if (!t) continue;
+        if (PyList_Append(list, PyTuple_GET_ITEM(pair, 0)) < 0 || PyList_Append(list, PyTuple_GET_ITEM(pair, 1)) < 0)
+            goto done;
+        n++;
+    }
+    PyObject *count = PyLong_FromLong(n);
+    if (!count) goto done;
+    Py_SETREF(PyList_GET_ITEM(list, 5), count);
+    PyObject *it = PyObject_GetIter(ms), *m;
+    if (!it) goto done;
+    PyObject *fields[4] = {s_site_k, s_at_k, s_mass_mg_k, s_ref_k};
+    while ((m = PyIter_Next(it))) {
+        int bad = 0;
+        for (int k = 0; !bad && k < 4; k++) {
+            PyObject *v = PyObject_GetAttr(m, fields[k]);
+            bad = !v || PyList_Append(list, v) < 0;
+            Py_XDECREF(v);
+        }
+        Py_DECREF(m);
+        if (bad) break;
+    }
+    Py_DECREF(it);
+    if (PyErr_Occurred()) goto done;
+    if (!(tuple = PyList_AsTuple(list))) goto done;
+    if (old && PyObject_DelItem(lots, id) < 0) goto done;
+    rc = PyObject_SetItem(lots, id, tuple);
+done:
+    Py_XDECREF(items); Py_XDECREF(list); Py_XDECREF(old); Py_XDECREF(idx); Py_XDECREF(tuple); Py_XDECREF(assay);
+    return rc;
+}
+
+static PyObject *keep_lots(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 5 || !PyDict_Check(args[0]) || !PyDict_Check(args[1]) || !PyDict_Check(args[2])
+        || !PyDict_Check(args[3]) || !PyDict_CheckExact(args[4])) {
+        PyErr_SetString(PyExc_TypeError, "keep_lots(lots, made, new, stored, moves): dicts");
+        return NULL;
+    }
+    PyObject *lots = args[0], *made = args[1], *new = args[2], *stored = args[3], *moves = args[4];
+    PyObject *keys = PyDict_Keys(moves);  /* a snapshot: nothing here changes ``moves`` */
+    if (!keys) return NULL;
+    int rc = 0;
+    for (Py_ssize_t i = 0; rc == 0 && i < PyList_GET_SIZE(keys); i++) {
+        PyObject *id = PyList_GET_ITEM(keys, i), *ms = PyDict_GetItemWithError(moves, id);
+        if (!ms) { rc = -1; break; }
+        Py_INCREF(ms);
+        PyObject *rec = PyDict_GetItemWithError(new, id);
+        int t = rec ? PyObject_IsTrue(rec) : (PyErr_Occurred() ? -1 : 0);
+        if (t < 0) rc = -1;
+        else if (!t) {
+            rec = PyDict_GetItemWithError(stored, id);
+            if (!rec && PyErr_Occurred()) rc = -1;
+        }
+        if (rc == 0 && rec) {
+            Py_INCREF(rec);
+            rc = keep_one(lots, made, id, rec, ms);
+            Py_DECREF(rec);
+        }
+        Py_DECREF(ms);
+    }
+    Py_DECREF(keys);
+    if (rc < 0) return NULL;
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef methods[] = {
     {"setup", (PyCFunction)(void (*)(void))setup, METH_VARARGS | METH_KEYWORDS,
      "setup(Event, Lot, Run, Shipment, Activity, Electricity, Fuel, Reagent, Consumption, Decimal, UTC, d, sha256, "
@@ -798,6 +897,8 @@ static PyMethodDef methods[] = {
     {"kept_states", (PyCFunction)(void (*)(void))kept_states, METH_FASTCALL,
      "kept_states(kept, ids) -> (states, movements, ids not kept) | None: the writer memory's kept lots among ids as "
      "LotState and lists of Movement (None: a kept lot the compiled code does not read; the Python code decides)."},
+    {"keep_lots", (PyCFunction)(void (*)(void))keep_lots, METH_FASTCALL,
+     "keep_lots(lots, made, new, stored, moves): the writer memory's kept tuples of the settled lots, put last."},
     {"rows", rows, METH_VARARGS,
      "rows(events, payloads, start, seq, prev, prev_record, lot_next, run_next, ship_next, lot_idx, target_seq, "
      "recorded, source, lists) -> (stop, seq, prev, prev_record, lot_next, run_next, ship_next): the rows of the "
@@ -817,6 +918,8 @@ PyMODINIT_FUNC PyInit__hotrows(void) {
     INTERN(s_hexdigest, "hexdigest"); INTERN(s_economic, "economic");
     INTERN(c_electricity, "electricity"); INTERN(c_kwh, "kWh"); INTERN(c_fuel, "fuel"); INTERN(c_MJ, "MJ");
     INTERN(c_reagent, "reagent"); INTERN(c_kg, "kg"); INTERN(c_water, "water"); INTERN(c_m3, "m3");
+    INTERN(s_mass_mg_k, "mass_mg"); INTERN(s_produced_at_k, "produced_at"); INTERN(s_site_k, "site");
+    INTERN(s_event_id_k, "event_id"); INTERN(s_assay_k, "assay"); INTERN(s_at_k, "at"); INTERN(s_ref_k, "ref");
     INTERN(c_process, "process"); INTERN(c_kg_co2e, "kg CO2e");
     return PyModule_Create(&module);
 }

@@ -14,9 +14,9 @@ streamed file, ``demo``) keeps instead:
 * **the lots it used lately** (mass, assay, site, time and every live movement, from which use follows), as the
   check that accepted the document settled them (:class:`lichain.core.ports.Settled`: the lots it made or used,
   their stored movements and its own), so that the next documents' inputs are not read back; the least lately used
-  are dropped past :data:`LOT_CAPACITY`. An append without a check's settled lots drops them all. Only once the
-  ledger holds :data:`LOTS_FROM` events: in a smaller one the reads stay in the page cache and keeping the lots
-  costs more than reading them.
+  are dropped past :data:`LOT_CAPACITY`. An append without a check's settled lots drops them all. Kept from the
+  ledger's :data:`LOTS_FROM`-th event on (now the first: kept and read back in compiled code, they cost less than
+  reading the lots from the database even while its pages are cached).
 
 Correctness rests on one rule: the memory describes the ledger up to one chain position (seq and chain hash).
 Each unit of work, holding the write lock, compares that position with the ledger's head before its first
@@ -64,12 +64,13 @@ __all__ = ["BUILD_SHARE", "LOT_CAPACITY", "Digests", "WriterMemory", "chain_head
 #: Lots kept with their state and movements (the least lately used are dropped; 995 bytes each on average, measured
 #: with 100,000 kept of the 100 k-lot demo).
 LOT_CAPACITY = 100_000
-#: Lots are kept once the ledger holds this many events. Below, its lots and movements stay in the writer's page
-#: cache and keeping them costs about what reading them does. Demo chain, bulk documents, one process, lots kept
-#: from 500,000 events / from the first (two runs each): at 129,725 events (100 k lots) the check took 1.6 and
-#: 1.5 / 1.4 and 1.4 s and the whole ingest 6.8 and 7.3 / 7.2 and 7.7 s; at 403,000 events (300 k lots) the check
-#: 6.1 and 5.7 / 4.8 and 5.4 s and the whole ingest 26.2 and 26.0 / 26.7 and 27.0 s.
-LOTS_FROM = 100_000
+#: Lots are kept once the ledger holds this many events. With the kept lots read and written in compiled code
+#: (``_hotrows.kept_states``, ``keep_lots``), keeping them from the first event costs no more than reading them
+#: back: demo chain, bulk documents, one process, lots kept from 100,000 events / from the first: at 129,725 events
+#: (100 k lots, two runs each) the check took 1.4 and 1.5 / 1.4 and 1.4 s and the whole ingest 7.4 and 8.4 / 7.5
+#: and 8.2 s; at 403,000 events (300 k lots) the check 5.2 / 4.7 s and the whole ingest 27.7 / 28.5 s. (Kept and
+#: read back in Python, lots kept from 500,000 events had been the faster choice.)
+LOTS_FROM = 0
 #: The memory is built once the ids looked up in bulk reach this fraction of the events on record (building reads
 #: every id once: about what looking up 1/16 of them one by one costs).
 BUILD_SHARE = 16
@@ -194,7 +195,7 @@ class WriterMemory:
         self.mode = mode or os.environ.get("LICHAIN_WRITER_MEMORY") or default
         if self.mode not in ("auto", "off", "always"):
             raise ValueError(f"LICHAIN_WRITER_MEMORY must be auto, off or always, got {self.mode!r}")
-        # ``always`` keeps lots from the first event (tests); ``auto`` from :data:`LOTS_FROM` events on
+        # ``always`` keeps lots from the first event; ``auto`` from :data:`LOTS_FROM` events on
         self.lots_from = (0 if self.mode == "always" else LOTS_FROM) if lots_from is None else lots_from
         self.asked = 0  # ids looked up in bulk while there was no memory
         self.unit: object = None  # the unit of work the memory was last brought up to date for
@@ -293,6 +294,18 @@ class WriterMemory:
     def _keep(self, settled: Settled, lot_rows: Sequence[tuple[Any, ...]]) -> None:
         """Keep the lots the check settled (the newest last), with the stored index of those written now."""
         made = {r[1]: r[0] for r in lot_rows}
+        new, stored, moves = settled.new, settled.stored, settled.moves
+        if (_hotrows is not None and use_compiled and type(moves) is dict and isinstance(new, dict)
+                and isinstance(stored, dict)):
+            _hotrows.keep_lots(self.lots, made, new, stored, moves)
+        else:
+            self.python_keep(made, settled)
+        lots = self.lots
+        while len(lots) > self.lot_capacity:  # the least lately used go first
+            lots.popitem(last=False)
+
+    def python_keep(self, made: Mapping[str, int], settled: Settled) -> None:
+        """:meth:`_keep`'s kept tuples without the compiled code (its oracle in the tests)."""
         lots, new, stored = self.lots, settled.new, settled.stored
         for lot_id, moves in settled.moves.items():
             rec = new.get(lot_id) or stored.get(lot_id)
@@ -308,8 +321,6 @@ class WriterMemory:
             for m in moves:
                 kept += (m.site, m.at, m.mass_mg, m.ref)
             lots[lot_id] = tuple(kept)
-        while len(lots) > self.lot_capacity:  # the least lately used go first
-            lots.popitem(last=False)
 
     def tip(self) -> tuple[tuple[int, str], dict[str, int]]:
         """The chain position described (seq, chain hash) and the largest stored index of lots, runs and
