@@ -277,3 +277,27 @@ def test_lots_are_kept_in_compiled_code_as_in_python(store: SqlStore, data: st.D
     for a, b in zip([0, *cuts], [*cuts, len(chain)], strict=True):
         assert ingest_events(chain[a:b], store).ok
     assert compared and compared[-1] > 0
+
+
+@pytest.mark.parametrize("who", ["this writer", "another writer", "before the memory was built"])
+def test_a_certificate_is_never_hidden_by_the_memory(store: SqlStore, who: str) -> None:
+    """Lots no certificate or deviation names are not looked up for them; one that does is, whoever wrote it."""
+    from tests.integration.test_quality import CHAIN, SPEC, coa, consume, ingest
+
+    store._memory = WriterMemory(mode="always")
+    assert ingest(store, [], CHAIN)[0]
+    certificates = [SPEC, coa("COA-A", "PA", "10.4"), coa("COA-B", "PB", "13.1", na="140")]
+    if who == "this writer":
+        assert ingest(store, certificates)[0]
+    else:
+        with _second_writer(store) as other:
+            assert ingest(other, certificates)[0]
+        if who == "before the memory was built":
+            store._memory = WriterMemory(mode="always")
+    ok, problems = ingest(store, [], consume("R4", "PB"))  # out of specification: refused for COA-B
+    assert not ok and "COA-B" in problems[0][1], problems
+    assert store._memory.current and len(store._memory.ids["quality"]) == 2
+    with store.writing() as w:  # an unnamed lot is not asked for; the named ones are
+        assert sorted(w._maybe_stored("quality", ["PA", "PB", "S1", "R4-OUT"])) == ["PA", "PB"]
+        w.discard()
+    assert ingest(store, [], consume("R3", "PA"))[0]  # in specification

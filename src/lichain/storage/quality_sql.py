@@ -22,7 +22,7 @@ from lichain.storage import schema as s
 from lichain.storage.inlist import in_rows
 from lichain.storage.sql import chunks
 
-__all__ = ["events_of_kinds", "quality_records", "records_from"]
+__all__ = ["events_of_kinds", "quality_lots_sql", "quality_records", "records_from"]
 
 _KINDS = ("specification", "coa", "deviation")
 
@@ -56,6 +56,12 @@ def records_from(rows: Iterable[tuple[str, str]], materials: dict[str, str], lot
 #: (migration 0012); a query must use them verbatim, with the index's own ``WHERE``, for the index to serve it.
 _LOT_EXPR = {"sqlite": "json_extract(payload, '$.lot')", "postgresql": "(payload::jsonb ->> 'lot')"}
 _LOT_KINDS = "kind IN ('coa', 'deviation')"
+
+
+def quality_lots_sql(dialect: str, since: bool = False) -> str:
+    """The lot named by every ``coa`` and ``deviation`` event (retracted ones too); ``since``: of the events after
+    seq ``:v`` only (the writer's memory of the lots with quality statements)."""
+    return f"SELECT {_LOT_EXPR[dialect]} FROM events WHERE {_LOT_KINDS}" + (" AND seq > :v" if since else "")
 
 
 def _lot_statements(conn: Any, lots: Iterable[str]) -> list[tuple[int, str, str]]:

@@ -442,6 +442,7 @@ class SqlStore:
         """Specifications, and the certificates and deviations of ``lots`` (the quality rule's stored state)."""
         from lichain.storage.quality_sql import quality_records
 
+        lots = self._maybe_stored("quality", lots)  # lots no certificate or deviation names have none to read
         with self.read() as conn:
             return quality_records(conn, lots, named)
 

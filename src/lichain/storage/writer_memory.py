@@ -8,9 +8,10 @@ read (98 ms again), and reading the 7,190 stored lots it uses with their movemen
 event for the rest of its check. A writer that ingests document after document (the service's writer process, a
 streamed file, ``demo``) keeps instead:
 
-* **the ids on record** as sorted 64-bit digests per kind (events, lots, runs, shipments, retracted events; 8 bytes
-  per id): an id whose digest is absent is certainly not on record and is not looked up; one whose digest is
-  present is looked up as before, so a digest clash costs one look-up, never a wrong answer;
+* **the ids on record** as sorted 64-bit digests per kind (events, lots, runs, shipments, retracted events, and the
+  lots a certificate or deviation names; 8 bytes per id): an id whose digest is absent is certainly not on record
+  and is not looked up; one whose digest is present is looked up as before, so a digest clash costs one look-up,
+  never a wrong answer;
 * **the lots it used lately** (mass, assay, site, time and every live movement, from which use follows), as the
   check that accepted the document settled them (:class:`lichain.core.ports.Settled`: the lots it made or used,
   their stored movements and its own), so that the next documents' inputs are not read back; the least lately used
@@ -36,6 +37,7 @@ and 4 017 / 4 139 and 4 111 events/s).
 
 from __future__ import annotations
 
+import json
 import os
 from collections import OrderedDict
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
@@ -78,6 +80,8 @@ BUILD_SHARE = 16
 MAX_IDS = 32_000_000
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+#: Event kinds whose payload names a lot with a quality statement (lichain.storage.quality_sql).
+_QUALITY_KINDS = frozenset({"coa", "deviation"})
 _FETCH = 50_000
 
 
@@ -242,6 +246,8 @@ class WriterMemory:
         return False
 
     def _build(self, conn: Connection) -> bool:
+        from lichain.storage.quality_sql import quality_lots_sql
+
         self._forget()
         head = chain_head(conn)
         marks = {t: max_index(conn, t) for t in ("lots", "runs", "shipments")}
@@ -252,12 +258,15 @@ class WriterMemory:
                     "run": Digests(_values(conn, "SELECT id FROM runs")),
                     "shipment": Digests(_values(conn, "SELECT id FROM shipments")),
                     "retracted": Digests(_values(conn, "SELECT e.event_id FROM retractions r JOIN events e ON "
-                                                       "e.seq = r.target_seq"))}
+                                                       "e.seq = r.target_seq")),
+                    "quality": Digests(_values(conn, quality_lots_sql(conn.dialect.name)))}
         self.marks, self.position, self.asked = marks, head, 0
         return True
 
     def _catch_up(self, conn: Connection, at: int, head: tuple[int, str]) -> None:
         """Another writer appended after ``at``: add its ids; forget the lots (it may have used them)."""
+        from lichain.storage.quality_sql import quality_lots_sql
+
         ids, marks = self.ids, self.marks
         ids["event"].add(_values(conn, "SELECT event_id FROM events WHERE seq > :v", v=at))
         for kind, table in (("lot", "lots"), ("run", "runs"), ("shipment", "shipments")):
@@ -266,6 +275,7 @@ class WriterMemory:
             marks[table] = max((int(r[0]) for r in rows), default=marks[table])
         ids["retracted"].add(_values(conn, "SELECT e.event_id FROM retractions r JOIN events e ON e.seq = "
                                            "r.target_seq WHERE r.event_seq > :v", v=at))
+        ids["quality"].add(_values(conn, quality_lots_sql(conn.dialect.name, since=True), v=at))
         self._drop_lots()
         self.position = head
 
@@ -286,6 +296,9 @@ class WriterMemory:
         self.position = (ev[-1][0], ev[-1][6])
         if rows["retractions"]:
             ids["retracted"].add(e.body.target_event_id for e in events if isinstance(e.body, Retraction))
+        named = [json.loads(r[4]).get("lot") for r in ev if r[2] in _QUALITY_KINDS]  # the payload the index reads
+        if named:
+            ids["quality"].add(n for n in named if isinstance(n, str))
         if rows["retractions"] or settled is None:  # use changed in the past, or appended unchecked: read again
             self._drop_lots()
         elif self.lot_capacity and self.position[0] >= self.lots_from:
