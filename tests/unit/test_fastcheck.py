@@ -51,10 +51,11 @@ def _same(a: CheckResult, b: CheckResult) -> None:
 
 
 def _state(c: Any) -> tuple[Any, ...]:
-    """What a checker has recorded of a document: its lots (with their use), custody, limits and records."""
+    """What a checker has recorded of a document: its lots (with their use), custody and records (not the Python
+    checker's memo of over-consumption limits, which the compiled rules compute in place)."""
     lots = {k: (d.mass_mg, d.assay, d.produced_at, d.site, d.event_id, d.consumed_mg) for k, d in c.doc_lots.items()}
     book = c.custody
-    return (lots, book.moves, book.total, book.last, book.mass, c.doc_records, getattr(c, "limits", None),
+    return (lots, book.moves, book.total, book.last, book.mass, c.doc_records,
             c.doc_events, c.doc_kinds, {k: id(v) for k, v in c.doc_uses.items()}, c.later_lots,
             set(c.stored_lots), c.stored_sites, c.stored_materials, c.stored_runs, c.stored_ships,
             c.stored_events, c.stored_retracted, c.quality.materials)

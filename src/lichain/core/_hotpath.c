@@ -846,7 +846,7 @@ static PyObject *MovementType, *DocLotType, *MoveDescr[5], *DocDescr[6], *s_cons
 
 enum { ST_DOC_RUNS, ST_STORED_RUNS, ST_DOC_SITES, ST_STORED_SITES, ST_DOC_MATERIALS, ST_STORED_MATERIALS,
        ST_DOC_LOTS, ST_STORED_LOTS, ST_RETRACTING, ST_STORED_RETRACTED, ST_MOVES, ST_TOTAL, ST_LAST, ST_MASS,
-       ST_LIMITS, ST_COAS, ST_STATUS, ST_ELEMENTS, ST_RATIOS, ST_DEFAULT_RATIO, ST_CONSUMPTION_RATIO, ST_ORIGINS,
+       ST_COAS, ST_STATUS, ST_ELEMENTS, ST_RATIOS, ST_DEFAULT_RATIO, ST_CONSUMPTION_RATIO, ST_ORIGINS,
        ST_DOC_SHIPS, ST_STORED_SHIPS, ST_DOC_EVENTS, ST_DOC_KINDS, ST_STORED_EVENTS, ST_LATER_LOTS, ST_DOC_USES,
        ST_LO, ST_HI, ST_N };
 
@@ -920,27 +920,15 @@ typedef struct {
     PyObject *assay;    /* new reference */
 } Input;
 
-/* look up the limit of a lot mass: the Python checker's cache, else mass + floor(mass x p / q) (the consumption
- * tolerance as a ratio whose Decimal product is exact: see FastChecker.rules_state), stored in the cache */
-static int limit_of(PyObject *limits, long long mass, long long cp, long long cq, long long *out) {
-    PyObject *k = PyLong_FromLongLong(mass);
-    if (!k) return 0;
-    PyObject *v = PyDict_GetItemWithError(limits, k);
-    int ok = 0;
-    if (v) {
-        ok = as_i64(v, out);
-    } else if (!PyErr_Occurred() && mass >= 0 && cp >= 0) {
-        i128 lim = (i128)mass + ((i128)mass * cp) / cq;
-        if (lim <= (i128)LLONG_MAX) {
-            *out = (long long)lim;
-            PyObject *val = PyLong_FromLongLong(*out);
-            ok = val && PyDict_SetItem(limits, k, val) == 0;
-            Py_XDECREF(val);
-        }
-    }
-    Py_DECREF(k);
-    if (!ok) PyErr_Clear();
-    return ok;
+/* the limit of a lot mass: mass + floor(mass x p / q), the consumption tolerance as a ratio whose Decimal product
+ * is exact (see FastChecker.rules_state), so the value the Python checker's limit() computes; 0 when the mass or the
+ * ratio is negative or the limit leaves 64 bits (the Python checker then decides) */
+static int limit_of(long long mass, long long cp, long long cq, long long *out) {
+    if (mass < 0 || cp < 0 || cq <= 0) return 0;
+    i128 lim = (i128)mass + ((i128)mass * cp) / cq;
+    if (lim > (i128)LLONG_MAX) return 0;
+    *out = (long long)lim;
+    return 1;
 }
 
 /* element sums of one assay into acc[] (mass x fraction), 0 if the assay is not a dict of bounded exact ints */
@@ -1154,7 +1142,7 @@ static int run_rules_impl(PyObject *const *st, PyObject *run, PyObject *ref) {
         /* over-consumption */
         long long cp, cq, lim;
         NEED(ratio_of(st[ST_CONSUMPTION_RATIO], &cp, &cq));
-        NEED(limit_of(st[ST_LIMITS], mass, cp, cq, &lim));
+        NEED(limit_of(mass, cp, cq, &lim));
         NEED(!__builtin_add_overflow(consumed, x->mg, &x->consumed) && x->consumed <= lim);
     }
     /* declared losses: element -> exact int >= 0 */
@@ -1316,24 +1304,28 @@ done:
  * ASCII within its limit) not on record, a time inside the ledger's window, a body the compiled screen clears and
  * whose rules the compiled rules accept and record; then the document's records of the event. Returns the
  * canonical payload, or None with nothing changed (the Python checker then takes the event). */
-static PyObject *accept_plain(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
-    if (nargs != 2 || !PyTuple_CheckExact(args[0]) || PyTuple_GET_SIZE(args[0]) != ST_N) {
-        PyErr_SetString(PyExc_TypeError, "accept_plain(state, located_event)");
-        return NULL;
+static int ready(PyObject *state, const char *usage) {
+    if (!PyTuple_CheckExact(state) || PyTuple_GET_SIZE(state) != ST_N) {
+        PyErr_SetString(PyExc_TypeError, usage);
+        return 0;
     }
     if (!MovementType || !Elements || !EventType) {
         PyErr_SetString(PyExc_RuntimeError, "lichain.core._hotpath: setup, setup_screen and setup_rules first");
-        return NULL;
+        return 0;
     }
-    PyObject *const *st = &PyTuple_GET_ITEM(args[0], 0);
+    return 1;
+}
+
+/* one located event: its payload (accepted and recorded), None (nothing changed), or NULL (an error) */
+static PyObject *accept_one(PyObject *const *st, PyObject *le) {
     PyObject *ev = NULL, *loc = NULL, *body = NULL, *eid = NULL, *t = NULL, *kind = NULL, *payload = NULL;
     int ok = 0;
     Buf b;
     buf_init(&b);
 #define NEED(x) do { if (!(x)) goto done; } while (0)
-    NEED(ev = GET(args[1], s_event));
+    NEED(ev = GET(le, s_event));
     NEED(Py_TYPE(ev) == (PyTypeObject *)EventType);
-    NEED(loc = GET(args[1], s_location));
+    NEED(loc = GET(le, s_location));
     NEED(body = GET(ev, s_body));
     PyObject *tb = (PyObject *)Py_TYPE(body);
     NEED(tb == RunType || tb == ShipmentType || tb == LotType);
@@ -1392,6 +1384,46 @@ done:
     Py_XDECREF(payload);
     if (PyErr_Occurred()) PyErr_Clear();
     Py_RETURN_NONE;
+}
+
+static PyObject *accept_plain(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 2 || !ready(args[0], "accept_plain(state, located_event)")) {
+        if (!PyErr_Occurred()) PyErr_SetString(PyExc_TypeError, "accept_plain(state, located_event)");
+        return NULL;
+    }
+    return accept_one(&PyTuple_GET_ITEM(args[0], 0), args[1]);
+}
+
+/* accept_plain over events[start:] (a list or tuple of located events): each accepted event's Event and payload
+ * appended to ``accepted`` and ``payloads``, up to the first event it declines; returns that event's index (or the
+ * number of events). FastChecker.check then gives the declined event to the Python checker and goes on after it. */
+static PyObject *accept_from(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    static const char usage[] = "accept_from(state, events, start, accepted, payloads)";
+    if (nargs != 5 || !ready(args[0], usage) || !(PyList_CheckExact(args[1]) || PyTuple_CheckExact(args[1]))
+        || !PyLong_CheckExact(args[2]) || !PyList_CheckExact(args[3]) || !PyList_CheckExact(args[4])) {
+        if (!PyErr_Occurred()) PyErr_SetString(PyExc_TypeError, usage);
+        return NULL;
+    }
+    PyObject *const *st = &PyTuple_GET_ITEM(args[0], 0);
+    PyObject *events = args[1], *accepted = args[3], *payloads = args[4];
+    Py_ssize_t i = PyLong_AsSsize_t(args[2]);
+    if (i < 0) {
+        if (!PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, "start >= 0");
+        return NULL;
+    }
+    for (; i < PySequence_Fast_GET_SIZE(events); i++) {
+        PyObject *le = Py_NewRef(PySequence_Fast_GET_ITEM(events, i));
+        PyObject *p = accept_one(st, le), *ev = NULL;
+        int rc = !p ? -1 : p == Py_None ? 1 : 0;
+        if (rc == 0) {
+            ev = GET(le, s_event);
+            rc = ev && PyList_Append(accepted, ev) == 0 && PyList_Append(payloads, p) == 0 ? 0 : -1;
+        }
+        Py_XDECREF(p); Py_XDECREF(ev); Py_DECREF(le);
+        if (rc < 0) return NULL;
+        if (rc == 1) break;
+    }
+    return PyLong_FromSsize_t(i);
 }
 
 static PyObject *setup_rules(PyObject *self, PyObject *args) {
@@ -1575,6 +1607,9 @@ static PyMethodDef methods[] = {
     {"book_load", (PyCFunction)(void (*)(void))book_load, METH_FASTCALL,
      "book_load(stored, moves, total, last) -> bool: the stored movements into a custody book's dicts; False: "
      "the Python loop decides."},
+    {"accept_from", (PyCFunction)(void (*)(void))accept_from, METH_FASTCALL,
+     "accept_from(state, events, start, accepted, payloads) -> int: accept_plain from events[start], appending "
+     "each accepted Event and payload, up to the first event it declines (its index)."},
     {"accept_plain", (PyCFunction)(void (*)(void))accept_plain, METH_FASTCALL,
      "accept_plain(state, located_event) -> str | None: the payload of a lot, run or shipment event accepted and "
      "recorded on its usual path; None: nothing changed, the Python checker takes it."},
