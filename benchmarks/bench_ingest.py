@@ -17,8 +17,9 @@ The reference run repeats the bulk SQLite ingest with the per-event hot path as 
 ``body_to_json`` dict, the key-by-key field walk, the reference checker ``check_document(..., reference=True)``,
 rows built as dicts by ``event_rows``, the cyclic collector running), in the same process. Rates are
 per event; CPU time is reported beside wall time because the machine is shared. The default path takes lots, runs
-and shipments through the compiled hot path (``lichain.core._hotpath``: payload, field screen and rules in one call
-per event); ``--stages`` times that call as one stage, and the Python payload and screen only where it declines.
+and shipments through the compiled hot path (``lichain.core._hotpath``: payload, field screen and rules, one call for
+every stretch of events up to one it declines); ``--stages`` times those calls as one stage, and the Python payload
+and screen only where it declines.
 """
 
 from __future__ import annotations
@@ -108,8 +109,9 @@ def _measured(phases: Phases, reference: bool = False, stages: bool = False) -> 
     if stages:  # timers inside the check (they cost a little: the headline runs go without them)
         import lichain.core.fastcheck as fastcheck
 
-        if fastcheck._accept_plain is not None:  # lots, runs and shipments in one compiled call
+        if fastcheck._accept_plain is not None:  # lots, runs and shipments in compiled calls
             patch(fastcheck, "_accept_plain", phases.cpu_timed("compiled", fastcheck._accept_plain))
+            patch(fastcheck, "_accept_from", phases.cpu_timed("compiled", fastcheck._accept_from))
         patch(validate, "fast_payload", phases.cpu_timed("payload", validate.fast_payload))
         patch(validate, "screened_field_problems", phases.cpu_timed("screen", validate.screened_field_problems))
         patch(validate._Checker, "prefetch", phases.timed("prefetch", validate._Checker.prefetch))
