@@ -40,7 +40,11 @@ static int put_esc(Buf *b, PyObject *s) {
     char *o = b->p + b->n;
     *o++ = '"';
     static const char hex[] = "0123456789abcdef";
-    for (Py_ssize_t i = 0; i < n; i++) {
+    Py_ssize_t plain = 0;  /* the usual text has nothing to escape: one scan, one copy */
+    while (plain < n && (unsigned char)u[plain] >= 0x20 && u[plain] != '"' && u[plain] != '\\') plain++;
+    memcpy(o, u, (size_t)plain);
+    o += plain;
+    for (Py_ssize_t i = plain; i < n; i++) {
         unsigned char c = (unsigned char)u[i];
         if (c >= 0x20 && c != '"' && c != '\\') { *o++ = (char)c; continue; }
         *o++ = '\\';
