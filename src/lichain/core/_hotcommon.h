@@ -42,6 +42,16 @@ static inline int put(Buf *b, const char *s, Py_ssize_t n) {
 
 #define LIT(b, s) put((b), (s), (Py_ssize_t)(sizeof(s) - 1))
 
+/* an exact int within 64 bits into *out: 1, else 0 (no error left set) */
+static int as_i64(PyObject *v, long long *out) {
+    if (!v || !PyLong_CheckExact(v)) return 0;
+    int overflow;
+    long long x = PyLong_AsLongLongAndOverflow(v, &overflow);
+    if (overflow || (x == -1 && PyErr_Occurred())) { PyErr_Clear(); return 0; }
+    *out = x;
+    return 1;
+}
+
 /* an exact tuple, as a borrowed item array (a list is declined: its items could move while they are read, should
  * anything run Python code) */
 static int seq_items(PyObject *o, PyObject ***items, Py_ssize_t *n) {

@@ -866,16 +866,6 @@ static int contains(PyObject *c, PyObject *key) {
     return PySequence_Contains(c, key);
 }
 
-/* an exact int within 64 bits into *out: 1, else 0 (no error left set) */
-static int as_i64(PyObject *v, long long *out) {
-    if (!v || !PyLong_CheckExact(v)) return 0;
-    int overflow;
-    long long x = PyLong_AsLongLongAndOverflow(v, &overflow);
-    if (overflow || (x == -1 && PyErr_Occurred())) { PyErr_Clear(); return 0; }
-    *out = x;
-    return 1;
-}
-
 /* attribute as exact int within 64 bits */
 static int attr_i64(PyObject *o, PyObject *name, long long *out) {
     PyObject *v = GET(o, name);

@@ -446,14 +446,6 @@ static PyObject *kind_value(PyObject *kind) {
     return NULL;
 }
 
-/* an exact int within 64 bits */
-static int as_ll(PyObject *o, long long *out) {
-    if (!PyLong_CheckExact(o)) return -1;
-    int overflow;
-    *out = PyLong_AsLongLongAndOverflow(o, &overflow);
-    if (overflow || (*out == -1 && PyErr_Occurred())) { PyErr_Clear(); return -1; }
-    return 0;
-}
 
 typedef struct {
     long long seq, ship_next;
@@ -566,8 +558,8 @@ static PyObject *rows(PyObject *self, PyObject *args) {
         || (!PyList_CheckExact(payloads) && !PyTuple_CheckExact(payloads))
         || !PyDict_CheckExact(lot_idx) || !PyDict_CheckExact(target_seq) || !PyUnicode_CheckExact(recorded)
         || (source != Py_None && !PyUnicode_CheckExact(source)) || !PyUnicode_CheckExact(prev)
-        || !PyUnicode_CheckExact(prev_record) || as_ll(o_seq, &h.seq) < 0 || as_ll(o_lot, &c.lot_next) < 0
-        || as_ll(o_run, &c.run_next) < 0 || as_ll(o_ship, &h.ship_next) < 0 || start < 0) {
+        || !PyUnicode_CheckExact(prev_record) || !as_i64(o_seq, &h.seq) || !as_i64(o_lot, &c.lot_next)
+        || !as_i64(o_run, &c.run_next) || !as_i64(o_ship, &h.ship_next) || start < 0) {
         out = Py_BuildValue("nOOOOOO", start, o_seq, prev, prev_record, o_lot, o_run, o_ship);
         goto done;
     }
@@ -590,6 +582,22 @@ done:
     Py_XDECREF(h.prev);
     Py_XDECREF(h.prev_record);
     return out;
+}
+
+/* the offset of each named slot of a type (a member descriptor holding an object); -1 with TypeError if one is not */
+static int slot_offsets(PyObject *type, const char *const *names, int n, Py_ssize_t *off) {
+    for (int k = 0; k < n; k++) {
+        PyObject *d = PyObject_GetAttrString(type, names[k]);
+        if (!d) return -1;
+        int ok = Py_IS_TYPE(d, &PyMemberDescr_Type) && ((PyMemberDescrObject *)d)->d_member->type == OBJECT_EX;
+        if (ok) off[k] = ((PyMemberDescrObject *)d)->d_member->offset;
+        Py_DECREF(d);
+        if (!ok) {
+            PyErr_Format(PyExc_TypeError, "%R.%s is not a slot", type, names[k]);
+            return -1;
+        }
+    }
+    return 0;
 }
 
 static PyObject *setup(PyObject *self, PyObject *args, PyObject *kwargs) {
@@ -617,17 +625,11 @@ static PyObject *setup(PyObject *self, PyObject *args, PyObject *kwargs) {
                                   &Kinds};
     for (int k = 0; k < 14; k++) Py_XSETREF(*slots[k], Py_NewRef(o[k]));
     native_sha = native && openssl_ready();
-    for (int k = 0; k < NMEMBERS; k++) {  /* each field must be a slot of its class */
-        PyObject *d = PyObject_GetAttrString(*member_type[k], member_name[k]);
-        if (!d) return NULL;
-        int ok = Py_IS_TYPE(d, &PyMemberDescr_Type) && ((PyMemberDescrObject *)d)->d_member->type == OBJECT_EX;
-        if (ok) member_offset[k] = ((PyMemberDescrObject *)d)->d_member->offset;
-        Py_DECREF(d);
-        if (!ok) {
+    for (int k = 0; k < NMEMBERS; k++)  /* each field must be a slot of its class */
+        if (slot_offsets(*member_type[k], &member_name[k], 1, &member_offset[k]) < 0) {
             Py_CLEAR(Sha256);  /* rows() refuses to run */
-            return PyErr_Format(PyExc_TypeError, "%R.%s is not a slot", *member_type[k], member_name[k]);
+            return NULL;
         }
-    }
     Py_RETURN_NONE;
 }
 
@@ -678,21 +680,6 @@ static const char *const lot_fields[9] = {"id", "mass_mg", "consumed_mg", "shipp
                                           "site", "event_id", "retracted"};
 static const char *const move_fields[5] = {"lot", "site", "at", "mass_mg", "ref"};
 
-static int slot_offsets(PyObject *type, const char *const *names, int n, Py_ssize_t *off) {
-    for (int k = 0; k < n; k++) {
-        PyObject *d = PyObject_GetAttrString(type, names[k]);
-        if (!d) return -1;
-        int ok = Py_IS_TYPE(d, &PyMemberDescr_Type) && ((PyMemberDescrObject *)d)->d_member->type == OBJECT_EX;
-        if (ok) off[k] = ((PyMemberDescrObject *)d)->d_member->offset;
-        Py_DECREF(d);
-        if (!ok) {
-            PyErr_Format(PyExc_TypeError, "%R.%s is not a slot", type, names[k]);
-            return -1;
-        }
-    }
-    return 0;
-}
-
 static PyObject *setup_kept(PyObject *self, PyObject *args) {
     PyObject *lot_state, *movement;
     if (!PyArg_ParseTuple(args, "O!O!", &PyType_Type, &lot_state, &PyType_Type, &movement)) return NULL;
@@ -720,14 +707,14 @@ static int one_kept(PyObject *id, PyObject *k, PyObject *states, PyObject *moves
     PyObject *const *f = &PyTuple_GET_ITEM(k, 0);
     Py_ssize_t size = PyTuple_GET_SIZE(k);
     long long mass, n;
-    if (as_ll(f[1], &mass) < 0 || as_ll(f[5], &n) < 0 || n < 0 || n > (size - 6) / 2) return 1;
+    if (!as_i64(f[1], &mass) || !as_i64(f[5], &n) || n < 0 || n > (size - 6) / 2) return 1;
     Py_ssize_t moved = 6 + 2 * (Py_ssize_t)n;
     if ((size - moved) % 4) return 1;
     Py_ssize_t nm = (size - moved) / 4;
     __int128 gained = 0, taken = 0;
     for (Py_ssize_t j = 0; j < nm; j++) {
         long long m;
-        if (as_ll(f[moved + 4 * j + 2], &m) < 0) return 1;
+        if (!as_i64(f[moved + 4 * j + 2], &m)) return 1;
         if (m > 0) gained += m;
         else taken -= m;
     }
