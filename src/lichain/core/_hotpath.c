@@ -912,6 +912,7 @@ typedef struct {
     long long mg, consumed, have;
     int later;          /* 1 when the run starts after the last movement of the lot at the site */
     PyObject *assay;    /* new reference */
+    PyObject *moves;    /* new reference: the lot's movements in the custody book */
 } Input;
 
 /* the limit of a lot mass: mass + floor(mass x p / q), the consumption tolerance as a ratio whose Decimal product
@@ -939,9 +940,11 @@ static int add_assay(PyObject *assay, long long mass, PyObject *elements, i128 *
     return 1;
 }
 
-/* the custody book's add (FastCustodyBook.add) of a movement already made: moves, total and last */
-static int book_add(PyObject *const *st, PyObject *lot, PyObject *site, PyObject *at, long long mg, PyObject *m) {
-    PyObject *list = PyDict_GetItemWithError(st[ST_MOVES], lot);
+/* the custody book's add (FastCustodyBook.add) of a movement already made: moves, total and last (``known``: the
+ * lot's movement list when the caller holds it, else NULL) */
+static int book_add(PyObject *const *st, PyObject *lot, PyObject *site, PyObject *at, long long mg, PyObject *m,
+                    PyObject *known) {
+    PyObject *list = known ? known : PyDict_GetItemWithError(st[ST_MOVES], lot);
     int rc = 0;
     if (list) rc = PyList_Append(list, m);
     else if (PyErr_Occurred()) rc = -1;
@@ -1021,7 +1024,7 @@ static int register_lot(PyObject *const *st, PyObject *o, PyObject *ref) {
     long long mg = 0;
     if (rc == 0 && !as_i64(mass, &mg)) rc = -1;
     if (rc == 0 && !(m = new_movement(oid, osite, at, mg, ref))) rc = -1;
-    if (rc == 0) rc = book_add(st, oid, osite, at, mg, m);
+    if (rc == 0) rc = book_add(st, oid, osite, at, mg, m, NULL);
     Py_XDECREF(oid); Py_XDECREF(mass); Py_XDECREF(assay); Py_XDECREF(at); Py_XDECREF(osite); Py_XDECREF(d);
     Py_XDECREF(zero); Py_XDECREF(m);
     if (rc < 0 && !PyErr_Occurred()) PyErr_SetString(PyExc_RuntimeError, "register_lot failed");
@@ -1131,8 +1134,8 @@ static int run_rules_impl(PyObject *const *st, PyObject *run, PyObject *ref) {
         x->later = t_start > t_last;
         PyObject *have = PyDict_GetItemWithError(st[ST_TOTAL], x->key);
         NEED(have && as_i64(have, &x->have) && x->mg <= x->have);
-        PyObject *moves = PyDict_GetItemWithError(st[ST_MOVES], x->lot);
-        NEED(moves && PyList_CheckExact(moves));
+        x->moves = Py_XNewRef(PyDict_GetItemWithError(st[ST_MOVES], x->lot));
+        NEED(x->moves && PyList_CheckExact(x->moves));
         /* over-consumption */
         long long cp, cq, lim;
         NEED(ratio_of(st[ST_CONSUMPTION_RATIO], &cp, &cq));
@@ -1169,7 +1172,7 @@ static int run_rules_impl(PyObject *const *st, PyObject *run, PyObject *ref) {
         Input *x = &in[k];
         PyObject *m = new_movement(x->lot, site, start, -x->mg, ref);
         NEED(m);
-        int rc = PyList_Append(PyDict_GetItem(st[ST_MOVES], x->lot), m);
+        int rc = PyList_Append(x->moves, m);
         Py_DECREF(m);
         PyObject *left = PyLong_FromLongLong(x->have - x->mg);
         rc = rc < 0 || !left || PyDict_SetItem(st[ST_TOTAL], x->key, left) < 0 ? -1 : 0;
@@ -1204,7 +1207,7 @@ static int run_rules_impl(PyObject *const *st, PyObject *run, PyObject *ref) {
     ok = 1;
 done:
 #undef NEED
-    for (int k = 0; k < nin; k++) { Py_XDECREF(in[k].key); Py_XDECREF(in[k].assay); }
+    for (int k = 0; k < nin; k++) { Py_XDECREF(in[k].key); Py_XDECREF(in[k].assay); Py_XDECREF(in[k].moves); }
     Py_XDECREF(rid); Py_XDECREF(site); Py_XDECREF(start); Py_XDECREF(end); Py_XDECREF(ins); Py_XDECREF(outs);
     Py_XDECREF(losses); Py_XDECREF(kind);
     if (ok < 0) {
@@ -1276,7 +1279,7 @@ static int shipment_rules_impl(PyObject *const *st, PyObject *s, PyObject *ref) 
     if (rc == 0 && t_ship > t_last) rc = PyDict_SetItem(st[ST_LAST], key, at);
     if (rc == 0) {
         PyObject *in = new_movement(lot, to, at, mg, ref);
-        rc = in ? book_add(st, lot, to, at, mg, in) : -1;
+        rc = in ? book_add(st, lot, to, at, mg, in, moves) : -1;
         Py_XDECREF(in);
     }
     if (rc == 0) rc = PySet_Add(st[ST_DOC_SHIPS], sid);
