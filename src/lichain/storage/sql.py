@@ -105,7 +105,6 @@ def _make_engine(url: str, pool: dict[str, Any] | None = None) -> Engine:
     return create_engine(u, pool_pre_ping=True, isolation_level="AUTOCOMMIT", connect_args=args, **(pool or {}))
 
 
-#: The last event (built once: building the statement cost more than running it on every read).
 class SqlStore:
     """The ledger on a SQL database."""
 

@@ -16,8 +16,8 @@ streamed file, ``demo``) keeps instead:
   check that accepted the document settled them (:class:`lichain.core.ports.Settled`: the lots it made or used,
   their stored movements and its own), so that the next documents' inputs are not read back; the least lately used
   are dropped past :data:`LOT_CAPACITY`. An append without a check's settled lots drops them all. Kept from the
-  ledger's :data:`LOTS_FROM`-th event on (now the first: kept and read back in compiled code, they cost less than
-  reading the lots from the database even while its pages are cached).
+  ledger's first event on: kept and read back in compiled code, they cost less than reading the lots from the
+  database even while its pages are cached (measured below, at :data:`LOT_CAPACITY`).
 
 Correctness rests on one rule: the memory describes the ledger up to one chain position (seq and chain hash).
 Each unit of work, holding the write lock, compares that position with the ledger's head before its first
@@ -64,15 +64,13 @@ else:
 __all__ = ["BUILD_SHARE", "LOT_CAPACITY", "Digests", "WriterMemory", "chain_head", "max_index", "moved_at"]
 
 #: Lots kept with their state and movements (the least lately used are dropped; 995 bytes each on average, measured
-#: with 100,000 kept of the 100 k-lot demo).
+#: with 100,000 kept of the 100 k-lot demo), from the ledger's first event on: read and written in compiled code
+#: (``_hotrows.kept_states``, ``keep_lots``), keeping them costs no more than reading them back, even in a small
+#: ledger. Demo chain, bulk documents, one process, lots kept from 100,000 events / from the first: at 129,725
+#: events (100 k lots, two runs each) the check took 1.4 and 1.5 / 1.4 and 1.4 s and the whole ingest 7.4 and
+#: 8.4 / 7.5 and 8.2 s; at 403,000 events (300 k lots) the check 5.2 / 4.7 s and the whole ingest 27.7 / 28.5 s.
+#: (Kept and read back in Python, lots kept from 500,000 events had been the faster choice.)
 LOT_CAPACITY = 100_000
-#: Lots are kept once the ledger holds this many events. With the kept lots read and written in compiled code
-#: (``_hotrows.kept_states``, ``keep_lots``), keeping them from the first event costs no more than reading them
-#: back: demo chain, bulk documents, one process, lots kept from 100,000 events / from the first: at 129,725 events
-#: (100 k lots, two runs each) the check took 1.4 and 1.5 / 1.4 and 1.4 s and the whole ingest 7.4 and 8.4 / 7.5
-#: and 8.2 s; at 403,000 events (300 k lots) the check 5.2 / 4.7 s and the whole ingest 27.7 / 28.5 s. (Kept and
-#: read back in Python, lots kept from 500,000 events had been the faster choice.)
-LOTS_FROM = 0
 #: The memory is built once the ids looked up in bulk reach this fraction of the events on record (building reads
 #: every id once: about what looking up 1/16 of them one by one costs).
 BUILD_SHARE = 16
@@ -140,7 +138,7 @@ class Digests:
         if d.size:
             d.sort()
             self.a = np.insert(self.a, np.searchsorted(self.a, d), d)
-            if self.a.size * 8 > self.bits.size * 8:  # fewer than 8 bits per id: a table twice as large
+            if self.a.size > self.bits.size:  # fewer than 8 bits (one byte) per id: a table twice as large
                 self._table()
             else:
                 self._mark(d)
@@ -155,8 +153,9 @@ class Digests:
         passed = np.flatnonzero((self.bits[s >> np.uint64(3)] >> (s & np.uint64(7)).astype(np.uint8)) & 1)
         if not passed.size:
             return []
-        order = np.argsort(d[passed])
-        wanted = d[passed][order]  # sorted: the search walks the digests forward
+        candidates = d[passed]
+        order = np.argsort(candidates)
+        wanted = candidates[order]  # sorted: the search walks the digests forward
         pos = np.searchsorted(a, wanted)
         np.minimum(pos, a.size - 1, out=pos)
         held = np.zeros(len(keys), dtype=bool)
@@ -193,14 +192,11 @@ def max_index(conn: Connection, table: str) -> int:
 class WriterMemory:
     """The ids on record and the lots written lately, as of one chain position (see the module's text)."""
 
-    def __init__(self, lot_capacity: int = LOT_CAPACITY, mode: str | None = None, lots_from: int | None = None,
-                 default: str = "auto") -> None:
+    def __init__(self, lot_capacity: int = LOT_CAPACITY, mode: str | None = None) -> None:
         self.lot_capacity = lot_capacity
-        self.mode = mode or os.environ.get("LICHAIN_WRITER_MEMORY") or default
+        self.mode = mode or os.environ.get("LICHAIN_WRITER_MEMORY") or "auto"
         if self.mode not in ("auto", "off", "always"):
             raise ValueError(f"LICHAIN_WRITER_MEMORY must be auto, off or always, got {self.mode!r}")
-        # ``always`` keeps lots from the first event; ``auto`` from :data:`LOTS_FROM` events on
-        self.lots_from = (0 if self.mode == "always" else LOTS_FROM) if lots_from is None else lots_from
         self.asked = 0  # ids looked up in bulk while there was no memory
         self.unit: object = None  # the unit of work the memory was last brought up to date for
         self.current = False
@@ -301,7 +297,7 @@ class WriterMemory:
             ids["quality"].add(n for n in named if isinstance(n, str))
         if rows["retractions"] or settled is None:  # use changed in the past, or appended unchecked: read again
             self._drop_lots()
-        elif self.lot_capacity and self.position[0] >= self.lots_from:
+        elif self.lot_capacity:
             self._keep(settled, rows["lots"])
 
     def _keep(self, settled: Settled, lot_rows: Sequence[tuple[Any, ...]]) -> None:
